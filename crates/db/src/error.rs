@@ -1,0 +1,51 @@
+//! The storage error: names the violations callers can act on, hides the rest.
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// A unique constraint refused a row; `constraint` names it (or the column on SQLite).
+    #[error("unique constraint violated: {constraint}")]
+    UniqueViolation { constraint: String },
+    /// A row referenced a parent that does not exist.
+    #[error("foreign key violated: {constraint}")]
+    ForeignKeyViolation { constraint: String },
+    /// The database could not be reached or no connection was free in time.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// Connecting at start-up failed; `url` has its password masked.
+    #[error("cannot connect to the database at {url}: {reason}")]
+    Connect { url: String, reason: String },
+    /// The configured URL is not one Waypost understands.
+    #[error("invalid DATABASE_URL: {0}")]
+    InvalidUrl(String),
+    #[error("migration failed: {0}")]
+    Migration(String),
+    #[error("query failed: {0}")]
+    Query(DieselError),
+}
+
+impl From<DieselError> for DbError {
+    fn from(err: DieselError) -> Self {
+        match &err {
+            DieselError::DatabaseError(kind, info) => {
+                let constraint = info
+                    .constraint_name()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| info.message().to_owned());
+                match kind {
+                    DatabaseErrorKind::UniqueViolation => DbError::UniqueViolation { constraint },
+                    DatabaseErrorKind::ForeignKeyViolation => {
+                        DbError::ForeignKeyViolation { constraint }
+                    }
+                    DatabaseErrorKind::ClosedConnection => {
+                        DbError::Unavailable(info.message().to_owned())
+                    }
+                    _ => DbError::Query(err),
+                }
+            }
+            DieselError::BrokenTransactionManager => DbError::Unavailable(err.to_string()),
+            _ => DbError::Query(err),
+        }
+    }
+}

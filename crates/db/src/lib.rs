@@ -1,0 +1,26 @@
+//! Waypost storage: one diesel schema served by PostgreSQL and SQLite.
+//!
+//! This crate knows tables, rows and queries. It knows nothing of GraphQL or
+//! HTTP; the domain crate turns its rows into the product's rules.
+
+mod error;
+mod ids;
+mod listing;
+mod models;
+mod pool;
+pub mod queries;
+pub mod schema;
+
+pub use error::DbError;
+pub use ids::{AuthorId, PostId, TagId};
+pub use listing::{
+    CursorValue, Direction, Group, GroupedCount, GroupedPost, Keyset, PostFilter, PostListQuery,
+    PostOrderField,
+};
+pub use models::{
+    Author, AuthorInsertForm, Post, PostInsertForm, PostStatus, PostTag, Tag, TagInsertForm,
+};
+pub use pool::{Backend, DbConfig, DbConn, DbPool, mask_url};
+
+/// Result of every query in this crate.
+pub type DbResult<T> = Result<T, DbError>;

@@ -1,0 +1,374 @@
+//! Connection pools for both backends, the connection enum, and the one
+//! dispatch macro that runs the same query expression on either.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use diesel::SqliteConnection;
+use diesel::connection::{Instrumentation, InstrumentationEvent};
+use diesel_async::pooled_connection::deadpool::{Object, Pool, PoolError};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
+use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+use diesel_async::{
+    AsyncConnection, AsyncMigrationHarness, AsyncPgConnection, SimpleAsyncConnection,
+};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::error::DbError;
+
+const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+
+/// Arbitrary constant naming the advisory lock that serialises migrations
+/// when several instances start against one PostgreSQL database.
+const MIGRATION_LOCK_KEY: i64 = 0x5761_7970_6f73_74;
+
+pub type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
+
+/// Which database engine a URL points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// How to reach the database; built once from configuration in `main`.
+#[derive(Debug, Clone)]
+pub struct DbConfig {
+    pub url: String,
+    pub max_connections: usize,
+    /// How long a request waits for a free connection before failing fast.
+    pub acquire_timeout: Duration,
+    /// Create a missing PostgreSQL database named by the URL.
+    pub create_database: bool,
+}
+
+impl DbConfig {
+    pub fn new(url: impl Into<String>) -> Self {
+        DbConfig {
+            url: url.into(),
+            max_connections: 16,
+            acquire_timeout: Duration::from_secs(5),
+            create_database: true,
+        }
+    }
+}
+
+enum Target {
+    Postgres(String),
+    Sqlite(String),
+}
+
+fn parse_url(url: &str) -> Result<Target, DbError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(Target::Postgres(url.to_owned()));
+    }
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .ok_or_else(|| {
+            DbError::InvalidUrl(format!(
+                "{} (expected postgres://… or sqlite://path)",
+                mask_url(url)
+            ))
+        })?;
+    if path.is_empty() || path.contains(":memory:") || path.contains("mode=memory") {
+        // Each pooled connection would open its own empty in-memory database.
+        return Err(DbError::InvalidUrl(
+            "an in-memory SQLite database cannot be shared by a pool; name a file".into(),
+        ));
+    }
+    Ok(Target::Sqlite(path.to_owned()))
+}
+
+/// The URL with any password replaced by `***`, for logs and errors.
+pub fn mask_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            // set_password fails only for URLs that cannot carry one.
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Counts statements across every connection of a pool (diesel instrumentation),
+/// so tests and metrics can assert how many SQL statements a request ran.
+fn counting_instrumentation(counter: Arc<AtomicU64>) -> impl Instrumentation {
+    move |event: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::FinishQuery { .. } = event {
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+#[derive(Clone)]
+enum PoolInner {
+    Pg(Pool<AsyncPgConnection>),
+    Sqlite(Pool<SqliteConn>),
+}
+
+/// A pool of connections to one database of either backend.
+#[derive(Clone)]
+pub struct DbPool {
+    inner: PoolInner,
+    statements: Arc<AtomicU64>,
+    url: String,
+}
+
+/// A pooled connection of either backend. Query code matches on it with
+/// `with_conn!` so the same expression is compiled for both.
+pub enum DbConn {
+    Pg(Object<AsyncPgConnection>),
+    Sqlite(Object<SqliteConn>),
+}
+
+impl DbConn {
+    pub fn backend(&self) -> Backend {
+        match self {
+            DbConn::Pg(_) => Backend::Postgres,
+            DbConn::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
+/// Runs `$body` with `$c` bound to the backend's concrete connection.
+macro_rules! with_conn {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::pool::DbConn::Pg(pooled) => {
+                let $c: &mut diesel_async::AsyncPgConnection = &mut *pooled;
+                $body
+            }
+            $crate::pool::DbConn::Sqlite(pooled) => {
+                let $c: &mut $crate::pool::SqliteConn = &mut *pooled;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_conn;
+
+async fn establish_sqlite(path: &str) -> diesel::ConnectionResult<SqliteConn> {
+    let mut conn = SqliteConn::establish(path).await?;
+    // WAL lets readers run beside the one writer; the busy timeout makes
+    // writers queue instead of failing; SQLite leaves foreign keys off unless asked.
+    conn.batch_execute(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+    )
+    .await
+    .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
+    Ok(conn)
+}
+
+impl DbPool {
+    /// Connects to the database named by `config.url`, creating a missing
+    /// PostgreSQL database when allowed, and checks that it answers.
+    pub async fn connect(config: &DbConfig) -> Result<DbPool, DbError> {
+        let statements = Arc::new(AtomicU64::new(0));
+        let masked = mask_url(&config.url);
+        let connect_err = |reason: String| DbError::Connect {
+            url: masked.clone(),
+            reason,
+        };
+        let inner = match parse_url(&config.url)? {
+            Target::Postgres(url) => {
+                if let Err(err) = AsyncPgConnection::establish(&url).await {
+                    if config.create_database && is_missing_database(&err) {
+                        create_pg_database(&url).await.map_err(connect_err)?;
+                    } else {
+                        return Err(connect_err(err.to_string()));
+                    }
+                }
+                let counter = statements.clone();
+                let mut manager_config = ManagerConfig::<AsyncPgConnection>::default();
+                manager_config.recycling_method = RecyclingMethod::Fast;
+                manager_config.custom_setup = Box::new(move |url| {
+                    let counter = counter.clone();
+                    Box::pin(async move {
+                        let mut conn = AsyncPgConnection::establish(url).await?;
+                        conn.set_instrumentation(counting_instrumentation(counter));
+                        Ok(conn)
+                    })
+                });
+                let manager = AsyncDieselConnectionManager::new_with_config(url, manager_config);
+                let pool = Pool::builder(manager)
+                    .max_size(config.max_connections)
+                    .wait_timeout(Some(config.acquire_timeout))
+                    .create_timeout(Some(config.acquire_timeout))
+                    .runtime(deadpool::Runtime::Tokio1)
+                    .build()
+                    .map_err(|e| connect_err(e.to_string()))?;
+                PoolInner::Pg(pool)
+            }
+            Target::Sqlite(path) => {
+                let counter = statements.clone();
+                let mut manager_config = ManagerConfig::<SqliteConn>::default();
+                manager_config.recycling_method = RecyclingMethod::Fast;
+                manager_config.custom_setup = Box::new(move |path| {
+                    let counter = counter.clone();
+                    let path = path.to_owned();
+                    Box::pin(async move {
+                        let mut conn = establish_sqlite(&path).await?;
+                        conn.set_instrumentation(counting_instrumentation(counter));
+                        Ok(conn)
+                    })
+                });
+                let manager = AsyncDieselConnectionManager::new_with_config(path, manager_config);
+                let pool = Pool::builder(manager)
+                    .max_size(config.max_connections)
+                    .wait_timeout(Some(config.acquire_timeout))
+                    .create_timeout(Some(config.acquire_timeout))
+                    .runtime(deadpool::Runtime::Tokio1)
+                    .build()
+                    .map_err(|e| connect_err(e.to_string()))?;
+                PoolInner::Sqlite(pool)
+            }
+        };
+        let pool = DbPool {
+            inner,
+            statements,
+            url: config.url.clone(),
+        };
+        // Prove the database answers now rather than on the first request.
+        pool.get().await.map_err(|e| connect_err(e.to_string()))?;
+        Ok(pool)
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.inner {
+            PoolInner::Pg(_) => Backend::Postgres,
+            PoolInner::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    /// Takes a connection, waiting at most the configured acquire timeout.
+    pub async fn get(&self) -> Result<DbConn, DbError> {
+        match &self.inner {
+            PoolInner::Pg(pool) => pool.get().await.map(DbConn::Pg).map_err(pool_error),
+            PoolInner::Sqlite(pool) => pool.get().await.map(DbConn::Sqlite).map_err(pool_error),
+        }
+    }
+
+    /// SQL statements run through this pool since it was opened.
+    pub fn statements_executed(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+
+    /// Brings the schema up to date. Runs on a dedicated connection because
+    /// diesel's migration harness is synchronous underneath.
+    pub async fn run_migrations(&self) -> Result<usize, DbError> {
+        let migration_err =
+            |e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string());
+        let unavailable = |e: diesel::ConnectionError| DbError::Unavailable(e.to_string());
+        match parse_url(&self.url)? {
+            Target::Postgres(url) => {
+                let mut conn = AsyncPgConnection::establish(&url)
+                    .await
+                    .map_err(unavailable)?;
+                lock_migrations(&mut conn, true).await?;
+                let mut harness = AsyncMigrationHarness::new(conn);
+                let applied = harness
+                    .run_pending_migrations(PG_MIGRATIONS)
+                    .map(|v| v.len());
+                let mut conn = harness.into_inner();
+                lock_migrations(&mut conn, false).await?;
+                applied.map_err(migration_err)
+            }
+            Target::Sqlite(path) => {
+                let conn = establish_sqlite(&path).await.map_err(unavailable)?;
+                let mut harness = AsyncMigrationHarness::new(conn);
+                harness
+                    .run_pending_migrations(SQLITE_MIGRATIONS)
+                    .map(|v| v.len())
+                    .map_err(migration_err)
+            }
+        }
+    }
+
+    /// Whether every embedded migration has been applied.
+    pub async fn migrations_current(&self) -> Result<bool, DbError> {
+        let migration_err =
+            |e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string());
+        let unavailable = |e: diesel::ConnectionError| DbError::Unavailable(e.to_string());
+        match parse_url(&self.url)? {
+            Target::Postgres(url) => {
+                let conn = AsyncPgConnection::establish(&url)
+                    .await
+                    .map_err(unavailable)?;
+                let mut harness = AsyncMigrationHarness::new(conn);
+                harness
+                    .has_pending_migration(PG_MIGRATIONS)
+                    .map(|p| !p)
+                    .map_err(migration_err)
+            }
+            Target::Sqlite(path) => {
+                let conn = establish_sqlite(&path).await.map_err(unavailable)?;
+                let mut harness = AsyncMigrationHarness::new(conn);
+                harness
+                    .has_pending_migration(SQLITE_MIGRATIONS)
+                    .map(|p| !p)
+                    .map_err(migration_err)
+            }
+        }
+    }
+}
+
+async fn lock_migrations(conn: &mut AsyncPgConnection, lock: bool) -> Result<(), DbError> {
+    use diesel::sql_types::BigInt;
+    use diesel_async::RunQueryDsl;
+    let sql = if lock {
+        "SELECT pg_advisory_lock($1)"
+    } else {
+        "SELECT pg_advisory_unlock($1)"
+    };
+    diesel::sql_query(sql)
+        .bind::<BigInt, _>(MIGRATION_LOCK_KEY)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+fn pool_error(err: PoolError) -> DbError {
+    DbError::Unavailable(err.to_string())
+}
+
+fn is_missing_database(err: &diesel::ConnectionError) -> bool {
+    // PostgreSQL reports SQLSTATE 3D000 as this message; tokio-postgres does
+    // not expose the code through diesel's connection error.
+    let text = err.to_string();
+    text.contains("does not exist") && text.contains("database")
+}
+
+/// Creates the database named in `url` by connecting to the server's
+/// `postgres` maintenance database.
+async fn create_pg_database(url: &str) -> Result<(), String> {
+    let mut parsed = url::Url::parse(url).map_err(|e| e.to_string())?;
+    let name = parsed.path().trim_start_matches('/').to_owned();
+    // The name comes from configuration, not from a client, but it still
+    // cannot be bound as a parameter, so accept only plain identifiers.
+    if name.is_empty()
+        || name.len() > 63
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Err(format!("refusing to create database with name {name:?}"));
+    }
+    parsed.set_path("/postgres");
+    let mut admin = AsyncPgConnection::establish(parsed.as_str())
+        .await
+        .map_err(|e| e.to_string())?;
+    let statement = format!("CREATE DATABASE \"{name}\"");
+    match admin.batch_execute(&statement).await {
+        Ok(()) => Ok(()),
+        // Another instance created it first.
+        Err(e) if e.to_string().contains("already exists") => Ok(()),
+        Err(e) => Err(e.to_string()),
+    }
+}

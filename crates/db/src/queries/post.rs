@@ -1,0 +1,117 @@
+//! Post lookups and listings. Only published posts are ever returned here:
+//! drafts stay invisible until the accounts work grants someone the right.
+
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use diesel_async::RunQueryDsl;
+
+use crate::DbResult;
+use crate::ids::PostId;
+use crate::listing::{
+    Bind, Group, GroupedCount, GroupedPost, PostFilter, PostListQuery, SqlBuilder, bind_all,
+    count_sql, list_sql,
+};
+use crate::models::{Post, PostStatus};
+use crate::pool::{DbConn, with_conn};
+use crate::schema::posts;
+
+pub async fn published_by_ids(conn: &mut DbConn, ids: &[PostId]) -> DbResult<Vec<Post>> {
+    let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+    let rows = with_conn!(conn, |c| {
+        posts::table
+            .filter(posts::id.eq_any(ids))
+            .filter(posts::status.eq(PostStatus::Published))
+            .select(Post::as_select())
+            .load(c)
+            .await
+    })?;
+    Ok(rows)
+}
+
+pub async fn published_by_slug(conn: &mut DbConn, slug: &str) -> DbResult<Option<Post>> {
+    let row = with_conn!(conn, |c| {
+        posts::table
+            .filter(posts::slug.eq(slug))
+            .filter(posts::status.eq(PostStatus::Published))
+            .select(Post::as_select())
+            .first(c)
+            .await
+            .optional()
+    })?;
+    Ok(row)
+}
+
+/// One page of posts for every parent of the query, in one statement.
+pub async fn list(conn: &mut DbConn, query: &PostListQuery<'_>) -> DbResult<Vec<GroupedPost>> {
+    let SqlBuilder { sql, binds, .. } = list_sql(conn.backend(), query);
+    let rows = with_conn!(conn, |c| {
+        bind_all!(diesel::sql_query(sql).into_boxed(), binds)
+            .load::<GroupedPost>(c)
+            .await
+    })?;
+    Ok(rows)
+}
+
+/// How many posts each parent has under `filter`, in one statement.
+/// Parents without posts are absent from the result.
+pub async fn count(
+    conn: &mut DbConn,
+    group: Group,
+    parent_ids: &[i64],
+    filter: &PostFilter,
+) -> DbResult<Vec<GroupedCount>> {
+    let SqlBuilder { sql, binds, .. } = count_sql(conn.backend(), group, parent_ids, filter);
+    let rows = with_conn!(conn, |c| {
+        bind_all!(diesel::sql_query(sql).into_boxed(), binds)
+            .load::<GroupedCount>(c)
+            .await
+    })?;
+    Ok(rows)
+}
+
+/// The published neighbours of a post in publishing order.
+#[derive(Debug, Clone, Copy, QueryableByName)]
+pub struct Adjacent {
+    #[diesel(sql_type = BigInt)]
+    pub id: PostId,
+    #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)]
+    pub previous_id: Option<PostId>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)]
+    pub next_id: Option<PostId>,
+}
+
+/// Previous and next published post of each given post, in one statement;
+/// each neighbour is an index seek on (status, published_at, id).
+pub async fn adjacent(conn: &mut DbConn, ids: &[PostId]) -> DbResult<Vec<Adjacent>> {
+    let mut b = SqlBuilder::new(conn.backend());
+    b.push(
+        "SELECT p.id AS id, \
+         (SELECT q.id FROM posts q WHERE q.status = 'published' AND \
+           (q.published_at < p.published_at OR (q.published_at = p.published_at AND q.id < p.id)) \
+           ORDER BY q.published_at DESC, q.id DESC LIMIT 1) AS previous_id, \
+         (SELECT q.id FROM posts q WHERE q.status = 'published' AND \
+           (q.published_at > p.published_at OR (q.published_at = p.published_at AND q.id > p.id)) \
+           ORDER BY q.published_at ASC, q.id ASC LIMIT 1) AS next_id \
+         FROM posts p WHERE p.status = 'published' AND p.id IN (",
+    );
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            b.push(", ");
+        }
+        b.bind(Bind::Int(id.0));
+    }
+    b.push(")");
+    let SqlBuilder { sql, binds, .. } = b;
+    let rows = with_conn!(conn, |c| {
+        bind_all!(diesel::sql_query(sql).into_boxed(), binds)
+            .load::<Adjacent>(c)
+            .await
+    })?;
+    Ok(rows)
+}
+
+/// Every post, in any status; used to refuse seeding a non-empty database.
+pub async fn count_all(conn: &mut DbConn) -> DbResult<i64> {
+    let n = with_conn!(conn, |c| posts::table.count().get_result(c).await)?;
+    Ok(n)
+}

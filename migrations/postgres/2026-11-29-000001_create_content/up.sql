@@ -1,0 +1,50 @@
+-- Titles and slugs compare bytewise (COLLATE "C") so that ordering and keyset
+-- cursors agree with SQLite's BINARY collation.
+CREATE TABLE authors (
+    id BIGSERIAL PRIMARY KEY,
+    slug TEXT COLLATE "C" NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    bio TEXT NOT NULL DEFAULT '',
+    avatar_url TEXT,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL
+);
+
+CREATE TABLE tags (
+    id BIGSERIAL PRIMARY KEY,
+    slug TEXT COLLATE "C" NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    created_at TIMESTAMP NOT NULL
+);
+
+CREATE TABLE posts (
+    id BIGSERIAL PRIMARY KEY,
+    slug TEXT COLLATE "C" NOT NULL UNIQUE,
+    title TEXT COLLATE "C" NOT NULL,
+    excerpt TEXT NOT NULL,
+    body_markdown TEXT NOT NULL,
+    body_html TEXT NOT NULL,
+    reading_time_minutes INTEGER NOT NULL CHECK (reading_time_minutes >= 0),
+    status TEXT NOT NULL CHECK (status IN ('draft', 'published')),
+    author_id BIGINT NOT NULL REFERENCES authors (id) ON DELETE RESTRICT,
+    published_at TIMESTAMP,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
+    CHECK (status <> 'published' OR published_at IS NOT NULL)
+);
+
+-- One index per ordering the API offers, led by status so that only
+-- published posts are walked.
+CREATE INDEX posts_status_published_at_idx ON posts (status, published_at, id);
+CREATE INDEX posts_status_title_idx ON posts (status, title, id);
+CREATE INDEX posts_status_updated_at_idx ON posts (status, updated_at, id);
+CREATE INDEX posts_author_published_at_idx ON posts (author_id, status, published_at, id);
+
+CREATE TABLE post_tags (
+    post_id BIGINT NOT NULL REFERENCES posts (id) ON DELETE CASCADE,
+    tag_id BIGINT NOT NULL REFERENCES tags (id) ON DELETE CASCADE,
+    PRIMARY KEY (post_id, tag_id)
+);
+
+CREATE INDEX post_tags_tag_idx ON post_tags (tag_id, post_id);
