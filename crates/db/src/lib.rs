@@ -21,6 +21,7 @@ pub use models::{
     Author, AuthorInsertForm, Post, PostInsertForm, PostStatus, PostTag, Tag, TagInsertForm,
 };
 pub use pool::{Backend, DbConfig, DbConn, DbPool, mask_url};
+pub use queries::content::{BundleCounts, BundlePost, ContentBundle};
 
 /// Result of every query in this crate.
 pub type DbResult<T> = Result<T, DbError>;

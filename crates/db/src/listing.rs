@@ -55,6 +55,9 @@ impl Direction {
             Direction::Desc => "<",
         }
     }
+    fn before_op(self) -> &'static str {
+        self.reversed().after_op()
+    }
 }
 
 /// The value of the ordering column at a cursor.
@@ -88,8 +91,9 @@ pub struct PostFilter {
 }
 
 /// One listing statement: published posts of each parent in `parent_ids`
-/// (ignored for `Group::All`), filtered, ordered, after `after`, at most
-/// `limit` per parent.
+/// (ignored for `Group::All`), filtered, ordered by `order` then id in
+/// `direction`, strictly after `after` and strictly before `before` in that
+/// direction, at most `limit` per parent.
 #[derive(Debug, Clone)]
 pub struct PostListQuery<'a> {
     pub group: Group,
@@ -98,6 +102,7 @@ pub struct PostListQuery<'a> {
     pub order: PostOrderField,
     pub direction: Direction,
     pub after: Option<&'a Keyset>,
+    pub before: Option<&'a Keyset>,
     pub limit: i64,
 }
 
@@ -244,17 +249,10 @@ pub(crate) fn list_sql(backend: Backend, q: &PostListQuery<'_>) -> SqlBuilder {
     }
     from_where(&mut b, q.group, q.parent_ids, q.filter);
     if let Some(keyset) = q.after {
-        let op = q.direction.after_op();
-        b.push(" AND (").push(column).push(" ").push(op).push(" ");
-        let value = b.bind(match &keyset.value {
-            CursorValue::Time(t) => Bind::Time(*t),
-            CursorValue::Text(s) => Bind::Text(s.clone()),
-        });
-        b.push(" OR (").push(column).push(" = ");
-        b.placeholder(value);
-        b.push(" AND p.id ").push(op).push(" ");
-        b.bind(Bind::Int(keyset.id.0));
-        b.push("))");
+        keyset_condition(&mut b, column, q.direction.after_op(), keyset);
+    }
+    if let Some(keyset) = q.before {
+        keyset_condition(&mut b, column, q.direction.before_op(), keyset);
     }
     if grouped {
         b.push(") ranked WHERE rn <= ");
@@ -266,6 +264,20 @@ pub(crate) fn list_sql(backend: Backend, q: &PostListQuery<'_>) -> SqlBuilder {
         b.bind(Bind::Int(q.limit));
     }
     b
+}
+
+/// `AND (col op v OR (col = v AND id op i))`: rows strictly past a keyset.
+fn keyset_condition(b: &mut SqlBuilder, column: &'static str, op: &'static str, keyset: &Keyset) {
+    b.push(" AND (").push(column).push(" ").push(op).push(" ");
+    let value = b.bind(match &keyset.value {
+        CursorValue::Time(t) => Bind::Time(*t),
+        CursorValue::Text(s) => Bind::Text(s.clone()),
+    });
+    b.push(" OR (").push(column).push(" = ");
+    b.placeholder(value);
+    b.push(" AND p.id ").push(op).push(" ");
+    b.bind(Bind::Int(keyset.id.0));
+    b.push("))");
 }
 
 pub(crate) fn count_sql(
@@ -322,6 +334,7 @@ mod tests {
             order: PostOrderField::Title,
             direction: Direction::Desc,
             after: Some(&keyset),
+            before: None,
             limit: 11,
         };
         let b = list_sql(Backend::Postgres, &q);

@@ -24,7 +24,7 @@ const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migration
 
 /// Arbitrary constant naming the advisory lock that serialises migrations
 /// when several instances start against one PostgreSQL database.
-const MIGRATION_LOCK_KEY: i64 = 0x5761_7970_6f73_74;
+const MIGRATION_LOCK_KEY: i64 = 0x0057_6179_706f_7374;
 
 pub type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
 
@@ -122,6 +122,9 @@ pub struct DbPool {
 
 /// A pooled connection of either backend. Query code matches on it with
 /// `with_conn!` so the same expression is compiled for both.
+// A connection is taken once per query and never copied around, so the size
+// gap between variants costs nothing worth a heap allocation per checkout.
+#[allow(clippy::large_enum_variant)]
 pub enum DbConn {
     Pg(Object<AsyncPgConnection>),
     Sqlite(Object<SqliteConn>),

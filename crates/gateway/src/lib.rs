@@ -1,1 +1,12 @@
+//! Waypost's gateway: the GraphQL schema, its loaders, the single mapping
+//! from domain errors to GraphQL errors, the HTTP router and configuration.
 
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod loaders;
+pub mod schema;
+pub mod telemetry;
+
+pub use http::{AppState, router};
+pub use schema::{WaypostSchema, build_schema, execute};

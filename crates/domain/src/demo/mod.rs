@@ -1,0 +1,244 @@
+//! Demo content for an empty database, and the synthetic data set the
+//! benchmark measures against.
+
+mod content;
+
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use waypost_db::queries::{content as bundle_queries, post};
+use waypost_db::{
+    AuthorId, AuthorInsertForm, BundleCounts, BundlePost, ContentBundle, DbError, DbPool,
+    TagInsertForm,
+};
+
+use crate::authoring::{PostDraft, post_form};
+use crate::{DomainError, DomainResult};
+
+/// What seeding did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeedOutcome {
+    Seeded(BundleCounts),
+    /// The database already holds posts; nothing was written.
+    AlreadyHasContent,
+}
+
+fn parse_time(text: &str) -> DomainResult<NaiveDateTime> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.naive_utc())
+        .map_err(|e| DomainError::bad_input("published_at", format!("{text:?}: {e}")))
+}
+
+/// The demo publication: the back-end career article, the front-end post it
+/// refers to, and a dozen shorter posts by three authors.
+pub fn demo_bundle(now: NaiveDateTime) -> DomainResult<ContentBundle> {
+    let authors = content::AUTHORS
+        .iter()
+        .map(|a| AuthorInsertForm {
+            slug: a.slug.to_owned(),
+            name: a.name.to_owned(),
+            bio: a.bio.to_owned(),
+            avatar_url: a.avatar_url.map(str::to_owned),
+            created_at: now,
+            updated_at: now,
+        })
+        .collect();
+    let tags = content::TAGS
+        .iter()
+        .map(|t| TagInsertForm {
+            slug: t.slug.to_owned(),
+            name: t.name.to_owned(),
+            description: t.description.to_owned(),
+            created_at: now,
+        })
+        .collect();
+    let mut posts = Vec::with_capacity(content::POSTS.len());
+    for p in content::POSTS {
+        let published_at = p.published_at.map(parse_time).transpose()?;
+        let draft = PostDraft {
+            slug: p.slug.to_owned(),
+            title: p.title.to_owned(),
+            excerpt: p.excerpt.map(str::to_owned),
+            body_markdown: p.body.to_owned(),
+            published_at,
+            // Resolved from `author_slug` when the bundle is inserted.
+            author_id: AuthorId(0),
+        };
+        posts.push(BundlePost {
+            form: post_form(draft, now),
+            author_slug: p.author.to_owned(),
+            tag_slugs: p.tags.iter().map(|s| (*s).to_owned()).collect(),
+        });
+    }
+    Ok(ContentBundle {
+        authors,
+        tags,
+        posts,
+    })
+}
+
+/// Loads `bundle` unless the database already has posts. Two instances
+/// racing on an empty database both try; the loser's transaction hits a
+/// unique slug and rolls back, and it reports `AlreadyHasContent`.
+pub async fn seed_if_empty(pool: &DbPool, bundle: ContentBundle) -> DomainResult<SeedOutcome> {
+    let mut conn = pool.get().await?;
+    if post::count_all(&mut conn).await? > 0 {
+        return Ok(SeedOutcome::AlreadyHasContent);
+    }
+    match bundle_queries::insert_bundle(&mut conn, bundle).await {
+        Ok(counts) => Ok(SeedOutcome::Seeded(counts)),
+        Err(DbError::UniqueViolation { .. }) => Ok(SeedOutcome::AlreadyHasContent),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Seeds the demo publication into an empty database.
+pub async fn seed_demo(pool: &DbPool) -> DomainResult<SeedOutcome> {
+    seed_if_empty(pool, demo_bundle(Utc::now().naive_utc())?).await
+}
+
+/// Size of the synthetic benchmark data set.
+#[derive(Debug, Clone, Copy)]
+pub struct BenchmarkShape {
+    pub posts: usize,
+    pub authors: usize,
+    pub tags: usize,
+    pub tags_per_post: usize,
+}
+
+impl Default for BenchmarkShape {
+    fn default() -> Self {
+        BenchmarkShape {
+            posts: 10_000,
+            authors: 50,
+            tags: 200,
+            tags_per_post: 5,
+        }
+    }
+}
+
+const BENCH_WORDS: &[&str] = &[
+    "server", "query", "index", "latency", "cache", "schema", "deploy", "thread", "request",
+    "database", "cursor", "replica", "token", "service", "queue", "metric", "trace", "pool",
+];
+
+/// A deterministic data set: post `i` by author `i % authors`, one post an
+/// hour going back from `now`, with `tags_per_post` distinct tags each.
+pub fn benchmark_bundle(shape: BenchmarkShape, now: NaiveDateTime) -> ContentBundle {
+    let authors = (0..shape.authors)
+        .map(|i| AuthorInsertForm {
+            slug: format!("author-{i}"),
+            name: format!("Author {i}"),
+            bio: format!("Writes benchmark post number {i} and friends."),
+            avatar_url: None,
+            created_at: now,
+            updated_at: now,
+        })
+        .collect();
+    let tags = (0..shape.tags)
+        .map(|i| TagInsertForm {
+            slug: format!("tag-{i}"),
+            name: format!("Tag {i}"),
+            description: String::new(),
+            created_at: now,
+        })
+        .collect();
+    let posts = (0..shape.posts)
+        .map(|i| {
+            let words: Vec<&str> = (0..300)
+                .map(|w| BENCH_WORDS[(i * 7 + w * 13) % BENCH_WORDS.len()])
+                .collect();
+            let body = format!(
+                "## Part one\n\n{}\n\n## Part two\n\n{}",
+                words[..150].join(" "),
+                words[150..].join(" ")
+            );
+            let hours = i64::try_from(i).unwrap_or(i64::MAX);
+            let draft = PostDraft {
+                slug: format!("benchmark-post-{i}"),
+                title: format!("Benchmark post {i}: {}", BENCH_WORDS[i % BENCH_WORDS.len()]),
+                excerpt: None,
+                body_markdown: body,
+                published_at: Some(now - Duration::hours(hours)),
+                author_id: AuthorId(0),
+            };
+            let tag_slugs = (0..shape.tags_per_post.min(shape.tags))
+                .map(|k| format!("tag-{}", (i + k * 41) % shape.tags))
+                .collect();
+            BundlePost {
+                form: post_form(draft, now),
+                author_slug: format!("author-{}", i % shape.authors.max(1)),
+                tag_slugs,
+            }
+        })
+        .collect();
+    ContentBundle {
+        authors,
+        tags,
+        posts,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn demo_content_is_consistent() {
+        let bundle = demo_bundle(Utc::now().naive_utc()).unwrap();
+        let authors: HashSet<_> = bundle.authors.iter().map(|a| a.slug.clone()).collect();
+        let tags: HashSet<_> = bundle.tags.iter().map(|t| t.slug.clone()).collect();
+        let slugs: HashSet<_> = bundle.posts.iter().map(|p| p.form.slug.clone()).collect();
+        assert_eq!(slugs.len(), bundle.posts.len(), "post slugs are unique");
+        assert!(bundle.posts.len() >= 12);
+        for post in &bundle.posts {
+            assert!(authors.contains(&post.author_slug), "{}", post.author_slug);
+            for tag in &post.tag_slugs {
+                assert!(tags.contains(tag), "{tag}");
+            }
+            assert!(
+                !post.form.body_html.contains("<script"),
+                "{}",
+                post.form.slug
+            );
+        }
+        let main = bundle
+            .posts
+            .iter()
+            .find(|p| p.form.slug == "exploring-back-end-engineering-as-a-career")
+            .unwrap();
+        for fact in [
+            "Java",
+            "Python",
+            "Ruby",
+            "PHP",
+            "Spring",
+            "Django",
+            "Laravel",
+            "MySQL",
+            "PostgreSQL",
+            "MongoDB",
+            "DevOps",
+        ] {
+            assert!(main.form.body_markdown.contains(fact), "{fact}");
+        }
+    }
+
+    #[test]
+    fn benchmark_bundle_has_the_requested_shape() {
+        let shape = BenchmarkShape {
+            posts: 300,
+            authors: 7,
+            tags: 20,
+            tags_per_post: 5,
+        };
+        let bundle = benchmark_bundle(shape, Utc::now().naive_utc());
+        assert_eq!(
+            (bundle.posts.len(), bundle.authors.len(), bundle.tags.len()),
+            (300, 7, 20)
+        );
+        for post in &bundle.posts {
+            let distinct: HashSet<_> = post.tag_slugs.iter().collect();
+            assert_eq!(distinct.len(), 5, "tags of a post are distinct");
+        }
+    }
+}

@@ -1,0 +1,256 @@
+//! Relay-style paging rules: page sizes, opaque cursors, and orderings.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::NaiveDateTime;
+use waypost_db::{CursorValue, Direction, Keyset, Post, PostId, PostOrderField};
+
+use crate::{DomainError, DomainResult};
+
+/// The largest `first`/`last` a client may ask for; more is an error, not a clamp.
+pub const MAX_PAGE_SIZE: i32 = 100;
+/// The page size when neither `first` nor `last` is given.
+pub const DEFAULT_PAGE_SIZE: i32 = 20;
+
+const CURSOR_VERSION: &str = "c1";
+const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.fZ";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PostOrder {
+    pub field: PostOrderField,
+    pub direction: Direction,
+}
+
+impl Default for PostOrder {
+    /// Newest first, as a blog's front page lists them.
+    fn default() -> Self {
+        PostOrder {
+            field: PostOrderField::PublishedAt,
+            direction: Direction::Desc,
+        }
+    }
+}
+
+/// The four Relay arguments as the client sent them.
+#[derive(Debug, Clone, Default)]
+pub struct PageArgs {
+    pub first: Option<i32>,
+    pub after: Option<String>,
+    pub last: Option<i32>,
+    pub before: Option<String>,
+}
+
+/// Validated paging: how many, which way, and the bounds as keysets.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PageRequest {
+    pub limit: i64,
+    /// `last`: take the items nearest the end (or `before`).
+    pub backward: bool,
+    pub after: Option<Keyset>,
+    pub before: Option<Keyset>,
+}
+
+fn page_size(name: &'static str, value: i32) -> DomainResult<i64> {
+    if value < 0 {
+        return Err(DomainError::bad_input(
+            name,
+            format!("`{name}` must not be negative (got {value})"),
+        ));
+    }
+    if value > MAX_PAGE_SIZE {
+        return Err(DomainError::bad_input(
+            name,
+            format!("`{name}` must be at most {MAX_PAGE_SIZE} (got {value})"),
+        ));
+    }
+    Ok(i64::from(value))
+}
+
+impl PageRequest {
+    pub fn parse(args: &PageArgs, field: PostOrderField) -> DomainResult<PageRequest> {
+        let (limit, backward) = match (args.first, args.last) {
+            (Some(_), Some(_)) => {
+                return Err(DomainError::bad_input(
+                    "first",
+                    "pass either `first` or `last`, not both",
+                ));
+            }
+            (Some(first), None) => (page_size("first", first)?, false),
+            (None, Some(last)) => (page_size("last", last)?, true),
+            (None, None) => (i64::from(DEFAULT_PAGE_SIZE), false),
+        };
+        let after = args
+            .after
+            .as_deref()
+            .map(|c| decode_cursor(c, field, "after"))
+            .transpose()?;
+        let before = args
+            .before
+            .as_deref()
+            .map(|c| decode_cursor(c, field, "before"))
+            .transpose()?;
+        Ok(PageRequest {
+            limit,
+            backward,
+            after,
+            before,
+        })
+    }
+}
+
+fn field_tag(field: PostOrderField) -> &'static str {
+    match field {
+        PostOrderField::PublishedAt => "published",
+        PostOrderField::Title => "title",
+        PostOrderField::UpdatedAt => "updated",
+    }
+}
+
+/// The opaque cursor of `post` within a listing ordered by `field`.
+pub fn encode_cursor(post: &Post, field: PostOrderField) -> String {
+    let value = match field {
+        PostOrderField::PublishedAt => post
+            .published_at
+            .unwrap_or(post.created_at)
+            .format(TIME_FORMAT)
+            .to_string(),
+        PostOrderField::UpdatedAt => post.updated_at.format(TIME_FORMAT).to_string(),
+        PostOrderField::Title => post.title.clone(),
+    };
+    // The value goes last so that a title containing the separator still parses.
+    let raw = format!("{CURSOR_VERSION}|{}|{}|{value}", field_tag(field), post.id);
+    URL_SAFE_NO_PAD.encode(raw)
+}
+
+/// Parses a cursor made by `encode_cursor` for the same ordering field.
+pub fn decode_cursor(
+    cursor: &str,
+    field: PostOrderField,
+    arg: &'static str,
+) -> DomainResult<Keyset> {
+    let malformed = || DomainError::bad_input(arg, format!("`{arg}` is not a valid cursor"));
+    let bytes = URL_SAFE_NO_PAD
+        .decode(cursor.trim_end_matches('='))
+        .map_err(|_| malformed())?;
+    let raw = String::from_utf8(bytes).map_err(|_| malformed())?;
+    let mut parts = raw.splitn(4, '|');
+    let (Some(version), Some(tag), Some(id), Some(value)) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(malformed());
+    };
+    if version != CURSOR_VERSION {
+        return Err(malformed());
+    }
+    if tag != field_tag(field) {
+        return Err(DomainError::bad_input(
+            arg,
+            format!("`{arg}` is a cursor from a listing in another order"),
+        ));
+    }
+    let id = PostId(id.parse::<i64>().map_err(|_| malformed())?);
+    let value = match field {
+        PostOrderField::Title => CursorValue::Text(value.to_owned()),
+        PostOrderField::PublishedAt | PostOrderField::UpdatedAt => CursorValue::Time(
+            NaiveDateTime::parse_from_str(value, TIME_FORMAT).map_err(|_| malformed())?,
+        ),
+    };
+    Ok(Keyset { value, id })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::DateTime;
+    use waypost_db::{AuthorId, PostStatus};
+
+    fn post(title: &str) -> Post {
+        let at = DateTime::from_timestamp(1_780_000_000, 123_456_000)
+            .map(|d| d.naive_utc())
+            .unwrap_or_default();
+        Post {
+            id: PostId(42),
+            slug: "s".into(),
+            title: title.into(),
+            excerpt: String::new(),
+            body_markdown: String::new(),
+            body_html: String::new(),
+            reading_time_minutes: 1,
+            status: PostStatus::Published,
+            author_id: AuthorId(1),
+            published_at: Some(at),
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    #[test]
+    fn cursors_round_trip_for_every_ordering() {
+        let p = post("Pipes | and | bars");
+        for field in [
+            PostOrderField::PublishedAt,
+            PostOrderField::Title,
+            PostOrderField::UpdatedAt,
+        ] {
+            let keyset = decode_cursor(&encode_cursor(&p, field), field, "after").unwrap();
+            assert_eq!(keyset.id, PostId(42));
+            let expected = match field {
+                PostOrderField::Title => CursorValue::Text(p.title.clone()),
+                PostOrderField::PublishedAt => CursorValue::Time(p.published_at.unwrap()),
+                PostOrderField::UpdatedAt => CursorValue::Time(p.updated_at),
+            };
+            assert_eq!(keyset.value, expected);
+        }
+    }
+
+    #[test]
+    fn cursors_from_another_ordering_or_garbage_are_bad_input() {
+        let c = encode_cursor(&post("t"), PostOrderField::Title);
+        let err = decode_cursor(&c, PostOrderField::PublishedAt, "after").unwrap_err();
+        assert_eq!(err.code(), "BAD_USER_INPUT");
+        for junk in [
+            "",
+            "!!!",
+            "bm90IGEgY3Vyc29y",
+            &URL_SAFE_NO_PAD.encode("c1|title|x|t"),
+        ] {
+            let err = decode_cursor(junk, PostOrderField::Title, "after").unwrap_err();
+            assert_eq!(err.code(), "BAD_USER_INPUT", "{junk}");
+        }
+    }
+
+    #[test]
+    fn page_sizes_are_checked_never_clamped() {
+        let f = PostOrderField::PublishedAt;
+        let args = |first, last| PageArgs {
+            first,
+            last,
+            ..Default::default()
+        };
+        assert_eq!(
+            PageRequest::parse(&args(Some(100), None), f).unwrap().limit,
+            100
+        );
+        assert_eq!(
+            PageRequest::parse(&args(Some(0), None), f).unwrap().limit,
+            0
+        );
+        assert!(
+            PageRequest::parse(&args(None, Some(7)), f)
+                .unwrap()
+                .backward
+        );
+        assert_eq!(PageRequest::parse(&args(None, None), f).unwrap().limit, 20);
+        for bad in [
+            args(Some(101), None),
+            args(None, Some(101)),
+            args(Some(-1), None),
+            args(Some(1), Some(1)),
+        ] {
+            assert_eq!(
+                PageRequest::parse(&bad, f).unwrap_err().code(),
+                "BAD_USER_INPUT"
+            );
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! Reading published content: pages of posts per parent, totals, lookups,
+//! neighbours. Each function is one statement, so a batch of parents costs
+//! the same as one.
+
+use std::collections::HashMap;
+
+use waypost_db::queries::{author, post, tag};
+use waypost_db::{
+    Author, AuthorId, DbPool, Group, Post, PostFilter, PostId, PostListQuery, Tag, TagId,
+};
+
+use crate::DomainResult;
+use crate::paging::{PageRequest, PostOrder};
+
+/// Everything that shapes a listing except its parent: batches group by it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PostListSpec {
+    pub filter: PostFilter,
+    pub order: PostOrder,
+    pub page: PageRequest,
+}
+
+/// One parent's page, in display order.
+#[derive(Debug, Clone, Default)]
+pub struct PostPage {
+    pub posts: Vec<Post>,
+    pub has_next_page: bool,
+    pub has_previous_page: bool,
+}
+
+/// Pages of published posts for every parent in `parent_ids` (use `[0]`
+/// with `Group::All`), in one statement.
+pub async fn pages(
+    pool: &DbPool,
+    group: Group,
+    parent_ids: &[i64],
+    spec: &PostListSpec,
+) -> DomainResult<HashMap<i64, PostPage>> {
+    let page = &spec.page;
+    let (direction, after, before) = if page.backward {
+        (
+            spec.order.direction.reversed(),
+            page.before.as_ref(),
+            page.after.as_ref(),
+        )
+    } else {
+        (
+            spec.order.direction,
+            page.after.as_ref(),
+            page.before.as_ref(),
+        )
+    };
+    let query = PostListQuery {
+        group,
+        parent_ids,
+        filter: &spec.filter,
+        order: spec.order.field,
+        direction,
+        after,
+        before,
+        // One extra row tells whether another page follows.
+        limit: page.limit + 1,
+    };
+    let mut conn = pool.get().await?;
+    let rows = post::list(&mut conn, &query).await?;
+    let mut grouped: HashMap<i64, Vec<Post>> = HashMap::new();
+    for row in rows {
+        grouped.entry(row.grp).or_default().push(row.post);
+    }
+    let limit = usize::try_from(page.limit).unwrap_or(usize::MAX);
+    Ok(parent_ids
+        .iter()
+        .map(|&parent| {
+            let mut posts = grouped.remove(&parent).unwrap_or_default();
+            let more = posts.len() > limit;
+            posts.truncate(limit);
+            let result = if page.backward {
+                posts.reverse();
+                PostPage {
+                    posts,
+                    has_previous_page: more,
+                    has_next_page: page.before.is_some(),
+                }
+            } else {
+                PostPage {
+                    posts,
+                    has_next_page: more,
+                    has_previous_page: page.after.is_some(),
+                }
+            };
+            (parent, result)
+        })
+        .collect())
+}
+
+/// Published posts per parent under `filter`, in one statement; parents
+/// without posts get 0.
+pub async fn counts(
+    pool: &DbPool,
+    group: Group,
+    parent_ids: &[i64],
+    filter: &PostFilter,
+) -> DomainResult<HashMap<i64, i64>> {
+    let mut conn = pool.get().await?;
+    let rows = post::count(&mut conn, group, parent_ids, filter).await?;
+    let mut totals: HashMap<i64, i64> = parent_ids.iter().map(|&id| (id, 0)).collect();
+    for row in rows {
+        totals.insert(row.grp, row.total);
+    }
+    Ok(totals)
+}
+
+pub async fn published_by_ids(pool: &DbPool, ids: &[PostId]) -> DomainResult<Vec<Post>> {
+    let mut conn = pool.get().await?;
+    Ok(post::published_by_ids(&mut conn, ids).await?)
+}
+
+pub async fn published_by_slug(pool: &DbPool, slug: &str) -> DomainResult<Option<Post>> {
+    let mut conn = pool.get().await?;
+    Ok(post::published_by_slug(&mut conn, slug).await?)
+}
+
+/// Previous and next published post of each post, in publishing order.
+pub async fn neighbours(
+    pool: &DbPool,
+    ids: &[PostId],
+) -> DomainResult<HashMap<PostId, (Option<PostId>, Option<PostId>)>> {
+    let mut conn = pool.get().await?;
+    let rows = post::adjacent(&mut conn, ids).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.id, (r.previous_id, r.next_id)))
+        .collect())
+}
+
+pub async fn authors_by_ids(pool: &DbPool, ids: &[AuthorId]) -> DomainResult<Vec<Author>> {
+    let mut conn = pool.get().await?;
+    Ok(author::by_ids(&mut conn, ids).await?)
+}
+
+pub async fn author_by_slug(pool: &DbPool, slug: &str) -> DomainResult<Option<Author>> {
+    let mut conn = pool.get().await?;
+    Ok(author::by_slug(&mut conn, slug).await?)
+}
+
+pub async fn tags_by_ids(pool: &DbPool, ids: &[TagId]) -> DomainResult<Vec<Tag>> {
+    let mut conn = pool.get().await?;
+    Ok(tag::by_ids(&mut conn, ids).await?)
+}
+
+pub async fn tag_by_slug(pool: &DbPool, slug: &str) -> DomainResult<Option<Tag>> {
+    let mut conn = pool.get().await?;
+    Ok(tag::by_slug(&mut conn, slug).await?)
+}
+
+/// Each post's tags, ordered by name; posts without tags get none.
+pub async fn tags_by_posts(
+    pool: &DbPool,
+    ids: &[PostId],
+) -> DomainResult<HashMap<PostId, Vec<Tag>>> {
+    let mut conn = pool.get().await?;
+    let mut by_post: HashMap<PostId, Vec<Tag>> = ids.iter().map(|&id| (id, Vec::new())).collect();
+    for (post_id, tag) in tag::by_post_ids(&mut conn, ids).await? {
+        by_post.entry(post_id).or_default().push(tag);
+    }
+    Ok(by_post)
+}

@@ -1,0 +1,265 @@
+//! HTTP: GraphiQL at `/`, GraphQL over HTTP at `/graphql` (POST for
+//! everything, GET for queries only) with content negotiation.
+
+use std::sync::Arc;
+
+use async_graphql::http::parse_query_string;
+use async_graphql::parser::types::OperationType;
+use async_graphql::{BatchRequest, BatchResponse, Request, Response as GqlResponse};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use waypost_domain::DbPool;
+
+use crate::schema::{WaypostSchema, build_schema, execute};
+
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+const APPLICATION_JSON: &str = "application/json";
+const REQUEST_ID: &str = "x-request-id";
+
+/// Shared by every request.
+#[derive(Clone)]
+pub struct AppState {
+    pub schema: WaypostSchema,
+    pub pool: DbPool,
+    graphiql: Arc<str>,
+}
+
+impl AppState {
+    pub fn new(pool: DbPool) -> Self {
+        AppState {
+            schema: build_schema(),
+            pool,
+            graphiql: graphiql_page().into(),
+        }
+    }
+}
+
+fn graphiql_page() -> String {
+    let query = include_str!("example.graphql");
+    // A JSON string is a valid JS literal; escaping `<` keeps `</script>` inert.
+    let literal = serde_json::Value::from(query)
+        .to_string()
+        .replace('<', "\\u003c");
+    include_str!("graphiql.html").replace("__DEFAULT_QUERY__", &literal)
+}
+
+pub fn router(state: AppState) -> Router {
+    let request_id = axum::http::HeaderName::from_static(REQUEST_ID);
+    Router::new()
+        .route("/", get(graphiql))
+        .route("/graphql", get(graphql_get).post(graphql_post))
+        .with_state(state)
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+            let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+async fn graphiql(State(state): State<AppState>) -> Html<String> {
+    Html(state.graphiql.to_string())
+}
+
+/// Which media type the client wants back. GraphQL-over-HTTP clients ask for
+/// `application/graphql-response+json`; everyone else gets plain JSON.
+fn wants_graphql_response(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|part| {
+            let mut pieces = part.split(';').map(str::trim);
+            let media = pieces.next()?;
+            let refused = pieces.any(|p| p.replace(' ', "") == "q=0");
+            (media.eq_ignore_ascii_case(GRAPHQL_RESPONSE_JSON) && !refused).then_some(())
+        })
+        .next()
+        .is_some()
+}
+
+/// A request error (parse, validation) leaves no data and no error path.
+fn is_request_error(response: &GqlResponse) -> bool {
+    matches!(response.data, async_graphql::Value::Null)
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty())
+}
+
+fn json_response(status: StatusCode, graphql_media: bool, body: Vec<u8>) -> Response {
+    let media = if graphql_media {
+        GRAPHQL_RESPONSE_JSON
+    } else {
+        APPLICATION_JSON
+    };
+    (
+        status,
+        [(header::CONTENT_TYPE, HeaderValue::from_static(media))],
+        body,
+    )
+        .into_response()
+}
+
+fn encode(status: StatusCode, graphql_media: bool, body: &impl serde::Serialize) -> Response {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => json_response(status, graphql_media, bytes),
+        Err(err) => {
+            tracing::error!(error = %err, "response serialization failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// A request-level error in the GraphQL response shape, with a code.
+fn request_error(status: StatusCode, graphql_media: bool, message: &str) -> Response {
+    let body = serde_json::json!({
+        "errors": [{ "message": message, "extensions": { "code": "BAD_USER_INPUT" } }]
+    });
+    encode(status, graphql_media, &body)
+}
+
+fn status_for(response: &GqlResponse, graphql_media: bool) -> StatusCode {
+    // Plain JSON clients always get 200 with errors in the body; the
+    // graphql-response media type signals request errors with 400.
+    if graphql_media && is_request_error(response) {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    }
+}
+
+/// The type of the operation a request will run, if the document parses.
+fn operation_type(request: &Request) -> Option<OperationType> {
+    let document = async_graphql::parser::parse_query(&request.query).ok()?;
+    let operation = match &request.operation_name {
+        Some(name) => {
+            document
+                .operations
+                .iter()
+                .find(|(n, _)| n.map(|n| n.as_str()) == Some(name.as_str()))?
+                .1
+        }
+        None => document.operations.iter().next()?.1,
+    };
+    Some(operation.node.ty)
+}
+
+async fn graphql_get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let graphql_media = wants_graphql_response(&headers);
+    let request = match parse_query_string(query.as_deref().unwrap_or("")) {
+        Ok(request) => request,
+        Err(err) => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                graphql_media,
+                &format!("invalid GraphQL request: {err}"),
+            );
+        }
+    };
+    // GET must be safe: only queries run over it.
+    if matches!(
+        operation_type(&request),
+        Some(OperationType::Mutation | OperationType::Subscription)
+    ) {
+        let mut response = request_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            graphql_media,
+            "only queries may be sent with GET; use POST for mutations",
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+    let response = execute(&state.schema, &state.pool, request).await;
+    encode(
+        status_for(&response, graphql_media),
+        graphql_media,
+        &response,
+    )
+}
+
+async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let graphql_media = wants_graphql_response(&headers);
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let media = content_type.split(';').next().unwrap_or("").trim();
+    if !media.eq_ignore_ascii_case(APPLICATION_JSON) {
+        return request_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            graphql_media,
+            "send GraphQL requests as application/json",
+        );
+    }
+    let batch: BatchRequest = match serde_json::from_slice(&body) {
+        Ok(batch) => batch,
+        Err(err) => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                graphql_media,
+                &format!("invalid GraphQL request body: {err}"),
+            );
+        }
+    };
+    match batch {
+        BatchRequest::Single(request) => {
+            let response = execute(&state.schema, &state.pool, request).await;
+            encode(
+                status_for(&response, graphql_media),
+                graphql_media,
+                &response,
+            )
+        }
+        BatchRequest::Batch(requests) => {
+            let mut responses = Vec::with_capacity(requests.len());
+            for request in requests {
+                responses.push(execute(&state.schema, &state.pool, request).await);
+            }
+            encode(
+                StatusCode::OK,
+                graphql_media,
+                &BatchResponse::Batch(responses),
+            )
+        }
+    }
+}
+
+/// Resolves when the process is asked to stop (Ctrl-C or SIGTERM).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,187 @@
+//! DataLoaders: every fan-out batches into one statement per kind per tick,
+//! so the statements a request runs are fixed by the query's shape.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use waypost_domain::post::{self, PostListSpec, PostPage};
+use waypost_domain::{
+    Author, AuthorId, DbPool, DomainError, Group, Post, PostFilter, PostId, Tag, TagId,
+};
+
+/// Loader errors must be `Clone`; the domain error is shared behind an `Arc`.
+pub type LoadError = Arc<DomainError>;
+
+/// One loader type serving every key kind, so all share one batching tick.
+pub struct AppLoader {
+    pool: DbPool,
+}
+
+/// A fresh loader per request: its cache must not outlive the request.
+pub fn request_loader(pool: DbPool) -> DataLoader<AppLoader> {
+    DataLoader::new(AppLoader { pool }, tokio::spawn)
+}
+
+/// The tags of a post.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TagsOfPost(pub PostId);
+
+/// The previous and next published post of a post.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct NeighboursOf(pub PostId);
+
+/// One page of a parent's posts.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PostPageKey {
+    pub group: Group,
+    pub parent: i64,
+    pub spec: Arc<PostListSpec>,
+}
+
+/// The number of a parent's posts under a filter.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PostCountKey {
+    pub group: Group,
+    pub parent: i64,
+    pub filter: Arc<PostFilter>,
+}
+
+fn shared(err: DomainError) -> LoadError {
+    Arc::new(err)
+}
+
+impl Loader<AuthorId> for AppLoader {
+    type Value = Author;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[AuthorId]) -> Result<HashMap<AuthorId, Author>, LoadError> {
+        let rows = post::authors_by_ids(&self.pool, keys)
+            .await
+            .map_err(shared)?;
+        Ok(rows.into_iter().map(|a| (a.id, a)).collect())
+    }
+}
+
+impl Loader<TagId> for AppLoader {
+    type Value = Tag;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[TagId]) -> Result<HashMap<TagId, Tag>, LoadError> {
+        let rows = post::tags_by_ids(&self.pool, keys).await.map_err(shared)?;
+        Ok(rows.into_iter().map(|t| (t.id, t)).collect())
+    }
+}
+
+impl Loader<PostId> for AppLoader {
+    type Value = Post;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[PostId]) -> Result<HashMap<PostId, Post>, LoadError> {
+        let rows = post::published_by_ids(&self.pool, keys)
+            .await
+            .map_err(shared)?;
+        Ok(rows.into_iter().map(|p| (p.id, p)).collect())
+    }
+}
+
+impl Loader<TagsOfPost> for AppLoader {
+    type Value = Vec<Tag>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[TagsOfPost]) -> Result<HashMap<TagsOfPost, Vec<Tag>>, LoadError> {
+        let ids: Vec<PostId> = keys.iter().map(|k| k.0).collect();
+        let by_post = post::tags_by_posts(&self.pool, &ids)
+            .await
+            .map_err(shared)?;
+        Ok(by_post
+            .into_iter()
+            .map(|(id, tags)| (TagsOfPost(id), tags))
+            .collect())
+    }
+}
+
+impl Loader<NeighboursOf> for AppLoader {
+    type Value = (Option<PostId>, Option<PostId>);
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[NeighboursOf],
+    ) -> Result<HashMap<NeighboursOf, Self::Value>, LoadError> {
+        let ids: Vec<PostId> = keys.iter().map(|k| k.0).collect();
+        let found = post::neighbours(&self.pool, &ids).await.map_err(shared)?;
+        Ok(found
+            .into_iter()
+            .map(|(id, pair)| (NeighboursOf(id), pair))
+            .collect())
+    }
+}
+
+impl Loader<PostPageKey> for AppLoader {
+    type Value = PostPage;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[PostPageKey],
+    ) -> Result<HashMap<PostPageKey, PostPage>, LoadError> {
+        // Parents that ask for the same page shape share one statement.
+        let mut batches: HashMap<(Group, Arc<PostListSpec>), Vec<i64>> = HashMap::new();
+        for key in keys {
+            batches
+                .entry((key.group, key.spec.clone()))
+                .or_default()
+                .push(key.parent);
+        }
+        let mut out = HashMap::with_capacity(keys.len());
+        for ((group, spec), parents) in batches {
+            let pages = post::pages(&self.pool, group, &parents, &spec)
+                .await
+                .map_err(shared)?;
+            for (parent, page) in pages {
+                out.insert(
+                    PostPageKey {
+                        group,
+                        parent,
+                        spec: spec.clone(),
+                    },
+                    page,
+                );
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Loader<PostCountKey> for AppLoader {
+    type Value = i64;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[PostCountKey]) -> Result<HashMap<PostCountKey, i64>, LoadError> {
+        let mut batches: HashMap<(Group, Arc<PostFilter>), Vec<i64>> = HashMap::new();
+        for key in keys {
+            batches
+                .entry((key.group, key.filter.clone()))
+                .or_default()
+                .push(key.parent);
+        }
+        let mut out = HashMap::with_capacity(keys.len());
+        for ((group, filter), parents) in batches {
+            let totals = post::counts(&self.pool, group, &parents, &filter)
+                .await
+                .map_err(shared)?;
+            for (parent, total) in totals {
+                out.insert(
+                    PostCountKey {
+                        group,
+                        parent,
+                        filter: filter.clone(),
+                    },
+                    total,
+                );
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,67 @@
+//! The GraphQL schema: per-area query roots merged into `QueryRoot`, built
+//! apart from HTTP so tests and `waypost schema` can use it without a server.
+
+mod author;
+mod connection;
+mod node;
+mod post;
+mod tag;
+
+use async_graphql::{
+    Context, EmptyMutation, EmptySubscription, ErrorExtensionValues, MergedObject, Request,
+    Response, Schema, Value,
+};
+use waypost_domain::DbPool;
+
+use crate::error::internal;
+use crate::loaders::{AppLoader, request_loader};
+
+pub use author::AuthorObject;
+pub use node::{GlobalId, Node};
+pub use post::PostObject;
+pub use tag::TagObject;
+
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(
+    node::NodeQuery,
+    post::PostQuery,
+    author::AuthorQuery,
+    tag::TagQuery,
+);
+
+pub type WaypostSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+
+/// The schema with no per-request data; `execute` adds that.
+pub fn build_schema() -> WaypostSchema {
+    Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription).finish()
+}
+
+/// What every resolver may need for one request.
+pub struct RequestContext {
+    pub pool: DbPool,
+    pub loader: async_graphql::dataloader::DataLoader<AppLoader>,
+}
+
+pub(crate) fn request_context<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a RequestContext> {
+    ctx.data::<RequestContext>()
+        .map_err(|_| internal("request context missing"))
+}
+
+/// Runs one GraphQL request against `pool` with a fresh loader, and gives
+/// every error a code (parse and validation errors become BAD_USER_INPUT).
+pub async fn execute(schema: &WaypostSchema, pool: &DbPool, request: Request) -> Response {
+    let request = request.data(RequestContext {
+        pool: pool.clone(),
+        loader: request_loader(pool.clone()),
+    });
+    let mut response = schema.execute(request).await;
+    for error in &mut response.errors {
+        let extensions = error
+            .extensions
+            .get_or_insert_with(ErrorExtensionValues::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", Value::from("BAD_USER_INPUT"));
+        }
+    }
+    response
+}

@@ -1,0 +1,88 @@
+//! Relay's `Node` interface and opaque global ids (`base64("Type:id")`).
+
+use async_graphql::{Context, ID, Interface, Object};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use waypost_domain::{AuthorId, PostId, TagId};
+
+use super::{AuthorObject, PostObject, TagObject, request_context};
+use crate::error::{GqlResultExt, bad_input};
+
+/// Every object that can be fetched again by its global id.
+#[derive(Interface)]
+#[graphql(field(
+    name = "id",
+    ty = "ID",
+    desc = "Opaque global id; pass it to `node(id:)`."
+))]
+pub enum Node {
+    Post(PostObject),
+    Author(AuthorObject),
+    Tag(TagObject),
+}
+
+/// A decoded global id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GlobalId {
+    Post(PostId),
+    Author(AuthorId),
+    Tag(TagId),
+}
+
+impl GlobalId {
+    pub fn encode(self) -> ID {
+        let raw = match self {
+            GlobalId::Post(id) => format!("Post:{id}"),
+            GlobalId::Author(id) => format!("Author:{id}"),
+            GlobalId::Tag(id) => format!("Tag:{id}"),
+        };
+        ID(STANDARD.encode(raw))
+    }
+
+    /// Parses an id made by `encode`; anything else is BAD_USER_INPUT.
+    pub fn decode(id: &ID, field: &'static str) -> async_graphql::Result<GlobalId> {
+        let malformed = || bad_input(field, format!("`{field}` is not a valid Waypost id"));
+        let bytes = STANDARD.decode(id.as_str()).map_err(|_| malformed())?;
+        let raw = String::from_utf8(bytes).map_err(|_| malformed())?;
+        let (kind, number) = raw.split_once(':').ok_or_else(malformed)?;
+        let number: i64 = number.parse().map_err(|_| malformed())?;
+        if number <= 0 {
+            return Err(malformed());
+        }
+        match kind {
+            "Post" => Ok(GlobalId::Post(PostId(number))),
+            "Author" => Ok(GlobalId::Author(AuthorId(number))),
+            "Tag" => Ok(GlobalId::Tag(TagId(number))),
+            _ => Err(malformed()),
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct NodeQuery;
+
+#[Object]
+impl NodeQuery {
+    /// Fetches any object by its global id; `null` when it does not exist
+    /// (or is not published).
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
+        let loader = &request_context(ctx)?.loader;
+        Ok(match GlobalId::decode(&id, "id")? {
+            GlobalId::Post(id) => loader
+                .load_one(id)
+                .await
+                .gql()?
+                .map(|p| Node::Post(PostObject(p))),
+            GlobalId::Author(id) => loader
+                .load_one(id)
+                .await
+                .gql()?
+                .map(|a| Node::Author(AuthorObject(a))),
+            GlobalId::Tag(id) => loader
+                .load_one(id)
+                .await
+                .gql()?
+                .map(|t| Node::Tag(TagObject(t))),
+        })
+    }
+}

@@ -1,0 +1,158 @@
+//! Posts: the `Post` type and the root fields that find posts.
+
+use async_graphql::{Context, Enum, ID, Object};
+use chrono::{DateTime, Utc};
+use waypost_domain::{Group, Post, PostStatus};
+
+use super::connection::{
+    PostConnection, PostConnectionArgs, PostFilterInput, PostOrderInput, load_posts,
+};
+use super::{AuthorObject, GlobalId, TagObject, request_context};
+use crate::error::{GqlResultExt, bad_input, internal};
+use crate::loaders::{NeighboursOf, TagsOfPost};
+
+pub struct PostObject(pub Post);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(name = "PostStatus")]
+pub enum PostStatusOutput {
+    Draft,
+    Published,
+}
+
+#[Object(name = "Post")]
+impl PostObject {
+    pub(crate) async fn id(&self) -> ID {
+        GlobalId::Post(self.0.id).encode()
+    }
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    /// A short summary: set by the author, or the opening of the body.
+    async fn excerpt(&self) -> &str {
+        &self.0.excerpt
+    }
+    /// The body as the author wrote it, in Markdown.
+    async fn body(&self) -> &str {
+        &self.0.body_markdown
+    }
+    /// The body rendered to HTML and sanitized: safe to insert into a page.
+    async fn html(&self) -> &str {
+        &self.0.body_html
+    }
+    async fn reading_time_minutes(&self) -> i32 {
+        self.0.reading_time_minutes
+    }
+    async fn status(&self) -> PostStatusOutput {
+        match self.0.status {
+            PostStatus::Draft => PostStatusOutput::Draft,
+            PostStatus::Published => PostStatusOutput::Published,
+        }
+    }
+    async fn published_at(&self) -> Option<DateTime<Utc>> {
+        self.0.published_at.map(|t| t.and_utc())
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at.and_utc()
+    }
+    async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<AuthorObject> {
+        let loader = &request_context(ctx)?.loader;
+        let author = loader.load_one(self.0.author_id).await.gql()?;
+        author
+            .map(AuthorObject)
+            .ok_or_else(|| internal("post without its author"))
+    }
+    /// The post's tags, ordered by name.
+    async fn tags(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TagObject>> {
+        let loader = &request_context(ctx)?.loader;
+        let tags = loader.load_one(TagsOfPost(self.0.id)).await.gql()?;
+        Ok(tags
+            .unwrap_or_default()
+            .into_iter()
+            .map(TagObject)
+            .collect())
+    }
+    /// The published post just before this one in publishing order.
+    async fn previous_post(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PostObject>> {
+        self.neighbour(ctx, |pair| pair.0).await
+    }
+    /// The published post just after this one in publishing order.
+    async fn next_post(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PostObject>> {
+        self.neighbour(ctx, |pair| pair.1).await
+    }
+}
+
+type Pair = (
+    Option<waypost_domain::PostId>,
+    Option<waypost_domain::PostId>,
+);
+
+impl PostObject {
+    async fn neighbour(
+        &self,
+        ctx: &Context<'_>,
+        pick: fn(Pair) -> Option<waypost_domain::PostId>,
+    ) -> async_graphql::Result<Option<PostObject>> {
+        let loader = &request_context(ctx)?.loader;
+        let pair = loader.load_one(NeighboursOf(self.0.id)).await.gql()?;
+        let Some(id) = pair.and_then(pick) else {
+            return Ok(None);
+        };
+        Ok(loader.load_one(id).await.gql()?.map(PostObject))
+    }
+}
+
+#[derive(Default)]
+pub struct PostQuery;
+
+#[Object]
+impl PostQuery {
+    /// One published post, by `slug` or by global `id` (give exactly one).
+    /// `null` when there is no such published post.
+    async fn post(
+        &self,
+        ctx: &Context<'_>,
+        slug: Option<String>,
+        id: Option<ID>,
+    ) -> async_graphql::Result<Option<PostObject>> {
+        let rc = request_context(ctx)?;
+        match (slug, id) {
+            (Some(slug), None) => Ok(waypost_domain::post::published_by_slug(&rc.pool, &slug)
+                .await
+                .gql()?
+                .map(PostObject)),
+            (None, Some(id)) => match GlobalId::decode(&id, "id")? {
+                GlobalId::Post(id) => Ok(rc.loader.load_one(id).await.gql()?.map(PostObject)),
+                _ => Err(bad_input("id", "`id` does not name a post")),
+            },
+            _ => Err(bad_input("slug", "pass exactly one of `slug` or `id`")),
+        }
+    }
+
+    /// Published posts as a Relay connection. `first`/`last` default to 20
+    /// and may not exceed 100.
+    #[allow(clippy::too_many_arguments)]
+    async fn posts(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<PostFilterInput>,
+        order_by: Option<PostOrderInput>,
+    ) -> async_graphql::Result<PostConnection> {
+        let args = PostConnectionArgs {
+            first,
+            after,
+            last,
+            before,
+            filter,
+            order_by,
+        };
+        load_posts(ctx, Group::All, 0, args).await
+    }
+}

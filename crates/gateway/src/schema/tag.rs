@@ -1,0 +1,69 @@
+//! Tags: the `Tag` type, its posts, and `tag(slug:)`.
+
+use async_graphql::{Context, ID, Object};
+use waypost_domain::{Group, Tag};
+
+use super::connection::{
+    PostConnection, PostConnectionArgs, PostFilterInput, PostOrderInput, load_posts,
+};
+use super::{GlobalId, request_context};
+use crate::error::GqlResultExt;
+
+pub struct TagObject(pub Tag);
+
+#[Object(name = "Tag")]
+impl TagObject {
+    pub(crate) async fn id(&self) -> ID {
+        GlobalId::Tag(self.0.id).encode()
+    }
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+    /// Published posts with this tag, with the same arguments as `Query.posts`.
+    #[allow(clippy::too_many_arguments)]
+    async fn posts(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<PostFilterInput>,
+        order_by: Option<PostOrderInput>,
+    ) -> async_graphql::Result<PostConnection> {
+        let args = PostConnectionArgs {
+            first,
+            after,
+            last,
+            before,
+            filter,
+            order_by,
+        };
+        load_posts(ctx, Group::Tag, self.0.id.0, args).await
+    }
+}
+
+#[derive(Default)]
+pub struct TagQuery;
+
+#[Object]
+impl TagQuery {
+    /// A tag by slug; `null` when there is none.
+    async fn tag(
+        &self,
+        ctx: &Context<'_>,
+        slug: String,
+    ) -> async_graphql::Result<Option<TagObject>> {
+        let pool = &request_context(ctx)?.pool;
+        Ok(waypost_domain::post::tag_by_slug(pool, &slug)
+            .await
+            .gql()?
+            .map(TagObject))
+    }
+}
