@@ -1,1 +1,341 @@
+//! Test support for Waypost's end-to-end suite: a fresh database per test on
+//! each backend, the real server on port 0, and a small GraphQL client.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use waypost_db::{ContentBundle, DbConfig, DbPool};
+use waypost_domain::demo::{SeedOutcome, seed_demo, seed_if_empty};
+use waypost_gateway::{AppState, router};
+
+pub use waypost_db::Backend;
+
+const DEFAULT_TEST_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// Declares one `#[tokio::test]` per backend for each named async fn taking a `Backend`.
+#[macro_export]
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if $crate::backend_enabled($crate::Backend::Postgres) {
+                        super::$name($crate::Backend::Postgres).await;
+                    }
+                }
+            )*
+        }
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::Backend::Sqlite).await;
+                }
+            )*
+        }
+    };
+}
+
+/// PostgreSQL tests run unless `WAYPOST_TEST_BACKENDS=sqlite` opts out on purpose.
+pub fn backend_enabled(backend: Backend) -> bool {
+    match std::env::var("WAYPOST_TEST_BACKENDS") {
+        Ok(list) => list.split(',').any(|b| {
+            let b = b.trim();
+            match backend {
+                Backend::Postgres => b.eq_ignore_ascii_case("postgres"),
+                Backend::Sqlite => b.eq_ignore_ascii_case("sqlite"),
+            }
+        }),
+        Err(_) => true,
+    }
+}
+
+pub fn test_server_url() -> String {
+    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_TEST_DATABASE_URL.to_owned())
+}
+
+fn with_database(server_url: &str, name: &str) -> String {
+    let mut url = url::Url::parse(server_url).expect("TEST_DATABASE_URL is a URL");
+    url.set_path(&format!("/{name}"));
+    url.to_string()
+}
+
+/// A fingerprint of the PostgreSQL migrations, so a changed migration gets a new template.
+fn migrations_fingerprint() -> u64 {
+    fn walk(dir: &Path, hasher: &mut DefaultHasher) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+        entries.sort();
+        for path in entries {
+            if path.is_dir() {
+                walk(&path, hasher);
+            } else {
+                path.file_name().hash(hasher);
+                std::fs::read(&path).unwrap().hash(hasher);
+            }
+        }
+    }
+    let mut hasher = DefaultHasher::new();
+    walk(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations/postgres"), &mut hasher);
+    hasher.finish()
+}
+
+async fn admin_execute(server_url: &str, sql: &str) -> Result<(), String> {
+    use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+    let mut conn = AsyncPgConnection::establish(server_url).await.map_err(|e| e.to_string())?;
+    conn.batch_execute(sql).await.map_err(|e| e.to_string())
+}
+
+/// Builds the migrated template database once per fingerprint. Concurrent
+/// test processes race to create it; the loser sees it exists and waits.
+async fn ensure_template(server_url: &str) -> String {
+    let name = format!("waypost_test_tpl_{:016x}", migrations_fingerprint());
+    let building = format!("{name}_building");
+    // Creating under a temporary name and renaming makes the template appear
+    // only once it is fully migrated.
+    for _ in 0..200 {
+        match admin_execute(server_url, &format!("CREATE DATABASE \"{building}\"")).await {
+            Ok(()) => {
+                let config = DbConfig { create_database: false, ..DbConfig::new(with_database(server_url, &building)) };
+                let pool = DbPool::connect(&config).await.expect("connect to template");
+                pool.run_migrations().await.expect("migrate template");
+                drop(pool);
+                rename_when_free(server_url, &building, &name).await;
+                return name;
+            }
+            // Two concurrent CREATE DATABASE can also collide on the catalog index.
+            Err(e) if e.contains("already exists") || e.contains("pg_database_datname_index") => {
+                if template_exists(server_url, &name).await {
+                    return name;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("cannot create the test template database: {e}"),
+        }
+    }
+    panic!("timed out waiting for the test template database {name}");
+}
+
+async fn template_exists(server_url: &str, name: &str) -> bool {
+    // A DO block raises when the database is missing, without a result set.
+    let sql = format!(
+        "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '{name}') \
+         THEN RAISE EXCEPTION 'missing'; END IF; END $$"
+    );
+    admin_execute(server_url, &sql).await.is_ok()
+}
+
+async fn rename_when_free(server_url: &str, from: &str, to: &str) {
+    for _ in 0..100 {
+        match admin_execute(server_url, &format!("ALTER DATABASE \"{from}\" RENAME TO \"{to}\"")).await {
+            Ok(()) => return,
+            Err(e) if e.contains("already exists") => {
+                let _ = admin_execute(server_url, &format!("DROP DATABASE IF EXISTS \"{from}\" WITH (FORCE)")).await;
+                return;
+            }
+            // Pooled connections to the template may still be closing.
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+    panic!("cannot publish the test template database {to}");
+}
+
+/// A database that exists for one test and is removed afterwards.
+pub struct TestDb {
+    pub url: String,
+    backend: Backend,
+    pg_name: Option<String>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    pub async fn new(backend: Backend) -> TestDb {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temporary directory");
+                let url = format!("sqlite://{}", dir.path().join("waypost.db").display());
+                TestDb { url, backend, pg_name: None, _dir: Some(dir) }
+            }
+            Backend::Postgres => {
+                let server = test_server_url();
+                if let Err(e) = admin_execute(&server, "SELECT 1").await {
+                    panic!(
+                        "PostgreSQL at {} is unreachable ({e}); start it or set WAYPOST_TEST_BACKENDS=sqlite",
+                        waypost_db::mask_url(&server)
+                    );
+                }
+                let template = ensure_template(&server).await;
+                let name = format!("waypost_test_{}", uuid::Uuid::new_v4().simple());
+                let sql = format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\"");
+                let mut attempt = 0;
+                // Another process may be cloning the same template this instant.
+                while let Err(e) = admin_execute(&server, &sql).await {
+                    attempt += 1;
+                    assert!(attempt < 100, "cannot create test database: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                TestDb { url: with_database(&server, &name), backend, pg_name: Some(name), _dir: None }
+            }
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub async fn pool(&self) -> DbPool {
+        let pool = DbPool::connect(&DbConfig::new(self.url.clone())).await.expect("connect to test database");
+        pool.run_migrations().await.expect("migrate test database");
+        pool
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some(name) = self.pg_name.take() else { return };
+        let server = test_server_url();
+        // Drop runs inside the test's runtime; a helper thread owns its own.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async {
+                let _ = admin_execute(&server, &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+            });
+        })
+        .join();
+    }
+}
+
+/// The real server on 127.0.0.1:0 over a fresh database.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub pool: DbPool,
+    pub client: reqwest::Client,
+    server: tokio::task::JoinHandle<()>,
+    pub db: TestDb,
+}
+
+impl TestApp {
+    /// A server over the demo content.
+    pub async fn spawn(backend: Backend) -> TestApp {
+        let app = TestApp::empty(backend).await;
+        assert!(matches!(seed_demo(&app.pool).await.unwrap(), SeedOutcome::Seeded(_)));
+        app
+    }
+
+    /// A server over `bundle` instead of the demo content.
+    pub async fn with_content(backend: Backend, bundle: ContentBundle) -> TestApp {
+        let app = TestApp::empty(backend).await;
+        assert!(matches!(seed_if_empty(&app.pool, bundle).await.unwrap(), SeedOutcome::Seeded(_)));
+        app
+    }
+
+    pub async fn empty(backend: Backend) -> TestApp {
+        let db = TestDb::new(backend).await;
+        let pool = db.pool().await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = router(AppState::new(pool.clone()));
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        TestApp { addr, pool, client: reqwest::Client::new(), server, db }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// POSTs a query and returns the whole JSON response.
+    pub async fn graphql(&self, query: &str, variables: Value) -> Value {
+        let response = self
+            .client
+            .post(self.url("/graphql"))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
+    }
+
+    /// POSTs a query that must succeed and returns its `data`.
+    pub async fn data(&self, query: &str, variables: Value) -> Value {
+        let body = self.graphql(query, variables).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
+        body["data"].clone()
+    }
+
+    /// The `extensions.code` of the first error, with the full body on failure.
+    pub async fn error_code(&self, query: &str, variables: Value) -> String {
+        let body = self.graphql(query, variables).await;
+        body["errors"][0]["extensions"]["code"].as_str().unwrap_or_else(|| panic!("no error code in {body:#}")).to_owned()
+    }
+
+    /// SQL statements the server ran while `f` ran.
+    pub async fn statements_during<F: std::future::Future<Output = T>, T>(&self, f: F) -> (u64, T) {
+        let before = self.pool.statements_executed();
+        let out = f.await;
+        (self.pool.statements_executed() - before, out)
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// 25 posts whose dates, titles and update times repeat, so that paging must
+/// break ties by id to visit every post exactly once.
+pub fn tied_bundle() -> ContentBundle {
+    use chrono::{Duration, NaiveDate};
+    use waypost_db::{AuthorId, AuthorInsertForm, BundlePost, TagInsertForm};
+    use waypost_domain::authoring::{PostDraft, post_form};
+
+    let base = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap().and_hms_opt(12, 0, 0).unwrap();
+    let authors = ["ada", "grace", "linus"]
+        .iter()
+        .map(|slug| AuthorInsertForm {
+            slug: (*slug).to_owned(),
+            name: slug.to_uppercase(),
+            bio: String::new(),
+            avatar_url: None,
+            created_at: base,
+            updated_at: base,
+        })
+        .collect();
+    let tags = ["red", "green", "blue", "empty"]
+        .iter()
+        .map(|slug| TagInsertForm {
+            slug: (*slug).to_owned(),
+            name: slug.to_uppercase(),
+            description: String::new(),
+            created_at: base,
+        })
+        .collect();
+    let titles = ["Alpha", "Beta", "Gamma", "Delta", "alpha", "Zeta", "Beta", "Omega"];
+    let posts = (0..25)
+        .map(|i| {
+            let draft = PostDraft {
+                slug: format!("tied-{i}"),
+                title: titles[i % titles.len()].to_owned(),
+                excerpt: None,
+                body_markdown: format!("Post number {i}."),
+                published_at: Some(base + Duration::days((i % 5) as i64)),
+                author_id: AuthorId(0),
+            };
+            let tag_slugs = match i % 3 {
+                0 => vec!["red".to_owned()],
+                1 => vec!["red".to_owned(), "green".to_owned()],
+                _ => vec!["blue".to_owned()],
+            };
+            BundlePost { form: post_form(draft, base), author_slug: ["ada", "grace", "linus"][i % 3].to_owned(), tag_slugs }
+        })
+        .collect();
+    ContentBundle { authors, tags, posts }
+}
