@@ -69,7 +69,10 @@ fn with_database(server_url: &str, name: &str) -> String {
 /// A fingerprint of the PostgreSQL migrations, so a changed migration gets a new template.
 fn migrations_fingerprint() -> u64 {
     fn walk(dir: &Path, hasher: &mut DefaultHasher) {
-        let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
         entries.sort();
         for path in entries {
             if path.is_dir() {
@@ -81,13 +84,18 @@ fn migrations_fingerprint() -> u64 {
         }
     }
     let mut hasher = DefaultHasher::new();
-    walk(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations/postgres"), &mut hasher);
+    walk(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations/postgres"),
+        &mut hasher,
+    );
     hasher.finish()
 }
 
 async fn admin_execute(server_url: &str, sql: &str) -> Result<(), String> {
     use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
-    let mut conn = AsyncPgConnection::establish(server_url).await.map_err(|e| e.to_string())?;
+    let mut conn = AsyncPgConnection::establish(server_url)
+        .await
+        .map_err(|e| e.to_string())?;
     conn.batch_execute(sql).await.map_err(|e| e.to_string())
 }
 
@@ -101,7 +109,10 @@ async fn ensure_template(server_url: &str) -> String {
     for _ in 0..200 {
         match admin_execute(server_url, &format!("CREATE DATABASE \"{building}\"")).await {
             Ok(()) => {
-                let config = DbConfig { create_database: false, ..DbConfig::new(with_database(server_url, &building)) };
+                let config = DbConfig {
+                    create_database: false,
+                    ..DbConfig::new(with_database(server_url, &building))
+                };
                 let pool = DbPool::connect(&config).await.expect("connect to template");
                 pool.run_migrations().await.expect("migrate template");
                 drop(pool);
@@ -132,10 +143,19 @@ async fn template_exists(server_url: &str, name: &str) -> bool {
 
 async fn rename_when_free(server_url: &str, from: &str, to: &str) {
     for _ in 0..100 {
-        match admin_execute(server_url, &format!("ALTER DATABASE \"{from}\" RENAME TO \"{to}\"")).await {
+        match admin_execute(
+            server_url,
+            &format!("ALTER DATABASE \"{from}\" RENAME TO \"{to}\""),
+        )
+        .await
+        {
             Ok(()) => return,
             Err(e) if e.contains("already exists") => {
-                let _ = admin_execute(server_url, &format!("DROP DATABASE IF EXISTS \"{from}\" WITH (FORCE)")).await;
+                let _ = admin_execute(
+                    server_url,
+                    &format!("DROP DATABASE IF EXISTS \"{from}\" WITH (FORCE)"),
+                )
+                .await;
                 return;
             }
             // Pooled connections to the template may still be closing.
@@ -159,7 +179,12 @@ impl TestDb {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temporary directory");
                 let url = format!("sqlite://{}", dir.path().join("waypost.db").display());
-                TestDb { url, backend, pg_name: None, _dir: Some(dir) }
+                TestDb {
+                    url,
+                    backend,
+                    pg_name: None,
+                    _dir: Some(dir),
+                }
             }
             Backend::Postgres => {
                 let server = test_server_url();
@@ -179,7 +204,12 @@ impl TestDb {
                     assert!(attempt < 100, "cannot create test database: {e}");
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
-                TestDb { url: with_database(&server, &name), backend, pg_name: Some(name), _dir: None }
+                TestDb {
+                    url: with_database(&server, &name),
+                    backend,
+                    pg_name: Some(name),
+                    _dir: None,
+                }
             }
         }
     }
@@ -189,7 +219,9 @@ impl TestDb {
     }
 
     pub async fn pool(&self) -> DbPool {
-        let pool = DbPool::connect(&DbConfig::new(self.url.clone())).await.expect("connect to test database");
+        let pool = DbPool::connect(&DbConfig::new(self.url.clone()))
+            .await
+            .expect("connect to test database");
         pool.run_migrations().await.expect("migrate test database");
         pool
     }
@@ -197,13 +229,22 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        let Some(name) = self.pg_name.take() else { return };
+        let Some(name) = self.pg_name.take() else {
+            return;
+        };
         let server = test_server_url();
         // Drop runs inside the test's runtime; a helper thread owns its own.
         let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             runtime.block_on(async {
-                let _ = admin_execute(&server, &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+                let _ = admin_execute(
+                    &server,
+                    &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+                )
+                .await;
             });
         })
         .join();
@@ -223,14 +264,20 @@ impl TestApp {
     /// A server over the demo content.
     pub async fn spawn(backend: Backend) -> TestApp {
         let app = TestApp::empty(backend).await;
-        assert!(matches!(seed_demo(&app.pool).await.unwrap(), SeedOutcome::Seeded(_)));
+        assert!(matches!(
+            seed_demo(&app.pool).await.unwrap(),
+            SeedOutcome::Seeded(_)
+        ));
         app
     }
 
     /// A server over `bundle` instead of the demo content.
     pub async fn with_content(backend: Backend, bundle: ContentBundle) -> TestApp {
         let app = TestApp::empty(backend).await;
-        assert!(matches!(seed_if_empty(&app.pool, bundle).await.unwrap(), SeedOutcome::Seeded(_)));
+        assert!(matches!(
+            seed_if_empty(&app.pool, bundle).await.unwrap(),
+            SeedOutcome::Seeded(_)
+        ));
         app
     }
 
@@ -243,7 +290,13 @@ impl TestApp {
         let server = tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
         });
-        TestApp { addr, pool, client: reqwest::Client::new(), server, db }
+        TestApp {
+            addr,
+            pool,
+            client: reqwest::Client::new(),
+            server,
+            db,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -273,7 +326,10 @@ impl TestApp {
     /// The `extensions.code` of the first error, with the full body on failure.
     pub async fn error_code(&self, query: &str, variables: Value) -> String {
         let body = self.graphql(query, variables).await;
-        body["errors"][0]["extensions"]["code"].as_str().unwrap_or_else(|| panic!("no error code in {body:#}")).to_owned()
+        body["errors"][0]["extensions"]["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no error code in {body:#}"))
+            .to_owned()
     }
 
     /// SQL statements the server ran while `f` ran.
@@ -297,7 +353,10 @@ pub fn tied_bundle() -> ContentBundle {
     use waypost_db::{AuthorId, AuthorInsertForm, BundlePost, TagInsertForm};
     use waypost_domain::authoring::{PostDraft, post_form};
 
-    let base = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap().and_hms_opt(12, 0, 0).unwrap();
+    let base = NaiveDate::from_ymd_opt(2026, 3, 1)
+        .unwrap()
+        .and_hms_opt(12, 0, 0)
+        .unwrap();
     let authors = ["ada", "grace", "linus"]
         .iter()
         .map(|slug| AuthorInsertForm {
@@ -318,7 +377,9 @@ pub fn tied_bundle() -> ContentBundle {
             created_at: base,
         })
         .collect();
-    let titles = ["Alpha", "Beta", "Gamma", "Delta", "alpha", "Zeta", "Beta", "Omega"];
+    let titles = [
+        "Alpha", "Beta", "Gamma", "Delta", "alpha", "Zeta", "Beta", "Omega",
+    ];
     let posts = (0..25)
         .map(|i| {
             let draft = PostDraft {
@@ -334,8 +395,16 @@ pub fn tied_bundle() -> ContentBundle {
                 1 => vec!["red".to_owned(), "green".to_owned()],
                 _ => vec!["blue".to_owned()],
             };
-            BundlePost { form: post_form(draft, base), author_slug: ["ada", "grace", "linus"][i % 3].to_owned(), tag_slugs }
+            BundlePost {
+                form: post_form(draft, base),
+                author_slug: ["ada", "grace", "linus"][i % 3].to_owned(),
+                tag_slugs,
+            }
         })
         .collect();
-    ContentBundle { authors, tags, posts }
+    ContentBundle {
+        authors,
+        tags,
+        posts,
+    }
 }

@@ -1,4 +1,6 @@
 //! Reading posts, authors and tags through the GraphQL API, on both backends.
+// Test code: a failed unwrap is a failed assertion.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use serde_json::{Value, json};
 use waypost_tests::{Backend, TestApp, backend_tests, tied_bundle};
@@ -25,7 +27,12 @@ query Page($first: Int, $after: String, $last: Int, $before: String, $orderBy: P
 }"#;
 
 fn slugs(connection: &Value) -> Vec<String> {
-    connection["edges"].as_array().unwrap().iter().map(|e| e["node"]["slug"].as_str().unwrap().to_owned()).collect()
+    connection["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["slug"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 async fn paging_visits_every_post_once_in_every_order(backend: Backend) {
@@ -38,7 +45,10 @@ async fn paging_visits_every_post_once_in_every_order(backend: Backend) {
         json!({"field": "UPDATED_AT", "direction": "ASC"}),
     ];
     for order in orders {
-        let all = app.data(PAGE, json!({"first": 100, "orderBy": order})).await["posts"].clone();
+        let all = app
+            .data(PAGE, json!({"first": 100, "orderBy": order}))
+            .await["posts"]
+            .clone();
         let expected = slugs(&all);
         assert_eq!(expected.len(), 25, "{order}");
         assert_eq!(all["totalCount"], 25);
@@ -50,8 +60,12 @@ async fn paging_visits_every_post_once_in_every_order(backend: Backend) {
             "UPDATED_AT" => "updatedAt",
             _ => "publishedAt",
         };
-        let keys: Vec<String> =
-            all["edges"].as_array().unwrap().iter().map(|e| e["node"][key].as_str().unwrap().to_owned()).collect();
+        let keys: Vec<String> = all["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"][key].as_str().unwrap().to_owned())
+            .collect();
         let mut sorted = keys.clone();
         sorted.sort();
         if order["direction"] == "DESC" {
@@ -64,7 +78,10 @@ async fn paging_visits_every_post_once_in_every_order(backend: Backend) {
         let mut after: Option<String> = None;
         let mut pages = 0;
         loop {
-            let page = app.data(PAGE, json!({"first": 4, "after": after, "orderBy": order})).await["posts"].clone();
+            let page = app
+                .data(PAGE, json!({"first": 4, "after": after, "orderBy": order}))
+                .await["posts"]
+                .clone();
             assert_eq!(page["pageInfo"]["hasPreviousPage"], pages > 0, "{order}");
             forward.extend(slugs(&page));
             pages += 1;
@@ -82,7 +99,10 @@ async fn paging_visits_every_post_once_in_every_order(backend: Backend) {
         let mut before: Option<String> = None;
         pages = 0;
         loop {
-            let page = app.data(PAGE, json!({"last": 4, "before": before, "orderBy": order})).await["posts"].clone();
+            let page = app
+                .data(PAGE, json!({"last": 4, "before": before, "orderBy": order}))
+                .await["posts"]
+                .clone();
             assert_eq!(page["pageInfo"]["hasNextPage"], pages > 0, "{order}");
             let mut chunk = slugs(&page);
             chunk.extend(backward);
@@ -99,7 +119,12 @@ async fn paging_visits_every_post_once_in_every_order(backend: Backend) {
         // A window between two cursors.
         let c3 = all["edges"][3]["cursor"].as_str().unwrap();
         let c9 = all["edges"][9]["cursor"].as_str().unwrap();
-        let window = app.data(PAGE, json!({"first": 100, "after": c3, "before": c9, "orderBy": order})).await;
+        let window = app
+            .data(
+                PAGE,
+                json!({"first": 100, "after": c3, "before": c9, "orderBy": order}),
+            )
+            .await;
         assert_eq!(slugs(&window["posts"]), expected[4..9].to_vec(), "{order}");
     }
     // first: 0 is an empty page that still knows more follow.
@@ -123,20 +148,30 @@ async fn filters_narrow_listings_and_totals(backend: Backend) {
     let careers = run(json!({"tagSlug": "careers"})).await;
     assert_eq!(
         slugs(&careers),
-        ["front-end-engineering-a-career-guide", "exploring-back-end-engineering-as-a-career"]
+        [
+            "front-end-engineering-a-career-guide",
+            "exploring-back-end-engineering-as-a-career"
+        ]
     );
     assert_eq!(careers["totalCount"], 2);
 
     let by_author = run(json!({"authorSlug": "priya-raman"})).await;
     let edges = by_author["edges"].as_array().unwrap();
     assert!(!edges.is_empty());
-    assert!(edges.iter().all(|e| e["node"]["author"]["slug"] == "priya-raman"));
+    assert!(
+        edges
+            .iter()
+            .all(|e| e["node"]["author"]["slug"] == "priya-raman")
+    );
     assert_eq!(by_author["totalCount"], edges.len());
 
     let window = run(json!({"publishedAfter": "2026-06-02T09:00:00Z", "publishedBefore": "2026-07-07T09:00:00Z"})).await;
     assert_eq!(
         slugs(&window),
-        ["front-end-engineering-a-career-guide", "exploring-back-end-engineering-as-a-career"],
+        [
+            "front-end-engineering-a-career-guide",
+            "exploring-back-end-engineering-as-a-career"
+        ],
         "after is inclusive, before is exclusive"
     );
     assert_eq!(window["totalCount"], 2);
@@ -144,10 +179,19 @@ async fn filters_narrow_listings_and_totals(backend: Backend) {
     let combined = run(json!({"tagSlug": "databases", "authorSlug": "priya-raman", "publishedAfter": "2026-02-01T00:00:00Z"})).await;
     for edge in combined["edges"].as_array().unwrap() {
         assert_eq!(edge["node"]["author"]["slug"], "priya-raman");
-        assert!(edge["node"]["tags"].as_array().unwrap().iter().any(|t| t["slug"] == "databases"));
+        assert!(
+            edge["node"]["tags"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t["slug"] == "databases")
+        );
         assert!(edge["node"]["publishedAt"].as_str().unwrap() >= "2026-02-01");
     }
-    assert_eq!(combined["totalCount"], combined["edges"].as_array().unwrap().len());
+    assert_eq!(
+        combined["totalCount"],
+        combined["edges"].as_array().unwrap().len()
+    );
     assert!(combined["totalCount"].as_i64().unwrap() >= 1);
 
     let nothing = run(json!({"tagSlug": "no-such-tag"})).await;
@@ -170,14 +214,26 @@ async fn author_and_tag_connections_hold_their_posts(backend: Backend) {
     let grace = &data["author"]["posts"];
     assert_eq!(grace["totalCount"], 8);
     assert_eq!(grace["edges"].as_array().unwrap().len(), 8);
-    assert!(grace["edges"].as_array().unwrap().iter().all(|e| e["node"]["author"]["slug"] == "grace"));
+    assert!(
+        grace["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["node"]["author"]["slug"] == "grace")
+    );
 
     let red = &data["tag"]["posts"];
     assert_eq!(red["totalCount"], 17);
     assert_eq!(red["edges"].as_array().unwrap().len(), 3);
     assert_eq!(red["pageInfo"]["hasNextPage"], true);
     for edge in red["edges"].as_array().unwrap() {
-        assert!(edge["node"]["tags"].as_array().unwrap().iter().any(|t| t["slug"] == "red"));
+        assert!(
+            edge["node"]["tags"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t["slug"] == "red")
+        );
     }
 
     // Paging a nested connection visits all of the tag's posts once.
@@ -231,8 +287,16 @@ async fn node_ids_round_trip(backend: Backend) {
     assert_eq!(tag["__typename"], "Tag");
     assert_eq!(tag["slug"], tag_ref["slug"]);
 
-    let by_id = app.data("query($id: ID!) { post(id: $id) { slug } }", json!({"id": post["id"]})).await;
-    assert_eq!(by_id["post"]["slug"], "exploring-back-end-engineering-as-a-career");
+    let by_id = app
+        .data(
+            "query($id: ID!) { post(id: $id) { slug } }",
+            json!({"id": post["id"]}),
+        )
+        .await;
+    assert_eq!(
+        by_id["post"]["slug"],
+        "exploring-back-end-engineering-as-a-career"
+    );
 
     // Ids are opaque: not the bare row number.
     let id = post["id"].as_str().unwrap();
@@ -250,9 +314,17 @@ async fn previous_and_next_walk_the_timeline(backend: Backend) {
 
     let step = r#"query($slug: String!) { post(slug: $slug) { previousPost { slug } nextPost { slug } } }"#;
     let first = app.data(step, json!({"slug": expected[0]})).await;
-    assert_eq!(first["post"]["previousPost"], Value::Null, "the oldest post has no previous");
+    assert_eq!(
+        first["post"]["previousPost"],
+        Value::Null,
+        "the oldest post has no previous"
+    );
     let last = app.data(step, json!({"slug": expected[11]})).await;
-    assert_eq!(last["post"]["nextPost"], Value::Null, "the newest post has no next");
+    assert_eq!(
+        last["post"]["nextPost"],
+        Value::Null,
+        "the newest post has no next"
+    );
 
     let mut walked = vec![expected[0].clone()];
     loop {
@@ -270,8 +342,16 @@ async fn previous_and_next_walk_the_timeline(backend: Backend) {
     assert_eq!(walked, expected);
 
     // "Our last post" of the career article is the front-end guide.
-    let article = app.data(step, json!({"slug": "exploring-back-end-engineering-as-a-career"})).await;
-    assert_eq!(article["post"]["previousPost"]["slug"], "front-end-engineering-a-career-guide");
+    let article = app
+        .data(
+            step,
+            json!({"slug": "exploring-back-end-engineering-as-a-career"}),
+        )
+        .await;
+    assert_eq!(
+        article["post"]["previousPost"]["slug"],
+        "front-end-engineering-a-career-guide"
+    );
 }
 
 async fn html_is_sanitized(backend: Backend) {
@@ -282,13 +362,19 @@ async fn html_is_sanitized(backend: Backend) {
         .clone();
     let body = post["body"].as_str().unwrap();
     let html = post["html"].as_str().unwrap();
-    assert!(body.contains("<script>"), "the stored Markdown keeps what the author wrote");
+    assert!(
+        body.contains("<script>"),
+        "the stored Markdown keeps what the author wrote"
+    );
     assert!(!html.contains("<script"), "{html}");
     // The prose names `onclick` and `javascript:` in code spans; no attribute may carry them.
     assert!(!html.contains("onclick="), "{html}");
     assert!(!html.contains("href=\"javascript:"), "{html}");
     assert!(!html.contains("alert(1)"), "{html}");
-    assert!(html.contains(">click</a>"), "the link keeps its text: {html}");
+    assert!(
+        html.contains(">click</a>"),
+        "the link keeps its text: {html}"
+    );
     assert!(html.contains("<p>"), "{html}");
     assert!(post["readingTimeMinutes"].as_i64().unwrap() >= 1);
     assert!(!post["excerpt"].as_str().unwrap().is_empty());
@@ -310,15 +396,27 @@ async fn drafts_are_invisible(backend: Backend) {
         .await;
     assert_eq!(data["post"], Value::Null);
     assert_eq!(data["posts"]["totalCount"], 12);
-    for listing in [&data["posts"], &data["author"]["posts"], &data["tag"]["posts"]] {
+    for listing in [
+        &data["posts"],
+        &data["author"]["posts"],
+        &data["tag"]["posts"],
+    ] {
         assert!(!slugs(listing).contains(&draft.to_owned()));
-        assert_eq!(listing["totalCount"], listing["edges"].as_array().unwrap().len());
+        assert_eq!(
+            listing["totalCount"],
+            listing["edges"].as_array().unwrap().len()
+        );
     }
     // Ids 1..=13 cover all demo posts; exactly one (the draft) resolves to null.
     let mut missing = 0;
     for n in 1..=13 {
         let id = base64_id(&format!("Post:{n}"));
-        let node = app.data("query($id: ID!) { node(id: $id) { id } }", json!({"id": id})).await;
+        let node = app
+            .data(
+                "query($id: ID!) { node(id: $id) { id } }",
+                json!({"id": id}),
+            )
+            .await;
         if node["node"].is_null() {
             missing += 1;
         }
@@ -333,8 +431,12 @@ fn base64_id(raw: &str) -> String {
 
 async fn bad_input_is_a_coded_error(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let title_cursor = app.data("{ posts(first: 1, orderBy: {field: TITLE}) { pageInfo { endCursor } } }", json!({})).await
-        ["posts"]["pageInfo"]["endCursor"]
+    let title_cursor = app
+        .data(
+            "{ posts(first: 1, orderBy: {field: TITLE}) { pageInfo { endCursor } } }",
+            json!({}),
+        )
+        .await["posts"]["pageInfo"]["endCursor"]
         .clone();
     let cases = [
         ("{ posts(first: 101) { totalCount } }", json!({})),
@@ -342,14 +444,32 @@ async fn bad_input_is_a_coded_error(backend: Backend) {
         ("{ posts(first: -1) { totalCount } }", json!({})),
         ("{ posts(last: -5) { totalCount } }", json!({})),
         ("{ posts(first: 1, last: 1) { totalCount } }", json!({})),
-        (r#"{ posts(after: "not-a-cursor") { totalCount } }"#, json!({})),
-        (r#"{ posts(before: "Zm9vfGJhcg") { totalCount } }"#, json!({})),
-        ("query($c: String) { posts(after: $c) { totalCount } }", json!({"c": title_cursor})),
-        (r#"{ author(slug: "priya-raman") { posts(first: 500) { totalCount } } }"#, json!({})),
-        (r#"{ tag(slug: "apis") { posts(after: "%%%") { totalCount } } }"#, json!({})),
+        (
+            r#"{ posts(after: "not-a-cursor") { totalCount } }"#,
+            json!({}),
+        ),
+        (
+            r#"{ posts(before: "Zm9vfGJhcg") { totalCount } }"#,
+            json!({}),
+        ),
+        (
+            "query($c: String) { posts(after: $c) { totalCount } }",
+            json!({"c": title_cursor}),
+        ),
+        (
+            r#"{ author(slug: "priya-raman") { posts(first: 500) { totalCount } } }"#,
+            json!({}),
+        ),
+        (
+            r#"{ tag(slug: "apis") { posts(after: "%%%") { totalCount } } }"#,
+            json!({}),
+        ),
         (r#"{ node(id: "garbage") { id } }"#, json!({})),
         (r#"{ node(id: "UG9zdDphYmM=") { id } }"#, json!({})),
-        ("query($id: ID!) { post(id: $id) { slug } }", json!({"id": base64_id("Author:1")})),
+        (
+            "query($id: ID!) { post(id: $id) { slug } }",
+            json!({"id": base64_id("Author:1")}),
+        ),
         ("{ post { slug } }", json!({})),
         (r#"{ post(slug: "a", id: "UG9zdDox") { slug } }"#, json!({})),
         ("{ posts(first: \"ten\") { totalCount } }", json!({})),
@@ -359,14 +479,25 @@ async fn bad_input_is_a_coded_error(backend: Backend) {
     for (query, variables) in cases {
         let body = app.graphql(query, variables.clone()).await;
         let code = body["errors"][0]["extensions"]["code"].as_str();
-        assert_eq!(code, Some("BAD_USER_INPUT"), "{query} {variables}: {body:#}");
+        assert_eq!(
+            code,
+            Some("BAD_USER_INPUT"),
+            "{query} {variables}: {body:#}"
+        );
         let message = body["errors"][0]["message"].as_str().unwrap();
         assert!(!message.to_lowercase().contains("sql"), "{message}");
     }
     // The field is named where the mistake is one argument.
-    let body = app.graphql("{ posts(first: 101) { totalCount } }", json!({})).await;
+    let body = app
+        .graphql("{ posts(first: 101) { totalCount } }", json!({}))
+        .await;
     assert_eq!(body["errors"][0]["extensions"]["field"], "first");
-    assert!(body["errors"][0]["message"].as_str().unwrap().contains("100"));
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("100")
+    );
 }
 
 async fn unknown_slugs_are_null_without_errors(backend: Backend) {
@@ -379,5 +510,8 @@ async fn unknown_slugs_are_null_without_errors(backend: Backend) {
         )
         .await;
     assert!(body.get("errors").is_none(), "{body:#}");
-    assert_eq!(body["data"], json!({"post": null, "author": null, "tag": null, "node": null}));
+    assert_eq!(
+        body["data"],
+        json!({"post": null, "author": null, "tag": null, "node": null})
+    );
 }

@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use async_graphql::http::parse_query_string;
 use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, BatchResponse, Request, Response as GqlResponse};
 use axum::Router;
@@ -150,13 +149,44 @@ fn operation_type(request: &Request) -> Option<OperationType> {
     Some(operation.node.ty)
 }
 
+/// The GET parameters of GraphQL over HTTP. async-graphql's own parser reads
+/// `operation_name` rather than the spec's `operationName`, which would let a
+/// GET name a mutation unseen, so Waypost parses them itself.
+#[derive(serde::Deserialize)]
+struct GetParams {
+    #[serde(default)]
+    query: String,
+    #[serde(rename = "operationName")]
+    operation_name: Option<String>,
+    variables: Option<String>,
+    extensions: Option<String>,
+}
+
+fn parse_get(raw: &str) -> Result<Request, String> {
+    let params: GetParams = serde_urlencoded::from_str(raw).map_err(|e| e.to_string())?;
+    let mut request = Request::new(params.query);
+    if let Some(name) = params.operation_name.filter(|n| !n.is_empty()) {
+        request = request.operation_name(name);
+    }
+    if let Some(variables) = params.variables.filter(|v| !v.is_empty()) {
+        let value: serde_json::Value =
+            serde_json::from_str(&variables).map_err(|e| format!("invalid variables: {e}"))?;
+        request = request.variables(async_graphql::Variables::from_json(value));
+    }
+    if let Some(extensions) = params.extensions.filter(|v| !v.is_empty()) {
+        request.extensions =
+            serde_json::from_str(&extensions).map_err(|e| format!("invalid extensions: {e}"))?;
+    }
+    Ok(request)
+}
+
 async fn graphql_get(
     State(state): State<AppState>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
     let graphql_media = wants_graphql_response(&headers);
-    let request = match parse_query_string(query.as_deref().unwrap_or("")) {
+    let request = match parse_get(query.as_deref().unwrap_or("")) {
         Ok(request) => request,
         Err(err) => {
             return request_error(

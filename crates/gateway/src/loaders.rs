@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
+use futures::future::BoxFuture;
 use waypost_domain::post::{self, PostListSpec, PostPage};
 use waypost_domain::{
     Author, AuthorId, DbPool, DomainError, Group, Post, PostFilter, PostId, Tag, TagId,
@@ -18,9 +19,19 @@ pub struct AppLoader {
     pool: DbPool,
 }
 
+/// The loader type every resolver reaches through the request context.
+pub type RequestLoader = DataLoader<AppLoader, HashMapCache>;
+
 /// A fresh loader per request: its cache must not outlive the request.
-pub fn request_loader(pool: DbPool) -> DataLoader<AppLoader> {
-    DataLoader::new(AppLoader { pool }, tokio::spawn)
+/// `spawn` receives the loader's batch tasks; see `schema::execute` for why
+/// they run on the request's own task.
+pub fn request_loader(
+    pool: DbPool,
+    spawn: impl Fn(BoxFuture<'static, ()>) + Send + Sync + 'static,
+) -> RequestLoader {
+    DataLoader::with_cache(AppLoader { pool }, spawn, HashMapCache::default())
+        // Batches form per poll pass of the request, not per time window.
+        .delay(std::time::Duration::ZERO)
 }
 
 /// The tags of a post.

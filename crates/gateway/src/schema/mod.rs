@@ -2,6 +2,7 @@
 //! apart from HTTP so tests and `waypost schema` can use it without a server.
 
 mod author;
+mod batching;
 mod connection;
 mod node;
 mod post;
@@ -11,10 +12,11 @@ use async_graphql::{
     Context, EmptyMutation, EmptySubscription, ErrorExtensionValues, MergedObject, Request,
     Response, Schema, Value,
 };
+use futures::future::BoxFuture;
 use waypost_domain::DbPool;
 
 use crate::error::internal;
-use crate::loaders::{AppLoader, request_loader};
+use crate::loaders::{RequestLoader, request_loader};
 
 pub use author::AuthorObject;
 pub use node::{GlobalId, Node};
@@ -39,7 +41,7 @@ pub fn build_schema() -> WaypostSchema {
 /// What every resolver may need for one request.
 pub struct RequestContext {
     pub pool: DbPool,
-    pub loader: async_graphql::dataloader::DataLoader<AppLoader>,
+    pub loader: RequestLoader,
 }
 
 pub(crate) fn request_context<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a RequestContext> {
@@ -50,11 +52,17 @@ pub(crate) fn request_context<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'
 /// Runs one GraphQL request against `pool` with a fresh loader, and gives
 /// every error a code (parse and validation errors become BAD_USER_INPUT).
 pub async fn execute(schema: &WaypostSchema, pool: &DbPool, request: Request) -> Response {
+    let (spawn_tx, spawned) = tokio::sync::mpsc::unbounded_channel::<BoxFuture<'static, ()>>();
+    let loader = request_loader(pool.clone(), move |task| {
+        // The receiver lives until the response is ready; a task sent after
+        // that has nobody left to answer.
+        let _ = spawn_tx.send(task);
+    });
     let request = request.data(RequestContext {
         pool: pool.clone(),
-        loader: request_loader(pool.clone()),
+        loader,
     });
-    let mut response = schema.execute(request).await;
+    let mut response = batching::drive(schema.execute(request), spawned).await;
     for error in &mut response.errors {
         let extensions = error
             .extensions

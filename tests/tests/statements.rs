@@ -1,0 +1,106 @@
+//! The SQL statements a request runs are fixed by the query's shape, not by
+//! how many items it returns (counted with diesel's instrumentation).
+// Test code: a failed unwrap is a failed assertion.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use serde_json::json;
+use waypost_domain::demo::{BenchmarkShape, benchmark_bundle};
+use waypost_tests::{Backend, TestApp, backend_tests};
+
+backend_tests!(
+    post_list_runs_at_most_four_statements,
+    nested_fan_outs_are_batched
+);
+
+async fn app(backend: Backend) -> TestApp {
+    let shape = BenchmarkShape {
+        posts: 120,
+        authors: 9,
+        tags: 30,
+        tags_per_post: 5,
+    };
+    TestApp::with_content(
+        backend,
+        benchmark_bundle(shape, chrono::Utc::now().naive_utc()),
+    )
+    .await
+}
+
+const LIST: &str = r#"query($first: Int!) {
+  posts(first: $first) {
+    totalCount
+    edges { cursor node { title slug publishedAt author { name slug } tags { name slug } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"#;
+
+async fn post_list_runs_at_most_four_statements(backend: Backend) {
+    let app = app(backend).await;
+    let mut counts = Vec::new();
+    for first in [1, 5, 20, 100] {
+        let (statements, data) = app
+            .statements_during(app.data(LIST, json!({"first": first})))
+            .await;
+        let edges = data["posts"]["edges"].as_array().unwrap();
+        assert_eq!(edges.len(), first);
+        assert!(
+            edges
+                .iter()
+                .all(|e| e["node"]["tags"].as_array().unwrap().len() == 5)
+        );
+        assert!(
+            statements <= 4,
+            "{statements} statements for first: {first}"
+        );
+        counts.push(statements);
+    }
+    assert!(
+        counts.windows(2).all(|w| w[0] == w[1]),
+        "statement counts vary with page size: {counts:?}"
+    );
+    // The issue's figure: the page of 20 with author and tags.
+    assert_eq!(counts[2], 4, "page, authors, tags, total");
+}
+
+const NESTED: &str = r#"query($first: Int!) {
+  posts(first: $first) {
+    edges { node {
+      author { posts(first: 3) { totalCount edges { node { slug tags { slug } } } } }
+      tags { posts(first: 2, orderBy: {field: TITLE}) { totalCount nodes { slug author { slug } } } }
+      previousPost { slug author { name } }
+      nextPost { slug }
+    } }
+  }
+}"#;
+
+async fn nested_fan_outs_are_batched(backend: Backend) {
+    let app = app(backend).await;
+    let mut counts = Vec::new();
+    for first in [2, 10, 40] {
+        let (statements, data) = app
+            .statements_during(app.data(NESTED, json!({"first": first})))
+            .await;
+        let edges = data["posts"]["edges"].as_array().unwrap();
+        assert_eq!(edges.len(), first);
+        for edge in edges {
+            let author_posts = &edge["node"]["author"]["posts"];
+            assert_eq!(author_posts["edges"].as_array().unwrap().len(), 3);
+            assert!(author_posts["totalCount"].as_i64().unwrap() >= 13);
+            for tag in edge["node"]["tags"].as_array().unwrap() {
+                assert_eq!(tag["posts"]["nodes"].as_array().unwrap().len(), 2);
+            }
+        }
+        counts.push(statements);
+    }
+    // The bound follows from the shape, one statement per loader and level:
+    // page (1); author, tags, neighbours (3); author posts and count, tag
+    // posts and count, neighbour posts (5); their tags, their authors, the
+    // neighbours' authors (3). The per-request cache may save some, and a
+    // per-item query would blow through it at 40 posts.
+    for (first, statements) in [2, 10, 40].iter().zip(&counts) {
+        assert!(
+            *statements <= 12,
+            "{statements} statements for first: {first} ({counts:?})"
+        );
+    }
+}
