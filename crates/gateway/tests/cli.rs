@@ -1,0 +1,220 @@
+//! The `waypost` binary as an operator uses it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn waypost() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_waypost"));
+    // The operator's environment must not leak into these runs.
+    for var in [
+        "DATABASE_URL",
+        "WAYPOST_BIND",
+        "WAYPOST_LOG_FORMAT",
+        "WAYPOST_SEED_DEMO",
+        "RUST_LOG",
+    ] {
+        command.env_remove(var);
+    }
+    command
+}
+
+#[test]
+fn schema_file_matches_the_binary() {
+    let output = waypost().arg("schema").output().unwrap();
+    assert!(output.status.success());
+    let printed = String::from_utf8(output.stdout).unwrap();
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../schema.graphql"))
+            .unwrap();
+    assert!(printed.contains("type Query"));
+    assert_eq!(
+        printed, committed,
+        "schema.graphql is stale: run `cargo run -- schema > schema.graphql`"
+    );
+}
+
+#[test]
+fn help_names_every_subcommand_and_its_environment() {
+    let output = waypost().arg("--help").output().unwrap();
+    let help = String::from_utf8(output.stdout).unwrap();
+    for word in [
+        "serve",
+        "migrate",
+        "seed",
+        "schema",
+        "DATABASE_URL",
+        "WAYPOST_LOG_FORMAT",
+        "WAYPOST_BIND",
+    ] {
+        assert!(help.contains(word), "--help lacks {word}:\n{help}");
+    }
+}
+
+#[test]
+fn unreachable_database_is_one_clear_line() {
+    let output = waypost()
+        .arg("migrate")
+        .env(
+            "DATABASE_URL",
+            "postgres://waypost:hunter2@127.0.0.1:1/waypost",
+        )
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(lines[0].contains("127.0.0.1:1"), "{stderr}");
+    assert!(lines[0].contains("***"), "{stderr}");
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn unknown_database_scheme_is_refused() {
+    let output = waypost()
+        .arg("migrate")
+        .env("DATABASE_URL", "mysql://root@localhost/db")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("DATABASE_URL"), "{stderr}");
+}
+
+fn seed_twice(url: &str) {
+    let first = waypost()
+        .arg("seed")
+        .env("DATABASE_URL", url)
+        .output()
+        .unwrap();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let second = waypost()
+        .arg("seed")
+        .env("DATABASE_URL", url)
+        .output()
+        .unwrap();
+    assert!(!second.status.success(), "a second seed must refuse");
+    let stderr = String::from_utf8(second.stderr).unwrap();
+    assert!(stderr.contains("refusing"), "{stderr}");
+}
+
+#[test]
+fn seed_refuses_to_duplicate_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    seed_twice(&format!(
+        "sqlite://{}",
+        dir.path().join("seed.db").display()
+    ));
+}
+
+#[test]
+fn seed_creates_a_missing_postgres_database_and_refuses_to_duplicate() {
+    if std::env::var("WAYPOST_TEST_BACKENDS").is_ok_and(|b| !b.contains("postgres")) {
+        return;
+    }
+    let server = std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let name = format!("waypost_cli_{}", std::process::id());
+    // A database left by an aborted run would make the first seed refuse.
+    drop_database(&server, &name);
+    seed_twice(&url_with_path(&server, &name));
+    drop_database(&server, &name);
+}
+
+fn url_with_path(server: &str, name: &str) -> String {
+    let (base, _) = server.rsplit_once('/').unwrap();
+    format!("{base}/{name}")
+}
+
+fn drop_database(server: &str, name: &str) {
+    use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let mut conn = AsyncPgConnection::establish(server).await.unwrap();
+        conn.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .await
+            .unwrap();
+    });
+}
+
+#[test]
+fn serve_answers_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = waypost()
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}", dir.path().join("serve.db").display()),
+        )
+        .env("WAYPOST_BIND", "127.0.0.1:0")
+        .env("WAYPOST_LOG_FORMAT", "json")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let address = loop {
+        assert!(Instant::now() < deadline, "server did not start");
+        let line = lines.next().expect("server exited early").unwrap();
+        let event: serde_json::Value =
+            serde_json::from_str(&line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+        let message = event["message"].as_str().unwrap_or_default();
+        if let Some(rest) = message.split("GraphiQL at http://").nth(1) {
+            break rest.split('/').next().unwrap().to_owned();
+        }
+    };
+    // Drain the log so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let page = client
+            .get(format!("http://{address}/"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200);
+        let body: serde_json::Value = client
+            .post(format!("http://{address}/graphql"))
+            .json(&serde_json::json!({"query": "{ posts { totalCount } }"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            body["data"]["posts"]["totalCount"], 12,
+            "demo content was loaded: {body}"
+        );
+    });
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "exit status {status}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "server ignored SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
