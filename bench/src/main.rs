@@ -1,0 +1,268 @@
+//! Waypost's HTTP benchmark: seeds 10,000 posts, 50 authors and 200 tags on
+//! either backend, starts the real server in this process, and drives it
+//! over loopback HTTP with a fixed number of concurrent clients.
+//!
+//! Server and load generator run on separately named thread pools, so the
+//! report can say how the two cores were shared between them.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::{Parser, ValueEnum};
+use serde_json::{Value, json};
+use waypost_db::{DbConfig, DbPool};
+use waypost_domain::demo::{BenchmarkShape, SeedOutcome, benchmark_bundle, seed_if_empty};
+use waypost_gateway::{AppState, router};
+
+const SERVER_THREADS: &str = "wp-server";
+const LOAD_THREADS: &str = "wp-load";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum BackendArg {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, Parser)]
+#[command(about = "Seed a benchmark database and measure Waypost over HTTP.")]
+struct Args {
+    /// Which backend to measure.
+    #[arg(long, value_enum, default_value_t = BackendArg::Sqlite)]
+    backend: BackendArg,
+    /// PostgreSQL database to use; it is DROPPED and recreated.
+    #[arg(long, env = "BENCH_DATABASE_URL", default_value = "postgres://postgres@127.0.0.1:5432/waypost_bench")]
+    postgres_url: String,
+    /// Concurrent HTTP clients.
+    #[arg(long, default_value_t = 32)]
+    concurrency: usize,
+    /// Seconds each scenario runs (after a warm-up of a fifth of that).
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Worker threads of the server's runtime.
+    #[arg(long, default_value_t = 2)]
+    server_threads: usize,
+    /// Worker threads of the load generator's runtime.
+    #[arg(long, default_value_t = 1)]
+    load_threads: usize,
+    #[arg(long, default_value_t = 10_000)]
+    posts: usize,
+}
+
+const POST_PAGE: &str = r#"query PostPage($slug: String!) {
+  post(slug: $slug) {
+    id title html excerpt publishedAt readingTimeMinutes
+    author { id name slug avatarUrl }
+    tags { id name slug }
+  }
+}"#;
+
+const LATEST: &str = r#"query Latest {
+  posts(first: 20) {
+    edges { cursor node {
+      id title slug excerpt publishedAt readingTimeMinutes
+      author { id name slug }
+      tags { id name slug }
+    } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"#;
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let server_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(args.server_threads)
+        .thread_name(SERVER_THREADS)
+        .enable_all()
+        .build()?;
+    let load_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(args.load_threads)
+        .thread_name(LOAD_THREADS)
+        .enable_all()
+        .build()?;
+
+    let (url, _dir) = match args.backend {
+        BackendArg::Sqlite => {
+            let dir = tempfile::tempdir()?;
+            (format!("sqlite://{}", dir.path().join("bench.db").display()), Some(dir))
+        }
+        BackendArg::Postgres => {
+            server_rt.block_on(recreate_pg(&args.postgres_url))?;
+            (args.postgres_url.clone(), None)
+        }
+    };
+
+    let shape = BenchmarkShape { posts: args.posts, ..BenchmarkShape::default() };
+    let (pool, addr) = server_rt.block_on(async {
+        let pool = DbPool::connect(&DbConfig::new(url.clone())).await?;
+        pool.run_migrations().await?;
+        let started = Instant::now();
+        let bundle = benchmark_bundle(shape, chrono::Utc::now().naive_utc());
+        match seed_if_empty(&pool, bundle).await? {
+            SeedOutcome::Seeded(counts) => eprintln!(
+                "seeded {} posts, {} authors, {} tags in {:.1}s",
+                counts.posts,
+                counts.authors,
+                counts.tags,
+                started.elapsed().as_secs_f64()
+            ),
+            SeedOutcome::AlreadyHasContent => bail!("benchmark database was not empty"),
+        }
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let app = router(AppState::new(pool.clone()));
+        tokio::spawn(async move {
+            if let Err(err) = axum::serve(listener, app).await {
+                eprintln!("server stopped: {err}");
+            }
+        });
+        anyhow::Ok((pool, addr))
+    })?;
+
+    println!(
+        "backend={:?} posts={} concurrency={} seconds={} server_threads={} load_threads={} cores={}",
+        args.backend,
+        args.posts,
+        args.concurrency,
+        args.seconds,
+        args.server_threads,
+        args.load_threads,
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)
+    );
+    println!("| scenario | req/s | p50 ms | p99 ms | SQL/req | server CPU | load-gen CPU |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    let base = format!("http://{addr}/graphql");
+    let posts = args.posts;
+    for (name, query, vars) in [
+        ("post page by slug (author, tags)", POST_PAGE, Some(posts)),
+        ("first 20 posts by date (author, tags)", LATEST, None),
+    ] {
+        let run = Scenario { url: base.clone(), query, slug_range: vars, concurrency: args.concurrency };
+        load_rt.block_on(run.measure(Duration::from_secs(args.seconds.max(1) / 5 + 1)))?;
+        let statements_before = pool.statements_executed();
+        let cpu_before = thread_cpu()?;
+        let result = load_rt.block_on(run.measure(Duration::from_secs(args.seconds.max(1))))?;
+        let cpu_after = thread_cpu()?;
+        let statements = pool.statements_executed() - statements_before;
+        let wall = result.elapsed.as_secs_f64();
+        let share = |name: &str| {
+            let used = cpu_after.get(name) - cpu_before.get(name);
+            format!("{:.0}%", 100.0 * used / wall)
+        };
+        println!(
+            "| {name} | {:.0} | {:.2} | {:.2} | {:.1} | {} | {} |",
+            result.requests as f64 / wall,
+            result.percentile(50.0),
+            result.percentile(99.0),
+            statements as f64 / result.requests.max(1) as f64,
+            share(SERVER_THREADS),
+            share(LOAD_THREADS),
+        );
+    }
+    Ok(())
+}
+
+async fn recreate_pg(url: &str) -> anyhow::Result<()> {
+    use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+    let mut parsed = url::Url::parse(url).context("BENCH_DATABASE_URL")?;
+    let name = parsed.path().trim_start_matches('/').to_owned();
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        bail!("benchmark database name must be a plain identifier, got {name:?}");
+    }
+    parsed.set_path("/postgres");
+    let mut admin = AsyncPgConnection::establish(parsed.as_str()).await?;
+    admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await?;
+    admin.batch_execute(&format!("CREATE DATABASE \"{name}\"")).await?;
+    Ok(())
+}
+
+struct Scenario {
+    url: String,
+    query: &'static str,
+    /// Rotate `$slug` over this many benchmark posts.
+    slug_range: Option<usize>,
+    concurrency: usize,
+}
+
+struct Outcome {
+    requests: usize,
+    elapsed: Duration,
+    latencies_us: Vec<u64>,
+}
+
+impl Outcome {
+    fn percentile(&self, p: f64) -> f64 {
+        if self.latencies_us.is_empty() {
+            return 0.0;
+        }
+        let rank = ((p / 100.0) * (self.latencies_us.len() - 1) as f64).round() as usize;
+        self.latencies_us[rank.min(self.latencies_us.len() - 1)] as f64 / 1000.0
+    }
+}
+
+impl Scenario {
+    async fn measure(&self, duration: Duration) -> anyhow::Result<Outcome> {
+        let client = reqwest::Client::builder().pool_max_idle_per_host(self.concurrency).build()?;
+        let started = Instant::now();
+        let deadline = started + duration;
+        let mut workers = Vec::with_capacity(self.concurrency);
+        for worker in 0..self.concurrency {
+            let client = client.clone();
+            let url = self.url.clone();
+            let query = self.query;
+            let slug_range = self.slug_range;
+            workers.push(tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut n = worker * 7919;
+                while Instant::now() < deadline {
+                    let variables = match slug_range {
+                        Some(range) => json!({ "slug": format!("benchmark-post-{}", n % range) }),
+                        None => json!({}),
+                    };
+                    n += 1;
+                    let sent = Instant::now();
+                    let response = client.post(&url).json(&json!({ "query": query, "variables": variables })).send().await?;
+                    let body: Value = response.json().await?;
+                    if body.get("errors").is_some() || body["data"].is_null() {
+                        bail!("query failed: {body}");
+                    }
+                    latencies.push(u64::try_from(sent.elapsed().as_micros()).unwrap_or(u64::MAX));
+                }
+                anyhow::Ok(latencies)
+            }));
+        }
+        let mut latencies_us = Vec::new();
+        for worker in workers {
+            latencies_us.extend(worker.await??);
+        }
+        let elapsed = started.elapsed();
+        latencies_us.sort_unstable();
+        Ok(Outcome { requests: latencies_us.len(), elapsed, latencies_us })
+    }
+}
+
+/// CPU seconds used so far by this process's threads, by thread-name prefix.
+struct ThreadCpu(Vec<(String, f64)>);
+
+impl ThreadCpu {
+    fn get(&self, prefix: &str) -> f64 {
+        self.0.iter().filter(|(name, _)| name.starts_with(prefix)).map(|(_, s)| s).sum()
+    }
+}
+
+fn thread_cpu() -> anyhow::Result<ThreadCpu> {
+    // Linux reports utime and stime in clock ticks, 100 per second on every
+    // mainstream kernel configuration.
+    const TICKS_PER_SECOND: f64 = 100.0;
+    let mut threads = Vec::new();
+    for entry in std::fs::read_dir("/proc/self/task").context("per-thread CPU needs Linux /proc")? {
+        let path = entry?.path();
+        let Ok(stat) = std::fs::read_to_string(path.join("stat")) else { continue };
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else { continue };
+        let name = stat[open + 1..close].to_owned();
+        let fields: Vec<&str> = stat[close + 2..].split_whitespace().collect();
+        // After the name: state is field 3, utime 14 and stime 15 (1-based).
+        let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        threads.push((name, (ticks(11) + ticks(12)) / TICKS_PER_SECOND));
+    }
+    Ok(ThreadCpu(threads))
+}
