@@ -30,7 +30,11 @@ struct Args {
     #[arg(long, value_enum, default_value_t = BackendArg::Sqlite)]
     backend: BackendArg,
     /// PostgreSQL database to use; it is DROPPED and recreated.
-    #[arg(long, env = "BENCH_DATABASE_URL", default_value = "postgres://postgres@127.0.0.1:5432/waypost_bench")]
+    #[arg(
+        long,
+        env = "BENCH_DATABASE_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/waypost_bench"
+    )]
     postgres_url: String,
     /// Concurrent HTTP clients.
     #[arg(long, default_value_t = 32)]
@@ -46,6 +50,45 @@ struct Args {
     load_threads: usize,
     #[arg(long, default_value_t = 10_000)]
     posts: usize,
+    /// Measure another GraphQL server instead (e.g. PostGraphile) over the
+    /// PostgreSQL database a previous `--backend postgres` run left seeded.
+    #[arg(long)]
+    external: Option<String>,
+    /// With `--external`: the PID whose CPU to report as the server's.
+    #[arg(long)]
+    external_pid: Option<u32>,
+    /// With `--external`: the query set to send.
+    #[arg(long, value_enum, default_value_t = QuerySet::Postgraphile)]
+    queries: QuerySet,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum QuerySet {
+    Waypost,
+    Postgraphile,
+}
+
+impl QuerySet {
+    fn queries(self) -> [(&'static str, &'static str, bool); 2] {
+        match self {
+            QuerySet::Waypost => [
+                ("post page by slug (author, tags)", POST_PAGE, true),
+                ("first 20 posts by date (author, tags)", LATEST, false),
+            ],
+            QuerySet::Postgraphile => [
+                (
+                    "post page by slug (author, tags)",
+                    include_str!("../queries/postgraphile-post-page.graphql"),
+                    true,
+                ),
+                (
+                    "first 20 posts by date (author, tags)",
+                    include_str!("../queries/postgraphile-latest.graphql"),
+                    false,
+                ),
+            ],
+        }
+    }
 }
 
 const POST_PAGE: &str = r#"query PostPage($slug: String!) {
@@ -80,10 +123,16 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()?;
 
+    if let Some(url) = args.external.clone() {
+        return measure_all(&args, &load_rt, &url, args.queries, None);
+    }
     let (url, _dir) = match args.backend {
         BackendArg::Sqlite => {
             let dir = tempfile::tempdir()?;
-            (format!("sqlite://{}", dir.path().join("bench.db").display()), Some(dir))
+            (
+                format!("sqlite://{}", dir.path().join("bench.db").display()),
+                Some(dir),
+            )
         }
         BackendArg::Postgres => {
             server_rt.block_on(recreate_pg(&args.postgres_url))?;
@@ -91,7 +140,10 @@ fn main() -> anyhow::Result<()> {
         }
     };
 
-    let shape = BenchmarkShape { posts: args.posts, ..BenchmarkShape::default() };
+    let shape = BenchmarkShape {
+        posts: args.posts,
+        ..BenchmarkShape::default()
+    };
     let (pool, addr) = server_rt.block_on(async {
         let pool = DbPool::connect(&DbConfig::new(url.clone())).await?;
         pool.run_migrations().await?;
@@ -118,44 +170,74 @@ fn main() -> anyhow::Result<()> {
         anyhow::Ok((pool, addr))
     })?;
 
+    measure_all(
+        &args,
+        &load_rt,
+        &format!("http://{addr}/graphql"),
+        QuerySet::Waypost,
+        Some(&pool),
+    )
+}
+
+/// Runs both scenarios against `url` and prints a Markdown table row each.
+fn measure_all(
+    args: &Args,
+    load_rt: &tokio::runtime::Runtime,
+    url: &str,
+    queries: QuerySet,
+    pool: Option<&DbPool>,
+) -> anyhow::Result<()> {
     println!(
-        "backend={:?} posts={} concurrency={} seconds={} server_threads={} load_threads={} cores={}",
+        "target={} backend={:?} posts={} concurrency={} seconds={} server_threads={} load_threads={} cores={}",
+        args.external.as_deref().unwrap_or("waypost (in-process)"),
         args.backend,
         args.posts,
         args.concurrency,
         args.seconds,
         args.server_threads,
         args.load_threads,
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0)
     );
     println!("| scenario | req/s | p50 ms | p99 ms | SQL/req | server CPU | load-gen CPU |");
     println!("|---|---:|---:|---:|---:|---:|---:|");
-    let base = format!("http://{addr}/graphql");
-    let posts = args.posts;
-    for (name, query, vars) in [
-        ("post page by slug (author, tags)", POST_PAGE, Some(posts)),
-        ("first 20 posts by date (author, tags)", LATEST, None),
-    ] {
-        let run = Scenario { url: base.clone(), query, slug_range: vars, concurrency: args.concurrency };
+    for (name, query, by_slug) in queries.queries() {
+        let run = Scenario {
+            url: url.to_owned(),
+            query,
+            slug_range: by_slug.then_some(args.posts),
+            concurrency: args.concurrency,
+        };
         load_rt.block_on(run.measure(Duration::from_secs(args.seconds.max(1) / 5 + 1)))?;
-        let statements_before = pool.statements_executed();
+        let statements_before = pool.map(DbPool::statements_executed);
         let cpu_before = thread_cpu()?;
+        let server_before = args.external_pid.map(process_cpu).transpose()?;
         let result = load_rt.block_on(run.measure(Duration::from_secs(args.seconds.max(1))))?;
         let cpu_after = thread_cpu()?;
-        let statements = pool.statements_executed() - statements_before;
+        let server_after = args.external_pid.map(process_cpu).transpose()?;
         let wall = result.elapsed.as_secs_f64();
-        let share = |name: &str| {
-            let used = cpu_after.get(name) - cpu_before.get(name);
-            format!("{:.0}%", 100.0 * used / wall)
+        let percent = |seconds: f64| format!("{:.0}%", 100.0 * seconds / wall);
+        let server_cpu = match (server_before, server_after) {
+            (Some(before), Some(after)) => percent(after - before),
+            _ if pool.is_some() => {
+                percent(cpu_after.get(SERVER_THREADS) - cpu_before.get(SERVER_THREADS))
+            }
+            _ => "n/a".to_owned(),
+        };
+        let per_request = match (pool, statements_before) {
+            (Some(pool), Some(before)) => format!(
+                "{:.1}",
+                (pool.statements_executed() - before) as f64 / result.requests.max(1) as f64
+            ),
+            _ => "n/a".to_owned(),
         };
         println!(
-            "| {name} | {:.0} | {:.2} | {:.2} | {:.1} | {} | {} |",
+            "| {name} | {:.0} | {:.2} | {:.2} | {per_request} | {server_cpu} | {} |",
             result.requests as f64 / wall,
             result.percentile(50.0),
             result.percentile(99.0),
-            statements as f64 / result.requests.max(1) as f64,
-            share(SERVER_THREADS),
-            share(LOAD_THREADS),
+            percent(cpu_after.get(LOAD_THREADS) - cpu_before.get(LOAD_THREADS)),
         );
     }
     Ok(())
@@ -170,8 +252,12 @@ async fn recreate_pg(url: &str) -> anyhow::Result<()> {
     }
     parsed.set_path("/postgres");
     let mut admin = AsyncPgConnection::establish(parsed.as_str()).await?;
-    admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await?;
-    admin.batch_execute(&format!("CREATE DATABASE \"{name}\"")).await?;
+    admin
+        .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+        .await?;
+    admin
+        .batch_execute(&format!("CREATE DATABASE \"{name}\""))
+        .await?;
     Ok(())
 }
 
@@ -201,7 +287,9 @@ impl Outcome {
 
 impl Scenario {
     async fn measure(&self, duration: Duration) -> anyhow::Result<Outcome> {
-        let client = reqwest::Client::builder().pool_max_idle_per_host(self.concurrency).build()?;
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(self.concurrency)
+            .build()?;
         let started = Instant::now();
         let deadline = started + duration;
         let mut workers = Vec::with_capacity(self.concurrency);
@@ -220,7 +308,11 @@ impl Scenario {
                     };
                     n += 1;
                     let sent = Instant::now();
-                    let response = client.post(&url).json(&json!({ "query": query, "variables": variables })).send().await?;
+                    let response = client
+                        .post(&url)
+                        .json(&json!({ "query": query, "variables": variables }))
+                        .send()
+                        .await?;
                     let body: Value = response.json().await?;
                     if body.get("errors").is_some() || body["data"].is_null() {
                         bail!("query failed: {body}");
@@ -236,8 +328,38 @@ impl Scenario {
         }
         let elapsed = started.elapsed();
         latencies_us.sort_unstable();
-        Ok(Outcome { requests: latencies_us.len(), elapsed, latencies_us })
+        Ok(Outcome {
+            requests: latencies_us.len(),
+            elapsed,
+            latencies_us,
+        })
     }
+}
+
+/// CPU seconds used so far by another process and its threads.
+fn process_cpu(pid: u32) -> anyhow::Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .with_context(|| format!("no process {pid}"))?;
+    Ok(stat_cpu_seconds(&stat).map(|(_, s)| s).unwrap_or(0.0))
+}
+
+/// Linux reports utime and stime in clock ticks, 100 per second on every
+/// mainstream kernel configuration.
+const TICKS_PER_SECOND: f64 = 100.0;
+
+/// The name and CPU seconds of a `/proc/.../stat` line.
+fn stat_cpu_seconds(stat: &str) -> Option<(String, f64)> {
+    let (open, close) = (stat.find('(')?, stat.rfind(')')?);
+    let name = stat[open + 1..close].to_owned();
+    let fields: Vec<&str> = stat.get(close + 2..)?.split_whitespace().collect();
+    // After the name: state is field 3, utime 14 and stime 15 (1-based).
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    Some((name, (ticks(11) + ticks(12)) / TICKS_PER_SECOND))
 }
 
 /// CPU seconds used so far by this process's threads, by thread-name prefix.
@@ -245,24 +367,22 @@ struct ThreadCpu(Vec<(String, f64)>);
 
 impl ThreadCpu {
     fn get(&self, prefix: &str) -> f64 {
-        self.0.iter().filter(|(name, _)| name.starts_with(prefix)).map(|(_, s)| s).sum()
+        self.0
+            .iter()
+            .filter(|(name, _)| name.starts_with(prefix))
+            .map(|(_, s)| s)
+            .sum()
     }
 }
 
 fn thread_cpu() -> anyhow::Result<ThreadCpu> {
-    // Linux reports utime and stime in clock ticks, 100 per second on every
-    // mainstream kernel configuration.
-    const TICKS_PER_SECOND: f64 = 100.0;
     let mut threads = Vec::new();
     for entry in std::fs::read_dir("/proc/self/task").context("per-thread CPU needs Linux /proc")? {
         let path = entry?.path();
-        let Ok(stat) = std::fs::read_to_string(path.join("stat")) else { continue };
-        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else { continue };
-        let name = stat[open + 1..close].to_owned();
-        let fields: Vec<&str> = stat[close + 2..].split_whitespace().collect();
-        // After the name: state is field 3, utime 14 and stime 15 (1-based).
-        let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-        threads.push((name, (ticks(11) + ticks(12)) / TICKS_PER_SECOND));
+        let Ok(stat) = std::fs::read_to_string(path.join("stat")) else {
+            continue;
+        };
+        threads.extend(stat_cpu_seconds(&stat));
     }
     Ok(ThreadCpu(threads))
 }

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use diesel::SqliteConnection;
 use diesel::connection::{Instrumentation, InstrumentationEvent};
-use diesel_async::pooled_connection::deadpool::{Object, Pool, PoolError};
+use diesel_async::pooled_connection::deadpool::{BuildError, Object, Pool, PoolError};
 use diesel_async::pooled_connection::{
-    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod, SetupCallback,
 };
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{
@@ -169,6 +169,31 @@ async fn establish_sqlite(path: &str) -> diesel::ConnectionResult<SqliteConn> {
     Ok(conn)
 }
 
+/// A pool that recycles without a test query (a ping per checkout would
+/// double the statements of a small request) and fails fast when exhausted.
+fn build_pool<C>(
+    url: String,
+    config: &DbConfig,
+    setup: SetupCallback<C>,
+) -> Result<Pool<C>, BuildError>
+where
+    C: AsyncConnection + 'static,
+    AsyncDieselConnectionManager<C>: deadpool::managed::Manager,
+{
+    let mut manager_config = ManagerConfig::<C>::default();
+    manager_config.recycling_method = RecyclingMethod::Fast;
+    manager_config.custom_setup = setup;
+    Pool::builder(AsyncDieselConnectionManager::new_with_config(
+        url,
+        manager_config,
+    ))
+    .max_size(config.max_connections)
+    .wait_timeout(Some(config.acquire_timeout))
+    .create_timeout(Some(config.acquire_timeout))
+    .runtime(deadpool::Runtime::Tokio1)
+    .build()
+}
+
 impl DbPool {
     /// Connects to the database named by `config.url`, creating a missing
     /// PostgreSQL database when allowed, and checks that it answers.
@@ -189,9 +214,7 @@ impl DbPool {
                     }
                 }
                 let counter = statements.clone();
-                let mut manager_config = ManagerConfig::<AsyncPgConnection>::default();
-                manager_config.recycling_method = RecyclingMethod::Fast;
-                manager_config.custom_setup = Box::new(move |url| {
+                let setup: SetupCallback<AsyncPgConnection> = Box::new(move |url| {
                     let counter = counter.clone();
                     Box::pin(async move {
                         let mut conn = AsyncPgConnection::establish(url).await?;
@@ -199,21 +222,13 @@ impl DbPool {
                         Ok(conn)
                     })
                 });
-                let manager = AsyncDieselConnectionManager::new_with_config(url, manager_config);
-                let pool = Pool::builder(manager)
-                    .max_size(config.max_connections)
-                    .wait_timeout(Some(config.acquire_timeout))
-                    .create_timeout(Some(config.acquire_timeout))
-                    .runtime(deadpool::Runtime::Tokio1)
-                    .build()
-                    .map_err(|e| connect_err(e.to_string()))?;
+                let pool =
+                    build_pool(url, config, setup).map_err(|e| connect_err(e.to_string()))?;
                 PoolInner::Pg(pool)
             }
             Target::Sqlite(path) => {
                 let counter = statements.clone();
-                let mut manager_config = ManagerConfig::<SqliteConn>::default();
-                manager_config.recycling_method = RecyclingMethod::Fast;
-                manager_config.custom_setup = Box::new(move |path| {
+                let setup: SetupCallback<SqliteConn> = Box::new(move |path| {
                     let counter = counter.clone();
                     let path = path.to_owned();
                     Box::pin(async move {
@@ -222,14 +237,8 @@ impl DbPool {
                         Ok(conn)
                     })
                 });
-                let manager = AsyncDieselConnectionManager::new_with_config(path, manager_config);
-                let pool = Pool::builder(manager)
-                    .max_size(config.max_connections)
-                    .wait_timeout(Some(config.acquire_timeout))
-                    .create_timeout(Some(config.acquire_timeout))
-                    .runtime(deadpool::Runtime::Tokio1)
-                    .build()
-                    .map_err(|e| connect_err(e.to_string()))?;
+                let pool =
+                    build_pool(path, config, setup).map_err(|e| connect_err(e.to_string()))?;
                 PoolInner::Sqlite(pool)
             }
         };
@@ -289,33 +298,6 @@ impl DbPool {
                 harness
                     .run_pending_migrations(SQLITE_MIGRATIONS)
                     .map(|v| v.len())
-                    .map_err(migration_err)
-            }
-        }
-    }
-
-    /// Whether every embedded migration has been applied.
-    pub async fn migrations_current(&self) -> Result<bool, DbError> {
-        let migration_err =
-            |e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string());
-        let unavailable = |e: diesel::ConnectionError| DbError::Unavailable(e.to_string());
-        match parse_url(&self.url)? {
-            Target::Postgres(url) => {
-                let conn = AsyncPgConnection::establish(&url)
-                    .await
-                    .map_err(unavailable)?;
-                let mut harness = AsyncMigrationHarness::new(conn);
-                harness
-                    .has_pending_migration(PG_MIGRATIONS)
-                    .map(|p| !p)
-                    .map_err(migration_err)
-            }
-            Target::Sqlite(path) => {
-                let conn = establish_sqlite(&path).await.map_err(unavailable)?;
-                let mut harness = AsyncMigrationHarness::new(conn);
-                harness
-                    .has_pending_migration(SQLITE_MIGRATIONS)
-                    .map(|p| !p)
                     .map_err(migration_err)
             }
         }
