@@ -11,7 +11,8 @@ backend_tests!(
     get_runs_queries_only,
     responses_follow_the_accept_header,
     post_bodies_are_checked,
-    batches_and_graphiql
+    batches_and_graphiql,
+    fields_come_back_in_query_order,
 );
 
 async fn get_runs_queries_only(backend: Backend) {
@@ -236,5 +237,53 @@ async fn batches_and_graphiql(backend: Backend) {
     assert_eq!(
         data["post"]["previousPost"]["slug"],
         "front-end-engineering-a-career-guide"
+    );
+}
+
+async fn fields_come_back_in_query_order(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let query = r#"query Ordered {
+      posts(first: 2) {
+        totalCount
+        edges { node { title ...Extra writer: author { name } tags { slug } id previousPost { slug title } } }
+        pageInfo { hasNextPage }
+      }
+    }
+    fragment Extra on Post { slug readingTimeMinutes }"#;
+    let text = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&json!({ "query": query }))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let order = [
+        "\"totalCount\"",
+        "\"edges\"",
+        "\"title\"",
+        "\"slug\"",
+        "\"readingTimeMinutes\"",
+        "\"writer\"",
+        "\"tags\"",
+        "\"id\"",
+        "\"previousPost\"",
+        "\"pageInfo\"",
+    ];
+    let positions: Vec<usize> = order
+        .iter()
+        .map(|key| text.find(key).unwrap_or_else(|| panic!("{key} in {text}")))
+        .collect();
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "fields out of query order: {text}"
+    );
+    // Inside the nested object too: slug before title, as asked.
+    let previous = &text[text.find("\"previousPost\"").unwrap()..];
+    assert!(
+        previous.find("\"slug\"").unwrap() < previous.find("\"title\"").unwrap(),
+        "{previous}"
     );
 }

@@ -9,6 +9,11 @@ use waypost_domain::{DbPool, mask_url};
 use waypost_gateway::config::{Cli, Command, ServeArgs};
 use waypost_gateway::{AppState, build_schema, router, telemetry};
 
+// Responses are built from many short-lived strings; mimalloc serves them
+// with far less contention between worker threads than the system allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     telemetry::init(cli.log_format);

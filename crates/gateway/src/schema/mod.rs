@@ -4,6 +4,7 @@
 mod author;
 mod batching;
 mod connection;
+mod field_order;
 mod node;
 mod post;
 mod tag;
@@ -35,7 +36,9 @@ pub type WaypostSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
 
 /// The schema with no per-request data; `execute` adds that.
 pub fn build_schema() -> WaypostSchema {
-    Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription).finish()
+    Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
+        .extension(field_order::FieldOrder)
+        .finish()
 }
 
 /// What every resolver may need for one request.

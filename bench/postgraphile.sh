@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# Measures PostGraphile v4 on the PostgreSQL data set `waypost-bench --backend
+# postgres` seeds, with the same load generator, concurrency and timing as
+# Waypost's own run, so the two tables can be compared row by row.
+#
+#   bench/postgraphile.sh [extra waypost-bench options, e.g. --concurrency 64]
+#
+# Environment:
+#   SECONDS_PER_SCENARIO  seconds each scenario is measured (default 10)
+#   WORKERS               PostGraphile processes; >1 uses --cluster-workers (default 1)
+#   POOL_SIZE             PostGraphile's PostgreSQL pool size (default 16, Waypost's default)
+#   PORT                  first port to try on 127.0.0.1 (default 5055)
+#   BENCH_DATABASE_URL    default postgres://postgres@127.0.0.1:5432/waypost_bench
+#
+# PostGraphile is installed with npm into target/postgraphile on first use.
+# If the database has no seeded posts, one short Waypost run seeds it first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+POSTGRAPHILE_VERSION=4.14.1
+POSTS=10000
+SECONDS_PER_SCENARIO=${SECONDS_PER_SCENARIO:-10}
+WORKERS=${WORKERS:-1}
+POOL_SIZE=${POOL_SIZE:-16}
+PORT=${PORT:-5055}
+export BENCH_DATABASE_URL=${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/waypost_bench}
+
+PREFIX=target/postgraphile
+BENCH=target/release/waypost-bench
+LOG=$PREFIX/server.log
+
+die() { echo "postgraphile.sh: $*" >&2; exit 1; }
+
+for tool in node npm curl; do
+    command -v "$tool" >/dev/null 2>&1 || die "$tool is required"
+done
+[[ $WORKERS =~ ^[1-9][0-9]*$ ]] || die "WORKERS must be a positive integer, got '$WORKERS'"
+
+# 1. PostGraphile, pinned, in a cache folder.
+installed=$(node -p "try { require('./$PREFIX/node_modules/postgraphile/package.json').version } catch { '' }")
+if [[ $installed != "$POSTGRAPHILE_VERSION" ]]; then
+    echo "installing postgraphile@$POSTGRAPHILE_VERSION into $PREFIX"
+    mkdir -p "$PREFIX"
+    npm install --prefix "$PREFIX" --no-audit --no-fund --save-exact --loglevel=error \
+        "postgraphile@$POSTGRAPHILE_VERSION"
+fi
+
+# 2. The benchmark binary and a seeded database.
+if [[ ! -x $BENCH ]]; then
+    echo "building waypost-bench"
+    cargo build --release -p waypost-bench
+fi
+
+# Prints the number of posts, or "none" when the database or table is missing.
+count_posts() {
+    # shellcheck disable=SC2016 # $1 is a SQL parameter, not a shell expansion
+    NODE_PATH="$PWD/$PREFIX/node_modules" node -e '
+        const { Client } = require("pg");
+        const client = new Client({ connectionString: process.env.BENCH_DATABASE_URL });
+        client.connect()
+            .then(() => client.query("SELECT to_regclass($1) IS NOT NULL AS present", ["public.posts"]))
+            .then((r) => r.rows[0].present
+                ? client.query("SELECT count(*)::int AS n FROM posts").then((c) => String(c.rows[0].n))
+                : "none")
+            .catch((err) => (err.code === "3D000" ? "none" : Promise.reject(err)))
+            .then((n) => { console.log(n); return client.end(); })
+            .catch((err) => { console.error(err.message); process.exit(1); });'
+}
+
+posts=$(count_posts) || die "cannot reach $BENCH_DATABASE_URL"
+if [[ $posts != "$POSTS" ]]; then
+    echo "database has posts=$posts, expected $POSTS: seeding with a short Waypost run"
+    "$BENCH" --backend postgres --seconds 1 >/dev/null
+    posts=$(count_posts)
+    [[ $posts == "$POSTS" ]] || die "seeding left $posts posts"
+fi
+
+# 3. A free port.
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for _ in $(seq 1 50); do
+    port_busy "$PORT" || break
+    PORT=$((PORT + 1))
+done
+port_busy "$PORT" && die "no free port found"
+URL="http://127.0.0.1:$PORT/graphql"
+
+# 4. PostGraphile in its own process group, stopped whatever happens.
+PGL_PID=
+GROUP=false
+alive() { kill -0 "$1" 2>/dev/null && [[ $(ps -o stat= -p "$1" 2>/dev/null) != Z* ]]; }
+wait_gone() { # pid tenths-of-a-second
+    local _
+    for _ in $(seq 1 "$2"); do
+        alive "$1" || return 0
+        sleep 0.1
+    done
+    return 1
+}
+stop_postgraphile() {
+    [[ -n $PGL_PID ]] || return 0
+    local workers
+    # With --cluster-workers, stop the workers first: the master then reaps
+    # them and exits by itself. Stopping the master first would orphan them.
+    workers=$(ps -o pid= --ppid "$PGL_PID" 2>/dev/null || true)
+    if [[ -n $workers ]]; then
+        # shellcheck disable=SC2086 # one PID per word
+        kill -TERM $workers 2>/dev/null || true
+        wait_gone "$PGL_PID" 100 || true
+    fi
+    if alive "$PGL_PID"; then
+        kill -TERM "$PGL_PID" 2>/dev/null || true
+        wait_gone "$PGL_PID" 50 || true
+    fi
+    if $GROUP; then kill -KILL -- "-$PGL_PID" 2>/dev/null || true; fi
+    kill -KILL "$PGL_PID" 2>/dev/null || true
+    wait "$PGL_PID" 2>/dev/null || true
+    PGL_PID=
+}
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    stop_postgraphile
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+args=(
+    --connection "$BENCH_DATABASE_URL"
+    --schema public
+    --host 127.0.0.1
+    --port "$PORT"
+    --max-pool-size "$POOL_SIZE"
+    --disable-query-log
+    --disable-graphiql
+)
+if ((WORKERS > 1)); then
+    args+=(--cluster-workers "$WORKERS")
+fi
+
+mkdir -p "$PREFIX"
+# cli.js is a node script (#!/usr/bin/env node), so $! is node's PID; setsid
+# makes it a process-group leader (no fork: a background job is not one).
+if command -v setsid >/dev/null 2>&1; then
+    NODE_ENV=production setsid "$PREFIX/node_modules/.bin/postgraphile" "${args[@]}" >"$LOG" 2>&1 &
+else
+    NODE_ENV=production "$PREFIX/node_modules/.bin/postgraphile" "${args[@]}" >"$LOG" 2>&1 &
+fi
+PGL_PID=$!
+if [[ $(ps -o pgid= -p "$PGL_PID" | tr -d ' ') == "$PGL_PID" ]]; then GROUP=true; fi
+
+graphql_ok() {
+    curl -fsS --max-time 2 -H 'content-type: application/json' \
+        --data '{"query":"{__typename}"}' "$URL" 2>/dev/null | grep -q '"__typename":"Query"'
+}
+workers_up() { ((WORKERS == 1)) || (($(ps -o pid= --ppid "$PGL_PID" | wc -l) >= WORKERS)); }
+for _ in $(seq 1 120); do
+    kill -0 "$PGL_PID" 2>/dev/null || { cat "$LOG" >&2; die "PostGraphile exited during startup"; }
+    graphql_ok && workers_up && break
+    sleep 0.5
+done
+graphql_ok || { cat "$LOG" >&2; die "PostGraphile did not answer on $URL within 60s"; }
+workers_up || { cat "$LOG" >&2; die "PostGraphile started fewer than $WORKERS workers"; }
+echo "postgraphile@$POSTGRAPHILE_VERSION pid=$PGL_PID workers=$WORKERS pool=$POOL_SIZE url=$URL"
+
+# CPU seconds of PostGraphile's master and workers together.
+tree_cpu() {
+    local total=0 pid fields
+    for pid in "$PGL_PID" $(ps -o pid= --ppid "$PGL_PID"); do
+        fields=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null) || continue
+        # utime and stime: fields 14 and 15, i.e. 12 and 13 after the name.
+        total=$((total + $(awk '{ print $12 + $13 }' <<<"$fields")))
+    done
+    echo "$total"
+}
+
+# 5. The measurement. The "server CPU" column is the PID passed here: with
+# WORKERS>1 that is only the cluster master, so the whole tree is added below.
+cpu_before=$(tree_cpu)
+started=$(date +%s.%N)
+"$BENCH" --external "$URL" --external-pid "$PGL_PID" --queries postgraphile \
+    --seconds "$SECONDS_PER_SCENARIO" "$@"
+if ((WORKERS > 1)); then
+    cpu_after=$(tree_cpu)
+    ticks=$(getconf CLK_TCK)
+    awk -v t="$((cpu_after - cpu_before))" -v hz="$ticks" -v s="$started" -v e="$(date +%s.%N)" -v w="$WORKERS" \
+        'BEGIN { printf "PostGraphile master + %d workers: %.0f%% CPU averaged over the whole run (warm-ups included); the table'"'"'s server CPU column counts the master only\n", w, 100 * t / hz / (e - s) }'
+fi
