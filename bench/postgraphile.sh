@@ -87,6 +87,7 @@ URL="http://127.0.0.1:$PORT/graphql"
 # 4. PostGraphile in its own process group, stopped whatever happens.
 PGL_PID=
 GROUP=false
+BENCH_PID=
 alive() { kill -0 "$1" 2>/dev/null && [[ $(ps -o stat= -p "$1" 2>/dev/null) != Z* ]]; }
 wait_gone() { # pid tenths-of-a-second
     local _
@@ -119,6 +120,10 @@ stop_postgraphile() {
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
+    if [[ -n $BENCH_PID ]]; then
+        kill -TERM "$BENCH_PID" 2>/dev/null || true
+        wait "$BENCH_PID" 2>/dev/null || true
+    fi
     stop_postgraphile
     exit "$rc"
 }
@@ -179,8 +184,12 @@ tree_cpu() {
 # WORKERS>1 that is only the cluster master, so the whole tree is added below.
 cpu_before=$(tree_cpu)
 started=$(date +%s.%N)
+# In the background so that a signal reaches the traps without waiting for it.
 "$BENCH" --external "$URL" --external-pid "$PGL_PID" --queries postgraphile \
-    --seconds "$SECONDS_PER_SCENARIO" "$@"
+    --seconds "$SECONDS_PER_SCENARIO" "$@" &
+BENCH_PID=$!
+wait "$BENCH_PID"
+BENCH_PID=
 if ((WORKERS > 1)); then
     cpu_after=$(tree_cpu)
     ticks=$(getconf CLK_TCK)

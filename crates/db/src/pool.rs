@@ -227,6 +227,14 @@ impl DbPool {
                 PoolInner::Pg(pool)
             }
             Target::Sqlite(path) => {
+                // SQLite creates the file but not its folder.
+                if let Some(dir) = std::path::Path::new(&path).parent()
+                    && !dir.as_os_str().is_empty()
+                {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        connect_err(format!("cannot create {}: {e}", dir.display()))
+                    })?;
+                }
                 let counter = statements.clone();
                 let setup: SetupCallback<SqliteConn> = Box::new(move |path| {
                     let counter = counter.clone();
@@ -248,7 +256,12 @@ impl DbPool {
             url: config.url.clone(),
         };
         // Prove the database answers now rather than on the first request.
-        pool.get().await.map_err(|e| connect_err(e.to_string()))?;
+        pool.get().await.map_err(|e| {
+            connect_err(match e {
+                DbError::Unavailable(reason) => reason,
+                other => other.to_string(),
+            })
+        })?;
         Ok(pool)
     }
 
