@@ -169,30 +169,11 @@ graphql_ok || { cat "$LOG" >&2; die "PostGraphile did not answer on $URL within 
 workers_up || { cat "$LOG" >&2; die "PostGraphile started fewer than $WORKERS workers"; }
 echo "postgraphile@$POSTGRAPHILE_VERSION pid=$PGL_PID workers=$WORKERS pool=$POOL_SIZE url=$URL"
 
-# CPU seconds of PostGraphile's master and workers together.
-tree_cpu() {
-    local total=0 pid fields
-    for pid in "$PGL_PID" $(ps -o pid= --ppid "$PGL_PID"); do
-        fields=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null) || continue
-        # utime and stime: fields 14 and 15, i.e. 12 and 13 after the name.
-        total=$((total + $(awk '{ print $12 + $13 }' <<<"$fields")))
-    done
-    echo "$total"
-}
-
-# 5. The measurement. The "server CPU" column is the PID passed here: with
-# WORKERS>1 that is only the cluster master, so the whole tree is added below.
-cpu_before=$(tree_cpu)
-started=$(date +%s.%N)
+# 5. The measurement. The "server CPU" column counts the PID passed here and
+# its child processes, so it covers the cluster workers too.
 # In the background so that a signal reaches the traps without waiting for it.
 "$BENCH" --external "$URL" --external-pid "$PGL_PID" --queries postgraphile \
     --seconds "$SECONDS_PER_SCENARIO" "$@" &
 BENCH_PID=$!
 wait "$BENCH_PID"
 BENCH_PID=
-if ((WORKERS > 1)); then
-    cpu_after=$(tree_cpu)
-    ticks=$(getconf CLK_TCK)
-    awk -v t="$((cpu_after - cpu_before))" -v hz="$ticks" -v s="$started" -v e="$(date +%s.%N)" -v w="$WORKERS" \
-        'BEGIN { printf "PostGraphile master + %d workers: %.0f%% CPU averaged over the whole run (warm-ups included); the table'"'"'s server CPU column counts the master only\n", w, 100 * t / hz / (e - s) }'
-fi

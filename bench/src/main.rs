@@ -164,6 +164,9 @@ fn main() -> anyhow::Result<()> {
             ),
             SeedOutcome::AlreadyHasContent => bail!("benchmark database was not empty"),
         }
+        // Fresh statistics, as a database in service would have; without
+        // them the planner guesses and the first minutes measure that.
+        analyze(&url).await?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let app = router(AppState::new(pool.clone()));
@@ -193,9 +196,11 @@ fn measure_all(
     pool: Option<&DbPool>,
 ) -> anyhow::Result<()> {
     println!(
-        "target={} backend={:?} posts={} concurrency={} seconds={} server_threads={} load_threads={} cores={}",
-        args.external.as_deref().unwrap_or("waypost (in-process)"),
-        args.backend,
+        "target={} posts={} concurrency={} seconds={} server_threads={} load_threads={} cores={}",
+        match &args.external {
+            Some(url) => url.clone(),
+            None => format!("waypost (in-process, {:?})", args.backend),
+        },
         args.posts,
         args.concurrency,
         args.seconds,
@@ -244,6 +249,20 @@ fn measure_all(
             result.percentile(99.0),
             percent(cpu_after.get(LOAD_THREADS) - cpu_before.get(LOAD_THREADS)),
         );
+    }
+    Ok(())
+}
+
+async fn analyze(url: &str) -> anyhow::Result<()> {
+    use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+    use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+    if url.starts_with("postgres") {
+        let mut conn = AsyncPgConnection::establish(url).await?;
+        conn.batch_execute("VACUUM ANALYZE").await?;
+    } else {
+        let path = url.trim_start_matches("sqlite://");
+        let mut conn = SyncConnectionWrapper::<diesel::SqliteConnection>::establish(path).await?;
+        conn.batch_execute("ANALYZE").await?;
     }
     Ok(())
 }
@@ -341,11 +360,30 @@ impl Scenario {
     }
 }
 
-/// CPU seconds used so far by another process and its threads.
+/// CPU seconds used so far by another process, its threads and its child
+/// processes (a clustered server's workers).
 fn process_cpu(pid: u32) -> anyhow::Result<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+    let own = std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .with_context(|| format!("no process {pid}"))?;
-    Ok(stat_cpu_seconds(&stat).map(|(_, s)| s).unwrap_or(0.0))
+    let mut total = stat_cpu_seconds(&own).map(|(_, s)| s).unwrap_or(0.0);
+    let pid = pid.to_string();
+    for entry in std::fs::read_dir("/proc")? {
+        let path = entry?.path();
+        let Ok(stat) = std::fs::read_to_string(path.join("stat")) else {
+            continue;
+        };
+        let Some(close) = stat.rfind(')') else {
+            continue;
+        };
+        // The parent PID is the second field after the name.
+        let parent = stat
+            .get(close + 2..)
+            .and_then(|rest| rest.split_whitespace().nth(1));
+        if parent == Some(pid.as_str()) {
+            total += stat_cpu_seconds(&stat).map(|(_, s)| s).unwrap_or(0.0);
+        }
+    }
+    Ok(total)
 }
 
 /// Linux reports utime and stime in clock ticks, 100 per second on every
