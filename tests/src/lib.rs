@@ -395,8 +395,12 @@ pub fn tied_bundle() -> ContentBundle {
                 1 => vec!["red".to_owned(), "green".to_owned()],
                 _ => vec!["blue".to_owned()],
             };
+            let mut form = post_form(draft, base);
+            // Edits in another order than publishing, with ties of their own,
+            // so that ordering by UPDATED_AT differs from PUBLISHED_AT.
+            form.updated_at = base + Duration::days(30) + Duration::hours(((i * 7) % 4) as i64);
             BundlePost {
-                form: post_form(draft, base),
+                form,
                 author_slug: ["ada", "grace", "linus"][i % 3].to_owned(),
                 tag_slugs,
             }

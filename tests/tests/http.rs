@@ -13,6 +13,7 @@ backend_tests!(
     post_bodies_are_checked,
     batches_and_graphiql,
     fields_come_back_in_query_order,
+    oversized_queries_are_refused_before_running,
 );
 
 async fn get_runs_queries_only(backend: Backend) {
@@ -71,7 +72,11 @@ async fn get_runs_queries_only(backend: Backend) {
         .send()
         .await
         .unwrap();
-    assert_ne!(query_of_mixed.status(), 405);
+    // (Waypost has no mutations yet, so validation then rejects the
+    // document: 200 with a coded error, not a 405.)
+    assert_eq!(query_of_mixed.status(), 200);
+    let body: Value = query_of_mixed.json().await.unwrap();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
 
     let bad_variables = app
         .client
@@ -128,14 +133,53 @@ async fn responses_follow_the_accept_header(backend: Backend) {
     let plain_invalid = post(Some("application/json"), invalid).await.unwrap();
     assert_eq!(plain_invalid.status(), 200);
 
-    // A field error in a valid request is still 200 with partial data.
+    // A field error in a valid request is a 200 with the error in the body.
     let field_error = post(
         Some("application/graphql-response+json"),
         "{ posts(first: 101) { totalCount } }",
     )
     .await
     .unwrap();
-    assert_ne!(field_error.status(), 500);
+    assert_eq!(field_error.status(), 200);
+    let body: Value = field_error.json().await.unwrap();
+    assert_eq!(body["data"], Value::Null);
+    assert_eq!(body["errors"][0]["path"], json!(["posts"]));
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+
+    // Preference follows q-values; q=0 refuses a type.
+    for (accept, expected) in [
+        (
+            "application/json;q=1, application/graphql-response+json;q=0.1",
+            "application/json",
+        ),
+        (
+            "application/graphql-response+json;q=0, application/json",
+            "application/json",
+        ),
+        (
+            "application/graphql-response+json;q=0.0",
+            "application/json",
+        ),
+        (
+            "application/json;q=0.5, application/graphql-response+json;q=0.5",
+            "application/graphql-response+json",
+        ),
+        ("text/html, */*;q=0.8", "application/json"),
+    ] {
+        let response = app
+            .client
+            .post(app.url("/graphql"))
+            .header(ACCEPT, accept)
+            .json(&json!({ "query": good }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.headers()[CONTENT_TYPE],
+            expected,
+            "Accept: {accept}"
+        );
+    }
 }
 
 async fn post_bodies_are_checked(backend: Backend) {
@@ -161,6 +205,28 @@ async fn post_bodies_are_checked(backend: Backend) {
     assert_eq!(broken.status(), 400);
     let body: Value = broken.json().await.unwrap();
     assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+
+    // Valid JSON of the wrong shape: a plain message, no Rust type names.
+    for wrong in [r#"{"query": 1}"#, r#""x""#, "42", r#"{"variables": {}}"#] {
+        let response = app
+            .client
+            .post(app.url("/graphql"))
+            .header(CONTENT_TYPE, "application/json")
+            .body(wrong)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{wrong}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+        let message = body["errors"][0]["message"].as_str().unwrap();
+        assert!(
+            !message.contains("enum")
+                && !message.contains("BatchRequest")
+                && !message.contains("variant"),
+            "{message}"
+        );
+    }
 
     let with_charset = app
         .client
@@ -206,13 +272,27 @@ async fn batches_and_graphiql(backend: Backend) {
     assert_eq!(batch.status(), 200);
     let body: Value = batch.json().await.unwrap();
     assert_eq!(body[0]["data"]["posts"]["totalCount"], 12);
-    assert!(
-        body[1]["data"]["post"]["title"]
-            .as_str()
-            .unwrap()
-            .contains("Front-End")
-            || body[1]["data"]["post"]["title"].is_string()
+    assert_eq!(
+        body[1]["data"]["post"]["title"],
+        "Front-End Engineering: A Career Guide"
     );
+
+    // Batches hold 1 to 10 operations.
+    for size in [0, 11] {
+        let operations: Vec<Value> = (0..size)
+            .map(|_| json!({ "query": "{ __typename }" }))
+            .collect();
+        let refused = app
+            .client
+            .post(app.url("/graphql"))
+            .json(&operations)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 400, "batch of {size}");
+        let body: Value = refused.json().await.unwrap();
+        assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    }
 
     let page = app.client.get(app.url("/")).send().await.unwrap();
     assert_eq!(page.status(), 200);
@@ -286,4 +366,81 @@ async fn fields_come_back_in_query_order(backend: Backend) {
         previous.find("\"slug\"").unwrap() < previous.find("\"title\"").unwrap(),
         "{previous}"
     );
+}
+
+const INTROSPECTION: &str = r#"query IntrospectionQuery {
+  __schema {
+    queryType { name } mutationType { name } subscriptionType { name }
+    types { ...FullType }
+    directives { name description locations args { ...InputValue } }
+  }
+}
+fragment FullType on __Type {
+  kind name description
+  fields(includeDeprecated: true) { name description args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason }
+  inputFields { ...InputValue }
+  interfaces { ...TypeRef }
+  enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
+  possibleTypes { ...TypeRef }
+}
+fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue }
+fragment TypeRef on __Type {
+  kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name
+  ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } }
+}"#;
+
+async fn oversized_queries_are_refused_before_running(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    // GraphiQL's own introspection query fits the limits.
+    let schema = app.data(INTROSPECTION, json!({})).await;
+    assert!(schema["__schema"]["types"].as_array().unwrap().len() > 10);
+
+    // `post` then k nested `previousPost` then `slug`: k + 2 levels.
+    let nested = |k: usize| {
+        format!(
+            "{{ post(slug: \"x\") {{ {} slug {} }} }}",
+            "previousPost { ".repeat(k),
+            "}".repeat(k)
+        )
+    };
+    let at_limit = app.graphql(&nested(13), json!({})).await;
+    assert!(
+        at_limit.get("errors").is_none(),
+        "15 levels are allowed: {at_limit:#}"
+    );
+    let past = app.graphql(&nested(14), json!({})).await;
+    assert_eq!(
+        past["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{past:#}"
+    );
+    assert!(
+        past["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("deep"),
+        "{past:#}"
+    );
+
+    // Lists of lists multiply: 100 posts, each author's 100 posts, each with
+    // its 100-post tag pages is far past the complexity budget.
+    let wide = "{ posts(first: 100) { nodes { author { posts(first: 100) { nodes { tags { posts(first: 100) { nodes { slug } } } } } } } } }";
+    let (statements, body) = app.statements_during(app.graphql(wide, json!({}))).await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{body:#}"
+    );
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("complex"),
+        "{body:#}"
+    );
+    assert_eq!(statements, 0, "refused before any SQL ran");
+
+    // A page of 100 posts with their authors and tags is within it.
+    let page = app.data("{ posts(first: 100) { totalCount edges { cursor node { id slug title excerpt publishedAt author { id name slug } tags { id name slug } } } } }", json!({})).await;
+    assert_eq!(page["posts"]["totalCount"], 12);
 }

@@ -15,6 +15,8 @@ backend_tests!(
     drafts_are_invisible,
     bad_input_is_a_coded_error,
     unknown_slugs_are_null_without_errors,
+    nested_connections_page_both_ways_with_filters,
+    instants_outside_the_calendar_are_bad_input,
 );
 
 const PAGE: &str = r#"
@@ -127,6 +129,39 @@ async fn paging_visits_every_post_once_in_every_order(backend: Backend) {
             .await;
         assert_eq!(slugs(&window["posts"]), expected[4..9].to_vec(), "{order}");
     }
+    // The two date orderings really are different columns.
+    let by = |field: &'static str| {
+        let app = &app;
+        async move {
+            slugs(
+                &app.data(
+                    PAGE,
+                    json!({"first": 100, "orderBy": {"field": field, "direction": "ASC"}}),
+                )
+                .await["posts"],
+            )
+        }
+    };
+    assert_ne!(by("UPDATED_AT").await, by("PUBLISHED_AT").await);
+
+    // `before` alone is the page just before the cursor; `last` with `after`
+    // is the end of what follows the cursor.
+    let all = slugs(&app.data(PAGE, json!({"first": 100})).await["posts"]);
+    let cursors: Vec<String> = app.data(PAGE, json!({"first": 100})).await["posts"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["cursor"].as_str().unwrap().to_owned())
+        .collect();
+    let before_only = app.data(PAGE, json!({"before": cursors[22]})).await["posts"].clone();
+    assert_eq!(slugs(&before_only), all[2..22].to_vec());
+    assert_eq!(before_only["pageInfo"]["hasPreviousPage"], true);
+    let last_after = app
+        .data(PAGE, json!({"last": 3, "after": cursors[10]}))
+        .await["posts"]
+        .clone();
+    assert_eq!(slugs(&last_after), all[22..25].to_vec());
+
     // first: 0 is an empty page that still knows more follow.
     let empty = app.data(PAGE, json!({"first": 0})).await["posts"].clone();
     assert_eq!(slugs(&empty), Vec::<String>::new());
@@ -514,4 +549,95 @@ async fn unknown_slugs_are_null_without_errors(backend: Backend) {
         body["data"],
         json!({"post": null, "author": null, "tag": null, "node": null})
     );
+}
+
+async fn nested_connections_page_both_ways_with_filters(backend: Backend) {
+    let app = TestApp::with_content(backend, tied_bundle()).await;
+    let nested = r#"query($first: Int, $last: Int, $after: String, $before: String, $filter: PostFilterInput, $orderBy: PostOrderInput) {
+        tag(slug: "red") { posts(first: $first, last: $last, after: $after, before: $before, filter: $filter, orderBy: $orderBy) {
+          totalCount edges { cursor node { slug publishedAt author { slug } } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }
+        author(slug: "ada") { posts(last: 2, orderBy: {field: TITLE}) { edges { node { slug title } } pageInfo { hasPreviousPage } } }
+    }"#;
+    let all = app.data(nested, json!({"first": 100})).await;
+    let tagged = &all["tag"]["posts"];
+    let expected = slugs(tagged);
+    assert_eq!(expected.len(), 17);
+
+    // Backwards through the tag's posts, five at a time.
+    let mut backward: Vec<String> = Vec::new();
+    let mut before: Option<String> = None;
+    loop {
+        let page =
+            app.data(nested, json!({"last": 5, "before": before})).await["tag"]["posts"].clone();
+        let mut chunk = slugs(&page);
+        chunk.extend(backward);
+        backward = chunk;
+        if page["pageInfo"]["hasPreviousPage"] == false {
+            break;
+        }
+        before = Some(page["pageInfo"]["startCursor"].as_str().unwrap().to_owned());
+        assert!(backward.len() <= 17);
+    }
+    assert_eq!(backward, expected);
+
+    // A window between two cursors of the nested connection.
+    let c2 = tagged["edges"][2]["cursor"].as_str().unwrap();
+    let c8 = tagged["edges"][8]["cursor"].as_str().unwrap();
+    let window = app
+        .data(nested, json!({"first": 100, "after": c2, "before": c8}))
+        .await;
+    assert_eq!(slugs(&window["tag"]["posts"]), expected[3..8].to_vec());
+
+    // Filters apply inside the nested connection and to its total.
+    let filtered = app
+        .data(nested, json!({"first": 100, "filter": {"authorSlug": "grace", "publishedAfter": "2026-03-03T00:00:00Z"}}))
+        .await["tag"]["posts"]
+        .clone();
+    let edges = filtered["edges"].as_array().unwrap();
+    assert!(!edges.is_empty());
+    assert!(edges.iter().all(|e| e["node"]["author"]["slug"] == "grace"
+        && e["node"]["publishedAt"].as_str().unwrap() >= "2026-03-03"));
+    assert_eq!(filtered["totalCount"], edges.len());
+
+    // `last` on another parent's connection in the same request.
+    let ada = &all["author"]["posts"];
+    let titles: Vec<&str> = ada["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles.len(), 2);
+    assert!(titles[0] <= titles[1], "{titles:?}");
+    assert_eq!(ada["pageInfo"]["hasPreviousPage"], true);
+}
+
+async fn instants_outside_the_calendar_are_bad_input(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let query = "query($f: PostFilterInput) { posts(filter: $f) { totalCount } }";
+    for filter in [
+        json!({"publishedAfter": "+10000-01-01T00:00:00Z"}),
+        json!({"publishedBefore": "-5000-01-01T00:00:00Z"}),
+        json!({"publishedAfter": "not a date"}),
+    ] {
+        let body = app.graphql(query, json!({ "f": filter })).await;
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{filter}: {body:#}"
+        );
+    }
+    let fine = app
+        .data(
+            query,
+            json!({"f": {"publishedAfter": "9999-12-31T00:00:00Z"}}),
+        )
+        .await;
+    assert_eq!(fine["posts"]["totalCount"], 0);
+    let everything = app
+        .data(
+            query,
+            json!({"f": {"publishedAfter": "0001-01-01T00:00:00Z"}}),
+        )
+        .await;
+    assert_eq!(everything["posts"]["totalCount"], 12);
 }

@@ -169,7 +169,7 @@ impl SqlBuilder {
         let _ = write!(self.sql, "{sigil}{n}");
     }
 
-    fn bind_list(&mut self, ids: &[i64]) {
+    pub(crate) fn bind_list(&mut self, ids: &[i64]) {
         self.push("(");
         for (i, id) in ids.iter().enumerate() {
             if i > 0 {

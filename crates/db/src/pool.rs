@@ -86,11 +86,34 @@ fn parse_url(url: &str) -> Result<Target, DbError> {
 
 /// The URL with any password replaced by `***`, for logs and errors.
 pub fn mask_url(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
+    if let Ok(mut parsed) = url::Url::parse(url) {
+        if parsed.password().is_some() {
             // set_password fails only for URLs that cannot carry one.
             let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
+        }
+        if parsed
+            .query_pairs()
+            .any(|(k, _)| k.eq_ignore_ascii_case("password"))
+        {
+            let pairs: Vec<(String, String)> = parsed
+                .query_pairs()
+                .map(|(k, v)| {
+                    let v = if k.eq_ignore_ascii_case("password") {
+                        "***".into()
+                    } else {
+                        v.into_owned()
+                    };
+                    (k.into_owned(), v)
+                })
+                .collect();
+            parsed.query_pairs_mut().clear().extend_pairs(pairs);
+        }
+        return parsed.to_string();
+    }
+    // Unparseable (say, a password with a bare `#`): hide all user info.
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            format!("{}***{}", &url[..scheme_end + 3], &url[at..])
         }
         _ => url.to_owned(),
     }
@@ -207,9 +230,11 @@ impl DbPool {
         let inner = match parse_url(&config.url)? {
             Target::Postgres(url) => {
                 if let Err(err) = AsyncPgConnection::establish(&url).await {
-                    if config.create_database && is_missing_database(&err) {
-                        create_pg_database(&url).await.map_err(connect_err)?;
-                    } else {
+                    let created = config.create_database
+                        && create_missing_pg_database(&url)
+                            .await
+                            .map_err(&connect_err)?;
+                    if !created {
                         return Err(connect_err(err.to_string()));
                     }
                 }
@@ -336,20 +361,39 @@ fn pool_error(err: PoolError) -> DbError {
     DbError::Unavailable(err.to_string())
 }
 
-fn is_missing_database(err: &diesel::ConnectionError) -> bool {
-    // PostgreSQL reports SQLSTATE 3D000 as this message; tokio-postgres does
-    // not expose the code through diesel's connection error.
-    let text = err.to_string();
-    text.contains("does not exist") && text.contains("database")
+#[derive(diesel::QueryableByName)]
+struct Found {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
 }
 
-/// Creates the database named in `url` by connecting to the server's
-/// `postgres` maintenance database.
-async fn create_pg_database(url: &str) -> Result<(), String> {
+async fn pg_database_exists(admin: &mut AsyncPgConnection, name: &str) -> Result<bool, String> {
+    use diesel_async::RunQueryDsl;
+    let found: Found =
+        diesel::sql_query("SELECT COUNT(*) AS n FROM pg_database WHERE datname = $1")
+            .bind::<diesel::sql_types::Text, _>(name)
+            .get_result(admin)
+            .await
+            .map_err(|e| e.to_string())?;
+    Ok(found.n > 0)
+}
+
+/// Creates the database named in `url` if the server lacks it, through the
+/// server's `postgres` maintenance database. `Ok(false)`: it exists already
+/// (so the original connection error has another cause) or the maintenance
+/// database cannot be reached either.
+async fn create_missing_pg_database(url: &str) -> Result<bool, String> {
     let mut parsed = url::Url::parse(url).map_err(|e| e.to_string())?;
     let name = parsed.path().trim_start_matches('/').to_owned();
-    // The name comes from configuration, not from a client, but it still
-    // cannot be bound as a parameter, so accept only plain identifiers.
+    parsed.set_path("/postgres");
+    let Ok(mut admin) = AsyncPgConnection::establish(parsed.as_str()).await else {
+        return Ok(false);
+    };
+    if pg_database_exists(&mut admin, &name).await? {
+        return Ok(false);
+    }
+    // The name comes from configuration, not from a client, but it cannot be
+    // bound as a parameter, so only plain identifiers are accepted.
     if name.is_empty()
         || name.len() > 63
         || !name
@@ -358,15 +402,38 @@ async fn create_pg_database(url: &str) -> Result<(), String> {
     {
         return Err(format!("refusing to create database with name {name:?}"));
     }
-    parsed.set_path("/postgres");
-    let mut admin = AsyncPgConnection::establish(parsed.as_str())
+    match admin
+        .batch_execute(&format!("CREATE DATABASE \"{name}\""))
         .await
-        .map_err(|e| e.to_string())?;
-    let statement = format!("CREATE DATABASE \"{name}\"");
-    match admin.batch_execute(&statement).await {
-        Ok(()) => Ok(()),
-        // Another instance created it first.
-        Err(e) if e.to_string().contains("already exists") => Ok(()),
+    {
+        Ok(()) => Ok(true),
+        // Another instance may have created it meanwhile.
+        Err(e) if pg_database_exists(&mut admin, &name).await? => {
+            tracing::debug!(error = %e, "database created concurrently");
+            Ok(true)
+        }
         Err(e) => Err(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mask_url;
+
+    #[test]
+    fn passwords_are_masked_wherever_they_hide() {
+        assert_eq!(
+            mask_url("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(mask_url("postgres://u@h/db"), "postgres://u@h/db");
+        let query = mask_url("postgres://h/db?user=u&password=secret&sslmode=disable");
+        assert!(
+            !query.contains("secret") && query.contains("sslmode=disable"),
+            "{query}"
+        );
+        let broken = mask_url("postgres://u:p#ss/w@h/db");
+        assert!(!broken.contains("p#ss"), "{broken}");
+        assert_eq!(mask_url("sqlite://waypost.db"), "sqlite://waypost.db");
     }
 }

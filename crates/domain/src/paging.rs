@@ -77,7 +77,11 @@ impl PageRequest {
             }
             (Some(first), None) => (page_size("first", first)?, false),
             (None, Some(last)) => (page_size("last", last)?, true),
-            (None, None) => (i64::from(DEFAULT_PAGE_SIZE), false),
+            // `before` alone means "the page just before": page backwards.
+            (None, None) => (
+                i64::from(DEFAULT_PAGE_SIZE),
+                args.before.is_some() && args.after.is_none(),
+            ),
         };
         let after = args
             .after
@@ -103,6 +107,21 @@ fn field_tag(field: PostOrderField) -> &'static str {
         PostOrderField::PublishedAt => "published",
         PostOrderField::Title => "title",
         PostOrderField::UpdatedAt => "updated",
+    }
+}
+
+/// Instants the API accepts: years 1 to 9999. Outside that range the two
+/// backends disagree (PostgreSQL rejects some, SQLite's text comparison
+/// misorders signed years), so such input is refused up front.
+pub fn checked_instant(field: &'static str, time: NaiveDateTime) -> DomainResult<NaiveDateTime> {
+    use chrono::Datelike;
+    if (1..=9999).contains(&time.year()) {
+        Ok(time)
+    } else {
+        Err(DomainError::bad_input(
+            field,
+            format!("`{field}` must fall in the years 1 to 9999"),
+        ))
     }
 }
 
@@ -151,9 +170,11 @@ pub fn decode_cursor(
     let id = PostId(id.parse::<i64>().map_err(|_| malformed())?);
     let value = match field {
         PostOrderField::Title => CursorValue::Text(value.to_owned()),
-        PostOrderField::PublishedAt | PostOrderField::UpdatedAt => CursorValue::Time(
-            NaiveDateTime::parse_from_str(value, TIME_FORMAT).map_err(|_| malformed())?,
-        ),
+        PostOrderField::PublishedAt | PostOrderField::UpdatedAt => {
+            let time =
+                NaiveDateTime::parse_from_str(value, TIME_FORMAT).map_err(|_| malformed())?;
+            CursorValue::Time(checked_instant(arg, time)?)
+        }
     };
     Ok(Keyset { value, id })
 }
@@ -217,6 +238,60 @@ mod tests {
             let err = decode_cursor(junk, PostOrderField::Title, "after").unwrap_err();
             assert_eq!(err.code(), "BAD_USER_INPUT", "{junk}");
         }
+    }
+
+    #[test]
+    fn instants_outside_years_1_to_9999_are_bad_input() {
+        let at = |y| {
+            chrono::NaiveDate::from_ymd_opt(y, 1, 1)
+                .unwrap()
+                .and_hms_opt(0, 0, 0)
+                .unwrap()
+        };
+        assert!(checked_instant("publishedAfter", at(2026)).is_ok());
+        assert!(checked_instant("publishedAfter", at(9999)).is_ok());
+        for year in [0, -5000, 10_000] {
+            assert_eq!(
+                checked_instant("publishedAfter", at(year))
+                    .unwrap_err()
+                    .code(),
+                "BAD_USER_INPUT"
+            );
+        }
+        let far = Post {
+            published_at: Some(at(10_000)),
+            ..post("t")
+        };
+        assert!(
+            decode_cursor(
+                &encode_cursor(&far, PostOrderField::PublishedAt),
+                PostOrderField::PublishedAt,
+                "after"
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn before_alone_pages_backwards() {
+        let c = encode_cursor(&post("t"), PostOrderField::PublishedAt);
+        let args = PageArgs {
+            before: Some(c.clone()),
+            ..Default::default()
+        };
+        let page = PageRequest::parse(&args, PostOrderField::PublishedAt).unwrap();
+        assert!(page.backward);
+        assert_eq!(page.limit, 20);
+        let both = PageArgs {
+            before: Some(c.clone()),
+            after: Some(c),
+            ..Default::default()
+        };
+        assert!(
+            !PageRequest::parse(&both, PostOrderField::PublishedAt)
+                .unwrap()
+                .backward
+        );
     }
 
     #[test]

@@ -24,6 +24,11 @@ pub struct Cli {
     /// Log lines as human-readable text or as JSON (to stderr).
     pub log_format: LogFormat,
 
+    /// Which log lines to keep, in `tracing` directive syntax (e.g. `debug`,
+    /// `info,waypost_db=debug`).
+    #[arg(long, env = "RUST_LOG", default_value = crate::telemetry::DEFAULT_DIRECTIVES, global = true)]
+    pub log_filter: String,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 

@@ -39,6 +39,40 @@ pub fn internal(what: &str) -> Error {
     Error::new("Internal server error").extend_with(|_, ext| ext.set("code", "INTERNAL"))
 }
 
+/// Whether async-graphql raised `error` for the client's input: parsing,
+/// validation and query limits (no path), or an argument or variable that
+/// does not coerce to its type (async-graphql's `InputValueError` texts).
+fn is_client_error(error: &async_graphql::ServerError) -> bool {
+    error.path.is_empty()
+        || error.message.starts_with("Failed to parse \"")
+        || error.message.starts_with("Expected input type \"")
+        || error.message.starts_with("Invalid value for argument")
+}
+
+/// Gives every error of a response a code. Client errors that async-graphql
+/// raises become BAD_USER_INPUT. Any other error without a code escaped
+/// `to_graphql` (a bug): it is logged and shown as INTERNAL, its text withheld.
+pub fn ensure_codes(response: &mut async_graphql::Response) {
+    for error in &mut response.errors {
+        let has_code = error
+            .extensions
+            .as_ref()
+            .is_some_and(|e| e.get("code").is_some());
+        if has_code {
+            continue;
+        }
+        let client = is_client_error(error);
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if client {
+            extensions.set("code", "BAD_USER_INPUT");
+        } else {
+            tracing::error!(message = %error.message, path = ?error.path, "resolver error without a code");
+            error.message = "Internal server error".to_owned();
+            extensions.set("code", "INTERNAL");
+        }
+    }
+}
+
 /// `.gql()?` converts through `to_graphql`. A bare `?` on a domain error would
 /// use async-graphql's blanket `Display` conversion and skip the mapping.
 pub trait GqlResultExt<T> {

@@ -20,6 +20,8 @@ use crate::schema::{WaypostSchema, build_schema, execute};
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 const APPLICATION_JSON: &str = "application/json";
 const REQUEST_ID: &str = "x-request-id";
+/// Operations one batched POST may carry; each runs in turn.
+const MAX_BATCH: usize = 10;
 
 /// Shared by every request.
 #[derive(Clone)]
@@ -67,21 +69,36 @@ async fn graphiql(State(state): State<AppState>) -> Html<String> {
 }
 
 /// Which media type the client wants back. GraphQL-over-HTTP clients ask for
-/// `application/graphql-response+json`; everyone else gets plain JSON.
+/// `application/graphql-response+json`; everyone else gets plain JSON. The
+/// higher `q` wins; on a tie (or no preference) the GraphQL media type does.
 fn wants_graphql_response(headers: &HeaderMap) -> bool {
-    headers
+    let mut graphql_q: Option<f32> = None;
+    let mut json_q: Option<f32> = None;
+    let ranges = headers
         .get_all(header::ACCEPT)
         .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|part| {
-            let mut pieces = part.split(';').map(str::trim);
-            let media = pieces.next()?;
-            let refused = pieces.any(|p| p.replace(' ', "") == "q=0");
-            (media.eq_ignore_ascii_case(GRAPHQL_RESPONSE_JSON) && !refused).then_some(())
-        })
-        .next()
-        .is_some()
+        .filter_map(|v| v.to_str().ok());
+    for range in ranges.flat_map(|v| v.split(',')) {
+        let mut pieces = range.split(';').map(str::trim);
+        let media = pieces.next().unwrap_or("");
+        let q = pieces
+            .find_map(|p| p.strip_prefix("q=").or_else(|| p.strip_prefix("Q=")))
+            .and_then(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        let slot = if media.eq_ignore_ascii_case(GRAPHQL_RESPONSE_JSON) {
+            &mut graphql_q
+        } else if media.eq_ignore_ascii_case(APPLICATION_JSON) {
+            &mut json_q
+        } else {
+            continue;
+        };
+        *slot = Some(slot.map_or(q, |seen| seen.max(q)));
+    }
+    match (graphql_q, json_q) {
+        (Some(g), Some(j)) => g > 0.0 && g >= j,
+        (Some(g), None) => g > 0.0,
+        (None, _) => false,
+    }
 }
 
 /// A request error (parse, validation) leaves no data and no error path.
@@ -219,6 +236,40 @@ async fn graphql_get(
     )
 }
 
+/// Reads a POST body: one operation (an object with a `query` string) or a
+/// batch of 1 to `MAX_BATCH` of them. Errors are plain sentences: serde's own
+/// messages name Rust types.
+fn parse_body(body: &[u8]) -> Result<BatchRequest, String> {
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|_| "the body is not valid JSON".to_owned())?;
+    match value {
+        serde_json::Value::Array(items) => {
+            if !(1..=MAX_BATCH).contains(&items.len()) {
+                return Err(format!("a batch holds 1 to {MAX_BATCH} operations"));
+            }
+            let requests = items
+                .into_iter()
+                .map(parse_operation)
+                .collect::<Result<_, _>>()?;
+            Ok(BatchRequest::Batch(requests))
+        }
+        other => parse_operation(other).map(BatchRequest::Single),
+    }
+}
+
+fn parse_operation(value: serde_json::Value) -> Result<Request, String> {
+    let shape = "expected a JSON object with a `query` string, or an array of them";
+    let serde_json::Value::Object(fields) = &value else {
+        return Err(shape.to_owned());
+    };
+    if !matches!(fields.get("query"), Some(serde_json::Value::String(_))) {
+        return Err(shape.to_owned());
+    }
+    serde_json::from_value(value).map_err(|_| {
+        "`variables` and `extensions` must be JSON objects and `operationName` a string".to_owned()
+    })
+}
+
 async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let graphql_media = wants_graphql_response(&headers);
     let content_type = headers
@@ -233,15 +284,9 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
             "send GraphQL requests as application/json",
         );
     }
-    let batch: BatchRequest = match serde_json::from_slice(&body) {
+    let batch = match parse_body(&body) {
         Ok(batch) => batch,
-        Err(err) => {
-            return request_error(
-                StatusCode::BAD_REQUEST,
-                graphql_media,
-                &format!("invalid GraphQL request body: {err}"),
-            );
-        }
+        Err(message) => return request_error(StatusCode::BAD_REQUEST, graphql_media, &message),
     };
     match batch {
         BatchRequest::Single(request) => {

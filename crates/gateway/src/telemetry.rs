@@ -5,10 +5,16 @@ use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
 
-/// Installs the global subscriber. `RUST_LOG` overrides the default level.
-pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info,async_graphql=warn"));
+/// What gets logged unless the operator says otherwise.
+pub const DEFAULT_DIRECTIVES: &str = "info,async_graphql=warn";
+
+/// Installs the global subscriber with `directives` (the `RUST_LOG` syntax);
+/// unparseable directives fall back to the default and say so.
+pub fn init(format: LogFormat, directives: &str) {
+    let (filter, rejected) = match EnvFilter::try_new(directives) {
+        Ok(filter) => (filter, None),
+        Err(err) => (EnvFilter::new(DEFAULT_DIRECTIVES), Some(err)),
+    };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -21,4 +27,7 @@ pub fn init(format: LogFormat) {
             .with_current_span(true)
             .try_init(),
     };
+    if let Some(err) = rejected {
+        tracing::warn!(error = %err, "invalid log filter; using the default");
+    }
 }

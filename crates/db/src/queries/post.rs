@@ -8,8 +8,8 @@ use diesel_async::RunQueryDsl;
 use crate::DbResult;
 use crate::ids::PostId;
 use crate::listing::{
-    Bind, Group, GroupedCount, GroupedPost, PostFilter, PostListQuery, SqlBuilder, bind_all,
-    count_sql, list_sql,
+    Group, GroupedCount, GroupedPost, PostFilter, PostListQuery, SqlBuilder, bind_all, count_sql,
+    list_sql,
 };
 use crate::models::{Post, PostStatus};
 use crate::pool::{DbConn, with_conn};
@@ -92,15 +92,10 @@ pub async fn adjacent(conn: &mut DbConn, ids: &[PostId]) -> DbResult<Vec<Adjacen
          (SELECT q.id FROM posts q WHERE q.status = 'published' AND \
            (q.published_at > p.published_at OR (q.published_at = p.published_at AND q.id > p.id)) \
            ORDER BY q.published_at ASC, q.id ASC LIMIT 1) AS next_id \
-         FROM posts p WHERE p.status = 'published' AND p.id IN (",
+         FROM posts p WHERE p.status = 'published' AND p.id IN ",
     );
-    for (i, id) in ids.iter().enumerate() {
-        if i > 0 {
-            b.push(", ");
-        }
-        b.bind(Bind::Int(id.0));
-    }
-    b.push(")");
+    let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+    b.bind_list(&ids);
     let SqlBuilder { sql, binds, .. } = b;
     let rows = with_conn!(conn, |c| {
         bind_all!(diesel::sql_query(sql).into_boxed(), binds)

@@ -85,7 +85,15 @@ pub async fn seed_if_empty(pool: &DbPool, bundle: ContentBundle) -> DomainResult
     }
     match bundle_queries::insert_bundle(&mut conn, bundle).await {
         Ok(counts) => Ok(SeedOutcome::Seeded(counts)),
-        Err(DbError::UniqueViolation { .. }) => Ok(SeedOutcome::AlreadyHasContent),
+        // Only a rival seeding explains a clash on an empty database; a clash
+        // within the bundle itself is a bug and must not pass for a refusal.
+        Err(err @ DbError::UniqueViolation { .. }) => {
+            if post::count_all(&mut pool.get().await?).await? > 0 {
+                Ok(SeedOutcome::AlreadyHasContent)
+            } else {
+                Err(err.into())
+            }
+        }
         Err(err) => Err(err.into()),
     }
 }

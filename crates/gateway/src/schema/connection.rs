@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use waypost_domain::paging::{PageArgs, PageRequest, PostOrder, encode_cursor};
+use waypost_domain::paging::{PageArgs, PageRequest, PostOrder, checked_instant, encode_cursor};
 use waypost_domain::post::{PostListSpec, PostPage};
 use waypost_domain::{Direction, Group, PostFilter, PostOrderField};
 
@@ -61,14 +61,31 @@ fn order(input: Option<PostOrderInput>) -> PostOrder {
     PostOrder { field, direction }
 }
 
-fn filter(input: Option<PostFilterInput>) -> PostFilter {
+fn filter(input: Option<PostFilterInput>) -> async_graphql::Result<PostFilter> {
     let input = input.unwrap_or_default();
-    PostFilter {
+    let instant = |field, time: Option<DateTime<Utc>>| {
+        time.map(|t| checked_instant(field, t.naive_utc()))
+            .transpose()
+            .gql()
+    };
+    Ok(PostFilter {
         tag_slug: input.tag_slug,
         author_slug: input.author_slug,
-        published_after: input.published_after.map(|t| t.naive_utc()),
-        published_before: input.published_before.map(|t| t.naive_utc()),
-    }
+        published_after: instant("publishedAfter", input.published_after)?,
+        published_before: instant("publishedBefore", input.published_before)?,
+    })
+}
+
+/// The complexity of a connection field: its contents once per item it may
+/// return, so that nested lists multiply.
+pub fn page_cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
+    let size = first
+        .or(last)
+        .unwrap_or(waypost_domain::paging::DEFAULT_PAGE_SIZE);
+    usize::try_from(size)
+        .unwrap_or(0)
+        .max(1)
+        .saturating_mul(child_complexity)
 }
 
 /// The arguments every post connection field takes.
@@ -97,7 +114,7 @@ pub async fn load_posts(
     };
     let page = PageRequest::parse(&page_args, order.field).gql()?;
     let spec = Arc::new(PostListSpec {
-        filter: filter(args.filter),
+        filter: filter(args.filter)?,
         order,
         page,
     });

@@ -10,8 +10,7 @@ mod post;
 mod tag;
 
 use async_graphql::{
-    Context, EmptyMutation, EmptySubscription, ErrorExtensionValues, MergedObject, Request,
-    Response, Schema, Value,
+    Context, EmptyMutation, EmptySubscription, MergedObject, Request, Response, Schema,
 };
 use futures::future::BoxFuture;
 use waypost_domain::DbPool;
@@ -32,12 +31,22 @@ pub struct QueryRoot(
     tag::TagQuery,
 );
 
+/// Deep enough for the standard introspection query and a post page.
+pub const MAX_DEPTH: usize = 15;
+/// Room for a page of 100 posts with their authors and tags, not for lists
+/// of lists of lists.
+pub const MAX_COMPLEXITY: usize = 20_000;
+
 pub type WaypostSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
 
 /// The schema with no per-request data; `execute` adds that.
 pub fn build_schema() -> WaypostSchema {
     Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
         .extension(field_order::FieldOrder)
+        // Bounds on what one query may ask for; connection fields cost their
+        // page size times their contents, so nested lists multiply.
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
         .finish()
 }
 
@@ -52,8 +61,8 @@ pub(crate) fn request_context<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'
         .map_err(|_| internal("request context missing"))
 }
 
-/// Runs one GraphQL request against `pool` with a fresh loader, and gives
-/// every error a code (parse and validation errors become BAD_USER_INPUT).
+/// Runs one GraphQL request against `pool` with a fresh loader, and makes
+/// sure every error carries a code.
 pub async fn execute(schema: &WaypostSchema, pool: &DbPool, request: Request) -> Response {
     let (spawn_tx, spawned) = tokio::sync::mpsc::unbounded_channel::<BoxFuture<'static, ()>>();
     let loader = request_loader(pool.clone(), move |task| {
@@ -66,13 +75,6 @@ pub async fn execute(schema: &WaypostSchema, pool: &DbPool, request: Request) ->
         loader,
     });
     let mut response = batching::drive(schema.execute(request), spawned).await;
-    for error in &mut response.errors {
-        let extensions = error
-            .extensions
-            .get_or_insert_with(ErrorExtensionValues::default);
-        if extensions.get("code").is_none() {
-            extensions.set("code", Value::from("BAD_USER_INPUT"));
-        }
-    }
+    crate::error::ensure_codes(&mut response);
     response
 }

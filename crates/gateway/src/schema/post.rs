@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use waypost_domain::{Group, Post, PostStatus};
 
 use super::connection::{
-    PostConnection, PostConnectionArgs, PostFilterInput, PostOrderInput, load_posts,
+    PostConnection, PostConnectionArgs, PostFilterInput, PostOrderInput, load_posts, page_cost,
 };
 use super::{AuthorObject, GlobalId, TagObject, request_context};
 use crate::error::{GqlResultExt, bad_input, internal};
@@ -135,6 +135,7 @@ impl PostQuery {
     /// Published posts as a Relay connection. `first`/`last` default to 20
     /// and may not exceed 100.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn posts(
         &self,
         ctx: &Context<'_>,

@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, Object};
 use waypost_domain::{Group, Tag};
 
 use super::connection::{
-    PostConnection, PostConnectionArgs, PostFilterInput, PostOrderInput, load_posts,
+    PostConnection, PostConnectionArgs, PostFilterInput, PostOrderInput, load_posts, page_cost,
 };
 use super::{GlobalId, request_context};
 use crate::error::GqlResultExt;
@@ -27,6 +27,7 @@ impl TagObject {
     }
     /// Published posts with this tag, with the same arguments as `Query.posts`.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn posts(
         &self,
         ctx: &Context<'_>,
