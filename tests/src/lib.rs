@@ -91,7 +91,8 @@ fn migrations_fingerprint() -> u64 {
     hasher.finish()
 }
 
-async fn admin_execute(server_url: &str, sql: &str) -> Result<(), String> {
+/// Runs `sql` on the PostgreSQL server as the test administrator.
+pub async fn admin_execute(server_url: &str, sql: &str) -> Result<(), String> {
     use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
     let mut conn = AsyncPgConnection::establish(server_url)
         .await

@@ -40,10 +40,18 @@ impl DomainError {
 }
 
 impl From<DbError> for DomainError {
+    /// Logs the cause here, once, where it enters the domain: by the time it
+    /// reaches the gateway a failed batch may be shared by a hundred fields.
     fn from(err: DbError) -> Self {
         match err {
-            DbError::Unavailable(_) | DbError::Connect { .. } => DomainError::Unavailable(err),
-            other => DomainError::Internal(other),
+            DbError::Unavailable(_) | DbError::Connect { .. } => {
+                tracing::warn!(error = %err, "database unavailable");
+                DomainError::Unavailable(err)
+            }
+            other => {
+                tracing::error!(error = %other, "storage error");
+                DomainError::Internal(other)
+            }
         }
     }
 }

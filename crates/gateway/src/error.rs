@@ -1,5 +1,5 @@
 //! The one place where domain errors become GraphQL errors. Internal causes
-//! are logged here and never reach the client.
+//! are logged where they arise and never reach the client.
 
 use async_graphql::{Error, ErrorExtensions};
 use waypost_domain::DomainError;
@@ -16,13 +16,12 @@ pub fn to_graphql(err: &DomainError) -> Error {
                 }
             })
         }
-        DomainError::Unavailable(cause) => {
-            tracing::warn!(error = %cause, "database unavailable");
+        // The domain logged the cause when the error arose.
+        DomainError::Unavailable(_) => {
             Error::new("The service is temporarily unavailable; please retry shortly.")
                 .extend_with(|_, ext| ext.set("code", code))
         }
-        DomainError::Internal(cause) => {
-            tracing::error!(error = %cause, "internal error");
+        DomainError::Internal(_) => {
             Error::new("Internal server error").extend_with(|_, ext| ext.set("code", code))
         }
     }
