@@ -23,4 +23,8 @@ id_type!(
     PostId,
     /// A tag's row id.
     TagId,
+    /// A user account's row id.
+    UserId,
+    /// A sign-in session's row id.
+    SessionId,
 );

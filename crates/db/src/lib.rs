@@ -12,13 +12,14 @@ pub mod queries;
 pub mod schema;
 
 pub use error::DbError;
-pub use ids::{AuthorId, PostId, TagId};
+pub use ids::{AuthorId, PostId, SessionId, TagId, UserId};
 pub use listing::{
     CursorValue, Direction, Group, GroupedCount, GroupedPost, Keyset, PostFilter, PostListQuery,
     PostOrderField,
 };
 pub use models::{
-    Author, AuthorInsertForm, Post, PostInsertForm, PostStatus, PostTag, Tag, TagInsertForm,
+    Author, AuthorInsertForm, Post, PostInsertForm, PostStatus, PostTag, Role, Session,
+    SessionInsertForm, SignInFailureForm, Tag, TagInsertForm, User, UserInsertForm,
 };
 pub use pool::{Backend, DbConfig, DbConn, DbPool, mask_url};
 pub use queries::content::{BundleCounts, BundlePost, ContentBundle};

@@ -8,8 +8,8 @@ use diesel::prelude::*;
 use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::Text;
 
-use crate::ids::{AuthorId, PostId, TagId};
-use crate::schema::{authors, post_tags, posts, tags};
+use crate::ids::{AuthorId, PostId, SessionId, TagId, UserId};
+use crate::schema::{authors, post_tags, posts, sessions, sign_in_failures, tags, users};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = authors)]
@@ -53,44 +53,56 @@ pub struct TagInsertForm {
     pub created_at: NaiveDateTime,
 }
 
-/// Where a post stands in its life; stored as lowercase text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, AsExpression, FromSqlRow)]
-#[diesel(sql_type = Text)]
-pub enum PostStatus {
-    Draft,
-    Published,
-}
-
-impl PostStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PostStatus::Draft => "draft",
-            PostStatus::Published => "published",
+/// An enum stored as lowercase text, readable and writable on both backends.
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, AsExpression, FromSqlRow)]
+        #[diesel(sql_type = Text)]
+        pub enum $name {
+            $($variant),+
         }
-    }
-}
 
-impl<DB: Backend> ToSql<Text, DB> for PostStatus
-where
-    str: ToSql<Text, DB>,
-{
-    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
-        self.as_str().to_sql(out)
-    }
-}
-
-impl<DB: Backend> FromSql<Text, DB> for PostStatus
-where
-    String: FromSql<Text, DB>,
-{
-    fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
-        match String::from_sql(bytes)?.as_str() {
-            "draft" => Ok(PostStatus::Draft),
-            "published" => Ok(PostStatus::Published),
-            other => Err(format!("unknown post status {other:?}").into()),
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
         }
-    }
+
+        impl<DB: Backend> ToSql<Text, DB> for $name
+        where
+            str: ToSql<Text, DB>,
+        {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
+                self.as_str().to_sql(out)
+            }
+        }
+
+        impl<DB: Backend> FromSql<Text, DB> for $name
+        where
+            String: FromSql<Text, DB>,
+        {
+            fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
+                match String::from_sql(bytes)?.as_str() {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(format!("unknown {} {other:?}", stringify!($name)).into()),
+                }
+            }
+        }
+    };
 }
+
+text_enum!(
+    /// Where a post stands in its life.
+    PostStatus { Draft => "draft", Published => "published" }
+);
+
+text_enum!(
+    /// What a user may do; see the domain's policy for the table.
+    Role { Author => "author", Editor => "editor", Admin => "admin" }
+);
 
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Identifiable)]
 #[diesel(table_name = posts)]
@@ -130,4 +142,59 @@ pub struct PostInsertForm {
 pub struct PostTag {
     pub post_id: PostId,
     pub tag_id: TagId,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: UserId,
+    /// Trimmed and lowercased.
+    pub email: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub author_id: Option<AuthorId>,
+    pub disabled: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = users)]
+pub struct UserInsertForm {
+    pub email: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub author_id: Option<AuthorId>,
+    pub disabled: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = sessions)]
+pub struct Session {
+    pub id: SessionId,
+    pub user_id: UserId,
+    pub token_hash: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = sessions)]
+pub struct SessionInsertForm {
+    pub user_id: UserId,
+    pub token_hash: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = sign_in_failures)]
+pub struct SignInFailureForm {
+    pub email: String,
+    pub failed_at: NaiveDateTime,
 }

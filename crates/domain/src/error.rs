@@ -11,12 +11,35 @@ pub enum DomainError {
         field: Option<&'static str>,
         message: String,
     },
+    /// No valid credentials: a malformed, unknown, expired or revoked token,
+    /// or an action that needs a signed-in user.
+    #[error("{0}")]
+    Unauthenticated(&'static str),
+    /// Signed in, but the policy does not allow it.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The thing acted on does not exist (or the caller may not know it does).
+    #[error("{0}")]
+    NotFound(String),
+    /// The change collides with existing data; `field` names the input.
+    #[error("{message}")]
+    Conflict {
+        field: Option<&'static str>,
+        message: String,
+    },
+    /// Too many attempts; try again after `retry_after_seconds`.
+    #[error("too many attempts; try again in {retry_after_seconds} seconds")]
+    RateLimited { retry_after_seconds: u64 },
     /// The database cannot serve now; the cause is kept for the log only.
     #[error("the service is temporarily unavailable")]
     Unavailable(#[source] DbError),
     /// Anything else: logged with its cause, shown to clients as a generic message.
     #[error("internal error")]
     Internal(#[source] DbError),
+    /// A failure outside storage (hashing, randomness, a lost task), already
+    /// logged with its cause where it happened.
+    #[error("internal error: {0}")]
+    Fault(&'static str),
 }
 
 pub type DomainResult<T> = Result<T, DomainError>;
@@ -33,8 +56,13 @@ impl DomainError {
     pub fn code(&self) -> &'static str {
         match self {
             DomainError::BadInput { .. } => "BAD_USER_INPUT",
+            DomainError::Unauthenticated(_) => "UNAUTHENTICATED",
+            DomainError::Forbidden(_) => "FORBIDDEN",
+            DomainError::NotFound(_) => "NOT_FOUND",
+            DomainError::Conflict { .. } => "CONFLICT",
+            DomainError::RateLimited { .. } => "RATE_LIMITED",
             DomainError::Unavailable(_) => "SERVICE_UNAVAILABLE",
-            DomainError::Internal(_) => "INTERNAL",
+            DomainError::Internal(_) | DomainError::Fault(_) => "INTERNAL",
         }
     }
 }

@@ -1,15 +1,17 @@
 //! Waypost's rules: validated input, Markdown rendering, paging, and the
 //! services that combine them with storage. No GraphQL, no HTTP.
 
+pub mod account;
 pub mod authoring;
 pub mod demo;
 mod error;
 pub mod paging;
+pub mod policy;
 pub mod post;
 pub mod render;
 
 pub use error::{DomainError, DomainResult};
 pub use waypost_db::{
     Author, AuthorId, Backend, DbConfig, DbError, DbPool, Direction, Group, Post, PostFilter,
-    PostId, PostOrderField, PostStatus, Tag, TagId, mask_url,
+    PostId, PostOrderField, PostStatus, Role, Tag, TagId, User, UserId, mask_url,
 };

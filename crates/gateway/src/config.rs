@@ -47,6 +47,65 @@ pub enum Command {
     Seed,
     /// Print the GraphQL schema (SDL) to stdout.
     Schema,
+    /// Manage accounts: create, list, disable, enable, change roles.
+    User {
+        #[command(subcommand)]
+        action: UserCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account. The password comes from WAYPOST_PASSWORD or, in a
+    /// terminal, from a prompt; it is never a flag (flags show in `ps`).
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_enum, ignore_case = true)]
+        role: RoleArg,
+        /// Name shown for the account; defaults to the part of the email before `@`.
+        #[arg(long)]
+        name: Option<String>,
+        /// Slug of the author profile this account writes as.
+        #[arg(long)]
+        author: Option<String>,
+    },
+    /// List every account.
+    List,
+    /// Stop an account from signing in; its sessions stop working at once.
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Let a disabled account sign in again.
+    Enable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Change an account's role.
+    Role {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_enum, ignore_case = true)]
+        role: RoleArg,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RoleArg {
+    Author,
+    Editor,
+    Admin,
+}
+
+impl From<RoleArg> for waypost_domain::Role {
+    fn from(role: RoleArg) -> Self {
+        match role {
+            RoleArg::Author => waypost_domain::Role::Author,
+            RoleArg::Editor => waypost_domain::Role::Editor,
+            RoleArg::Admin => waypost_domain::Role::Admin,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -97,9 +156,22 @@ pub struct ServeArgs {
     #[arg(long, env = "WAYPOST_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
 
+    /// Days a session token stays valid after sign-in.
+    #[arg(long, env = "WAYPOST_SESSION_TTL_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub session_ttl_days: u32,
+
     /// Load the demo content when the database has no posts.
     #[arg(long, env = "WAYPOST_SEED_DEMO", default_value_t = true, action = clap::ArgAction::Set)]
     pub seed_demo: bool,
+}
+
+impl ServeArgs {
+    pub fn auth_settings(&self) -> waypost_domain::account::AuthSettings {
+        waypost_domain::account::AuthSettings {
+            session_ttl: chrono::Duration::days(i64::from(self.session_ttl_days)),
+            ..Default::default()
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

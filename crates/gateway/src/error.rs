@@ -7,8 +7,10 @@ use waypost_domain::DomainError;
 /// Maps a domain error to a GraphQL error carrying `extensions.code`.
 pub fn to_graphql(err: &DomainError) -> Error {
     let code = err.code();
+    let with_code =
+        |message: String| Error::new(message).extend_with(|_, ext| ext.set("code", code));
     match err {
-        DomainError::BadInput { field, message } => {
+        DomainError::BadInput { field, message } | DomainError::Conflict { field, message } => {
             Error::new(message.clone()).extend_with(|_, ext| {
                 ext.set("code", code);
                 if let Some(field) = field {
@@ -16,13 +18,22 @@ pub fn to_graphql(err: &DomainError) -> Error {
                 }
             })
         }
+        DomainError::Unauthenticated(message) => with_code((*message).to_owned()),
+        DomainError::Forbidden(message) | DomainError::NotFound(message) => {
+            with_code(message.clone())
+        }
+        DomainError::RateLimited {
+            retry_after_seconds,
+        } => Error::new(err.to_string()).extend_with(|_, ext| {
+            ext.set("code", code);
+            ext.set("retryAfter", *retry_after_seconds);
+        }),
         // The domain logged the cause when the error arose.
         DomainError::Unavailable(_) => {
-            Error::new("The service is temporarily unavailable; please retry shortly.")
-                .extend_with(|_, ext| ext.set("code", code))
+            with_code("The service is temporarily unavailable; please retry shortly.".to_owned())
         }
-        DomainError::Internal(_) => {
-            Error::new("Internal server error").extend_with(|_, ext| ext.set("code", code))
+        DomainError::Internal(_) | DomainError::Fault(_) => {
+            with_code("Internal server error".to_owned())
         }
     }
 }

@@ -11,11 +11,14 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use chrono::Utc;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
-use waypost_domain::DbPool;
+use waypost_domain::account::{AuthSettings, Viewer, authenticate};
+use waypost_domain::{DbPool, DomainError};
 
-use crate::schema::{WaypostSchema, build_schema, execute};
+use crate::error::to_graphql;
+use crate::schema::{Services, WaypostSchema, build_schema, execute};
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 const APPLICATION_JSON: &str = "application/json";
@@ -27,7 +30,7 @@ const MAX_BATCH: usize = 10;
 #[derive(Clone)]
 pub struct AppState {
     pub schema: WaypostSchema,
-    pub pool: DbPool,
+    pub services: Services,
     graphiql: Arc<str>,
 }
 
@@ -35,10 +38,56 @@ impl AppState {
     pub fn new(pool: DbPool) -> Self {
         AppState {
             schema: build_schema(),
-            pool,
+            services: Services {
+                pool,
+                auth: AuthSettings::default(),
+            },
             graphiql: graphiql_page().into(),
         }
     }
+
+    pub fn with_auth(mut self, auth: AuthSettings) -> Self {
+        self.services.auth = auth;
+        self
+    }
+}
+
+/// The viewer named by the `Authorization` header. No header: anonymous.
+/// Anything else that is not a live bearer session is an error, never a
+/// silent fall-back to anonymous.
+async fn viewer(services: &Services, headers: &HeaderMap) -> Result<Option<Viewer>, DomainError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let malformed = || {
+        DomainError::Unauthenticated("send the session token as `Authorization: Bearer <token>`")
+    };
+    let value = value.to_str().map_err(|_| malformed())?;
+    let (scheme, token) = value.trim().split_once(' ').ok_or_else(malformed)?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(malformed());
+    }
+    authenticate(&services.pool, token.trim(), Utc::now().naive_utc())
+        .await
+        .map(Some)
+}
+
+/// The response to a request whose credentials failed before it ran.
+fn auth_failure(err: &DomainError, graphql_media: bool) -> Response {
+    let error = to_graphql(err);
+    let status = match err.code() {
+        "UNAUTHENTICATED" => StatusCode::UNAUTHORIZED,
+        "SERVICE_UNAVAILABLE" => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    let body = serde_json::json!({ "errors": [{ "message": error.message, "extensions": error.extensions }] });
+    let mut response = encode(status, graphql_media, &body);
+    if status == StatusCode::UNAUTHORIZED {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    response
 }
 
 fn graphiql_page() -> String {
@@ -228,7 +277,11 @@ async fn graphql_get(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    let response = execute(&state.schema, &state.pool, request).await;
+    let viewer = match viewer(&state.services, &headers).await {
+        Ok(viewer) => viewer,
+        Err(err) => return auth_failure(&err, graphql_media),
+    };
+    let response = execute(&state.schema, &state.services, viewer, request).await;
     encode(
         status_for(&response, graphql_media),
         graphql_media,
@@ -288,9 +341,13 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
         Ok(batch) => batch,
         Err(message) => return request_error(StatusCode::BAD_REQUEST, graphql_media, &message),
     };
+    let viewer = match viewer(&state.services, &headers).await {
+        Ok(viewer) => viewer,
+        Err(err) => return auth_failure(&err, graphql_media),
+    };
     match batch {
         BatchRequest::Single(request) => {
-            let response = execute(&state.schema, &state.pool, request).await;
+            let response = execute(&state.schema, &state.services, viewer, request).await;
             encode(
                 status_for(&response, graphql_media),
                 graphql_media,
@@ -300,7 +357,8 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
         BatchRequest::Batch(requests) => {
             let mut responses = Vec::with_capacity(requests.len());
             for request in requests {
-                responses.push(execute(&state.schema, &state.pool, request).await);
+                responses
+                    .push(execute(&state.schema, &state.services, viewer.clone(), request).await);
             }
             encode(
                 StatusCode::OK,

@@ -6,9 +6,11 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use futures::future::BoxFuture;
+use waypost_domain::account;
 use waypost_domain::post::{self, PostListSpec, PostPage};
 use waypost_domain::{
-    Author, AuthorId, DbPool, DomainError, Group, Post, PostFilter, PostId, Tag, TagId,
+    Author, AuthorId, DbPool, DomainError, Group, Post, PostFilter, PostId, Tag, TagId, User,
+    UserId,
 };
 
 /// Loader errors must be `Clone`; the domain error is shared behind an `Arc`.
@@ -71,6 +73,18 @@ impl Loader<AuthorId> for AppLoader {
             .await
             .map_err(shared)?;
         Ok(rows.into_iter().map(|a| (a.id, a)).collect())
+    }
+}
+
+impl Loader<UserId> for AppLoader {
+    type Value = User;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[UserId]) -> Result<HashMap<UserId, User>, LoadError> {
+        let rows = account::users_by_ids(&self.pool, keys)
+            .await
+            .map_err(shared)?;
+        Ok(rows.into_iter().map(|u| (u.id, u)).collect())
     }
 }
 

@@ -3,10 +3,13 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
+use chrono::Utc;
 use clap::Parser;
+use waypost_domain::User;
+use waypost_domain::account::{self, EmailAddress, NewPassword, NewUser};
 use waypost_domain::demo::{SeedOutcome, seed_demo};
 use waypost_domain::{DbPool, mask_url};
-use waypost_gateway::config::{Cli, Command, ServeArgs};
+use waypost_gateway::config::{Cli, Command, ServeArgs, UserCommand};
 use waypost_gateway::{AppState, build_schema, router, telemetry};
 
 // Responses are built from many short-lived strings; mimalloc serves them
@@ -70,9 +73,93 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
         }
+        Some(Command::User { ref action }) => {
+            let pool = connect(&cli).await?;
+            pool.run_migrations().await?;
+            user_command(&pool, action).await
+        }
         Some(Command::Serve(ref args)) => serve(&cli, args).await,
         None => serve(&cli, &cli.serve).await,
     }
+}
+
+async fn user_command(pool: &DbPool, action: &UserCommand) -> anyhow::Result<()> {
+    let now = Utc::now().naive_utc();
+    let show = |user: &User| {
+        let state = if user.disabled { "disabled" } else { "active" };
+        println!(
+            "{}\t{}\t{}\t{}",
+            user.email,
+            user.role.as_str(),
+            state,
+            user.display_name
+        );
+    };
+    match action {
+        UserCommand::Create {
+            email,
+            role,
+            name,
+            author,
+        } => {
+            let email = EmailAddress::parse(email)?;
+            let author_id = match author {
+                Some(slug) => Some(
+                    waypost_domain::post::author_by_slug(pool, slug)
+                        .await?
+                        .with_context(|| format!("no author profile has the slug {slug:?}"))?
+                        .id,
+                ),
+                None => None,
+            };
+            let password = NewPassword::parse(&read_password()?)?;
+            let display_name = name.clone().unwrap_or_else(|| {
+                email
+                    .as_str()
+                    .split('@')
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned()
+            });
+            let new = NewUser {
+                email,
+                display_name,
+                password,
+                role: (*role).into(),
+                author_id,
+            };
+            let user = account::create_user(pool, new, now).await?;
+            show(&user);
+        }
+        UserCommand::List => {
+            for user in account::list_users(pool).await? {
+                show(&user);
+            }
+        }
+        UserCommand::Disable { email } | UserCommand::Enable { email } => {
+            let disabled = matches!(action, UserCommand::Disable { .. });
+            let email = EmailAddress::parse(email)?;
+            show(&account::update_user(pool, &email, Some(disabled), None, now).await?);
+        }
+        UserCommand::Role { email, role } => {
+            let email = EmailAddress::parse(email)?;
+            show(&account::update_user(pool, &email, None, Some((*role).into()), now).await?);
+        }
+    }
+    Ok(())
+}
+
+/// The new account's password: `WAYPOST_PASSWORD` for scripts, else typed
+/// twice at a prompt that does not echo.
+fn read_password() -> anyhow::Result<String> {
+    if let Ok(password) = std::env::var("WAYPOST_PASSWORD") {
+        return Ok(password);
+    }
+    let first = rpassword::prompt_password("Password: ")
+        .context("no terminal to ask for a password; set WAYPOST_PASSWORD")?;
+    let second = rpassword::prompt_password("Password again: ")?;
+    anyhow::ensure!(first == second, "the two passwords differ");
+    Ok(first)
 }
 
 async fn connect(cli: &Cli) -> anyhow::Result<DbPool> {
@@ -96,9 +183,12 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     tracing::info!(
         "Waypost is serving GraphiQL at http://{address}/ and the API at http://{address}/graphql"
     );
-    axum::serve(listener, router(AppState::new(pool)))
-        .with_graceful_shutdown(waypost_gateway::http::shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        router(AppState::new(pool).with_auth(args.auth_settings())),
+    )
+    .with_graceful_shutdown(waypost_gateway::http::shutdown_signal())
+    .await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Queries, one module per table family. Each takes a pooled connection and
 //! runs the same diesel expression on either backend.
 
+pub mod account;
 pub mod author;
 pub mod content;
 pub mod post;

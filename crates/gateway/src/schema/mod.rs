@@ -1,6 +1,7 @@
 //! The GraphQL schema: per-area query roots merged into `QueryRoot`, built
 //! apart from HTTP so tests and `waypost schema` can use it without a server.
 
+mod account;
 mod author;
 mod batching;
 mod connection;
@@ -9,11 +10,10 @@ mod node;
 mod post;
 mod tag;
 
-use async_graphql::{
-    Context, EmptyMutation, EmptySubscription, MergedObject, Request, Response, Schema,
-};
+use async_graphql::{Context, EmptySubscription, MergedObject, Request, Response, Schema};
 use futures::future::BoxFuture;
 use waypost_domain::DbPool;
+use waypost_domain::account::{AuthSettings, Viewer};
 
 use crate::error::internal;
 use crate::loaders::{RequestLoader, request_loader};
@@ -29,7 +29,11 @@ pub struct QueryRoot(
     post::PostQuery,
     author::AuthorQuery,
     tag::TagQuery,
+    account::AccountQuery,
 );
+
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(account::AccountMutation);
 
 /// Deep enough for the standard introspection query and a post page.
 pub const MAX_DEPTH: usize = 15;
@@ -37,22 +41,36 @@ pub const MAX_DEPTH: usize = 15;
 /// of lists of lists.
 pub const MAX_COMPLEXITY: usize = 20_000;
 
-pub type WaypostSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+pub type WaypostSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// The schema with no per-request data; `execute` adds that.
 pub fn build_schema() -> WaypostSchema {
-    Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
-        .extension(field_order::FieldOrder)
-        // Bounds on what one query may ask for; connection fields cost their
-        // page size times their contents, so nested lists multiply.
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
-        .finish()
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .extension(field_order::FieldOrder)
+    // Bounds on what one query may ask for; connection fields cost their
+    // page size times their contents, so nested lists multiply.
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
+    .finish()
+}
+
+/// What requests share: the database and the sign-in rules.
+#[derive(Clone)]
+pub struct Services {
+    pub pool: DbPool,
+    pub auth: AuthSettings,
 }
 
 /// What every resolver may need for one request.
 pub struct RequestContext {
     pub pool: DbPool,
+    pub auth: AuthSettings,
+    /// The signed-in user; `None` for an anonymous request.
+    pub viewer: Option<Viewer>,
     pub loader: RequestLoader,
 }
 
@@ -63,7 +81,13 @@ pub(crate) fn request_context<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'
 
 /// Runs one GraphQL request against `pool` with a fresh loader, and makes
 /// sure every error carries a code.
-pub async fn execute(schema: &WaypostSchema, pool: &DbPool, request: Request) -> Response {
+pub async fn execute(
+    schema: &WaypostSchema,
+    services: &Services,
+    viewer: Option<Viewer>,
+    request: Request,
+) -> Response {
+    let pool = &services.pool;
     let (spawn_tx, spawned) = tokio::sync::mpsc::unbounded_channel::<BoxFuture<'static, ()>>();
     let loader = request_loader(pool.clone(), move |task| {
         // The receiver lives until the response is ready; a task sent after
@@ -72,6 +96,8 @@ pub async fn execute(schema: &WaypostSchema, pool: &DbPool, request: Request) ->
     });
     let request = request.data(RequestContext {
         pool: pool.clone(),
+        auth: services.auth,
+        viewer,
         loader,
     });
     let mut response = batching::drive(schema.execute(request), spawned).await;

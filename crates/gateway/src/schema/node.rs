@@ -3,7 +3,7 @@
 use async_graphql::{Context, ID, Interface, Object};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use waypost_domain::{AuthorId, PostId, TagId};
+use waypost_domain::{AuthorId, PostId, TagId, UserId};
 
 use super::{AuthorObject, PostObject, TagObject, request_context};
 use crate::error::{GqlResultExt, bad_input};
@@ -27,6 +27,7 @@ pub enum GlobalId {
     Post(PostId),
     Author(AuthorId),
     Tag(TagId),
+    User(UserId),
 }
 
 impl GlobalId {
@@ -35,6 +36,7 @@ impl GlobalId {
             GlobalId::Post(id) => format!("Post:{id}"),
             GlobalId::Author(id) => format!("Author:{id}"),
             GlobalId::Tag(id) => format!("Tag:{id}"),
+            GlobalId::User(id) => format!("User:{id}"),
         };
         ID(STANDARD.encode(raw))
     }
@@ -53,6 +55,7 @@ impl GlobalId {
             "Post" => Ok(GlobalId::Post(PostId(number))),
             "Author" => Ok(GlobalId::Author(AuthorId(number))),
             "Tag" => Ok(GlobalId::Tag(TagId(number))),
+            "User" => Ok(GlobalId::User(UserId(number))),
             _ => Err(malformed()),
         }
     }
@@ -83,6 +86,8 @@ impl NodeQuery {
                 .await
                 .gql()?
                 .map(|t| Node::Tag(TagObject(t))),
+            // Accounts are private: reachable through `viewer` only.
+            GlobalId::User(_) => None,
         })
     }
 }

@@ -1,0 +1,149 @@
+//! Users, their sessions, and failed sign-ins.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+
+use crate::DbResult;
+use crate::ids::{SessionId, UserId};
+use crate::models::{Role, Session, SessionInsertForm, SignInFailureForm, User, UserInsertForm};
+use crate::pool::{DbConn, with_conn};
+use crate::schema::{sessions, sign_in_failures, users};
+
+pub async fn insert_user(conn: &mut DbConn, form: &UserInsertForm) -> DbResult<User> {
+    let user = with_conn!(conn, |c| {
+        diesel::insert_into(users::table)
+            .values(form)
+            .returning(User::as_returning())
+            .get_result(c)
+            .await
+    })?;
+    Ok(user)
+}
+
+/// `email` must already be normalised (trimmed, lowercased).
+pub async fn user_by_email(conn: &mut DbConn, email: &str) -> DbResult<Option<User>> {
+    let user = with_conn!(conn, |c| {
+        users::table
+            .filter(users::email.eq(email))
+            .select(User::as_select())
+            .first(c)
+            .await
+            .optional()
+    })?;
+    Ok(user)
+}
+
+pub async fn users_by_ids(conn: &mut DbConn, ids: &[UserId]) -> DbResult<Vec<User>> {
+    let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+    let rows = with_conn!(conn, |c| {
+        users::table
+            .filter(users::id.eq_any(ids))
+            .select(User::as_select())
+            .load(c)
+            .await
+    })?;
+    Ok(rows)
+}
+
+pub async fn list_users(conn: &mut DbConn) -> DbResult<Vec<User>> {
+    let rows = with_conn!(conn, |c| {
+        users::table
+            .order(users::email)
+            .select(User::as_select())
+            .load(c)
+            .await
+    })?;
+    Ok(rows)
+}
+
+/// Sets `disabled` and `role` where given; `None` when no user has `email`.
+pub async fn update_user(
+    conn: &mut DbConn,
+    email: &str,
+    disabled: Option<bool>,
+    role: Option<Role>,
+    now: NaiveDateTime,
+) -> DbResult<Option<User>> {
+    let user = with_conn!(conn, |c| {
+        diesel::update(users::table.filter(users::email.eq(email)))
+            .set((
+                disabled.map(|d| users::disabled.eq(d)),
+                role.map(|r| users::role.eq(r)),
+                users::updated_at.eq(now),
+            ))
+            .returning(User::as_returning())
+            .get_result(c)
+            .await
+            .optional()
+    })?;
+    Ok(user)
+}
+
+pub async fn insert_session(conn: &mut DbConn, form: &SessionInsertForm) -> DbResult<Session> {
+    let session = with_conn!(conn, |c| {
+        diesel::insert_into(sessions::table)
+            .values(form)
+            .returning(Session::as_returning())
+            .get_result(c)
+            .await
+    })?;
+    Ok(session)
+}
+
+/// The session with this token hash and its user, whatever their state:
+/// the caller decides what expired, revoked or disabled means.
+pub async fn session_by_token_hash(
+    conn: &mut DbConn,
+    token_hash: &str,
+) -> DbResult<Option<(Session, User)>> {
+    let found = with_conn!(conn, |c| {
+        sessions::table
+            .inner_join(users::table)
+            .filter(sessions::token_hash.eq(token_hash))
+            .select((Session::as_select(), User::as_select()))
+            .first(c)
+            .await
+            .optional()
+    })?;
+    Ok(found)
+}
+
+pub async fn revoke_session(conn: &mut DbConn, id: SessionId, now: NaiveDateTime) -> DbResult<()> {
+    with_conn!(conn, |c| {
+        diesel::update(sessions::table.find(id))
+            .filter(sessions::revoked_at.is_null())
+            .set(sessions::revoked_at.eq(now))
+            .execute(c)
+            .await
+    })?;
+    Ok(())
+}
+
+pub async fn record_sign_in_failure(conn: &mut DbConn, form: &SignInFailureForm) -> DbResult<()> {
+    with_conn!(conn, |c| {
+        diesel::insert_into(sign_in_failures::table)
+            .values(form)
+            .execute(c)
+            .await
+    })?;
+    Ok(())
+}
+
+/// Times of the failed sign-ins for `email` at or after `since`, oldest first.
+pub async fn sign_in_failures_since(
+    conn: &mut DbConn,
+    email: &str,
+    since: NaiveDateTime,
+) -> DbResult<Vec<NaiveDateTime>> {
+    let times = with_conn!(conn, |c| {
+        sign_in_failures::table
+            .filter(sign_in_failures::email.eq(email))
+            .filter(sign_in_failures::failed_at.ge(since))
+            .order(sign_in_failures::failed_at)
+            .select(sign_in_failures::failed_at)
+            .load(c)
+            .await
+    })?;
+    Ok(times)
+}

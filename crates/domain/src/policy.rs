@@ -1,0 +1,154 @@
+//! Who may do what: the role table, in one place. Every permission check in
+//! Waypost asks `allows` or `authorize`.
+
+use waypost_db::{AuthorId, Role};
+
+use crate::account::Viewer;
+use crate::{DomainError, DomainResult};
+
+/// Something a caller wants to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    ReadPublished,
+    /// Read a draft, scheduled or trashed post written by `owner`.
+    ReadUnpublished {
+        owner: AuthorId,
+    },
+    CreatePost,
+    /// Edit, publish, schedule, unpublish, trash or restore `owner`'s post.
+    EditPost {
+        owner: AuthorId,
+    },
+    DeletePost,
+    ManageTags,
+    ManageAuthorProfile {
+        author: AuthorId,
+    },
+    CreateAuthorProfile,
+    ManageUsers,
+}
+
+/// The role table. `None` is an anonymous caller.
+pub fn allows(viewer: Option<&Viewer>, action: Action) -> bool {
+    let Some(viewer) = viewer else {
+        return action == Action::ReadPublished;
+    };
+    let owns = |author: AuthorId| viewer.author_id == Some(author);
+    match (viewer.role, action) {
+        (_, Action::ReadPublished) => true,
+        (Role::Admin, _) => true,
+        (Role::Editor, Action::ManageUsers) => false,
+        (Role::Editor, _) => true,
+        (Role::Author, Action::ReadUnpublished { owner } | Action::EditPost { owner }) => {
+            owns(owner)
+        }
+        // An author writes as their own profile, so they need one.
+        (Role::Author, Action::CreatePost) => viewer.author_id.is_some(),
+        (Role::Author, Action::ManageAuthorProfile { author }) => owns(author),
+        (
+            Role::Author,
+            Action::DeletePost
+            | Action::ManageTags
+            | Action::CreateAuthorProfile
+            | Action::ManageUsers,
+        ) => false,
+    }
+}
+
+/// `Ok` when allowed; UNAUTHENTICATED for an anonymous caller, FORBIDDEN otherwise.
+pub fn authorize(viewer: Option<&Viewer>, action: Action) -> DomainResult<()> {
+    if allows(viewer, action) {
+        return Ok(());
+    }
+    match viewer {
+        None => Err(DomainError::Unauthenticated("sign in to do this")),
+        Some(_) => Err(DomainError::Forbidden(
+            "your role does not allow this".into(),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use waypost_db::{SessionId, UserId};
+
+    const MINE: AuthorId = AuthorId(1);
+    const THEIRS: AuthorId = AuthorId(2);
+
+    fn viewer(role: Role) -> Viewer {
+        Viewer {
+            user_id: UserId(9),
+            session_id: SessionId(9),
+            role,
+            author_id: Some(MINE),
+        }
+    }
+
+    /// The table, row by row: anonymous, AUTHOR, EDITOR, ADMIN.
+    #[test]
+    fn the_role_table() {
+        let rows: [(Action, [bool; 4]); 12] = [
+            (Action::ReadPublished, [true, true, true, true]),
+            (
+                Action::ReadUnpublished { owner: MINE },
+                [false, true, true, true],
+            ),
+            (
+                Action::ReadUnpublished { owner: THEIRS },
+                [false, false, true, true],
+            ),
+            (Action::CreatePost, [false, true, true, true]),
+            (Action::EditPost { owner: MINE }, [false, true, true, true]),
+            (
+                Action::EditPost { owner: THEIRS },
+                [false, false, true, true],
+            ),
+            (Action::DeletePost, [false, false, true, true]),
+            (Action::ManageTags, [false, false, true, true]),
+            (
+                Action::ManageAuthorProfile { author: MINE },
+                [false, true, true, true],
+            ),
+            (
+                Action::ManageAuthorProfile { author: THEIRS },
+                [false, false, true, true],
+            ),
+            (Action::CreateAuthorProfile, [false, false, true, true]),
+            (Action::ManageUsers, [false, false, false, true]),
+        ];
+        for (action, expected) in rows {
+            let author = viewer(Role::Author);
+            let editor = viewer(Role::Editor);
+            let admin = viewer(Role::Admin);
+            let got = [None, Some(&author), Some(&editor), Some(&admin)].map(|v| allows(v, action));
+            assert_eq!(got, expected, "{action:?}");
+        }
+    }
+
+    #[test]
+    fn an_author_without_a_profile_cannot_write() {
+        let bare = Viewer {
+            author_id: None,
+            ..viewer(Role::Author)
+        };
+        assert!(!allows(Some(&bare), Action::CreatePost));
+        assert!(!allows(Some(&bare), Action::EditPost { owner: MINE }));
+    }
+
+    #[test]
+    fn refusals_name_the_reason() {
+        assert_eq!(
+            authorize(None, Action::CreatePost).unwrap_err().code(),
+            "UNAUTHENTICATED"
+        );
+        let author = viewer(Role::Author);
+        assert_eq!(
+            authorize(Some(&author), Action::DeletePost)
+                .unwrap_err()
+                .code(),
+            "FORBIDDEN"
+        );
+        assert!(authorize(Some(&author), Action::EditPost { owner: MINE }).is_ok());
+    }
+}
