@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use waypost_db::{ContentBundle, DbConfig, DbPool};
+use waypost_domain::account::AuthSettings;
 use waypost_domain::demo::{SeedOutcome, seed_demo, seed_if_empty};
 use waypost_gateway::{AppState, router};
 
@@ -283,11 +284,16 @@ impl TestApp {
     }
 
     pub async fn empty(backend: Backend) -> TestApp {
+        TestApp::empty_with_auth(backend, AuthSettings::default()).await
+    }
+
+    /// An empty server whose sign-in rules are `auth`.
+    pub async fn empty_with_auth(backend: Backend, auth: AuthSettings) -> TestApp {
         let db = TestDb::new(backend).await;
         let pool = db.pool().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let app = router(AppState::new(pool.clone()));
+        let app = router(AppState::new(pool.clone()).with_auth(auth));
         let server = tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
         });
@@ -330,6 +336,65 @@ impl TestApp {
         body["errors"][0]["extensions"]["code"]
             .as_str()
             .unwrap_or_else(|| panic!("no error code in {body:#}"))
+            .to_owned()
+    }
+
+    /// POSTs a query with `Authorization: Bearer <token>`; returns status and body.
+    pub async fn graphql_as(&self, token: &str, query: &str, variables: Value) -> (u16, Value) {
+        let response = self
+            .client
+            .post(self.url("/graphql"))
+            .bearer_auth(token)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap())
+    }
+
+    /// Creates an account directly through the domain.
+    pub async fn create_user(
+        &self,
+        email: &str,
+        password: &str,
+        role: waypost_db::Role,
+        author: Option<&str>,
+    ) {
+        use waypost_domain::account::{EmailAddress, NewPassword, NewUser, create_user};
+        let author_id = match author {
+            Some(slug) => Some(
+                waypost_domain::post::author_by_slug(&self.pool, slug)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .id,
+            ),
+            None => None,
+        };
+        let new = NewUser {
+            email: EmailAddress::parse(email).unwrap(),
+            display_name: email.split('@').next().unwrap().to_owned(),
+            password: NewPassword::parse(password).unwrap(),
+            role,
+            author_id,
+        };
+        create_user(&self.pool, new, chrono::Utc::now().naive_utc())
+            .await
+            .unwrap();
+    }
+
+    /// Signs in and returns the session token.
+    pub async fn sign_in(&self, email: &str, password: &str) -> String {
+        let data = self
+            .data(
+                "mutation($i: SignInInput!) { signIn(input: $i) { token userErrors { code } } }",
+                json!({ "i": { "email": email, "password": password } }),
+            )
+            .await;
+        data["signIn"]["token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("sign-in failed: {data}"))
             .to_owned()
     }
 

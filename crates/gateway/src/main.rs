@@ -155,8 +155,13 @@ fn read_password() -> anyhow::Result<String> {
     if let Ok(password) = std::env::var("WAYPOST_PASSWORD") {
         return Ok(password);
     }
+    use std::io::IsTerminal;
+    anyhow::ensure!(
+        std::io::stdin().is_terminal(),
+        "no terminal to ask for a password; set WAYPOST_PASSWORD"
+    );
     let first = rpassword::prompt_password("Password: ")
-        .context("no terminal to ask for a password; set WAYPOST_PASSWORD")?;
+        .context("cannot read a password here; set WAYPOST_PASSWORD")?;
     let second = rpassword::prompt_password("Password again: ")?;
     anyhow::ensure!(first == second, "the two passwords differ");
     Ok(first)

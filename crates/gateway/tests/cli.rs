@@ -218,3 +218,106 @@ fn serve_answers_and_stops_cleanly_on_sigterm() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn user_commands_manage_accounts() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("users.db").display());
+    let run = |args: &[&str], password: Option<&str>| {
+        let mut command = waypost();
+        command
+            .env("DATABASE_URL", &url)
+            .args(args)
+            .stdin(Stdio::null());
+        if let Some(password) = password {
+            command.env("WAYPOST_PASSWORD", password);
+        }
+        let output = command.output().unwrap();
+        (
+            output.status.success(),
+            String::from_utf8(output.stdout).unwrap(),
+            String::from_utf8(output.stderr).unwrap(),
+        )
+    };
+    let secret = "a long enough secret";
+    let (ok, out, err) = run(
+        &[
+            "user",
+            "create",
+            "--email",
+            "Root@Example.com",
+            "--role",
+            "ADMIN",
+        ],
+        Some(secret),
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("root@example.com\tadmin\tactive"), "{out}");
+    assert!(!out.contains(secret) && !err.contains(secret));
+
+    let (ok, _, err) = run(
+        &[
+            "user",
+            "create",
+            "--email",
+            "root@example.com",
+            "--role",
+            "editor",
+        ],
+        Some(secret),
+    );
+    assert!(!ok, "a second account with the same email is refused");
+    assert!(err.contains("exists"), "{err}");
+
+    let (ok, _, err) = run(
+        &[
+            "user",
+            "create",
+            "--email",
+            "weak@example.com",
+            "--role",
+            "author",
+        ],
+        Some("short"),
+    );
+    assert!(!ok);
+    assert!(err.contains("10 characters"), "{err}");
+
+    let (ok, _, err) = run(
+        &[
+            "user",
+            "create",
+            "--email",
+            "nopass@example.com",
+            "--role",
+            "author",
+        ],
+        None,
+    );
+    assert!(!ok, "no terminal and no WAYPOST_PASSWORD");
+    assert!(err.contains("WAYPOST_PASSWORD"), "{err}");
+
+    let (ok, out, _) = run(
+        &[
+            "user",
+            "role",
+            "--email",
+            "root@example.com",
+            "--role",
+            "editor",
+        ],
+        None,
+    );
+    assert!(ok && out.contains("\teditor\t"), "{out}");
+    let (ok, out, _) = run(&["user", "disable", "--email", "ROOT@example.com"], None);
+    assert!(ok && out.contains("\tdisabled\t"), "{out}");
+    let (ok, out, _) = run(&["user", "list"], None);
+    assert!(ok);
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(
+        out.starts_with("root@example.com\teditor\tdisabled"),
+        "{out}"
+    );
+    let (ok, _, err) = run(&["user", "disable", "--email", "ghost@example.com"], None);
+    assert!(!ok && err.contains("no account"), "{err}");
+}
