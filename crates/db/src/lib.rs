@@ -15,7 +15,7 @@ pub use error::DbError;
 pub use ids::{AuthorId, PostId, SessionId, TagId, UserId};
 pub use listing::{
     CursorValue, Direction, Group, GroupedCount, GroupedPost, Keyset, PostFilter, PostListQuery,
-    PostOrderField,
+    PostOrderField, Visibility,
 };
 pub use models::{
     Author, AuthorInsertForm, Post, PostInsertForm, PostStatus, PostTag, Role, Session,

@@ -8,7 +8,7 @@ use chrono::NaiveDateTime;
 use diesel::QueryableByName;
 use diesel::sql_types::BigInt;
 
-use crate::ids::PostId;
+use crate::ids::{AuthorId, PostId};
 use crate::models::Post;
 use crate::pool::Backend;
 
@@ -20,9 +20,9 @@ pub enum PostOrderField {
 }
 
 impl PostOrderField {
-    fn column(self) -> &'static str {
+    fn column(self, visibility: Visibility) -> &'static str {
         match self {
-            PostOrderField::PublishedAt => "p.published_at",
+            PostOrderField::PublishedAt => visibility.published_key(),
             PostOrderField::Title => "p.title",
             PostOrderField::UpdatedAt => "p.updated_at",
         }
@@ -82,8 +82,57 @@ pub enum Group {
     Tag,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+/// Which posts a listing may show. Scheduling is a query-time rule: a post
+/// published with a future date is scheduled until that instant passes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Visibility {
+    /// Published at or before `now`: what everyone sees.
+    Live {
+        now: NaiveDateTime,
+    },
+    /// Published with a date after `now`.
+    Scheduled {
+        now: NaiveDateTime,
+    },
+    Drafts,
+    Trashed,
+}
+
+impl Visibility {
+    /// The column (or expression) that PUBLISHED_AT orders by: drafts may
+    /// have no date yet and sort by creation instead.
+    fn published_key(self) -> &'static str {
+        match self {
+            Visibility::Live { .. } | Visibility::Scheduled { .. } => "p.published_at",
+            Visibility::Drafts | Visibility::Trashed => "COALESCE(p.published_at, p.created_at)",
+        }
+    }
+
+    fn condition(self, b: &mut SqlBuilder) {
+        match self {
+            Visibility::Live { now } => {
+                b.push("p.status = 'published' AND p.published_at <= ");
+                b.bind(Bind::Time(now));
+            }
+            Visibility::Scheduled { now } => {
+                b.push("p.status = 'published' AND p.published_at > ");
+                b.bind(Bind::Time(now));
+            }
+            Visibility::Drafts => {
+                b.push("p.status = 'draft'");
+            }
+            Visibility::Trashed => {
+                b.push("p.status = 'trashed'");
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PostFilter {
+    pub visibility: Visibility,
+    /// Only this author's posts (how an AUTHOR sees unpublished ones).
+    pub author_id: Option<AuthorId>,
     pub tag_slug: Option<String>,
     pub author_slug: Option<String>,
     pub published_after: Option<NaiveDateTime>,
@@ -187,7 +236,12 @@ fn from_where(b: &mut SqlBuilder, q_group: Group, parent_ids: &[i64], filter: &P
     if q_group == Group::Tag {
         b.push(" JOIN post_tags pt ON pt.post_id = p.id");
     }
-    b.push(" WHERE p.status = 'published'");
+    b.push(" WHERE ");
+    filter.visibility.condition(b);
+    if let Some(author) = filter.author_id {
+        b.push(" AND p.author_id = ");
+        b.bind(Bind::Int(author.0));
+    }
     match q_group {
         Group::All => {}
         Group::Author => {
@@ -233,7 +287,7 @@ fn group_expr(group: Group) -> &'static str {
 pub(crate) fn list_sql(backend: Backend, q: &PostListQuery<'_>) -> SqlBuilder {
     let mut b = SqlBuilder::new(backend);
     let grouped = q.group != Group::All;
-    let column = q.order.column();
+    let column = q.order.column(q.filter.visibility);
     let dir = q.direction.keyword();
     if grouped {
         b.push("SELECT * FROM (");
@@ -320,8 +374,12 @@ mod tests {
     #[test]
     fn grouped_listing_binds_every_client_value() {
         let filter = PostFilter {
+            visibility: Visibility::Drafts,
+            author_id: None,
             tag_slug: Some("x'; DROP TABLE posts; --".into()),
-            ..Default::default()
+            author_slug: None,
+            published_after: None,
+            published_before: None,
         };
         let keyset = Keyset {
             value: CursorValue::Text("O'Brien".into()),

@@ -96,7 +96,7 @@ macro_rules! text_enum {
 
 text_enum!(
     /// Where a post stands in its life.
-    PostStatus { Draft => "draft", Published => "published" }
+    PostStatus { Draft => "draft", Published => "published", Trashed => "trashed" }
 );
 
 text_enum!(

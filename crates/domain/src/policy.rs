@@ -28,8 +28,32 @@ pub enum Action {
     ManageUsers,
 }
 
+/// Whose unpublished posts a caller may read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadScope {
+    Everyone,
+    Own(AuthorId),
+}
+
+/// The "read drafts / scheduled / trashed posts" row of the table: editors
+/// and admins read all, an author their own, anyone else none.
+pub fn unpublished_scope(viewer: Option<&Viewer>) -> Option<ReadScope> {
+    let viewer = viewer?;
+    match viewer.role {
+        Role::Editor | Role::Admin => Some(ReadScope::Everyone),
+        Role::Author => viewer.author_id.map(ReadScope::Own),
+    }
+}
+
 /// The role table. `None` is an anonymous caller.
 pub fn allows(viewer: Option<&Viewer>, action: Action) -> bool {
+    if let Action::ReadUnpublished { owner } = action {
+        return match unpublished_scope(viewer) {
+            Some(ReadScope::Everyone) => true,
+            Some(ReadScope::Own(author)) => author == owner,
+            None => false,
+        };
+    }
     let Some(viewer) = viewer else {
         return action == Action::ReadPublished;
     };

@@ -9,8 +9,13 @@ use waypost_db::{
     Author, AuthorId, DbPool, Group, Post, PostFilter, PostId, PostListQuery, Tag, TagId,
 };
 
-use crate::DomainResult;
+use chrono::NaiveDateTime;
+use waypost_db::{PostStatus, Visibility};
+
+use crate::account::Viewer;
 use crate::paging::{PageRequest, PostOrder};
+use crate::policy::{Action, ReadScope, allows, unpublished_scope};
+use crate::{DomainError, DomainResult};
 
 /// Everything that shapes a listing except its parent: batches group by it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -110,23 +115,129 @@ pub async fn counts(
     Ok(totals)
 }
 
-pub async fn published_by_ids(pool: &DbPool, ids: &[PostId]) -> DomainResult<Vec<Post>> {
+/// Posts among `ids` that everyone may read at `now`.
+pub async fn live_by_ids(
+    pool: &DbPool,
+    ids: &[PostId],
+    now: NaiveDateTime,
+) -> DomainResult<Vec<Post>> {
     let mut conn = pool.get().await?;
-    Ok(post::published_by_ids(&mut conn, ids).await?)
+    Ok(post::live_by_ids(&mut conn, ids, now).await?)
 }
 
-pub async fn published_by_slug(pool: &DbPool, slug: &str) -> DomainResult<Option<Post>> {
-    let mut conn = pool.get().await?;
-    Ok(post::published_by_slug(&mut conn, slug).await?)
+/// Whether everyone may read `post` at `now`.
+pub fn is_live(post: &Post, now: NaiveDateTime) -> bool {
+    post.status == PostStatus::Published && post.published_at.is_some_and(|at| at <= now)
 }
 
-/// Previous and next published post of each post, in publishing order.
+/// Where a post stands at `now`, as readers and editors see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PostState {
+    Draft,
+    Scheduled,
+    Published,
+    Trashed,
+}
+
+pub fn state(post: &Post, now: NaiveDateTime) -> PostState {
+    match post.status {
+        PostStatus::Draft => PostState::Draft,
+        PostStatus::Trashed => PostState::Trashed,
+        PostStatus::Published if is_live(post, now) => PostState::Published,
+        PostStatus::Published => PostState::Scheduled,
+    }
+}
+
+/// Whether `viewer` gets `post`. Without `preview` only live posts are
+/// shown; with it, an unpublished post goes to those allowed to see it and
+/// is refused (FORBIDDEN) to everyone else, never silently hidden.
+pub fn reveal(
+    viewer: Option<&Viewer>,
+    post: Post,
+    preview: bool,
+    now: NaiveDateTime,
+) -> DomainResult<Option<Post>> {
+    if is_live(&post, now) {
+        return Ok(Some(post));
+    }
+    if !preview {
+        return Ok(None);
+    }
+    if allows(
+        viewer,
+        Action::ReadUnpublished {
+            owner: post.author_id,
+        },
+    ) {
+        Ok(Some(post))
+    } else {
+        Err(DomainError::Forbidden(
+            "you may not preview this post".into(),
+        ))
+    }
+}
+
+/// The post with `slug`, as `reveal` allows.
+pub async fn find_by_slug(
+    pool: &DbPool,
+    viewer: Option<&Viewer>,
+    slug: &str,
+    preview: bool,
+    now: NaiveDateTime,
+) -> DomainResult<Option<Post>> {
+    let mut conn = pool.get().await?;
+    match post::by_slug(&mut conn, slug).await? {
+        Some(found) => reveal(viewer, found, preview, now),
+        None => Ok(None),
+    }
+}
+
+/// The post with `id`, as `reveal` allows.
+pub async fn find_by_id(
+    pool: &DbPool,
+    viewer: Option<&Viewer>,
+    id: PostId,
+    preview: bool,
+    now: NaiveDateTime,
+) -> DomainResult<Option<Post>> {
+    let mut conn = pool.get().await?;
+    match post::by_ids(&mut conn, &[id]).await?.pop() {
+        Some(found) => reveal(viewer, found, preview, now),
+        None => Ok(None),
+    }
+}
+
+/// The listing `viewer` may see for a status filter: everyone sees live
+/// posts; drafts, scheduled and trashed posts are for editors, and for an
+/// author, their own. Anyone else asking for them is FORBIDDEN.
+pub fn listing_scope(
+    viewer: Option<&Viewer>,
+    state: PostState,
+    now: NaiveDateTime,
+) -> DomainResult<(Visibility, Option<AuthorId>)> {
+    let visibility = match state {
+        PostState::Published => return Ok((Visibility::Live { now }, None)),
+        PostState::Scheduled => Visibility::Scheduled { now },
+        PostState::Draft => Visibility::Drafts,
+        PostState::Trashed => Visibility::Trashed,
+    };
+    match unpublished_scope(viewer) {
+        Some(ReadScope::Everyone) => Ok((visibility, None)),
+        Some(ReadScope::Own(author)) => Ok((visibility, Some(author))),
+        None => Err(DomainError::Forbidden(
+            "only editors, and authors for their own posts, may list unpublished posts".into(),
+        )),
+    }
+}
+
+/// Previous and next live post of each post, in publishing order.
 pub async fn neighbours(
     pool: &DbPool,
     ids: &[PostId],
+    now: NaiveDateTime,
 ) -> DomainResult<HashMap<PostId, (Option<PostId>, Option<PostId>)>> {
     let mut conn = pool.get().await?;
-    let rows = post::adjacent(&mut conn, ids).await?;
+    let rows = post::adjacent(&mut conn, ids, now).await?;
     Ok(rows
         .into_iter()
         .map(|r| (r.id, (r.previous_id, r.next_id)))

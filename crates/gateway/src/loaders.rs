@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
+use chrono::NaiveDateTime;
 use futures::future::BoxFuture;
 use waypost_domain::account;
 use waypost_domain::post::{self, PostListSpec, PostPage};
@@ -19,6 +20,8 @@ pub type LoadError = Arc<DomainError>;
 /// One loader type serving every key kind, so all share one batching tick.
 pub struct AppLoader {
     pool: DbPool,
+    /// The request's instant: every post it shows is live as of then.
+    now: NaiveDateTime,
 }
 
 /// The loader type every resolver reaches through the request context.
@@ -29,9 +32,10 @@ pub type RequestLoader = DataLoader<AppLoader, HashMapCache>;
 /// they run on the request's own task.
 pub fn request_loader(
     pool: DbPool,
+    now: NaiveDateTime,
     spawn: impl Fn(BoxFuture<'static, ()>) + Send + Sync + 'static,
 ) -> RequestLoader {
-    DataLoader::with_cache(AppLoader { pool }, spawn, HashMapCache::default())
+    DataLoader::with_cache(AppLoader { pool, now }, spawn, HashMapCache::default())
         // Batches form per poll pass of the request, not per time window.
         .delay(std::time::Duration::ZERO)
 }
@@ -103,7 +107,7 @@ impl Loader<PostId> for AppLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[PostId]) -> Result<HashMap<PostId, Post>, LoadError> {
-        let rows = post::published_by_ids(&self.pool, keys)
+        let rows = post::live_by_ids(&self.pool, keys, self.now)
             .await
             .map_err(shared)?;
         Ok(rows.into_iter().map(|p| (p.id, p)).collect())
@@ -135,7 +139,9 @@ impl Loader<NeighboursOf> for AppLoader {
         keys: &[NeighboursOf],
     ) -> Result<HashMap<NeighboursOf, Self::Value>, LoadError> {
         let ids: Vec<PostId> = keys.iter().map(|k| k.0).collect();
-        let found = post::neighbours(&self.pool, &ids).await.map_err(shared)?;
+        let found = post::neighbours(&self.pool, &ids, self.now)
+            .await
+            .map_err(shared)?;
         Ok(found
             .into_iter()
             .map(|(id, pair)| (NeighboursOf(id), pair))

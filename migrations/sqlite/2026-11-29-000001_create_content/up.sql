@@ -26,11 +26,12 @@ CREATE TABLE posts (
     body_markdown TEXT NOT NULL,
     body_html TEXT NOT NULL,
     reading_time_minutes INTEGER NOT NULL CHECK (reading_time_minutes >= 0),
-    status TEXT NOT NULL CHECK (status IN ('draft', 'published')),
+    status TEXT NOT NULL CHECK (status IN ('draft', 'published', 'trashed')),
     author_id BIGINT NOT NULL REFERENCES authors (id) ON DELETE RESTRICT,
     published_at TIMESTAMP,
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL,
+    -- A published post has a date; a future date means scheduled.
     CHECK (status <> 'published' OR published_at IS NOT NULL)
 );
 

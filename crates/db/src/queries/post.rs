@@ -7,20 +7,28 @@ use diesel_async::RunQueryDsl;
 
 use crate::DbResult;
 use crate::ids::PostId;
+use chrono::NaiveDateTime;
+
 use crate::listing::{
-    Group, GroupedCount, GroupedPost, PostFilter, PostListQuery, SqlBuilder, bind_all, count_sql,
-    list_sql,
+    Bind, Group, GroupedCount, GroupedPost, PostFilter, PostListQuery, SqlBuilder, bind_all,
+    count_sql, list_sql,
 };
 use crate::models::{Post, PostStatus};
 use crate::pool::{DbConn, with_conn};
 use crate::schema::posts;
 
-pub async fn published_by_ids(conn: &mut DbConn, ids: &[PostId]) -> DbResult<Vec<Post>> {
+/// Posts visible to everyone at `now` among `ids`.
+pub async fn live_by_ids(
+    conn: &mut DbConn,
+    ids: &[PostId],
+    now: NaiveDateTime,
+) -> DbResult<Vec<Post>> {
     let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
     let rows = with_conn!(conn, |c| {
         posts::table
             .filter(posts::id.eq_any(ids))
             .filter(posts::status.eq(PostStatus::Published))
+            .filter(posts::published_at.le(now))
             .select(Post::as_select())
             .load(c)
             .await
@@ -28,17 +36,30 @@ pub async fn published_by_ids(conn: &mut DbConn, ids: &[PostId]) -> DbResult<Vec
     Ok(rows)
 }
 
-pub async fn published_by_slug(conn: &mut DbConn, slug: &str) -> DbResult<Option<Post>> {
+/// The post with `slug`, in any state; callers decide who may see it.
+pub async fn by_slug(conn: &mut DbConn, slug: &str) -> DbResult<Option<Post>> {
     let row = with_conn!(conn, |c| {
         posts::table
             .filter(posts::slug.eq(slug))
-            .filter(posts::status.eq(PostStatus::Published))
             .select(Post::as_select())
             .first(c)
             .await
             .optional()
     })?;
     Ok(row)
+}
+
+/// Posts among `ids`, in any state.
+pub async fn by_ids(conn: &mut DbConn, ids: &[PostId]) -> DbResult<Vec<Post>> {
+    let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+    let rows = with_conn!(conn, |c| {
+        posts::table
+            .filter(posts::id.eq_any(ids))
+            .select(Post::as_select())
+            .load(c)
+            .await
+    })?;
+    Ok(rows)
 }
 
 /// One page of posts for every parent of the query, in one statement.
@@ -82,18 +103,29 @@ pub struct Adjacent {
 
 /// Previous and next published post of each given post, in one statement;
 /// each neighbour is an index seek on (status, published_at, id).
-pub async fn adjacent(conn: &mut DbConn, ids: &[PostId]) -> DbResult<Vec<Adjacent>> {
+pub async fn adjacent(
+    conn: &mut DbConn,
+    ids: &[PostId],
+    now: NaiveDateTime,
+) -> DbResult<Vec<Adjacent>> {
+    // Earlier posts of a live post are live too; later ones must not be
+    // scheduled past `now`.
     let mut b = SqlBuilder::new(conn.backend());
     b.push(
         "SELECT p.id AS id, \
          (SELECT q.id FROM posts q WHERE q.status = 'published' AND \
            (q.published_at < p.published_at OR (q.published_at = p.published_at AND q.id < p.id)) \
            ORDER BY q.published_at DESC, q.id DESC LIMIT 1) AS previous_id, \
-         (SELECT q.id FROM posts q WHERE q.status = 'published' AND \
-           (q.published_at > p.published_at OR (q.published_at = p.published_at AND q.id > p.id)) \
-           ORDER BY q.published_at ASC, q.id ASC LIMIT 1) AS next_id \
-         FROM posts p WHERE p.status = 'published' AND p.id IN ",
+         (SELECT q.id FROM posts q WHERE q.status = 'published' AND q.published_at <= ",
     );
+    let now_placeholder = b.bind(Bind::Time(now));
+    b.push(
+        " AND (q.published_at > p.published_at OR (q.published_at = p.published_at AND q.id > p.id)) \
+           ORDER BY q.published_at ASC, q.id ASC LIMIT 1) AS next_id \
+         FROM posts p WHERE p.status = 'published' AND p.published_at <= ",
+    );
+    b.placeholder(now_placeholder);
+    b.push(" AND p.id IN ");
     let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
     b.bind_list(&ids);
     let SqlBuilder { sql, binds, .. } = b;

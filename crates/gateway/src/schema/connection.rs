@@ -5,9 +5,10 @@ use std::sync::Arc;
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use waypost_domain::paging::{PageArgs, PageRequest, PostOrder, checked_instant, encode_cursor};
-use waypost_domain::post::{PostListSpec, PostPage};
+use waypost_domain::post::{PostListSpec, PostPage, PostState, listing_scope};
 use waypost_domain::{Direction, Group, PostFilter, PostOrderField};
 
+use super::post::PostStatusEnum;
 use super::{PostObject, request_context};
 use crate::error::{GqlResultExt, internal};
 use crate::loaders::{PostCountKey, PostPageKey};
@@ -37,6 +38,9 @@ pub struct PostOrderInput {
 /// Narrows a post listing; all given conditions must hold.
 #[derive(Debug, Clone, Default, InputObject)]
 pub struct PostFilterInput {
+    /// PUBLISHED (the default) for everyone; DRAFT, SCHEDULED and TRASHED
+    /// for editors, and for authors (their own posts only).
+    pub status: Option<PostStatusEnum>,
     pub tag_slug: Option<String>,
     pub author_slug: Option<String>,
     /// Published at or after this instant.
@@ -61,14 +65,19 @@ fn order(input: Option<PostOrderInput>) -> PostOrder {
     PostOrder { field, direction }
 }
 
-fn filter(input: Option<PostFilterInput>) -> async_graphql::Result<PostFilter> {
+fn filter(ctx: &Context<'_>, input: Option<PostFilterInput>) -> async_graphql::Result<PostFilter> {
     let input = input.unwrap_or_default();
+    let rc = request_context(ctx)?;
+    let state = input.status.map_or(PostState::Published, PostState::from);
+    let (visibility, author_id) = listing_scope(rc.viewer.as_ref(), state, rc.now).gql()?;
     let instant = |field, time: Option<DateTime<Utc>>| {
         time.map(|t| checked_instant(field, t.naive_utc()))
             .transpose()
             .gql()
     };
     Ok(PostFilter {
+        visibility,
+        author_id,
         tag_slug: input.tag_slug,
         author_slug: input.author_slug,
         published_after: instant("publishedAfter", input.published_after)?,
@@ -114,7 +123,7 @@ pub async fn load_posts(
     };
     let page = PageRequest::parse(&page_args, order.field).gql()?;
     let spec = Arc::new(PostListSpec {
-        filter: filter(args.filter)?,
+        filter: filter(ctx, args.filter)?,
         order,
         page,
     });

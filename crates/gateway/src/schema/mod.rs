@@ -11,6 +11,7 @@ mod post;
 mod tag;
 
 use async_graphql::{Context, EmptySubscription, MergedObject, Request, Response, Schema};
+use chrono::{NaiveDateTime, Utc};
 use futures::future::BoxFuture;
 use waypost_domain::DbPool;
 use waypost_domain::account::{AuthSettings, Viewer};
@@ -71,6 +72,9 @@ pub struct RequestContext {
     pub auth: AuthSettings,
     /// The signed-in user; `None` for an anonymous request.
     pub viewer: Option<Viewer>,
+    /// One instant for the whole request, so that a post scheduled for this
+    /// very second is either in every part of the response or in none.
+    pub now: NaiveDateTime,
     pub loader: RequestLoader,
 }
 
@@ -89,7 +93,8 @@ pub async fn execute(
 ) -> Response {
     let pool = &services.pool;
     let (spawn_tx, spawned) = tokio::sync::mpsc::unbounded_channel::<BoxFuture<'static, ()>>();
-    let loader = request_loader(pool.clone(), move |task| {
+    let now = Utc::now().naive_utc();
+    let loader = request_loader(pool.clone(), now, move |task| {
         // The receiver lives until the response is ready; a task sent after
         // that has nobody left to answer.
         let _ = spawn_tx.send(task);
@@ -98,6 +103,7 @@ pub async fn execute(
         pool: pool.clone(),
         auth: services.auth,
         viewer,
+        now,
         loader,
     });
     let mut response = batching::drive(schema.execute(request), spawned).await;

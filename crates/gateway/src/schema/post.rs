@@ -2,7 +2,8 @@
 
 use async_graphql::{Context, Enum, ID, Object};
 use chrono::{DateTime, Utc};
-use waypost_domain::{Group, Post, PostStatus};
+use waypost_domain::post::{PostState, find_by_id, find_by_slug, state};
+use waypost_domain::{Group, Post};
 
 use super::connection::{
     PostConnection, PostConnectionArgs, PostFilterInput, PostOrderInput, load_posts, page_cost,
@@ -13,11 +14,37 @@ use crate::loaders::{NeighboursOf, TagsOfPost};
 
 pub struct PostObject(pub Post);
 
+/// Where a post stands. SCHEDULED is a published post whose date is still
+/// ahead: it goes live at that instant, with no job to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[graphql(name = "PostStatus")]
-pub enum PostStatusOutput {
+pub enum PostStatusEnum {
     Draft,
+    Scheduled,
     Published,
+    Trashed,
+}
+
+impl From<PostState> for PostStatusEnum {
+    fn from(state: PostState) -> Self {
+        match state {
+            PostState::Draft => PostStatusEnum::Draft,
+            PostState::Scheduled => PostStatusEnum::Scheduled,
+            PostState::Published => PostStatusEnum::Published,
+            PostState::Trashed => PostStatusEnum::Trashed,
+        }
+    }
+}
+
+impl From<PostStatusEnum> for PostState {
+    fn from(status: PostStatusEnum) -> Self {
+        match status {
+            PostStatusEnum::Draft => PostState::Draft,
+            PostStatusEnum::Scheduled => PostState::Scheduled,
+            PostStatusEnum::Published => PostState::Published,
+            PostStatusEnum::Trashed => PostState::Trashed,
+        }
+    }
 }
 
 #[Object(name = "Post")]
@@ -46,11 +73,8 @@ impl PostObject {
     async fn reading_time_minutes(&self) -> i32 {
         self.0.reading_time_minutes
     }
-    async fn status(&self) -> PostStatusOutput {
-        match self.0.status {
-            PostStatus::Draft => PostStatusOutput::Draft,
-            PostStatus::Published => PostStatusOutput::Published,
-        }
+    async fn status(&self, ctx: &Context<'_>) -> async_graphql::Result<PostStatusEnum> {
+        Ok(state(&self.0, request_context(ctx)?.now).into())
     }
     async fn published_at(&self) -> Option<DateTime<Utc>> {
         self.0.published_at.map(|t| t.and_utc())
@@ -110,26 +134,31 @@ pub struct PostQuery;
 
 #[Object]
 impl PostQuery {
-    /// One published post, by `slug` or by global `id` (give exactly one).
-    /// `null` when there is no such published post.
+    /// One post, by `slug` or by global `id` (give exactly one). `null` when
+    /// there is no such published post. With `preview: true`, a draft,
+    /// scheduled or trashed post is returned to those allowed to see it
+    /// (editors; authors for their own) and is FORBIDDEN to anyone else.
     async fn post(
         &self,
         ctx: &Context<'_>,
         slug: Option<String>,
         id: Option<ID>,
+        #[graphql(default = false)] preview: bool,
     ) -> async_graphql::Result<Option<PostObject>> {
         let rc = request_context(ctx)?;
-        match (slug, id) {
-            (Some(slug), None) => Ok(waypost_domain::post::published_by_slug(&rc.pool, &slug)
-                .await
-                .gql()?
-                .map(PostObject)),
+        let viewer = rc.viewer.as_ref();
+        let found = match (slug, id) {
+            (Some(slug), None) => find_by_slug(&rc.pool, viewer, &slug, preview, rc.now).await,
             (None, Some(id)) => match GlobalId::decode(&id, "id")? {
-                GlobalId::Post(id) => Ok(rc.loader.load_one(id).await.gql()?.map(PostObject)),
-                _ => Err(bad_input("id", "`id` does not name a post")),
+                GlobalId::Post(id) if !preview => {
+                    return Ok(rc.loader.load_one(id).await.gql()?.map(PostObject));
+                }
+                GlobalId::Post(id) => find_by_id(&rc.pool, viewer, id, preview, rc.now).await,
+                _ => return Err(bad_input("id", "`id` does not name a post")),
             },
-            _ => Err(bad_input("slug", "pass exactly one of `slug` or `id`")),
-        }
+            _ => return Err(bad_input("slug", "pass exactly one of `slug` or `id`")),
+        };
+        Ok(found.gql()?.map(PostObject))
     }
 
     /// Published posts as a Relay connection. `first`/`last` default to 20
