@@ -1,0 +1,231 @@
+//! Who sees which posts: scheduled posts go live by themselves, drafts and
+//! previews follow the role table. Both backends.
+// Test code: a failed unwrap is a failed assertion.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use chrono::{Duration, NaiveDateTime, Utc};
+use serde_json::{Value, json};
+use waypost_db::{AuthorId, AuthorInsertForm, BundlePost, ContentBundle, PostStatus, Role};
+use waypost_domain::authoring::{PostDraft, post_form};
+use waypost_tests::{Backend, TestApp, backend_tests};
+
+backend_tests!(
+    scheduled_posts_go_live_at_their_instant,
+    unpublished_listings_follow_the_role_table,
+    previews_are_shown_or_forbidden_never_hidden,
+);
+
+const PASSWORD: &str = "correct horse battery staple";
+
+fn post(
+    slug: &str,
+    author: &str,
+    published_at: Option<NaiveDateTime>,
+    status: PostStatus,
+) -> BundlePost {
+    let now = Utc::now().naive_utc();
+    let draft = PostDraft {
+        slug: slug.to_owned(),
+        title: format!("Title of {slug}"),
+        excerpt: None,
+        body_markdown: format!("Body of {slug}."),
+        published_at,
+        author_id: AuthorId(0),
+    };
+    let mut form = post_form(draft, now);
+    form.status = status;
+    BundlePost {
+        form,
+        author_slug: author.to_owned(),
+        tag_slugs: Vec::new(),
+    }
+}
+
+fn bundle(scheduled_in: Duration) -> ContentBundle {
+    let now = Utc::now().naive_utc();
+    let author = |slug: &str| AuthorInsertForm {
+        slug: slug.to_owned(),
+        name: slug.to_owned(),
+        bio: String::new(),
+        avatar_url: None,
+        created_at: now,
+        updated_at: now,
+    };
+    ContentBundle {
+        authors: vec![author("ada"), author("grace")],
+        tags: Vec::new(),
+        posts: vec![
+            post(
+                "old",
+                "ada",
+                Some(now - Duration::days(2)),
+                PostStatus::Published,
+            ),
+            post(
+                "recent",
+                "grace",
+                Some(now - Duration::days(1)),
+                PostStatus::Published,
+            ),
+            post(
+                "soon",
+                "ada",
+                Some(now + scheduled_in),
+                PostStatus::Published,
+            ),
+            post("ada-draft", "ada", None, PostStatus::Draft),
+            post("grace-draft", "grace", None, PostStatus::Draft),
+            post(
+                "ada-trashed",
+                "ada",
+                Some(now - Duration::days(3)),
+                PostStatus::Trashed,
+            ),
+        ],
+    }
+}
+
+fn slugs(connection: &Value) -> Vec<String> {
+    connection["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["slug"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn scheduled_posts_go_live_at_their_instant(backend: Backend) {
+    let app = TestApp::with_content(backend, bundle(Duration::milliseconds(1500))).await;
+    let query = r#"{ posts(orderBy: {field: PUBLISHED_AT, direction: ASC}) { totalCount nodes { slug status } }
+        post(slug: "recent") { nextPost { slug } } soon: post(slug: "soon") { slug } }"#;
+    let before = app.data(query, json!({})).await;
+    assert_eq!(slugs(&before["posts"]), ["old", "recent"]);
+    assert_eq!(before["posts"]["totalCount"], 2);
+    assert_eq!(
+        before["post"]["nextPost"],
+        Value::Null,
+        "not yet a neighbour"
+    );
+    assert_eq!(before["soon"], Value::Null);
+
+    tokio::time::sleep(std::time::Duration::from_millis(1700)).await;
+    let after = app.data(query, json!({})).await;
+    assert_eq!(
+        slugs(&after["posts"]),
+        ["old", "recent", "soon"],
+        "live with no job run"
+    );
+    assert_eq!(after["posts"]["nodes"][2]["status"], "PUBLISHED");
+    assert_eq!(after["post"]["nextPost"]["slug"], "soon");
+    assert_eq!(after["soon"]["slug"], "soon");
+}
+
+async fn unpublished_listings_follow_the_role_table(backend: Backend) {
+    let app = TestApp::with_content(backend, bundle(Duration::days(1))).await;
+    app.create_user("editor@example.com", PASSWORD, Role::Editor, None)
+        .await;
+    app.create_user("ada@example.com", PASSWORD, Role::Author, Some("ada"))
+        .await;
+    app.create_user("nobody@example.com", PASSWORD, Role::Author, None)
+        .await;
+    let editor = app.sign_in("editor@example.com", PASSWORD).await;
+    let ada = app.sign_in("ada@example.com", PASSWORD).await;
+    let nobody = app.sign_in("nobody@example.com", PASSWORD).await;
+    let query = "query($s: PostStatus) { posts(filter: {status: $s}, orderBy: {field: TITLE}) { totalCount nodes { slug status } } }";
+
+    let listing = |token: &str, status: &str| {
+        let app = &app;
+        let token = token.to_owned();
+        let status = status.to_owned();
+        async move {
+            app.graphql_as(&token, query, json!({ "s": status }))
+                .await
+                .1
+        }
+    };
+    let expect = |body: &Value, wanted: &[&str]| {
+        assert!(body.get("errors").is_none(), "{body:#}");
+        let got = slugs(&body["data"]["posts"]);
+        assert_eq!(got, wanted, "{body:#}");
+        assert_eq!(body["data"]["posts"]["totalCount"], wanted.len());
+    };
+    expect(
+        &listing(&editor, "DRAFT").await,
+        &["ada-draft", "grace-draft"],
+    );
+    expect(&listing(&editor, "SCHEDULED").await, &["soon"]);
+    expect(&listing(&editor, "TRASHED").await, &["ada-trashed"]);
+    expect(&listing(&ada, "DRAFT").await, &["ada-draft"]);
+    expect(&listing(&ada, "SCHEDULED").await, &["soon"]);
+    expect(&listing(&ada, "PUBLISHED").await, &["old", "recent"]);
+    let scheduled = listing(&editor, "SCHEDULED").await;
+    assert_eq!(
+        scheduled["data"]["posts"]["nodes"][0]["status"],
+        "SCHEDULED"
+    );
+
+    for body in [listing(&nobody, "DRAFT").await] {
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "FORBIDDEN",
+            "{body:#}"
+        );
+    }
+    for status in ["DRAFT", "SCHEDULED", "TRASHED"] {
+        let body = app.graphql(query, json!({ "s": status })).await;
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "FORBIDDEN",
+            "anonymous {status}: {body:#}"
+        );
+    }
+    expect(
+        &app.graphql(query, json!({ "s": "PUBLISHED" })).await,
+        &["old", "recent"],
+    );
+}
+
+async fn previews_are_shown_or_forbidden_never_hidden(backend: Backend) {
+    let app = TestApp::with_content(backend, bundle(Duration::days(1))).await;
+    app.create_user("editor@example.com", PASSWORD, Role::Editor, None)
+        .await;
+    app.create_user("ada@example.com", PASSWORD, Role::Author, Some("ada"))
+        .await;
+    app.create_user("grace@example.com", PASSWORD, Role::Author, Some("grace"))
+        .await;
+    let editor = app.sign_in("editor@example.com", PASSWORD).await;
+    let ada = app.sign_in("ada@example.com", PASSWORD).await;
+    let grace = app.sign_in("grace@example.com", PASSWORD).await;
+    let preview = "query($s: String!) { post(slug: $s, preview: true) { slug status } }";
+    let plain = "query($s: String!) { post(slug: $s) { slug } }";
+
+    for slug in ["ada-draft", "soon", "ada-trashed"] {
+        for token in [&editor, &ada] {
+            let (_, body) = app.graphql_as(token, preview, json!({ "s": slug })).await;
+            assert_eq!(body["data"]["post"]["slug"], slug, "{body:#}");
+        }
+        let (_, body) = app.graphql_as(&grace, preview, json!({ "s": slug })).await;
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "FORBIDDEN",
+            "another author: {body:#}"
+        );
+        let body = app.graphql(preview, json!({ "s": slug })).await;
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "FORBIDDEN",
+            "anonymous: {body:#}"
+        );
+        // Without `preview`, unpublished posts are simply not there, for anyone.
+        let (_, body) = app.graphql_as(&editor, plain, json!({ "s": slug })).await;
+        assert_eq!(body["data"]["post"], Value::Null);
+        assert!(body.get("errors").is_none());
+    }
+    let (_, body) = app
+        .graphql_as(&editor, preview, json!({ "s": "ada-draft" }))
+        .await;
+    assert_eq!(body["data"]["post"]["status"], "DRAFT");
+    let body = app.graphql(preview, json!({ "s": "old" })).await;
+    assert_eq!(
+        body["data"]["post"]["slug"], "old",
+        "a live post previews for anyone"
+    );
+    let body = app.graphql(preview, json!({ "s": "missing" })).await;
+    assert_eq!(body["data"]["post"], Value::Null);
+}
