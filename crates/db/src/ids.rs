@@ -27,4 +27,6 @@ id_type!(
     UserId,
     /// A sign-in session's row id.
     SessionId,
+    /// A post revision's row id.
+    RevisionId,
 );

@@ -12,14 +12,15 @@ pub mod queries;
 pub mod schema;
 
 pub use error::DbError;
-pub use ids::{AuthorId, PostId, SessionId, TagId, UserId};
+pub use ids::{AuthorId, PostId, RevisionId, SessionId, TagId, UserId};
 pub use listing::{
     CursorValue, Direction, Group, GroupedCount, GroupedPost, Keyset, PostFilter, PostListQuery,
     PostOrderField, Visibility,
 };
 pub use models::{
-    Author, AuthorInsertForm, Post, PostInsertForm, PostStatus, PostTag, Role, Session,
-    SessionInsertForm, SignInFailureForm, Tag, TagInsertForm, User, UserInsertForm,
+    Author, AuthorInsertForm, OldSlugForm, Post, PostInsertForm, PostRevision, PostRevisionForm,
+    PostStatus, PostTag, PostUpdateForm, Role, Session, SessionInsertForm, SignInFailureForm, Tag,
+    TagInsertForm, User, UserInsertForm,
 };
 pub use pool::{Backend, DbConfig, DbConn, DbPool, mask_url};
 pub use queries::content::{BundleCounts, BundlePost, ContentBundle};

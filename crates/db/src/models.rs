@@ -8,8 +8,10 @@ use diesel::prelude::*;
 use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::Text;
 
-use crate::ids::{AuthorId, PostId, SessionId, TagId, UserId};
-use crate::schema::{authors, post_tags, posts, sessions, sign_in_failures, tags, users};
+use crate::ids::{AuthorId, PostId, RevisionId, SessionId, TagId, UserId};
+use crate::schema::{
+    authors, post_revisions, post_slugs, post_tags, posts, sessions, sign_in_failures, tags, users,
+};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = authors)]
@@ -119,6 +121,7 @@ pub struct Post {
     pub published_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub version: i64,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -197,4 +200,52 @@ pub struct SessionInsertForm {
 pub struct SignInFailureForm {
     pub email: String,
     pub failed_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = post_revisions)]
+pub struct PostRevision {
+    pub id: RevisionId,
+    pub post_id: PostId,
+    pub version: i64,
+    pub title: String,
+    pub excerpt: String,
+    pub body_markdown: String,
+    pub edited_by: Option<UserId>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = post_revisions)]
+pub struct PostRevisionForm {
+    pub post_id: PostId,
+    pub version: i64,
+    pub title: String,
+    pub excerpt: String,
+    pub body_markdown: String,
+    pub edited_by: Option<UserId>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = post_slugs)]
+pub struct OldSlugForm {
+    pub slug: String,
+    pub post_id: PostId,
+    pub created_at: NaiveDateTime,
+}
+
+/// The changes an edit makes to a post; `None` leaves a column alone.
+#[derive(Debug, Clone, Default, AsChangeset)]
+#[diesel(table_name = posts)]
+pub struct PostUpdateForm {
+    pub slug: Option<String>,
+    pub title: Option<String>,
+    pub excerpt: Option<String>,
+    pub body_markdown: Option<String>,
+    pub body_html: Option<String>,
+    pub reading_time_minutes: Option<i32>,
+    pub status: Option<PostStatus>,
+    pub published_at: Option<Option<NaiveDateTime>>,
+    pub updated_at: Option<NaiveDateTime>,
 }

@@ -36,6 +36,7 @@ diesel::table! {
         published_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        version -> BigInt,
     }
 }
 
@@ -89,3 +90,29 @@ diesel::joinable!(users -> authors (author_id));
 diesel::joinable!(sessions -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(users, sessions, authors);
+
+diesel::table! {
+    post_revisions (id) {
+        id -> BigInt,
+        post_id -> BigInt,
+        version -> BigInt,
+        title -> Text,
+        excerpt -> Text,
+        body_markdown -> Text,
+        edited_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    post_slugs (slug) {
+        slug -> Text,
+        post_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(post_revisions -> posts (post_id));
+diesel::joinable!(post_slugs -> posts (post_id));
+
+diesel::allow_tables_to_appear_in_same_query!(post_revisions, post_slugs, posts, users);

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod authoring;
 pub mod demo;
+pub mod editorial;
 mod error;
 pub mod paging;
 pub mod policy;
@@ -13,5 +14,6 @@ pub mod render;
 pub use error::{DomainError, DomainResult};
 pub use waypost_db::{
     Author, AuthorId, Backend, DbConfig, DbError, DbPool, Direction, Group, Post, PostFilter,
-    PostId, PostOrderField, PostStatus, Role, Tag, TagId, User, UserId, mask_url,
+    PostId, PostOrderField, PostRevision, PostStatus, RevisionId, Role, Tag, TagId, User, UserId,
+    mask_url,
 };

@@ -202,6 +202,7 @@ mod tests {
             published_at: Some(at),
             created_at: at,
             updated_at: at,
+            version: 1,
         }
     }
 

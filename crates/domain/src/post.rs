@@ -186,9 +186,13 @@ pub async fn find_by_slug(
     now: NaiveDateTime,
 ) -> DomainResult<Option<Post>> {
     let mut conn = pool.get().await?;
-    match post::by_slug(&mut conn, slug).await? {
-        Some(found) => reveal(viewer, found, preview, now),
-        None => Ok(None),
+    if let Some(found) = post::by_slug(&mut conn, slug).await? {
+        return reveal(viewer, found, preview, now);
+    }
+    // A slug a live post had before still leads to it.
+    match waypost_db::queries::editorial::post_by_old_slug(&mut conn, slug).await? {
+        Some(found) if is_live(&found, now) => Ok(Some(found)),
+        _ => Ok(None),
     }
 }
 

@@ -31,6 +31,8 @@ CREATE TABLE posts (
     published_at TIMESTAMP,
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL,
+    -- Bumped by every edit; an update names the version it started from.
+    version BIGINT NOT NULL DEFAULT 1,
     -- A published post has a date; a future date means scheduled.
     CHECK (status <> 'published' OR published_at IS NOT NULL)
 );

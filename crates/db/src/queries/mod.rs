@@ -4,5 +4,6 @@
 pub mod account;
 pub mod author;
 pub mod content;
+pub mod editorial;
 pub mod post;
 pub mod tag;

@@ -5,6 +5,7 @@ mod account;
 mod author;
 mod batching;
 mod connection;
+mod editorial;
 mod field_order;
 mod node;
 mod post;
@@ -34,7 +35,7 @@ pub struct QueryRoot(
 );
 
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(account::AccountMutation);
+pub struct MutationRoot(account::AccountMutation, editorial::EditorialMutation);
 
 /// Deep enough for the standard introspection query and a post page.
 pub const MAX_DEPTH: usize = 15;

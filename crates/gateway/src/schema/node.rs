@@ -3,7 +3,7 @@
 use async_graphql::{Context, ID, Interface, Object};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use waypost_domain::{AuthorId, PostId, TagId, UserId};
+use waypost_domain::{AuthorId, PostId, RevisionId, TagId, UserId};
 
 use super::{AuthorObject, PostObject, TagObject, request_context};
 use crate::error::{GqlResultExt, bad_input};
@@ -28,6 +28,7 @@ pub enum GlobalId {
     Author(AuthorId),
     Tag(TagId),
     User(UserId),
+    Revision(RevisionId),
 }
 
 impl GlobalId {
@@ -37,6 +38,7 @@ impl GlobalId {
             GlobalId::Author(id) => format!("Author:{id}"),
             GlobalId::Tag(id) => format!("Tag:{id}"),
             GlobalId::User(id) => format!("User:{id}"),
+            GlobalId::Revision(id) => format!("PostRevision:{id}"),
         };
         ID(STANDARD.encode(raw))
     }
@@ -56,6 +58,7 @@ impl GlobalId {
             "Author" => Ok(GlobalId::Author(AuthorId(number))),
             "Tag" => Ok(GlobalId::Tag(TagId(number))),
             "User" => Ok(GlobalId::User(UserId(number))),
+            "PostRevision" => Ok(GlobalId::Revision(RevisionId(number))),
             _ => Err(malformed()),
         }
     }
@@ -87,7 +90,7 @@ impl NodeQuery {
                 .gql()?
                 .map(|t| Node::Tag(TagObject(t))),
             // Accounts are private: reachable through `viewer` only.
-            GlobalId::User(_) => None,
+            GlobalId::User(_) | GlobalId::Revision(_) => None,
         })
     }
 }

@@ -76,6 +76,17 @@ impl PostObject {
     async fn status(&self, ctx: &Context<'_>) -> async_graphql::Result<PostStatusEnum> {
         Ok(state(&self.0, request_context(ctx)?.now).into())
     }
+    /// Bumped by every edit; pass it back as `expectedVersion` when updating.
+    async fn version(&self) -> i32 {
+        i32::try_from(self.0.version).unwrap_or(i32::MAX)
+    }
+    /// Earlier content of the post, newest first (editors and the post's author).
+    async fn revisions(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::editorial::RevisionObject>> {
+        super::editorial::revisions_of(ctx, &self.0).await
+    }
     async fn published_at(&self) -> Option<DateTime<Utc>> {
         self.0.published_at.map(|t| t.and_utc())
     }

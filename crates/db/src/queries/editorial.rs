@@ -1,0 +1,207 @@
+//! Writing posts: create, edit with a version check, revisions, old slugs,
+//! delete. Multi-step writes run in one transaction.
+
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+
+use crate::DbResult;
+use crate::ids::{PostId, TagId};
+use crate::models::{
+    OldSlugForm, Post, PostInsertForm, PostRevision, PostRevisionForm, PostTag, PostUpdateForm,
+};
+use crate::pool::{DbConn, with_conn};
+use crate::schema::{post_revisions, post_slugs, post_tags, posts, tags};
+
+/// Slugs in use, current or kept for old links, equal to `base` or `base-…`.
+pub async fn slugs_like(conn: &mut DbConn, base: &str) -> DbResult<Vec<String>> {
+    // LIKE treats `_` as a wildcard; the exact prefix is checked below.
+    let pattern = format!("{}-%", base.replace(['\\', '%'], "").replace('_', "\\_"));
+    let (mut current, old): (Vec<String>, Vec<String>) = with_conn!(conn, |c| {
+        let current = posts::table
+            .filter(
+                posts::slug
+                    .eq(base)
+                    .or(posts::slug.like(&pattern).escape('\\')),
+            )
+            .select(posts::slug)
+            .load(c)
+            .await?;
+        let old = post_slugs::table
+            .filter(
+                post_slugs::slug
+                    .eq(base)
+                    .or(post_slugs::slug.like(&pattern).escape('\\')),
+            )
+            .select(post_slugs::slug)
+            .load(c)
+            .await?;
+        Ok::<_, diesel::result::Error>((current, old))
+    })?;
+    current.extend(old);
+    current.retain(|s| {
+        s == base
+            || s.strip_prefix(base)
+                .is_some_and(|rest| rest.starts_with('-'))
+    });
+    Ok(current)
+}
+
+/// The tags among `ids` that exist.
+pub async fn existing_tags(conn: &mut DbConn, ids: &[TagId]) -> DbResult<Vec<TagId>> {
+    let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+    let found = with_conn!(conn, |c| {
+        tags::table
+            .filter(tags::id.eq_any(ids))
+            .select(tags::id)
+            .load(c)
+            .await
+    })?;
+    Ok(found)
+}
+
+/// Inserts a post with its tags in one transaction.
+pub async fn insert_post(
+    conn: &mut DbConn,
+    form: &PostInsertForm,
+    tag_ids: &[TagId],
+) -> DbResult<Post> {
+    let post = with_conn!(conn, |c| {
+        c.transaction::<_, diesel::result::Error, _>(async |c| {
+            let post: Post = diesel::insert_into(posts::table)
+                .values(form)
+                .returning(Post::as_returning())
+                .get_result(c)
+                .await?;
+            for tag_id in tag_ids {
+                diesel::insert_into(post_tags::table)
+                    .values(PostTag {
+                        post_id: post.id,
+                        tag_id: *tag_id,
+                    })
+                    .execute(c)
+                    .await?;
+            }
+            Ok(post)
+        })
+        .await
+    })?;
+    Ok(post)
+}
+
+/// One edit, applied only if the post is still at `expected_version`.
+#[derive(Debug, Clone)]
+pub struct PostEdit {
+    pub id: PostId,
+    pub expected_version: i64,
+    pub changes: PostUpdateForm,
+    /// The content before this edit, kept as a revision.
+    pub revision: Option<PostRevisionForm>,
+    /// The slug the post leaves behind, kept so that old links still work.
+    pub old_slug: Option<OldSlugForm>,
+    /// The post's new tags, replacing the old ones.
+    pub tags: Option<Vec<TagId>>,
+}
+
+/// Applies `edit` in one transaction and bumps the version. `None`: the post
+/// is gone or changed since `expected_version`; nothing was written.
+pub async fn apply_edit(conn: &mut DbConn, edit: &PostEdit) -> DbResult<Option<Post>> {
+    let post = with_conn!(conn, |c| {
+        c.transaction::<_, diesel::result::Error, _>(async |c| {
+            let updated: Option<Post> = diesel::update(
+                posts::table
+                    .filter(posts::id.eq(edit.id))
+                    .filter(posts::version.eq(edit.expected_version)),
+            )
+            .set((&edit.changes, posts::version.eq(posts::version + 1)))
+            .returning(Post::as_returning())
+            .get_result(c)
+            .await
+            .optional()?;
+            let Some(post) = updated else { return Ok(None) };
+            if let Some(revision) = &edit.revision {
+                diesel::insert_into(post_revisions::table)
+                    .values(revision)
+                    .execute(c)
+                    .await?;
+            }
+            if let Some(old) = &edit.old_slug {
+                // The new slug may be one this post (or another) once had.
+                diesel::delete(post_slugs::table.filter(post_slugs::slug.eq(&post.slug)))
+                    .execute(c)
+                    .await?;
+                diesel::delete(post_slugs::table.filter(post_slugs::slug.eq(&old.slug)))
+                    .execute(c)
+                    .await?;
+                diesel::insert_into(post_slugs::table)
+                    .values(old)
+                    .execute(c)
+                    .await?;
+            }
+            if let Some(tag_ids) = &edit.tags {
+                diesel::delete(post_tags::table.filter(post_tags::post_id.eq(post.id)))
+                    .execute(c)
+                    .await?;
+                for tag_id in tag_ids {
+                    diesel::insert_into(post_tags::table)
+                        .values(PostTag {
+                            post_id: post.id,
+                            tag_id: *tag_id,
+                        })
+                        .execute(c)
+                        .await?;
+                }
+            }
+            Ok(Some(post))
+        })
+        .await
+    })?;
+    Ok(post)
+}
+
+/// Deletes a post for good, with its tags, revisions and old slugs.
+pub async fn delete_post(conn: &mut DbConn, id: PostId) -> DbResult<bool> {
+    let deleted = with_conn!(conn, |c| diesel::delete(posts::table.find(id))
+        .execute(c)
+        .await)?;
+    Ok(deleted > 0)
+}
+
+/// The post an old slug points to, in any state.
+pub async fn post_by_old_slug(conn: &mut DbConn, slug: &str) -> DbResult<Option<Post>> {
+    let post = with_conn!(conn, |c| {
+        post_slugs::table
+            .inner_join(posts::table)
+            .filter(post_slugs::slug.eq(slug))
+            .select(Post::as_select())
+            .first(c)
+            .await
+            .optional()
+    })?;
+    Ok(post)
+}
+
+/// Revisions of each post, newest first.
+pub async fn revisions(conn: &mut DbConn, ids: &[PostId]) -> DbResult<Vec<PostRevision>> {
+    let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+    let rows = with_conn!(conn, |c| {
+        post_revisions::table
+            .filter(post_revisions::post_id.eq_any(ids))
+            .order((post_revisions::post_id, post_revisions::id.desc()))
+            .select(PostRevision::as_select())
+            .load(c)
+            .await
+    })?;
+    Ok(rows)
+}
+
+pub async fn revision(conn: &mut DbConn, id: crate::RevisionId) -> DbResult<Option<PostRevision>> {
+    let row = with_conn!(conn, |c| {
+        post_revisions::table
+            .find(id)
+            .select(PostRevision::as_select())
+            .first(c)
+            .await
+            .optional()
+    })?;
+    Ok(row)
+}

@@ -1,0 +1,521 @@
+//! Writing content: creating and editing posts with validation, slugs,
+//! optimistic concurrency, revisions and the publishing life cycle. Every
+//! operation asks the policy first.
+
+use chrono::NaiveDateTime;
+use waypost_db::queries::editorial::PostEdit;
+use waypost_db::queries::{editorial, post as post_queries};
+use waypost_db::{
+    AuthorId, DbError, DbPool, OldSlugForm, Post, PostId, PostRevision, PostRevisionForm,
+    PostStatus, PostUpdateForm, RevisionId, TagId,
+};
+
+use crate::account::Viewer;
+use crate::authoring::{PostDraft, post_form};
+use crate::policy::{Action, authorize};
+use crate::post::is_live;
+use crate::render::{derive_excerpt, markdown_to_html, reading_time_minutes};
+use crate::{DomainError, DomainResult};
+
+pub const MAX_TITLE_CHARS: usize = 300;
+pub const MAX_BODY_CHARS: usize = 200_000;
+pub const MAX_SLUG_CHARS: usize = 120;
+/// Attempts at a unique slug when concurrent writers race for the same one.
+const SLUG_ATTEMPTS: usize = 5;
+
+/// A mistake in the input, named by field, that the user can fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub message: String,
+    pub code: &'static str,
+}
+
+impl FieldError {
+    fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        FieldError {
+            field,
+            message: message.into(),
+            code: "BAD_USER_INPUT",
+        }
+    }
+}
+
+/// The outcome of a write: the post, or what to fix.
+pub type WriteResult = DomainResult<Result<Post, Vec<FieldError>>>;
+
+/// Lowercase ASCII words joined by dashes; accents folded ("Café Ünïcode" →
+/// "cafe-unicode"). Empty when nothing word-like remains.
+pub fn slugify(text: &str) -> String {
+    let ascii = deunicode::deunicode(text).to_lowercase();
+    let mut slug = String::with_capacity(ascii.len());
+    for word in ascii
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        if slug.len() + word.len() + 1 > MAX_SLUG_CHARS {
+            break;
+        }
+        if !slug.is_empty() {
+            slug.push('-');
+        }
+        slug.push_str(word);
+    }
+    slug
+}
+
+/// A slug someone typed: already in slug form, or refused.
+fn explicit_slug(raw: &str) -> Result<String, FieldError> {
+    let slug = raw.trim();
+    let valid = !slug.is_empty() && slug.len() <= MAX_SLUG_CHARS && slugify(slug) == slug;
+    if valid {
+        Ok(slug.to_owned())
+    } else {
+        Err(FieldError::invalid(
+            "slug",
+            format!(
+                "use lowercase letters, digits and single dashes, at most {MAX_SLUG_CHARS} characters"
+            ),
+        ))
+    }
+}
+
+fn check_title(title: &str, errors: &mut Vec<FieldError>) {
+    let chars = title.trim().chars().count();
+    if chars == 0 || chars > MAX_TITLE_CHARS {
+        errors.push(FieldError::invalid(
+            "title",
+            format!("use 1 to {MAX_TITLE_CHARS} characters"),
+        ));
+    }
+}
+
+fn check_body(body: &str, errors: &mut Vec<FieldError>) {
+    if body.chars().count() > MAX_BODY_CHARS {
+        errors.push(FieldError::invalid(
+            "body",
+            format!("use at most {MAX_BODY_CHARS} characters"),
+        ));
+    }
+}
+
+async fn check_tags(
+    pool: &DbPool,
+    tag_ids: &[TagId],
+    errors: &mut Vec<FieldError>,
+) -> DomainResult<()> {
+    if tag_ids.is_empty() {
+        return Ok(());
+    }
+    let found = editorial::existing_tags(&mut pool.get().await?, tag_ids).await?;
+    if tag_ids.iter().any(|id| !found.contains(id)) {
+        errors.push(FieldError::invalid(
+            "tagIds",
+            "one or more tags do not exist",
+        ));
+    }
+    Ok(())
+}
+
+/// `base`, or `base-2`, `base-3`… whichever is free among current and old slugs.
+async fn free_slug(pool: &DbPool, base: &str) -> DomainResult<String> {
+    let taken = editorial::slugs_like(&mut pool.get().await?, base).await?;
+    if !taken.iter().any(|s| s == base) {
+        return Ok(base.to_owned());
+    }
+    let mut n = 2;
+    loop {
+        let candidate = format!("{base}-{n}");
+        if !taken.contains(&candidate) {
+            return Ok(candidate);
+        }
+        n += 1;
+    }
+}
+
+/// What `create_post` needs.
+#[derive(Debug, Clone)]
+pub struct NewPost {
+    pub title: String,
+    pub body: String,
+    pub excerpt: Option<String>,
+    pub slug: Option<String>,
+    pub tag_ids: Vec<TagId>,
+    /// Editors may write for any author; an author always writes as their own.
+    pub author_id: Option<AuthorId>,
+}
+
+/// Creates a draft. The slug comes from the title unless one is given, made
+/// unique with a numeric suffix, even against a concurrent create.
+pub async fn create_post(
+    pool: &DbPool,
+    viewer: Option<&Viewer>,
+    new: NewPost,
+    now: NaiveDateTime,
+) -> WriteResult {
+    authorize(viewer, Action::CreatePost)?;
+    let viewer = viewer.ok_or(DomainError::Unauthenticated("sign in to do this"))?;
+    let mut errors = Vec::new();
+    let author_id = match (viewer.role, new.author_id, viewer.author_id) {
+        (waypost_db::Role::Author, _, Some(own)) => own,
+        (_, Some(chosen), _) => chosen,
+        (_, None, Some(own)) => own,
+        (_, None, None) => {
+            errors.push(FieldError::invalid(
+                "authorId",
+                "name the author profile this post is by",
+            ));
+            AuthorId(0)
+        }
+    };
+    check_title(&new.title, &mut errors);
+    check_body(&new.body, &mut errors);
+    check_tags(pool, &new.tag_ids, &mut errors).await?;
+    let explicit = match new.slug.as_deref().map(explicit_slug) {
+        Some(Ok(slug)) => Some(slug),
+        Some(Err(error)) => {
+            errors.push(error);
+            None
+        }
+        None => None,
+    };
+    let base = explicit.clone().unwrap_or_else(|| slugify(&new.title));
+    let base = if base.is_empty() {
+        "post".to_owned()
+    } else {
+        base
+    };
+    if !errors.is_empty() {
+        return Ok(Err(errors));
+    }
+    for _ in 0..SLUG_ATTEMPTS {
+        let slug = match &explicit {
+            Some(slug) => slug.clone(),
+            None => free_slug(pool, &base).await?,
+        };
+        let draft = PostDraft {
+            slug,
+            title: new.title.trim().to_owned(),
+            excerpt: new.excerpt.clone(),
+            body_markdown: new.body.clone(),
+            published_at: None,
+            author_id,
+        };
+        let form = post_form(draft, now);
+        match editorial::insert_post(&mut pool.get().await?, &form, &new.tag_ids).await {
+            Ok(post) => return Ok(Ok(post)),
+            Err(DbError::UniqueViolation { .. }) if explicit.is_some() => {
+                return Ok(Err(vec![FieldError {
+                    field: "slug",
+                    message: "another post has this slug".into(),
+                    code: "CONFLICT",
+                }]));
+            }
+            // Another writer took the slug between our look and our insert.
+            Err(DbError::UniqueViolation { .. }) => continue,
+            Err(DbError::ForeignKeyViolation { .. }) => {
+                return Ok(Err(vec![FieldError::invalid(
+                    "authorId",
+                    "no such author profile",
+                )]));
+            }
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Err(DomainError::Conflict {
+        field: Some("title"),
+        message: "could not find a free slug; try again".into(),
+    })
+}
+
+async fn load_for_edit(pool: &DbPool, viewer: Option<&Viewer>, id: PostId) -> DomainResult<Post> {
+    let post = post_queries::by_ids(&mut pool.get().await?, &[id])
+        .await?
+        .pop()
+        .ok_or_else(|| DomainError::NotFound("no such post".into()))?;
+    authorize(
+        viewer,
+        Action::EditPost {
+            owner: post.author_id,
+        },
+    )?;
+    Ok(post)
+}
+
+fn stale(post_id: PostId) -> Vec<FieldError> {
+    vec![FieldError {
+        field: "expectedVersion",
+        message: format!(
+            "post {post_id} changed since you loaded it; reload and apply your edit again"
+        ),
+        code: "CONFLICT",
+    }]
+}
+
+/// Content changes to a post; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct PostChanges {
+    pub title: Option<String>,
+    pub body: Option<String>,
+    /// `Some(None)` or an empty text derives the excerpt from the body again.
+    pub excerpt: Option<Option<String>>,
+    pub slug: Option<String>,
+    pub tag_ids: Option<Vec<TagId>>,
+}
+
+/// Edits a post if it is still at `expected_version`; the content it had
+/// is kept as a revision. A live post's old slug keeps working.
+pub async fn update_post(
+    pool: &DbPool,
+    viewer: Option<&Viewer>,
+    id: PostId,
+    expected_version: i64,
+    changes: PostChanges,
+    now: NaiveDateTime,
+) -> WriteResult {
+    let post = load_for_edit(pool, viewer, id).await?;
+    let mut errors = Vec::new();
+    if let Some(title) = &changes.title {
+        check_title(title, &mut errors);
+    }
+    if let Some(body) = &changes.body {
+        check_body(body, &mut errors);
+    }
+    if let Some(tag_ids) = &changes.tag_ids {
+        check_tags(pool, tag_ids, &mut errors).await?;
+    }
+    let slug = match changes.slug.as_deref().map(explicit_slug) {
+        Some(Ok(slug)) if slug != post.slug => Some(slug),
+        Some(Ok(_)) | None => None,
+        Some(Err(error)) => {
+            errors.push(error);
+            None
+        }
+    };
+    if !errors.is_empty() {
+        return Ok(Err(errors));
+    }
+    if post.version != expected_version {
+        return Ok(Err(stale(id)));
+    }
+    let body = changes
+        .body
+        .clone()
+        .unwrap_or_else(|| post.body_markdown.clone());
+    let excerpt = match &changes.excerpt {
+        Some(Some(text)) if !text.trim().is_empty() => Some(text.trim().to_owned()),
+        Some(_) => Some(derive_excerpt(&body)),
+        None if changes.body.is_some() && post.excerpt == derive_excerpt(&post.body_markdown) => {
+            // A derived excerpt follows the body it came from.
+            Some(derive_excerpt(&body))
+        }
+        None => None,
+    };
+    let update = PostUpdateForm {
+        slug: slug.clone(),
+        title: changes.title.as_ref().map(|t| t.trim().to_owned()),
+        excerpt,
+        body_html: changes.body.as_ref().map(|b| markdown_to_html(b)),
+        reading_time_minutes: changes.body.as_ref().map(|b| reading_time_minutes(b)),
+        body_markdown: changes.body.clone(),
+        updated_at: Some(now),
+        ..Default::default()
+    };
+    let content_changed =
+        update.title.is_some() || update.body_markdown.is_some() || update.excerpt.is_some();
+    let edit = PostEdit {
+        id,
+        expected_version,
+        changes: update,
+        revision: content_changed.then(|| revision_of(&post, viewer, now)),
+        old_slug: slug
+            .is_some()
+            .then(|| OldSlugForm {
+                slug: post.slug.clone(),
+                post_id: id,
+                created_at: now,
+            })
+            .filter(|_| is_live(&post, now)),
+        tags: changes.tag_ids,
+    };
+    apply(pool, edit).await
+}
+
+fn revision_of(post: &Post, viewer: Option<&Viewer>, now: NaiveDateTime) -> PostRevisionForm {
+    PostRevisionForm {
+        post_id: post.id,
+        version: post.version,
+        title: post.title.clone(),
+        excerpt: post.excerpt.clone(),
+        body_markdown: post.body_markdown.clone(),
+        edited_by: viewer.map(|v| v.user_id),
+        created_at: now,
+    }
+}
+
+async fn apply(pool: &DbPool, edit: PostEdit) -> WriteResult {
+    let id = edit.id;
+    match editorial::apply_edit(&mut pool.get().await?, &edit).await {
+        Ok(Some(post)) => Ok(Ok(post)),
+        Ok(None) => Ok(Err(stale(id))),
+        Err(DbError::UniqueViolation { .. }) => Ok(Err(vec![FieldError {
+            field: "slug",
+            message: "another post has this slug".into(),
+            code: "CONFLICT",
+        }])),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// A change of life-cycle state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transition {
+    /// Live now.
+    Publish,
+    /// Live from `at`, which must be in the future.
+    Schedule {
+        at: NaiveDateTime,
+    },
+    /// Back to draft.
+    Unpublish,
+    Trash,
+    /// From the trash back to draft.
+    Restore,
+}
+
+/// Moves a post through its life cycle. `expected_version`, when given,
+/// guards against acting on a post that changed meanwhile.
+pub async fn transition(
+    pool: &DbPool,
+    viewer: Option<&Viewer>,
+    id: PostId,
+    expected_version: Option<i64>,
+    to: Transition,
+    now: NaiveDateTime,
+) -> WriteResult {
+    let post = load_for_edit(pool, viewer, id).await?;
+    if expected_version.is_some_and(|v| v != post.version) {
+        return Ok(Err(stale(id)));
+    }
+    let (status, published_at) = match to {
+        Transition::Publish if post.status == PostStatus::Trashed => {
+            return Ok(Err(vec![FieldError::invalid(
+                "id",
+                "restore the post from the trash first",
+            )]));
+        }
+        Transition::Publish => (
+            PostStatus::Published,
+            Some(if is_live(&post, now) {
+                post.published_at.unwrap_or(now)
+            } else {
+                now
+            }),
+        ),
+        Transition::Schedule { at } if at <= now => {
+            return Ok(Err(vec![FieldError::invalid(
+                "publishAt",
+                "choose a time in the future",
+            )]));
+        }
+        Transition::Schedule { .. } if post.status == PostStatus::Trashed => {
+            return Ok(Err(vec![FieldError::invalid(
+                "id",
+                "restore the post from the trash first",
+            )]));
+        }
+        Transition::Schedule { at } => (PostStatus::Published, Some(at)),
+        Transition::Unpublish => (PostStatus::Draft, None),
+        Transition::Trash => (PostStatus::Trashed, post.published_at),
+        Transition::Restore if post.status != PostStatus::Trashed => {
+            return Ok(Err(vec![FieldError::invalid(
+                "id",
+                "the post is not in the trash",
+            )]));
+        }
+        Transition::Restore => (PostStatus::Draft, None),
+    };
+    let edit = PostEdit {
+        id,
+        expected_version: post.version,
+        changes: PostUpdateForm {
+            status: Some(status),
+            published_at: Some(published_at),
+            updated_at: Some(now),
+            ..Default::default()
+        },
+        revision: None,
+        old_slug: None,
+        tags: None,
+    };
+    apply(pool, edit).await
+}
+
+/// Deletes a post for good (editors and admins only).
+pub async fn delete_post(pool: &DbPool, viewer: Option<&Viewer>, id: PostId) -> DomainResult<bool> {
+    authorize(viewer, Action::DeletePost)?;
+    Ok(editorial::delete_post(&mut pool.get().await?, id).await?)
+}
+
+/// A post's revisions, newest first, for editors and the post's author.
+pub async fn revisions(
+    pool: &DbPool,
+    viewer: Option<&Viewer>,
+    post: &Post,
+) -> DomainResult<Vec<PostRevision>> {
+    authorize(
+        viewer,
+        Action::ReadUnpublished {
+            owner: post.author_id,
+        },
+    )?;
+    Ok(editorial::revisions(&mut pool.get().await?, &[post.id]).await?)
+}
+
+/// Brings back a revision's title, excerpt and body as a new edit (so the
+/// content it replaces becomes a revision in turn).
+pub async fn restore_revision(
+    pool: &DbPool,
+    viewer: Option<&Viewer>,
+    revision_id: RevisionId,
+    expected_version: Option<i64>,
+    now: NaiveDateTime,
+) -> WriteResult {
+    let revision = editorial::revision(&mut pool.get().await?, revision_id)
+        .await?
+        .ok_or_else(|| DomainError::NotFound("no such revision".into()))?;
+    let post = load_for_edit(pool, viewer, revision.post_id).await?;
+    let expected = expected_version.unwrap_or(post.version);
+    let changes = PostChanges {
+        title: Some(revision.title),
+        body: Some(revision.body_markdown),
+        excerpt: Some(Some(revision.excerpt)),
+        ..Default::default()
+    };
+    update_post(pool, viewer, post.id, expected, changes, now).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_fold_accents_and_punctuation() {
+        assert_eq!(slugify("Café Ünïcode: a Guide!"), "cafe-unicode-a-guide");
+        assert_eq!(
+            slugify("  Back-End   Engineering  "),
+            "back-end-engineering"
+        );
+        assert_eq!(slugify("Rust & Go -- 2026"), "rust-go-2026");
+        assert_eq!(slugify("!!!"), "");
+        assert!(slugify(&"word ".repeat(100)).len() <= MAX_SLUG_CHARS);
+    }
+
+    #[test]
+    fn explicit_slugs_must_already_be_slugs() {
+        assert_eq!(explicit_slug("my-post-2").unwrap(), "my-post-2");
+        for bad in ["", "My Post", "a--b", "-a", "a-", "ça", "a/b"] {
+            assert!(explicit_slug(bad).is_err(), "{bad:?}");
+        }
+    }
+}

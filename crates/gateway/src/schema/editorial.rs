@@ -1,0 +1,376 @@
+//! The editorial API: mutations that write posts, and what editors read
+//! about them (versions, revisions).
+
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use waypost_domain::editorial::{self, FieldError, NewPost, PostChanges, Transition, WriteResult};
+use waypost_domain::{Post, PostRevision, TagId};
+
+use super::account::UserError;
+use super::{GlobalId, PostObject, request_context};
+use crate::error::{GqlResultExt, bad_input};
+
+impl From<FieldError> for UserError {
+    fn from(error: FieldError) -> Self {
+        UserError {
+            field: Some(error.field.to_owned()),
+            message: error.message,
+            code: error.code.to_owned(),
+        }
+    }
+}
+
+/// The result of a write to a post.
+#[derive(SimpleObject)]
+pub struct PostPayload {
+    /// The post as it is now; `null` when the write was refused.
+    pub post: Option<PostObject>,
+    pub user_errors: Vec<UserError>,
+}
+
+fn payload(result: Result<Post, Vec<FieldError>>) -> PostPayload {
+    match result {
+        Ok(post) => PostPayload {
+            post: Some(PostObject(post)),
+            user_errors: Vec::new(),
+        },
+        Err(errors) => PostPayload {
+            post: None,
+            user_errors: errors.into_iter().map(UserError::from).collect(),
+        },
+    }
+}
+
+fn refused(field: &str, message: &str) -> PostPayload {
+    PostPayload {
+        post: None,
+        user_errors: vec![UserError {
+            field: Some(field.to_owned()),
+            message: message.to_owned(),
+            code: "BAD_USER_INPUT".into(),
+        }],
+    }
+}
+
+fn post_id(id: &ID) -> async_graphql::Result<waypost_domain::PostId> {
+    match GlobalId::decode(id, "id")? {
+        GlobalId::Post(id) => Ok(id),
+        _ => Err(bad_input("id", "`id` does not name a post")),
+    }
+}
+
+/// Tag ids, or `None` when one of them is not a tag id at all.
+fn tag_ids(ids: &[ID]) -> Option<Vec<TagId>> {
+    ids.iter()
+        .map(|id| match GlobalId::decode(id, "tagIds") {
+            Ok(GlobalId::Tag(tag)) => Some(tag),
+            _ => None,
+        })
+        .collect()
+}
+
+fn version(value: Option<i32>) -> Option<i64> {
+    value.map(i64::from)
+}
+
+#[derive(InputObject)]
+pub struct CreatePostInput {
+    /// 1 to 300 characters.
+    pub title: String,
+    /// Markdown, up to 200,000 characters.
+    #[graphql(default)]
+    pub body: String,
+    /// Left out, the opening of the body serves.
+    pub excerpt: Option<String>,
+    /// Left out, made from the title and made unique with a suffix.
+    pub slug: Option<String>,
+    #[graphql(default)]
+    pub tag_ids: Vec<ID>,
+    /// Editors may write for any author; an author always writes as their own.
+    pub author_id: Option<ID>,
+}
+
+#[derive(InputObject)]
+pub struct UpdatePostInput {
+    pub id: ID,
+    /// The `version` you last saw; if the post changed since, the update is
+    /// refused with CONFLICT and nothing is overwritten.
+    pub expected_version: i32,
+    pub title: Option<String>,
+    pub body: Option<String>,
+    /// An empty text derives the excerpt from the body again.
+    pub excerpt: Option<String>,
+    pub slug: Option<String>,
+    /// Replaces the post's tags.
+    pub tag_ids: Option<Vec<ID>>,
+}
+
+#[derive(InputObject)]
+pub struct PostStateInput {
+    pub id: ID,
+    /// When given, the change is refused with CONFLICT if the post moved on.
+    pub expected_version: Option<i32>,
+}
+
+#[derive(InputObject)]
+pub struct SchedulePostInput {
+    pub id: ID,
+    /// When the post goes live; must be in the future.
+    pub publish_at: DateTime<Utc>,
+    pub expected_version: Option<i32>,
+}
+
+#[derive(InputObject)]
+pub struct DeletePostInput {
+    pub id: ID,
+}
+
+#[derive(SimpleObject)]
+pub struct DeletePostPayload {
+    /// The id of the post deleted; `null` when there was none.
+    pub deleted_id: Option<ID>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(InputObject)]
+pub struct RestoreRevisionInput {
+    pub revision_id: ID,
+    pub expected_version: Option<i32>,
+}
+
+/// What a post said before one of its edits.
+pub struct RevisionObject(pub PostRevision);
+
+#[Object(name = "PostRevision")]
+impl RevisionObject {
+    async fn id(&self) -> ID {
+        GlobalId::Revision(self.0.id).encode()
+    }
+    /// The post's version whose content this is.
+    async fn version(&self) -> i32 {
+        i32::try_from(self.0.version).unwrap_or(i32::MAX)
+    }
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    async fn excerpt(&self) -> &str {
+        &self.0.excerpt
+    }
+    async fn body(&self) -> &str {
+        &self.0.body_markdown
+    }
+    /// Who made the edit that replaced this content.
+    async fn edited_by_name(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+        let Some(user) = self.0.edited_by else {
+            return Ok(None);
+        };
+        let loader = &request_context(ctx)?.loader;
+        Ok(loader.load_one(user).await.gql()?.map(|u| u.display_name))
+    }
+    /// When the edit was made.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at.and_utc()
+    }
+}
+
+/// Revisions of `post`, newest first (editors and the post's author).
+pub async fn revisions_of(
+    ctx: &Context<'_>,
+    post: &Post,
+) -> async_graphql::Result<Vec<RevisionObject>> {
+    let rc = request_context(ctx)?;
+    let rows = editorial::revisions(&rc.pool, rc.viewer.as_ref(), post)
+        .await
+        .gql()?;
+    Ok(rows.into_iter().map(RevisionObject).collect())
+}
+
+#[derive(Default)]
+pub struct EditorialMutation;
+
+impl EditorialMutation {
+    async fn move_post(
+        &self,
+        ctx: &Context<'_>,
+        id: &ID,
+        expected_version: Option<i32>,
+        to: Transition,
+    ) -> async_graphql::Result<PostPayload> {
+        let rc = request_context(ctx)?;
+        let result: WriteResult = editorial::transition(
+            &rc.pool,
+            rc.viewer.as_ref(),
+            post_id(id)?,
+            version(expected_version),
+            to,
+            rc.now,
+        )
+        .await;
+        Ok(payload(result.gql()?))
+    }
+}
+
+#[Object]
+impl EditorialMutation {
+    /// Writes a new draft.
+    async fn create_post(
+        &self,
+        ctx: &Context<'_>,
+        input: CreatePostInput,
+    ) -> async_graphql::Result<PostPayload> {
+        let rc = request_context(ctx)?;
+        let Some(tags) = tag_ids(&input.tag_ids) else {
+            return Ok(refused("tagIds", "one or more ids are not tag ids"));
+        };
+        let author_id = match &input.author_id {
+            None => None,
+            Some(id) => match GlobalId::decode(id, "authorId") {
+                Ok(GlobalId::Author(author)) => Some(author),
+                _ => return Ok(refused("authorId", "`authorId` is not an author id")),
+            },
+        };
+        let new = NewPost {
+            title: input.title,
+            body: input.body,
+            excerpt: input.excerpt,
+            slug: input.slug,
+            tag_ids: tags,
+            author_id,
+        };
+        Ok(payload(
+            editorial::create_post(&rc.pool, rc.viewer.as_ref(), new, rc.now)
+                .await
+                .gql()?,
+        ))
+    }
+
+    /// Edits a post's content, slug or tags; the previous content is kept as a revision.
+    async fn update_post(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdatePostInput,
+    ) -> async_graphql::Result<PostPayload> {
+        let rc = request_context(ctx)?;
+        let id = post_id(&input.id)?;
+        let tag_ids = match input.tag_ids.as_deref().map(tag_ids) {
+            Some(None) => return Ok(refused("tagIds", "one or more ids are not tag ids")),
+            Some(Some(tags)) => Some(tags),
+            None => None,
+        };
+        let changes = PostChanges {
+            title: input.title,
+            body: input.body,
+            excerpt: input.excerpt.map(Some),
+            slug: input.slug,
+            tag_ids,
+        };
+        let result = editorial::update_post(
+            &rc.pool,
+            rc.viewer.as_ref(),
+            id,
+            i64::from(input.expected_version),
+            changes,
+            rc.now,
+        )
+        .await;
+        Ok(payload(result.gql()?))
+    }
+
+    /// Makes a post live now.
+    async fn publish_post(
+        &self,
+        ctx: &Context<'_>,
+        input: PostStateInput,
+    ) -> async_graphql::Result<PostPayload> {
+        self.move_post(ctx, &input.id, input.expected_version, Transition::Publish)
+            .await
+    }
+
+    /// Makes a post go live at `publishAt`, with no job to run.
+    async fn schedule_post(
+        &self,
+        ctx: &Context<'_>,
+        input: SchedulePostInput,
+    ) -> async_graphql::Result<PostPayload> {
+        let at = input.publish_at.naive_utc();
+        self.move_post(
+            ctx,
+            &input.id,
+            input.expected_version,
+            Transition::Schedule { at },
+        )
+        .await
+    }
+
+    /// Takes a published or scheduled post back to draft.
+    async fn unpublish_post(
+        &self,
+        ctx: &Context<'_>,
+        input: PostStateInput,
+    ) -> async_graphql::Result<PostPayload> {
+        self.move_post(
+            ctx,
+            &input.id,
+            input.expected_version,
+            Transition::Unpublish,
+        )
+        .await
+    }
+
+    /// Moves a post to the trash; `restorePost` brings it back as a draft.
+    async fn trash_post(
+        &self,
+        ctx: &Context<'_>,
+        input: PostStateInput,
+    ) -> async_graphql::Result<PostPayload> {
+        self.move_post(ctx, &input.id, input.expected_version, Transition::Trash)
+            .await
+    }
+
+    async fn restore_post(
+        &self,
+        ctx: &Context<'_>,
+        input: PostStateInput,
+    ) -> async_graphql::Result<PostPayload> {
+        self.move_post(ctx, &input.id, input.expected_version, Transition::Restore)
+            .await
+    }
+
+    /// Deletes a post for good (editors and admins).
+    async fn delete_post(
+        &self,
+        ctx: &Context<'_>,
+        input: DeletePostInput,
+    ) -> async_graphql::Result<DeletePostPayload> {
+        let rc = request_context(ctx)?;
+        let deleted = editorial::delete_post(&rc.pool, rc.viewer.as_ref(), post_id(&input.id)?)
+            .await
+            .gql()?;
+        Ok(DeletePostPayload {
+            deleted_id: deleted.then_some(input.id),
+            user_errors: Vec::new(),
+        })
+    }
+
+    /// Brings a revision's content back, as a new edit.
+    async fn restore_revision(
+        &self,
+        ctx: &Context<'_>,
+        input: RestoreRevisionInput,
+    ) -> async_graphql::Result<PostPayload> {
+        let rc = request_context(ctx)?;
+        let GlobalId::Revision(revision) = GlobalId::decode(&input.revision_id, "revisionId")?
+        else {
+            return Err(bad_input("revisionId", "`revisionId` is not a revision id"));
+        };
+        let result = editorial::restore_revision(
+            &rc.pool,
+            rc.viewer.as_ref(),
+            revision,
+            version(input.expected_version),
+            rc.now,
+        )
+        .await;
+        Ok(payload(result.gql()?))
+    }
+}

@@ -1,0 +1,2 @@
+DROP TABLE post_slugs;
+DROP TABLE post_revisions;
