@@ -77,7 +77,7 @@ impl Staff {
             "mutation($input: {}Input!) {{ {mutation}(input: $input) {{ post {{ {POST_FIELDS} }} userErrors {{ field message code }} }} }}",
             capitalise(mutation)
         );
-        let body = match token {
+        match token {
             Some(token) => {
                 self.app
                     .graphql_as(token, &query, json!({ "input": input }))
@@ -85,8 +85,7 @@ impl Staff {
                     .1
             }
             None => self.app.graphql(&query, json!({ "input": input })).await,
-        };
-        body
+        }
     }
 
     /// A mutation that must succeed; returns its post.
