@@ -33,7 +33,12 @@ impl From<DieselError> for DbError {
                     .constraint_name()
                     .map(str::to_owned)
                     .unwrap_or_else(|| info.message().to_owned());
+                // SQLite reports a refused DELETE of a referenced row with the
+                // generic constraint code; its message is fixed by SQLite.
+                let sqlite_foreign_key =
+                    info.message().starts_with("FOREIGN KEY constraint failed");
                 match kind {
+                    _ if sqlite_foreign_key => DbError::ForeignKeyViolation { constraint },
                     DatabaseErrorKind::UniqueViolation => DbError::UniqueViolation { constraint },
                     DatabaseErrorKind::ForeignKeyViolation => {
                         DbError::ForeignKeyViolation { constraint }

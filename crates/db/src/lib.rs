@@ -18,9 +18,9 @@ pub use listing::{
     PostOrderField, Visibility,
 };
 pub use models::{
-    Author, AuthorInsertForm, OldSlugForm, Post, PostInsertForm, PostRevision, PostRevisionForm,
-    PostStatus, PostTag, PostUpdateForm, Role, Session, SessionInsertForm, SignInFailureForm, Tag,
-    TagInsertForm, User, UserInsertForm,
+    Author, AuthorInsertForm, AuthorUpdateForm, OldSlugForm, Post, PostInsertForm, PostRevision,
+    PostRevisionForm, PostStatus, PostTag, PostUpdateForm, Role, Session, SessionInsertForm,
+    SignInFailureForm, Tag, TagInsertForm, TagUpdateForm, User, UserInsertForm,
 };
 pub use pool::{Backend, DbConfig, DbConn, DbPool, mask_url};
 pub use queries::content::{BundleCounts, BundlePost, ContentBundle};

@@ -249,3 +249,21 @@ pub struct PostUpdateForm {
     pub published_at: Option<Option<NaiveDateTime>>,
     pub updated_at: Option<NaiveDateTime>,
 }
+
+#[derive(Debug, Clone, Default, AsChangeset)]
+#[diesel(table_name = tags)]
+pub struct TagUpdateForm {
+    pub slug: Option<String>,
+    pub name: Option<String>,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, AsChangeset)]
+#[diesel(table_name = authors)]
+pub struct AuthorUpdateForm {
+    pub slug: Option<String>,
+    pub name: Option<String>,
+    pub bio: Option<String>,
+    pub avatar_url: Option<Option<String>>,
+    pub updated_at: Option<NaiveDateTime>,
+}

@@ -9,6 +9,7 @@ mod error;
 pub mod paging;
 pub mod policy;
 pub mod post;
+pub mod profile;
 pub mod render;
 
 pub use error::{DomainError, DomainResult};

@@ -5,7 +5,7 @@ use diesel_async::RunQueryDsl;
 
 use crate::DbResult;
 use crate::ids::{PostId, TagId};
-use crate::models::Tag;
+use crate::models::{Tag, TagInsertForm, TagUpdateForm};
 use crate::pool::{DbConn, with_conn};
 use crate::schema::{post_tags, tags};
 
@@ -46,4 +46,36 @@ pub async fn by_post_ids(conn: &mut DbConn, ids: &[PostId]) -> DbResult<Vec<(Pos
             .await
     })?;
     Ok(rows)
+}
+
+pub async fn insert(conn: &mut DbConn, form: &TagInsertForm) -> DbResult<Tag> {
+    let tag = with_conn!(conn, |c| {
+        diesel::insert_into(tags::table)
+            .values(form)
+            .returning(Tag::as_returning())
+            .get_result(c)
+            .await
+    })?;
+    Ok(tag)
+}
+
+/// `None` when no tag has `id`.
+pub async fn update(conn: &mut DbConn, id: TagId, form: &TagUpdateForm) -> DbResult<Option<Tag>> {
+    let tag = with_conn!(conn, |c| {
+        diesel::update(tags::table.find(id))
+            .set(form)
+            .returning(Tag::as_returning())
+            .get_result(c)
+            .await
+            .optional()
+    })?;
+    Ok(tag)
+}
+
+/// Deletes a tag; posts simply lose it.
+pub async fn delete(conn: &mut DbConn, id: TagId) -> DbResult<bool> {
+    let deleted = with_conn!(conn, |c| diesel::delete(tags::table.find(id))
+        .execute(c)
+        .await)?;
+    Ok(deleted > 0)
 }

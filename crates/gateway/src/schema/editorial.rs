@@ -126,8 +126,8 @@ pub struct DeletePostInput {
 }
 
 #[derive(SimpleObject)]
-pub struct DeletePostPayload {
-    /// The id of the post deleted; `null` when there was none.
+pub struct DeletePayload {
+    /// The id of what was deleted; `null` when there was nothing to delete.
     pub deleted_id: Option<ID>,
     pub user_errors: Vec<UserError>,
 }
@@ -341,12 +341,12 @@ impl EditorialMutation {
         &self,
         ctx: &Context<'_>,
         input: DeletePostInput,
-    ) -> async_graphql::Result<DeletePostPayload> {
+    ) -> async_graphql::Result<DeletePayload> {
         let rc = request_context(ctx)?;
         let deleted = editorial::delete_post(&rc.pool, rc.viewer.as_ref(), post_id(&input.id)?)
             .await
             .gql()?;
-        Ok(DeletePostPayload {
+        Ok(DeletePayload {
             deleted_id: deleted.then_some(input.id),
             user_errors: Vec::new(),
         })

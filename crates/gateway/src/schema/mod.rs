@@ -9,6 +9,7 @@ mod editorial;
 mod field_order;
 mod node;
 mod post;
+mod profile;
 mod tag;
 
 use async_graphql::{Context, EmptySubscription, MergedObject, Request, Response, Schema};
@@ -35,7 +36,11 @@ pub struct QueryRoot(
 );
 
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(account::AccountMutation, editorial::EditorialMutation);
+pub struct MutationRoot(
+    account::AccountMutation,
+    editorial::EditorialMutation,
+    profile::ProfileMutation,
+);
 
 /// Deep enough for the standard introspection query and a post page.
 pub const MAX_DEPTH: usize = 15;
