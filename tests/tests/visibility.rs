@@ -13,6 +13,7 @@ backend_tests!(
     scheduled_posts_go_live_at_their_instant,
     unpublished_listings_follow_the_role_table,
     previews_are_shown_or_forbidden_never_hidden,
+    anonymous_responses_never_leak,
 );
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -228,4 +229,75 @@ async fn previews_are_shown_or_forbidden_never_hidden(backend: Backend) {
     );
     let body = app.graphql(preview, json!({ "s": "missing" })).await;
     assert_eq!(body["data"]["post"], Value::Null);
+}
+
+/// Every response an anonymous client can provoke, searched for what must
+/// never reach it: password hashes, session tokens, unpublished titles.
+async fn anonymous_responses_never_leak(backend: Backend) {
+    let app = TestApp::with_content(backend, bundle(Duration::days(1))).await;
+    app.create_user("ada@example.com", PASSWORD, Role::Author, Some("ada"))
+        .await;
+    let token = app.sign_in("ada@example.com", PASSWORD).await;
+    let hash = waypost_domain::account::list_users(&app.pool)
+        .await
+        .unwrap()[0]
+        .password_hash
+        .clone();
+    let secrets = [
+        hash.as_str(),
+        token.as_str(),
+        "$argon2",
+        "ada@example.com",
+        "Title of soon",
+        "Title of ada-draft",
+        "Title of grace-draft",
+        "Title of ada-trashed",
+    ];
+    let mut queries: Vec<(String, Value)> = vec![
+        ("{ posts(first: 100) { nodes { slug title excerpt body html status } } }".into(), json!({})),
+        ("{ posts(last: 100, orderBy: {field: TITLE}) { edges { cursor node { title } } } }".into(), json!({})),
+        (r#"{ author(slug: "ada") { posts(first: 100) { totalCount nodes { title } } } }"#.into(), json!({})),
+        ("{ viewer { email } }".into(), json!({})),
+        (r#"{ post(slug: "old") { title previousPost { title } nextPost { title } author { name } } }"#.into(), json!({})),
+        ("{ __schema { types { name fields { name } } } }".into(), json!({})),
+    ];
+    for slug in ["soon", "ada-draft", "grace-draft", "ada-trashed"] {
+        for preview in [false, true] {
+            queries.push((
+                "query($s: String!, $p: Boolean!) { post(slug: $s, preview: $p) { title body revisions { title } } }".into(),
+                json!({ "s": slug, "p": preview }),
+            ));
+        }
+    }
+    for status in ["DRAFT", "SCHEDULED", "TRASHED"] {
+        queries.push((
+            "query($s: PostStatus) { posts(filter: {status: $s}) { nodes { title } } }".into(),
+            json!({ "s": status }),
+        ));
+    }
+    for n in 1..=8 {
+        use base64::Engine;
+        let id = base64::engine::general_purpose::STANDARD.encode(format!("Post:{n}"));
+        queries.push((
+            "query($id: ID!) { node(id: $id) { ... on Post { title body } } }".into(),
+            json!({ "id": id }),
+        ));
+        queries.push((
+            "query($id: ID!) { post(id: $id, preview: true) { title } }".into(),
+            json!({ "id": id }),
+        ));
+    }
+    queries.push((
+        "mutation($i: SignInInput!) { signIn(input: $i) { token viewer { email } userErrors { message } } }".into(),
+        json!({ "i": { "email": "ada@example.com", "password": "wrong password" } }),
+    ));
+    for (query, variables) in &queries {
+        let body = app.graphql(query, variables.clone()).await.to_string();
+        for secret in secrets {
+            assert!(
+                !body.contains(secret),
+                "{secret:?} leaked by {query} {variables}: {body}"
+            );
+        }
+    }
 }
