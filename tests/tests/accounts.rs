@@ -17,6 +17,7 @@ backend_tests!(
     sessions_expire,
     disabled_users_lose_their_sessions,
     responses_never_carry_secrets,
+    only_admins_manage_users,
 );
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -278,4 +279,110 @@ async fn responses_never_carry_secrets(backend: Backend) {
             "{body}"
         );
     }
+}
+
+async fn only_admins_manage_users(backend: Backend) {
+    let app = app(backend).await;
+    app.create_user("editor@example.com", PASSWORD, Role::Editor, None)
+        .await;
+    app.create_user("admin@example.com", PASSWORD, Role::Admin, None)
+        .await;
+    let author = app.sign_in("ada@example.com", PASSWORD).await;
+    let editor = app.sign_in("editor@example.com", PASSWORD).await;
+    let admin = app.sign_in("admin@example.com", PASSWORD).await;
+    let list = "{ users { email role } }";
+    let create = "mutation($i: CreateUserInput!) { createUser(input: $i) { user { id email role } userErrors { field code } } }";
+    let new =
+        json!({ "i": { "email": "New@Example.com", "password": PASSWORD, "role": "EDITOR" } });
+
+    // manage users: anonymous, AUTHOR and EDITOR no; ADMIN yes.
+    let body = app.graphql(list, json!({})).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+    for token in [&author, &editor] {
+        let (_, body) = app.graphql_as(token, list, json!({})).await;
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "FORBIDDEN",
+            "{body:#}"
+        );
+        let (_, body) = app.graphql_as(token, create, new.clone()).await;
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "FORBIDDEN",
+            "{body:#}"
+        );
+        // Not even the validation of a bad input reaches them.
+        let (_, body) = app
+            .graphql_as(
+                token,
+                create,
+                json!({ "i": { "email": "x", "password": "y", "role": "ADMIN" } }),
+            )
+            .await;
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "FORBIDDEN",
+            "{body:#}"
+        );
+    }
+    let (_, body) = app.graphql_as(&admin, list, json!({})).await;
+    assert_eq!(
+        body["data"]["users"].as_array().unwrap().len(),
+        3,
+        "{body:#}"
+    );
+
+    let (_, body) = app.graphql_as(&admin, create, new.clone()).await;
+    let user = body["data"]["createUser"]["user"].clone();
+    assert_eq!(
+        (&user["email"], &user["role"]),
+        (&json!("new@example.com"), &json!("EDITOR")),
+        "{body:#}"
+    );
+    let (_, body) = app.graphql_as(&admin, create, new).await;
+    assert_eq!(
+        body["data"]["createUser"]["userErrors"][0]["code"], "CONFLICT",
+        "{body:#}"
+    );
+    let (_, body) = app
+        .graphql_as(
+            &admin,
+            create,
+            json!({ "i": { "email": "weak@example.com", "password": "short", "role": "AUTHOR" } }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["createUser"]["userErrors"][0]["field"], "password",
+        "{body:#}"
+    );
+    app.sign_in("new@example.com", PASSWORD).await;
+
+    // Role changes and disabling, by id.
+    let update = "mutation($i: UpdateUserInput!) { updateUser(input: $i) { user { role } userErrors { code } } }";
+    let (_, body) = app
+        .graphql_as(
+            &editor,
+            update,
+            json!({ "i": { "id": user["id"], "role": "ADMIN" } }),
+        )
+        .await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN");
+    let (_, body) = app
+        .graphql_as(
+            &admin,
+            update,
+            json!({ "i": { "id": user["id"], "role": "AUTHOR", "disabled": true } }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["updateUser"]["user"]["role"], "AUTHOR",
+        "{body:#}"
+    );
+    let data = app
+        .data(
+            SIGN_IN,
+            json!({"i": {"email": "new@example.com", "password": PASSWORD}}),
+        )
+        .await;
+    assert_eq!(
+        data["signIn"]["userErrors"][0]["code"], "INVALID_CREDENTIALS",
+        "disabled"
+    );
 }

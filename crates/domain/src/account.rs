@@ -10,11 +10,13 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{Duration, NaiveDateTime};
 use sha2::{Digest, Sha256};
 use waypost_db::queries::account;
+use waypost_db::queries::account::UserKey;
 use waypost_db::{
     AuthorId, DbError, DbPool, Role, SessionId, SessionInsertForm, SignInFailureForm, User, UserId,
     UserInsertForm,
 };
 
+use crate::policy::{Action, authorize};
 use crate::{DomainError, DomainResult};
 
 /// Bytes of randomness in a session token (256 bits).
@@ -232,9 +234,46 @@ pub async fn update_user(
     now: NaiveDateTime,
 ) -> DomainResult<User> {
     let mut conn = pool.get().await?;
-    account::update_user(&mut conn, email.as_str(), disabled, role, now)
+    account::update_user(
+        &mut conn,
+        UserKey::Email(email.as_str()),
+        disabled,
+        role,
+        now,
+    )
+    .await?
+    .ok_or_else(|| DomainError::NotFound("no account has this email".into()))
+}
+
+/// Account management through the API: admins only.
+pub async fn manage_create_user(
+    pool: &DbPool,
+    viewer: Option<&Viewer>,
+    new: NewUser,
+    now: NaiveDateTime,
+) -> DomainResult<User> {
+    authorize(viewer, Action::ManageUsers)?;
+    create_user(pool, new, now).await
+}
+
+pub async fn manage_update_user(
+    pool: &DbPool,
+    viewer: Option<&Viewer>,
+    id: UserId,
+    disabled: Option<bool>,
+    role: Option<Role>,
+    now: NaiveDateTime,
+) -> DomainResult<User> {
+    authorize(viewer, Action::ManageUsers)?;
+    let mut conn = pool.get().await?;
+    account::update_user(&mut conn, UserKey::Id(id), disabled, role, now)
         .await?
-        .ok_or_else(|| DomainError::NotFound("no account has this email".into()))
+        .ok_or_else(|| DomainError::NotFound("no such account".into()))
+}
+
+pub async fn manage_list_users(pool: &DbPool, viewer: Option<&Viewer>) -> DomainResult<Vec<User>> {
+    authorize(viewer, Action::ManageUsers)?;
+    list_users(pool).await
 }
 
 pub async fn users_by_ids(pool: &DbPool, ids: &[UserId]) -> DomainResult<Vec<User>> {

@@ -57,16 +57,30 @@ pub async fn list_users(conn: &mut DbConn) -> DbResult<Vec<User>> {
     Ok(rows)
 }
 
-/// Sets `disabled` and `role` where given; `None` when no user has `email`.
+/// Which account an update names.
+#[derive(Debug, Clone, Copy)]
+pub enum UserKey<'a> {
+    Email(&'a str),
+    Id(UserId),
+}
+
+/// Sets `disabled` and `role` where given; `None` when no such user.
 pub async fn update_user(
     conn: &mut DbConn,
-    email: &str,
+    key: UserKey<'_>,
     disabled: Option<bool>,
     role: Option<Role>,
     now: NaiveDateTime,
 ) -> DbResult<Option<User>> {
+    let id = match key {
+        UserKey::Id(id) => id,
+        UserKey::Email(email) => match user_by_email(conn, email).await? {
+            Some(user) => user.id,
+            None => return Ok(None),
+        },
+    };
     let user = with_conn!(conn, |c| {
-        diesel::update(users::table.filter(users::email.eq(email)))
+        diesel::update(users::table.filter(users::id.eq(id)))
             .set((
                 disabled.map(|d| users::disabled.eq(d)),
                 role.map(|r| users::role.eq(r)),

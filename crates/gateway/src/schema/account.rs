@@ -3,7 +3,7 @@
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use waypost_domain::account::{self, SignInOutcome};
-use waypost_domain::{Role, User};
+use waypost_domain::{DomainError, Role, User};
 
 use super::{AuthorObject, GlobalId, request_context};
 use crate::error::{GqlResultExt, internal};
@@ -23,6 +23,16 @@ pub enum RoleOutput {
     Author,
     Editor,
     Admin,
+}
+
+impl From<RoleOutput> for Role {
+    fn from(role: RoleOutput) -> Self {
+        match role {
+            RoleOutput::Author => Role::Author,
+            RoleOutput::Editor => Role::Editor,
+            RoleOutput::Admin => Role::Admin,
+        }
+    }
 }
 
 impl From<Role> for RoleOutput {
@@ -68,6 +78,15 @@ pub struct AccountQuery;
 
 #[Object]
 impl AccountQuery {
+    /// Every account (admins only).
+    async fn users(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<UserObject>> {
+        let rc = request_context(ctx)?;
+        let users = account::manage_list_users(&rc.pool, rc.viewer.as_ref())
+            .await
+            .gql()?;
+        Ok(users.into_iter().map(UserObject).collect())
+    }
+
     /// The signed-in user; `null` for an anonymous request.
     async fn viewer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<UserObject>> {
         let rc = request_context(ctx)?;
@@ -77,6 +96,55 @@ impl AccountQuery {
         let user = rc.loader.load_one(viewer.user_id).await.gql()?;
         user.map(|u| Some(UserObject(u)))
             .ok_or_else(|| internal("signed-in user missing"))
+    }
+}
+
+#[derive(InputObject)]
+pub struct CreateUserInput {
+    pub email: String,
+    /// At least 10 characters.
+    pub password: String,
+    /// Defaults to the part of the email before `@`.
+    pub display_name: Option<String>,
+    pub role: RoleOutput,
+    /// The author profile the account writes as.
+    pub author_id: Option<ID>,
+}
+
+#[derive(InputObject)]
+pub struct UpdateUserInput {
+    pub id: ID,
+    pub role: Option<RoleOutput>,
+    /// A disabled account cannot sign in and its sessions stop working.
+    pub disabled: Option<bool>,
+}
+
+#[derive(SimpleObject)]
+pub struct UserPayload {
+    pub user: Option<UserObject>,
+    pub user_errors: Vec<UserError>,
+}
+
+/// Input the user can fix becomes `userErrors`; anything else an error.
+fn user_payload(result: Result<User, DomainError>) -> async_graphql::Result<UserPayload> {
+    let error = |field: Option<&str>, message: String, code: &str| UserPayload {
+        user: None,
+        user_errors: vec![UserError {
+            field: field.map(str::to_owned),
+            message,
+            code: code.to_owned(),
+        }],
+    };
+    match result {
+        Ok(user) => Ok(UserPayload {
+            user: Some(UserObject(user)),
+            user_errors: Vec::new(),
+        }),
+        Err(DomainError::BadInput { field, message }) => {
+            Ok(error(field, message, "BAD_USER_INPUT"))
+        }
+        Err(DomainError::Conflict { field, message }) => Ok(error(field, message, "CONFLICT")),
+        Err(other) => Err(crate::error::to_graphql(&other)),
     }
 }
 
@@ -136,6 +204,86 @@ impl AccountMutation {
                 }],
             },
         })
+    }
+
+    /// Creates an account (admins only).
+    async fn create_user(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateUserInput,
+    ) -> async_graphql::Result<UserPayload> {
+        let rc = request_context(ctx)?;
+        let author_id = match &input.author_id {
+            None => None,
+            Some(id) => match GlobalId::decode(id, "authorId")? {
+                GlobalId::Author(author) => Some(author),
+                _ => {
+                    return Err(crate::error::bad_input(
+                        "authorId",
+                        "`authorId` is not an author id",
+                    ));
+                }
+            },
+        };
+        let new = (|| {
+            let email = account::EmailAddress::parse(&input.email)?;
+            let password = account::NewPassword::parse(&input.password)?;
+            let display_name = input.display_name.clone().unwrap_or_else(|| {
+                email
+                    .as_str()
+                    .split('@')
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned()
+            });
+            Ok(account::NewUser {
+                email,
+                display_name,
+                password,
+                role: input.role.into(),
+                author_id,
+            })
+        })();
+        let result = match new {
+            Ok(new) => account::manage_create_user(&rc.pool, rc.viewer.as_ref(), new, rc.now).await,
+            Err(err) => {
+                // Only admins learn what was wrong with the input.
+                waypost_domain::policy::authorize(
+                    rc.viewer.as_ref(),
+                    waypost_domain::policy::Action::ManageUsers,
+                )
+                .gql()?;
+                Err(err)
+            }
+        };
+        user_payload(result)
+    }
+
+    /// Changes an account's role or disables it (admins only).
+    async fn update_user(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateUserInput,
+    ) -> async_graphql::Result<UserPayload> {
+        let rc = request_context(ctx)?;
+        let GlobalId::User(id) = GlobalId::decode(&input.id, "id")? else {
+            return Err(crate::error::bad_input(
+                "id",
+                "`id` does not name an account",
+            ));
+        };
+        let role = input.role.map(Role::from);
+        user_payload(
+            account::manage_update_user(
+                &rc.pool,
+                rc.viewer.as_ref(),
+                id,
+                input.disabled,
+                role,
+                rc.now,
+            )
+            .await,
+        )
     }
 
     /// Ends the current session: its token stops working at once.
