@@ -529,6 +529,25 @@ async fn the_role_table_for_posts(backend: Backend) {
         )
         .await;
     assert_eq!(other["author"]["slug"], "amara-okafor");
+    // delete post permanently: editors (tested in the life cycle) and admins.
+    let delete = "mutation($i: DeletePostInput!) { deletePost(input: $i) { deletedId } }";
+    let doomed = s.create(&s.editor, "Doomed").await["id"].clone();
+    let body = s
+        .app
+        .graphql(delete, json!({ "i": { "id": doomed } }))
+        .await;
+    assert_eq!(code(&body), "UNAUTHENTICATED");
+    let (_, body) = s
+        .app
+        .graphql_as(&s.tomas, delete, json!({ "i": { "id": doomed } }))
+        .await;
+    assert_eq!(code(&body), "FORBIDDEN");
+    let (_, body) = s
+        .app
+        .graphql_as(&s.admin, delete, json!({ "i": { "id": doomed } }))
+        .await;
+    assert_eq!(body["data"]["deletePost"]["deletedId"], doomed, "{body:#}");
+
     // Unknown posts are NOT_FOUND for those who may edit.
     assert_eq!(
         code(

@@ -457,19 +457,28 @@ pub async fn delete_post(pool: &DbPool, viewer: Option<&Viewer>, id: PostId) -> 
     Ok(editorial::delete_post(&mut pool.get().await?, id).await?)
 }
 
-/// A post's revisions, newest first, for editors and the post's author.
-pub async fn revisions(
-    pool: &DbPool,
-    viewer: Option<&Viewer>,
-    post: &Post,
-) -> DomainResult<Vec<PostRevision>> {
+/// Revisions are for editors and the post's author.
+pub fn authorize_revisions(viewer: Option<&Viewer>, post: &Post) -> DomainResult<()> {
     authorize(
         viewer,
         Action::ReadUnpublished {
             owner: post.author_id,
         },
-    )?;
-    Ok(editorial::revisions(&mut pool.get().await?, &[post.id]).await?)
+    )
+}
+
+/// The revisions of each post, newest first, in one statement. Callers
+/// check `authorize_revisions` for each post first.
+pub async fn revisions_of_posts(
+    pool: &DbPool,
+    ids: &[PostId],
+) -> DomainResult<std::collections::HashMap<PostId, Vec<PostRevision>>> {
+    let mut by_post: std::collections::HashMap<PostId, Vec<PostRevision>> =
+        ids.iter().map(|&id| (id, Vec::new())).collect();
+    for revision in editorial::revisions(&mut pool.get().await?, ids).await? {
+        by_post.entry(revision.post_id).or_default().push(revision);
+    }
+    Ok(by_post)
 }
 
 /// Brings back a revision's title, excerpt and body as a new edit (so the

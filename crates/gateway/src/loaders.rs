@@ -7,12 +7,12 @@ use std::sync::Arc;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use chrono::NaiveDateTime;
 use futures::future::BoxFuture;
-use waypost_domain::account;
 use waypost_domain::post::{self, PostListSpec, PostPage};
 use waypost_domain::{
-    Author, AuthorId, DbPool, DomainError, Group, Post, PostFilter, PostId, Tag, TagId, User,
-    UserId,
+    Author, AuthorId, DbPool, DomainError, Group, Post, PostFilter, PostId, PostRevision, Tag,
+    TagId, User, UserId,
 };
+use waypost_domain::{account, editorial};
 
 /// Loader errors must be `Clone`; the domain error is shared behind an `Arc`.
 pub type LoadError = Arc<DomainError>;
@@ -47,6 +47,10 @@ pub struct TagsOfPost(pub PostId);
 /// The previous and next published post of a post.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct NeighboursOf(pub PostId);
+
+/// The revisions of a post.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RevisionsOf(pub PostId);
 
 /// One page of a parent's posts.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -145,6 +149,25 @@ impl Loader<NeighboursOf> for AppLoader {
         Ok(found
             .into_iter()
             .map(|(id, pair)| (NeighboursOf(id), pair))
+            .collect())
+    }
+}
+
+impl Loader<RevisionsOf> for AppLoader {
+    type Value = Vec<PostRevision>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[RevisionsOf],
+    ) -> Result<HashMap<RevisionsOf, Self::Value>, LoadError> {
+        let ids: Vec<PostId> = keys.iter().map(|k| k.0).collect();
+        let by_post = editorial::revisions_of_posts(&self.pool, &ids)
+            .await
+            .map_err(shared)?;
+        Ok(by_post
+            .into_iter()
+            .map(|(id, revisions)| (RevisionsOf(id), revisions))
             .collect())
     }
 }

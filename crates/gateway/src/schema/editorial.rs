@@ -9,6 +9,7 @@ use waypost_domain::{Post, PostRevision, TagId};
 use super::account::UserError;
 use super::{GlobalId, PostObject, request_context};
 use crate::error::{GqlResultExt, bad_input};
+use crate::loaders::RevisionsOf;
 
 impl From<FieldError> for UserError {
     fn from(error: FieldError) -> Self {
@@ -179,10 +180,13 @@ pub async fn revisions_of(
     post: &Post,
 ) -> async_graphql::Result<Vec<RevisionObject>> {
     let rc = request_context(ctx)?;
-    let rows = editorial::revisions(&rc.pool, rc.viewer.as_ref(), post)
-        .await
-        .gql()?;
-    Ok(rows.into_iter().map(RevisionObject).collect())
+    editorial::authorize_revisions(rc.viewer.as_ref(), post).gql()?;
+    let rows = rc.loader.load_one(RevisionsOf(post.id)).await.gql()?;
+    Ok(rows
+        .unwrap_or_default()
+        .into_iter()
+        .map(RevisionObject)
+        .collect())
 }
 
 #[derive(Default)]
