@@ -192,6 +192,9 @@ async fn previews_are_shown_or_forbidden_never_hidden(backend: Backend) {
         .await;
     app.create_user("grace@example.com", PASSWORD, Role::Author, Some("grace"))
         .await;
+    app.create_user("admin@example.com", PASSWORD, Role::Admin, None)
+        .await;
+    let admin = app.sign_in("admin@example.com", PASSWORD).await;
     let editor = app.sign_in("editor@example.com", PASSWORD).await;
     let ada = app.sign_in("ada@example.com", PASSWORD).await;
     let grace = app.sign_in("grace@example.com", PASSWORD).await;
@@ -199,7 +202,7 @@ async fn previews_are_shown_or_forbidden_never_hidden(backend: Backend) {
     let plain = "query($s: String!) { post(slug: $s) { slug } }";
 
     for slug in ["ada-draft", "soon", "ada-trashed"] {
-        for token in [&editor, &ada] {
+        for token in [&editor, &admin, &ada] {
             let (_, body) = app.graphql_as(token, preview, json!({ "s": slug })).await;
             assert_eq!(body["data"]["post"]["slug"], slug, "{body:#}");
         }

@@ -280,3 +280,51 @@ pub async fn tags_by_posts(
     }
     Ok(by_post)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+    use waypost_db::AuthorId;
+
+    fn post(status: PostStatus, published_at: Option<NaiveDateTime>) -> Post {
+        let at = chrono::DateTime::from_timestamp(1_780_000_000, 0)
+            .map(|d| d.naive_utc())
+            .unwrap_or_default();
+        Post {
+            id: PostId(1),
+            slug: "s".into(),
+            title: "t".into(),
+            excerpt: String::new(),
+            body_markdown: String::new(),
+            body_html: String::new(),
+            reading_time_minutes: 1,
+            status,
+            author_id: AuthorId(1),
+            published_at,
+            created_at: at,
+            updated_at: at,
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn a_scheduled_post_goes_live_at_its_instant_exactly() {
+        let at = chrono::DateTime::from_timestamp(1_790_000_000, 0)
+            .map(|d| d.naive_utc())
+            .unwrap();
+        let scheduled = post(PostStatus::Published, Some(at));
+        assert_eq!(
+            state(&scheduled, at - Duration::microseconds(1)),
+            PostState::Scheduled
+        );
+        assert!(!is_live(&scheduled, at - Duration::microseconds(1)));
+        assert_eq!(state(&scheduled, at), PostState::Published);
+        assert!(is_live(&scheduled, at));
+        assert_eq!(state(&post(PostStatus::Draft, None), at), PostState::Draft);
+        assert_eq!(
+            state(&post(PostStatus::Trashed, Some(at)), at),
+            PostState::Trashed
+        );
+    }
+}
