@@ -148,6 +148,39 @@ async fn failed_sign_ins_are_throttled_per_email(backend: Backend) {
     assert!((1..=15 * 60).contains(&retry), "{retry}");
     // Another email is unaffected.
     app.sign_in("grace@example.com", PASSWORD).await;
+
+    // Attempts sent all at once get no more guesses than attempts in turn.
+    app.create_user("linus@example.com", PASSWORD, Role::Author, None)
+        .await;
+    let burst = futures::future::join_all((0..12).map(|_| {
+        app.graphql(
+            SIGN_IN,
+            json!({"i": {"email": "linus@example.com", "password": "wrong password"}}),
+        )
+    }))
+    .await;
+    let checked = burst
+        .iter()
+        .filter(|b| b["data"]["signIn"]["userErrors"][0]["code"] == "INVALID_CREDENTIALS")
+        .count();
+    let refused = burst
+        .iter()
+        .filter(|b| b["errors"][0]["extensions"]["code"] == "RATE_LIMITED")
+        .count();
+    assert!(checked <= 5, "{checked} guesses were checked");
+    assert_eq!(checked + refused, 12);
+    let body = app
+        .graphql(
+            SIGN_IN,
+            json!({"i": {"email": "linus@example.com", "password": PASSWORD}}),
+        )
+        .await;
+    if checked == 5 {
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "RATE_LIMITED",
+            "{body:#}"
+        );
+    }
 }
 
 async fn bad_tokens_are_unauthenticated_never_anonymous(backend: Backend) {

@@ -358,7 +358,7 @@ async fn stale_updates_conflict_and_revisions_keep_history(backend: Backend) {
         .graphql_as(
             &s.editor,
             restore,
-            json!({ "i": { "revisionId": revision_id } }),
+            json!({ "i": { "revisionId": revision_id, "expectedVersion": 2 } }),
         )
         .await;
     assert_eq!(
@@ -418,6 +418,61 @@ async fn old_slugs_keep_working(backend: Backend) {
     // A new post cannot take a slug that old links still use.
     let newcomer = s.create(&s.editor, "Draft Name").await;
     assert_eq!(newcomer["slug"], "draft-name-2");
+    // Nor can anyone set it by hand, on a new post or an old one.
+    let taken = s
+        .call(
+            Some(&s.editor),
+            "createPost",
+            json!({ "title": "Thief", "slug": "draft-name", "authorId": s.priya }),
+        )
+        .await;
+    assert_eq!(
+        taken["data"]["createPost"]["userErrors"][0]["code"], "CONFLICT",
+        "{taken:#}"
+    );
+    let moved = s
+        .call(
+            Some(&s.editor),
+            "updatePost",
+            json!({ "id": newcomer["id"], "expectedVersion": 1, "slug": "draft-name" }),
+        )
+        .await;
+    assert_eq!(
+        moved["data"]["updatePost"]["userErrors"][0]["code"], "CONFLICT",
+        "{moved:#}"
+    );
+    assert_eq!(
+        public_slug(&s.app, "draft-name").await["slug"],
+        "final-name",
+        "the old link still leads home"
+    );
+    // The post itself may take its own old slug back.
+    let back = s
+        .ok(
+            &s.editor,
+            "updatePost",
+            json!({ "id": id, "expectedVersion": 4, "slug": "draft-name" }),
+        )
+        .await;
+    assert_eq!(back["slug"], "draft-name");
+    assert_eq!(
+        public_slug(&s.app, "final-name").await["slug"],
+        "draft-name"
+    );
+    // Authors do not choose slugs: theirs come from the title.
+    let by_author = s
+        .call(
+            Some(&s.amara),
+            "createPost",
+            json!({ "title": "Mine", "slug": "my-slug" }),
+        )
+        .await;
+    let error = &by_author["data"]["createPost"]["userErrors"][0];
+    assert_eq!(
+        (&error["field"], &error["code"]),
+        (&json!("slug"), &json!("FORBIDDEN")),
+        "{by_author:#}"
+    );
 }
 
 async fn bad_input_is_named_by_field(backend: Backend) {
@@ -441,6 +496,20 @@ async fn bad_input_is_named_by_field(backend: Backend) {
         assert_eq!(payload["post"], Value::Null, "{input}");
         assert_eq!(payload["userErrors"][0]["field"], field, "{body:#}");
     }
+    // A tag named twice is the tag once.
+    let tag = s
+        .app
+        .data(r#"{ tag(slug: "backend") { id } }"#, json!({}))
+        .await["tag"]["id"]
+        .clone();
+    let twice = s
+        .ok(
+            &s.editor,
+            "createPost",
+            json!({ "title": "Tagged", "tagIds": [tag, tag] }),
+        )
+        .await;
+    assert_eq!(twice["tags"], json!([{ "slug": "backend" }]));
     // Titles of exactly 300 characters and bodies of 200,000 are fine.
     s.ok(
         &s.editor,
@@ -514,11 +583,19 @@ async fn the_role_table_for_posts(backend: Backend) {
     }
     let mut version = 1;
     for token in [&s.amara, &s.editor, &s.admin] {
-        let post = s.ok(token, "updatePost", edit(version)).await;
-        version = post["version"].as_i64().unwrap();
+        s.ok(token, "updatePost", edit(version)).await;
         s.ok(token, "publishPost", json!({ "id": amaras })).await;
-        let post = s.ok(token, "unpublishPost", json!({ "id": amaras })).await;
-        version = version.max(post["version"].as_i64().unwrap());
+        s.ok(
+            token,
+            "schedulePost",
+            json!({ "id": amaras, "publishAt": "2099-01-01T00:00:00Z" }),
+        )
+        .await;
+        s.ok(token, "unpublishPost", json!({ "id": amaras })).await;
+        s.ok(token, "trashPost", json!({ "id": amaras })).await;
+        let post = s.ok(token, "restorePost", json!({ "id": amaras })).await;
+        assert_eq!(post["status"], "DRAFT");
+        version = post["version"].as_i64().unwrap();
     }
     // An author cannot write as someone else.
     let other = s

@@ -140,18 +140,31 @@ fn verify_password_now(hash: &str, password: &str) -> bool {
 
 /// A hash of nothing anyone knows, verified against when the email is
 /// unknown so that wrong email and wrong password take the same time.
-fn decoy_hash() -> &'static str {
-    static DECOY: OnceLock<String> = OnceLock::new();
-    DECOY.get_or_init(|| {
+fn decoy_hash() -> DomainResult<&'static str> {
+    static DECOY: OnceLock<Option<String>> = OnceLock::new();
+    let decoy = DECOY.get_or_init(|| {
         let secret = random_bytes::<24>()
-            .map(|b| URL_SAFE_NO_PAD.encode(b))
-            .unwrap_or_default();
-        hash_password_now(&secret).unwrap_or_default()
-    })
+            .ok()
+            .map(|b| URL_SAFE_NO_PAD.encode(b))?;
+        hash_password_now(&secret).ok()
+    });
+    // Without a decoy, unknown emails would answer faster: refuse instead.
+    decoy
+        .as_deref()
+        .ok_or(DomainError::Fault("no decoy password hash"))
 }
+
+/// Password hashes computed at once. Each takes ~19 MiB and a core for tens
+/// of milliseconds; a burst of sign-ins queues here instead of exhausting
+/// memory or the blocking thread pool.
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
 
 /// Argon2 is slow on purpose; it runs off the async workers.
 async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> DomainResult<T> {
+    let _permit = HASHING
+        .acquire()
+        .await
+        .map_err(|_| DomainError::Fault("password hashing closed"))?;
     tokio::task::spawn_blocking(work).await.map_err(|e| {
         tracing::error!(error = %e, "password task failed");
         DomainError::Fault("password task failed")
@@ -303,37 +316,51 @@ pub async fn sign_in(
     now: NaiveDateTime,
 ) -> DomainResult<SignInOutcome> {
     let password = password.to_owned();
+    let decoy = decoy_hash()?;
     let Ok(email) = EmailAddress::parse(email) else {
-        blocking(move || verify_password_now(decoy_hash(), &password)).await?;
+        blocking(move || verify_password_now(decoy, &password)).await?;
         return Ok(SignInOutcome::InvalidCredentials);
     };
-    let mut conn = pool.get().await?;
     let since = now - settings.failure_window;
-    let failures = account::sign_in_failures_since(&mut conn, email.as_str(), since).await?;
-    if failures.len() >= settings.max_failures {
-        // Refused until enough failures age out of the window.
-        let frees_at = failures[failures.len() - settings.max_failures] + settings.failure_window;
-        let seconds = (frees_at - now).num_seconds().max(1);
-        return Err(DomainError::RateLimited {
-            retry_after_seconds: u64::try_from(seconds).unwrap_or(1),
-        });
-    }
-    let user = account::user_by_email(&mut conn, email.as_str()).await?;
+    // The attempt is counted before it is judged: concurrent attempts each
+    // see the others, so however many arrive at once, no more than
+    // `max_failures` guesses are checked in a window.
+    let (attempt, user) = {
+        let mut conn = pool.get().await?;
+        account::prune_sign_in_failures(&mut conn, email.as_str(), since).await?;
+        let form = SignInFailureForm {
+            email: email.0.clone(),
+            failed_at: now,
+        };
+        let attempt = account::record_sign_in_failure(&mut conn, &form).await?;
+        let failures = account::sign_in_failures_since(&mut conn, email.as_str(), since).await?;
+        if failures.len() > settings.max_failures {
+            // A refused attempt checks nothing, so it does not count.
+            account::forget_sign_in_failure(&mut conn, attempt).await?;
+            let earlier = failures.len() - 1;
+            let frees_at = failures[earlier - settings.max_failures] + settings.failure_window;
+            let seconds = (frees_at - now).num_seconds().max(1);
+            return Err(DomainError::RateLimited {
+                retry_after_seconds: u64::try_from(seconds).unwrap_or(1),
+            });
+        }
+        (
+            attempt,
+            account::user_by_email(&mut conn, email.as_str()).await?,
+        )
+    };
+    // No connection is held while Argon2 runs.
     let stored = user
         .as_ref()
-        .map_or_else(|| decoy_hash().to_owned(), |u| u.password_hash.clone());
+        .map_or_else(|| decoy.to_owned(), |u| u.password_hash.clone());
     let matches = blocking(move || verify_password_now(&stored, &password)).await?;
     let user = match user {
         Some(user) if matches && !user.disabled => user,
-        _ => {
-            let failure = SignInFailureForm {
-                email: email.0.clone(),
-                failed_at: now,
-            };
-            account::record_sign_in_failure(&mut conn, &failure).await?;
-            return Ok(SignInOutcome::InvalidCredentials);
-        }
+        _ => return Ok(SignInOutcome::InvalidCredentials),
     };
+    let mut conn = pool.get().await?;
+    account::forget_sign_in_failure(&mut conn, attempt).await?;
+    account::prune_sessions(&mut conn, user.id, now).await?;
     let (token, token_hash) = new_token()?;
     let expires_at = now + settings.session_ttl;
     let form = SessionInsertForm {

@@ -12,7 +12,7 @@ use waypost_db::{
 
 use crate::account::Viewer;
 use crate::authoring::{PostDraft, post_form};
-use crate::policy::{Action, authorize};
+use crate::policy::{Action, allows, authorize, post_author};
 use crate::post::is_live;
 use crate::render::{derive_excerpt, markdown_to_html, reading_time_minutes};
 use crate::{DomainError, DomainResult};
@@ -80,6 +80,49 @@ fn explicit_slug(raw: &str) -> Result<String, FieldError> {
     }
 }
 
+/// Tag ids once each, in a stable order.
+fn distinct(mut ids: Vec<TagId>) -> Vec<TagId> {
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+/// A slug set by hand: editors only, well-formed, and not an old slug that
+/// still leads to another post. `Ok(None)` when refused (errors say why).
+async fn chosen_slug(
+    pool: &DbPool,
+    viewer: Option<&Viewer>,
+    raw: &str,
+    post: Option<PostId>,
+    errors: &mut Vec<FieldError>,
+) -> DomainResult<Option<String>> {
+    if !allows(viewer, Action::ChooseSlug) {
+        errors.push(FieldError {
+            field: "slug",
+            message: "only editors choose slugs; yours comes from the title".into(),
+            code: "FORBIDDEN",
+        });
+        return Ok(None);
+    }
+    let slug = match explicit_slug(raw) {
+        Ok(slug) => slug,
+        Err(error) => {
+            errors.push(error);
+            return Ok(None);
+        }
+    };
+    let owner = editorial::old_slug_owner(&mut pool.get().await?, &slug).await?;
+    if owner.is_some_and(|owner| Some(owner) != post) {
+        errors.push(FieldError {
+            field: "slug",
+            message: "links to another post still use this slug".into(),
+            code: "CONFLICT",
+        });
+        return Ok(None);
+    }
+    Ok(Some(slug))
+}
+
 fn check_title(title: &str, errors: &mut Vec<FieldError>) {
     let chars = title.trim().chars().count();
     if chars == 0 || chars > MAX_TITLE_CHARS {
@@ -123,9 +166,12 @@ async fn free_slug(pool: &DbPool, base: &str) -> DomainResult<String> {
     if !taken.iter().any(|s| s == base) {
         return Ok(base.to_owned());
     }
+    // Room for the suffix within the length limit.
+    let stem: String = base.chars().take(MAX_SLUG_CHARS - 8).collect();
+    let stem = stem.trim_end_matches('-');
     let mut n = 2;
     loop {
-        let candidate = format!("{base}-{n}");
+        let candidate = format!("{stem}-{n}");
         if !taken.contains(&candidate) {
             return Ok(candidate);
         }
@@ -156,27 +202,19 @@ pub async fn create_post(
     authorize(viewer, Action::CreatePost)?;
     let viewer = viewer.ok_or(DomainError::Unauthenticated("sign in to do this"))?;
     let mut errors = Vec::new();
-    let author_id = match (viewer.role, new.author_id, viewer.author_id) {
-        (waypost_db::Role::Author, _, Some(own)) => own,
-        (_, Some(chosen), _) => chosen,
-        (_, None, Some(own)) => own,
-        (_, None, None) => {
-            errors.push(FieldError::invalid(
-                "authorId",
-                "name the author profile this post is by",
-            ));
-            AuthorId(0)
-        }
-    };
+    let author_id = post_author(viewer, new.author_id).unwrap_or_else(|| {
+        errors.push(FieldError::invalid(
+            "authorId",
+            "name the author profile this post is by",
+        ));
+        AuthorId(0)
+    });
+    let tag_ids = distinct(new.tag_ids);
     check_title(&new.title, &mut errors);
     check_body(&new.body, &mut errors);
-    check_tags(pool, &new.tag_ids, &mut errors).await?;
-    let explicit = match new.slug.as_deref().map(explicit_slug) {
-        Some(Ok(slug)) => Some(slug),
-        Some(Err(error)) => {
-            errors.push(error);
-            None
-        }
+    check_tags(pool, &tag_ids, &mut errors).await?;
+    let explicit = match new.slug.as_deref() {
+        Some(raw) => chosen_slug(pool, Some(viewer), raw, None, &mut errors).await?,
         None => None,
     };
     let base = explicit.clone().unwrap_or_else(|| slugify(&new.title));
@@ -202,8 +240,13 @@ pub async fn create_post(
             author_id,
         };
         let form = post_form(draft, now);
-        match editorial::insert_post(&mut pool.get().await?, &form, &new.tag_ids).await {
+        match editorial::insert_post(&mut pool.get().await?, &form, &tag_ids).await {
             Ok(post) => return Ok(Ok(post)),
+            Err(DbError::UniqueViolation { constraint }) if !constraint.contains("slug") => {
+                return Err(DomainError::Internal(DbError::UniqueViolation {
+                    constraint,
+                }));
+            }
             Err(DbError::UniqueViolation { .. }) if explicit.is_some() => {
                 return Ok(Err(vec![FieldError {
                     field: "slug",
@@ -229,6 +272,10 @@ pub async fn create_post(
 }
 
 async fn load_for_edit(pool: &DbPool, viewer: Option<&Viewer>, id: PostId) -> DomainResult<Post> {
+    // Anonymous callers learn nothing, not even whether the post exists.
+    if viewer.is_none() {
+        return Err(DomainError::Unauthenticated("sign in to do this"));
+    }
     let post = post_queries::by_ids(&mut pool.get().await?, &[id])
         .await?
         .pop()
@@ -281,16 +328,15 @@ pub async fn update_post(
     if let Some(body) = &changes.body {
         check_body(body, &mut errors);
     }
-    if let Some(tag_ids) = &changes.tag_ids {
+    let tag_ids = changes.tag_ids.clone().map(distinct);
+    if let Some(tag_ids) = &tag_ids {
         check_tags(pool, tag_ids, &mut errors).await?;
     }
-    let slug = match changes.slug.as_deref().map(explicit_slug) {
-        Some(Ok(slug)) if slug != post.slug => Some(slug),
-        Some(Ok(_)) | None => None,
-        Some(Err(error)) => {
-            errors.push(error);
-            None
+    let slug = match changes.slug.as_deref() {
+        Some(raw) if raw.trim() != post.slug => {
+            chosen_slug(pool, viewer, raw, Some(id), &mut errors).await?
         }
+        _ => None,
     };
     if !errors.is_empty() {
         return Ok(Err(errors));
@@ -336,7 +382,7 @@ pub async fn update_post(
                 created_at: now,
             })
             .filter(|_| is_live(&post, now)),
-        tags: changes.tag_ids,
+        tags: tag_ids,
     };
     apply(pool, edit).await
 }
@@ -358,11 +404,13 @@ async fn apply(pool: &DbPool, edit: PostEdit) -> WriteResult {
     match editorial::apply_edit(&mut pool.get().await?, &edit).await {
         Ok(Some(post)) => Ok(Ok(post)),
         Ok(None) => Ok(Err(stale(id))),
-        Err(DbError::UniqueViolation { .. }) => Ok(Err(vec![FieldError {
-            field: "slug",
-            message: "another post has this slug".into(),
-            code: "CONFLICT",
-        }])),
+        Err(DbError::UniqueViolation { constraint }) if constraint.contains("slug") => {
+            Ok(Err(vec![FieldError {
+                field: "slug",
+                message: "another post has this slug".into(),
+                code: "CONFLICT",
+            }]))
+        }
         Err(err) => Err(err.into()),
     }
 }
@@ -425,6 +473,12 @@ pub async fn transition(
             )]));
         }
         Transition::Schedule { at } => (PostStatus::Published, Some(at)),
+        Transition::Unpublish if post.status == PostStatus::Trashed => {
+            return Ok(Err(vec![FieldError::invalid(
+                "id",
+                "restore the post from the trash first",
+            )]));
+        }
         Transition::Unpublish => (PostStatus::Draft, None),
         Transition::Trash => (PostStatus::Trashed, post.published_at),
         Transition::Restore if post.status != PostStatus::Trashed => {
@@ -487,14 +541,17 @@ pub async fn restore_revision(
     pool: &DbPool,
     viewer: Option<&Viewer>,
     revision_id: RevisionId,
-    expected_version: Option<i64>,
+    expected_version: i64,
     now: NaiveDateTime,
 ) -> WriteResult {
+    if viewer.is_none() {
+        return Err(DomainError::Unauthenticated("sign in to do this"));
+    }
     let revision = editorial::revision(&mut pool.get().await?, revision_id)
         .await?
         .ok_or_else(|| DomainError::NotFound("no such revision".into()))?;
     let post = load_for_edit(pool, viewer, revision.post_id).await?;
-    let expected = expected_version.unwrap_or(post.version);
+    let expected = expected_version;
     let changes = PostChanges {
         title: Some(revision.title),
         body: Some(revision.body_markdown),

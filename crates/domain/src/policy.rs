@@ -26,6 +26,8 @@ pub enum Action {
     },
     CreateAuthorProfile,
     ManageUsers,
+    /// Set a post's slug by hand instead of taking the one made from its title.
+    ChooseSlug,
 }
 
 /// Whose unpublished posts a caller may read.
@@ -62,6 +64,7 @@ pub fn allows(viewer: Option<&Viewer>, action: Action) -> bool {
         (_, Action::ReadPublished) => true,
         (Role::Admin, _) => true,
         (Role::Editor, Action::ManageUsers) => false,
+        (Role::Author, Action::ChooseSlug) => false,
         (Role::Editor, _) => true,
         (Role::Author, Action::ReadUnpublished { owner } | Action::EditPost { owner }) => {
             owns(owner)
@@ -76,6 +79,16 @@ pub fn allows(viewer: Option<&Viewer>, action: Action) -> bool {
             | Action::CreateAuthorProfile
             | Action::ManageUsers,
         ) => false,
+    }
+}
+
+/// Whom a new post is by: an author writes as their own profile whatever
+/// they ask; editors and admins as the profile they name, else their own.
+/// `None`: there is no profile to write as.
+pub fn post_author(viewer: &Viewer, requested: Option<AuthorId>) -> Option<AuthorId> {
+    match viewer.role {
+        Role::Author => viewer.author_id,
+        Role::Editor | Role::Admin => requested.or(viewer.author_id),
     }
 }
 
@@ -112,7 +125,7 @@ mod tests {
     /// The table, row by row: anonymous, AUTHOR, EDITOR, ADMIN.
     #[test]
     fn the_role_table() {
-        let rows: [(Action, [bool; 4]); 12] = [
+        let rows: [(Action, [bool; 4]); 13] = [
             (Action::ReadPublished, [true, true, true, true]),
             (
                 Action::ReadUnpublished { owner: MINE },
@@ -140,6 +153,7 @@ mod tests {
             ),
             (Action::CreateAuthorProfile, [false, false, true, true]),
             (Action::ManageUsers, [false, false, false, true]),
+            (Action::ChooseSlug, [false, false, true, true]),
         ];
         for (action, expected) in rows {
             let author = viewer(Role::Author);

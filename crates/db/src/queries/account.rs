@@ -134,12 +134,58 @@ pub async fn revoke_session(conn: &mut DbConn, id: SessionId, now: NaiveDateTime
     Ok(())
 }
 
-pub async fn record_sign_in_failure(conn: &mut DbConn, form: &SignInFailureForm) -> DbResult<()> {
-    with_conn!(conn, |c| {
+/// Records a sign-in attempt as a failure; returns its row id so that a
+/// successful attempt can take it back.
+pub async fn record_sign_in_failure(conn: &mut DbConn, form: &SignInFailureForm) -> DbResult<i64> {
+    let id = with_conn!(conn, |c| {
         diesel::insert_into(sign_in_failures::table)
             .values(form)
+            .returning(sign_in_failures::id)
+            .get_result(c)
+            .await
+    })?;
+    Ok(id)
+}
+
+pub async fn forget_sign_in_failure(conn: &mut DbConn, id: i64) -> DbResult<()> {
+    with_conn!(conn, |c| {
+        diesel::delete(sign_in_failures::table.filter(sign_in_failures::id.eq(id)))
             .execute(c)
             .await
+    })?;
+    Ok(())
+}
+
+/// Drops failures of `email` older than `before`: they no longer count.
+pub async fn prune_sign_in_failures(
+    conn: &mut DbConn,
+    email: &str,
+    before: NaiveDateTime,
+) -> DbResult<()> {
+    with_conn!(conn, |c| {
+        diesel::delete(
+            sign_in_failures::table
+                .filter(sign_in_failures::email.eq(email))
+                .filter(sign_in_failures::failed_at.lt(before)),
+        )
+        .execute(c)
+        .await
+    })?;
+    Ok(())
+}
+
+/// Drops a user's sessions that expired or were revoked before `now`.
+pub async fn prune_sessions(conn: &mut DbConn, user: UserId, now: NaiveDateTime) -> DbResult<()> {
+    with_conn!(conn, |c| {
+        diesel::delete(
+            sessions::table.filter(sessions::user_id.eq(user)).filter(
+                sessions::expires_at
+                    .le(now)
+                    .or(sessions::revoked_at.is_not_null()),
+            ),
+        )
+        .execute(c)
+        .await
     })?;
     Ok(())
 }

@@ -125,13 +125,15 @@ pub async fn apply_edit(conn: &mut DbConn, edit: &PostEdit) -> DbResult<Option<P
                     .await?;
             }
             if let Some(old) = &edit.old_slug {
-                // The new slug may be one this post (or another) once had.
-                diesel::delete(post_slugs::table.filter(post_slugs::slug.eq(&post.slug)))
-                    .execute(c)
-                    .await?;
-                diesel::delete(post_slugs::table.filter(post_slugs::slug.eq(&old.slug)))
-                    .execute(c)
-                    .await?;
+                // Taking back one of this post's own old slugs retires that
+                // redirect; other posts' old slugs are refused before here.
+                diesel::delete(
+                    post_slugs::table
+                        .filter(post_slugs::slug.eq(&post.slug))
+                        .filter(post_slugs::post_id.eq(edit.id)),
+                )
+                .execute(c)
+                .await?;
                 diesel::insert_into(post_slugs::table)
                     .values(old)
                     .execute(c)
@@ -178,6 +180,19 @@ pub async fn post_by_old_slug(conn: &mut DbConn, slug: &str) -> DbResult<Option<
             .optional()
     })?;
     Ok(post)
+}
+
+/// The post that once had `slug`, if any.
+pub async fn old_slug_owner(conn: &mut DbConn, slug: &str) -> DbResult<Option<PostId>> {
+    let owner = with_conn!(conn, |c| {
+        post_slugs::table
+            .filter(post_slugs::slug.eq(slug))
+            .select(post_slugs::post_id)
+            .first(c)
+            .await
+            .optional()
+    })?;
+    Ok(owner)
 }
 
 /// Revisions of each post, newest first.

@@ -136,7 +136,8 @@ pub struct DeletePayload {
 #[derive(InputObject)]
 pub struct RestoreRevisionInput {
     pub revision_id: ID,
-    pub expected_version: Option<i32>,
+    /// The post's `version` you last saw, as for `updatePost`.
+    pub expected_version: i32,
 }
 
 /// What a post said before one of its edits.
@@ -371,7 +372,7 @@ impl EditorialMutation {
             &rc.pool,
             rc.viewer.as_ref(),
             revision,
-            version(input.expected_version),
+            i64::from(input.expected_version),
             rc.now,
         )
         .await;
