@@ -283,17 +283,39 @@ impl TestApp {
         app
     }
 
+    /// A server over `bundle` whose state `configure` adjusts.
+    pub async fn with_content_configured(
+        backend: Backend,
+        bundle: ContentBundle,
+        configure: impl FnOnce(AppState) -> AppState,
+    ) -> TestApp {
+        let app = TestApp::empty_configured(backend, configure).await;
+        assert!(matches!(
+            seed_if_empty(&app.pool, bundle).await.unwrap(),
+            SeedOutcome::Seeded(_)
+        ));
+        app
+    }
+
     pub async fn empty(backend: Backend) -> TestApp {
-        TestApp::empty_with_auth(backend, AuthSettings::default()).await
+        TestApp::empty_configured(backend, |state| state).await
     }
 
     /// An empty server whose sign-in rules are `auth`.
     pub async fn empty_with_auth(backend: Backend, auth: AuthSettings) -> TestApp {
+        TestApp::empty_configured(backend, |state| state.with_auth(auth)).await
+    }
+
+    /// An empty server whose state `configure` adjusts (its clock, say).
+    pub async fn empty_configured(
+        backend: Backend,
+        configure: impl FnOnce(AppState) -> AppState,
+    ) -> TestApp {
         let db = TestDb::new(backend).await;
         let pool = db.pool().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let app = router(AppState::new(pool.clone()).with_auth(auth));
+        let app = router(configure(AppState::new(pool.clone())));
         let server = tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
         });

@@ -3,10 +3,14 @@
 // Test code: a failed unwrap is a failed assertion.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use chrono::{Duration, NaiveDateTime, Utc};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use serde_json::{Value, json};
 use waypost_db::{AuthorId, AuthorInsertForm, BundlePost, ContentBundle, PostStatus, Role};
 use waypost_domain::authoring::{PostDraft, post_form};
+use waypost_gateway::Clock;
 use waypost_tests::{Backend, TestApp, backend_tests};
 
 backend_tests!(
@@ -96,12 +100,41 @@ fn slugs(connection: &Value) -> Vec<String> {
 }
 
 async fn scheduled_posts_go_live_at_their_instant(backend: Backend) {
-    let app = TestApp::with_content(backend, bundle(Duration::milliseconds(1500))).await;
+    // A clock the test moves by hand, to stand exactly on the instant.
+    let bundle = bundle(Duration::days(1));
+    let at = bundle
+        .posts
+        .iter()
+        .find(|p| p.form.slug == "soon")
+        .unwrap()
+        .form
+        .published_at
+        .unwrap();
+    let micros = Arc::new(AtomicI64::new(
+        (at - Duration::microseconds(1))
+            .and_utc()
+            .timestamp_micros(),
+    ));
+    let clock_micros = micros.clone();
+    let clock: Clock = Arc::new(move || {
+        DateTime::from_timestamp_micros(clock_micros.load(Ordering::SeqCst))
+            .unwrap()
+            .naive_utc()
+    });
+    let app =
+        TestApp::with_content_configured(backend, bundle, |state| state.with_clock(clock)).await;
     let query = r#"{ posts(orderBy: {field: PUBLISHED_AT, direction: ASC}) { totalCount nodes { slug status } }
-        post(slug: "recent") { nextPost { slug } } soon: post(slug: "soon") { slug } }"#;
+        author(slug: "ada") { posts { totalCount } }
+        post(slug: "recent") { nextPost { slug } } soon: post(slug: "soon") { slug previousPost { slug } } }"#;
+
     let before = app.data(query, json!({})).await;
-    assert_eq!(slugs(&before["posts"]), ["old", "recent"]);
+    assert_eq!(
+        slugs(&before["posts"]),
+        ["old", "recent"],
+        "one microsecond early"
+    );
     assert_eq!(before["posts"]["totalCount"], 2);
+    assert_eq!(before["author"]["posts"]["totalCount"], 1);
     assert_eq!(
         before["post"]["nextPost"],
         Value::Null,
@@ -109,16 +142,18 @@ async fn scheduled_posts_go_live_at_their_instant(backend: Backend) {
     );
     assert_eq!(before["soon"], Value::Null);
 
-    tokio::time::sleep(std::time::Duration::from_millis(1700)).await;
+    micros.store(at.and_utc().timestamp_micros(), Ordering::SeqCst);
     let after = app.data(query, json!({})).await;
     assert_eq!(
         slugs(&after["posts"]),
         ["old", "recent", "soon"],
-        "live with no job run"
+        "live at its instant, with no job run"
     );
+    assert_eq!(after["posts"]["totalCount"], 3);
     assert_eq!(after["posts"]["nodes"][2]["status"], "PUBLISHED");
+    assert_eq!(after["author"]["posts"]["totalCount"], 2);
     assert_eq!(after["post"]["nextPost"]["slug"], "soon");
-    assert_eq!(after["soon"]["slug"], "soon");
+    assert_eq!(after["soon"]["previousPost"]["slug"], "recent");
 }
 
 async fn unpublished_listings_follow_the_role_table(backend: Backend) {
@@ -262,6 +297,11 @@ async fn anonymous_responses_never_leak(backend: Backend) {
         (r#"{ author(slug: "ada") { posts(first: 100) { totalCount nodes { title } } } }"#.into(), json!({})),
         ("{ viewer { email } }".into(), json!({})),
         (r#"{ post(slug: "old") { title previousPost { title } nextPost { title } author { name } } }"#.into(), json!({})),
+        (r#"{ post(slug: "old") { title revisions { title body } } }"#.into(), json!({})),
+        (r#"{ posts { nodes { revisions { title } } } }"#.into(), json!({})),
+        (r#"{ author(slug: "ada") { posts(filter: {status: DRAFT}) { nodes { title } } } }"#.into(), json!({})),
+        ("mutation { updatePost(input: {id: \"UG9zdDox\", expectedVersion: 3, title: \"x\"}) { post { title } } }".into(), json!({})),
+        ("mutation { restoreRevision(input: {revisionId: \"UG9zdFJldmlzaW9uOjE=\", expectedVersion: 3}) { post { title } } }".into(), json!({})),
         ("{ __schema { types { name fields { name } } } }".into(), json!({})),
     ];
     for slug in ["soon", "ada-draft", "grace-draft", "ada-trashed"] {

@@ -19,7 +19,20 @@ pub struct PostDraft {
     pub author_id: AuthorId,
 }
 
+/// An instant as Waypost stores it: whole microseconds. PostgreSQL keeps no
+/// more, and SQLite compares timestamps as text, where a stored nanosecond
+/// tail would sort a post after the very instant it was scheduled for.
+pub fn stored_instant(time: NaiveDateTime) -> NaiveDateTime {
+    use chrono::SubsecRound;
+    time.trunc_subsecs(6)
+}
+
 pub fn post_form(draft: PostDraft, now: NaiveDateTime) -> PostInsertForm {
+    let now = stored_instant(now);
+    let draft = PostDraft {
+        published_at: draft.published_at.map(stored_instant),
+        ..draft
+    };
     let excerpt = match draft.excerpt {
         Some(text) if !text.trim().is_empty() => text.trim().to_owned(),
         _ => derive_excerpt(&draft.body_markdown),

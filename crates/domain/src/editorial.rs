@@ -11,7 +11,7 @@ use waypost_db::{
 };
 
 use crate::account::Viewer;
-use crate::authoring::{PostDraft, post_form};
+use crate::authoring::{PostDraft, post_form, stored_instant};
 use crate::policy::{Action, allows, authorize, post_author};
 use crate::post::is_live;
 use crate::render::{derive_excerpt, markdown_to_html, reading_time_minutes};
@@ -472,7 +472,7 @@ pub async fn transition(
                 "restore the post from the trash first",
             )]));
         }
-        Transition::Schedule { at } => (PostStatus::Published, Some(at)),
+        Transition::Schedule { at } => (PostStatus::Published, Some(stored_instant(at))),
         Transition::Unpublish if post.status == PostStatus::Trashed => {
             return Ok(Err(vec![FieldError::invalid(
                 "id",

@@ -11,14 +11,13 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use chrono::Utc;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 use waypost_domain::account::{AuthSettings, Viewer, authenticate};
 use waypost_domain::{DbPool, DomainError};
 
 use crate::error::to_graphql;
-use crate::schema::{Services, WaypostSchema, build_schema, execute};
+use crate::schema::{Clock, Services, WaypostSchema, build_schema, execute, system_clock};
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 const APPLICATION_JSON: &str = "application/json";
@@ -41,6 +40,7 @@ impl AppState {
             services: Services {
                 pool,
                 auth: AuthSettings::default(),
+                clock: system_clock(),
             },
             graphiql: graphiql_page().into(),
         }
@@ -48,6 +48,11 @@ impl AppState {
 
     pub fn with_auth(mut self, auth: AuthSettings) -> Self {
         self.services.auth = auth;
+        self
+    }
+
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.services.clock = clock;
         self
     }
 }
@@ -67,7 +72,7 @@ async fn viewer(services: &Services, headers: &HeaderMap) -> Result<Option<Viewe
     if !scheme.eq_ignore_ascii_case("bearer") {
         return Err(malformed());
     }
-    authenticate(&services.pool, token.trim(), Utc::now().naive_utc())
+    authenticate(&services.pool, token.trim(), (services.clock)())
         .await
         .map(Some)
 }

@@ -9,4 +9,4 @@ pub mod schema;
 pub mod telemetry;
 
 pub use http::{AppState, router};
-pub use schema::{WaypostSchema, build_schema, execute};
+pub use schema::{Clock, WaypostSchema, build_schema, execute, system_clock};

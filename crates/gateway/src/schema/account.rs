@@ -182,7 +182,7 @@ impl AccountMutation {
         input: SignInInput,
     ) -> async_graphql::Result<SignInPayload> {
         let rc = request_context(ctx)?;
-        let now = Utc::now().naive_utc();
+        let now = rc.now;
         let outcome = account::sign_in(&rc.pool, &rc.auth, &input.email, &input.password, now)
             .await
             .gql()?;
@@ -294,9 +294,7 @@ impl AccountMutation {
                 &waypost_domain::DomainError::Unauthenticated("sign in first"),
             ));
         };
-        account::sign_out(&rc.pool, viewer, Utc::now().naive_utc())
-            .await
-            .gql()?;
+        account::sign_out(&rc.pool, viewer, rc.now).await.gql()?;
         Ok(SignOutPayload {
             signed_out: true,
             user_errors: Vec::new(),

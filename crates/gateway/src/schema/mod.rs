@@ -70,6 +70,16 @@ pub fn build_schema() -> WaypostSchema {
 pub struct Services {
     pub pool: DbPool,
     pub auth: AuthSettings,
+    /// Where "now" comes from: the system clock, or a fixed one in tests
+    /// that must stand exactly on an instant (a scheduled post's, say).
+    pub clock: Clock,
+}
+
+pub type Clock = std::sync::Arc<dyn Fn() -> NaiveDateTime + Send + Sync>;
+
+/// The system clock, in UTC, to the microsecond that storage keeps.
+pub fn system_clock() -> Clock {
+    std::sync::Arc::new(|| waypost_domain::authoring::stored_instant(Utc::now().naive_utc()))
 }
 
 /// What every resolver may need for one request.
@@ -99,7 +109,7 @@ pub async fn execute(
 ) -> Response {
     let pool = &services.pool;
     let (spawn_tx, spawned) = tokio::sync::mpsc::unbounded_channel::<BoxFuture<'static, ()>>();
-    let now = Utc::now().naive_utc();
+    let now = (services.clock)();
     let loader = request_loader(pool.clone(), now, move |task| {
         // The receiver lives until the response is ready; a task sent after
         // that has nobody left to answer.
