@@ -248,14 +248,22 @@ async fn sessions_expire(backend: Backend) {
 }
 
 async fn disabled_users_lose_their_sessions(backend: Backend) {
-    use waypost_domain::account::{EmailAddress, update_user};
+    use waypost_domain::account::{EmailAddress, UserChanges, update_user};
     let app = app(backend).await;
     let token = app.sign_in("ada@example.com", PASSWORD).await;
     let email = EmailAddress::parse("ada@example.com").unwrap();
     let now = chrono::Utc::now().naive_utc();
-    update_user(&app.pool, &email, Some(true), None, now)
-        .await
-        .unwrap();
+    update_user(
+        &app.pool,
+        &email,
+        UserChanges {
+            disabled: Some(true),
+            ..Default::default()
+        },
+        now,
+    )
+    .await
+    .unwrap();
     let (status, _) = app.graphql_as(&token, VIEWER, json!({})).await;
     assert_eq!(
         status, 401,
@@ -271,9 +279,17 @@ async fn disabled_users_lose_their_sessions(backend: Backend) {
         data["signIn"]["userErrors"][0]["code"],
         "INVALID_CREDENTIALS"
     );
-    update_user(&app.pool, &email, Some(false), None, now)
-        .await
-        .unwrap();
+    update_user(
+        &app.pool,
+        &email,
+        UserChanges {
+            disabled: Some(false),
+            ..Default::default()
+        },
+        now,
+    )
+    .await
+    .unwrap();
     app.sign_in("ada@example.com", PASSWORD).await;
 }
 
@@ -417,5 +433,48 @@ async fn only_admins_manage_users(backend: Backend) {
     assert_eq!(
         data["signIn"]["userErrors"][0]["code"], "INVALID_CREDENTIALS",
         "disabled"
+    );
+
+    // Linking an account to an author profile.
+    let priya = app
+        .data(r#"{ author(slug: "priya-raman") { id } }"#, json!({}))
+        .await["author"]["id"]
+        .clone();
+    let link = "mutation($i: UpdateUserInput!) { updateUser(input: $i) { user { author { slug } } userErrors { code } } }";
+    let (_, body) = app
+        .graphql_as(
+            &admin,
+            link,
+            json!({ "i": { "id": user["id"], "authorId": priya } }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["updateUser"]["user"]["author"]["slug"], "priya-raman",
+        "{body:#}"
+    );
+
+    // The last enabled admin cannot demote or disable themselves.
+    let me = app
+        .graphql_as(&admin, "{ viewer { id } }", json!({}))
+        .await
+        .1["data"]["viewer"]["id"]
+        .clone();
+    for change in [json!({ "role": "EDITOR" }), json!({ "disabled": true })] {
+        let mut input = change.clone();
+        input["id"] = me.clone();
+        let (_, body) = app.graphql_as(&admin, update, json!({ "i": input })).await;
+        assert_eq!(
+            body["data"]["updateUser"]["userErrors"][0]["code"], "CONFLICT",
+            "{change}: {body:#}"
+        );
+    }
+    let (_, body) = app.graphql_as(&admin, list, json!({})).await;
+    assert!(
+        body["data"]["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["role"] == "ADMIN"),
+        "{body:#}"
     );
 }

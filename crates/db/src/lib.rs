@@ -20,7 +20,7 @@ pub use listing::{
 pub use models::{
     Author, AuthorInsertForm, AuthorUpdateForm, OldSlugForm, Post, PostInsertForm, PostRevision,
     PostRevisionForm, PostStatus, PostTag, PostUpdateForm, Role, Session, SessionInsertForm,
-    SignInFailureForm, Tag, TagInsertForm, TagUpdateForm, User, UserInsertForm,
+    SignInFailureForm, Tag, TagInsertForm, TagUpdateForm, User, UserInsertForm, UserUpdateForm,
 };
 pub use pool::{Backend, DbConfig, DbConn, DbPool, mask_url};
 pub use queries::content::{BundleCounts, BundlePost, ContentBundle};

@@ -267,3 +267,14 @@ pub struct AuthorUpdateForm {
     pub avatar_url: Option<Option<String>>,
     pub updated_at: Option<NaiveDateTime>,
 }
+
+/// Changes to an account; `None` leaves a column alone.
+#[derive(Debug, Clone, Default, AsChangeset)]
+#[diesel(table_name = users)]
+pub struct UserUpdateForm {
+    pub disabled: Option<bool>,
+    pub role: Option<Role>,
+    /// `Some(None)` unlinks the author profile.
+    pub author_id: Option<Option<AuthorId>>,
+    pub updated_at: Option<NaiveDateTime>,
+}

@@ -10,10 +10,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{Duration, NaiveDateTime};
 use sha2::{Digest, Sha256};
 use waypost_db::queries::account;
-use waypost_db::queries::account::UserKey;
+use waypost_db::queries::account::{UserKey, UserUpdate};
 use waypost_db::{
     AuthorId, DbError, DbPool, Role, SessionId, SessionInsertForm, SignInFailureForm, User, UserId,
-    UserInsertForm,
+    UserInsertForm, UserUpdateForm,
 };
 
 use crate::policy::{Action, authorize};
@@ -237,25 +237,51 @@ pub async fn list_users(pool: &DbPool) -> DomainResult<Vec<User>> {
     Ok(account::list_users(&mut pool.get().await?).await?)
 }
 
+/// What an account change sets; `None` leaves a field alone.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UserChanges {
+    pub disabled: Option<bool>,
+    pub role: Option<Role>,
+    /// `Some(None)` unlinks the author profile.
+    pub author_id: Option<Option<AuthorId>>,
+}
+
+async fn apply_user_changes(
+    pool: &DbPool,
+    key: UserKey<'_>,
+    changes: UserChanges,
+    now: NaiveDateTime,
+) -> DomainResult<User> {
+    let form = UserUpdateForm {
+        disabled: changes.disabled,
+        role: changes.role,
+        author_id: changes.author_id,
+        updated_at: Some(now),
+    };
+    match account::update_user(&mut pool.get().await?, key, &form).await {
+        Ok(UserUpdate::Updated(user)) => Ok(user),
+        Ok(UserUpdate::NotFound) => Err(DomainError::NotFound("no such account".into())),
+        Ok(UserUpdate::WouldLeaveNoAdmin) => Err(DomainError::Conflict {
+            field: Some("role"),
+            message: "this would leave no enabled admin; promote another account first".into(),
+        }),
+        Err(DbError::ForeignKeyViolation { .. }) => {
+            Err(DomainError::bad_input("authorId", "no such author profile"))
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
 /// Changes an account's role or disables it; a disabled user's sessions
-/// stop working at once because every request checks the flag.
+/// stop working at once because every request checks the flag. The last
+/// enabled admin cannot be demoted or disabled.
 pub async fn update_user(
     pool: &DbPool,
     email: &EmailAddress,
-    disabled: Option<bool>,
-    role: Option<Role>,
+    changes: UserChanges,
     now: NaiveDateTime,
 ) -> DomainResult<User> {
-    let mut conn = pool.get().await?;
-    account::update_user(
-        &mut conn,
-        UserKey::Email(email.as_str()),
-        disabled,
-        role,
-        now,
-    )
-    .await?
-    .ok_or_else(|| DomainError::NotFound("no account has this email".into()))
+    apply_user_changes(pool, UserKey::Email(email.as_str()), changes, now).await
 }
 
 /// Account management through the API: admins only.
@@ -273,15 +299,11 @@ pub async fn manage_update_user(
     pool: &DbPool,
     viewer: Option<&Viewer>,
     id: UserId,
-    disabled: Option<bool>,
-    role: Option<Role>,
+    changes: UserChanges,
     now: NaiveDateTime,
 ) -> DomainResult<User> {
     authorize(viewer, Action::ManageUsers)?;
-    let mut conn = pool.get().await?;
-    account::update_user(&mut conn, UserKey::Id(id), disabled, role, now)
-        .await?
-        .ok_or_else(|| DomainError::NotFound("no such account".into()))
+    apply_user_changes(pool, UserKey::Id(id), changes, now).await
 }
 
 pub async fn manage_list_users(pool: &DbPool, viewer: Option<&Viewer>) -> DomainResult<Vec<User>> {

@@ -6,7 +6,7 @@ use anyhow::Context;
 use chrono::Utc;
 use clap::Parser;
 use waypost_domain::User;
-use waypost_domain::account::{self, EmailAddress, NewPassword, NewUser};
+use waypost_domain::account::{self, EmailAddress, NewPassword, NewUser, UserChanges};
 use waypost_domain::demo::{SeedOutcome, seed_demo};
 use waypost_domain::{DbPool, mask_url};
 use waypost_gateway::config::{Cli, Command, ServeArgs, UserCommand};
@@ -139,11 +139,33 @@ async fn user_command(pool: &DbPool, action: &UserCommand) -> anyhow::Result<()>
         UserCommand::Disable { email } | UserCommand::Enable { email } => {
             let disabled = matches!(action, UserCommand::Disable { .. });
             let email = EmailAddress::parse(email)?;
-            show(&account::update_user(pool, &email, Some(disabled), None, now).await?);
+            show(
+                &account::update_user(
+                    pool,
+                    &email,
+                    UserChanges {
+                        disabled: Some(disabled),
+                        ..Default::default()
+                    },
+                    now,
+                )
+                .await?,
+            );
         }
         UserCommand::Role { email, role } => {
             let email = EmailAddress::parse(email)?;
-            show(&account::update_user(pool, &email, None, Some((*role).into()), now).await?);
+            show(
+                &account::update_user(
+                    pool,
+                    &email,
+                    UserChanges {
+                        role: Some((*role).into()),
+                        ..Default::default()
+                    },
+                    now,
+                )
+                .await?,
+            );
         }
     }
     Ok(())

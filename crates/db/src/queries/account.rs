@@ -2,11 +2,13 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use crate::DbResult;
 use crate::ids::{SessionId, UserId};
-use crate::models::{Role, Session, SessionInsertForm, SignInFailureForm, User, UserInsertForm};
+use crate::models::{
+    Role, Session, SessionInsertForm, SignInFailureForm, User, UserInsertForm, UserUpdateForm,
+};
 use crate::pool::{DbConn, with_conn};
 use crate::schema::{sessions, sign_in_failures, users};
 
@@ -64,34 +66,61 @@ pub enum UserKey<'a> {
     Id(UserId),
 }
 
-/// Sets `disabled` and `role` where given; `None` when no such user.
+/// What an account update did.
+#[derive(Debug, Clone)]
+pub enum UserUpdate {
+    Updated(User),
+    NotFound,
+    /// Refused: no enabled admin would be left.
+    WouldLeaveNoAdmin,
+}
+
+/// Applies `changes`, unless that leaves no enabled admin (checked in the
+/// same transaction, so the last admin cannot lock everyone out).
 pub async fn update_user(
     conn: &mut DbConn,
     key: UserKey<'_>,
-    disabled: Option<bool>,
-    role: Option<Role>,
-    now: NaiveDateTime,
-) -> DbResult<Option<User>> {
+    changes: &UserUpdateForm,
+) -> DbResult<UserUpdate> {
     let id = match key {
         UserKey::Id(id) => id,
         UserKey::Email(email) => match user_by_email(conn, email).await? {
             Some(user) => user.id,
-            None => return Ok(None),
+            None => return Ok(UserUpdate::NotFound),
         },
     };
-    let user = with_conn!(conn, |c| {
-        diesel::update(users::table.filter(users::id.eq(id)))
-            .set((
-                disabled.map(|d| users::disabled.eq(d)),
-                role.map(|r| users::role.eq(r)),
-                users::updated_at.eq(now),
-            ))
-            .returning(User::as_returning())
-            .get_result(c)
-            .await
-            .optional()
-    })?;
-    Ok(user)
+    let outcome = with_conn!(conn, |c| {
+        c.transaction::<_, diesel::result::Error, _>(async |c| {
+            let enabled_admins = async |c: &mut _| {
+                users::table
+                    .filter(users::role.eq(Role::Admin))
+                    .filter(users::disabled.eq(false))
+                    .count()
+                    .get_result::<i64>(c)
+                    .await
+            };
+            let before = enabled_admins(c).await?;
+            let updated: Option<User> = diesel::update(users::table.filter(users::id.eq(id)))
+                .set(changes)
+                .returning(User::as_returning())
+                .get_result(c)
+                .await
+                .optional()?;
+            let Some(user) = updated else {
+                return Ok(UserUpdate::NotFound);
+            };
+            if before > 0 && enabled_admins(c).await? == 0 {
+                return Err(diesel::result::Error::RollbackTransaction);
+            }
+            Ok(UserUpdate::Updated(user))
+        })
+        .await
+    });
+    match outcome {
+        Ok(outcome) => Ok(outcome),
+        Err(diesel::result::Error::RollbackTransaction) => Ok(UserUpdate::WouldLeaveNoAdmin),
+        Err(err) => Err(err.into()),
+    }
 }
 
 pub async fn insert_session(conn: &mut DbConn, form: &SessionInsertForm) -> DbResult<Session> {

@@ -117,6 +117,8 @@ pub struct UpdateUserInput {
     pub role: Option<RoleOutput>,
     /// A disabled account cannot sign in and its sessions stop working.
     pub disabled: Option<bool>,
+    /// Links the account to the author profile it writes as.
+    pub author_id: Option<ID>,
 }
 
 #[derive(SimpleObject)]
@@ -272,17 +274,25 @@ impl AccountMutation {
                 "`id` does not name an account",
             ));
         };
-        let role = input.role.map(Role::from);
+        let author_id = match &input.author_id {
+            None => None,
+            Some(id) => match GlobalId::decode(id, "authorId")? {
+                GlobalId::Author(author) => Some(Some(author)),
+                _ => {
+                    return Err(crate::error::bad_input(
+                        "authorId",
+                        "`authorId` is not an author id",
+                    ));
+                }
+            },
+        };
+        let changes = account::UserChanges {
+            disabled: input.disabled,
+            role: input.role.map(Role::from),
+            author_id,
+        };
         user_payload(
-            account::manage_update_user(
-                &rc.pool,
-                rc.viewer.as_ref(),
-                id,
-                input.disabled,
-                role,
-                rc.now,
-            )
-            .await,
+            account::manage_update_user(&rc.pool, rc.viewer.as_ref(), id, changes, rc.now).await,
         )
     }
 
