@@ -297,6 +297,32 @@ fn user_commands_manage_accounts() {
     assert!(!ok, "no terminal and no WAYPOST_PASSWORD");
     assert!(err.contains("WAYPOST_PASSWORD"), "{err}");
 
+    // The only admin cannot be demoted: someone must be able to manage users.
+    let (ok, _, err) = run(
+        &[
+            "user",
+            "role",
+            "--email",
+            "root@example.com",
+            "--role",
+            "editor",
+        ],
+        None,
+    );
+    assert!(!ok && err.contains("no enabled admin"), "{err}");
+    let (ok, _, err) = run(
+        &[
+            "user",
+            "create",
+            "--email",
+            "second@example.com",
+            "--role",
+            "admin",
+        ],
+        Some(secret),
+    );
+    assert!(ok, "{err}");
+
     let (ok, out, _) = run(
         &[
             "user",
@@ -313,11 +339,9 @@ fn user_commands_manage_accounts() {
     assert!(ok && out.contains("\tdisabled\t"), "{out}");
     let (ok, out, _) = run(&["user", "list"], None);
     assert!(ok);
-    assert_eq!(out.lines().count(), 1, "{out}");
-    assert!(
-        out.starts_with("root@example.com\teditor\tdisabled"),
-        "{out}"
-    );
+    assert_eq!(out.lines().count(), 2, "{out}");
+    assert!(out.contains("root@example.com\teditor\tdisabled"), "{out}");
+    assert!(out.contains("second@example.com\tadmin\tactive"), "{out}");
     let (ok, _, err) = run(&["user", "disable", "--email", "ghost@example.com"], None);
-    assert!(!ok && err.contains("no account"), "{err}");
+    assert!(!ok && err.contains("no such account"), "{err}");
 }
