@@ -72,7 +72,7 @@ async fn get_runs_queries_only(backend: Backend) {
         .send()
         .await
         .unwrap();
-    // (Waypost has no mutations yet, so validation then rejects the
+    // (Mutation `x` does not exist, so validation then rejects the
     // document: 200 with a coded error, not a 405.)
     assert_eq!(query_of_mixed.status(), 200);
     let body: Value = query_of_mixed.json().await.unwrap();

@@ -28,6 +28,7 @@ fn code(body: &Value) -> &str {
 async fn tags_are_managed_by_editors(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let editor = signed_in(&app, "editor@example.com", Role::Editor, None).await;
+    let admin = signed_in(&app, "admin@example.com", Role::Admin, None).await;
     let author = signed_in(
         &app,
         "amara@example.com",
@@ -57,6 +58,13 @@ async fn tags_are_managed_by_editors(backend: Backend) {
     assert_eq!(
         again["data"]["createTag"]["userErrors"][0]["code"], "CONFLICT",
         "{again:#}"
+    );
+    let (_, by_admin) = app
+        .graphql_as(&admin, create, json!({ "i": { "name": "Go" } }))
+        .await;
+    assert_eq!(
+        by_admin["data"]["createTag"]["tag"]["slug"], "go",
+        "{by_admin:#}"
     );
     let (_, blank) = app
         .graphql_as(&editor, create, json!({ "i": { "name": "  " } }))

@@ -9,7 +9,8 @@ use waypost_tests::{Backend, TestApp, backend_tests};
 
 backend_tests!(
     post_list_runs_at_most_four_statements,
-    nested_fan_outs_are_batched
+    nested_fan_outs_are_batched,
+    a_post_page_runs_two_statements,
 );
 
 async fn app(backend: Backend) -> TestApp {
@@ -103,4 +104,15 @@ async fn nested_fan_outs_are_batched(backend: Backend) {
             "{statements} statements for first: {first} ({counts:?})"
         );
     }
+}
+
+async fn a_post_page_runs_two_statements(backend: Backend) {
+    let app = app(backend).await;
+    let page = r#"query($slug: String!) { post(slug: $slug) { title html author { name slug } tags { name slug } } }"#;
+    let (statements, data) = app
+        .statements_during(app.data(page, json!({"slug": "benchmark-post-7"})))
+        .await;
+    assert_eq!(data["post"]["tags"].as_array().unwrap().len(), 5);
+    assert!(data["post"]["author"]["name"].is_string());
+    assert_eq!(statements, 2, "the post with its author, then its tags");
 }

@@ -281,7 +281,23 @@ async fn anonymous_responses_never_leak(backend: Backend) {
         .unwrap()[0]
         .password_hash
         .clone();
+    // A live post whose history holds a title it no longer shows.
+    let old = app
+        .data(r#"{ post(slug: "old") { id version } }"#, json!({}))
+        .await["post"]
+        .clone();
+    let update = "mutation($i: UpdatePostInput!) { updatePost(input: $i) { post { version } userErrors { code } } }";
+    for (version, title) in [(1, "Secret interim title"), (2, "Final title")] {
+        let input = json!({ "i": { "id": old["id"], "expectedVersion": version, "title": title } });
+        let (_, body) = app.graphql_as(&token, update, input).await;
+        assert_eq!(
+            body["data"]["updatePost"]["userErrors"],
+            json!([]),
+            "{body:#}"
+        );
+    }
     let secrets = [
+        "Secret interim title",
         hash.as_str(),
         token.as_str(),
         "$argon2",

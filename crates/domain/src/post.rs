@@ -177,6 +177,13 @@ pub fn reveal(
     }
 }
 
+/// A post found by slug, with its author when the same statement brought it.
+#[derive(Debug, Clone)]
+pub struct FoundPost {
+    pub post: Post,
+    pub author: Option<Author>,
+}
+
 /// The post with `slug`, as `reveal` allows.
 pub async fn find_by_slug(
     pool: &DbPool,
@@ -184,14 +191,20 @@ pub async fn find_by_slug(
     slug: &str,
     preview: bool,
     now: NaiveDateTime,
-) -> DomainResult<Option<Post>> {
+) -> DomainResult<Option<FoundPost>> {
     let mut conn = pool.get().await?;
-    if let Some(found) = post::by_slug(&mut conn, slug).await? {
-        return reveal(viewer, found, preview, now);
+    if let Some((found, author)) = post::by_slug_with_author(&mut conn, slug).await? {
+        return Ok(reveal(viewer, found, preview, now)?.map(|post| FoundPost {
+            post,
+            author: Some(author),
+        }));
     }
     // A slug a live post had before still leads to it.
     match waypost_db::queries::editorial::post_by_old_slug(&mut conn, slug).await? {
-        Some(found) if is_live(&found, now) => Ok(Some(found)),
+        Some(found) if is_live(&found, now) => Ok(Some(FoundPost {
+            post: found,
+            author: None,
+        })),
         _ => Ok(None),
     }
 }

@@ -13,9 +13,9 @@ use crate::listing::{
     Bind, Group, GroupedCount, GroupedPost, PostFilter, PostListQuery, SqlBuilder, bind_all,
     count_sql, list_sql,
 };
-use crate::models::{Post, PostStatus};
+use crate::models::{Author, Post, PostStatus};
 use crate::pool::{DbConn, with_conn};
-use crate::schema::posts;
+use crate::schema::{authors, posts};
 
 /// Posts visible to everyone at `now` among `ids`.
 pub async fn live_by_ids(
@@ -42,6 +42,24 @@ pub async fn by_slug(conn: &mut DbConn, slug: &str) -> DbResult<Option<Post>> {
         posts::table
             .filter(posts::slug.eq(slug))
             .select(Post::as_select())
+            .first(c)
+            .await
+            .optional()
+    })?;
+    Ok(row)
+}
+
+/// The post with `slug`, in any state, with its author: one statement
+/// for a post page instead of two.
+pub async fn by_slug_with_author(
+    conn: &mut DbConn,
+    slug: &str,
+) -> DbResult<Option<(Post, Author)>> {
+    let row = with_conn!(conn, |c| {
+        posts::table
+            .inner_join(authors::table)
+            .filter(posts::slug.eq(slug))
+            .select((Post::as_select(), Author::as_select()))
             .first(c)
             .await
             .optional()

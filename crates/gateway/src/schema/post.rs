@@ -159,7 +159,19 @@ impl PostQuery {
         let rc = request_context(ctx)?;
         let viewer = rc.viewer.as_ref();
         let found = match (slug, id) {
-            (Some(slug), None) => find_by_slug(&rc.pool, viewer, &slug, preview, rc.now).await,
+            (Some(slug), None) => {
+                let Some(found) = find_by_slug(&rc.pool, viewer, &slug, preview, rc.now)
+                    .await
+                    .gql()?
+                else {
+                    return Ok(None);
+                };
+                // The author came with the post: later `author` fields need no statement.
+                if let Some(author) = found.author {
+                    rc.loader.feed_one(author.id, author).await;
+                }
+                return Ok(Some(PostObject(found.post)));
+            }
             (None, Some(id)) => match GlobalId::decode(&id, "id")? {
                 GlobalId::Post(id) if !preview => {
                     return Ok(rc.loader.load_one(id).await.gql()?.map(PostObject));
