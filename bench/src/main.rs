@@ -12,7 +12,7 @@ use clap::{Parser, ValueEnum};
 use serde_json::{Value, json};
 use waypost_db::{DbConfig, DbPool};
 use waypost_domain::demo::{BenchmarkShape, SeedOutcome, benchmark_bundle, seed_if_empty};
-use waypost_gateway::{AppState, router};
+use waypost_gateway::AppState;
 
 const SERVER_THREADS: &str = "wp-server";
 const LOAD_THREADS: &str = "wp-load";
@@ -169,7 +169,7 @@ fn main() -> anyhow::Result<()> {
         analyze(&url).await?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
-        let app = router(AppState::new(pool.clone()));
+        let app = waypost_gateway::app(AppState::new(pool.clone()));
         tokio::spawn(async move {
             if let Err(err) = axum::serve(listener, app).await {
                 eprintln!("server stopped: {err}");

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use waypost_db::{ContentBundle, DbConfig, DbPool};
 use waypost_domain::account::AuthSettings;
 use waypost_domain::demo::{SeedOutcome, seed_demo, seed_if_empty};
-use waypost_gateway::{AppState, router};
+use waypost_gateway::AppState;
 
 pub use waypost_db::Backend;
 
@@ -315,7 +315,7 @@ impl TestApp {
         let pool = db.pool().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let app = router(configure(AppState::new(pool.clone())));
+        let app = waypost_gateway::app(configure(AppState::new(pool.clone())));
         let server = tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
         });
@@ -359,6 +359,17 @@ impl TestApp {
             .as_str()
             .unwrap_or_else(|| panic!("no error code in {body:#}"))
             .to_owned()
+    }
+
+    /// The global id of the post with `slug` (any status).
+    pub async fn post_id(&self, slug: &str) -> Value {
+        let mut conn = self.pool.get().await.unwrap();
+        let post = waypost_db::queries::post::by_slug(&mut conn, slug)
+            .await
+            .unwrap()
+            .unwrap();
+        use base64::Engine;
+        json!(base64::engine::general_purpose::STANDARD.encode(format!("Post:{}", post.id)))
     }
 
     /// POSTs a query with `Authorization: Bearer <token>`; returns status and body.

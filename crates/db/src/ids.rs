@@ -29,4 +29,6 @@ id_type!(
     SessionId,
     /// A post revision's row id.
     RevisionId,
+    /// A comment's row id.
+    CommentId,
 );

@@ -12,15 +12,16 @@ pub mod queries;
 pub mod schema;
 
 pub use error::DbError;
-pub use ids::{AuthorId, PostId, RevisionId, SessionId, TagId, UserId};
+pub use ids::{AuthorId, CommentId, PostId, RevisionId, SessionId, TagId, UserId};
 pub use listing::{
     CursorValue, Direction, Group, GroupedCount, GroupedPost, Keyset, PostFilter, PostListQuery,
     PostOrderField, Visibility,
 };
 pub use models::{
-    Author, AuthorInsertForm, AuthorUpdateForm, OldSlugForm, Post, PostInsertForm, PostRevision,
-    PostRevisionForm, PostStatus, PostTag, PostUpdateForm, Role, Session, SessionInsertForm,
-    SignInFailureForm, Tag, TagInsertForm, TagUpdateForm, User, UserInsertForm, UserUpdateForm,
+    Author, AuthorInsertForm, AuthorUpdateForm, Comment, CommentInsertForm, CommentStatus,
+    OldSlugForm, Post, PostInsertForm, PostRevision, PostRevisionForm, PostStatus, PostTag,
+    PostUpdateForm, Role, Session, SessionInsertForm, SignInFailureForm, Tag, TagInsertForm,
+    TagUpdateForm, User, UserInsertForm, UserUpdateForm,
 };
 pub use pool::{Backend, DbConfig, DbConn, DbPool, mask_url};
 pub use queries::content::{BundleCounts, BundlePost, ContentBundle};

@@ -8,9 +8,10 @@ use diesel::prelude::*;
 use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::Text;
 
-use crate::ids::{AuthorId, PostId, RevisionId, SessionId, TagId, UserId};
+use crate::ids::{AuthorId, CommentId, PostId, RevisionId, SessionId, TagId, UserId};
 use crate::schema::{
-    authors, post_revisions, post_slugs, post_tags, posts, sessions, sign_in_failures, tags, users,
+    authors, comments, post_revisions, post_slugs, post_tags, posts, sessions, sign_in_failures,
+    tags, users,
 };
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -102,6 +103,11 @@ text_enum!(
 );
 
 text_enum!(
+    /// Where a comment stands in moderation.
+    CommentStatus { Pending => "pending", Approved => "approved", Spam => "spam", Trash => "trash" }
+);
+
+text_enum!(
     /// What a user may do; see the domain's policy for the table.
     Role { Author => "author", Editor => "editor", Admin => "admin" }
 );
@@ -122,6 +128,7 @@ pub struct Post {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub version: i64,
+    pub comments_open: bool,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -277,4 +284,44 @@ pub struct UserUpdateForm {
     /// `Some(None)` unlinks the author profile.
     pub author_id: Option<Option<AuthorId>>,
     pub updated_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = comments)]
+pub struct Comment {
+    pub id: CommentId,
+    pub post_id: PostId,
+    pub parent_id: Option<CommentId>,
+    pub depth: i32,
+    pub author_name: String,
+    /// For moderation only; never on a public field.
+    pub author_email: String,
+    pub author_url: Option<String>,
+    pub body_markdown: String,
+    pub body_html: String,
+    pub body_fingerprint: String,
+    pub status: CommentStatus,
+    pub receipt_hash: String,
+    pub ip: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = comments)]
+pub struct CommentInsertForm {
+    pub post_id: PostId,
+    pub parent_id: Option<CommentId>,
+    pub depth: i32,
+    pub author_name: String,
+    pub author_email: String,
+    pub author_url: Option<String>,
+    pub body_markdown: String,
+    pub body_html: String,
+    pub body_fingerprint: String,
+    pub status: CommentStatus,
+    pub receipt_hash: String,
+    pub ip: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
 }

@@ -37,6 +37,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> BigInt,
+        comments_open -> Bool,
     }
 }
 
@@ -116,3 +117,27 @@ diesel::joinable!(post_revisions -> posts (post_id));
 diesel::joinable!(post_slugs -> posts (post_id));
 
 diesel::allow_tables_to_appear_in_same_query!(post_revisions, post_slugs, posts, users);
+
+diesel::table! {
+    comments (id) {
+        id -> BigInt,
+        post_id -> BigInt,
+        parent_id -> Nullable<BigInt>,
+        depth -> Integer,
+        author_name -> Text,
+        author_email -> Text,
+        author_url -> Nullable<Text>,
+        body_markdown -> Text,
+        body_html -> Text,
+        body_fingerprint -> Text,
+        status -> Text,
+        receipt_hash -> Text,
+        ip -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(comments -> posts (post_id));
+
+diesel::allow_tables_to_appear_in_same_query!(comments, posts);

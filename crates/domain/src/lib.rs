@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod authoring;
+pub mod comment;
 pub mod demo;
 pub mod editorial;
 mod error;
@@ -14,7 +15,7 @@ pub mod render;
 
 pub use error::{DomainError, DomainResult};
 pub use waypost_db::{
-    Author, AuthorId, Backend, DbConfig, DbError, DbPool, Direction, Group, Post, PostFilter,
-    PostId, PostOrderField, PostRevision, PostStatus, RevisionId, Role, Tag, TagId, User, UserId,
-    mask_url,
+    Author, AuthorId, Backend, Comment, CommentId, CommentStatus, DbConfig, DbError, DbPool,
+    Direction, Group, Post, PostFilter, PostId, PostOrderField, PostRevision, PostStatus,
+    RevisionId, Role, Tag, TagId, User, UserId, mask_url,
 };

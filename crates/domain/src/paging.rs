@@ -203,6 +203,7 @@ mod tests {
             created_at: at,
             updated_at: at,
             version: 1,
+            comments_open: true,
         }
     }
 

@@ -7,13 +7,18 @@ use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, BatchResponse, Request, Response as GqlResponse};
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use std::net::SocketAddr;
+
+use axum::extract::connect_info::IntoMakeServiceWithConnectInfo;
+use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::http::Extensions;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 use waypost_domain::account::{AuthSettings, Viewer, authenticate};
+use waypost_domain::comment::CommentSettings;
 use waypost_domain::{DbPool, DomainError};
 
 use crate::error::to_graphql;
@@ -40,6 +45,7 @@ impl AppState {
             services: Services {
                 pool,
                 auth: AuthSettings::default(),
+                comments: CommentSettings::default(),
                 clock: system_clock(),
             },
             graphiql: graphiql_page().into(),
@@ -48,6 +54,11 @@ impl AppState {
 
     pub fn with_auth(mut self, auth: AuthSettings) -> Self {
         self.services.auth = auth;
+        self
+    }
+
+    pub fn with_comments(mut self, comments: CommentSettings) -> Self {
+        self.services.comments = comments;
         self
     }
 
@@ -102,6 +113,12 @@ fn graphiql_page() -> String {
         .to_string()
         .replace('<', "\\u003c");
     include_str!("graphiql.html").replace("__DEFAULT_QUERY__", &literal)
+}
+
+/// The router as a service that records each client's address (used by
+/// comment flood control).
+pub fn app(state: AppState) -> IntoMakeServiceWithConnectInfo<Router, SocketAddr> {
+    router(state).into_make_service_with_connect_info::<SocketAddr>()
 }
 
 pub fn router(state: AppState) -> Router {
@@ -251,9 +268,17 @@ fn parse_get(raw: &str) -> Result<Request, String> {
     Ok(request)
 }
 
+/// The client's address as the listener saw it, when it recorded one.
+fn client_ip(extensions: &Extensions) -> Option<String> {
+    extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip().to_string())
+}
+
 async fn graphql_get(
     State(state): State<AppState>,
     headers: HeaderMap,
+    extensions: Extensions,
     RawQuery(query): RawQuery,
 ) -> Response {
     let graphql_media = wants_graphql_response(&headers);
@@ -286,7 +311,14 @@ async fn graphql_get(
         Ok(viewer) => viewer,
         Err(err) => return auth_failure(&err, graphql_media),
     };
-    let response = execute(&state.schema, &state.services, viewer, request).await;
+    let response = execute(
+        &state.schema,
+        &state.services,
+        viewer,
+        client_ip(&extensions),
+        request,
+    )
+    .await;
     encode(
         status_for(&response, graphql_media),
         graphql_media,
@@ -328,7 +360,12 @@ fn parse_operation(value: serde_json::Value) -> Result<Request, String> {
     })
 }
 
-async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn graphql_post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    extensions: Extensions,
+    body: Bytes,
+) -> Response {
     let graphql_media = wants_graphql_response(&headers);
     let content_type = headers
         .get(header::CONTENT_TYPE)
@@ -352,7 +389,14 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
     };
     match batch {
         BatchRequest::Single(request) => {
-            let response = execute(&state.schema, &state.services, viewer, request).await;
+            let response = execute(
+                &state.schema,
+                &state.services,
+                viewer,
+                client_ip(&extensions),
+                request,
+            )
+            .await;
             encode(
                 status_for(&response, graphql_media),
                 graphql_media,
@@ -362,8 +406,16 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
         BatchRequest::Batch(requests) => {
             let mut responses = Vec::with_capacity(requests.len());
             for request in requests {
-                responses
-                    .push(execute(&state.schema, &state.services, viewer.clone(), request).await);
+                responses.push(
+                    execute(
+                        &state.schema,
+                        &state.services,
+                        viewer.clone(),
+                        client_ip(&extensions),
+                        request,
+                    )
+                    .await,
+                );
             }
             encode(
                 StatusCode::OK,

@@ -8,5 +8,5 @@ pub mod loaders;
 pub mod schema;
 pub mod telemetry;
 
-pub use http::{AppState, router};
+pub use http::{AppState, app, router};
 pub use schema::{Clock, WaypostSchema, build_schema, execute, system_clock};

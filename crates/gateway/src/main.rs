@@ -10,7 +10,7 @@ use waypost_domain::account::{self, EmailAddress, NewPassword, NewUser, UserChan
 use waypost_domain::demo::{SeedOutcome, seed_demo};
 use waypost_domain::{DbPool, mask_url};
 use waypost_gateway::config::{Cli, Command, ServeArgs, UserCommand};
-use waypost_gateway::{AppState, build_schema, router, telemetry};
+use waypost_gateway::{AppState, app, build_schema, telemetry};
 
 // Responses are built from many short-lived strings; mimalloc serves them
 // with far less contention between worker threads than the system allocator.
@@ -212,7 +212,7 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     );
     axum::serve(
         listener,
-        router(AppState::new(pool).with_auth(args.auth_settings())),
+        app(AppState::new(pool).with_auth(args.auth_settings())),
     )
     .with_graceful_shutdown(waypost_gateway::http::shutdown_signal())
     .await?;

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod author;
+pub mod comment;
 pub mod content;
 pub mod editorial;
 pub mod post;

@@ -4,6 +4,7 @@
 mod account;
 mod author;
 mod batching;
+mod comment;
 mod connection;
 mod editorial;
 mod field_order;
@@ -17,6 +18,7 @@ use chrono::{NaiveDateTime, Utc};
 use futures::future::BoxFuture;
 use waypost_domain::DbPool;
 use waypost_domain::account::{AuthSettings, Viewer};
+use waypost_domain::comment::CommentSettings;
 
 use crate::error::internal;
 use crate::loaders::{RequestLoader, request_loader};
@@ -33,6 +35,7 @@ pub struct QueryRoot(
     author::AuthorQuery,
     tag::TagQuery,
     account::AccountQuery,
+    comment::CommentQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -40,6 +43,7 @@ pub struct MutationRoot(
     account::AccountMutation,
     editorial::EditorialMutation,
     profile::ProfileMutation,
+    comment::CommentMutation,
 );
 
 /// Deep enough for the standard introspection query and a post page.
@@ -70,6 +74,7 @@ pub fn build_schema() -> WaypostSchema {
 pub struct Services {
     pub pool: DbPool,
     pub auth: AuthSettings,
+    pub comments: CommentSettings,
     /// Where "now" comes from: the system clock, or a fixed one in tests
     /// that must stand exactly on an instant (a scheduled post's, say).
     pub clock: Clock,
@@ -86,8 +91,11 @@ pub fn system_clock() -> Clock {
 pub struct RequestContext {
     pub pool: DbPool,
     pub auth: AuthSettings,
+    pub comments: CommentSettings,
     /// The signed-in user; `None` for an anonymous request.
     pub viewer: Option<Viewer>,
+    /// The client's network address, when the listener recorded it.
+    pub client_ip: Option<String>,
     /// One instant for the whole request, so that a post scheduled for this
     /// very second is either in every part of the response or in none.
     pub now: NaiveDateTime,
@@ -105,6 +113,7 @@ pub async fn execute(
     schema: &WaypostSchema,
     services: &Services,
     viewer: Option<Viewer>,
+    client_ip: Option<String>,
     request: Request,
 ) -> Response {
     let pool = &services.pool;
@@ -118,7 +127,9 @@ pub async fn execute(
     let request = request.data(RequestContext {
         pool: pool.clone(),
         auth: services.auth,
+        comments: services.comments,
         viewer,
+        client_ip,
         now,
         loader,
     });

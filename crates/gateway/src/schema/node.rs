@@ -3,7 +3,7 @@
 use async_graphql::{Context, ID, Interface, Object};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use waypost_domain::{AuthorId, PostId, RevisionId, TagId, UserId};
+use waypost_domain::{AuthorId, CommentId, PostId, RevisionId, TagId, UserId};
 
 use super::{AuthorObject, PostObject, TagObject, request_context};
 use crate::error::{GqlResultExt, bad_input};
@@ -29,6 +29,7 @@ pub enum GlobalId {
     Tag(TagId),
     User(UserId),
     Revision(RevisionId),
+    Comment(CommentId),
 }
 
 impl GlobalId {
@@ -39,6 +40,7 @@ impl GlobalId {
             GlobalId::Tag(id) => format!("Tag:{id}"),
             GlobalId::User(id) => format!("User:{id}"),
             GlobalId::Revision(id) => format!("PostRevision:{id}"),
+            GlobalId::Comment(id) => format!("Comment:{id}"),
         };
         ID(STANDARD.encode(raw))
     }
@@ -59,6 +61,7 @@ impl GlobalId {
             "Tag" => Ok(GlobalId::Tag(TagId(number))),
             "User" => Ok(GlobalId::User(UserId(number))),
             "PostRevision" => Ok(GlobalId::Revision(RevisionId(number))),
+            "Comment" => Ok(GlobalId::Comment(CommentId(number))),
             _ => Err(malformed()),
         }
     }
@@ -90,7 +93,9 @@ impl NodeQuery {
                 .gql()?
                 .map(|t| Node::Tag(TagObject(t))),
             // Accounts are private: reachable through `viewer` only.
-            GlobalId::User(_) | GlobalId::Revision(_) => None,
+            // Accounts and revisions are private; comments are reached
+            // through their posts and receipts.
+            GlobalId::User(_) | GlobalId::Revision(_) | GlobalId::Comment(_) => None,
         })
     }
 }

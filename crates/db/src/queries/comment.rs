@@ -1,0 +1,107 @@
+//! Comments: storing, finding, and the counts moderation and flood control need.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+
+use crate::DbResult;
+use crate::ids::CommentId;
+use crate::models::{Comment, CommentInsertForm, CommentStatus};
+use crate::pool::{DbConn, with_conn};
+use crate::schema::comments;
+
+pub async fn insert(conn: &mut DbConn, form: &CommentInsertForm) -> DbResult<Comment> {
+    let comment = with_conn!(conn, |c| {
+        diesel::insert_into(comments::table)
+            .values(form)
+            .returning(Comment::as_returning())
+            .get_result(c)
+            .await
+    })?;
+    Ok(comment)
+}
+
+pub async fn by_ids(conn: &mut DbConn, ids: &[CommentId]) -> DbResult<Vec<Comment>> {
+    let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+    let rows = with_conn!(conn, |c| {
+        comments::table
+            .filter(comments::id.eq_any(ids))
+            .select(Comment::as_select())
+            .load(c)
+            .await
+    })?;
+    Ok(rows)
+}
+
+pub async fn by_receipt_hash(conn: &mut DbConn, hash: &str) -> DbResult<Option<Comment>> {
+    let row = with_conn!(conn, |c| {
+        comments::table
+            .filter(comments::receipt_hash.eq(hash))
+            .select(Comment::as_select())
+            .first(c)
+            .await
+            .optional()
+    })?;
+    Ok(row)
+}
+
+/// Whether an editor has approved a comment from `email` before.
+pub async fn email_has_approved(conn: &mut DbConn, email: &str) -> DbResult<bool> {
+    let found: Option<CommentId> = with_conn!(conn, |c| {
+        comments::table
+            .filter(comments::author_email.eq(email))
+            .filter(comments::status.eq(CommentStatus::Approved))
+            .select(comments::id)
+            .first(c)
+            .await
+            .optional()
+    })?;
+    Ok(found.is_some())
+}
+
+/// Comments since `since` from `email`, and from `ip` when known.
+pub async fn recent_counts(
+    conn: &mut DbConn,
+    email: &str,
+    ip: Option<&str>,
+    since: NaiveDateTime,
+) -> DbResult<(i64, i64)> {
+    let by_email: i64 = with_conn!(conn, |c| {
+        comments::table
+            .filter(comments::author_email.eq(email))
+            .filter(comments::created_at.ge(since))
+            .count()
+            .get_result(c)
+            .await
+    })?;
+    let by_ip: i64 = match ip {
+        Some(ip) => with_conn!(conn, |c| {
+            comments::table
+                .filter(comments::ip.eq(ip))
+                .filter(comments::created_at.ge(since))
+                .count()
+                .get_result(c)
+                .await
+        })?,
+        None => 0,
+    };
+    Ok((by_email, by_ip))
+}
+
+/// Moves comments to `status`; returns the ones that changed.
+pub async fn set_status(
+    conn: &mut DbConn,
+    ids: &[CommentId],
+    status: CommentStatus,
+    now: NaiveDateTime,
+) -> DbResult<Vec<Comment>> {
+    let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+    let rows = with_conn!(conn, |c| {
+        diesel::update(comments::table.filter(comments::id.eq_any(ids)))
+            .set((comments::status.eq(status), comments::updated_at.eq(now)))
+            .returning(Comment::as_returning())
+            .get_results(c)
+            .await
+    })?;
+    Ok(rows)
+}

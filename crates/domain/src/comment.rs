@@ -1,0 +1,467 @@
+//! Comments from the "Leave a Reply" form: validation, rendering, the
+//! moderation policy (pure, so it is tested without a database), flood
+//! control, and moderation by editors.
+
+use chrono::{Duration, NaiveDateTime};
+use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd, html};
+use sha2::{Digest, Sha256};
+use waypost_db::queries::{comment as comment_queries, post as post_queries};
+use waypost_db::{Comment, CommentId, CommentInsertForm, CommentStatus, DbError, DbPool, PostId};
+
+use crate::account::{EmailAddress, Viewer};
+use crate::editorial::FieldError;
+use crate::policy::{Action, allows};
+use crate::post::is_live;
+use crate::{DomainError, DomainResult};
+
+pub const MAX_NAME_CHARS: usize = 100;
+pub const MAX_BODY_CHARS: usize = 10_000;
+pub const MAX_URL_CHARS: usize = 2_000;
+
+/// Tunable parts of the policy; built from configuration in `main`.
+#[derive(Debug, Clone, Copy)]
+pub struct CommentSettings {
+    /// This many links or more hold a comment for moderation.
+    pub max_links: usize,
+    /// Replies nest at most this deep; deeper ones attach to the deepest level.
+    pub max_depth: i32,
+    /// Comments close this long after publishing; `None`: never.
+    pub close_after: Option<Duration>,
+    /// Comments allowed per `flood_window` from one email or one address.
+    pub flood_limit: i64,
+    pub flood_window: Duration,
+}
+
+impl Default for CommentSettings {
+    fn default() -> Self {
+        CommentSettings {
+            max_links: 3,
+            max_depth: 5,
+            close_after: None,
+            flood_limit: 5,
+            flood_window: Duration::minutes(1),
+        }
+    }
+}
+
+/// What the policy looks at to decide a new comment's status.
+#[derive(Debug, Clone, Copy)]
+pub struct Screening {
+    pub honeypot_filled: bool,
+    pub links: usize,
+    pub email_has_approved: bool,
+}
+
+/// The moderation policy: spam traps first, then links, then trust earned
+/// by an earlier approved comment.
+pub fn initial_status(screening: Screening, settings: &CommentSettings) -> CommentStatus {
+    if screening.honeypot_filled {
+        CommentStatus::Spam
+    } else if screening.links >= settings.max_links {
+        CommentStatus::Pending
+    } else if screening.email_has_approved {
+        CommentStatus::Approved
+    } else {
+        CommentStatus::Pending
+    }
+}
+
+fn parser(markdown: &str) -> Parser<'_> {
+    Parser::new_ext(markdown, Options::ENABLE_STRIKETHROUGH)
+}
+
+/// Links in a comment: Markdown links and bare web addresses.
+pub fn count_links(markdown: &str) -> usize {
+    let mut links = 0;
+    for event in parser(markdown) {
+        match event {
+            Event::Start(Tag::Link { .. }) => links += 1,
+            Event::Text(text) => {
+                links += text.matches("http://").count() + text.matches("https://").count();
+            }
+            _ => {}
+        }
+    }
+    links
+}
+
+/// Markdown to HTML for a stranger's words: raw HTML is shown as text,
+/// images are not rendered (their alt text is), links carry
+/// `rel="nofollow ugc noopener"`, and the result is sanitized all the same.
+pub fn render_comment(markdown: &str) -> String {
+    let events = parser(markdown).filter_map(|event| match event {
+        Event::Html(raw) | Event::InlineHtml(raw) => Some(Event::Text(raw)),
+        Event::Start(Tag::Image { .. }) | Event::End(TagEnd::Image) => None,
+        other => Some(other),
+    });
+    let mut unsafe_html = String::with_capacity(markdown.len() * 5 / 4);
+    html::push_html(&mut unsafe_html, events);
+    ammonia::Builder::default()
+        .rm_tags(&["img"])
+        .link_rel(Some("nofollow ugc noopener"))
+        .clean(&unsafe_html)
+        .to_string()
+}
+
+/// The normalised body's hash: what "the same body" means for duplicates.
+fn fingerprint(body: &str) -> String {
+    let normalised: Vec<&str> = body.split_whitespace().collect();
+    Sha256::digest(normalised.join(" ").to_lowercase().as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The form as a visitor filled it in.
+#[derive(Debug, Clone, Default)]
+pub struct CommentForm {
+    pub post_id: Option<PostId>,
+    pub parent_id: Option<CommentId>,
+    pub author_name: String,
+    pub author_email: String,
+    pub author_url: Option<String>,
+    pub body: String,
+    /// The hidden field real visitors leave empty.
+    pub honeypot: Option<String>,
+    /// The poster's network address, for flood control.
+    pub ip: Option<String>,
+}
+
+struct Checked {
+    name: String,
+    email: EmailAddress,
+    url: Option<String>,
+    body: String,
+}
+
+fn check(form: &CommentForm) -> Result<Checked, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let invalid = |field, message: String| FieldError {
+        field,
+        message,
+        code: "BAD_USER_INPUT",
+    };
+    let name = form.author_name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+        errors.push(invalid(
+            "authorName",
+            format!("use 1 to {MAX_NAME_CHARS} characters"),
+        ));
+    }
+    let email = EmailAddress::parse(&form.author_email);
+    if email.is_err() {
+        errors.push(invalid("authorEmail", "enter a valid email address".into()));
+    }
+    let body = form.body.trim().to_owned();
+    if body.is_empty() || body.chars().count() > MAX_BODY_CHARS {
+        errors.push(invalid(
+            "body",
+            format!("use 1 to {MAX_BODY_CHARS} characters"),
+        ));
+    }
+    let url = form
+        .author_url
+        .as_deref()
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .map(str::to_owned);
+    if let Some(url) = &url {
+        let lower = url.to_ascii_lowercase();
+        let web = (lower.starts_with("http://") || lower.starts_with("https://"))
+            && url.len() <= MAX_URL_CHARS
+            && !url.chars().any(|c| c.is_whitespace() || c.is_control());
+        if !web {
+            errors.push(invalid("authorUrl", "use an http or https address".into()));
+        }
+    }
+    match email {
+        Ok(email) if errors.is_empty() => Ok(Checked {
+            name,
+            email,
+            url,
+            body,
+        }),
+        _ => Err(errors),
+    }
+}
+
+/// A stored comment and the receipt that lets its poster see it while it
+/// waits for moderation (shown once; only its hash is kept).
+#[derive(Debug, Clone)]
+pub struct Posted {
+    pub comment: Comment,
+    pub receipt: String,
+}
+
+fn new_receipt() -> DomainResult<(String, String)> {
+    use base64::Engine;
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|_| DomainError::Fault("no randomness"))?;
+    let receipt = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let hash = Sha256::digest(receipt.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok((receipt, hash))
+}
+
+fn receipt_hash(receipt: &str) -> String {
+    Sha256::digest(receipt.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Takes a comment from the form: checks it, screens it, stores it.
+pub async fn add_comment(
+    pool: &DbPool,
+    settings: &CommentSettings,
+    form: CommentForm,
+    now: NaiveDateTime,
+) -> DomainResult<Result<Posted, Vec<FieldError>>> {
+    let Some(post_id) = form.post_id else {
+        return Ok(Err(vec![FieldError {
+            field: "postId",
+            message: "name the post".into(),
+            code: "BAD_USER_INPUT",
+        }]));
+    };
+    let checked = match check(&form) {
+        Ok(checked) => checked,
+        Err(errors) => return Ok(Err(errors)),
+    };
+    let mut conn = pool.get().await?;
+    let post = post_queries::by_ids(&mut conn, &[post_id]).await?.pop();
+    let post = match post {
+        Some(post) if is_live(&post, now) => post,
+        _ => return Err(DomainError::NotFound("no such published post".into())),
+    };
+    let closed_by_age = settings
+        .close_after
+        .is_some_and(|after| post.published_at.is_some_and(|at| at + after <= now));
+    if !post.comments_open || closed_by_age {
+        return Err(DomainError::Forbidden(
+            "comments are closed on this post".into(),
+        ));
+    }
+    let since = now - settings.flood_window;
+    let (by_email, by_ip) = comment_queries::recent_counts(
+        &mut conn,
+        checked.email.as_str(),
+        form.ip.as_deref(),
+        since,
+    )
+    .await?;
+    if by_email >= settings.flood_limit || by_ip >= settings.flood_limit {
+        let seconds = u64::try_from(settings.flood_window.num_seconds()).unwrap_or(60);
+        return Err(DomainError::RateLimited {
+            retry_after_seconds: seconds,
+        });
+    }
+    let (parent_id, depth) = match form.parent_id {
+        None => (None, 0),
+        Some(parent_id) => {
+            let mut parent = comment_queries::by_ids(&mut conn, &[parent_id])
+                .await?
+                .pop();
+            match &parent {
+                Some(p) if p.post_id == post_id && p.status == CommentStatus::Approved => {}
+                _ => {
+                    return Ok(Err(vec![FieldError {
+                        field: "parentId",
+                        message: "reply to an approved comment on the same post".into(),
+                        code: "BAD_USER_INPUT",
+                    }]));
+                }
+            }
+            // Too deep: climb until the reply fits at the deepest level.
+            while let Some(p) = parent
+                .as_ref()
+                .filter(|p| p.depth + 1 > settings.max_depth - 1)
+            {
+                let up = p.parent_id;
+                parent = match up {
+                    Some(up) => comment_queries::by_ids(&mut conn, &[up]).await?.pop(),
+                    None => None,
+                };
+            }
+            match parent {
+                Some(p) => (Some(p.id), p.depth + 1),
+                None => (None, 0),
+            }
+        }
+    };
+    let screening = Screening {
+        honeypot_filled: form
+            .honeypot
+            .as_deref()
+            .is_some_and(|h| !h.trim().is_empty()),
+        links: count_links(&checked.body),
+        email_has_approved: comment_queries::email_has_approved(&mut conn, checked.email.as_str())
+            .await?,
+    };
+    let (receipt, receipt_hash) = new_receipt()?;
+    let insert = CommentInsertForm {
+        post_id,
+        parent_id,
+        depth,
+        author_name: checked.name,
+        author_email: checked.email.as_str().to_owned(),
+        author_url: checked.url,
+        body_html: render_comment(&checked.body),
+        body_fingerprint: fingerprint(&checked.body),
+        body_markdown: checked.body,
+        status: initial_status(screening, settings),
+        receipt_hash,
+        ip: form.ip,
+        created_at: now,
+        updated_at: now,
+    };
+    match comment_queries::insert(&mut conn, &insert).await {
+        Ok(comment) => Ok(Ok(Posted { comment, receipt })),
+        Err(DbError::UniqueViolation { constraint })
+            if constraint.contains("duplicate") || constraint.contains("fingerprint") =>
+        {
+            Err(DomainError::Conflict {
+                field: Some("body"),
+                message: "you have posted this comment already".into(),
+            })
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// The comment a receipt was issued for, whatever its status.
+pub async fn find_by_receipt(pool: &DbPool, receipt: &str) -> DomainResult<Option<Comment>> {
+    Ok(comment_queries::by_receipt_hash(&mut pool.get().await?, &receipt_hash(receipt)).await?)
+}
+
+/// Moves comments to `status`. Editors moderate any comment; an author the
+/// comments on their own posts. Comments the viewer may not moderate are
+/// FORBIDDEN and nothing changes.
+pub async fn moderate(
+    pool: &DbPool,
+    viewer: Option<&Viewer>,
+    ids: &[CommentId],
+    status: CommentStatus,
+    now: NaiveDateTime,
+) -> DomainResult<Vec<Comment>> {
+    if viewer.is_none() {
+        return Err(DomainError::Unauthenticated("sign in to moderate"));
+    }
+    let mut conn = pool.get().await?;
+    let found = comment_queries::by_ids(&mut conn, ids).await?;
+    if found.len() != ids.len() {
+        return Err(DomainError::NotFound("no such comment".into()));
+    }
+    let mut post_ids: Vec<PostId> = found.iter().map(|c| c.post_id).collect();
+    post_ids.sort();
+    post_ids.dedup();
+    for post in post_queries::by_ids(&mut conn, &post_ids).await? {
+        if !allows(
+            viewer,
+            Action::EditPost {
+                owner: post.author_id,
+            },
+        ) {
+            return Err(DomainError::Forbidden(
+                "you may not moderate comments on this post".into(),
+            ));
+        }
+    }
+    Ok(comment_queries::set_status(&mut conn, ids, status, now).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn screening(honeypot: bool, links: usize, approved: bool) -> Screening {
+        Screening {
+            honeypot_filled: honeypot,
+            links,
+            email_has_approved: approved,
+        }
+    }
+
+    #[test]
+    fn the_moderation_policy() {
+        let s = CommentSettings::default();
+        assert_eq!(
+            initial_status(screening(false, 0, false), &s),
+            CommentStatus::Pending,
+            "first comment waits"
+        );
+        assert_eq!(
+            initial_status(screening(false, 0, true), &s),
+            CommentStatus::Approved,
+            "trusted once approved"
+        );
+        assert_eq!(
+            initial_status(screening(false, 2, true), &s),
+            CommentStatus::Approved
+        );
+        assert_eq!(
+            initial_status(screening(false, 3, true), &s),
+            CommentStatus::Pending,
+            "3 links wait, whoever"
+        );
+        assert_eq!(
+            initial_status(screening(true, 0, true), &s),
+            CommentStatus::Spam,
+            "the honeypot wins"
+        );
+        let strict = CommentSettings { max_links: 1, ..s };
+        assert_eq!(
+            initial_status(screening(false, 1, true), &strict),
+            CommentStatus::Pending
+        );
+    }
+
+    #[test]
+    fn links_are_counted_in_both_forms() {
+        assert_eq!(count_links("no links here"), 0);
+        assert_eq!(
+            count_links("[a](https://a.example) and https://b.example, http://c.example"),
+            3
+        );
+    }
+
+    #[test]
+    fn comments_render_without_html_images_or_followed_links() {
+        let html = render_comment(
+            "Hi <script>alert(1)</script> <b>bold</b> ![x](https://e.example/i.png) [site](https://e.example)",
+        );
+        assert!(!html.contains("<script") && !html.contains("<b>"), "{html}");
+        assert!(
+            html.contains("&lt;b&gt;"),
+            "raw HTML is shown as text: {html}"
+        );
+        assert!(!html.contains("<img"), "{html}");
+        assert!(html.contains(r#"rel="nofollow ugc noopener""#), "{html}");
+    }
+
+    #[test]
+    fn the_form_is_checked_field_by_field() {
+        let form = CommentForm {
+            author_name: " ".into(),
+            author_email: "not-an-email".into(),
+            author_url: Some("javascript:alert(1)".into()),
+            body: "x".repeat(MAX_BODY_CHARS + 1),
+            ..Default::default()
+        };
+        let fields: Vec<&str> = check(&form)
+            .err()
+            .unwrap()
+            .iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, ["authorName", "authorEmail", "body", "authorUrl"]);
+    }
+
+    #[test]
+    fn duplicates_ignore_spacing_and_case() {
+        assert_eq!(fingerprint("Nice  post!\n"), fingerprint("nice post!"));
+        assert_ne!(fingerprint("nice post"), fingerprint("nice posts"));
+    }
+}

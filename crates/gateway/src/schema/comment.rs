@@ -1,0 +1,295 @@
+//! Comments: the "Leave a Reply" form (`addComment`), a poster's view of
+//! their own pending comment (`comment(receipt:)`), and moderation.
+
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use waypost_domain::comment::{self, CommentForm};
+use waypost_domain::policy::{Action, allows};
+use waypost_domain::{Comment, CommentStatus};
+
+use super::account::UserError;
+use super::{GlobalId, PostObject, request_context};
+use crate::error::{GqlResultExt, bad_input};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(name = "CommentStatus")]
+pub enum CommentStatusEnum {
+    Pending,
+    Approved,
+    Spam,
+    Trash,
+}
+
+impl From<CommentStatusEnum> for CommentStatus {
+    fn from(status: CommentStatusEnum) -> Self {
+        match status {
+            CommentStatusEnum::Pending => CommentStatus::Pending,
+            CommentStatusEnum::Approved => CommentStatus::Approved,
+            CommentStatusEnum::Spam => CommentStatus::Spam,
+            CommentStatusEnum::Trash => CommentStatus::Trash,
+        }
+    }
+}
+
+pub struct CommentObject(pub Comment);
+
+impl CommentObject {
+    /// Whether the viewer moderates this comment's post (editors, admins,
+    /// and the post's author).
+    async fn moderated_by_viewer(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        let rc = request_context(ctx)?;
+        if rc.viewer.is_none() {
+            return Ok(false);
+        }
+        let post = waypost_domain::post::find_by_id(
+            &rc.pool,
+            rc.viewer.as_ref(),
+            self.0.post_id,
+            true,
+            rc.now,
+        )
+        .await;
+        Ok(match post {
+            Ok(Some(post)) => allows(
+                rc.viewer.as_ref(),
+                Action::EditPost {
+                    owner: post.author_id,
+                },
+            ),
+            _ => false,
+        })
+    }
+}
+
+#[Object(name = "Comment")]
+impl CommentObject {
+    async fn id(&self) -> ID {
+        GlobalId::Comment(self.0.id).encode()
+    }
+    async fn author_name(&self) -> &str {
+        &self.0.author_name
+    }
+    async fn author_url(&self) -> Option<&str> {
+        self.0.author_url.as_deref()
+    }
+    /// The comment rendered from Markdown: no raw HTML, no images, links
+    /// marked `nofollow ugc`.
+    async fn html(&self) -> &str {
+        &self.0.body_html
+    }
+    /// Where the comment stands. A comment caught as spam shows as PENDING
+    /// to everyone but its moderators, so a spammer learns nothing.
+    async fn status(&self, ctx: &Context<'_>) -> async_graphql::Result<CommentStatusEnum> {
+        Ok(match self.0.status {
+            CommentStatus::Pending => CommentStatusEnum::Pending,
+            CommentStatus::Approved => CommentStatusEnum::Approved,
+            CommentStatus::Trash => CommentStatusEnum::Trash,
+            CommentStatus::Spam if self.moderated_by_viewer(ctx).await? => CommentStatusEnum::Spam,
+            CommentStatus::Spam => CommentStatusEnum::Pending,
+        })
+    }
+    /// 0 for a comment on the post, 1 for a reply to one, and so on.
+    async fn depth(&self) -> i32 {
+        self.0.depth
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at.and_utc()
+    }
+    async fn post(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PostObject>> {
+        let loader = &request_context(ctx)?.loader;
+        Ok(loader.load_one(self.0.post_id).await.gql()?.map(PostObject))
+    }
+    /// The commenter's email, for moderators only; `null` for everyone else.
+    async fn author_email(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
+        Ok(self
+            .moderated_by_viewer(ctx)
+            .await?
+            .then_some(self.0.author_email.as_str()))
+    }
+}
+
+#[derive(InputObject)]
+pub struct AddCommentInput {
+    pub post_id: ID,
+    /// An approved comment on the same post to reply to.
+    pub parent_id: Option<ID>,
+    /// 1 to 100 characters.
+    pub author_name: String,
+    /// Required, never published.
+    pub author_email: String,
+    /// An http or https address.
+    pub author_url: Option<String>,
+    /// Markdown, 1 to 10,000 characters.
+    pub body: String,
+    /// Leave empty: forms hide this field from people, and bots fill it in.
+    pub honeypot: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct AddCommentPayload {
+    pub comment: Option<CommentObject>,
+    /// Keep it to see your comment with `comment(receipt:)` while it waits
+    /// for moderation. Shown once.
+    pub receipt: Option<String>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(InputObject)]
+pub struct ModerateCommentInput {
+    pub id: ID,
+    pub status: CommentStatusEnum,
+}
+
+#[derive(InputObject)]
+pub struct ModerateCommentsInput {
+    pub ids: Vec<ID>,
+    pub status: CommentStatusEnum,
+}
+
+#[derive(SimpleObject)]
+pub struct ModerateCommentPayload {
+    pub comment: Option<CommentObject>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(SimpleObject)]
+pub struct ModerateCommentsPayload {
+    pub comments: Vec<CommentObject>,
+    pub user_errors: Vec<UserError>,
+}
+
+fn comment_id(id: &ID, field: &'static str) -> async_graphql::Result<waypost_domain::CommentId> {
+    match GlobalId::decode(id, field)? {
+        GlobalId::Comment(id) => Ok(id),
+        _ => Err(bad_input(
+            field,
+            format!("`{field}` does not name a comment"),
+        )),
+    }
+}
+
+#[derive(Default)]
+pub struct CommentQuery;
+
+#[Object]
+impl CommentQuery {
+    /// Your own comment, by the receipt `addComment` gave you, whatever its
+    /// moderation status. The receipt reveals nothing else.
+    async fn comment(
+        &self,
+        ctx: &Context<'_>,
+        receipt: String,
+    ) -> async_graphql::Result<Option<CommentObject>> {
+        let rc = request_context(ctx)?;
+        Ok(comment::find_by_receipt(&rc.pool, &receipt)
+            .await
+            .gql()?
+            .map(CommentObject))
+    }
+}
+
+#[derive(Default)]
+pub struct CommentMutation;
+
+#[Object]
+impl CommentMutation {
+    /// Leaves a reply on a published post. A first comment from an email
+    /// waits for moderation; once one is approved, later ones appear at once.
+    async fn add_comment(
+        &self,
+        ctx: &Context<'_>,
+        input: AddCommentInput,
+    ) -> async_graphql::Result<AddCommentPayload> {
+        let rc = request_context(ctx)?;
+        let post_id = match GlobalId::decode(&input.post_id, "postId")? {
+            GlobalId::Post(id) => id,
+            _ => return Err(bad_input("postId", "`postId` does not name a post")),
+        };
+        let parent_id = input
+            .parent_id
+            .as_ref()
+            .map(|id| comment_id(id, "parentId"))
+            .transpose()?;
+        let form = CommentForm {
+            post_id: Some(post_id),
+            parent_id,
+            author_name: input.author_name,
+            author_email: input.author_email,
+            author_url: input.author_url,
+            body: input.body,
+            honeypot: input.honeypot,
+            ip: rc.client_ip.clone(),
+        };
+        Ok(
+            match comment::add_comment(&rc.pool, &rc.comments, form, rc.now)
+                .await
+                .gql()?
+            {
+                Ok(posted) => AddCommentPayload {
+                    comment: Some(CommentObject(posted.comment)),
+                    receipt: Some(posted.receipt),
+                    user_errors: Vec::new(),
+                },
+                Err(errors) => AddCommentPayload {
+                    comment: None,
+                    receipt: None,
+                    user_errors: errors.into_iter().map(UserError::from).collect(),
+                },
+            },
+        )
+    }
+
+    /// Approves, holds, marks as spam or trashes a comment (editors; authors
+    /// on their own posts).
+    async fn moderate_comment(
+        &self,
+        ctx: &Context<'_>,
+        input: ModerateCommentInput,
+    ) -> async_graphql::Result<ModerateCommentPayload> {
+        let rc = request_context(ctx)?;
+        let id = comment_id(&input.id, "id")?;
+        let mut changed = comment::moderate(
+            &rc.pool,
+            rc.viewer.as_ref(),
+            &[id],
+            input.status.into(),
+            rc.now,
+        )
+        .await
+        .gql()?;
+        Ok(ModerateCommentPayload {
+            comment: changed.pop().map(CommentObject),
+            user_errors: Vec::new(),
+        })
+    }
+
+    /// The same for many comments at once; all or none change.
+    async fn moderate_comments(
+        &self,
+        ctx: &Context<'_>,
+        input: ModerateCommentsInput,
+    ) -> async_graphql::Result<ModerateCommentsPayload> {
+        let rc = request_context(ctx)?;
+        if input.ids.is_empty() || input.ids.len() > 100 {
+            return Err(bad_input("ids", "moderate 1 to 100 comments at a time"));
+        }
+        let ids = input
+            .ids
+            .iter()
+            .map(|id| comment_id(id, "ids"))
+            .collect::<Result<Vec<_>, _>>()?;
+        let changed = comment::moderate(
+            &rc.pool,
+            rc.viewer.as_ref(),
+            &ids,
+            input.status.into(),
+            rc.now,
+        )
+        .await
+        .gql()?;
+        Ok(ModerateCommentsPayload {
+            comments: changed.into_iter().map(CommentObject).collect(),
+            user_errors: Vec::new(),
+        })
+    }
+}

@@ -1,0 +1,2 @@
+DROP TABLE comments;
+ALTER TABLE posts DROP COLUMN comments_open;

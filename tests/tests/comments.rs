@@ -1,0 +1,438 @@
+//! The "Leave a Reply" form through the API, on both backends: validation,
+//! the moderation policy, receipts, replies, flood control, moderation.
+// Test code: a failed unwrap is a failed assertion.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use chrono::Duration;
+use serde_json::{Value, json};
+use waypost_db::Role;
+use waypost_domain::comment::CommentSettings;
+use waypost_tests::{Backend, TestApp, backend_tests};
+
+backend_tests!(
+    first_comments_wait_then_trust_is_earned,
+    the_form_is_checked_field_by_field,
+    the_honeypot_catches_spam_quietly,
+    duplicates_and_floods_are_refused,
+    comments_go_only_where_they_are_open,
+    replies_need_an_approved_parent_and_nest_so_deep,
+    moderation_follows_the_role_table,
+);
+
+const PASSWORD: &str = "correct horse battery staple";
+const ARTICLE: &str = "exploring-back-end-engineering-as-a-career";
+const ADD: &str = "mutation($i: AddCommentInput!) { addComment(input: $i) { receipt comment { id status depth html authorName authorEmail } userErrors { field code } } }";
+const BY_RECEIPT: &str =
+    "query($r: String!) { comment(receipt: $r) { id status html authorEmail } }";
+const MODERATE: &str =
+    "mutation($i: ModerateCommentInput!) { moderateComment(input: $i) { comment { status } } }";
+
+/// Demo content, generous flood limits, and `settings` on top.
+async fn app(backend: Backend, settings: CommentSettings) -> TestApp {
+    let app = TestApp::empty_configured(backend, |state| state.with_comments(settings)).await;
+    waypost_domain::demo::seed_demo(&app.pool).await.unwrap();
+    app
+}
+
+fn relaxed() -> CommentSettings {
+    CommentSettings {
+        flood_limit: 1_000,
+        ..CommentSettings::default()
+    }
+}
+
+fn form(post: &Value, email: &str, body: &str) -> Value {
+    json!({ "i": { "postId": post, "authorName": "Reader", "authorEmail": email, "body": body } })
+}
+
+async fn editor(app: &TestApp) -> String {
+    app.create_user("editor@example.com", PASSWORD, Role::Editor, None)
+        .await;
+    app.sign_in("editor@example.com", PASSWORD).await
+}
+
+async fn first_comments_wait_then_trust_is_earned(backend: Backend) {
+    let app = app(backend, relaxed()).await;
+    let editor = editor(&app).await;
+    let post = app.post_id(ARTICLE).await;
+
+    let first = app
+        .data(ADD, form(&post, "Reader@Example.com", "Great *read*."))
+        .await["addComment"]
+        .clone();
+    assert_eq!(first["userErrors"], json!([]));
+    assert_eq!(
+        first["comment"]["status"], "PENDING",
+        "a first comment waits"
+    );
+    assert_eq!(
+        first["comment"]["authorEmail"],
+        Value::Null,
+        "the email is never shown to the poster"
+    );
+    assert!(
+        first["comment"]["html"]
+            .as_str()
+            .unwrap()
+            .contains("<em>read</em>")
+    );
+    let receipt = first["receipt"].as_str().unwrap().to_owned();
+    assert_eq!(receipt.len(), 43);
+
+    // The receipt shows the poster their own pending comment.
+    let mine = app.data(BY_RECEIPT, json!({ "r": receipt })).await["comment"].clone();
+    assert_eq!(
+        (&mine["id"], &mine["status"]),
+        (&first["comment"]["id"], &json!("PENDING"))
+    );
+    assert_eq!(
+        app.data(BY_RECEIPT, json!({ "r": "A".repeat(43) })).await["comment"],
+        Value::Null
+    );
+
+    let (_, body) = app
+        .graphql_as(
+            &editor,
+            MODERATE,
+            json!({ "i": { "id": first["comment"]["id"], "status": "APPROVED" } }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["moderateComment"]["comment"]["status"], "APPROVED",
+        "{body:#}"
+    );
+
+    // Approved once, trusted after: the next comment appears at once...
+    let second = app
+        .data(
+            ADD,
+            form(&post, "reader@example.com", "And another thought."),
+        )
+        .await["addComment"]
+        .clone();
+    assert_eq!(second["comment"]["status"], "APPROVED");
+    // ...unless it carries 3 links, whoever wrote it.
+    let linky = "See [a](https://a.example), https://b.example and http://c.example";
+    let third = app
+        .data(ADD, form(&post, "reader@example.com", linky))
+        .await["addComment"]
+        .clone();
+    assert_eq!(third["comment"]["status"], "PENDING");
+    let html = third["comment"]["html"].as_str().unwrap();
+    assert!(html.contains(r#"rel="nofollow ugc noopener""#), "{html}");
+}
+
+async fn the_form_is_checked_field_by_field(backend: Backend) {
+    let app = app(backend, relaxed()).await;
+    let post = app.post_id(ARTICLE).await;
+    let cases = [
+        (
+            json!({ "authorName": "", "authorEmail": "a@example.com", "body": "x" }),
+            "authorName",
+        ),
+        (
+            json!({ "authorName": "n".repeat(101), "authorEmail": "a@example.com", "body": "x" }),
+            "authorName",
+        ),
+        (
+            json!({ "authorName": "A", "authorEmail": "nope", "body": "x" }),
+            "authorEmail",
+        ),
+        (
+            json!({ "authorName": "A", "authorEmail": format!("{}@example.com", "a".repeat(250)), "body": "x" }),
+            "authorEmail",
+        ),
+        (
+            json!({ "authorName": "A", "authorEmail": "a@example.com", "body": "   " }),
+            "body",
+        ),
+        (
+            json!({ "authorName": "A", "authorEmail": "a@example.com", "body": "b".repeat(10_001) }),
+            "body",
+        ),
+        (
+            json!({ "authorName": "A", "authorEmail": "a@example.com", "body": "x", "authorUrl": "javascript:alert(1)" }),
+            "authorUrl",
+        ),
+        (
+            json!({ "authorName": "A", "authorEmail": "a@example.com", "body": "x", "authorUrl": "ftp://example.com" }),
+            "authorUrl",
+        ),
+    ];
+    for (mut input, field) in cases {
+        input["postId"] = post.clone();
+        let payload = app.data(ADD, json!({ "i": input })).await["addComment"].clone();
+        assert_eq!(payload["userErrors"][0]["field"], field, "{payload:#}");
+        assert_eq!(payload["comment"], Value::Null);
+        assert_eq!(payload["receipt"], Value::Null, "nothing stored");
+    }
+    // The limits themselves are accepted.
+    let ok = json!({ "i": { "postId": post, "authorName": "n".repeat(100), "authorEmail": "a@example.com", "body": "b".repeat(10_000), "authorUrl": "https://a.example" } });
+    assert_eq!(
+        app.data(ADD, ok).await["addComment"]["userErrors"],
+        json!([])
+    );
+}
+
+async fn the_honeypot_catches_spam_quietly(backend: Backend) {
+    let app = app(backend, relaxed()).await;
+    let editor = editor(&app).await;
+    let post = app.post_id(ARTICLE).await;
+    let mut input = form(&post, "bot@example.com", "Buy things");
+    input["i"]["honeypot"] = json!("http://spam.example");
+    let payload = app.data(ADD, input).await["addComment"].clone();
+    assert_eq!(
+        payload["comment"]["status"], "PENDING",
+        "looks like any pending comment"
+    );
+    let receipt = payload["receipt"].as_str().unwrap();
+    assert_eq!(
+        app.data(BY_RECEIPT, json!({ "r": receipt })).await["comment"]["status"],
+        "PENDING"
+    );
+    let (_, body) = app
+        .graphql_as(&editor, BY_RECEIPT, json!({ "r": receipt }))
+        .await;
+    assert_eq!(
+        body["data"]["comment"]["status"], "SPAM",
+        "moderators see what it is: {body:#}"
+    );
+    assert_eq!(
+        body["data"]["comment"]["authorEmail"], "bot@example.com",
+        "and who sent it"
+    );
+}
+
+async fn duplicates_and_floods_are_refused(backend: Backend) {
+    let app = app(backend, CommentSettings::default()).await;
+    let post = app.post_id(ARTICLE).await;
+    assert_eq!(
+        app.data(ADD, form(&post, "dup@example.com", "Same words."))
+            .await["addComment"]["userErrors"],
+        json!([])
+    );
+    let again = app
+        .graphql(ADD, form(&post, "DUP@example.com", "same   WORDS."))
+        .await;
+    assert_eq!(
+        again["errors"][0]["extensions"]["code"], "CONFLICT",
+        "{again:#}"
+    );
+
+    // Five a minute from one email; the sixth is refused with a hint.
+    for n in 2..=5 {
+        let payload = app
+            .data(
+                ADD,
+                form(&post, "dup@example.com", &format!("Thought number {n}.")),
+            )
+            .await;
+        assert_eq!(
+            payload["addComment"]["userErrors"],
+            json!([]),
+            "{payload:#}"
+        );
+    }
+    let sixth = app
+        .graphql(ADD, form(&post, "dup@example.com", "One too many."))
+        .await;
+    assert_eq!(
+        sixth["errors"][0]["extensions"]["code"], "RATE_LIMITED",
+        "{sixth:#}"
+    );
+    assert!(
+        sixth["errors"][0]["extensions"]["retryAfter"]
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
+    // The same address is limited too, whatever email it claims.
+    let other = app
+        .graphql(ADD, form(&post, "fresh@example.com", "New voice."))
+        .await;
+    assert_eq!(
+        other["errors"][0]["extensions"]["code"], "RATE_LIMITED",
+        "one IP: {other:#}"
+    );
+}
+
+async fn comments_go_only_where_they_are_open(backend: Backend) {
+    // Comments close 200 days after publishing: the demo's oldest posts are closed.
+    let settings = CommentSettings {
+        close_after: Some(Duration::days(200)),
+        ..relaxed()
+    };
+    let app = app(backend, settings).await;
+    let old = app.post_id("postgresql-indexing-basics").await;
+    let body = app.graphql(ADD, form(&old, "a@example.com", "Late.")).await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{body:#}"
+    );
+    let draft = app.post_id("notes-on-graphql-schema-design").await;
+    let body = app
+        .graphql(ADD, form(&draft, "a@example.com", "Early."))
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "NOT_FOUND",
+        "{body:#}"
+    );
+    let body = app
+        .graphql(
+            ADD,
+            form(&json!("UG9zdDo5OTk5OQ=="), "a@example.com", "Nowhere."),
+        )
+        .await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "NOT_FOUND");
+    let body = app
+        .graphql(
+            ADD,
+            form(&json!("QXV0aG9yOjE="), "a@example.com", "Wrong kind."),
+        )
+        .await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+}
+
+async fn replies_need_an_approved_parent_and_nest_so_deep(backend: Backend) {
+    let settings = CommentSettings {
+        max_depth: 3,
+        ..relaxed()
+    };
+    let app = app(backend, settings).await;
+    let editor = editor(&app).await;
+    let post = app.post_id(ARTICLE).await;
+    let other_post = app.post_id("front-end-engineering-a-career-guide").await;
+    let approve = |id: Value| {
+        let app = &app;
+        let editor = editor.clone();
+        async move {
+            app.graphql_as(
+                &editor,
+                MODERATE,
+                json!({ "i": { "id": id, "status": "APPROVED" } }),
+            )
+            .await;
+        }
+    };
+    let root = app.data(ADD, form(&post, "a@example.com", "Root.")).await["addComment"]["comment"]
+        ["id"]
+        .clone();
+    // A pending parent cannot be replied to.
+    let mut reply = form(&post, "b@example.com", "Too soon.");
+    reply["i"]["parentId"] = root.clone();
+    assert_eq!(
+        app.data(ADD, reply.clone()).await["addComment"]["userErrors"][0]["field"],
+        "parentId"
+    );
+    approve(root.clone()).await;
+    // Nor can a comment on another post be.
+    let mut elsewhere = form(&other_post, "b@example.com", "Wrong post.");
+    elsewhere["i"]["parentId"] = root.clone();
+    assert_eq!(
+        app.data(ADD, elsewhere).await["addComment"]["userErrors"][0]["field"],
+        "parentId"
+    );
+
+    // Depths 0, 1, 2; a reply to depth 2 attaches at depth 2 too (max 3 levels).
+    let mut parent = root;
+    let mut depths = Vec::new();
+    for n in 0..4 {
+        let mut input = form(&post, "b@example.com", &format!("Level {n}."));
+        input["i"]["parentId"] = parent.clone();
+        let comment = app.data(ADD, input).await["addComment"]["comment"].clone();
+        depths.push(comment["depth"].as_i64().unwrap());
+        approve(comment["id"].clone()).await;
+        parent = comment["id"].clone();
+    }
+    assert_eq!(depths, [1, 2, 2, 2]);
+}
+
+async fn moderation_follows_the_role_table(backend: Backend) {
+    let app = app(backend, relaxed()).await;
+    let editor = editor(&app).await;
+    app.create_user(
+        "amara@example.com",
+        PASSWORD,
+        Role::Author,
+        Some("amara-okafor"),
+    )
+    .await;
+    app.create_user(
+        "tomas@example.com",
+        PASSWORD,
+        Role::Author,
+        Some("tomas-lindqvist"),
+    )
+    .await;
+    let amara = app.sign_in("amara@example.com", PASSWORD).await;
+    let tomas = app.sign_in("tomas@example.com", PASSWORD).await;
+    // The career article is Amara's.
+    let post = app.post_id(ARTICLE).await;
+    let first = app.data(ADD, form(&post, "c@example.com", "Hello.")).await["addComment"].clone();
+    let id = first["comment"]["id"].clone();
+    let receipt = first["receipt"].as_str().unwrap().to_owned();
+    let input = json!({ "i": { "id": id, "status": "APPROVED" } });
+
+    let body = app.graphql(MODERATE, input.clone()).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+    let (_, body) = app.graphql_as(&tomas, MODERATE, input.clone()).await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "another author's post"
+    );
+    let (_, body) = app
+        .graphql_as(&tomas, BY_RECEIPT, json!({ "r": receipt }))
+        .await;
+    assert_eq!(
+        body["data"]["comment"]["authorEmail"],
+        Value::Null,
+        "no email for non-moderators"
+    );
+    let (_, body) = app
+        .graphql_as(&amara, BY_RECEIPT, json!({ "r": receipt }))
+        .await;
+    assert_eq!(
+        body["data"]["comment"]["authorEmail"], "c@example.com",
+        "the post's author moderates"
+    );
+    let (_, body) = app.graphql_as(&amara, MODERATE, input).await;
+    assert_eq!(
+        body["data"]["moderateComment"]["comment"]["status"], "APPROVED",
+        "{body:#}"
+    );
+
+    // The bulk form: all or nothing.
+    let ids: Vec<Value> = futures::future::join_all((0..3).map(|n| {
+        let app = &app;
+        let post = post.clone();
+        async move {
+            app.data(ADD, form(&post, &format!("bulk{n}@example.com"), "Bulk."))
+                .await["addComment"]["comment"]["id"]
+                .clone()
+        }
+    }))
+    .await;
+    let bulk = "mutation($i: ModerateCommentsInput!) { moderateComments(input: $i) { comments { status } } }";
+    let (_, body) = app
+        .graphql_as(
+            &editor,
+            bulk,
+            json!({ "i": { "ids": ids, "status": "TRASH" } }),
+        )
+        .await;
+    let statuses: Vec<&str> = body["data"]["moderateComments"]["comments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["TRASH", "TRASH", "TRASH"], "{body:#}");
+    let (_, body) = app
+        .graphql_as(
+            &editor,
+            bulk,
+            json!({ "i": { "ids": [], "status": "TRASH" } }),
+        )
+        .await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+}
