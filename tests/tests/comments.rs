@@ -17,6 +17,7 @@ backend_tests!(
     comments_go_only_where_they_are_open,
     replies_need_an_approved_parent_and_nest_so_deep,
     moderation_follows_the_role_table,
+    threads_read_in_pages_without_emails,
 );
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -435,4 +436,153 @@ async fn moderation_follows_the_role_table(backend: Backend) {
         )
         .await;
     assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+}
+
+/// Posts `n` approved comments on `post` (or replies to `parent`) through
+/// the domain, as an editor would approve them.
+async fn approved(
+    app: &TestApp,
+    post: i64,
+    parent: Option<i64>,
+    n: usize,
+    prefix: &str,
+) -> Vec<i64> {
+    use waypost_db::{CommentId, CommentStatus, PostId, SessionId, UserId};
+    use waypost_domain::account::Viewer;
+    use waypost_domain::comment::{CommentForm, add_comment, moderate};
+    let editor = Viewer {
+        user_id: UserId(1),
+        session_id: SessionId(1),
+        role: Role::Editor,
+        author_id: None,
+    };
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let form = CommentForm {
+            post_id: Some(PostId(post)),
+            parent_id: parent.map(CommentId),
+            author_name: format!("{prefix} {i}"),
+            author_email: format!("{prefix}{i}@secret.example"),
+            body: format!("{prefix} says {i}."),
+            ..Default::default()
+        };
+        let now = chrono::Utc::now().naive_utc();
+        let posted = add_comment(&app.pool, &relaxed(), form, now)
+            .await
+            .unwrap()
+            .unwrap();
+        moderate(
+            &app.pool,
+            Some(&editor),
+            &[posted.comment.id],
+            CommentStatus::Approved,
+            now,
+        )
+        .await
+        .unwrap();
+        ids.push(posted.comment.id.0);
+    }
+    ids
+}
+
+async fn threads_read_in_pages_without_emails(backend: Backend) {
+    let app = app(backend, relaxed()).await;
+    let post_gid = app.post_id(ARTICLE).await;
+    let post = {
+        use base64::Engine;
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(post_gid.as_str().unwrap())
+            .unwrap();
+        String::from_utf8(raw)
+            .unwrap()
+            .trim_start_matches("Post:")
+            .parse::<i64>()
+            .unwrap()
+    };
+    let tops = approved(&app, post, None, 5, "top").await;
+    approved(&app, post, Some(tops[0]), 4, "reply").await;
+    // A pending comment is in no count and no thread.
+    app.data(ADD, form(&post_gid, "pending@secret.example", "Not yet."))
+        .await;
+
+    let query = r#"query($s: String!, $after: String, $order: CommentOrder!) { post(slug: $s) {
+        commentCount
+        comments(first: 2, after: $after, orderBy: $order) {
+          totalCount pageInfo { hasNextPage endCursor }
+          edges { cursor node { authorName authorEmail depth replies(first: 3) { totalCount nodes { authorName depth } pageInfo { hasNextPage } } } }
+        } } }"#;
+    let mut names = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let data = app
+            .data(
+                query,
+                json!({ "s": ARTICLE, "after": after, "order": "OLDEST" }),
+            )
+            .await;
+        let post = &data["post"];
+        assert_eq!(
+            post["commentCount"], 9,
+            "5 comments and 4 replies, approved"
+        );
+        assert_eq!(post["comments"]["totalCount"], 5);
+        for edge in post["comments"]["edges"].as_array().unwrap() {
+            assert_eq!(edge["node"]["authorEmail"], Value::Null);
+            assert_eq!(edge["node"]["depth"], 0);
+            names.push(edge["node"]["authorName"].as_str().unwrap().to_owned());
+            if edge["node"]["authorName"] == "top 0" {
+                let replies = &edge["node"]["replies"];
+                assert_eq!(replies["totalCount"], 4);
+                assert_eq!(replies["nodes"].as_array().unwrap().len(), 3);
+                assert_eq!(
+                    replies["nodes"][0]["authorName"], "reply 0",
+                    "replies run oldest first"
+                );
+                assert_eq!(replies["nodes"][0]["depth"], 1);
+                assert_eq!(replies["pageInfo"]["hasNextPage"], true);
+            }
+        }
+        if post["comments"]["pageInfo"]["hasNextPage"] == false {
+            break;
+        }
+        after = Some(
+            post["comments"]["pageInfo"]["endCursor"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+        assert!(names.len() <= 5);
+    }
+    assert_eq!(names, ["top 0", "top 1", "top 2", "top 3", "top 4"]);
+    let newest = app
+        .data(query, json!({ "s": ARTICLE, "order": "NEWEST" }))
+        .await;
+    assert_eq!(
+        newest["post"]["comments"]["edges"][0]["node"]["authorName"],
+        "top 4"
+    );
+
+    let body = app
+        .graphql(
+            query,
+            json!({ "s": ARTICLE, "after": "garbage", "order": "OLDEST" }),
+        )
+        .await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    let body = app
+        .graphql(
+            r#"{ posts { nodes { comments(first: 101) { totalCount } } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+
+    // No anonymous query shape reveals an email.
+    for query in [
+        query.to_owned(),
+        r#"query($s: String!, $after: String, $order: CommentOrder!) { posts(first: 100) { nodes { comments(orderBy: $order, after: $after) { nodes { authorName authorEmail html replies { nodes { authorEmail html } } } } } } post(slug: $s) { commentCount } }"#.to_owned(),
+    ] {
+        let body = app.graphql(&query, json!({ "s": ARTICLE, "after": null, "order": "NEWEST" })).await.to_string();
+        assert!(!body.contains("secret.example"), "{body}");
+    }
 }

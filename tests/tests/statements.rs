@@ -11,6 +11,7 @@ backend_tests!(
     post_list_runs_at_most_four_statements,
     nested_fan_outs_are_batched,
     a_post_page_runs_two_statements,
+    comment_threads_are_batched,
 );
 
 async fn app(backend: Backend) -> TestApp {
@@ -115,4 +116,92 @@ async fn a_post_page_runs_two_statements(backend: Backend) {
     assert_eq!(data["post"]["tags"].as_array().unwrap().len(), 5);
     assert!(data["post"]["author"]["name"].is_string());
     assert_eq!(statements, 2, "the post with its author, then its tags");
+}
+
+async fn comment_threads_are_batched(backend: Backend) {
+    use waypost_db::{CommentId, CommentStatus, PostId, Role, SessionId, UserId};
+    use waypost_domain::account::Viewer;
+    use waypost_domain::comment::{CommentForm, CommentSettings, add_comment, moderate};
+    let app = app(backend).await;
+    let settings = CommentSettings {
+        flood_limit: 100_000,
+        ..CommentSettings::default()
+    };
+    let editor = Viewer {
+        user_id: UserId(1),
+        session_id: SessionId(1),
+        role: Role::Editor,
+        author_id: None,
+    };
+    let now = chrono::Utc::now().naive_utc();
+    // The 30 newest posts (the first inserted) get 4 comments each, each
+    // comment 2 replies.
+    for post in 1..=30 {
+        for c in 0..4 {
+            let mut form = CommentForm {
+                post_id: Some(PostId(post)),
+                author_name: "Reader".into(),
+                author_email: format!("r{post}x{c}@example.com"),
+                body: format!("Comment {c} on {post}."),
+                ..Default::default()
+            };
+            let top = add_comment(&app.pool, &settings, form.clone(), now)
+                .await
+                .unwrap()
+                .unwrap()
+                .comment
+                .id;
+            moderate(
+                &app.pool,
+                Some(&editor),
+                &[top],
+                CommentStatus::Approved,
+                now,
+            )
+            .await
+            .unwrap();
+            for r in 0..2 {
+                form.parent_id = Some(CommentId(top.0));
+                form.body = format!("Reply {r} to {c} on {post}.");
+                let reply = add_comment(&app.pool, &settings, form.clone(), now)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .comment
+                    .id;
+                moderate(
+                    &app.pool,
+                    Some(&editor),
+                    &[reply],
+                    CommentStatus::Approved,
+                    now,
+                )
+                .await
+                .unwrap();
+            }
+        }
+    }
+    let query = r#"query($first: Int!) { posts(first: $first) { nodes {
+        title commentCount
+        comments(first: 10) { totalCount nodes { authorName html replies(first: 3) { totalCount nodes { html } } } }
+    } } }"#;
+    let mut counts = Vec::new();
+    for first in [2, 10, 20] {
+        let (statements, data) = app
+            .statements_during(app.data(query, json!({"first": first})))
+            .await;
+        let posts = data["posts"]["nodes"].as_array().unwrap();
+        assert_eq!(posts.len(), first);
+        for post in posts {
+            assert_eq!(post["commentCount"], 12, "{post}");
+            assert_eq!(post["comments"]["nodes"].as_array().unwrap().len(), 4);
+            assert_eq!(post["comments"]["nodes"][0]["replies"]["totalCount"], 2);
+        }
+        counts.push(statements);
+    }
+    // Posts; comment counts; comments and their totals; replies and theirs.
+    assert!(
+        counts.iter().all(|&n| n == counts[0] && n <= 6),
+        "{counts:?}"
+    );
 }

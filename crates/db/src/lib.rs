@@ -3,6 +3,7 @@
 //! This crate knows tables, rows and queries. It knows nothing of GraphQL or
 //! HTTP; the domain crate turns its rows into the product's rules.
 
+mod comment_listing;
 mod error;
 mod ids;
 mod listing;
@@ -11,6 +12,7 @@ mod pool;
 pub mod queries;
 pub mod schema;
 
+pub use comment_listing::{CommentPageQuery, CommentTally, GroupedComment, Thread};
 pub use error::DbError;
 pub use ids::{AuthorId, CommentId, PostId, RevisionId, SessionId, TagId, UserId};
 pub use listing::{

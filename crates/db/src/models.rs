@@ -286,7 +286,7 @@ pub struct UserUpdateForm {
     pub updated_at: Option<NaiveDateTime>,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Identifiable)]
 #[diesel(table_name = comments)]
 pub struct Comment {
     pub id: CommentId,

@@ -9,6 +9,7 @@ use waypost_db::queries::{comment as comment_queries, post as post_queries};
 use waypost_db::{Comment, CommentId, CommentInsertForm, CommentStatus, DbError, DbPool, PostId};
 
 use crate::account::{EmailAddress, Viewer};
+use crate::authoring::stored_instant;
 use crate::editorial::FieldError;
 use crate::policy::{Action, allows};
 use crate::post::is_live;
@@ -219,6 +220,7 @@ pub async fn add_comment(
     form: CommentForm,
     now: NaiveDateTime,
 ) -> DomainResult<Result<Posted, Vec<FieldError>>> {
+    let now = stored_instant(now);
     let Some(post_id) = form.post_id else {
         return Ok(Err(vec![FieldError {
             field: "postId",
@@ -349,6 +351,7 @@ pub async fn moderate(
     if viewer.is_none() {
         return Err(DomainError::Unauthenticated("sign in to moderate"));
     }
+    let now = stored_instant(now);
     let mut conn = pool.get().await?;
     let found = comment_queries::by_ids(&mut conn, ids).await?;
     if found.len() != ids.len() {
@@ -463,5 +466,123 @@ mod tests {
     fn duplicates_ignore_spacing_and_case() {
         assert_eq!(fingerprint("Nice  post!\n"), fingerprint("nice post!"));
         assert_ne!(fingerprint("nice post"), fingerprint("nice posts"));
+    }
+}
+
+/// Reading threads: pages of approved comments per post or per parent.
+pub mod thread {
+    use std::collections::HashMap;
+
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use chrono::NaiveDateTime;
+    use waypost_db::queries::comment as comment_queries;
+    use waypost_db::{Comment, CommentId, CommentPageQuery, CommentTally, DbPool, Thread};
+
+    use crate::paging::{DEFAULT_PAGE_SIZE, page_size};
+    use crate::{DomainError, DomainResult};
+
+    const CURSOR_VERSION: &str = "k1";
+
+    /// Everything that shapes a page of comments except its parent.
+    #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+    pub struct CommentPageSpec {
+        pub newest_first: bool,
+        pub after: Option<(NaiveDateTime, CommentId)>,
+        pub limit: i64,
+    }
+
+    #[derive(Debug, Clone, Default)]
+    pub struct CommentPage {
+        pub comments: Vec<Comment>,
+        pub has_next_page: bool,
+        pub has_previous_page: bool,
+    }
+
+    pub fn encode_cursor(comment: &Comment) -> String {
+        let micros = comment.created_at.and_utc().timestamp_micros();
+        URL_SAFE_NO_PAD.encode(format!("{CURSOR_VERSION}|{micros}|{}", comment.id))
+    }
+
+    fn decode_cursor(cursor: &str) -> DomainResult<(NaiveDateTime, CommentId)> {
+        let malformed = || DomainError::bad_input("after", "`after` is not a valid cursor");
+        let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| malformed())?;
+        let text = String::from_utf8(bytes).map_err(|_| malformed())?;
+        let mut parts = text.split('|');
+        let (Some(CURSOR_VERSION), Some(micros), Some(id), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(malformed());
+        };
+        let micros: i64 = micros.parse().map_err(|_| malformed())?;
+        let id: i64 = id.parse().map_err(|_| malformed())?;
+        let at = chrono::DateTime::from_timestamp_micros(micros)
+            .ok_or_else(malformed)?
+            .naive_utc();
+        Ok((at, CommentId(id)))
+    }
+
+    pub fn parse_page(
+        first: Option<i32>,
+        after: Option<&str>,
+        newest_first: bool,
+    ) -> DomainResult<CommentPageSpec> {
+        let limit = page_size("first", first.unwrap_or(DEFAULT_PAGE_SIZE))?;
+        let after = after.map(decode_cursor).transpose()?;
+        Ok(CommentPageSpec {
+            newest_first,
+            after,
+            limit,
+        })
+    }
+
+    pub async fn pages(
+        pool: &DbPool,
+        thread: Thread,
+        parent_ids: &[i64],
+        spec: &CommentPageSpec,
+    ) -> DomainResult<HashMap<i64, CommentPage>> {
+        let query = CommentPageQuery {
+            thread,
+            parent_ids,
+            newest_first: spec.newest_first,
+            after: spec.after,
+            limit: spec.limit + 1,
+        };
+        let rows = comment_queries::page(&mut pool.get().await?, &query).await?;
+        let mut grouped: HashMap<i64, Vec<Comment>> = HashMap::new();
+        for row in rows {
+            grouped.entry(row.grp).or_default().push(row.comment);
+        }
+        let limit = usize::try_from(spec.limit).unwrap_or(usize::MAX);
+        Ok(parent_ids
+            .iter()
+            .map(|&parent| {
+                let mut comments = grouped.remove(&parent).unwrap_or_default();
+                let has_next_page = comments.len() > limit;
+                comments.truncate(limit);
+                (
+                    parent,
+                    CommentPage {
+                        comments,
+                        has_next_page,
+                        has_previous_page: spec.after.is_some(),
+                    },
+                )
+            })
+            .collect())
+    }
+
+    pub async fn counts(
+        pool: &DbPool,
+        tally: CommentTally,
+        parent_ids: &[i64],
+    ) -> DomainResult<HashMap<i64, i64>> {
+        let rows = comment_queries::count(&mut pool.get().await?, tally, parent_ids).await?;
+        let mut totals: HashMap<i64, i64> = parent_ids.iter().map(|&id| (id, 0)).collect();
+        for row in rows {
+            totals.insert(row.grp, row.total);
+        }
+        Ok(totals)
     }
 }

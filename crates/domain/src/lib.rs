@@ -15,7 +15,7 @@ pub mod render;
 
 pub use error::{DomainError, DomainResult};
 pub use waypost_db::{
-    Author, AuthorId, Backend, Comment, CommentId, CommentStatus, DbConfig, DbError, DbPool,
-    Direction, Group, Post, PostFilter, PostId, PostOrderField, PostRevision, PostStatus,
-    RevisionId, Role, Tag, TagId, User, UserId, mask_url,
+    Author, AuthorId, Backend, Comment, CommentId, CommentStatus, CommentTally, DbConfig, DbError,
+    DbPool, Direction, Group, Post, PostFilter, PostId, PostOrderField, PostRevision, PostStatus,
+    RevisionId, Role, Tag, TagId, Thread, User, UserId, mask_url,
 };

@@ -50,7 +50,7 @@ pub struct PageRequest {
     pub before: Option<Keyset>,
 }
 
-fn page_size(name: &'static str, value: i32) -> DomainResult<i64> {
+pub fn page_size(name: &'static str, value: i32) -> DomainResult<i64> {
     if value < 0 {
         return Err(DomainError::bad_input(
             name,

@@ -7,11 +7,13 @@ use std::sync::Arc;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use chrono::NaiveDateTime;
 use futures::future::BoxFuture;
+use waypost_domain::comment::thread::{self, CommentPage, CommentPageSpec};
 use waypost_domain::post::{self, PostListSpec, PostPage};
 use waypost_domain::{
     Author, AuthorId, DbPool, DomainError, Group, Post, PostFilter, PostId, PostRevision, Tag,
     TagId, User, UserId,
 };
+use waypost_domain::{CommentTally, Thread};
 use waypost_domain::{account, editorial};
 
 /// Loader errors must be `Clone`; the domain error is shared behind an `Arc`.
@@ -47,6 +49,21 @@ pub struct TagsOfPost(pub PostId);
 /// The previous and next published post of a post.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct NeighboursOf(pub PostId);
+
+/// One page of a post's comments or a comment's replies.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CommentPageKey {
+    pub thread: Thread,
+    pub parent: i64,
+    pub spec: Arc<CommentPageSpec>,
+}
+
+/// How many approved comments a post or a thread holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CommentCountKey {
+    pub tally: CommentTally,
+    pub parent: i64,
+}
 
 /// The revisions of a post.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -169,6 +186,66 @@ impl Loader<RevisionsOf> for AppLoader {
             .into_iter()
             .map(|(id, revisions)| (RevisionsOf(id), revisions))
             .collect())
+    }
+}
+
+impl Loader<CommentPageKey> for AppLoader {
+    type Value = CommentPage;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[CommentPageKey],
+    ) -> Result<HashMap<CommentPageKey, CommentPage>, LoadError> {
+        let mut batches: HashMap<(Thread, Arc<CommentPageSpec>), Vec<i64>> = HashMap::new();
+        for key in keys {
+            batches
+                .entry((key.thread, key.spec.clone()))
+                .or_default()
+                .push(key.parent);
+        }
+        let mut out = HashMap::with_capacity(keys.len());
+        for ((thread, spec), parents) in batches {
+            let pages = thread::pages(&self.pool, thread, &parents, &spec)
+                .await
+                .map_err(shared)?;
+            for (parent, page) in pages {
+                out.insert(
+                    CommentPageKey {
+                        thread,
+                        parent,
+                        spec: spec.clone(),
+                    },
+                    page,
+                );
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Loader<CommentCountKey> for AppLoader {
+    type Value = i64;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[CommentCountKey],
+    ) -> Result<HashMap<CommentCountKey, i64>, LoadError> {
+        let mut batches: HashMap<CommentTally, Vec<i64>> = HashMap::new();
+        for key in keys {
+            batches.entry(key.tally).or_default().push(key.parent);
+        }
+        let mut out = HashMap::with_capacity(keys.len());
+        for (tally, parents) in batches {
+            for (parent, total) in thread::counts(&self.pool, tally, &parents)
+                .await
+                .map_err(shared)?
+            {
+                out.insert(CommentCountKey { tally, parent }, total);
+            }
+        }
+        Ok(out)
     }
 }
 

@@ -5,7 +5,9 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 use crate::DbResult;
+use crate::comment_listing::{CommentPageQuery, CommentTally, GroupedComment, count_sql, page_sql};
 use crate::ids::CommentId;
+use crate::listing::{GroupedCount, SqlBuilder, bind_all};
 use crate::models::{Comment, CommentInsertForm, CommentStatus};
 use crate::pool::{DbConn, with_conn};
 use crate::schema::comments;
@@ -101,6 +103,35 @@ pub async fn set_status(
             .set((comments::status.eq(status), comments::updated_at.eq(now)))
             .returning(Comment::as_returning())
             .get_results(c)
+            .await
+    })?;
+    Ok(rows)
+}
+
+/// Pages of approved comments for every parent of the query, in one statement.
+pub async fn page(
+    conn: &mut DbConn,
+    query: &CommentPageQuery<'_>,
+) -> DbResult<Vec<GroupedComment>> {
+    let SqlBuilder { sql, binds, .. } = page_sql(conn.backend(), query);
+    let rows = with_conn!(conn, |c| {
+        bind_all!(diesel::sql_query(sql).into_boxed(), binds)
+            .load::<GroupedComment>(c)
+            .await
+    })?;
+    Ok(rows)
+}
+
+/// Approved comments per parent, in one statement; parents without any are absent.
+pub async fn count(
+    conn: &mut DbConn,
+    tally: CommentTally,
+    parent_ids: &[i64],
+) -> DbResult<Vec<GroupedCount>> {
+    let SqlBuilder { sql, binds, .. } = count_sql(conn.backend(), tally, parent_ids);
+    let rows = with_conn!(conn, |c| {
+        bind_all!(diesel::sql_query(sql).into_boxed(), binds)
+            .load::<GroupedCount>(c)
             .await
     })?;
     Ok(rows)

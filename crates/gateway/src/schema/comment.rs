@@ -3,13 +3,18 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
+use std::sync::Arc;
 use waypost_domain::comment::{self, CommentForm};
 use waypost_domain::policy::{Action, allows};
-use waypost_domain::{Comment, CommentStatus};
+
+use waypost_domain::comment::thread::{self, CommentPage};
+use waypost_domain::{Comment, CommentStatus, CommentTally, Thread};
 
 use super::account::UserError;
+use super::connection::PageInfo;
 use super::{GlobalId, PostObject, request_context};
 use crate::error::{GqlResultExt, bad_input};
+use crate::loaders::{CommentCountKey, CommentPageKey};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[graphql(name = "CommentStatus")]
@@ -95,6 +100,24 @@ impl CommentObject {
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at.and_utc()
     }
+    /// Approved replies, oldest first.
+    #[graphql(complexity = "super::connection::page_cost(first, None, child_complexity)")]
+    async fn replies(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<CommentConnection> {
+        load_thread(
+            ctx,
+            Thread::RepliesTo,
+            self.0.id.0,
+            first,
+            after,
+            CommentOrder::Oldest,
+        )
+        .await
+    }
     async fn post(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PostObject>> {
         let loader = &request_context(ctx)?.loader;
         Ok(loader.load_one(self.0.post_id).await.gql()?.map(PostObject))
@@ -106,6 +129,103 @@ impl CommentObject {
             .await?
             .then_some(self.0.author_email.as_str()))
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Default)]
+pub enum CommentOrder {
+    #[default]
+    Oldest,
+    Newest,
+}
+
+/// Approved comments as a Relay connection (forward paging).
+pub struct CommentConnection {
+    thread: Thread,
+    parent: i64,
+    page: CommentPage,
+}
+
+#[derive(SimpleObject)]
+pub struct CommentEdge {
+    pub cursor: String,
+    pub node: CommentObject,
+}
+
+#[Object]
+impl CommentConnection {
+    async fn edges(&self) -> Vec<CommentEdge> {
+        self.page
+            .comments
+            .iter()
+            .map(|c| CommentEdge {
+                cursor: thread::encode_cursor(c),
+                node: CommentObject(c.clone()),
+            })
+            .collect()
+    }
+    async fn nodes(&self) -> Vec<CommentObject> {
+        self.page
+            .comments
+            .iter()
+            .cloned()
+            .map(CommentObject)
+            .collect()
+    }
+    async fn page_info(&self) -> PageInfo {
+        PageInfo {
+            has_next_page: self.page.has_next_page,
+            has_previous_page: self.page.has_previous_page,
+            start_cursor: self.page.comments.first().map(thread::encode_cursor),
+            end_cursor: self.page.comments.last().map(thread::encode_cursor),
+        }
+    }
+    /// Approved comments in this thread, ignoring paging.
+    async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i32> {
+        count(ctx, CommentTally::Thread(self.thread), self.parent).await
+    }
+}
+
+/// Approved comments under `parent`, through the batching loader.
+pub async fn count(
+    ctx: &Context<'_>,
+    tally: CommentTally,
+    parent: i64,
+) -> async_graphql::Result<i32> {
+    let loader = &request_context(ctx)?.loader;
+    let total = loader
+        .load_one(CommentCountKey { tally, parent })
+        .await
+        .gql()?
+        .unwrap_or(0);
+    Ok(i32::try_from(total).unwrap_or(i32::MAX))
+}
+
+/// A page of a thread, through the batching loader.
+pub async fn load_thread(
+    ctx: &Context<'_>,
+    thread: Thread,
+    parent: i64,
+    first: Option<i32>,
+    after: Option<String>,
+    order: CommentOrder,
+) -> async_graphql::Result<CommentConnection> {
+    let spec = thread::parse_page(first, after.as_deref(), order == CommentOrder::Newest).gql()?;
+    let key = CommentPageKey {
+        thread,
+        parent,
+        spec: Arc::new(spec),
+    };
+    let page = request_context(ctx)?
+        .loader
+        .load_one(key)
+        .await
+        .gql()?
+        .unwrap_or_default();
+    Ok(CommentConnection {
+        thread,
+        parent,
+        page,
+    })
 }
 
 #[derive(InputObject)]

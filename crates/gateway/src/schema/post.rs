@@ -76,6 +76,33 @@ impl PostObject {
     async fn status(&self, ctx: &Context<'_>) -> async_graphql::Result<PostStatusEnum> {
         Ok(state(&self.0, request_context(ctx)?.now).into())
     }
+    /// Approved comments on the post, replies included.
+    async fn comment_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i32> {
+        super::comment::count(ctx, waypost_domain::CommentTally::AllOnPost, self.0.id.0).await
+    }
+    /// Whether the post takes new comments.
+    async fn comments_open(&self) -> bool {
+        self.0.comments_open
+    }
+    /// Approved top-level comments; each has its `replies`.
+    #[graphql(complexity = "super::connection::page_cost(first, None, child_complexity)")]
+    async fn comments(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        #[graphql(default)] order_by: super::comment::CommentOrder,
+    ) -> async_graphql::Result<super::comment::CommentConnection> {
+        super::comment::load_thread(
+            ctx,
+            waypost_domain::Thread::OnPost,
+            self.0.id.0,
+            first,
+            after,
+            order_by,
+        )
+        .await
+    }
     /// Bumped by every edit; pass it back as `expectedVersion` when updating.
     async fn version(&self) -> i32 {
         i32::try_from(self.0.version).unwrap_or(i32::MAX)

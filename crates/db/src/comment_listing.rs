@@ -1,0 +1,116 @@
+//! Approved comments in pages, grouped by post (top-level comments) or by
+//! parent (replies), so one statement serves a whole batch of parents.
+
+use chrono::NaiveDateTime;
+use diesel::QueryableByName;
+use diesel::sql_types::BigInt;
+
+use crate::ids::CommentId;
+use crate::listing::{Bind, SqlBuilder};
+use crate::models::Comment;
+use crate::pool::Backend;
+
+/// Which comments a page lists, and under what parent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Thread {
+    /// Top-level comments of each post in the batch.
+    OnPost,
+    /// Direct replies to each comment in the batch.
+    RepliesTo,
+}
+
+impl Thread {
+    fn column(self) -> &'static str {
+        match self {
+            Thread::OnPost => "c.post_id",
+            Thread::RepliesTo => "c.parent_id",
+        }
+    }
+}
+
+#[derive(Debug, Clone, QueryableByName)]
+pub struct GroupedComment {
+    #[diesel(sql_type = BigInt)]
+    pub grp: i64,
+    #[diesel(embed)]
+    pub comment: Comment,
+}
+
+/// One page-of-comments statement.
+#[derive(Debug, Clone)]
+pub struct CommentPageQuery<'a> {
+    pub thread: Thread,
+    pub parent_ids: &'a [i64],
+    pub newest_first: bool,
+    /// Strictly after this (created_at, id) in the page's order.
+    pub after: Option<(NaiveDateTime, CommentId)>,
+    pub limit: i64,
+}
+
+fn approved_in(b: &mut SqlBuilder, thread: Thread, parent_ids: &[i64]) {
+    b.push(" FROM comments c WHERE c.status = 'approved' AND ")
+        .push(thread.column())
+        .push(" IN ");
+    b.bind_list(parent_ids);
+    if thread == Thread::OnPost {
+        b.push(" AND c.parent_id IS NULL");
+    }
+}
+
+pub(crate) fn page_sql(backend: Backend, q: &CommentPageQuery<'_>) -> SqlBuilder {
+    let mut b = SqlBuilder::new(backend);
+    let dir = if q.newest_first { "DESC" } else { "ASC" };
+    b.push("SELECT * FROM (SELECT c.*, ")
+        .push(q.thread.column())
+        .push(" AS grp, ROW_NUMBER() OVER (PARTITION BY ");
+    b.push(q.thread.column())
+        .push(" ORDER BY c.created_at ")
+        .push(dir)
+        .push(", c.id ")
+        .push(dir)
+        .push(") AS rn");
+    approved_in(&mut b, q.thread, q.parent_ids);
+    if let Some((at, id)) = q.after {
+        let op = if q.newest_first { "<" } else { ">" };
+        b.push(" AND (c.created_at ").push(op).push(" ");
+        let at_placeholder = b.bind(Bind::Time(at));
+        b.push(" OR (c.created_at = ");
+        b.placeholder(at_placeholder);
+        b.push(" AND c.id ").push(op).push(" ");
+        b.bind(Bind::Int(id.0));
+        b.push("))");
+    }
+    b.push(") ranked WHERE rn <= ");
+    b.bind(Bind::Int(q.limit));
+    b.push(" ORDER BY grp, rn");
+    b
+}
+
+/// What a count counts under each parent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CommentTally {
+    /// Every approved comment of each post, replies included.
+    AllOnPost,
+    /// A thread's size: top-level comments of a post, or replies to a comment.
+    Thread(Thread),
+}
+
+pub(crate) fn count_sql(backend: Backend, tally: CommentTally, parent_ids: &[i64]) -> SqlBuilder {
+    let mut b = SqlBuilder::new(backend);
+    let column = match tally {
+        CommentTally::AllOnPost => "c.post_id",
+        CommentTally::Thread(thread) => thread.column(),
+    };
+    b.push("SELECT ")
+        .push(column)
+        .push(" AS grp, COUNT(*) AS total");
+    match tally {
+        CommentTally::AllOnPost => {
+            b.push(" FROM comments c WHERE c.status = 'approved' AND c.post_id IN ");
+            b.bind_list(parent_ids);
+        }
+        CommentTally::Thread(thread) => approved_in(&mut b, thread, parent_ids),
+    }
+    b.push(" GROUP BY ").push(column);
+    b
+}
