@@ -18,6 +18,9 @@ backend_tests!(
     replies_need_an_approved_parent_and_nest_so_deep,
     moderation_follows_the_role_table,
     threads_read_in_pages_without_emails,
+    the_moderation_queue_is_for_moderators,
+    a_post_can_close_its_comments,
+    fifty_at_once_are_stored_once_each,
 );
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -585,4 +588,164 @@ async fn threads_read_in_pages_without_emails(backend: Backend) {
         let body = app.graphql(&query, json!({ "s": ARTICLE, "after": null, "order": "NEWEST" })).await.to_string();
         assert!(!body.contains("secret.example"), "{body}");
     }
+}
+
+async fn the_moderation_queue_is_for_moderators(backend: Backend) {
+    let app = app(backend, relaxed()).await;
+    let editor = editor(&app).await;
+    app.create_user(
+        "amara@example.com",
+        PASSWORD,
+        Role::Author,
+        Some("amara-okafor"),
+    )
+    .await;
+    app.create_user(
+        "tomas@example.com",
+        PASSWORD,
+        Role::Author,
+        Some("tomas-lindqvist"),
+    )
+    .await;
+    let amara = app.sign_in("amara@example.com", PASSWORD).await;
+    let tomas = app.sign_in("tomas@example.com", PASSWORD).await;
+    let article = app.post_id(ARTICLE).await; // Amara's
+    let api_post = app.post_id("designing-apis-people-enjoy-using").await; // Tomas's
+    for n in 0..3 {
+        app.data(
+            ADD,
+            form(
+                &article,
+                &format!("a{n}@example.com"),
+                &format!("On the article {n}."),
+            ),
+        )
+        .await;
+    }
+    app.data(ADD, form(&api_post, "b@example.com", "On APIs."))
+        .await;
+    let queue = r#"query($f: CommentFilterInput, $first: Int, $after: String) { comments(filter: $f, first: $first, after: $after) {
+        edges { cursor node { authorEmail status post { slug } } } pageInfo { hasNextPage endCursor } } }"#;
+
+    let body = app.graphql(queue, json!({})).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+    let (_, body) = app
+        .graphql_as(&editor, queue, json!({ "f": { "status": "PENDING" } }))
+        .await;
+    let edges = body["data"]["comments"]["edges"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(edges.len(), 4, "{body:#}");
+    assert_eq!(
+        edges[0]["node"]["authorEmail"], "b@example.com",
+        "newest first, emails shown"
+    );
+    // An author's queue holds the comments on their own posts only.
+    let (_, body) = app.graphql_as(&amara, queue, json!({})).await;
+    let emails: Vec<&str> = body["data"]["comments"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["authorEmail"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        emails,
+        ["a2@example.com", "a1@example.com", "a0@example.com"],
+        "{body:#}"
+    );
+    let (_, body) = app
+        .graphql_as(&tomas, queue, json!({ "f": { "postId": article } }))
+        .await;
+    assert_eq!(
+        body["data"]["comments"]["edges"],
+        json!([]),
+        "not Tomas's post"
+    );
+    // Paging through the queue.
+    let (_, page) = app.graphql_as(&editor, queue, json!({ "first": 3 })).await;
+    assert_eq!(page["data"]["comments"]["pageInfo"]["hasNextPage"], true);
+    let after = page["data"]["comments"]["pageInfo"]["endCursor"].clone();
+    let (_, rest) = app
+        .graphql_as(&editor, queue, json!({ "first": 3, "after": after }))
+        .await;
+    assert_eq!(
+        rest["data"]["comments"]["edges"].as_array().unwrap().len(),
+        1,
+        "{rest:#}"
+    );
+}
+
+async fn a_post_can_close_its_comments(backend: Backend) {
+    let app = app(backend, relaxed()).await;
+    let editor = editor(&app).await;
+    let post = app.post_id(ARTICLE).await;
+    let version = app
+        .data(
+            &format!("{{ post(slug: \"{ARTICLE}\") {{ version commentsOpen }} }}"),
+            json!({}),
+        )
+        .await["post"]
+        .clone();
+    assert_eq!(version["commentsOpen"], true);
+    let close = "mutation($i: UpdatePostInput!) { updatePost(input: $i) { post { commentsOpen } userErrors { code } } }";
+    let (_, body) = app.graphql_as(&editor, close, json!({ "i": { "id": post, "expectedVersion": version["version"], "commentsOpen": false } })).await;
+    assert_eq!(
+        body["data"]["updatePost"]["post"]["commentsOpen"], false,
+        "{body:#}"
+    );
+    let refused = app
+        .graphql(ADD, form(&post, "late@example.com", "Too late."))
+        .await;
+    assert_eq!(
+        refused["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{refused:#}"
+    );
+}
+
+async fn fifty_at_once_are_stored_once_each(backend: Backend) {
+    let app = app(backend, relaxed()).await;
+    let editor = editor(&app).await;
+    let post = app.post_id(ARTICLE).await;
+    let results = futures::future::join_all((0..50).map(|n| {
+        let app = &app;
+        let post = post.clone();
+        async move {
+            app.graphql(
+                ADD,
+                form(
+                    &post,
+                    &format!("crowd{n}@example.com"),
+                    &format!("Voice {n}."),
+                ),
+            )
+            .await
+        }
+    }))
+    .await;
+    let accepted = results
+        .iter()
+        .filter(|b| b["data"]["addComment"]["comment"]["id"].is_string())
+        .count();
+    assert_eq!(
+        accepted,
+        50,
+        "{:#}",
+        results
+            .iter()
+            .find(|b| b.get("errors").is_some())
+            .unwrap_or(&Value::Null)
+    );
+    let queue = r#"{ comments(first: 100) { edges { node { authorEmail } } } }"#;
+    let (_, body) = app.graphql_as(&editor, queue, json!({})).await;
+    let mut emails: Vec<String> = body["data"]["comments"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["authorEmail"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(emails.len(), 50);
+    emails.sort();
+    emails.dedup();
+    assert_eq!(emails.len(), 50, "each stored exactly once");
 }

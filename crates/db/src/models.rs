@@ -255,6 +255,7 @@ pub struct PostUpdateForm {
     pub status: Option<PostStatus>,
     pub published_at: Option<Option<NaiveDateTime>>,
     pub updated_at: Option<NaiveDateTime>,
+    pub comments_open: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, AsChangeset)]

@@ -586,3 +586,46 @@ pub mod thread {
         Ok(totals)
     }
 }
+
+/// The moderation queue for `viewer`: editors see every comment, an author
+/// those on their own posts, anyone else nothing (FORBIDDEN).
+pub async fn moderation_queue(
+    pool: &DbPool,
+    viewer: Option<&Viewer>,
+    status: Option<CommentStatus>,
+    post_id: Option<PostId>,
+    first: Option<i32>,
+    after: Option<&str>,
+) -> DomainResult<thread::CommentPage> {
+    use crate::policy::{ReadScope, unpublished_scope};
+    let author_id = match unpublished_scope(viewer) {
+        Some(ReadScope::Everyone) => None,
+        Some(ReadScope::Own(author)) => Some(author),
+        None if viewer.is_none() => {
+            return Err(DomainError::Unauthenticated("sign in to moderate"));
+        }
+        None => {
+            return Err(DomainError::Forbidden(
+                "only editors and authors moderate comments".into(),
+            ));
+        }
+    };
+    let spec = thread::parse_page(first, after, true)?;
+    let mut comments = comment_queries::queue(
+        &mut pool.get().await?,
+        status,
+        post_id,
+        author_id,
+        spec.after,
+        spec.limit + 1,
+    )
+    .await?;
+    let limit = usize::try_from(spec.limit).unwrap_or(usize::MAX);
+    let has_next_page = comments.len() > limit;
+    comments.truncate(limit);
+    Ok(thread::CommentPage {
+        comments,
+        has_next_page,
+        has_previous_page: spec.after.is_some(),
+    })
+}

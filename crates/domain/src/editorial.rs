@@ -308,6 +308,8 @@ pub struct PostChanges {
     pub excerpt: Option<Option<String>>,
     pub slug: Option<String>,
     pub tag_ids: Option<Vec<TagId>>,
+    /// Opens or closes the post to new comments.
+    pub comments_open: Option<bool>,
 }
 
 /// Edits a post if it is still at `expected_version`; the content it had
@@ -365,6 +367,7 @@ pub async fn update_post(
         reading_time_minutes: changes.body.as_ref().map(|b| reading_time_minutes(b)),
         body_markdown: changes.body.clone(),
         updated_at: Some(now),
+        comments_open: changes.comments_open,
         ..Default::default()
     };
     let content_changed =

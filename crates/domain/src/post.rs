@@ -247,6 +247,16 @@ pub fn listing_scope(
     }
 }
 
+/// The author of each post, whatever its state, in one statement.
+pub async fn owners(pool: &DbPool, ids: &[PostId]) -> DomainResult<HashMap<PostId, AuthorId>> {
+    let mut conn = pool.get().await?;
+    Ok(post::by_ids(&mut conn, ids)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.author_id))
+        .collect())
+}
+
 /// Previous and next live post of each post, in publishing order.
 pub async fn neighbours(
     pool: &DbPool,

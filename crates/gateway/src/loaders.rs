@@ -65,6 +65,10 @@ pub struct CommentCountKey {
     pub parent: i64,
 }
 
+/// The author of a post in any state (for permission checks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct OwnerOf(pub PostId);
+
 /// The revisions of a post.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RevisionsOf(pub PostId);
@@ -166,6 +170,20 @@ impl Loader<NeighboursOf> for AppLoader {
         Ok(found
             .into_iter()
             .map(|(id, pair)| (NeighboursOf(id), pair))
+            .collect())
+    }
+}
+
+impl Loader<OwnerOf> for AppLoader {
+    type Value = AuthorId;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[OwnerOf]) -> Result<HashMap<OwnerOf, AuthorId>, LoadError> {
+        let ids: Vec<PostId> = keys.iter().map(|k| k.0).collect();
+        let owners = post::owners(&self.pool, &ids).await.map_err(shared)?;
+        Ok(owners
+            .into_iter()
+            .map(|(post, author)| (OwnerOf(post), author))
             .collect())
     }
 }

@@ -136,3 +136,44 @@ pub async fn count(
     })?;
     Ok(rows)
 }
+
+/// The moderation queue: newest first, optionally one status, one post, or
+/// only the posts of one author; strictly after `after` (created_at, id).
+pub async fn queue(
+    conn: &mut DbConn,
+    status: Option<CommentStatus>,
+    post_id: Option<crate::PostId>,
+    author_id: Option<crate::AuthorId>,
+    after: Option<(NaiveDateTime, CommentId)>,
+    limit: i64,
+) -> DbResult<Vec<Comment>> {
+    use crate::schema::posts;
+    let rows = with_conn!(conn, |c| {
+        let mut query = comments::table
+            .inner_join(posts::table)
+            .select(Comment::as_select())
+            .into_boxed();
+        if let Some(status) = status {
+            query = query.filter(comments::status.eq(status));
+        }
+        if let Some(post_id) = post_id {
+            query = query.filter(comments::post_id.eq(post_id));
+        }
+        if let Some(author_id) = author_id {
+            query = query.filter(posts::author_id.eq(author_id));
+        }
+        if let Some((at, id)) = after {
+            query = query.filter(
+                comments::created_at
+                    .lt(at)
+                    .or(comments::created_at.eq(at).and(comments::id.lt(id))),
+            );
+        }
+        query
+            .order((comments::created_at.desc(), comments::id.desc()))
+            .limit(limit)
+            .load(c)
+            .await
+    })?;
+    Ok(rows)
+}

@@ -14,7 +14,7 @@ use super::account::UserError;
 use super::connection::PageInfo;
 use super::{GlobalId, PostObject, request_context};
 use crate::error::{GqlResultExt, bad_input};
-use crate::loaders::{CommentCountKey, CommentPageKey};
+use crate::loaders::{CommentCountKey, CommentPageKey, OwnerOf};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[graphql(name = "CommentStatus")]
@@ -43,26 +43,11 @@ impl CommentObject {
     /// and the post's author).
     async fn moderated_by_viewer(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
         let rc = request_context(ctx)?;
-        if rc.viewer.is_none() {
+        let Some(viewer) = rc.viewer.as_ref() else {
             return Ok(false);
-        }
-        let post = waypost_domain::post::find_by_id(
-            &rc.pool,
-            rc.viewer.as_ref(),
-            self.0.post_id,
-            true,
-            rc.now,
-        )
-        .await;
-        Ok(match post {
-            Ok(Some(post)) => allows(
-                rc.viewer.as_ref(),
-                Action::EditPost {
-                    owner: post.author_id,
-                },
-            ),
-            _ => false,
-        })
+        };
+        let owner = rc.loader.load_one(OwnerOf(self.0.post_id)).await.gql()?;
+        Ok(owner.is_some_and(|owner| allows(Some(viewer), Action::EditPost { owner })))
     }
 }
 
@@ -288,11 +273,72 @@ fn comment_id(id: &ID, field: &'static str) -> async_graphql::Result<waypost_dom
     }
 }
 
+#[derive(InputObject, Default)]
+pub struct CommentFilterInput {
+    pub status: Option<CommentStatusEnum>,
+    pub post_id: Option<ID>,
+}
+
+/// A page of the moderation queue, newest first.
+#[derive(SimpleObject)]
+pub struct CommentQueue {
+    pub edges: Vec<CommentEdge>,
+    pub page_info: PageInfo,
+}
+
 #[derive(Default)]
 pub struct CommentQuery;
 
 #[Object]
 impl CommentQuery {
+    /// The moderation queue, with commenters' emails: editors see every
+    /// comment, an author those on their own posts.
+    #[graphql(complexity = "super::connection::page_cost(first, None, child_complexity)")]
+    async fn comments(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<CommentFilterInput>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<CommentQueue> {
+        let rc = request_context(ctx)?;
+        let filter = filter.unwrap_or_default();
+        let post_id = match &filter.post_id {
+            None => None,
+            Some(id) => match GlobalId::decode(id, "postId")? {
+                GlobalId::Post(id) => Some(id),
+                _ => return Err(bad_input("postId", "`postId` does not name a post")),
+            },
+        };
+        let status = filter.status.map(CommentStatus::from);
+        let page = comment::moderation_queue(
+            &rc.pool,
+            rc.viewer.as_ref(),
+            status,
+            post_id,
+            first,
+            after.as_deref(),
+        )
+        .await
+        .gql()?;
+        Ok(CommentQueue {
+            page_info: PageInfo {
+                has_next_page: page.has_next_page,
+                has_previous_page: page.has_previous_page,
+                start_cursor: page.comments.first().map(thread::encode_cursor),
+                end_cursor: page.comments.last().map(thread::encode_cursor),
+            },
+            edges: page
+                .comments
+                .into_iter()
+                .map(|c| CommentEdge {
+                    cursor: thread::encode_cursor(&c),
+                    node: CommentObject(c),
+                })
+                .collect(),
+        })
+    }
+
     /// Your own comment, by the receipt `addComment` gave you, whatever its
     /// moderation status. The receipt reveals nothing else.
     async fn comment(

@@ -104,6 +104,8 @@ pub struct UpdatePostInput {
     pub slug: Option<String>,
     /// Replaces the post's tags.
     pub tag_ids: Option<Vec<ID>>,
+    /// Opens or closes the post to new comments.
+    pub comments_open: Option<bool>,
 }
 
 #[derive(InputObject)]
@@ -268,6 +270,7 @@ impl EditorialMutation {
             excerpt: input.excerpt.map(Some),
             slug: input.slug,
             tag_ids,
+            comments_open: input.comments_open,
         };
         let result = editorial::update_post(
             &rc.pool,
