@@ -160,12 +160,39 @@ pub struct ServeArgs {
     #[arg(long, env = "WAYPOST_SESSION_TTL_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub session_ttl_days: u32,
 
+    /// A comment with this many links or more waits for moderation.
+    #[arg(long, env = "WAYPOST_COMMENT_MAX_LINKS", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub comment_max_links: u32,
+
+    /// How deep replies nest; deeper ones attach to the deepest level.
+    #[arg(long, env = "WAYPOST_COMMENT_MAX_DEPTH", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=50))]
+    pub comment_max_depth: u32,
+
+    /// Close comments this many days after a post is published (0: never).
+    #[arg(long, env = "WAYPOST_COMMENT_CLOSE_AFTER_DAYS", default_value_t = 0)]
+    pub comment_close_after_days: u32,
+
+    /// Comments a minute from one email or one address before RATE_LIMITED.
+    #[arg(long, env = "WAYPOST_COMMENT_FLOOD_LIMIT", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub comment_flood_limit: u32,
+
     /// Load the demo content when the database has no posts.
     #[arg(long, env = "WAYPOST_SEED_DEMO", default_value_t = true, action = clap::ArgAction::Set)]
     pub seed_demo: bool,
 }
 
 impl ServeArgs {
+    pub fn comment_settings(&self) -> waypost_domain::comment::CommentSettings {
+        waypost_domain::comment::CommentSettings {
+            max_links: usize::try_from(self.comment_max_links).unwrap_or(usize::MAX),
+            max_depth: i32::try_from(self.comment_max_depth).unwrap_or(i32::MAX),
+            close_after: (self.comment_close_after_days > 0)
+                .then(|| chrono::Duration::days(i64::from(self.comment_close_after_days))),
+            flood_limit: i64::from(self.comment_flood_limit),
+            ..Default::default()
+        }
+    }
+
     pub fn auth_settings(&self) -> waypost_domain::account::AuthSettings {
         waypost_domain::account::AuthSettings {
             session_ttl: chrono::Duration::days(i64::from(self.session_ttl_days)),
@@ -178,4 +205,37 @@ impl ServeArgs {
 pub enum LogFormat {
     Text,
     Json,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comment_settings_come_from_flags() {
+        let cli = Cli::try_parse_from([
+            "waypost",
+            "--comment-close-after-days",
+            "7",
+            "--comment-max-links",
+            "2",
+        ])
+        .unwrap();
+        let settings = cli.serve.comment_settings();
+        assert_eq!(settings.close_after, Some(chrono::Duration::days(7)));
+        assert_eq!(settings.max_links, 2);
+        let defaults = Cli::try_parse_from(["waypost"])
+            .unwrap()
+            .serve
+            .comment_settings();
+        assert_eq!(
+            defaults.close_after, None,
+            "comments never close by default"
+        );
+        assert_eq!(
+            (defaults.max_links, defaults.max_depth, defaults.flood_limit),
+            (3, 5, 5)
+        );
+        assert!(Cli::try_parse_from(["waypost", "--comment-max-depth", "0"]).is_err());
+    }
 }

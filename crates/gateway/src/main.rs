@@ -212,7 +212,9 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     );
     axum::serve(
         listener,
-        app(AppState::new(pool).with_auth(args.auth_settings())),
+        app(AppState::new(pool)
+            .with_auth(args.auth_settings())
+            .with_comments(args.comment_settings())),
     )
     .with_graceful_shutdown(waypost_gateway::http::shutdown_signal())
     .await?;
