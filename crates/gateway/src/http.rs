@@ -307,23 +307,59 @@ async fn graphql_get(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    let viewer = match viewer(&state.services, &headers).await {
+    run(
+        &state,
+        &headers,
+        &extensions,
+        graphql_media,
+        BatchRequest::Single(request),
+    )
+    .await
+}
+
+/// Runs a request for whoever its credentials name, and encodes the answer.
+async fn run(
+    state: &AppState,
+    headers: &HeaderMap,
+    extensions: &Extensions,
+    graphql_media: bool,
+    batch: BatchRequest,
+) -> Response {
+    let viewer = match viewer(&state.services, headers).await {
         Ok(viewer) => viewer,
         Err(err) => return auth_failure(&err, graphql_media),
     };
-    let response = execute(
-        &state.schema,
-        &state.services,
-        viewer,
-        client_ip(&extensions),
-        request,
-    )
-    .await;
-    encode(
-        status_for(&response, graphql_media),
-        graphql_media,
-        &response,
-    )
+    let ip = client_ip(extensions);
+    match batch {
+        BatchRequest::Single(request) => {
+            let response = execute(&state.schema, &state.services, viewer, ip, request).await;
+            encode(
+                status_for(&response, graphql_media),
+                graphql_media,
+                &response,
+            )
+        }
+        BatchRequest::Batch(requests) => {
+            let mut responses = Vec::with_capacity(requests.len());
+            for request in requests {
+                responses.push(
+                    execute(
+                        &state.schema,
+                        &state.services,
+                        viewer.clone(),
+                        ip.clone(),
+                        request,
+                    )
+                    .await,
+                );
+            }
+            encode(
+                StatusCode::OK,
+                graphql_media,
+                &BatchResponse::Batch(responses),
+            )
+        }
+    }
 }
 
 /// Reads a POST body: one operation (an object with a `query` string) or a
@@ -383,47 +419,7 @@ async fn graphql_post(
         Ok(batch) => batch,
         Err(message) => return request_error(StatusCode::BAD_REQUEST, graphql_media, &message),
     };
-    let viewer = match viewer(&state.services, &headers).await {
-        Ok(viewer) => viewer,
-        Err(err) => return auth_failure(&err, graphql_media),
-    };
-    match batch {
-        BatchRequest::Single(request) => {
-            let response = execute(
-                &state.schema,
-                &state.services,
-                viewer,
-                client_ip(&extensions),
-                request,
-            )
-            .await;
-            encode(
-                status_for(&response, graphql_media),
-                graphql_media,
-                &response,
-            )
-        }
-        BatchRequest::Batch(requests) => {
-            let mut responses = Vec::with_capacity(requests.len());
-            for request in requests {
-                responses.push(
-                    execute(
-                        &state.schema,
-                        &state.services,
-                        viewer.clone(),
-                        client_ip(&extensions),
-                        request,
-                    )
-                    .await,
-                );
-            }
-            encode(
-                StatusCode::OK,
-                graphql_media,
-                &BatchResponse::Batch(responses),
-            )
-        }
-    }
+    run(&state, &headers, &extensions, graphql_media, batch).await
 }
 
 /// Resolves when the process is asked to stop (Ctrl-C or SIGTERM).
