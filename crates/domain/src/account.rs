@@ -176,14 +176,16 @@ pub async fn hash_password(password: &NewPassword) -> DomainResult<String> {
     blocking(move || hash_password_now(&password)).await?
 }
 
-/// A session token as the client holds it, and the hash stored for it.
-fn new_token() -> DomainResult<(String, String)> {
+/// A 256-bit secret as its holder keeps it (a session token, a comment
+/// receipt), and the hash that is stored instead of it.
+pub(crate) fn new_token() -> DomainResult<(String, String)> {
     let token = URL_SAFE_NO_PAD.encode(random_bytes::<TOKEN_BYTES>()?);
     let hash = token_hash(&token);
     Ok((token, hash))
 }
 
-fn token_hash(token: &str) -> String {
+/// SHA-256 in hex: how secrets and comment fingerprints are stored.
+pub(crate) fn token_hash(token: &str) -> String {
     Sha256::digest(token.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))

@@ -4,11 +4,10 @@
 
 use chrono::{Duration, NaiveDateTime};
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd, html};
-use sha2::{Digest, Sha256};
 use waypost_db::queries::{comment as comment_queries, post as post_queries};
 use waypost_db::{Comment, CommentId, CommentInsertForm, CommentStatus, DbError, DbPool, PostId};
 
-use crate::account::{EmailAddress, Viewer};
+use crate::account::{EmailAddress, Viewer, new_token, token_hash};
 use crate::authoring::stored_instant;
 use crate::editorial::FieldError;
 use crate::policy::{Action, allows};
@@ -107,10 +106,7 @@ pub fn render_comment(markdown: &str) -> String {
 /// The normalised body's hash: what "the same body" means for duplicates.
 fn fingerprint(body: &str) -> String {
     let normalised: Vec<&str> = body.split_whitespace().collect();
-    Sha256::digest(normalised.join(" ").to_lowercase().as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    token_hash(&normalised.join(" ").to_lowercase())
 }
 
 /// The form as a visitor filled it in.
@@ -192,25 +188,6 @@ fn check(form: &CommentForm) -> Result<Checked, Vec<FieldError>> {
 pub struct Posted {
     pub comment: Comment,
     pub receipt: String,
-}
-
-fn new_receipt() -> DomainResult<(String, String)> {
-    use base64::Engine;
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|_| DomainError::Fault("no randomness"))?;
-    let receipt = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
-    let hash = Sha256::digest(receipt.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    Ok((receipt, hash))
-}
-
-fn receipt_hash(receipt: &str) -> String {
-    Sha256::digest(receipt.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// Takes a comment from the form: checks it, screens it, stores it.
@@ -302,7 +279,7 @@ pub async fn add_comment(
         email_has_approved: comment_queries::email_has_approved(&mut conn, checked.email.as_str())
             .await?,
     };
-    let (receipt, receipt_hash) = new_receipt()?;
+    let (receipt, receipt_hash) = new_token()?;
     let insert = CommentInsertForm {
         post_id,
         parent_id,
@@ -335,7 +312,7 @@ pub async fn add_comment(
 
 /// The comment a receipt was issued for, whatever its status.
 pub async fn find_by_receipt(pool: &DbPool, receipt: &str) -> DomainResult<Option<Comment>> {
-    Ok(comment_queries::by_receipt_hash(&mut pool.get().await?, &receipt_hash(receipt)).await?)
+    Ok(comment_queries::by_receipt_hash(&mut pool.get().await?, &token_hash(receipt)).await?)
 }
 
 /// Moves comments to `status`. Editors moderate any comment; an author the
