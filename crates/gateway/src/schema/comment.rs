@@ -139,14 +139,7 @@ pub struct CommentEdge {
 #[Object]
 impl CommentConnection {
     async fn edges(&self) -> Vec<CommentEdge> {
-        self.page
-            .comments
-            .iter()
-            .map(|c| CommentEdge {
-                cursor: thread::encode_cursor(c),
-                node: CommentObject(c.clone()),
-            })
-            .collect()
+        edges(&self.page)
     }
     async fn nodes(&self) -> Vec<CommentObject> {
         self.page
@@ -157,16 +150,30 @@ impl CommentConnection {
             .collect()
     }
     async fn page_info(&self) -> PageInfo {
-        PageInfo {
-            has_next_page: self.page.has_next_page,
-            has_previous_page: self.page.has_previous_page,
-            start_cursor: self.page.comments.first().map(thread::encode_cursor),
-            end_cursor: self.page.comments.last().map(thread::encode_cursor),
-        }
+        page_info(&self.page)
     }
     /// Approved comments in this thread, ignoring paging.
     async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i32> {
         count(ctx, CommentTally::Thread(self.thread), self.parent).await
+    }
+}
+
+fn edges(page: &CommentPage) -> Vec<CommentEdge> {
+    page.comments
+        .iter()
+        .map(|c| CommentEdge {
+            cursor: thread::encode_cursor(c),
+            node: CommentObject(c.clone()),
+        })
+        .collect()
+}
+
+fn page_info(page: &CommentPage) -> PageInfo {
+    PageInfo {
+        has_next_page: page.has_next_page,
+        has_previous_page: page.has_previous_page,
+        start_cursor: page.comments.first().map(thread::encode_cursor),
+        end_cursor: page.comments.last().map(thread::encode_cursor),
     }
 }
 
@@ -322,20 +329,8 @@ impl CommentQuery {
         .await
         .gql()?;
         Ok(CommentQueue {
-            page_info: PageInfo {
-                has_next_page: page.has_next_page,
-                has_previous_page: page.has_previous_page,
-                start_cursor: page.comments.first().map(thread::encode_cursor),
-                end_cursor: page.comments.last().map(thread::encode_cursor),
-            },
-            edges: page
-                .comments
-                .into_iter()
-                .map(|c| CommentEdge {
-                    cursor: thread::encode_cursor(&c),
-                    node: CommentObject(c),
-                })
-                .collect(),
+            edges: edges(&page),
+            page_info: page_info(&page),
         })
     }
 
