@@ -215,18 +215,11 @@ impl AccountMutation {
         input: CreateUserInput,
     ) -> async_graphql::Result<UserPayload> {
         let rc = request_context(ctx)?;
-        let author_id = match &input.author_id {
-            None => None,
-            Some(id) => match GlobalId::decode(id, "authorId")? {
-                GlobalId::Author(author) => Some(author),
-                _ => {
-                    return Err(crate::error::bad_input(
-                        "authorId",
-                        "`authorId` is not an author id",
-                    ));
-                }
-            },
-        };
+        let author_id = input
+            .author_id
+            .as_ref()
+            .map(|id| GlobalId::author(id, "authorId"))
+            .transpose()?;
         let new = (|| {
             let email = account::EmailAddress::parse(&input.email)?;
             let password = account::NewPassword::parse(&input.password)?;
@@ -268,24 +261,12 @@ impl AccountMutation {
         input: UpdateUserInput,
     ) -> async_graphql::Result<UserPayload> {
         let rc = request_context(ctx)?;
-        let GlobalId::User(id) = GlobalId::decode(&input.id, "id")? else {
-            return Err(crate::error::bad_input(
-                "id",
-                "`id` does not name an account",
-            ));
-        };
-        let author_id = match &input.author_id {
-            None => None,
-            Some(id) => match GlobalId::decode(id, "authorId")? {
-                GlobalId::Author(author) => Some(Some(author)),
-                _ => {
-                    return Err(crate::error::bad_input(
-                        "authorId",
-                        "`authorId` is not an author id",
-                    ));
-                }
-            },
-        };
+        let id = GlobalId::user(&input.id, "id")?;
+        let author_id = input
+            .author_id
+            .as_ref()
+            .map(|id| GlobalId::author(id, "authorId").map(Some))
+            .transpose()?;
         let changes = account::UserChanges {
             disabled: input.disabled,
             role: input.role.map(Role::from),

@@ -270,16 +270,6 @@ pub struct ModerateCommentsPayload {
     pub user_errors: Vec<UserError>,
 }
 
-fn comment_id(id: &ID, field: &'static str) -> async_graphql::Result<waypost_domain::CommentId> {
-    match GlobalId::decode(id, field)? {
-        GlobalId::Comment(id) => Ok(id),
-        _ => Err(bad_input(
-            field,
-            format!("`{field}` does not name a comment"),
-        )),
-    }
-}
-
 #[derive(InputObject, Default)]
 pub struct CommentFilterInput {
     pub status: Option<CommentStatusEnum>,
@@ -310,13 +300,11 @@ impl CommentQuery {
     ) -> async_graphql::Result<CommentQueue> {
         let rc = request_context(ctx)?;
         let filter = filter.unwrap_or_default();
-        let post_id = match &filter.post_id {
-            None => None,
-            Some(id) => match GlobalId::decode(id, "postId")? {
-                GlobalId::Post(id) => Some(id),
-                _ => return Err(bad_input("postId", "`postId` does not name a post")),
-            },
-        };
+        let post_id = filter
+            .post_id
+            .as_ref()
+            .map(|id| GlobalId::post(id, "postId"))
+            .transpose()?;
         let status = filter.status.map(CommentStatus::from);
         let page = comment::moderation_queue(
             &rc.pool,
@@ -362,14 +350,11 @@ impl CommentMutation {
         input: AddCommentInput,
     ) -> async_graphql::Result<AddCommentPayload> {
         let rc = request_context(ctx)?;
-        let post_id = match GlobalId::decode(&input.post_id, "postId")? {
-            GlobalId::Post(id) => id,
-            _ => return Err(bad_input("postId", "`postId` does not name a post")),
-        };
+        let post_id = GlobalId::post(&input.post_id, "postId")?;
         let parent_id = input
             .parent_id
             .as_ref()
-            .map(|id| comment_id(id, "parentId"))
+            .map(|id| GlobalId::comment(id, "parentId"))
             .transpose()?;
         let form = CommentForm {
             post_id: Some(post_id),
@@ -408,7 +393,7 @@ impl CommentMutation {
         input: ModerateCommentInput,
     ) -> async_graphql::Result<ModerateCommentPayload> {
         let rc = request_context(ctx)?;
-        let id = comment_id(&input.id, "id")?;
+        let id = GlobalId::comment(&input.id, "id")?;
         let mut changed = comment::moderate(
             &rc.pool,
             rc.viewer.as_ref(),
@@ -437,7 +422,7 @@ impl CommentMutation {
         let ids = input
             .ids
             .iter()
-            .map(|id| comment_id(id, "ids"))
+            .map(|id| GlobalId::comment(id, "ids"))
             .collect::<Result<Vec<_>, _>>()?;
         let changed = comment::moderate(
             &rc.pool,

@@ -8,7 +8,7 @@ use waypost_domain::{Post, PostRevision, TagId};
 
 use super::account::UserError;
 use super::{GlobalId, PostObject, request_context};
-use crate::error::{GqlResultExt, bad_input};
+use crate::error::GqlResultExt;
 use crate::loaders::RevisionsOf;
 
 impl From<FieldError> for UserError {
@@ -53,20 +53,10 @@ fn refused(field: &str, message: &str) -> PostPayload {
     }
 }
 
-fn post_id(id: &ID) -> async_graphql::Result<waypost_domain::PostId> {
-    match GlobalId::decode(id, "id")? {
-        GlobalId::Post(id) => Ok(id),
-        _ => Err(bad_input("id", "`id` does not name a post")),
-    }
-}
-
 /// Tag ids, or `None` when one of them is not a tag id at all.
 fn tag_ids(ids: &[ID]) -> Option<Vec<TagId>> {
     ids.iter()
-        .map(|id| match GlobalId::decode(id, "tagIds") {
-            Ok(GlobalId::Tag(tag)) => Some(tag),
-            _ => None,
-        })
+        .map(|id| GlobalId::tag(id, "tagIds").ok())
         .collect()
 }
 
@@ -207,7 +197,7 @@ impl EditorialMutation {
         let result: WriteResult = editorial::transition(
             &rc.pool,
             rc.viewer.as_ref(),
-            post_id(id)?,
+            GlobalId::post(id, "id")?,
             version(expected_version),
             to,
             rc.now,
@@ -231,9 +221,9 @@ impl EditorialMutation {
         };
         let author_id = match &input.author_id {
             None => None,
-            Some(id) => match GlobalId::decode(id, "authorId") {
-                Ok(GlobalId::Author(author)) => Some(author),
-                _ => return Ok(refused("authorId", "`authorId` is not an author id")),
+            Some(id) => match GlobalId::author(id, "authorId") {
+                Ok(author) => Some(author),
+                Err(_) => return Ok(refused("authorId", "`authorId` is not an author id")),
             },
         };
         let new = NewPost {
@@ -258,7 +248,7 @@ impl EditorialMutation {
         input: UpdatePostInput,
     ) -> async_graphql::Result<PostPayload> {
         let rc = request_context(ctx)?;
-        let id = post_id(&input.id)?;
+        let id = GlobalId::post(&input.id, "id")?;
         let tag_ids = match input.tag_ids.as_deref().map(tag_ids) {
             Some(None) => return Ok(refused("tagIds", "one or more ids are not tag ids")),
             Some(Some(tags)) => Some(tags),
@@ -351,9 +341,13 @@ impl EditorialMutation {
         input: DeletePostInput,
     ) -> async_graphql::Result<DeletePayload> {
         let rc = request_context(ctx)?;
-        let deleted = editorial::delete_post(&rc.pool, rc.viewer.as_ref(), post_id(&input.id)?)
-            .await
-            .gql()?;
+        let deleted = editorial::delete_post(
+            &rc.pool,
+            rc.viewer.as_ref(),
+            GlobalId::post(&input.id, "id")?,
+        )
+        .await
+        .gql()?;
         Ok(DeletePayload {
             deleted_id: deleted.then_some(input.id),
             user_errors: Vec::new(),
@@ -367,10 +361,7 @@ impl EditorialMutation {
         input: RestoreRevisionInput,
     ) -> async_graphql::Result<PostPayload> {
         let rc = request_context(ctx)?;
-        let GlobalId::Revision(revision) = GlobalId::decode(&input.revision_id, "revisionId")?
-        else {
-            return Err(bad_input("revisionId", "`revisionId` is not a revision id"));
-        };
+        let revision = GlobalId::revision(&input.revision_id, "revisionId")?;
         let result = editorial::restore_revision(
             &rc.pool,
             rc.viewer.as_ref(),

@@ -67,6 +67,32 @@ impl GlobalId {
     }
 }
 
+/// `GlobalId::post(id, field)` and friends: the id of one kind of object,
+/// or BAD_USER_INPUT naming `field`.
+macro_rules! typed_decoders {
+    ($($method:ident => $variant:ident($ty:ty), $what:literal;)*) => {
+        impl GlobalId {
+            $(
+                pub fn $method(id: &ID, field: &'static str) -> async_graphql::Result<$ty> {
+                    match GlobalId::decode(id, field)? {
+                        GlobalId::$variant(id) => Ok(id),
+                        _ => Err(bad_input(field, format!("`{field}` does not name {}", $what))),
+                    }
+                }
+            )*
+        }
+    };
+}
+
+typed_decoders! {
+    post => Post(PostId), "a post";
+    author => Author(AuthorId), "an author";
+    tag => Tag(TagId), "a tag";
+    user => User(UserId), "an account";
+    revision => Revision(RevisionId), "a revision";
+    comment => Comment(CommentId), "a comment";
+}
+
 #[derive(Default)]
 pub struct NodeQuery;
 

@@ -7,7 +7,7 @@ use waypost_domain::profile::{self, AuthorFields, TagFields};
 use super::account::UserError;
 use super::editorial::DeletePayload;
 use super::{AuthorObject, GlobalId, TagObject, request_context};
-use crate::error::{GqlResultExt, bad_input};
+use crate::error::GqlResultExt;
 
 fn user_errors(errors: Vec<FieldError>) -> Vec<UserError> {
     errors.into_iter().map(UserError::from).collect()
@@ -64,20 +64,6 @@ pub struct UpdateAuthorInput {
 pub struct AuthorPayload {
     pub author: Option<AuthorObject>,
     pub user_errors: Vec<UserError>,
-}
-
-fn tag_id(id: &ID) -> async_graphql::Result<waypost_domain::TagId> {
-    match GlobalId::decode(id, "id")? {
-        GlobalId::Tag(id) => Ok(id),
-        _ => Err(bad_input("id", "`id` does not name a tag")),
-    }
-}
-
-fn author_id(id: &ID) -> async_graphql::Result<waypost_domain::AuthorId> {
-    match GlobalId::decode(id, "id")? {
-        GlobalId::Author(id) => Ok(id),
-        _ => Err(bad_input("id", "`id` does not name an author")),
-    }
 }
 
 fn tag_payload(result: Result<waypost_domain::Tag, Vec<FieldError>>) -> TagPayload {
@@ -142,9 +128,14 @@ impl ProfileMutation {
             description: input.description,
         };
         Ok(tag_payload(
-            profile::update_tag(&rc.pool, rc.viewer.as_ref(), tag_id(&input.id)?, fields)
-                .await
-                .gql()?,
+            profile::update_tag(
+                &rc.pool,
+                rc.viewer.as_ref(),
+                GlobalId::tag(&input.id, "id")?,
+                fields,
+            )
+            .await
+            .gql()?,
         ))
     }
 
@@ -155,9 +146,13 @@ impl ProfileMutation {
         input: DeleteInput,
     ) -> async_graphql::Result<DeletePayload> {
         let rc = request_context(ctx)?;
-        let deleted = profile::delete_tag(&rc.pool, rc.viewer.as_ref(), tag_id(&input.id)?)
-            .await
-            .gql()?;
+        let deleted = profile::delete_tag(
+            &rc.pool,
+            rc.viewer.as_ref(),
+            GlobalId::tag(&input.id, "id")?,
+        )
+        .await
+        .gql()?;
         Ok(DeletePayload {
             deleted_id: deleted.then_some(input.id),
             user_errors: Vec::new(),
@@ -197,7 +192,7 @@ impl ProfileMutation {
             bio: input.bio,
             avatar_url: input.avatar_url,
         };
-        let id = author_id(&input.id)?;
+        let id = GlobalId::author(&input.id, "id")?;
         Ok(author_payload(
             profile::update_author(&rc.pool, rc.viewer.as_ref(), id, fields, rc.now)
                 .await
@@ -213,9 +208,13 @@ impl ProfileMutation {
     ) -> async_graphql::Result<DeletePayload> {
         let rc = request_context(ctx)?;
         Ok(
-            match profile::delete_author(&rc.pool, rc.viewer.as_ref(), author_id(&input.id)?)
-                .await
-                .gql()?
+            match profile::delete_author(
+                &rc.pool,
+                rc.viewer.as_ref(),
+                GlobalId::author(&input.id, "id")?,
+            )
+            .await
+            .gql()?
             {
                 Ok(deleted) => DeletePayload {
                     deleted_id: deleted.then_some(input.id),
