@@ -372,6 +372,56 @@ impl TestApp {
         json!(base64::engine::general_purpose::STANDARD.encode(format!("Post:{}", post.id)))
     }
 
+    /// Stores an approved comment directly through the domain (as an editor
+    /// would approve it), with flood control out of the way; returns its id.
+    pub async fn approved_comment(
+        &self,
+        post: i64,
+        parent: Option<i64>,
+        email: &str,
+        name: &str,
+        body: &str,
+    ) -> i64 {
+        use waypost_db::{CommentId, CommentStatus, PostId, Role, SessionId, UserId};
+        use waypost_domain::account::Viewer;
+        use waypost_domain::comment::{CommentForm, CommentSettings, add_comment, moderate};
+        let editor = Viewer {
+            user_id: UserId(1),
+            session_id: SessionId(1),
+            role: Role::Editor,
+            author_id: None,
+        };
+        let settings = CommentSettings {
+            flood_limit: i64::MAX,
+            ..CommentSettings::default()
+        };
+        let form = CommentForm {
+            post_id: Some(PostId(post)),
+            parent_id: parent.map(CommentId),
+            author_name: name.to_owned(),
+            author_email: email.to_owned(),
+            body: body.to_owned(),
+            ..Default::default()
+        };
+        let now = chrono::Utc::now().naive_utc();
+        let id = add_comment(&self.pool, &settings, form, now)
+            .await
+            .unwrap()
+            .unwrap()
+            .comment
+            .id;
+        moderate(
+            &self.pool,
+            Some(&editor),
+            &[id],
+            CommentStatus::Approved,
+            now,
+        )
+        .await
+        .unwrap();
+        id.0
+    }
+
     /// POSTs a query with `Authorization: Bearer <token>`; returns status and body.
     pub async fn graphql_as(&self, token: &str, query: &str, variables: Value) -> (u16, Value) {
         let response = self

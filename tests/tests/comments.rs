@@ -450,40 +450,17 @@ async fn approved(
     n: usize,
     prefix: &str,
 ) -> Vec<i64> {
-    use waypost_db::{CommentId, CommentStatus, PostId, SessionId, UserId};
-    use waypost_domain::account::Viewer;
-    use waypost_domain::comment::{CommentForm, add_comment, moderate};
-    let editor = Viewer {
-        user_id: UserId(1),
-        session_id: SessionId(1),
-        role: Role::Editor,
-        author_id: None,
-    };
     let mut ids = Vec::new();
     for i in 0..n {
-        let form = CommentForm {
-            post_id: Some(PostId(post)),
-            parent_id: parent.map(CommentId),
-            author_name: format!("{prefix} {i}"),
-            author_email: format!("{prefix}{i}@secret.example"),
-            body: format!("{prefix} says {i}."),
-            ..Default::default()
-        };
-        let now = chrono::Utc::now().naive_utc();
-        let posted = add_comment(&app.pool, &relaxed(), form, now)
-            .await
-            .unwrap()
-            .unwrap();
-        moderate(
-            &app.pool,
-            Some(&editor),
-            &[posted.comment.id],
-            CommentStatus::Approved,
-            now,
-        )
-        .await
-        .unwrap();
-        ids.push(posted.comment.id.0);
+        let (email, name, body) = (
+            format!("{prefix}{i}@secret.example"),
+            format!("{prefix} {i}"),
+            format!("{prefix} says {i}."),
+        );
+        ids.push(
+            app.approved_comment(post, parent, &email, &name, &body)
+                .await,
+        );
     }
     ids
 }

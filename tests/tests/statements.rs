@@ -119,65 +119,30 @@ async fn a_post_page_runs_two_statements(backend: Backend) {
 }
 
 async fn comment_threads_are_batched(backend: Backend) {
-    use waypost_db::{CommentId, CommentStatus, PostId, Role, SessionId, UserId};
-    use waypost_domain::account::Viewer;
-    use waypost_domain::comment::{CommentForm, CommentSettings, add_comment, moderate};
     let app = app(backend).await;
-    let settings = CommentSettings {
-        flood_limit: 100_000,
-        ..CommentSettings::default()
-    };
-    let editor = Viewer {
-        user_id: UserId(1),
-        session_id: SessionId(1),
-        role: Role::Editor,
-        author_id: None,
-    };
-    let now = chrono::Utc::now().naive_utc();
     // The 30 newest posts (the first inserted) get 4 comments each, each
     // comment 2 replies.
     for post in 1..=30 {
         for c in 0..4 {
-            let mut form = CommentForm {
-                post_id: Some(PostId(post)),
-                author_name: "Reader".into(),
-                author_email: format!("r{post}x{c}@example.com"),
-                body: format!("Comment {c} on {post}."),
-                ..Default::default()
-            };
-            let top = add_comment(&app.pool, &settings, form.clone(), now)
-                .await
-                .unwrap()
-                .unwrap()
-                .comment
-                .id;
-            moderate(
-                &app.pool,
-                Some(&editor),
-                &[top],
-                CommentStatus::Approved,
-                now,
-            )
-            .await
-            .unwrap();
-            for r in 0..2 {
-                form.parent_id = Some(CommentId(top.0));
-                form.body = format!("Reply {r} to {c} on {post}.");
-                let reply = add_comment(&app.pool, &settings, form.clone(), now)
-                    .await
-                    .unwrap()
-                    .unwrap()
-                    .comment
-                    .id;
-                moderate(
-                    &app.pool,
-                    Some(&editor),
-                    &[reply],
-                    CommentStatus::Approved,
-                    now,
+            let email = format!("r{post}x{c}@example.com");
+            let top = app
+                .approved_comment(
+                    post,
+                    None,
+                    &email,
+                    "Reader",
+                    &format!("Comment {c} on {post}."),
                 )
-                .await
-                .unwrap();
+                .await;
+            for r in 0..2 {
+                app.approved_comment(
+                    post,
+                    Some(top),
+                    &email,
+                    "Reader",
+                    &format!("Reply {r} to {c} on {post}."),
+                )
+                .await;
             }
         }
     }
