@@ -18,6 +18,8 @@ use diesel_async::{
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::error::DbError;
+use crate::feed::{CommentPublished, Feed, News};
+use tokio::sync::broadcast;
 
 const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
@@ -141,6 +143,8 @@ pub struct DbPool {
     inner: PoolInner,
     statements: Arc<AtomicU64>,
     url: String,
+    feed: Arc<Feed>,
+    acquire_timeout: Duration,
 }
 
 /// A pooled connection of either backend. Query code matches on it with
@@ -279,6 +283,8 @@ impl DbPool {
             inner,
             statements,
             url: config.url.clone(),
+            feed: Feed::new(),
+            acquire_timeout: config.acquire_timeout,
         };
         // Prove the database answers now rather than on the first request.
         pool.get().await.map_err(|e| {
@@ -303,6 +309,32 @@ impl DbPool {
             PoolInner::Pg(pool) => pool.get().await.map(DbConn::Pg).map_err(pool_error),
             PoolInner::Sqlite(pool) => pool.get().await.map(DbConn::Sqlite).map_err(pool_error),
         }
+    }
+
+    /// Tells subscribers on every instance that comments became public.
+    /// Call it after the change is stored, on the connection that stored it.
+    pub async fn announce(
+        &self,
+        conn: &mut DbConn,
+        events: &[CommentPublished],
+    ) -> Result<(), DbError> {
+        self.feed.announce(conn, events).await
+    }
+
+    /// News of comments becoming public, from the moment this returns.
+    /// Fails with `Unavailable` when PostgreSQL cannot be listened to within
+    /// the acquire timeout.
+    pub async fn comment_feed(&self) -> Result<broadcast::Receiver<Arc<News>>, DbError> {
+        let pg_url = match self.inner {
+            PoolInner::Pg(_) => Some(self.url.as_str()),
+            PoolInner::Sqlite(_) => None,
+        };
+        self.feed.subscribe(pg_url, self.acquire_timeout).await
+    }
+
+    /// Comment feed subscribers attached to this instance.
+    pub fn feed_subscribers(&self) -> usize {
+        self.feed.subscribers()
     }
 
     /// SQL statements run through this pool since it was opened.

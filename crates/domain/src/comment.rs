@@ -3,9 +3,14 @@
 //! control, and moderation by editors.
 
 use chrono::{Duration, NaiveDateTime};
+use futures::Stream;
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd, html};
+use tokio::sync::broadcast::error::RecvError;
 use waypost_db::queries::{comment as comment_queries, post as post_queries};
-use waypost_db::{Comment, CommentId, CommentInsertForm, CommentStatus, DbError, DbPool, PostId};
+use waypost_db::{
+    Comment, CommentId, CommentInsertForm, CommentPublished, CommentStatus, DbConn, DbError,
+    DbPool, PostId,
+};
 
 use crate::account::{EmailAddress, Viewer, new_token, token_hash};
 use crate::authoring::stored_instant;
@@ -297,7 +302,12 @@ pub async fn add_comment(
         updated_at: now,
     };
     match comment_queries::insert(&mut conn, &insert).await {
-        Ok(comment) => Ok(Ok(Posted { comment, receipt })),
+        Ok(comment) => {
+            if comment.status == CommentStatus::Approved {
+                announce(pool, &mut conn, &[&comment]).await;
+            }
+            Ok(Ok(Posted { comment, receipt }))
+        }
         Err(DbError::UniqueViolation { constraint })
             if constraint.contains("duplicate") || constraint.contains("fingerprint") =>
         {
@@ -337,7 +347,8 @@ pub async fn moderate(
     let mut post_ids: Vec<PostId> = found.iter().map(|c| c.post_id).collect();
     post_ids.sort();
     post_ids.dedup();
-    for post in post_queries::by_ids(&mut conn, &post_ids).await? {
+    let posts = post_queries::by_ids(&mut conn, &post_ids).await?;
+    for post in &posts {
         if !allows(
             viewer,
             Action::EditPost {
@@ -349,7 +360,78 @@ pub async fn moderate(
             ));
         }
     }
-    Ok(comment_queries::set_status(&mut conn, ids, status, now).await?)
+    let changed = comment_queries::set_status(&mut conn, ids, status, now).await?;
+    // News only for comments the public could not see before and can now.
+    let was_public: Vec<CommentId> = found
+        .iter()
+        .filter(|c| c.status == CommentStatus::Approved)
+        .map(|c| c.id)
+        .collect();
+    let published: Vec<&Comment> = changed
+        .iter()
+        .filter(|c| c.status == CommentStatus::Approved && !was_public.contains(&c.id))
+        .filter(|c| posts.iter().any(|p| p.id == c.post_id && is_live(p, now)))
+        .collect();
+    announce(pool, &mut conn, &published).await;
+    Ok(changed)
+}
+
+/// Tells live subscribers that `comments` became public. The comments are
+/// stored already; failing to tell is logged, never reported as a failed
+/// write.
+async fn announce(pool: &DbPool, conn: &mut DbConn, comments: &[&Comment]) {
+    let events: Vec<CommentPublished> = comments
+        .iter()
+        .map(|c| CommentPublished {
+            post_id: c.post_id,
+            comment_id: c.id,
+        })
+        .collect();
+    if let Err(err) = pool.announce(conn, &events).await {
+        tracing::warn!(error = %err, comments = events.len(), "comments stored but not announced to live subscribers");
+    }
+}
+
+/// Comments on a published post from now on, as each becomes public:
+/// posted approved, or approved later. Pending, spam and trashed comments
+/// never appear. The stream ends only when the subscriber drops it.
+pub async fn published_on(
+    pool: &DbPool,
+    post_id: PostId,
+    now: NaiveDateTime,
+) -> DomainResult<impl Stream<Item = Comment> + Send + use<>> {
+    let post = post_queries::by_ids(&mut pool.get().await?, &[post_id])
+        .await?
+        .pop();
+    if !post.is_some_and(|post| is_live(&post, now)) {
+        return Err(DomainError::NotFound("no such published post".into()));
+    }
+    let news = pool.comment_feed().await?;
+    let pool = pool.clone();
+    Ok(futures::stream::unfold(news, move |mut news| {
+        let pool = pool.clone();
+        async move {
+            loop {
+                match news.recv().await {
+                    Ok(item) if item.event.post_id == post_id => match item.comment(&pool).await {
+                        // Read now, not when announced: it may be trashed since.
+                        Ok(Some(comment)) if comment.status == CommentStatus::Approved => {
+                            return Some((comment.clone(), news));
+                        }
+                        Ok(_) => {}
+                        Err(err) => {
+                            tracing::warn!(error = %err, "cannot read an announced comment");
+                        }
+                    },
+                    Ok(_) => {}
+                    Err(RecvError::Lagged(missed)) => {
+                        tracing::warn!(missed, "a slow comment subscriber missed news");
+                    }
+                    Err(RecvError::Closed) => return None,
+                }
+            }
+        }
+    }))
 }
 
 #[cfg(test)]

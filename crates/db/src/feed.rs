@@ -1,0 +1,233 @@
+//! The comment feed: news that a comment became public, carried to every
+//! Waypost instance on the database.
+//!
+//! On PostgreSQL the news travels by `NOTIFY`; each instance keeps one
+//! `LISTEN`ing connection (opened with its first subscriber, re-opened after
+//! a database restart) and fans what it hears out to its local subscribers.
+//! On SQLite, which one process serves, an in-process channel carries it.
+//!
+//! Announcing never waits for subscribers: the local fan-out is a bounded
+//! broadcast channel, so a subscriber that reads slowly misses old news
+//! instead of holding up whoever posts.
+
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use diesel::sql_types::{Array, Text};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use futures::StreamExt;
+use tokio::sync::{OnceCell, broadcast, watch};
+
+use crate::error::DbError;
+use crate::ids::{CommentId, PostId};
+use crate::models::Comment;
+use crate::pool::{DbConn, DbPool};
+use crate::queries::comment as comment_queries;
+
+/// The PostgreSQL channel the news travels on.
+macro_rules! channel {
+    () => {
+        "waypost_comment_public"
+    };
+}
+const CHANNEL: &str = channel!();
+/// News a subscriber may fall behind by before it misses some.
+const BACKLOG: usize = 1024;
+/// Longest pause between attempts to re-open the listening connection.
+const MAX_RECONNECT_DELAY: Duration = Duration::from_secs(5);
+
+/// A comment that became visible to the public: posted approved, or
+/// approved later. Carries ids only; subscribers read the comment itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommentPublished {
+    pub post_id: PostId,
+    pub comment_id: CommentId,
+}
+
+impl CommentPublished {
+    fn encode(self) -> String {
+        format!("{}:{}", self.post_id.0, self.comment_id.0)
+    }
+
+    fn decode(payload: &str) -> Option<Self> {
+        let (post, comment) = payload.split_once(':')?;
+        Some(CommentPublished {
+            post_id: PostId(post.parse().ok()?),
+            comment_id: CommentId(comment.parse().ok()?),
+        })
+    }
+}
+
+/// News as this instance's subscribers receive it. The comment itself is
+/// read once per instance, by the first subscriber that wants it, however
+/// many subscribers watch its post.
+#[derive(Debug)]
+pub struct News {
+    pub event: CommentPublished,
+    comment: OnceCell<Option<Comment>>,
+}
+
+impl News {
+    fn new(event: CommentPublished) -> Arc<News> {
+        Arc::new(News {
+            event,
+            comment: OnceCell::new(),
+        })
+    }
+
+    /// The comment as stored now (`None` if it was deleted since).
+    pub async fn comment(&self, pool: &DbPool) -> Result<Option<&Comment>, DbError> {
+        let found = self
+            .comment
+            .get_or_try_init(|| async {
+                let mut conn = pool.get().await?;
+                let mut rows = comment_queries::by_ids(&mut conn, &[self.event.comment_id]).await?;
+                Ok::<_, DbError>(rows.pop())
+            })
+            .await?;
+        Ok(found.as_ref())
+    }
+}
+
+/// One instance's end of the feed.
+pub(crate) struct Feed {
+    local: broadcast::Sender<Arc<News>>,
+    /// PostgreSQL only: whether the listening connection is up, once started.
+    listening: OnceCell<watch::Receiver<bool>>,
+}
+
+impl Feed {
+    pub(crate) fn new() -> Arc<Feed> {
+        Arc::new(Feed {
+            local: broadcast::channel(BACKLOG).0,
+            listening: OnceCell::new(),
+        })
+    }
+
+    /// Subscribers currently attached to this instance.
+    pub(crate) fn subscribers(&self) -> usize {
+        self.local.receiver_count()
+    }
+
+    /// Tells every subscriber, on every instance, that `events` happened.
+    /// Called after the change is stored, on the connection that stored it.
+    pub(crate) async fn announce(
+        &self,
+        conn: &mut DbConn,
+        events: &[CommentPublished],
+    ) -> Result<(), DbError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        match conn {
+            DbConn::Pg(c) => {
+                let payloads: Vec<String> = events.iter().map(|e| e.encode()).collect();
+                // One statement however many comments a bulk approval made public.
+                diesel::sql_query("SELECT pg_notify($1, p) FROM unnest($2) AS p")
+                    .bind::<Text, _>(CHANNEL)
+                    .bind::<Array<Text>, _>(payloads)
+                    .execute(&mut **c)
+                    .await?;
+            }
+            DbConn::Sqlite(_) => {
+                for event in events {
+                    // No subscriber is not a failure.
+                    let _ = self.local.send(News::new(*event));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A receiver of news from now on. On PostgreSQL this first makes sure
+    /// the listening connection is up, waiting at most `timeout`, so that
+    /// nothing announced after this returns is missed.
+    pub(crate) async fn subscribe(
+        self: &Arc<Self>,
+        pg_url: Option<&str>,
+        timeout: Duration,
+    ) -> Result<broadcast::Receiver<Arc<News>>, DbError> {
+        let Some(url) = pg_url else {
+            return Ok(self.local.subscribe());
+        };
+        let mut listening = self
+            .listening
+            .get_or_init(|| async {
+                let (up, listening) = watch::channel(false);
+                tokio::spawn(listen(Arc::downgrade(self), url.to_owned(), up));
+                listening
+            })
+            .await
+            .clone();
+        // Subscribe before waiting: news heard meanwhile is kept for us.
+        let receiver = self.local.subscribe();
+        match tokio::time::timeout(timeout, listening.wait_for(|up| *up)).await {
+            Ok(Ok(_)) => Ok(receiver),
+            _ => Err(DbError::Unavailable(
+                "the comment feed is not listening to the database".into(),
+            )),
+        }
+    }
+}
+
+/// Keeps one connection listening on `CHANNEL` and passes what it hears to
+/// the local subscribers, for as long as the feed exists.
+async fn listen(feed: Weak<Feed>, url: String, up: watch::Sender<bool>) {
+    let mut delay = Duration::from_millis(100);
+    loop {
+        if feed.strong_count() == 0 {
+            return;
+        }
+        match listen_once(&feed, &url, &up).await {
+            Ok(()) => return,
+            Err(reason) => {
+                up.send_replace(false);
+                tracing::warn!(%reason, retry_in_ms = delay.as_millis() as u64, "comment feed lost its database connection");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(MAX_RECONNECT_DELAY);
+            }
+        }
+    }
+}
+
+/// `Ok` when the feed is gone; `Err` when the connection failed or dropped.
+async fn listen_once(feed: &Weak<Feed>, url: &str, up: &watch::Sender<bool>) -> Result<(), String> {
+    let mut conn = AsyncPgConnection::establish(url)
+        .await
+        .map_err(|e| e.to_string())?;
+    conn.batch_execute(concat!("LISTEN ", channel!()))
+        .await
+        .map_err(|e| e.to_string())?;
+    up.send_replace(true);
+    tracing::debug!("comment feed listening");
+    let mut heard = std::pin::pin!(conn.notifications_stream());
+    while let Some(notification) = heard.next().await {
+        let notification = notification.map_err(|e| e.to_string())?;
+        let Some(feed) = feed.upgrade() else {
+            return Ok(());
+        };
+        match CommentPublished::decode(&notification.payload) {
+            Some(event) => {
+                let _ = feed.local.send(News::new(event));
+            }
+            None => tracing::warn!(payload = %notification.payload, "unreadable comment feed news"),
+        }
+    }
+    Err("the listening connection closed".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn news_survives_the_trip_through_a_payload() {
+        let event = CommentPublished {
+            post_id: PostId(12),
+            comment_id: CommentId(3456),
+        };
+        assert_eq!(CommentPublished::decode(&event.encode()), Some(event));
+        assert_eq!(CommentPublished::decode("12"), None);
+        assert_eq!(CommentPublished::decode("a:1"), None);
+    }
+}
