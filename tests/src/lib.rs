@@ -6,6 +6,7 @@ use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -259,7 +260,8 @@ pub struct TestApp {
     pub pool: DbPool,
     pub client: reqwest::Client,
     server: tokio::task::JoinHandle<()>,
-    pub db: TestDb,
+    /// Shared with sibling servers; removed when the last one is dropped.
+    pub db: Arc<TestDb>,
 }
 
 impl TestApp {
@@ -311,7 +313,16 @@ impl TestApp {
         backend: Backend,
         configure: impl FnOnce(AppState) -> AppState,
     ) -> TestApp {
-        let db = TestDb::new(backend).await;
+        TestApp::serve(Arc::new(TestDb::new(backend).await), configure).await
+    }
+
+    /// A second server over this one's database, as another instance of a
+    /// deployment would be: its own pool, its own comment feed.
+    pub async fn sibling(&self, configure: impl FnOnce(AppState) -> AppState) -> TestApp {
+        TestApp::serve(self.db.clone(), configure).await
+    }
+
+    async fn serve(db: Arc<TestDb>, configure: impl FnOnce(AppState) -> AppState) -> TestApp {
         let pool = db.pool().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -370,6 +381,33 @@ impl TestApp {
             .unwrap();
         use base64::Engine;
         json!(base64::engine::general_purpose::STANDARD.encode(format!("Post:{}", post.id)))
+    }
+
+    /// The row id inside a post's global id.
+    pub fn raw_post_id(global: &Value) -> i64 {
+        use base64::Engine;
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(global.as_str().unwrap())
+            .unwrap();
+        String::from_utf8(raw)
+            .unwrap()
+            .strip_prefix("Post:")
+            .unwrap()
+            .parse()
+            .unwrap()
+    }
+
+    /// Creates an editor account and returns a session token for it.
+    pub async fn editor_token(&self) -> String {
+        const PASSWORD: &str = "correct horse battery staple";
+        self.create_user(
+            "editor@example.com",
+            PASSWORD,
+            waypost_db::Role::Editor,
+            None,
+        )
+        .await;
+        self.sign_in("editor@example.com", PASSWORD).await
     }
 
     /// Stores an approved comment directly through the domain (as an editor
@@ -559,5 +597,165 @@ pub fn tied_bundle() -> ContentBundle {
         authors,
         tags,
         posts,
+    }
+}
+
+/// Which GraphQL-over-WebSocket protocol a client speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// `graphql-transport-ws`, the current one.
+    TransportWs,
+    /// `graphql-ws`, the older subscriptions-transport-ws one.
+    LegacyWs,
+}
+
+type WsStream =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A real WebSocket client of `/graphql`.
+pub struct Socket {
+    stream: WsStream,
+    protocol: Protocol,
+}
+
+/// How long a test waits for a message it expects.
+const ARRIVAL: Duration = Duration::from_secs(10);
+
+impl Socket {
+    /// Opens a socket and sends `connection_init` with `payload`; returns the
+    /// socket and the server's first answer (the ack, or a refusal).
+    pub async fn open(app: &TestApp, protocol: Protocol, payload: Value) -> (Socket, Message) {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = format!("ws://{}/graphql", app.addr)
+            .into_client_request()
+            .unwrap();
+        let name = match protocol {
+            Protocol::TransportWs => "graphql-transport-ws",
+            Protocol::LegacyWs => "graphql-ws",
+        };
+        request
+            .headers_mut()
+            .insert("sec-websocket-protocol", name.parse().unwrap());
+        let (stream, response) = tokio_tungstenite::connect_async(request).await.unwrap();
+        assert_eq!(
+            response.headers()["sec-websocket-protocol"],
+            name,
+            "the server agrees on the protocol"
+        );
+        let mut socket = Socket { stream, protocol };
+        socket
+            .send(json!({ "type": "connection_init", "payload": payload }))
+            .await;
+        let first = socket.next(ARRIVAL).await;
+        (socket, first)
+    }
+
+    /// Opens a socket whose `connection_init` must be acknowledged.
+    pub async fn connect(app: &TestApp, protocol: Protocol, payload: Value) -> Socket {
+        let (socket, first) = Socket::open(app, protocol, payload).await;
+        match &first {
+            Message::Json(m) if m["type"] == "connection_ack" => socket,
+            other => panic!("no connection_ack: {other:?}"),
+        }
+    }
+
+    pub async fn send(&mut self, message: Value) {
+        use futures::SinkExt;
+        use tokio_tungstenite::tungstenite::Message as Ws;
+        self.stream
+            .send(Ws::text(message.to_string()))
+            .await
+            .unwrap();
+    }
+
+    /// Starts operation `id` (a subscription, or any other operation).
+    pub async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
+        let kind = match self.protocol {
+            Protocol::TransportWs => "subscribe",
+            Protocol::LegacyWs => "start",
+        };
+        self.send(json!({ "id": id, "type": kind, "payload": { "query": query, "variables": variables } }))
+            .await;
+    }
+
+    /// The next message within `wait`, skipping keep-alives.
+    pub async fn next(&mut self, wait: Duration) -> Message {
+        use futures::StreamExt;
+        use tokio_tungstenite::tungstenite::Message as Ws;
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let message = match tokio::time::timeout_at(deadline, self.stream.next()).await {
+                Err(_) => return Message::Silence,
+                Ok(None) => return Message::Closed(None),
+                Ok(Some(Err(err))) => panic!("socket error: {err}"),
+                Ok(Some(Ok(message))) => message,
+            };
+            match message {
+                Ws::Text(text) => {
+                    let value: Value = serde_json::from_str(&text).unwrap();
+                    if value["type"] == "ka" || value["type"] == "ping" {
+                        continue;
+                    }
+                    return Message::Json(value);
+                }
+                Ws::Close(frame) => {
+                    return Message::Closed(
+                        frame.map(|f| (u16::from(f.code), f.reason.to_string())),
+                    );
+                }
+                _ => continue,
+            }
+        }
+    }
+
+    /// The payload of the next result of operation `id`: `next` in
+    /// graphql-transport-ws, `data` in the legacy protocol.
+    pub async fn result(&mut self, id: &str) -> Value {
+        let kind = match self.protocol {
+            Protocol::TransportWs => "next",
+            Protocol::LegacyWs => "data",
+        };
+        match self.next(ARRIVAL).await {
+            Message::Json(m) if m["type"] == kind && m["id"] == id => m["payload"].clone(),
+            other => panic!("expected a {kind} for {id}, got {other:?}"),
+        }
+    }
+
+    /// Asserts that nothing arrives for `wait`.
+    pub async fn assert_silent(&mut self, wait: Duration) {
+        match self.next(wait).await {
+            Message::Silence => {}
+            other => panic!("expected silence, got {other:?}"),
+        }
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.stream.close(None).await;
+    }
+}
+
+/// What a socket received.
+#[derive(Debug)]
+pub enum Message {
+    Json(Value),
+    /// The server closed the socket, with its close code and reason.
+    Closed(Option<(u16, String)>),
+    /// Nothing arrived in time.
+    Silence,
+}
+
+impl TestApp {
+    /// Waits until this server holds `n` comment feed subscribers, so that a
+    /// test posts only once a subscription is in place.
+    pub async fn await_feed_subscribers(&self, n: usize) {
+        let deadline = tokio::time::Instant::now() + ARRIVAL;
+        while self.pool.feed_subscribers() != n {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{} feed subscribers, expected {n}",
+                self.pool.feed_subscribers()
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 }

@@ -49,15 +49,9 @@ fn form(post: &Value, email: &str, body: &str) -> Value {
     json!({ "i": { "postId": post, "authorName": "Reader", "authorEmail": email, "body": body } })
 }
 
-async fn editor(app: &TestApp) -> String {
-    app.create_user("editor@example.com", PASSWORD, Role::Editor, None)
-        .await;
-    app.sign_in("editor@example.com", PASSWORD).await
-}
-
 async fn first_comments_wait_then_trust_is_earned(backend: Backend) {
     let app = app(backend, relaxed()).await;
-    let editor = editor(&app).await;
+    let editor = app.editor_token().await;
     let post = app.post_id(ARTICLE).await;
 
     let first = app
@@ -180,7 +174,7 @@ async fn the_form_is_checked_field_by_field(backend: Backend) {
 
 async fn the_honeypot_catches_spam_quietly(backend: Backend) {
     let app = app(backend, relaxed()).await;
-    let editor = editor(&app).await;
+    let editor = app.editor_token().await;
     let post = app.post_id(ARTICLE).await;
     let mut input = form(&post, "bot@example.com", "Buy things");
     input["i"]["honeypot"] = json!("http://spam.example");
@@ -303,7 +297,7 @@ async fn replies_need_an_approved_parent_and_nest_so_deep(backend: Backend) {
         ..relaxed()
     };
     let app = app(backend, settings).await;
-    let editor = editor(&app).await;
+    let editor = app.editor_token().await;
     let post = app.post_id(ARTICLE).await;
     let other_post = app.post_id("front-end-engineering-a-career-guide").await;
     let approve = |id: Value| {
@@ -353,7 +347,7 @@ async fn replies_need_an_approved_parent_and_nest_so_deep(backend: Backend) {
 
 async fn moderation_follows_the_role_table(backend: Backend) {
     let app = app(backend, relaxed()).await;
-    let editor = editor(&app).await;
+    let editor = app.editor_token().await;
     app.create_user(
         "amara@example.com",
         PASSWORD,
@@ -468,17 +462,7 @@ async fn approved(
 async fn threads_read_in_pages_without_emails(backend: Backend) {
     let app = app(backend, relaxed()).await;
     let post_gid = app.post_id(ARTICLE).await;
-    let post = {
-        use base64::Engine;
-        let raw = base64::engine::general_purpose::STANDARD
-            .decode(post_gid.as_str().unwrap())
-            .unwrap();
-        String::from_utf8(raw)
-            .unwrap()
-            .trim_start_matches("Post:")
-            .parse::<i64>()
-            .unwrap()
-    };
+    let post = TestApp::raw_post_id(&post_gid);
     let tops = approved(&app, post, None, 5, "top").await;
     approved(&app, post, Some(tops[0]), 4, "reply").await;
     // A pending comment is in no count and no thread.
@@ -569,7 +553,7 @@ async fn threads_read_in_pages_without_emails(backend: Backend) {
 
 async fn the_moderation_queue_is_for_moderators(backend: Backend) {
     let app = app(backend, relaxed()).await;
-    let editor = editor(&app).await;
+    let editor = app.editor_token().await;
     app.create_user(
         "amara@example.com",
         PASSWORD,
@@ -655,7 +639,7 @@ async fn the_moderation_queue_is_for_moderators(backend: Backend) {
 
 async fn a_post_can_close_its_comments(backend: Backend) {
     let app = app(backend, relaxed()).await;
-    let editor = editor(&app).await;
+    let editor = app.editor_token().await;
     let post = app.post_id(ARTICLE).await;
     let version = app
         .data(
@@ -682,7 +666,7 @@ async fn a_post_can_close_its_comments(backend: Backend) {
 
 async fn fifty_at_once_are_stored_once_each(backend: Backend) {
     let app = app(backend, relaxed()).await;
-    let editor = editor(&app).await;
+    let editor = app.editor_token().await;
     let post = app.post_id(ARTICLE).await;
     let results = futures::future::join_all((0..50).map(|n| {
         let app = &app;

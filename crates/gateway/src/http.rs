@@ -9,8 +9,9 @@ use axum::Router;
 use axum::body::Bytes;
 use std::net::SocketAddr;
 
+use async_graphql_axum::GraphQLProtocol;
 use axum::extract::connect_info::IntoMakeServiceWithConnectInfo;
-use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::extract::{ConnectInfo, FromRequestParts, State, WebSocketUpgrade};
 use axum::http::Extensions;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -23,6 +24,7 @@ use waypost_domain::{DbPool, DomainError};
 
 use crate::error::to_graphql;
 use crate::schema::{Clock, Services, WaypostSchema, build_schema, execute, system_clock};
+use crate::socket::{self, bearer_token};
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 const APPLICATION_JSON: &str = "application/json";
@@ -75,17 +77,17 @@ async fn viewer(services: &Services, headers: &HeaderMap) -> Result<Option<Viewe
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
-    let malformed = || {
-        DomainError::Unauthenticated("send the session token as `Authorization: Bearer <token>`")
-    };
-    let value = value.to_str().map_err(|_| malformed())?;
-    let (scheme, token) = value.trim().split_once(' ').ok_or_else(malformed)?;
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return Err(malformed());
-    }
-    authenticate(&services.pool, token.trim(), (services.clock)())
+    let token = header_token(value)?;
+    authenticate(&services.pool, token, (services.clock)())
         .await
         .map(Some)
+}
+
+fn header_token(value: &HeaderValue) -> Result<&str, DomainError> {
+    let value = value.to_str().map_err(|_| {
+        DomainError::Unauthenticated("send the session token as `Authorization: Bearer <token>`")
+    })?;
+    bearer_token(value)
 }
 
 /// The response to a request whose credentials failed before it ran.
@@ -275,14 +277,46 @@ fn client_ip(extensions: &Extensions) -> Option<String> {
         .map(|info| info.0.ip().to_string())
 }
 
-async fn graphql_get(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    extensions: Extensions,
-    RawQuery(query): RawQuery,
-) -> Response {
+/// Whether a GET asks to become a WebSocket.
+fn is_upgrade(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
+}
+
+/// A GraphQL WebSocket, once the upgrade request's credentials check out.
+async fn graphql_socket(state: AppState, mut parts: axum::http::request::Parts) -> Response {
+    let protocol = match GraphQLProtocol::from_request_parts(&mut parts, &state).await {
+        Ok(protocol) => protocol,
+        Err(rejection) => return rejection.into_response(),
+    };
+    let upgrade = match WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
+        Ok(upgrade) => upgrade,
+        Err(rejection) => return rejection.into_response(),
+    };
+    if let Err(err) = viewer(&state.services, &parts.headers).await {
+        return auth_failure(&err, false);
+    }
+    let token = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| header_token(value).ok())
+        .map(str::to_owned);
+    let ip = client_ip(&parts.extensions);
+    socket::upgrade(state, upgrade, protocol, token, ip)
+}
+
+async fn graphql_get(State(state): State<AppState>, request: axum::extract::Request) -> Response {
+    let (parts, _body) = request.into_parts();
+    if is_upgrade(&parts.headers) {
+        return graphql_socket(state, parts).await;
+    }
+    let headers = parts.headers;
+    let extensions = parts.extensions;
+    let query = parts.uri.query();
     let graphql_media = wants_graphql_response(&headers);
-    let request = match parse_get(query.as_deref().unwrap_or("")) {
+    let request = match parse_get(query.unwrap_or("")) {
         Ok(request) => request,
         Err(err) => {
             return request_error(

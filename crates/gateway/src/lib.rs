@@ -6,6 +6,7 @@ pub mod error;
 pub mod http;
 pub mod loaders;
 pub mod schema;
+mod socket;
 pub mod telemetry;
 
 pub use http::{AppState, app, router};

@@ -14,10 +14,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, Wake, Waker};
 
-use futures::StreamExt;
 use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
 use futures::task::AtomicWaker;
+use futures::{Stream, StreamExt};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 /// Wakes the driving task and remembers that the executor asked to run.
@@ -40,32 +40,70 @@ impl Wake for ExecutorWaker {
 /// (received on `spawned`) whenever it cannot make progress by itself.
 pub async fn drive<T>(
     execution: impl Future<Output = T>,
-    mut spawned: UnboundedReceiver<BoxFuture<'static, ()>>,
+    spawned: UnboundedReceiver<BoxFuture<'static, ()>>,
 ) -> T {
     let mut execution = pin!(execution);
-    let mut batches = FuturesUnordered::new();
-    let flag = Arc::new(ExecutorWaker {
-        woken: AtomicBool::new(true),
-        task: AtomicWaker::new(),
-    });
-    let executor_waker = Waker::from(flag.clone());
-    std::future::poll_fn(move |cx: &mut Context<'_>| {
+    let mut driver = Driver::new(spawned);
+    std::future::poll_fn(move |cx| driver.poll(cx, |ecx| execution.as_mut().poll(ecx))).await
+}
+
+/// The same for a subscription: each response of `responses` is driven
+/// like a request of its own, with the batches its resolvers spawn.
+pub fn drive_stream<S: Stream + Unpin>(
+    mut responses: S,
+    spawned: UnboundedReceiver<BoxFuture<'static, ()>>,
+) -> impl Stream<Item = S::Item> {
+    let mut driver = Driver::new(spawned);
+    futures::stream::poll_fn(move |cx| driver.poll(cx, |ecx| responses.poll_next_unpin(ecx)))
+}
+
+/// The batches in flight for one execution, and whether the execution
+/// asked to be polled again.
+struct Driver {
+    spawned: UnboundedReceiver<BoxFuture<'static, ()>>,
+    batches: FuturesUnordered<BoxFuture<'static, ()>>,
+    flag: Arc<ExecutorWaker>,
+    executor_waker: Waker,
+}
+
+impl Driver {
+    fn new(spawned: UnboundedReceiver<BoxFuture<'static, ()>>) -> Self {
+        let flag = Arc::new(ExecutorWaker {
+            woken: AtomicBool::new(true),
+            task: AtomicWaker::new(),
+        });
+        Driver {
+            spawned,
+            batches: FuturesUnordered::new(),
+            executor_waker: Waker::from(flag.clone()),
+            flag,
+        }
+    }
+
+    fn poll<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        mut execution: impl FnMut(&mut Context<'_>) -> Poll<T>,
+    ) -> Poll<T> {
+        let flag = &self.flag;
         flag.task.register(cx.waker());
         loop {
             if flag.woken.swap(false, Ordering::AcqRel) {
-                let mut executor_cx = Context::from_waker(&executor_waker);
-                if let Poll::Ready(out) = execution.as_mut().poll(&mut executor_cx) {
+                let mut executor_cx = Context::from_waker(&self.executor_waker);
+                if let Poll::Ready(out) = execution(&mut executor_cx) {
+                    // A stream is polled again for its next item.
+                    flag.woken.store(true, Ordering::Release);
                     return Poll::Ready(out);
                 }
             }
-            while let Ok(task) = spawned.try_recv() {
-                batches.push(task);
+            while let Ok(task) = self.spawned.try_recv() {
+                self.batches.push(task);
             }
             if flag.woken.load(Ordering::Acquire) {
                 // The executor yielded mid-pass; let it finish the level first.
                 continue;
             }
-            match batches.poll_next_unpin(cx) {
+            match self.batches.poll_next_unpin(cx) {
                 // A batch finished: its results woke the executor.
                 Poll::Ready(Some(())) => continue,
                 Poll::Ready(None) | Poll::Pending => {}
@@ -75,6 +113,5 @@ pub async fn drive<T>(
             }
             return Poll::Pending;
         }
-    })
-    .await
+    }
 }

@@ -1,8 +1,9 @@
 //! Comments: the "Leave a Reply" form (`addComment`), a poster's view of
 //! their own pending comment (`comment(receipt:)`), and moderation.
 
-use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
+use futures::{Stream, StreamExt};
 use std::sync::Arc;
 use waypost_domain::comment::{self, CommentForm};
 use waypost_domain::policy::{Action, allows};
@@ -437,5 +438,27 @@ impl CommentMutation {
             comments: changed.into_iter().map(CommentObject).collect(),
             user_errors: Vec::new(),
         })
+    }
+}
+
+#[derive(Default)]
+pub struct CommentSubscription;
+
+#[Subscription]
+impl CommentSubscription {
+    /// Comments on a published post as they become public: posted approved,
+    /// or approved later by a moderator. Pending, spam and trashed comments
+    /// are never sent.
+    async fn comment_added(
+        &self,
+        ctx: &Context<'_>,
+        post_id: ID,
+    ) -> async_graphql::Result<impl Stream<Item = CommentObject> + use<>> {
+        let rc = request_context(ctx)?;
+        let post_id = GlobalId::post(&post_id, "postId")?;
+        let comments = comment::published_on(&rc.pool, post_id, rc.now)
+            .await
+            .gql()?;
+        Ok(comments.map(CommentObject))
     }
 }

@@ -13,9 +13,11 @@ mod post;
 mod profile;
 mod tag;
 
-use async_graphql::{Context, EmptySubscription, MergedObject, Request, Response, Schema};
+use async_graphql::{Context, MergedObject, MergedSubscription, Request, Response, Schema};
 use chrono::{NaiveDateTime, Utc};
 use futures::future::BoxFuture;
+use futures::stream::{BoxStream, StreamExt};
+use tokio::sync::mpsc::UnboundedReceiver;
 use waypost_domain::DbPool;
 use waypost_domain::account::{AuthSettings, Viewer};
 use waypost_domain::comment::CommentSettings;
@@ -46,20 +48,23 @@ pub struct MutationRoot(
     comment::CommentMutation,
 );
 
+#[derive(MergedSubscription, Default)]
+pub struct SubscriptionRoot(comment::CommentSubscription);
+
 /// Deep enough for the standard introspection query and a post page.
 pub const MAX_DEPTH: usize = 15;
 /// Room for a page of 100 posts with their authors and tags, not for lists
 /// of lists of lists.
 pub const MAX_COMPLEXITY: usize = 20_000;
 
-pub type WaypostSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type WaypostSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// The schema with no per-request data; `execute` adds that.
 pub fn build_schema() -> WaypostSchema {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot::default(),
     )
     .extension(field_order::FieldOrder)
     // Bounds on what one query may ask for; connection fields cost their
@@ -116,6 +121,47 @@ pub async fn execute(
     client_ip: Option<String>,
     request: Request,
 ) -> Response {
+    let (request, spawned) = with_context(services, viewer, client_ip, request, Caching::On);
+    let mut response = batching::drive(schema.execute(request), spawned).await;
+    crate::error::ensure_codes(&mut response);
+    response
+}
+
+/// Runs an operation that may answer many times (a subscription; queries
+/// and mutations sent over a WebSocket answer once). Each answer resolves
+/// afresh: the loader caches nothing from one to the next.
+pub fn execute_stream(
+    schema: &WaypostSchema,
+    services: &Services,
+    viewer: Option<Viewer>,
+    client_ip: Option<String>,
+    request: Request,
+) -> BoxStream<'static, Response> {
+    let (request, spawned) = with_context(services, viewer, client_ip, request, Caching::Off);
+    batching::drive_stream(schema.execute_stream(request), spawned)
+        .map(|mut response| {
+            crate::error::ensure_codes(&mut response);
+            response
+        })
+        .boxed()
+}
+
+/// Whether the loader keeps what it loaded for the rest of the execution.
+#[derive(PartialEq)]
+enum Caching {
+    On,
+    Off,
+}
+
+/// Attaches the request context, and the receiving end of the loader's
+/// batch tasks, which the caller must drive.
+fn with_context(
+    services: &Services,
+    viewer: Option<Viewer>,
+    client_ip: Option<String>,
+    request: Request,
+    caching: Caching,
+) -> (Request, UnboundedReceiver<BoxFuture<'static, ()>>) {
     let pool = &services.pool;
     let (spawn_tx, spawned) = tokio::sync::mpsc::unbounded_channel::<BoxFuture<'static, ()>>();
     let now = (services.clock)();
@@ -124,6 +170,7 @@ pub async fn execute(
         // that has nobody left to answer.
         let _ = spawn_tx.send(task);
     });
+    loader.enable_all_cache(caching == Caching::On);
     let request = request.data(RequestContext {
         pool: pool.clone(),
         auth: services.auth,
@@ -133,7 +180,5 @@ pub async fn execute(
         now,
         loader,
     });
-    let mut response = batching::drive(schema.execute(request), spawned).await;
-    crate::error::ensure_codes(&mut response);
-    response
+    (request, spawned)
 }

@@ -1,0 +1,160 @@
+//! GraphQL over WebSocket at `/graphql`, for `commentAdded` and any other
+//! operation: the `graphql-transport-ws` protocol, and the older
+//! `graphql-ws` one (subscriptions-transport-ws) for legacy clients.
+//!
+//! A connection signs in with `Authorization: Bearer <token>`, either as a
+//! header of the upgrade request or as a key of the `connection_init`
+//! payload. Each operation checks the session afresh, so one that was
+//! revoked or expired since the connection opened no longer counts.
+
+use std::any::TypeId;
+use std::sync::Arc;
+
+use async_graphql::{Data, Executor, Request, Response};
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use axum::extract::WebSocketUpgrade;
+use axum::response::Response as HttpResponse;
+use futures::StreamExt;
+use futures::stream::{self, BoxStream};
+use waypost_domain::DomainError;
+use waypost_domain::account::{Viewer, authenticate};
+
+use crate::error::to_graphql;
+use crate::http::AppState;
+use crate::schema::{execute, execute_stream};
+
+/// The session token a connection presented, if any.
+struct Credentials(Option<String>);
+
+/// Runs a connection's operations as whoever its token names.
+#[derive(Clone)]
+struct SocketExecutor {
+    state: AppState,
+    client_ip: Option<String>,
+}
+
+impl SocketExecutor {
+    async fn viewer(&self, token: Option<&str>) -> Result<Option<Viewer>, DomainError> {
+        let Some(token) = token else {
+            return Ok(None);
+        };
+        let services = &self.state.services;
+        authenticate(&services.pool, token, (services.clock)())
+            .await
+            .map(Some)
+    }
+}
+
+impl Executor for SocketExecutor {
+    async fn execute(&self, request: Request) -> Response {
+        let services = &self.state.services;
+        execute(
+            &self.state.schema,
+            services,
+            None,
+            self.client_ip.clone(),
+            request,
+        )
+        .await
+    }
+
+    fn execute_stream(
+        &self,
+        request: Request,
+        session_data: Option<Arc<Data>>,
+    ) -> BoxStream<'static, Response> {
+        let token = session_data.and_then(|data| {
+            data.get(&TypeId::of::<Credentials>())
+                .and_then(|held| held.downcast_ref::<Credentials>())
+                .and_then(|credentials| credentials.0.clone())
+        });
+        let this = self.clone();
+        stream::once(async move {
+            match this.viewer(token.as_deref()).await {
+                Ok(viewer) => execute_stream(
+                    &this.state.schema,
+                    &this.state.services,
+                    viewer,
+                    this.client_ip.clone(),
+                    request,
+                ),
+                Err(err) => {
+                    let error = to_graphql(&err).into_server_error(Default::default());
+                    stream::once(async move { Response::from_errors(vec![error]) }).boxed()
+                }
+            }
+        })
+        .flatten()
+        .boxed()
+    }
+}
+
+/// The token in an `Authorization` value: `Bearer <token>`.
+pub(crate) fn bearer_token(value: &str) -> Result<&str, DomainError> {
+    let malformed = || {
+        DomainError::Unauthenticated("send the session token as `Authorization: Bearer <token>`")
+    };
+    let (scheme, token) = value.trim().split_once(' ').ok_or_else(malformed)?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(malformed());
+    }
+    Ok(token.trim())
+}
+
+/// The `Authorization` entry of a `connection_init` payload, in any case.
+fn payload_token(payload: &serde_json::Value) -> Result<Option<String>, DomainError> {
+    let Some(fields) = payload.as_object() else {
+        return Ok(None);
+    };
+    let value = fields
+        .iter()
+        .find(|(key, _)| key.eq_ignore_ascii_case("authorization"))
+        .map(|(_, value)| value);
+    match value {
+        None => Ok(None),
+        Some(serde_json::Value::String(value)) => bearer_token(value).map(|t| Some(t.to_owned())),
+        Some(_) => Err(DomainError::Unauthenticated(
+            "`Authorization` must be a string: `Bearer <token>`",
+        )),
+    }
+}
+
+/// Upgrades to a GraphQL WebSocket. `header_token` is the token of the
+/// upgrade request's `Authorization` header, already checked.
+pub(crate) fn upgrade(
+    state: AppState,
+    upgrade: WebSocketUpgrade,
+    protocol: GraphQLProtocol,
+    header_token: Option<String>,
+    client_ip: Option<String>,
+) -> HttpResponse {
+    let executor = SocketExecutor { state, client_ip };
+    upgrade
+        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| {
+            let checker = executor.clone();
+            GraphQLWebSocket::new(socket, executor, protocol)
+                .on_connection_init(move |payload| async move {
+                    let token = match payload_token(&payload) {
+                        Ok(Some(token)) => Some(token),
+                        Ok(None) => header_token,
+                        Err(err) => return Err(rejection(&err)),
+                    };
+                    // A bad token ends the connection now rather than at
+                    // its first operation.
+                    checker
+                        .viewer(token.as_deref())
+                        .await
+                        .map_err(|err| rejection(&err))?;
+                    let mut data = Data::default();
+                    data.insert(Credentials(token));
+                    Ok(data)
+                })
+                .serve()
+        })
+}
+
+/// Why a connection was refused, as the protocol's close reason.
+fn rejection(err: &DomainError) -> async_graphql::Error {
+    async_graphql::Error::new(to_graphql(err).message)
+}
