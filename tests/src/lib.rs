@@ -721,6 +721,14 @@ impl Socket {
         }
     }
 
+    /// Asserts that operation `id` ends next.
+    pub async fn assert_complete(&mut self, id: &str) {
+        match self.next(ARRIVAL).await {
+            Message::Json(m) if m["type"] == "complete" && m["id"] == id => {}
+            other => panic!("expected {id} to complete, got {other:?}"),
+        }
+    }
+
     /// Asserts that nothing arrives for `wait`.
     pub async fn assert_silent(&mut self, wait: Duration) {
         match self.next(wait).await {

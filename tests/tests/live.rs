@@ -9,6 +9,8 @@ use waypost_tests::{Backend, Message, Protocol, Socket, TestApp, backend_enabled
 
 backend_tests!(
     public_comments_arrive_and_nothing_else_does,
+    racing_approvals_are_news_once,
+    missed_news_ends_the_subscription_with_a_code,
     the_legacy_protocol_is_served_too,
     moderators_see_emails_and_bad_tokens_are_refused,
     subscribing_to_what_is_not_there_is_a_coded_error,
@@ -126,15 +128,27 @@ async fn public_comments_arrive_and_nothing_else_does(backend: Backend) {
         "each event is read afresh, not from the first one's cache"
     );
 
-    // Approving it again, or trashing it, is no news.
-    for status in ["APPROVED", "TRASH"] {
-        app.graphql_as(
+    // Approving it again is no news; nor is trashing it.
+    let (_, again) = app
+        .graphql_as(
             &editor,
             MODERATE,
-            json!({ "i": { "id": pending, "status": status } }),
+            json!({ "i": { "id": pending, "status": "APPROVED" } }),
         )
         .await;
-    }
+    assert_eq!(
+        again["data"]["moderateComment"]["comment"]["status"],
+        "APPROVED"
+    );
+    socket
+        .assert_silent(std::time::Duration::from_millis(300))
+        .await;
+    app.graphql_as(
+        &editor,
+        MODERATE,
+        json!({ "i": { "id": pending, "status": "TRASH" } }),
+    )
+    .await;
     let (last, _) = add(&app, &post, TRUSTED, "Posted approved, again.", "").await;
     let event = socket.result("live").await;
     assert_eq!(event["data"]["commentAdded"]["id"], last);
@@ -163,10 +177,7 @@ async fn the_legacy_protocol_is_served_too(backend: Backend) {
 
     // Stopping the operation ends it and frees its place.
     socket.send(json!({ "id": "old", "type": "stop" })).await;
-    match socket.next(std::time::Duration::from_secs(10)).await {
-        Message::Json(m) => assert_eq!(m["type"], "complete", "{m}"),
-        other => panic!("expected complete, got {other:?}"),
-    }
+    socket.assert_complete("old").await;
     app.await_feed_subscribers(0).await;
 }
 
@@ -200,6 +211,16 @@ async fn moderators_see_emails_and_bad_tokens_are_refused(backend: Backend) {
         .graphql_as(&editor, "mutation { signOut { signedOut } }", json!({}))
         .await;
     assert_eq!(out["data"]["signOut"]["signedOut"], true, "{out}");
+    // The subscription already running sends no email: its next answer is
+    // a refusal, and it ends.
+    add(&app, &post, TRUSTED, "After the editor left.", "").await;
+    let refused = socket.result("mod").await;
+    assert_no_email(&refused.to_string(), TRUSTED);
+    assert_eq!(
+        refused["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+        "{refused}"
+    );
+    socket.assert_complete("mod").await;
     socket
         .subscribe(
             "later",
@@ -263,13 +284,7 @@ async fn subscribing_to_what_is_not_there_is_a_coded_error(backend: Backend) {
             .await;
         let answer = socket.result(id).await;
         assert_eq!(answer["errors"][0]["extensions"]["code"], code, "{answer}");
-        match socket.next(std::time::Duration::from_secs(10)).await {
-            Message::Json(m) => assert_eq!(
-                (m["type"].as_str(), m["id"].as_str()),
-                (Some("complete"), Some(id))
-            ),
-            other => panic!("expected complete, got {other:?}"),
-        }
+        socket.assert_complete(id).await;
     }
     app.await_feed_subscribers(0).await;
 
@@ -296,16 +311,18 @@ fn base64_of(text: &str) -> String {
 async fn a_slow_subscriber_holds_up_no_one(backend: Backend) {
     use tokio::sync::broadcast::Receiver;
     use tokio::sync::broadcast::error::RecvError;
-    use waypost_db::{CommentId, CommentPublished, News, PostId};
+    use waypost_db::{CommentId, CommentPublished, Heard, PostId};
     /// Reads until news of `last` arrives; true if some was skipped.
-    async fn read_until(receiver: &mut Receiver<std::sync::Arc<News>>, last: i64) -> bool {
+    async fn read_until(receiver: &mut Receiver<Heard>, last: i64) -> bool {
         let mut lagged = false;
         loop {
             match tokio::time::timeout(std::time::Duration::from_secs(10), receiver.recv())
                 .await
                 .expect("news arrives")
             {
-                Ok(item) if item.event.comment_id == CommentId(last) => return lagged,
+                Ok(Heard::Published(item)) if item.event.comment_id == CommentId(last) => {
+                    return lagged;
+                }
                 Ok(_) => {}
                 Err(RecvError::Lagged(_)) => lagged = true,
                 Err(RecvError::Closed) => panic!("the feed closed"),
@@ -341,6 +358,94 @@ async fn a_slow_subscriber_holds_up_no_one(backend: Backend) {
     assert!(
         !read_until(&mut slow, 5_001).await,
         "and hears what comes later"
+    );
+}
+
+async fn racing_approvals_are_news_once(backend: Backend) {
+    let (app, post, mut socket) = listening(backend, Protocol::TransportWs, "live").await;
+    let editor = app.editor_token().await;
+    let (pending, _) = add(&app, &post, "new@secret.example", "Approve me twice.", "").await;
+    let approve = || {
+        app.graphql_as(
+            &editor,
+            MODERATE,
+            json!({ "i": { "id": pending, "status": "APPROVED" } }),
+        )
+    };
+    let (first, second) = tokio::join!(approve(), approve());
+    for (status, body) in [first, second] {
+        assert_eq!(status, 200);
+        assert_eq!(
+            body["data"]["moderateComment"]["comment"]["status"], "APPROVED",
+            "{body}"
+        );
+    }
+    assert_eq!(
+        socket.result("live").await["data"]["commentAdded"]["id"],
+        pending
+    );
+    // Had the second approval been news too, it would come before this.
+    let (next, _) = add(&app, &post, TRUSTED, "After the race.", "").await;
+    assert_eq!(
+        socket.result("live").await["data"]["commentAdded"]["id"],
+        next
+    );
+}
+
+/// A subscriber that falls too far behind is told, with a code, rather
+/// than left silently lacking comments; the feed goes on for the others.
+async fn missed_news_ends_the_subscription_with_a_code(backend: Backend) {
+    use waypost_db::{CommentId, CommentPublished, PostId};
+    let (app, post, mut socket) = listening(backend, Protocol::TransportWs, "live").await;
+    let burst: Vec<CommentPublished> = (1..=5_000)
+        .map(|i| CommentPublished {
+            post_id: PostId(TestApp::raw_post_id(&post)),
+            comment_id: CommentId(1_000_000 + i),
+        })
+        .collect();
+    let mut conn = app.pool.get().await.unwrap();
+    app.pool.announce(&mut conn, &burst).await.unwrap();
+    let answer = socket.result("live").await;
+    assert_eq!(
+        answer["errors"][0]["extensions"]["code"], "SERVICE_UNAVAILABLE",
+        "{answer}"
+    );
+    socket.assert_complete("live").await;
+    app.await_feed_subscribers(0).await;
+}
+
+/// When the database drops the listening connection, subscribers are told
+/// and the feed listens again by itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_feed_recovers_from_a_lost_connection() {
+    if !backend_enabled(Backend::Postgres) {
+        return;
+    }
+    let (app, post, mut socket) = listening(Backend::Postgres, Protocol::TransportWs, "live").await;
+    let database = app.db.url.rsplit('/').next().unwrap().to_owned();
+    waypost_tests::admin_execute(
+        &waypost_tests::test_server_url(),
+        &format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = '{database}' AND query LIKE 'LISTEN%'"
+        ),
+    )
+    .await
+    .unwrap();
+    let answer = socket.result("live").await;
+    assert_eq!(
+        answer["errors"][0]["extensions"]["code"], "SERVICE_UNAVAILABLE",
+        "{answer}"
+    );
+    socket.assert_complete("live").await;
+
+    // Subscribing again waits for the feed to listen again, and hears.
+    socket.subscribe("again", LIVE, json!({ "p": post })).await;
+    app.await_feed_subscribers(1).await;
+    let (id, _) = add(&app, &post, TRUSTED, "After the outage.", "").await;
+    assert_eq!(
+        socket.result("again").await["data"]["commentAdded"]["id"],
+        id
     );
 }
 

@@ -33,8 +33,13 @@ macro_rules! channel {
 const CHANNEL: &str = channel!();
 /// News a subscriber may fall behind by before it misses some.
 const BACKLOG: usize = 1024;
-/// Longest pause between attempts to re-open the listening connection.
+/// Pauses between attempts to re-open the listening connection.
+const INITIAL_RECONNECT_DELAY: Duration = Duration::from_millis(100);
 const MAX_RECONNECT_DELAY: Duration = Duration::from_secs(5);
+/// How long the listening connection may stay silent before it is asked
+/// whether it is still there, and how long it has to answer.
+const HEARTBEAT: Duration = Duration::from_secs(30);
+const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A comment that became visible to the public: posted approved, or
 /// approved later. Carries ids only; subscribers read the comment itself.
@@ -89,9 +94,19 @@ impl News {
     }
 }
 
+/// What a subscriber hears.
+#[derive(Debug, Clone)]
+pub enum Heard {
+    /// A comment became public.
+    Published(Arc<News>),
+    /// The feed lost its connection to the database: news may have been
+    /// missed since.
+    Gap,
+}
+
 /// One instance's end of the feed.
 pub(crate) struct Feed {
-    local: broadcast::Sender<Arc<News>>,
+    local: broadcast::Sender<Heard>,
     /// PostgreSQL only: whether the listening connection is up, once started.
     listening: OnceCell<watch::Receiver<bool>>,
 }
@@ -132,7 +147,7 @@ impl Feed {
             DbConn::Sqlite(_) => {
                 for event in events {
                     // No subscriber is not a failure.
-                    let _ = self.local.send(News::new(*event));
+                    let _ = self.local.send(Heard::Published(News::new(*event)));
                 }
             }
         }
@@ -146,7 +161,7 @@ impl Feed {
         self: &Arc<Self>,
         pg_url: Option<&str>,
         timeout: Duration,
-    ) -> Result<broadcast::Receiver<Arc<News>>, DbError> {
+    ) -> Result<broadcast::Receiver<Heard>, DbError> {
         let Some(url) = pg_url else {
             return Ok(self.local.subscribe());
         };
@@ -159,10 +174,10 @@ impl Feed {
             })
             .await
             .clone();
-        // Subscribe before waiting: news heard meanwhile is kept for us.
-        let receiver = self.local.subscribe();
+        // A subscriber counts once the feed listens: from then on nothing
+        // announced is missed.
         match tokio::time::timeout(timeout, listening.wait_for(|up| *up)).await {
-            Ok(Ok(_)) => Ok(receiver),
+            Ok(Ok(_)) => Ok(self.local.subscribe()),
             _ => Err(DbError::Unavailable(
                 "the comment feed is not listening to the database".into(),
             )),
@@ -173,15 +188,19 @@ impl Feed {
 /// Keeps one connection listening on `CHANNEL` and passes what it hears to
 /// the local subscribers, for as long as the feed exists.
 async fn listen(feed: Weak<Feed>, url: String, up: watch::Sender<bool>) {
-    let mut delay = Duration::from_millis(100);
-    loop {
-        if feed.strong_count() == 0 {
-            return;
-        }
-        match listen_once(&feed, &url, &up).await {
+    let mut delay = INITIAL_RECONNECT_DELAY;
+    // Every receiver of `up` lives in the feed: closed means it was dropped.
+    while !up.is_closed() {
+        match listen_once(&feed, &url, &up, &mut delay).await {
             Ok(()) => return,
             Err(reason) => {
-                up.send_replace(false);
+                if up.send_replace(false)
+                    && let Some(feed) = feed.upgrade()
+                {
+                    // Whatever was announced until we listen again is lost
+                    // to this instance; subscribers must know.
+                    let _ = feed.local.send(Heard::Gap);
+                }
                 tracing::warn!(%reason, retry_in_ms = delay.as_millis() as u64, "comment feed lost its database connection");
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(MAX_RECONNECT_DELAY);
@@ -190,8 +209,14 @@ async fn listen(feed: Weak<Feed>, url: String, up: watch::Sender<bool>) {
     }
 }
 
-/// `Ok` when the feed is gone; `Err` when the connection failed or dropped.
-async fn listen_once(feed: &Weak<Feed>, url: &str, up: &watch::Sender<bool>) -> Result<(), String> {
+/// `Ok` when the feed is gone; `Err` when the connection failed, dropped or
+/// stopped answering.
+async fn listen_once(
+    feed: &Weak<Feed>,
+    url: &str,
+    up: &watch::Sender<bool>,
+    delay: &mut Duration,
+) -> Result<(), String> {
     let mut conn = AsyncPgConnection::establish(url)
         .await
         .map_err(|e| e.to_string())?;
@@ -199,21 +224,42 @@ async fn listen_once(feed: &Weak<Feed>, url: &str, up: &watch::Sender<bool>) -> 
         .await
         .map_err(|e| e.to_string())?;
     up.send_replace(true);
+    *delay = INITIAL_RECONNECT_DELAY;
     tracing::debug!("comment feed listening");
-    let mut heard = std::pin::pin!(conn.notifications_stream());
-    while let Some(notification) = heard.next().await {
-        let notification = notification.map_err(|e| e.to_string())?;
+    loop {
+        // Notifications queue on the connection while no stream reads
+        // them, so the stream can be put down for a heartbeat.
+        let heard = {
+            let mut stream = std::pin::pin!(conn.notifications_stream());
+            tokio::select! {
+                heard = stream.next() => Some(heard),
+                () = tokio::time::sleep(HEARTBEAT) => None,
+                // Every receiver is gone: the feed was dropped.
+                () = up.closed() => return Ok(()),
+            }
+        };
+        let notification = match heard {
+            Some(Some(notification)) => notification.map_err(|e| e.to_string())?,
+            Some(None) => return Err("the listening connection closed".into()),
+            None => {
+                // A connection that died quietly would otherwise look idle.
+                tokio::time::timeout(HEARTBEAT_TIMEOUT, conn.batch_execute("SELECT 1"))
+                    .await
+                    .map_err(|_| "the listening connection stopped answering".to_owned())?
+                    .map_err(|e| e.to_string())?;
+                continue;
+            }
+        };
         let Some(feed) = feed.upgrade() else {
             return Ok(());
         };
         match CommentPublished::decode(&notification.payload) {
             Some(event) => {
-                let _ = feed.local.send(News::new(event));
+                let _ = feed.local.send(Heard::Published(News::new(event)));
             }
             None => tracing::warn!(payload = %notification.payload, "unreadable comment feed news"),
         }
     }
-    Err("the listening connection closed".into())
 }
 
 #[cfg(test)]

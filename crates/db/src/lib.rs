@@ -15,7 +15,7 @@ pub mod schema;
 
 pub use comment_listing::{CommentPageQuery, CommentTally, GroupedComment, Thread};
 pub use error::DbError;
-pub use feed::{CommentPublished, News};
+pub use feed::{CommentPublished, Heard, News};
 pub use ids::{AuthorId, CommentId, PostId, RevisionId, SessionId, TagId, UserId};
 pub use listing::{
     CursorValue, Direction, Group, GroupedCount, GroupedPost, Keyset, PostFilter, PostListQuery,

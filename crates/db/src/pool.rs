@@ -18,7 +18,7 @@ use diesel_async::{
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::error::DbError;
-use crate::feed::{CommentPublished, Feed, News};
+use crate::feed::{CommentPublished, Feed, Heard};
 use tokio::sync::broadcast;
 
 const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
@@ -324,7 +324,7 @@ impl DbPool {
     /// News of comments becoming public, from the moment this returns.
     /// Fails with `Unavailable` when PostgreSQL cannot be listened to within
     /// the acquire timeout.
-    pub async fn comment_feed(&self) -> Result<broadcast::Receiver<Arc<News>>, DbError> {
+    pub async fn comment_feed(&self) -> Result<broadcast::Receiver<Heard>, DbError> {
         let pg_url = match self.inner {
             PoolInner::Pg(_) => Some(self.url.as_str()),
             PoolInner::Sqlite(_) => None,

@@ -9,7 +9,7 @@ use tokio::sync::broadcast::error::RecvError;
 use waypost_db::queries::{comment as comment_queries, post as post_queries};
 use waypost_db::{
     Comment, CommentId, CommentInsertForm, CommentPublished, CommentStatus, DbConn, DbError,
-    DbPool, PostId,
+    DbPool, Heard, PostId,
 };
 
 use crate::account::{EmailAddress, Viewer, new_token, token_hash};
@@ -361,19 +361,27 @@ pub async fn moderate(
         }
     }
     let changed = comment_queries::set_status(&mut conn, ids, status, now).await?;
-    // News only for comments the public could not see before and can now.
-    let was_public: Vec<CommentId> = found
-        .iter()
-        .filter(|c| c.status == CommentStatus::Approved)
-        .map(|c| c.id)
-        .collect();
+    // Only a comment this call moved is news, and only on a live post.
     let published: Vec<&Comment> = changed
         .iter()
-        .filter(|c| c.status == CommentStatus::Approved && !was_public.contains(&c.id))
+        .filter(|c| c.status == CommentStatus::Approved)
         .filter(|c| posts.iter().any(|p| p.id == c.post_id && is_live(p, now)))
         .collect();
     announce(pool, &mut conn, &published).await;
-    Ok(changed)
+    // The answer lists every comment asked for, in the order asked, changed
+    // or already where it was asked to be.
+    Ok(ids
+        .iter()
+        .filter_map(|id| {
+            changed.iter().find(|c| c.id == *id).cloned().or_else(|| {
+                // Left alone by the update: it is at `status` already,
+                // perhaps moved there by a moderator racing this one.
+                let mut unchanged = found.iter().find(|c| c.id == *id)?.clone();
+                unchanged.status = status;
+                Some(unchanged)
+            })
+        })
+        .collect())
 }
 
 /// Tells live subscribers that `comments` became public. The comments are
@@ -394,12 +402,15 @@ async fn announce(pool: &DbPool, conn: &mut DbConn, comments: &[&Comment]) {
 
 /// Comments on a published post from now on, as each becomes public:
 /// posted approved, or approved later. Pending, spam and trashed comments
-/// never appear. The stream ends only when the subscriber drops it.
+/// never appear. If news may have been missed (the subscriber fell behind,
+/// or the feed lost the database for a while), the stream ends with an
+/// error, so that the client reads the thread again and resubscribes
+/// rather than silently lacking comments.
 pub async fn published_on(
     pool: &DbPool,
     post_id: PostId,
     now: NaiveDateTime,
-) -> DomainResult<impl Stream<Item = Comment> + Send + use<>> {
+) -> DomainResult<impl Stream<Item = DomainResult<Comment>> + Send + use<>> {
     let post = post_queries::by_ids(&mut pool.get().await?, &[post_id])
         .await?
         .pop();
@@ -408,30 +419,42 @@ pub async fn published_on(
     }
     let news = pool.comment_feed().await?;
     let pool = pool.clone();
-    Ok(futures::stream::unfold(news, move |mut news| {
+    Ok(futures::stream::unfold(Some(news), move |news| {
         let pool = pool.clone();
         async move {
+            let mut news = news?;
             loop {
-                match news.recv().await {
-                    Ok(item) if item.event.post_id == post_id => match item.comment(&pool).await {
-                        // Read now, not when announced: it may be trashed since.
-                        Ok(Some(comment)) if comment.status == CommentStatus::Approved => {
-                            return Some((comment.clone(), news));
-                        }
-                        Ok(_) => {}
-                        Err(err) => {
-                            tracing::warn!(error = %err, "cannot read an announced comment");
-                        }
-                    },
-                    Ok(_) => {}
-                    Err(RecvError::Lagged(missed)) => {
-                        tracing::warn!(missed, "a slow comment subscriber missed news");
+                let item = match news.recv().await {
+                    Ok(Heard::Published(item)) if item.event.post_id == post_id => item,
+                    Ok(Heard::Published(_)) => continue,
+                    Ok(Heard::Gap) | Err(RecvError::Lagged(_)) => {
+                        tracing::warn!(post = %post_id, "a live comment subscriber missed news");
+                        return Some((Err(missed_news()), None));
                     }
                     Err(RecvError::Closed) => return None,
+                };
+                match item.comment(&pool).await {
+                    // Read now, not when announced: it may be trashed since.
+                    Ok(Some(comment))
+                        if comment.status == CommentStatus::Approved
+                            && comment.post_id == post_id =>
+                    {
+                        return Some((Ok(comment.clone()), Some(news)));
+                    }
+                    Ok(_) => {}
+                    Err(err) => {
+                        tracing::warn!(error = %err, "cannot read an announced comment");
+                    }
                 }
             }
         }
     }))
+}
+
+fn missed_news() -> DomainError {
+    DomainError::Unavailable(DbError::Unavailable(
+        "live comments were interrupted; read the thread again and resubscribe".into(),
+    ))
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 
 use std::any::TypeId;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_graphql::{Data, Executor, Request, Response};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
@@ -26,11 +27,25 @@ use crate::schema::{execute, execute_stream};
 /// The session token a connection presented, if any.
 struct Credentials(Option<String>);
 
+/// Operations one connection may have running at once.
+const MAX_OPERATIONS: usize = 25;
+
 /// Runs a connection's operations as whoever its token names.
 #[derive(Clone)]
 struct SocketExecutor {
     state: AppState,
     client_ip: Option<String>,
+    /// Operations running on this connection.
+    running: Arc<AtomicUsize>,
+}
+
+/// Holds an operation's place on its connection until the operation ends.
+struct Running(Arc<AtomicUsize>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl SocketExecutor {
@@ -68,25 +83,58 @@ impl Executor for SocketExecutor {
                 .and_then(|held| held.downcast_ref::<Credentials>())
                 .and_then(|credentials| credentials.0.clone())
         });
+        if self.running.fetch_add(1, Ordering::AcqRel) >= MAX_OPERATIONS {
+            self.running.fetch_sub(1, Ordering::AcqRel);
+            let err = DomainError::bad_input(
+                "subscribe",
+                format!("a connection runs at most {MAX_OPERATIONS} operations at once"),
+            );
+            return stream::iter([refusal(&err)]).boxed();
+        }
+        let place = Running(self.running.clone());
         let this = self.clone();
         stream::once(async move {
-            match this.viewer(token.as_deref()).await {
-                Ok(viewer) => execute_stream(
-                    &this.state.schema,
-                    &this.state.services,
-                    viewer,
-                    this.client_ip.clone(),
-                    request,
-                ),
-                Err(err) => {
-                    let error = to_graphql(&err).into_server_error(Default::default());
-                    stream::once(async move { Response::from_errors(vec![error]) }).boxed()
+            let viewer = match this.viewer(token.as_deref()).await {
+                Ok(viewer) => viewer,
+                Err(err) => return stream::iter([refusal(&err)]).boxed(),
+            };
+            let responses = execute_stream(
+                &this.state.schema,
+                &this.state.services,
+                viewer,
+                this.client_ip.clone(),
+                request,
+            );
+            let Some(token) = token else {
+                return responses;
+            };
+            // A signed-in subscription may outlive its session: each answer
+            // is sent only if the session still holds, else the operation
+            // ends with UNAUTHENTICATED.
+            stream::unfold(Some((responses, this, token)), |held| async move {
+                let (mut responses, this, token) = held?;
+                let response = responses.next().await?;
+                match this.viewer(Some(&token)).await {
+                    Ok(_) => Some((response, Some((responses, this, token)))),
+                    // The refusal is the operation's last answer.
+                    Err(err) => Some((refusal(&err), None)),
                 }
-            }
+            })
+            .boxed()
         })
         .flatten()
+        // The place is given back when the operation's stream is dropped.
+        .map(move |response| {
+            let _ = &place;
+            response
+        })
         .boxed()
     }
+}
+
+/// The answer to an operation whose session does not hold.
+fn refusal(err: &DomainError) -> Response {
+    Response::from_errors(vec![to_graphql(err).into_server_error(Default::default())])
 }
 
 /// The token in an `Authorization` value: `Bearer <token>`.
@@ -128,7 +176,11 @@ pub(crate) fn upgrade(
     header_token: Option<String>,
     client_ip: Option<String>,
 ) -> HttpResponse {
-    let executor = SocketExecutor { state, client_ip };
+    let executor = SocketExecutor {
+        state,
+        client_ip,
+        running: Arc::new(AtomicUsize::new(0)),
+    };
     upgrade
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| {

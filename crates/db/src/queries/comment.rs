@@ -90,7 +90,9 @@ pub async fn recent_counts(
     Ok((by_email, by_ip))
 }
 
-/// Moves comments to `status`; returns the ones that changed.
+/// Moves comments to `status`; returns the ones that changed. A comment
+/// already there is left alone, so of two moderators racing to approve the
+/// same comment only one sees it change.
 pub async fn set_status(
     conn: &mut DbConn,
     ids: &[CommentId],
@@ -99,11 +101,15 @@ pub async fn set_status(
 ) -> DbResult<Vec<Comment>> {
     let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
     let rows = with_conn!(conn, |c| {
-        diesel::update(comments::table.filter(comments::id.eq_any(ids)))
-            .set((comments::status.eq(status), comments::updated_at.eq(now)))
-            .returning(Comment::as_returning())
-            .get_results(c)
-            .await
+        diesel::update(
+            comments::table
+                .filter(comments::id.eq_any(ids))
+                .filter(comments::status.ne(status)),
+        )
+        .set((comments::status.eq(status), comments::updated_at.eq(now)))
+        .returning(Comment::as_returning())
+        .get_results(c)
+        .await
     })?;
     Ok(rows)
 }

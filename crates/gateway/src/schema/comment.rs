@@ -453,12 +453,13 @@ impl CommentSubscription {
         &self,
         ctx: &Context<'_>,
         post_id: ID,
-    ) -> async_graphql::Result<impl Stream<Item = CommentObject> + use<>> {
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<CommentObject>> + use<>>
+    {
         let rc = request_context(ctx)?;
         let post_id = GlobalId::post(&post_id, "postId")?;
         let comments = comment::published_on(&rc.pool, post_id, rc.now)
             .await
             .gql()?;
-        Ok(comments.map(CommentObject))
+        Ok(comments.map(|comment| comment.map(CommentObject).gql()))
     }
 }
