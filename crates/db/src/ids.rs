@@ -31,4 +31,12 @@ id_type!(
     RevisionId,
     /// A comment's row id.
     CommentId,
+    /// A career guide's row id.
+    GuideId,
+    /// A skill's row id.
+    SkillId,
+    /// A job role's row id.
+    RoleId,
+    /// A role-to-role transition's row id.
+    TransitionId,
 );

@@ -16,7 +16,10 @@ pub mod schema;
 pub use comment_listing::{CommentPageQuery, CommentTally, GroupedComment, Thread};
 pub use error::DbError;
 pub use feed::{CommentPublished, Heard, News};
-pub use ids::{AuthorId, CommentId, PostId, RevisionId, SessionId, TagId, UserId};
+pub use ids::{
+    AuthorId, CommentId, GuideId, PostId, RevisionId, RoleId, SessionId, SkillId, TagId,
+    TransitionId, UserId,
+};
 pub use listing::{
     CursorValue, Direction, Group, GroupedCount, GroupedPost, Keyset, PostFilter, PostListQuery,
     PostOrderField, Visibility,
@@ -26,6 +29,11 @@ pub use models::{
     OldSlugForm, Post, PostInsertForm, PostRevision, PostRevisionForm, PostStatus, PostTag,
     PostUpdateForm, Role, Session, SessionInsertForm, SignInFailureForm, Tag, TagInsertForm,
     TagUpdateForm, User, UserInsertForm, UserUpdateForm,
+};
+pub use models::{
+    Guide, GuideForm, GuidePost, GuideRole, GuideSkill, GuideStatus, Importance, JobRole,
+    JobRoleForm, RoleSkill, Seniority, Skill, SkillCategory, SkillForm, SkillRelation, Transition,
+    TransitionForm,
 };
 pub use pool::{Backend, DbConfig, DbConn, DbPool, mask_url};
 pub use queries::content::{BundleCounts, BundlePost, ContentBundle};

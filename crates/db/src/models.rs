@@ -8,10 +8,14 @@ use diesel::prelude::*;
 use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::Text;
 
-use crate::ids::{AuthorId, CommentId, PostId, RevisionId, SessionId, TagId, UserId};
+use crate::ids::{
+    AuthorId, CommentId, GuideId, PostId, RevisionId, RoleId, SessionId, SkillId, TagId,
+    TransitionId, UserId,
+};
 use crate::schema::{
-    authors, comments, post_revisions, post_slugs, post_tags, posts, sessions, sign_in_failures,
-    tags, users,
+    authors, comments, guide_posts, guide_roles, guide_skills, guides, post_revisions, post_slugs,
+    post_tags, posts, role_skills, roles, sessions, sign_in_failures, skill_relations, skills,
+    tags, transitions, users,
 };
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -325,4 +329,182 @@ pub struct CommentInsertForm {
     pub ip: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+}
+
+text_enum!(
+    /// What kind of skill a skill is.
+    SkillCategory { Language => "language", Framework => "framework", Database => "database", Practice => "practice", Concept => "concept", Tool => "tool" }
+);
+
+text_enum!(
+    /// How senior a role is, from first job up.
+    Seniority { Entry => "entry", Mid => "mid", Senior => "senior", Lead => "lead", Principal => "principal" }
+);
+
+text_enum!(
+    /// How much a guide's reader needs a skill.
+    Importance { Essential => "essential", Advantageous => "advantageous", Optional => "optional" }
+);
+
+text_enum!(
+    /// Where a guide stands: a draft, or published (a future date schedules it).
+    GuideStatus { Draft => "draft", Published => "published" }
+);
+
+impl Seniority {
+    /// Position on the ladder, entry first.
+    pub fn rank(self) -> u8 {
+        match self {
+            Seniority::Entry => 0,
+            Seniority::Mid => 1,
+            Seniority::Senior => 2,
+            Seniority::Lead => 3,
+            Seniority::Principal => 4,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = skills)]
+pub struct Skill {
+    pub id: SkillId,
+    pub slug: String,
+    pub name: String,
+    pub category: SkillCategory,
+    pub description: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Everything a skill write sets (an insert adds `created_at`).
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = skills)]
+pub struct SkillForm {
+    pub slug: String,
+    pub name: String,
+    pub category: SkillCategory,
+    pub description: String,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Copy, Queryable, Selectable, Insertable)]
+#[diesel(table_name = skill_relations)]
+pub struct SkillRelation {
+    pub skill_id: SkillId,
+    pub related_id: SkillId,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = roles)]
+pub struct JobRole {
+    pub id: RoleId,
+    pub slug: String,
+    pub title: String,
+    pub seniority: Seniority,
+    pub summary: String,
+    /// A JSON array of strings.
+    pub responsibilities: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = roles)]
+pub struct JobRoleForm {
+    pub slug: String,
+    pub title: String,
+    pub seniority: Seniority,
+    pub summary: String,
+    pub responsibilities: String,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Copy, Queryable, Selectable, Insertable)]
+#[diesel(table_name = role_skills)]
+pub struct RoleSkill {
+    pub role_id: RoleId,
+    pub skill_id: SkillId,
+    pub proficiency: i32,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = transitions)]
+pub struct Transition {
+    pub id: TransitionId,
+    pub from_role_id: RoleId,
+    pub to_role_id: RoleId,
+    pub months: i32,
+    pub note: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = transitions)]
+pub struct TransitionForm {
+    pub from_role_id: RoleId,
+    pub to_role_id: RoleId,
+    pub months: i32,
+    pub note: String,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = guides)]
+pub struct Guide {
+    pub id: GuideId,
+    pub slug: String,
+    pub title: String,
+    pub field: String,
+    pub summary: String,
+    /// A JSON array of `{heading, markdown, html}`.
+    pub sections: String,
+    /// A JSON array of `{title, text}`.
+    pub reasons: String,
+    pub status: GuideStatus,
+    pub author_id: AuthorId,
+    pub published_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = guides, treat_none_as_null = true)]
+pub struct GuideForm {
+    pub slug: String,
+    pub title: String,
+    pub field: String,
+    pub summary: String,
+    pub sections: String,
+    pub reasons: String,
+    pub status: GuideStatus,
+    pub author_id: AuthorId,
+    pub published_at: Option<NaiveDateTime>,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = guide_skills)]
+pub struct GuideSkill {
+    pub guide_id: GuideId,
+    pub skill_id: SkillId,
+    pub importance: Importance,
+    pub note: String,
+    pub position: i32,
+}
+
+#[derive(Debug, Clone, Copy, Queryable, Selectable, Insertable)]
+#[diesel(table_name = guide_roles)]
+pub struct GuideRole {
+    pub guide_id: GuideId,
+    pub role_id: RoleId,
+    pub position: i32,
+}
+
+#[derive(Debug, Clone, Copy, Queryable, Selectable, Insertable)]
+#[diesel(table_name = guide_posts)]
+pub struct GuidePost {
+    pub guide_id: GuideId,
+    pub post_id: PostId,
+    pub position: i32,
 }

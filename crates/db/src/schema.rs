@@ -141,3 +141,122 @@ diesel::table! {
 diesel::joinable!(comments -> posts (post_id));
 
 diesel::allow_tables_to_appear_in_same_query!(comments, posts);
+
+diesel::table! {
+    skills (id) {
+        id -> BigInt,
+        slug -> Text,
+        name -> Text,
+        category -> Text,
+        description -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    skill_relations (skill_id, related_id) {
+        skill_id -> BigInt,
+        related_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    roles (id) {
+        id -> BigInt,
+        slug -> Text,
+        title -> Text,
+        seniority -> Text,
+        summary -> Text,
+        responsibilities -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    role_skills (role_id, skill_id) {
+        role_id -> BigInt,
+        skill_id -> BigInt,
+        proficiency -> Integer,
+    }
+}
+
+diesel::table! {
+    transitions (id) {
+        id -> BigInt,
+        from_role_id -> BigInt,
+        to_role_id -> BigInt,
+        months -> Integer,
+        note -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    guides (id) {
+        id -> BigInt,
+        slug -> Text,
+        title -> Text,
+        field -> Text,
+        summary -> Text,
+        sections -> Text,
+        reasons -> Text,
+        status -> Text,
+        author_id -> BigInt,
+        published_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    guide_skills (guide_id, skill_id) {
+        guide_id -> BigInt,
+        skill_id -> BigInt,
+        importance -> Text,
+        note -> Text,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    guide_roles (guide_id, role_id) {
+        guide_id -> BigInt,
+        role_id -> BigInt,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    guide_posts (guide_id, post_id) {
+        guide_id -> BigInt,
+        post_id -> BigInt,
+        position -> Integer,
+    }
+}
+
+diesel::joinable!(role_skills -> roles (role_id));
+diesel::joinable!(role_skills -> skills (skill_id));
+diesel::joinable!(guide_skills -> guides (guide_id));
+diesel::joinable!(guide_skills -> skills (skill_id));
+diesel::joinable!(guide_roles -> guides (guide_id));
+diesel::joinable!(guide_roles -> roles (role_id));
+diesel::joinable!(guide_posts -> guides (guide_id));
+diesel::joinable!(guide_posts -> posts (post_id));
+diesel::joinable!(guides -> authors (author_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    skills,
+    skill_relations,
+    roles,
+    role_skills,
+    transitions,
+    guides,
+    guide_skills,
+    guide_roles,
+    guide_posts,
+);
+diesel::allow_tables_to_appear_in_same_query!(guide_posts, posts);
+diesel::allow_tables_to_appear_in_same_query!(guides, authors);

@@ -3,11 +3,13 @@
 
 pub mod account;
 pub mod authoring;
+pub mod career;
 pub mod comment;
 pub mod demo;
 pub mod editorial;
 mod error;
 pub mod paging;
+pub mod planner;
 pub mod policy;
 pub mod post;
 pub mod profile;
@@ -18,4 +20,8 @@ pub use waypost_db::{
     Author, AuthorId, Backend, Comment, CommentId, CommentStatus, CommentTally, DbConfig, DbError,
     DbPool, Direction, Group, Post, PostFilter, PostId, PostOrderField, PostRevision, PostStatus,
     RevisionId, Role, Tag, TagId, Thread, User, UserId, mask_url,
+};
+pub use waypost_db::{
+    Guide, GuideId, GuidePost, GuideSkill, GuideStatus, Importance, JobRole, RoleId, RoleSkill,
+    Seniority, Skill, SkillCategory, SkillId, Transition, TransitionId,
 };

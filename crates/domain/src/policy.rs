@@ -21,6 +21,9 @@ pub enum Action {
     },
     DeletePost,
     ManageTags,
+    /// Create, edit or delete skills, roles and the transitions between
+    /// roles: shared data, like tags. Guides follow the post rows.
+    ManageCareers,
     ManageAuthorProfile {
         author: AuthorId,
     },
@@ -76,6 +79,7 @@ pub fn allows(viewer: Option<&Viewer>, action: Action) -> bool {
             Role::Author,
             Action::DeletePost
             | Action::ManageTags
+            | Action::ManageCareers
             | Action::CreateAuthorProfile
             | Action::ManageUsers,
         ) => false,

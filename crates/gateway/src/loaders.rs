@@ -14,7 +14,10 @@ use waypost_domain::{
     TagId, User, UserId,
 };
 use waypost_domain::{CommentTally, Thread};
-use waypost_domain::{account, editorial};
+use waypost_domain::{
+    Guide, GuideId, GuideSkill, JobRole, RoleId, RoleSkill, Skill, SkillId, Transition,
+};
+use waypost_domain::{account, career, editorial};
 
 /// Loader errors must be `Clone`; the domain error is shared behind an `Arc`.
 pub type LoadError = Arc<DomainError>;
@@ -334,3 +337,105 @@ impl Loader<PostCountKey> for AppLoader {
         Ok(out)
     }
 }
+
+/// A loader for one row per id: `$key` names the row, `$fetch` reads the
+/// rows for a batch of ids and `$id` tells a row's id.
+macro_rules! row_loader {
+    ($key:ty => $value:ty, |$this:ident, $ids:ident| $fetch:expr, |$row:ident| $id:expr) => {
+        impl Loader<$key> for AppLoader {
+            type Value = $value;
+            type Error = LoadError;
+
+            async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, $value>, LoadError> {
+                let $this = self;
+                let $ids = keys;
+                let rows = $fetch.await.map_err(shared)?;
+                Ok(rows.into_iter().map(|$row| ($id, $row)).collect())
+            }
+        }
+    };
+}
+
+/// A loader for a list per parent: `$fetch` reads `(parent id, item)` pairs
+/// in order for a batch of parents, in one statement.
+macro_rules! list_loader {
+    ($key:ident($parent:ty) => $item:ty, |$this:ident, $ids:ident| $fetch:expr) => {
+        impl Loader<$key> for AppLoader {
+            type Value = Vec<$item>;
+            type Error = LoadError;
+
+            async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, Vec<$item>>, LoadError> {
+                let $this = self;
+                let $ids: Vec<$parent> = keys.iter().map(|k| k.0).collect();
+                let pairs = $fetch.await.map_err(shared)?;
+                let mut lists: HashMap<$key, Vec<$item>> =
+                    keys.iter().map(|k| (*k, Vec::new())).collect();
+                for (parent, item) in pairs {
+                    lists.entry($key(parent)).or_default().push(item);
+                }
+                Ok(lists)
+            }
+        }
+    };
+}
+
+/// The skills a guide lists, in its order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SkillsOfGuide(pub GuideId);
+/// The roles a guide leads to, in its order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RolesOfGuide(pub GuideId);
+/// The posts a guide relates to, in its order (any status).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PostsOfGuide(pub GuideId);
+/// The skills related to a skill.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RelatedSkillsOf(pub SkillId);
+/// The published guides that teach a skill.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct GuidesTeaching(pub SkillId);
+/// The roles that require a skill.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RolesRequiring(pub SkillId);
+/// The skills a role requires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RequirementsOf(pub RoleId);
+/// The transitions out of a role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TransitionsFrom(pub RoleId);
+/// The transitions into a role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TransitionsInto(pub RoleId);
+
+row_loader!(SkillId => Skill, |this, ids| career::skills_by_ids(&this.pool, ids), |row| row.id);
+row_loader!(RoleId => JobRole, |this, ids| career::roles_by_ids(&this.pool, ids), |row| row.id);
+
+list_loader!(SkillsOfGuide(GuideId) => GuideSkill, |this, ids| async {
+    career::guide_skills(&this.pool, &ids)
+        .await
+        .map(|rows| rows.into_iter().map(|r| (r.guide_id, r)).collect::<Vec<_>>())
+});
+list_loader!(RolesOfGuide(GuideId) => JobRole, |this, ids| career::guide_roles(&this.pool, &ids));
+list_loader!(PostsOfGuide(GuideId) => PostId, |this, ids| async {
+    career::guide_posts(&this.pool, &ids)
+        .await
+        .map(|rows| rows.into_iter().map(|r| (r.guide_id, r.post_id)).collect::<Vec<_>>())
+});
+list_loader!(RelatedSkillsOf(SkillId) => Skill, |this, ids| career::related_skills(&this.pool, &ids));
+list_loader!(GuidesTeaching(SkillId) => Guide, |this, ids| career::guides_teaching(&this.pool, &ids, this.now));
+list_loader!(RolesRequiring(SkillId) => JobRole, |this, ids| career::roles_requiring(&this.pool, &ids));
+list_loader!(RequirementsOf(RoleId) => RoleSkill, |this, ids| async {
+    career::requirements(&this.pool, &ids)
+        .await
+        .map(|rows| rows.into_iter().map(|r| (r.role_id, r)).collect::<Vec<_>>())
+});
+list_loader!(TransitionsFrom(RoleId) => Transition, |this, ids| async {
+    career::transitions_of(&this.pool, &ids, true)
+        .await
+        .map(|rows| rows.into_iter().map(|t| (t.from_role_id, t)).collect::<Vec<_>>())
+});
+list_loader!(TransitionsInto(RoleId) => Transition, |this, ids| async {
+    career::transitions_of(&this.pool, &ids, false)
+        .await
+        .map(|rows| rows.into_iter().map(|t| (t.to_role_id, t)).collect::<Vec<_>>())
+});

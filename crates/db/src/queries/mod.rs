@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod author;
+pub mod career;
 pub mod comment;
 pub mod content;
 pub mod editorial;

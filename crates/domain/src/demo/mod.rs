@@ -1,6 +1,7 @@
 //! Demo content for an empty database, and the synthetic data set the
 //! benchmark measures against.
 
+mod careers;
 mod content;
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
@@ -98,9 +99,211 @@ pub async fn seed_if_empty(pool: &DbPool, bundle: ContentBundle) -> DomainResult
     }
 }
 
-/// Seeds the demo publication into an empty database.
+/// Seeds the demo publication into an empty database, career guides
+/// included.
 pub async fn seed_demo(pool: &DbPool) -> DomainResult<SeedOutcome> {
-    seed_if_empty(pool, demo_bundle(Utc::now().naive_utc())?).await
+    let now = Utc::now().naive_utc();
+    let outcome = seed_if_empty(pool, demo_bundle(now)?).await?;
+    if let SeedOutcome::Seeded(_) = outcome {
+        seed_careers(pool, crate::authoring::stored_instant(now)).await?;
+    }
+    Ok(outcome)
+}
+
+fn demo_fault(what: &str, slug: &str) -> DomainError {
+    tracing::error!(
+        what,
+        slug,
+        "demo career data names something that is not there"
+    );
+    DomainError::Fault("the demo career data is inconsistent")
+}
+
+fn skills_category(text: &str) -> DomainResult<waypost_db::SkillCategory> {
+    use waypost_db::SkillCategory;
+    Ok(match text {
+        "language" => SkillCategory::Language,
+        "framework" => SkillCategory::Framework,
+        "database" => SkillCategory::Database,
+        "practice" => SkillCategory::Practice,
+        "concept" => SkillCategory::Concept,
+        "tool" => SkillCategory::Tool,
+        other => return Err(demo_fault("category", other)),
+    })
+}
+
+/// The skills, roles, transitions and guides of the demo publication.
+async fn seed_careers(pool: &DbPool, now: NaiveDateTime) -> DomainResult<()> {
+    use waypost_db::queries::career as q;
+    use waypost_db::{
+        GuideForm, GuideSkill, GuideStatus, Importance, JobRoleForm, Seniority, SkillForm,
+        TransitionForm,
+    };
+    let mut conn = pool.get().await?;
+    let mut skills: Vec<(&str, waypost_db::SkillId)> = Vec::new();
+    for s in careers::SKILLS {
+        let form = SkillForm {
+            slug: s.slug.to_owned(),
+            name: s.name.to_owned(),
+            category: skills_category(s.category)?,
+            description: s.description.to_owned(),
+            updated_at: now,
+        };
+        let saved = q::save_skill(&mut conn, None, &form, &[], now)
+            .await?
+            .ok_or_else(|| demo_fault("skill", s.slug))?;
+        skills.push((s.slug, saved.id));
+    }
+    let skill = |slug: &str| {
+        skills
+            .iter()
+            .find(|(s, _)| *s == slug)
+            .map(|(_, id)| *id)
+            .ok_or_else(|| demo_fault("skill", slug))
+    };
+    // A relation is listed once, on either side; each skill is saved with
+    // all of its own, so that no later save drops an earlier one.
+    for s in careers::SKILLS {
+        let mut related = Vec::new();
+        for other in careers::SKILLS {
+            if s.related.contains(&other.slug) || other.related.contains(&s.slug) {
+                related.push(skill(other.slug)?);
+            }
+        }
+        if related.is_empty() {
+            continue;
+        }
+        let form = SkillForm {
+            slug: s.slug.to_owned(),
+            name: s.name.to_owned(),
+            category: skills_category(s.category)?,
+            description: s.description.to_owned(),
+            updated_at: now,
+        };
+        q::save_skill(&mut conn, Some(skill(s.slug)?), &form, &related, now).await?;
+    }
+    let mut roles: Vec<(&str, waypost_db::RoleId)> = Vec::new();
+    for r in careers::ROLES {
+        let seniority = match r.seniority {
+            "entry" => Seniority::Entry,
+            "mid" => Seniority::Mid,
+            "senior" => Seniority::Senior,
+            "lead" => Seniority::Lead,
+            "principal" => Seniority::Principal,
+            other => return Err(demo_fault("seniority", other)),
+        };
+        let responsibilities = serde_json::to_string(r.responsibilities)
+            .map_err(|_| demo_fault("responsibilities", r.slug))?;
+        let form = JobRoleForm {
+            slug: r.slug.to_owned(),
+            title: r.title.to_owned(),
+            seniority,
+            summary: r.summary.to_owned(),
+            responsibilities,
+            updated_at: now,
+        };
+        let required = r
+            .requires
+            .iter()
+            .map(|(s, p)| Ok((skill(s)?, i32::from(*p))))
+            .collect::<DomainResult<Vec<_>>>()?;
+        let saved = q::save_role(&mut conn, None, &form, &required, now)
+            .await?
+            .ok_or_else(|| demo_fault("role", r.slug))?;
+        roles.push((r.slug, saved.id));
+    }
+    let role = |slug: &str| {
+        roles
+            .iter()
+            .find(|(s, _)| *s == slug)
+            .map(|(_, id)| *id)
+            .ok_or_else(|| demo_fault("role", slug))
+    };
+    for t in careers::TRANSITIONS {
+        let form = TransitionForm {
+            from_role_id: role(t.from)?,
+            to_role_id: role(t.to)?,
+            months: i32::try_from(t.months).map_err(|_| demo_fault("months", t.from))?,
+            note: t.note.to_owned(),
+            updated_at: now,
+        };
+        q::save_transition(&mut conn, None, &form, now).await?;
+    }
+    for g in careers::GUIDES {
+        let author = waypost_db::queries::author::by_slug(&mut conn, g.author)
+            .await?
+            .ok_or_else(|| demo_fault("author", g.author))?;
+        let sections: Vec<crate::career::Section> = g
+            .sections
+            .iter()
+            .map(|(heading, markdown)| crate::career::Section {
+                heading: (*heading).to_owned(),
+                markdown: (*markdown).to_owned(),
+                html: crate::render::markdown_to_html(markdown),
+            })
+            .collect();
+        let reasons: Vec<crate::career::Reason> = g
+            .reasons
+            .iter()
+            .map(|(title, text)| crate::career::Reason {
+                title: (*title).to_owned(),
+                text: (*text).to_owned(),
+            })
+            .collect();
+        let published_at = g.published_at.map(parse_time).transpose()?;
+        let form = GuideForm {
+            slug: g.slug.to_owned(),
+            title: g.title.to_owned(),
+            field: g.field.to_owned(),
+            summary: g.summary.to_owned(),
+            sections: serde_json::to_string(&sections)
+                .map_err(|_| demo_fault("sections", g.slug))?,
+            reasons: serde_json::to_string(&reasons).map_err(|_| demo_fault("reasons", g.slug))?,
+            status: if published_at.is_some() {
+                GuideStatus::Published
+            } else {
+                GuideStatus::Draft
+            },
+            author_id: author.id,
+            published_at,
+            updated_at: now,
+        };
+        let mut skills_of = Vec::new();
+        for ((slug, importance, note), position) in g.skills.iter().zip(0..) {
+            let importance = match *importance {
+                "essential" => Importance::Essential,
+                "advantageous" => Importance::Advantageous,
+                "optional" => Importance::Optional,
+                other => return Err(demo_fault("importance", other)),
+            };
+            skills_of.push(GuideSkill {
+                guide_id: waypost_db::GuideId(0),
+                skill_id: skill(slug)?,
+                importance,
+                note: (*note).to_owned(),
+                position,
+            });
+        }
+        let mut posts = Vec::new();
+        for slug in g.related_posts {
+            let found = post::by_slug(&mut conn, slug)
+                .await?
+                .ok_or_else(|| demo_fault("post", slug))?;
+            posts.push(found.id);
+        }
+        let lists = q::GuideLists {
+            skills: Some(skills_of),
+            roles: Some(
+                g.roles
+                    .iter()
+                    .map(|r| role(r))
+                    .collect::<DomainResult<_>>()?,
+            ),
+            posts: Some(posts),
+        };
+        q::save_guide(&mut conn, None, &form, &lists, now).await?;
+    }
+    Ok(())
 }
 
 /// Size of the synthetic benchmark data set.

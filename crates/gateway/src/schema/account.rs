@@ -18,7 +18,7 @@ pub struct UserError {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-#[graphql(name = "Role")]
+#[graphql(name = "UserRole")]
 pub enum RoleOutput {
     Author,
     Editor,

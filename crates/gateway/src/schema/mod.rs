@@ -4,6 +4,7 @@
 mod account;
 mod author;
 mod batching;
+mod career;
 mod comment;
 mod connection;
 mod editorial;
@@ -38,6 +39,7 @@ pub struct QueryRoot(
     tag::TagQuery,
     account::AccountQuery,
     comment::CommentQuery,
+    career::CareerQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -46,6 +48,7 @@ pub struct MutationRoot(
     editorial::EditorialMutation,
     profile::ProfileMutation,
     comment::CommentMutation,
+    career::CareerMutation,
 );
 
 #[derive(MergedSubscription, Default)]

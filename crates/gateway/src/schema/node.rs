@@ -3,7 +3,11 @@
 use async_graphql::{Context, ID, Interface, Object};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use waypost_domain::{AuthorId, CommentId, PostId, RevisionId, TagId, UserId};
+use waypost_domain::{
+    AuthorId, CommentId, GuideId, PostId, RevisionId, RoleId, SkillId, TagId, TransitionId, UserId,
+};
+
+use super::career::{GuideObject, RoleObject, SkillObject, TransitionObject};
 
 use super::{AuthorObject, PostObject, TagObject, request_context};
 use crate::error::{GqlResultExt, bad_input};
@@ -19,6 +23,10 @@ pub enum Node {
     Post(PostObject),
     Author(AuthorObject),
     Tag(TagObject),
+    Guide(GuideObject),
+    Skill(SkillObject),
+    Role(RoleObject),
+    Transition(TransitionObject),
 }
 
 /// A decoded global id.
@@ -30,6 +38,10 @@ pub enum GlobalId {
     User(UserId),
     Revision(RevisionId),
     Comment(CommentId),
+    Guide(GuideId),
+    Skill(SkillId),
+    Role(RoleId),
+    Transition(TransitionId),
 }
 
 impl GlobalId {
@@ -41,6 +53,10 @@ impl GlobalId {
             GlobalId::User(id) => format!("User:{id}"),
             GlobalId::Revision(id) => format!("PostRevision:{id}"),
             GlobalId::Comment(id) => format!("Comment:{id}"),
+            GlobalId::Guide(id) => format!("Guide:{id}"),
+            GlobalId::Skill(id) => format!("Skill:{id}"),
+            GlobalId::Role(id) => format!("Role:{id}"),
+            GlobalId::Transition(id) => format!("Transition:{id}"),
         };
         ID(STANDARD.encode(raw))
     }
@@ -62,6 +78,10 @@ impl GlobalId {
             "User" => Ok(GlobalId::User(UserId(number))),
             "PostRevision" => Ok(GlobalId::Revision(RevisionId(number))),
             "Comment" => Ok(GlobalId::Comment(CommentId(number))),
+            "Guide" => Ok(GlobalId::Guide(GuideId(number))),
+            "Skill" => Ok(GlobalId::Skill(SkillId(number))),
+            "Role" => Ok(GlobalId::Role(RoleId(number))),
+            "Transition" => Ok(GlobalId::Transition(TransitionId(number))),
             _ => Err(malformed()),
         }
     }
@@ -91,6 +111,10 @@ typed_decoders! {
     user => User(UserId), "an account";
     revision => Revision(RevisionId), "a revision";
     comment => Comment(CommentId), "a comment";
+    guide => Guide(GuideId), "a guide";
+    skill => Skill(SkillId), "a skill";
+    role => Role(RoleId), "a role";
+    transition => Transition(TransitionId), "a transition";
 }
 
 #[derive(Default)]
@@ -101,8 +125,31 @@ impl NodeQuery {
     /// Fetches any object by its global id; `null` when it does not exist
     /// (or is not published).
     async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
-        let loader = &request_context(ctx)?.loader;
+        let rc = request_context(ctx)?;
+        let loader = &rc.loader;
         Ok(match GlobalId::decode(&id, "id")? {
+            GlobalId::Guide(id) => {
+                waypost_domain::career::guide_by_id(&rc.pool, rc.viewer.as_ref(), id, rc.now)
+                    .await
+                    .gql()?
+                    .map(|g| Node::Guide(GuideObject(g)))
+            }
+            GlobalId::Skill(id) => loader
+                .load_one(id)
+                .await
+                .gql()?
+                .map(|s| Node::Skill(SkillObject(s))),
+            GlobalId::Role(id) => loader
+                .load_one(id)
+                .await
+                .gql()?
+                .map(|r| Node::Role(RoleObject(r))),
+            GlobalId::Transition(id) => {
+                let mut found = waypost_domain::career::transitions_by_ids(&rc.pool, &[id])
+                    .await
+                    .gql()?;
+                found.pop().map(|t| Node::Transition(TransitionObject(t)))
+            }
             GlobalId::Post(id) => loader
                 .load_one(id)
                 .await

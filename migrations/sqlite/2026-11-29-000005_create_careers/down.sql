@@ -1,0 +1,9 @@
+DROP TABLE guide_posts;
+DROP TABLE guide_roles;
+DROP TABLE guide_skills;
+DROP TABLE guides;
+DROP TABLE transitions;
+DROP TABLE role_skills;
+DROP TABLE roles;
+DROP TABLE skill_relations;
+DROP TABLE skills;
