@@ -547,6 +547,33 @@ fn list_cap<T>(field: &'static str, items: &[T], errors: &mut Vec<FieldError>) {
     }
 }
 
+/// The outcome of a save: what was stored, NOT_FOUND when the id named
+/// nothing, or `clash` when a unique key (a slug, a pair) is taken.
+fn saved<T>(
+    result: Result<Option<T>, DbError>,
+    what: &str,
+    clash: impl FnOnce() -> Vec<FieldError>,
+) -> Written<T> {
+    match result {
+        Ok(Some(value)) => Ok(Ok(value)),
+        Ok(None) => Err(DomainError::NotFound(format!("no such {what}"))),
+        Err(DbError::UniqueViolation { .. }) => Ok(Err(clash())),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// The one row a lookup by id found, or NOT_FOUND.
+fn one<T>(rows: Vec<T>, what: &str) -> DomainResult<T> {
+    rows.into_iter()
+        .next()
+        .ok_or_else(|| DomainError::NotFound(format!("no such {what}")))
+}
+
+/// The given text, else the stored one, else empty.
+fn or_stored<'a>(given: &'a Option<String>, stored: Option<&'a str>) -> &'a str {
+    given.as_deref().or(stored).unwrap_or("")
+}
+
 fn slug_taken() -> Vec<FieldError> {
     vec![FieldError {
         field: "slug",
@@ -634,22 +661,16 @@ pub async fn save_skill(
     authorize(viewer, Action::ManageCareers)?;
     let now = stored_instant(now);
     let current = match id {
-        Some(id) => Some(
-            career::skills_by_ids(&mut pool.get().await?, &[id])
-                .await?
-                .pop()
-                .ok_or_else(|| DomainError::NotFound("no such skill".into()))?,
-        ),
+        Some(id) => Some(one(
+            career::skills_by_ids(&mut pool.get().await?, &[id]).await?,
+            "skill",
+        )?),
         None => None,
     };
     let mut errors = Vec::new();
     let name = short_text(
         "name",
-        fields
-            .name
-            .as_deref()
-            .or(current.as_ref().map(|c| c.name.as_str()))
-            .unwrap_or(""),
+        or_stored(&fields.name, current.as_ref().map(|c| c.name.as_str())),
         &mut errors,
     );
     let slug = match (&fields.slug, &current) {
@@ -662,11 +683,10 @@ pub async fn save_skill(
     }
     let description = long_text(
         "description",
-        fields
-            .description
-            .as_deref()
-            .or(current.as_ref().map(|c| c.description.as_str()))
-            .unwrap_or(""),
+        or_stored(
+            &fields.description,
+            current.as_ref().map(|c| c.description.as_str()),
+        ),
         MAX_TEXT_CHARS,
         &mut errors,
     );
@@ -694,12 +714,11 @@ pub async fn save_skill(
         description,
         updated_at: now,
     };
-    match career::save_skill(&mut pool.get().await?, id, &form, &related, now).await {
-        Ok(Some(skill)) => Ok(Ok(skill)),
-        Ok(None) => Err(DomainError::NotFound("no such skill".into())),
-        Err(DbError::UniqueViolation { .. }) => Ok(Err(slug_taken())),
-        Err(err) => Err(err.into()),
-    }
+    saved(
+        career::save_skill(&mut pool.get().await?, id, &form, &related, now).await,
+        "skill",
+        slug_taken,
+    )
 }
 
 /// What a role write sets; `None` keeps the stored value.
@@ -723,22 +742,16 @@ pub async fn save_role(
     authorize(viewer, Action::ManageCareers)?;
     let now = stored_instant(now);
     let current = match id {
-        Some(id) => Some(
-            career::roles_by_ids(&mut pool.get().await?, &[id])
-                .await?
-                .pop()
-                .ok_or_else(|| DomainError::NotFound("no such role".into()))?,
-        ),
+        Some(id) => Some(one(
+            career::roles_by_ids(&mut pool.get().await?, &[id]).await?,
+            "role",
+        )?),
         None => None,
     };
     let mut errors = Vec::new();
     let title = short_text(
         "title",
-        fields
-            .title
-            .as_deref()
-            .or(current.as_ref().map(|c| c.title.as_str()))
-            .unwrap_or(""),
+        or_stored(&fields.title, current.as_ref().map(|c| c.title.as_str())),
         &mut errors,
     );
     let slug = match (&fields.slug, &current) {
@@ -751,11 +764,10 @@ pub async fn save_role(
     }
     let summary = long_text(
         "summary",
-        fields
-            .summary
-            .as_deref()
-            .or(current.as_ref().map(|c| c.summary.as_str()))
-            .unwrap_or(""),
+        or_stored(
+            &fields.summary,
+            current.as_ref().map(|c| c.summary.as_str()),
+        ),
         MAX_TEXT_CHARS,
         &mut errors,
     );
@@ -808,12 +820,11 @@ pub async fn save_role(
         responsibilities: write_list(&responsibilities)?,
         updated_at: now,
     };
-    match career::save_role(&mut pool.get().await?, id, &form, &required, now).await {
-        Ok(Some(role)) => Ok(Ok(role)),
-        Ok(None) => Err(DomainError::NotFound("no such role".into())),
-        Err(DbError::UniqueViolation { .. }) => Ok(Err(slug_taken())),
-        Err(err) => Err(err.into()),
-    }
+    saved(
+        career::save_role(&mut pool.get().await?, id, &form, &required, now).await,
+        "role",
+        slug_taken,
+    )
 }
 
 /// What a transition write sets; `None` keeps the stored value.
@@ -836,12 +847,10 @@ pub async fn save_transition(
     authorize(viewer, Action::ManageCareers)?;
     let now = stored_instant(now);
     let current = match id {
-        Some(id) => Some(
-            career::transitions_by_ids(&mut pool.get().await?, &[id])
-                .await?
-                .pop()
-                .ok_or_else(|| DomainError::NotFound("no such transition".into()))?,
-        ),
+        Some(id) => Some(one(
+            career::transitions_by_ids(&mut pool.get().await?, &[id]).await?,
+            "transition",
+        )?),
         None => None,
     };
     let mut errors = Vec::new();
@@ -881,11 +890,7 @@ pub async fn save_transition(
     }
     let note = long_text(
         "note",
-        fields
-            .note
-            .as_deref()
-            .or(current.as_ref().map(|c| c.note.as_str()))
-            .unwrap_or(""),
+        or_stored(&fields.note, current.as_ref().map(|c| c.note.as_str())),
         MAX_TEXT_CHARS,
         &mut errors,
     );
@@ -899,16 +904,17 @@ pub async fn save_transition(
         note,
         updated_at: now,
     };
-    match career::save_transition(&mut pool.get().await?, id, &form, now).await {
-        Ok(Some(t)) => Ok(Ok(t)),
-        Ok(None) => Err(DomainError::NotFound("no such transition".into())),
-        Err(DbError::UniqueViolation { .. }) => Ok(Err(vec![FieldError {
-            field: "to",
-            message: "this transition exists already".into(),
-            code: "CONFLICT",
-        }])),
-        Err(err) => Err(err.into()),
-    }
+    saved(
+        career::save_transition(&mut pool.get().await?, id, &form, now).await,
+        "transition",
+        || {
+            vec![FieldError {
+                field: "to",
+                message: "this transition exists already".into(),
+                code: "CONFLICT",
+            }]
+        },
+    )
 }
 
 /// Which catalogue entry a delete names.
@@ -1060,15 +1066,9 @@ pub async fn save_guide(
         return Ok(Err(vec![invalid("authorSlug", "no such author")]));
     }
     let mut errors = Vec::new();
-    let pick = |given: &Option<String>, stored: Option<&str>| -> String {
-        given
-            .clone()
-            .or(stored.map(str::to_owned))
-            .unwrap_or_default()
-    };
     let title = short_text(
         "title",
-        &pick(&fields.title, current.as_ref().map(|c| c.title.as_str())),
+        or_stored(&fields.title, current.as_ref().map(|c| c.title.as_str())),
         &mut errors,
     );
     let slug = match (&fields.slug, &current) {
@@ -1077,12 +1077,12 @@ pub async fn save_guide(
     };
     let field = short_text(
         "field",
-        &pick(&fields.field, current.as_ref().map(|c| c.field.as_str())),
+        or_stored(&fields.field, current.as_ref().map(|c| c.field.as_str())),
         &mut errors,
     );
     let summary = long_text(
         "summary",
-        &pick(
+        or_stored(
             &fields.summary,
             current.as_ref().map(|c| c.summary.as_str()),
         ),
@@ -1151,12 +1151,11 @@ pub async fn save_guide(
         roles,
         posts,
     };
-    match career::save_guide(&mut pool.get().await?, id, &form, &lists, now).await {
-        Ok(Some(guide)) => Ok(Ok(guide)),
-        Ok(None) => Err(DomainError::NotFound("no such guide".into())),
-        Err(DbError::UniqueViolation { .. }) => Ok(Err(slug_taken())),
-        Err(err) => Err(err.into()),
-    }
+    saved(
+        career::save_guide(&mut pool.get().await?, id, &form, &lists, now).await,
+        "guide",
+        slug_taken,
+    )
 }
 
 /// Publishes a guide now or at `at` (a future instant schedules it), or
