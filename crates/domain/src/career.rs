@@ -417,7 +417,14 @@ pub async fn career_path(
     let graph = graph(pool).await?;
     let start = role_by(&graph.roles, from, "from")?.clone();
     let goal = role_by(&graph.roles, to, "to")?.clone();
-    let known = known_skills(pool, known).await?;
+    let mut known = known_skills(pool, known).await?;
+    // Someone in a role has what it requires.
+    if let Some(node) = graph.nodes.iter().find(|n| n.id == start.id.0) {
+        for req in &node.required {
+            let level = known.entry(req.skill).or_insert(0);
+            *level = (*level).max(req.proficiency);
+        }
+    }
     let plan = planner::plan(&graph.nodes, &graph.edges, start.id.0, goal.id.0, &known);
     let steps = match plan.outcome {
         PathOutcome::AlreadyThere => {
@@ -558,6 +565,11 @@ fn saved<T>(
         Ok(Some(value)) => Ok(Ok(value)),
         Ok(None) => Err(DomainError::NotFound(format!("no such {what}"))),
         Err(DbError::UniqueViolation { .. }) => Ok(Err(clash())),
+        // Something it names was deleted between the check and the write.
+        Err(DbError::ForeignKeyViolation { .. }) => Err(DomainError::Conflict {
+            field: None,
+            message: format!("something this {what} names was deleted meanwhile; try again"),
+        }),
         Err(err) => Err(err.into()),
     }
 }
@@ -832,8 +844,8 @@ pub async fn save_role(
 pub struct TransitionFields {
     pub from: Option<String>,
     pub to: Option<String>,
-    /// Typical time the move takes, in months.
-    pub months: Option<i32>,
+    /// Typical time the move takes, in years; kept to the month.
+    pub typical_years: Option<f64>,
     pub note: Option<String>,
 }
 
@@ -878,14 +890,21 @@ pub async fn save_transition(
     if from.is_some() && from == to {
         errors.push(invalid("to", "a transition leads to another role"));
     }
-    let months = fields
-        .months
-        .or(current.as_ref().map(|c| c.months))
-        .unwrap_or(0);
+    let months = match fields.typical_years {
+        Some(years) => {
+            let months = (years * 12.0).round();
+            if months.is_finite() && (1.0..=600.0).contains(&months) {
+                months as i32
+            } else {
+                0
+            }
+        }
+        None => current.as_ref().map_or(0, |c| c.months),
+    };
     if !(1..=600).contains(&months) {
         errors.push(invalid(
             "typicalYears",
-            "use more than 0 and at most 50 years",
+            "give at least a month and at most 50 years",
         ));
     }
     let note = long_text(
@@ -998,22 +1017,30 @@ fn guide_reasons(given: &[(String, String)], errors: &mut Vec<FieldError>) -> Ve
         .collect()
 }
 
+/// Published posts by slug, in the order given. Drafts and unknown slugs
+/// read alike ("no such item"), so nothing unpublished is revealed.
 async fn post_ids(
     pool: &DbPool,
     slugs: &[String],
+    now: NaiveDateTime,
     errors: &mut Vec<FieldError>,
 ) -> DomainResult<Vec<PostId>> {
     list_cap("relatedPosts", slugs, errors);
-    let mut conn = pool.get().await?;
-    let mut ids: Vec<PostId> = Vec::with_capacity(slugs.len());
-    for slug in slugs {
-        match post_queries::by_slug(&mut conn, slug).await? {
-            Some(post) if !ids.contains(&post.id) => ids.push(post.id),
-            Some(_) => errors.push(invalid("relatedPosts", format!("{slug:?} is listed twice"))),
-            None => errors.push(invalid("relatedPosts", format!("no post {slug:?}"))),
-        }
+    if slugs.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(ids)
+    let found = post_queries::live_by_slugs(&mut pool.get().await?, slugs, now).await?;
+    Ok(resolve(
+        "relatedPosts",
+        slugs,
+        &found,
+        |p| &p.slug,
+        |p| p.id.0,
+        errors,
+    )
+    .into_iter()
+    .map(PostId)
+    .collect())
 }
 
 /// Creates (`id` None) or edits a guide. Authors write their own guides,
@@ -1071,6 +1098,13 @@ pub async fn save_guide(
         or_stored(&fields.title, current.as_ref().map(|c| c.title.as_str())),
         &mut errors,
     );
+    if fields.slug.is_some() && !allows(viewer, Action::ChooseSlug) {
+        errors.push(FieldError {
+            field: "slug",
+            message: "only editors choose slugs; yours comes from the title".into(),
+            code: "FORBIDDEN",
+        });
+    }
     let slug = match (&fields.slug, &current) {
         (None, Some(c)) => c.slug.clone(),
         (explicit, _) => slug_of(explicit.as_deref(), &title, &mut errors),
@@ -1128,7 +1162,7 @@ pub async fn save_guide(
         None => None,
     };
     let posts = match &fields.related_posts {
-        Some(slugs) => Some(post_ids(pool, slugs, &mut errors).await?),
+        Some(slugs) => Some(post_ids(pool, slugs, now, &mut errors).await?),
         None => None,
     };
     if !errors.is_empty() {
@@ -1159,7 +1193,9 @@ pub async fn save_guide(
 }
 
 /// Publishes a guide now or at `at` (a future instant schedules it), or
-/// takes it back to draft (`at` ignored).
+/// takes it back to draft (`at` ignored). As with posts, a guide that is
+/// live already keeps its date, and a schedule must lie ahead. Only the
+/// publication columns are written, so an edit made meanwhile stands.
 pub async fn set_guide_published(
     pool: &DbPool,
     viewer: Option<&Viewer>,
@@ -1167,48 +1203,30 @@ pub async fn set_guide_published(
     publish: bool,
     at: Option<NaiveDateTime>,
     now: NaiveDateTime,
-) -> DomainResult<Guide> {
+) -> Written<Guide> {
     let now = stored_instant(now);
     let mut conn = pool.get().await?;
-    let guide = career::guides_by_ids(&mut conn, &[id])
-        .await?
-        .pop()
-        .ok_or_else(|| DomainError::NotFound("no such guide".into()))?;
+    let guide = one(career::guides_by_ids(&mut conn, &[id]).await?, "guide")?;
     authorize(
         viewer,
         Action::EditPost {
             owner: guide.author_id,
         },
     )?;
-    let (status, published_at) = if publish {
-        (
-            GuideStatus::Published,
-            Some(at.map(stored_instant).unwrap_or(now)),
-        )
-    } else {
-        (GuideStatus::Draft, None)
+    let (status, published_at) = match (publish, at.map(stored_instant)) {
+        (false, _) => (GuideStatus::Draft, None),
+        (true, Some(at)) if at <= now => {
+            return Ok(Err(vec![invalid(
+                "publishAt",
+                "a schedule lies ahead; leave it out to publish now",
+            )]));
+        }
+        (true, Some(at)) => (GuideStatus::Published, Some(at)),
+        (true, None) if guide_is_live(&guide, now) => (GuideStatus::Published, guide.published_at),
+        (true, None) => (GuideStatus::Published, Some(now)),
     };
-    let form = GuideForm {
-        slug: guide.slug,
-        title: guide.title,
-        field: guide.field,
-        summary: guide.summary,
-        sections: guide.sections,
-        reasons: guide.reasons,
-        status,
-        author_id: guide.author_id,
-        published_at,
-        updated_at: now,
-    };
-    career::save_guide(
-        &mut conn,
-        Some(id),
-        &form,
-        &career::GuideLists::default(),
-        now,
-    )
-    .await?
-    .ok_or_else(|| DomainError::NotFound("no such guide".into()))
+    let updated = career::set_guide_publication(&mut conn, id, status, published_at, now).await?;
+    Ok(Ok(one(updated.into_iter().collect(), "guide")?))
 }
 
 /// Deletes a guide (editors and admins, as with posts).

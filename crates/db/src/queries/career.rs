@@ -594,6 +594,28 @@ pub async fn save_guide(
     })?)
 }
 
+/// Sets only a guide's publication; `None` when no guide has `id`.
+pub async fn set_guide_publication(
+    conn: &mut DbConn,
+    id: GuideId,
+    status: GuideStatus,
+    published_at: Option<NaiveDateTime>,
+    now: NaiveDateTime,
+) -> DbResult<Option<Guide>> {
+    Ok(with_conn!(conn, |c| {
+        diesel::update(guides::table.find(id))
+            .set((
+                guides::status.eq(status),
+                guides::published_at.eq(published_at),
+                guides::updated_at.eq(now),
+            ))
+            .returning(Guide::as_returning())
+            .get_result(c)
+            .await
+            .optional()
+    })?)
+}
+
 pub async fn delete_guide(conn: &mut DbConn, id: GuideId) -> DbResult<bool> {
     let deleted = with_conn!(conn, |c| diesel::delete(guides::table.find(id))
         .execute(c)

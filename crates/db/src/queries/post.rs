@@ -17,23 +17,47 @@ use crate::models::{Author, Post, PostStatus};
 use crate::pool::{DbConn, with_conn};
 use crate::schema::{authors, posts};
 
-/// Posts visible to everyone at `now` among `ids`.
+/// Which posts a lookup names.
+enum PostKeys<'a> {
+    Ids(&'a [PostId]),
+    Slugs(&'a [String]),
+}
+
+/// The posts live at `now` among those `keys` names.
+async fn live_by(conn: &mut DbConn, keys: PostKeys<'_>, now: NaiveDateTime) -> DbResult<Vec<Post>> {
+    let rows = with_conn!(conn, |c| {
+        let query = posts::table
+            .filter(posts::status.eq(PostStatus::Published))
+            .filter(posts::published_at.le(now))
+            .select(Post::as_select())
+            .into_boxed();
+        let query = match &keys {
+            PostKeys::Ids(ids) => {
+                query.filter(posts::id.eq_any(ids.iter().map(|id| id.0).collect::<Vec<_>>()))
+            }
+            PostKeys::Slugs(slugs) => query.filter(posts::slug.eq_any(*slugs)),
+        };
+        query.load(c).await
+    })?;
+    Ok(rows)
+}
+
+/// The posts live at `now` among `ids`.
 pub async fn live_by_ids(
     conn: &mut DbConn,
     ids: &[PostId],
     now: NaiveDateTime,
 ) -> DbResult<Vec<Post>> {
-    let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
-    let rows = with_conn!(conn, |c| {
-        posts::table
-            .filter(posts::id.eq_any(ids))
-            .filter(posts::status.eq(PostStatus::Published))
-            .filter(posts::published_at.le(now))
-            .select(Post::as_select())
-            .load(c)
-            .await
-    })?;
-    Ok(rows)
+    live_by(conn, PostKeys::Ids(ids), now).await
+}
+
+/// The posts live at `now` among `slugs`.
+pub async fn live_by_slugs(
+    conn: &mut DbConn,
+    slugs: &[String],
+    now: NaiveDateTime,
+) -> DbResult<Vec<Post>> {
+    live_by(conn, PostKeys::Slugs(slugs), now).await
 }
 
 /// The post with `slug`, in any state; callers decide who may see it.

@@ -79,6 +79,10 @@ pub enum GuideStatusEnum {
     Published,
 }
 
+/// What a planner question costs against the query budget: it reads the
+/// whole role graph, so a query cannot alias hundreds of them.
+const PLANNER_COST: usize = 1_000;
+
 fn years(months: i64) -> f64 {
     months as f64 / 12.0
 }
@@ -90,6 +94,8 @@ pub struct GuideObject(pub Guide);
 #[derive(SimpleObject)]
 pub struct GuideSection {
     pub heading: String,
+    /// As written, for editing.
+    pub markdown: String,
     /// Rendered from Markdown and sanitized.
     pub html: String,
 }
@@ -124,6 +130,7 @@ impl GuideObject {
             .into_iter()
             .map(|s| GuideSection {
                 heading: s.heading,
+                markdown: s.markdown,
                 html: s.html,
             })
             .collect()
@@ -626,6 +633,7 @@ impl CareerQuery {
     /// then fewest years, then by slug), with the skills each step asks
     /// for beyond what you know or will have learned by then. No path:
     /// empty `steps` and a `reason`.
+    #[graphql(complexity = "PLANNER_COST + child_complexity")]
     async fn career_path(
         &self,
         ctx: &Context<'_>,
@@ -658,6 +666,7 @@ impl CareerQuery {
     }
 
     /// Roles ranked by how much of their requirements your skills cover.
+    #[graphql(complexity = "PLANNER_COST + child_complexity")]
     async fn recommend_roles(
         &self,
         ctx: &Context<'_>,
@@ -808,32 +817,20 @@ pub struct TransitionInput {
     pub from: Option<String>,
     /// The role slug moved to; required when creating.
     pub to: Option<String>,
-    /// Required when creating; kept to the month.
+    /// Required when creating; kept to the month, at most 50 years.
     pub typical_years: Option<f64>,
     pub note: Option<String>,
 }
 
-fn transition_fields(input: TransitionInput) -> Result<TransitionFields, async_graphql::Error> {
-    let months = input
-        .typical_years
-        .map(|years| {
-            let months = (years * 12.0).round();
-            if months.is_finite() && (1.0..=600.0).contains(&months) {
-                Ok(months as i32)
-            } else {
-                Err(crate::error::bad_input(
-                    "typicalYears",
-                    "use more than 0 and at most 50 years",
-                ))
-            }
-        })
-        .transpose()?;
-    Ok(TransitionFields {
-        from: input.from,
-        to: input.to,
-        months,
-        note: input.note,
-    })
+impl From<TransitionInput> for TransitionFields {
+    fn from(input: TransitionInput) -> Self {
+        TransitionFields {
+            from: input.from,
+            to: input.to,
+            typical_years: input.typical_years,
+            note: input.note,
+        }
+    }
 }
 
 #[derive(InputObject)]
@@ -1036,7 +1033,7 @@ impl CareerMutation {
         input: TransitionInput,
     ) -> async_graphql::Result<TransitionPayload> {
         let rc = request_context(ctx)?;
-        let fields = transition_fields(input)?;
+        let fields = input.into();
         Ok(
             career::save_transition(&rc.pool, rc.viewer.as_ref(), None, fields, rc.now)
                 .await
@@ -1053,7 +1050,7 @@ impl CareerMutation {
     ) -> async_graphql::Result<TransitionPayload> {
         let rc = request_context(ctx)?;
         let id = GlobalId::transition(&input.id, "id")?;
-        let fields = transition_fields(input.changes)?;
+        let fields = input.changes.into();
         Ok(
             career::save_transition(&rc.pool, rc.viewer.as_ref(), Some(id), fields, rc.now)
                 .await
@@ -1118,7 +1115,7 @@ impl CareerMutation {
         let guide = career::set_guide_published(&rc.pool, rc.viewer.as_ref(), id, true, at, rc.now)
             .await
             .gql()?;
-        Ok(Ok::<_, Vec<FieldError>>(guide).into())
+        Ok(guide.into())
     }
 
     /// Takes a guide back to draft.
@@ -1133,7 +1130,7 @@ impl CareerMutation {
             career::set_guide_published(&rc.pool, rc.viewer.as_ref(), id, false, None, rc.now)
                 .await
                 .gql()?;
-        Ok(Ok::<_, Vec<FieldError>>(guide).into())
+        Ok(guide.into())
     }
 
     /// Editors and admins.
