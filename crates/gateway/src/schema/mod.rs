@@ -12,7 +12,6 @@ mod field_order;
 mod node;
 mod post;
 mod profile;
-mod search;
 mod tag;
 
 use async_graphql::{Context, MergedObject, MergedSubscription, Request, Response, Schema};
@@ -41,7 +40,6 @@ pub struct QueryRoot(
     account::AccountQuery,
     comment::CommentQuery,
     career::CareerQuery,
-    search::SearchQueryRoot,
 );
 
 #[derive(MergedObject, Default)]
