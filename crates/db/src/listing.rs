@@ -177,6 +177,7 @@ pub(crate) enum Bind {
     Int(i64),
     Text(String),
     Time(NaiveDateTime),
+    Double(f64),
 }
 
 /// Builds SQL text with numbered placeholders in the backend's syntax.
@@ -195,6 +196,10 @@ impl SqlBuilder {
         }
     }
 
+    pub(crate) fn backend(&self) -> Backend {
+        self.backend
+    }
+
     pub(crate) fn push(&mut self, fragment: &'static str) -> &mut Self {
         self.sql.push_str(fragment);
         self
@@ -206,6 +211,13 @@ impl SqlBuilder {
         let n = self.binds.len();
         self.placeholder(n);
         n
+    }
+
+    /// Registers `value` without writing its placeholder; write it with
+    /// `placeholder` where it belongs, as often as needed.
+    pub(crate) fn value(&mut self, value: Bind) -> usize {
+        self.binds.push(value);
+        self.binds.len()
     }
 
     pub(crate) fn placeholder(&mut self, n: usize) {
@@ -360,6 +372,7 @@ macro_rules! bind_all {
                 $crate::listing::Bind::Int(v) => query.bind::<diesel::sql_types::BigInt, _>(v),
                 $crate::listing::Bind::Text(v) => query.bind::<diesel::sql_types::Text, _>(v),
                 $crate::listing::Bind::Time(v) => query.bind::<diesel::sql_types::Timestamp, _>(v),
+                $crate::listing::Bind::Double(v) => query.bind::<diesel::sql_types::Double, _>(v),
             };
         }
         query

@@ -477,6 +477,8 @@ pub struct GuideForm {
     pub summary: String,
     pub sections: String,
     pub reasons: String,
+    /// The sections as plain text, for search.
+    pub search_text: String,
     pub status: GuideStatus,
     pub author_id: AuthorId,
     pub published_at: Option<NaiveDateTime>,

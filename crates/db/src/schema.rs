@@ -203,6 +203,7 @@ diesel::table! {
         summary -> Text,
         sections -> Text,
         reasons -> Text,
+        search_text -> Text,
         status -> Text,
         author_id -> BigInt,
         published_at -> Nullable<Timestamp>,
@@ -260,3 +261,22 @@ diesel::allow_tables_to_appear_in_same_query!(
 );
 diesel::allow_tables_to_appear_in_same_query!(guide_posts, posts);
 diesel::allow_tables_to_appear_in_same_query!(guides, authors);
+
+diesel::table! {
+    post_terms (post_id, term) {
+        post_id -> BigInt,
+        term -> Text,
+        weight -> Double,
+    }
+}
+
+diesel::table! {
+    post_neighbours (post_id, similar_id) {
+        post_id -> BigInt,
+        similar_id -> BigInt,
+        score -> Double,
+        shared_terms -> Text,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(post_terms, post_neighbours, posts);

@@ -59,6 +59,15 @@ pub fn sections(guide: &Guide) -> Vec<Section> {
     read_list(&guide.sections, "guide sections")
 }
 
+/// A guide's sections as plain text, which search reads as its body.
+pub fn search_text(sections: &[Section]) -> String {
+    sections
+        .iter()
+        .map(|s| format!("{}\n{}", s.heading, crate::render::plain_text(&s.markdown)))
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
 pub fn reasons(guide: &Guide) -> Vec<Reason> {
     read_list(&guide.reasons, "guide reasons")
 }
@@ -1173,6 +1182,7 @@ pub async fn save_guide(
         title,
         field,
         summary,
+        search_text: search_text(&read_list::<Section>(&sections_json, "guide sections")),
         sections: sections_json,
         reasons: reasons_json,
         status: current.as_ref().map_or(GuideStatus::Draft, |c| c.status),
@@ -1240,6 +1250,16 @@ pub async fn delete_guide(pool: &DbPool, viewer: Option<&Viewer>, id: GuideId) -
 }
 
 // ---- batches for the gateway's loaders ----
+
+/// The guides among `ids` that are live at `now`.
+pub async fn live_guides_by_ids(
+    pool: &DbPool,
+    ids: &[GuideId],
+    now: NaiveDateTime,
+) -> DomainResult<Vec<Guide>> {
+    let rows = career::guides_by_ids(&mut pool.get().await?, ids).await?;
+    Ok(rows.into_iter().filter(|g| guide_is_live(g, now)).collect())
+}
 
 pub async fn skills_by_ids(pool: &DbPool, ids: &[SkillId]) -> DomainResult<Vec<Skill>> {
     Ok(career::skills_by_ids(&mut pool.get().await?, ids).await?)

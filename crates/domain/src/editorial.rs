@@ -241,7 +241,10 @@ pub async fn create_post(
         };
         let form = post_form(draft, now);
         match editorial::insert_post(&mut pool.get().await?, &form, &tag_ids).await {
-            Ok(post) => return Ok(Ok(post)),
+            Ok(post) => {
+                crate::similar::refresh_after_write(pool, post.id).await;
+                return Ok(Ok(post));
+            }
             Err(DbError::UniqueViolation { constraint }) if !constraint.contains("slug") => {
                 return Err(DomainError::Internal(DbError::UniqueViolation {
                     constraint,
@@ -405,7 +408,10 @@ fn revision_of(post: &Post, viewer: Option<&Viewer>, now: NaiveDateTime) -> Post
 async fn apply(pool: &DbPool, edit: PostEdit) -> WriteResult {
     let id = edit.id;
     match editorial::apply_edit(&mut pool.get().await?, &edit).await {
-        Ok(Some(post)) => Ok(Ok(post)),
+        Ok(Some(post)) => {
+            crate::similar::refresh_after_write(pool, post.id).await;
+            Ok(Ok(post))
+        }
         Ok(None) => Ok(Err(stale(id))),
         Err(DbError::UniqueViolation { constraint }) if constraint.contains("slug") => {
             Ok(Err(vec![FieldError {
@@ -511,6 +517,9 @@ pub async fn transition(
 /// Deletes a post for good (editors and admins only).
 pub async fn delete_post(pool: &DbPool, viewer: Option<&Viewer>, id: PostId) -> DomainResult<bool> {
     authorize(viewer, Action::DeletePost)?;
+    // Out of the similar-posts index first, while the posts that list it
+    // can still be found.
+    crate::similar::forget(pool, id).await?;
     Ok(editorial::delete_post(&mut pool.get().await?, id).await?)
 }
 

@@ -14,6 +14,10 @@ pub mod policy;
 pub mod post;
 pub mod profile;
 pub mod render;
+pub mod search;
+pub mod search_query;
+pub mod similar;
+pub mod similarity;
 
 pub use error::{DomainError, DomainResult};
 pub use waypost_db::{

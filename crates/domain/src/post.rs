@@ -257,14 +257,16 @@ pub async fn owners(pool: &DbPool, ids: &[PostId]) -> DomainResult<HashMap<PostI
         .collect())
 }
 
-/// Previous and next live post of each post, in publishing order.
+/// Previous and next live post of each post, in publishing order; with
+/// `tag` (a slug), among the posts filed under it.
 pub async fn neighbours(
     pool: &DbPool,
     ids: &[PostId],
+    tag: Option<&str>,
     now: NaiveDateTime,
 ) -> DomainResult<HashMap<PostId, (Option<PostId>, Option<PostId>)>> {
     let mut conn = pool.get().await?;
-    let rows = post::adjacent(&mut conn, ids, now).await?;
+    let rows = post::adjacent(&mut conn, ids, tag, now).await?;
     Ok(rows
         .into_iter()
         .map(|r| (r.id, (r.previous_id, r.next_id)))

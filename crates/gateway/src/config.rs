@@ -47,6 +47,8 @@ pub enum Command {
     Seed,
     /// Print the GraphQL schema (SDL) to stdout.
     Schema,
+    /// Rebuild the similar-posts index of every published post.
+    Reindex,
     /// Manage accounts: create, list, disable, enable, change roles.
     User {
         #[command(subcommand)]

@@ -50,8 +50,12 @@ pub fn request_loader(
 pub struct TagsOfPost(pub PostId);
 
 /// The previous and next published post of a post.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct NeighboursOf(pub PostId);
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct NeighboursOf {
+    pub post: PostId,
+    /// Walk only the posts filed under this tag slug.
+    pub tag: Option<Arc<str>>,
+}
 
 /// One page of a post's comments or a comment's replies.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -166,14 +170,31 @@ impl Loader<NeighboursOf> for AppLoader {
         &self,
         keys: &[NeighboursOf],
     ) -> Result<HashMap<NeighboursOf, Self::Value>, LoadError> {
-        let ids: Vec<PostId> = keys.iter().map(|k| k.0).collect();
-        let found = post::neighbours(&self.pool, &ids, self.now)
-            .await
-            .map_err(shared)?;
-        Ok(found
-            .into_iter()
-            .map(|(id, pair)| (NeighboursOf(id), pair))
-            .collect())
+        // One statement per tag walked (usually one, or none).
+        let mut tags: Vec<Option<Arc<str>>> = keys.iter().map(|k| k.tag.clone()).collect();
+        tags.sort();
+        tags.dedup();
+        let mut all = HashMap::new();
+        for tag in tags {
+            let ids: Vec<PostId> = keys
+                .iter()
+                .filter(|k| k.tag == tag)
+                .map(|k| k.post)
+                .collect();
+            let found = post::neighbours(&self.pool, &ids, tag.as_deref(), self.now)
+                .await
+                .map_err(shared)?;
+            all.extend(found.into_iter().map(|(post, pair)| {
+                (
+                    NeighboursOf {
+                        post,
+                        tag: tag.clone(),
+                    },
+                    pair,
+                )
+            }));
+        }
+        Ok(all)
     }
 }
 
@@ -438,4 +459,31 @@ list_loader!(TransitionsInto(RoleId) => Transition, |this, ids| async {
     career::transitions_of(&this.pool, &ids, false)
         .await
         .map(|rows| rows.into_iter().map(|t| (t.to_role_id, t)).collect::<Vec<_>>())
+});
+
+/// A guide by id, when it is live at the request's instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LiveGuide(pub GuideId);
+
+impl Loader<LiveGuide> for AppLoader {
+    type Value = Guide;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[LiveGuide]) -> Result<HashMap<LiveGuide, Guide>, LoadError> {
+        let ids: Vec<GuideId> = keys.iter().map(|k| k.0).collect();
+        let rows = career::live_guides_by_ids(&self.pool, &ids, self.now)
+            .await
+            .map_err(shared)?;
+        Ok(rows.into_iter().map(|g| (LiveGuide(g.id), g)).collect())
+    }
+}
+
+/// The nearest live posts of a post, best first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SimilarOf(pub PostId);
+
+list_loader!(SimilarOf(PostId) => waypost_domain::similar::Similar, |this, ids| async {
+    waypost_domain::similar::similar_to(&this.pool, &ids, this.now)
+        .await
+        .map(|rows| rows.into_iter().map(|s| (s.post, s)).collect::<Vec<_>>())
 });

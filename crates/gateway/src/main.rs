@@ -73,6 +73,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
         }
+        Some(Command::Reindex) => {
+            let pool = connect(&cli).await?;
+            pool.run_migrations().await?;
+            let posts = waypost_domain::similar::reindex_all(&pool).await?;
+            tracing::info!(posts, "similar posts reindexed");
+            Ok(())
+        }
         Some(Command::User { ref action }) => {
             let pool = connect(&cli).await?;
             pool.run_migrations().await?;

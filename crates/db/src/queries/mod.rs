@@ -8,4 +8,6 @@ pub mod comment;
 pub mod content;
 pub mod editorial;
 pub mod post;
+pub mod search;
+pub mod similar;
 pub mod tag;

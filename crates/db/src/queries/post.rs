@@ -144,26 +144,45 @@ pub struct Adjacent {
 }
 
 /// Previous and next published post of each given post, in one statement;
-/// each neighbour is an index seek on (status, published_at, id).
+/// each neighbour is an index seek on (status, published_at, id). With
+/// `tag` (a slug), only posts filed under that tag count as neighbours.
 pub async fn adjacent(
     conn: &mut DbConn,
     ids: &[PostId],
+    tag: Option<&str>,
     now: NaiveDateTime,
 ) -> DbResult<Vec<Adjacent>> {
     // Earlier posts of a live post are live too; later ones must not be
     // scheduled past `now`.
     let mut b = SqlBuilder::new(conn.backend());
+    let tag_placeholder = tag.map(|slug| b.value(Bind::Text(slug.to_owned())));
+    let in_tag = |b: &mut SqlBuilder| {
+        if let Some(placeholder) = tag_placeholder {
+            b.push(
+                " AND EXISTS (SELECT 1 FROM post_tags pt JOIN tags t ON t.id = pt.tag_id \
+                 WHERE pt.post_id = q.id AND t.slug = ",
+            );
+            b.placeholder(placeholder);
+            b.push(")");
+        }
+    };
     b.push(
         "SELECT p.id AS id, \
          (SELECT q.id FROM posts q WHERE q.status = 'published' AND \
-           (q.published_at < p.published_at OR (q.published_at = p.published_at AND q.id < p.id)) \
-           ORDER BY q.published_at DESC, q.id DESC LIMIT 1) AS previous_id, \
+           (q.published_at < p.published_at OR (q.published_at = p.published_at AND q.id < p.id))",
+    );
+    in_tag(&mut b);
+    b.push(
+        " ORDER BY q.published_at DESC, q.id DESC LIMIT 1) AS previous_id, \
          (SELECT q.id FROM posts q WHERE q.status = 'published' AND q.published_at <= ",
     );
     let now_placeholder = b.bind(Bind::Time(now));
     b.push(
-        " AND (q.published_at > p.published_at OR (q.published_at = p.published_at AND q.id > p.id)) \
-           ORDER BY q.published_at ASC, q.id ASC LIMIT 1) AS next_id \
+        " AND (q.published_at > p.published_at OR (q.published_at = p.published_at AND q.id > p.id))",
+    );
+    in_tag(&mut b);
+    b.push(
+        " ORDER BY q.published_at ASC, q.id ASC LIMIT 1) AS next_id \
          FROM posts p WHERE p.status = 'published' AND p.published_at <= ",
     );
     b.placeholder(now_placeholder);

@@ -85,7 +85,10 @@ pub async fn seed_if_empty(pool: &DbPool, bundle: ContentBundle) -> DomainResult
         return Ok(SeedOutcome::AlreadyHasContent);
     }
     match bundle_queries::insert_bundle(&mut conn, bundle).await {
-        Ok(counts) => Ok(SeedOutcome::Seeded(counts)),
+        Ok(counts) => {
+            crate::similar::reindex_all(pool).await?;
+            Ok(SeedOutcome::Seeded(counts))
+        }
         // Only a rival seeding explains a clash on an empty database; a clash
         // within the bundle itself is a bug and must not pass for a refusal.
         Err(err @ DbError::UniqueViolation { .. }) => {
@@ -256,6 +259,7 @@ async fn seed_careers(pool: &DbPool, now: NaiveDateTime) -> DomainResult<()> {
             title: g.title.to_owned(),
             field: g.field.to_owned(),
             summary: g.summary.to_owned(),
+            search_text: crate::career::search_text(&sections),
             sections: serde_json::to_string(&sections)
                 .map_err(|_| demo_fault("sections", g.slug))?,
             reasons: serde_json::to_string(&reasons).map_err(|_| demo_fault("reasons", g.slug))?,

@@ -12,6 +12,7 @@ mod field_order;
 mod node;
 mod post;
 mod profile;
+mod search;
 mod tag;
 
 use async_graphql::{Context, MergedObject, MergedSubscription, Request, Response, Schema};
@@ -40,6 +41,7 @@ pub struct QueryRoot(
     account::AccountQuery,
     comment::CommentQuery,
     career::CareerQuery,
+    search::SearchQueryRoot,
 );
 
 #[derive(MergedObject, Default)]

@@ -10,7 +10,20 @@ use super::connection::{
 };
 use super::{AuthorObject, GlobalId, TagObject, request_context};
 use crate::error::{GqlResultExt, bad_input, internal};
-use crate::loaders::{NeighboursOf, TagsOfPost};
+use crate::loaders::{NeighboursOf, SimilarOf, TagsOfPost};
+
+/// A post like another, and why.
+#[derive(async_graphql::SimpleObject)]
+pub struct SimilarPost {
+    pub post: PostObject,
+    /// From 0 to 1: shared tags count for 0.3, the text's similarity
+    /// (TF-IDF cosine over stemmed terms) for 0.7.
+    pub score: f64,
+    pub shared_tags: Vec<TagObject>,
+    /// The stemmed terms that weigh most in both posts.
+    pub shared_terms: Vec<String>,
+}
+use std::sync::Arc;
 
 pub struct PostObject(pub Post);
 
@@ -128,6 +141,65 @@ impl PostObject {
             .ok_or_else(|| internal("post without its author"))
     }
     /// The post's tags, ordered by name.
+    /// Published posts most like this one, best first (at most 20): by
+    /// shared tags and by the text's most telling terms.
+    #[graphql(complexity = "super::connection::page_cost(Some(first), None, child_complexity)")]
+    async fn similar_posts(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 5)] first: i32,
+    ) -> async_graphql::Result<Vec<SimilarPost>> {
+        let max = i32::try_from(waypost_domain::similar::KEEP).unwrap_or(20);
+        if !(0..=max).contains(&first) {
+            return Err(bad_input(
+                "first",
+                format!("ask for 0 to {max} similar posts"),
+            ));
+        }
+        let loader = &request_context(ctx)?.loader;
+        let found = loader
+            .load_one(SimilarOf(self.0.id))
+            .await
+            .gql()?
+            .unwrap_or_default();
+        let found: Vec<_> = found
+            .into_iter()
+            .take(usize::try_from(first).unwrap_or(0))
+            .collect();
+        let posts = loader
+            .load_many(found.iter().map(|s| s.similar))
+            .await
+            .gql()?;
+        let tag_keys = found
+            .iter()
+            .map(|s| TagsOfPost(s.similar))
+            .chain([TagsOfPost(self.0.id)]);
+        let tags = loader.load_many(tag_keys).await.gql()?;
+        let own: Vec<_> = tags
+            .get(&TagsOfPost(self.0.id))
+            .map(|t| t.iter().map(|t| t.id).collect())
+            .unwrap_or_default();
+        Ok(found
+            .into_iter()
+            .filter_map(|s| {
+                let post = posts.get(&s.similar)?.clone();
+                let shared_tags = tags
+                    .get(&TagsOfPost(s.similar))
+                    .into_iter()
+                    .flatten()
+                    .filter(|t| own.contains(&t.id))
+                    .cloned()
+                    .map(TagObject)
+                    .collect();
+                Some(SimilarPost {
+                    post: PostObject(post),
+                    score: s.score,
+                    shared_tags,
+                    shared_terms: s.shared_terms,
+                })
+            })
+            .collect())
+    }
     async fn tags(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TagObject>> {
         let loader = &request_context(ctx)?.loader;
         let tags = loader.load_one(TagsOfPost(self.0.id)).await.gql()?;
@@ -138,12 +210,26 @@ impl PostObject {
             .collect())
     }
     /// The published post just before this one in publishing order.
-    async fn previous_post(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PostObject>> {
-        self.neighbour(ctx, |pair| pair.0).await
+    ///
+    /// With `inTag` (a tag slug), the one before it among the posts filed
+    /// under that tag.
+    async fn previous_post(
+        &self,
+        ctx: &Context<'_>,
+        in_tag: Option<String>,
+    ) -> async_graphql::Result<Option<PostObject>> {
+        self.neighbour(ctx, in_tag, |pair| pair.0).await
     }
     /// The published post just after this one in publishing order.
-    async fn next_post(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PostObject>> {
-        self.neighbour(ctx, |pair| pair.1).await
+    ///
+    /// With `inTag` (a tag slug), the one after it among the posts filed
+    /// under that tag.
+    async fn next_post(
+        &self,
+        ctx: &Context<'_>,
+        in_tag: Option<String>,
+    ) -> async_graphql::Result<Option<PostObject>> {
+        self.neighbour(ctx, in_tag, |pair| pair.1).await
     }
 }
 
@@ -156,10 +242,15 @@ impl PostObject {
     async fn neighbour(
         &self,
         ctx: &Context<'_>,
+        in_tag: Option<String>,
         pick: fn(Pair) -> Option<waypost_domain::PostId>,
     ) -> async_graphql::Result<Option<PostObject>> {
         let loader = &request_context(ctx)?.loader;
-        let pair = loader.load_one(NeighboursOf(self.0.id)).await.gql()?;
+        let key = NeighboursOf {
+            post: self.0.id,
+            tag: in_tag.map(Arc::from),
+        };
+        let pair = loader.load_one(key).await.gql()?;
         let Some(id) = pair.and_then(pick) else {
             return Ok(None);
         };

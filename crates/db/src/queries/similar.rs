@@ -1,0 +1,286 @@
+//! Similar posts: each indexed post's strongest terms (an inverted index on
+//! `post_terms`) and its nearest posts (`post_neighbours`).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+
+use crate::DbResult;
+use crate::ids::{PostId, TagId};
+use crate::models::{Post, PostStatus};
+use crate::pool::{DbConn, with_conn};
+use crate::schema::{post_neighbours, post_tags, post_terms, posts};
+
+/// A term of a post and its weight in the post's unit vector.
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = post_terms)]
+pub struct PostTerm {
+    pub post_id: PostId,
+    pub term: String,
+    pub weight: f64,
+}
+
+/// One of a post's nearest posts.
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = post_neighbours)]
+pub struct PostNeighbour {
+    pub post_id: PostId,
+    pub similar_id: PostId,
+    pub score: f64,
+    /// JSON array of terms.
+    pub shared_terms: String,
+}
+
+/// Posts published (live or scheduled), with their tag ids: what the
+/// similarity index covers.
+pub async fn indexable(conn: &mut DbConn, ids: Option<&[PostId]>) -> DbResult<Vec<Post>> {
+    Ok(with_conn!(conn, |c| {
+        let mut query = posts::table
+            .filter(posts::status.eq(PostStatus::Published))
+            .select(Post::as_select())
+            .into_boxed();
+        if let Some(ids) = ids {
+            query = query.filter(posts::id.eq_any(ids));
+        }
+        query.order(posts::id).load(c).await
+    })?)
+}
+
+/// The tag ids of each of `ids` (every post's when `None`).
+pub async fn tag_ids(conn: &mut DbConn, ids: Option<&[PostId]>) -> DbResult<Vec<(PostId, TagId)>> {
+    Ok(with_conn!(conn, |c| {
+        let mut query = post_tags::table
+            .select((post_tags::post_id, post_tags::tag_id))
+            .into_boxed();
+        if let Some(ids) = ids {
+            query = query.filter(post_tags::post_id.eq_any(ids));
+        }
+        query.load(c).await
+    })?)
+}
+
+/// How many posts the index covers (every published one).
+pub async fn indexed_count(conn: &mut DbConn) -> DbResult<i64> {
+    Ok(with_conn!(conn, |c| {
+        posts::table
+            .filter(posts::status.eq(PostStatus::Published))
+            .count()
+            .get_result(c)
+            .await
+    })?)
+}
+
+/// How many indexed posts hold each of `terms`.
+pub async fn document_frequencies(
+    conn: &mut DbConn,
+    terms: &[String],
+) -> DbResult<Vec<(String, i64)>> {
+    Ok(with_conn!(conn, |c| {
+        post_terms::table
+            .filter(post_terms::term.eq_any(terms))
+            .group_by(post_terms::term)
+            .select((post_terms::term, diesel::dsl::count_star()))
+            .load(c)
+            .await
+    })?)
+}
+
+/// The postings of `terms`: every indexed post holding one, with its
+/// weight. An index seek per term, never a read of any post's text.
+pub async fn postings(conn: &mut DbConn, terms: &[String]) -> DbResult<Vec<PostTerm>> {
+    Ok(with_conn!(conn, |c| {
+        post_terms::table
+            .filter(post_terms::term.eq_any(terms))
+            .select((post_terms::post_id, post_terms::term, post_terms::weight))
+            .load(c)
+            .await
+    })?)
+}
+
+/// The stored vectors of `ids`.
+pub async fn vectors(conn: &mut DbConn, ids: &[PostId]) -> DbResult<Vec<PostTerm>> {
+    Ok(with_conn!(conn, |c| {
+        post_terms::table
+            .filter(post_terms::post_id.eq_any(ids))
+            .order((post_terms::post_id, post_terms::term))
+            .select((post_terms::post_id, post_terms::term, post_terms::weight))
+            .load(c)
+            .await
+    })?)
+}
+
+/// The posts that list `id` among their nearest.
+pub async fn listing(conn: &mut DbConn, id: PostId) -> DbResult<Vec<PostId>> {
+    Ok(with_conn!(conn, |c| {
+        post_neighbours::table
+            .filter(post_neighbours::similar_id.eq(id))
+            .select(post_neighbours::post_id)
+            .load(c)
+            .await
+    })?)
+}
+
+/// Replaces what the index holds for `id`: its terms (none: the post left
+/// the index) and its nearest posts; and files `id` among the nearest of
+/// the posts in `listed`, keeping each of those lists to `keep` entries.
+pub async fn store(
+    conn: &mut DbConn,
+    id: PostId,
+    terms: &[PostTerm],
+    nearest: &[PostNeighbour],
+    listed: &[PostNeighbour],
+    keep: i64,
+) -> DbResult<()> {
+    with_conn!(conn, |c| {
+        c.transaction::<_, diesel::result::Error, _>(async |c| {
+            diesel::delete(post_terms::table.filter(post_terms::post_id.eq(id)))
+                .execute(c)
+                .await?;
+            diesel::delete(
+                post_neighbours::table.filter(
+                    post_neighbours::post_id
+                        .eq(id)
+                        .or(post_neighbours::similar_id.eq(id)),
+                ),
+            )
+            .execute(c)
+            .await?;
+            for row in terms {
+                diesel::insert_into(post_terms::table)
+                    .values(row)
+                    .execute(c)
+                    .await?;
+            }
+            for row in nearest.iter().chain(listed) {
+                diesel::insert_into(post_neighbours::table)
+                    .values(row)
+                    .execute(c)
+                    .await?;
+            }
+            for row in listed {
+                // Keep the other post's list to its best `keep`.
+                let kept: Vec<PostId> = post_neighbours::table
+                    .filter(post_neighbours::post_id.eq(row.post_id))
+                    .order((post_neighbours::score.desc(), post_neighbours::similar_id))
+                    .limit(keep)
+                    .select(post_neighbours::similar_id)
+                    .load(c)
+                    .await?;
+                diesel::delete(
+                    post_neighbours::table
+                        .filter(post_neighbours::post_id.eq(row.post_id))
+                        .filter(post_neighbours::similar_id.ne_all(kept)),
+                )
+                .execute(c)
+                .await?;
+            }
+            Ok(())
+        })
+        .await
+    })?;
+    Ok(())
+}
+
+/// Replaces the nearest posts of `id` only.
+pub async fn replace_nearest(
+    conn: &mut DbConn,
+    id: PostId,
+    nearest: &[PostNeighbour],
+) -> DbResult<()> {
+    with_conn!(conn, |c| {
+        c.transaction::<_, diesel::result::Error, _>(async |c| {
+            diesel::delete(post_neighbours::table.filter(post_neighbours::post_id.eq(id)))
+                .execute(c)
+                .await?;
+            for row in nearest {
+                diesel::insert_into(post_neighbours::table)
+                    .values(row)
+                    .execute(c)
+                    .await?;
+            }
+            Ok(())
+        })
+        .await
+    })?;
+    Ok(())
+}
+
+/// Replaces the whole index in one transaction.
+pub async fn replace_all(
+    conn: &mut DbConn,
+    terms: &[PostTerm],
+    nearest: &[PostNeighbour],
+) -> DbResult<()> {
+    with_conn!(conn, |c| {
+        c.transaction::<_, diesel::result::Error, _>(async |c| {
+            diesel::delete(post_neighbours::table).execute(c).await?;
+            diesel::delete(post_terms::table).execute(c).await?;
+            for row in terms {
+                diesel::insert_into(post_terms::table)
+                    .values(row)
+                    .execute(c)
+                    .await?;
+            }
+            for row in nearest {
+                diesel::insert_into(post_neighbours::table)
+                    .values(row)
+                    .execute(c)
+                    .await?;
+            }
+            Ok(())
+        })
+        .await
+    })?;
+    Ok(())
+}
+
+/// The nearest live posts of each of `ids`, best first, in one statement.
+pub async fn nearest(
+    conn: &mut DbConn,
+    ids: &[PostId],
+    now: NaiveDateTime,
+) -> DbResult<Vec<PostNeighbour>> {
+    Ok(with_conn!(conn, |c| {
+        post_neighbours::table
+            .inner_join(posts::table.on(posts::id.eq(post_neighbours::similar_id)))
+            .filter(post_neighbours::post_id.eq_any(ids))
+            .filter(posts::status.eq(PostStatus::Published))
+            .filter(posts::published_at.le(now))
+            .order((
+                post_neighbours::post_id,
+                post_neighbours::score.desc(),
+                post_neighbours::similar_id,
+            ))
+            .select((
+                post_neighbours::post_id,
+                post_neighbours::similar_id,
+                post_neighbours::score,
+                post_neighbours::shared_terms,
+            ))
+            .load(c)
+            .await
+    })?)
+}
+
+/// The posts filed under any of `tags`, with the tag.
+pub async fn tagged(conn: &mut DbConn, tags: &[TagId]) -> DbResult<Vec<(PostId, TagId)>> {
+    Ok(with_conn!(conn, |c| {
+        post_tags::table
+            .filter(post_tags::tag_id.eq_any(tags))
+            .select((post_tags::post_id, post_tags::tag_id))
+            .load(c)
+            .await
+    })?)
+}
+
+/// Which of `ids` are published (live or scheduled).
+pub async fn published_ids(conn: &mut DbConn, ids: &[PostId]) -> DbResult<Vec<PostId>> {
+    Ok(with_conn!(conn, |c| {
+        posts::table
+            .filter(posts::id.eq_any(ids))
+            .filter(posts::status.eq(PostStatus::Published))
+            .select(posts::id)
+            .load(c)
+            .await
+    })?)
+}

@@ -1,0 +1,188 @@
+//! Search over published posts and guides: the reader's query parsed into
+//! safe pieces (`search_query`), ranked by the database's full-text engine,
+//! paged by an opaque (score, kind, id) cursor, with highlighted snippets.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::NaiveDateTime;
+use waypost_db::queries::search::{self, SearchSpec};
+use waypost_db::{DbPool, GuideId, PostId};
+
+use crate::paging::{DEFAULT_PAGE_SIZE, page_size};
+use crate::search_query::{SearchQuery, snippet_html};
+use crate::{DomainError, DomainResult};
+
+const CURSOR_VERSION: &str = "q1";
+/// Longest query text read; the rest is ignored.
+const MAX_QUERY_CHARS: usize = 500;
+
+/// What a search result is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hit {
+    Post(PostId),
+    Guide(GuideId),
+}
+
+#[derive(Debug, Clone)]
+pub struct SearchResult {
+    pub hit: Hit,
+    pub score: f64,
+    /// Sanitized HTML, matches wrapped in `<mark>`.
+    pub snippet: String,
+    pub cursor: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SearchPage {
+    pub results: Vec<SearchResult>,
+    pub has_next_page: bool,
+    pub has_previous_page: bool,
+}
+
+/// Which kinds to search, and where.
+#[derive(Debug, Clone)]
+pub struct SearchFilter {
+    pub posts: bool,
+    pub guides: bool,
+    pub tag_slug: Option<String>,
+}
+
+impl Default for SearchFilter {
+    fn default() -> Self {
+        SearchFilter {
+            posts: true,
+            guides: true,
+            tag_slug: None,
+        }
+    }
+}
+
+fn encode_cursor(score: f64, kind: &str, id: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!(
+        "{CURSOR_VERSION}:{:016x}:{kind}:{id}",
+        score.to_bits()
+    ))
+}
+
+fn decode_cursor(cursor: &str) -> DomainResult<(f64, String, i64)> {
+    let bad = || DomainError::bad_input("after", "this cursor is not one Waypost issued");
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
+    let text = String::from_utf8(bytes).map_err(|_| bad())?;
+    let mut parts = text.split(':');
+    let (Some(CURSOR_VERSION), Some(bits), Some(kind), Some(id), None) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return Err(bad());
+    };
+    let score = f64::from_bits(u64::from_str_radix(bits, 16).map_err(|_| bad())?);
+    if !score.is_finite() || !matches!(kind, "post" | "guide") {
+        return Err(bad());
+    }
+    Ok((score, kind.to_owned(), id.parse().map_err(|_| bad())?))
+}
+
+fn spec(
+    query: &SearchQuery,
+    filter: &SearchFilter,
+    after: Option<(f64, String, i64)>,
+    limit: i64,
+    now: NaiveDateTime,
+) -> Option<SearchSpec> {
+    Some(SearchSpec {
+        websearch: query.to_websearch(),
+        fts5: query.to_fts5()?,
+        posts: filter.posts,
+        guides: filter.guides,
+        tag_slug: filter.tag_slug.clone(),
+        after,
+        limit,
+        now,
+    })
+}
+
+fn parse(text: &str) -> SearchQuery {
+    let text: String = text.chars().take(MAX_QUERY_CHARS).collect();
+    SearchQuery::parse(&text)
+}
+
+/// A page of results for `text`, best first. A query that asks for nothing
+/// (only stop words or exclusions) finds nothing; it is never an error.
+pub async fn search(
+    pool: &DbPool,
+    text: &str,
+    filter: &SearchFilter,
+    first: Option<i32>,
+    after: Option<&str>,
+    now: NaiveDateTime,
+) -> DomainResult<SearchPage> {
+    let limit = page_size("first", first.unwrap_or(DEFAULT_PAGE_SIZE))?;
+    let key = after.map(decode_cursor).transpose()?;
+    let query = parse(text);
+    let Some(spec) = spec(&query, filter, key, limit + 1, now) else {
+        return Ok(SearchPage::default());
+    };
+    let mut rows = search::page(&mut pool.get().await?, &spec).await?;
+    let has_next_page = rows.len() as i64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    let results = rows
+        .into_iter()
+        .filter_map(|row| {
+            let hit = match row.kind.as_str() {
+                "post" => Hit::Post(PostId(row.id)),
+                "guide" => Hit::Guide(GuideId(row.id)),
+                _ => return None,
+            };
+            Some(SearchResult {
+                hit,
+                score: row.score,
+                snippet: snippet_html(&row.fragment),
+                cursor: encode_cursor(row.score, &row.kind, row.id),
+            })
+        })
+        .collect();
+    Ok(SearchPage {
+        results,
+        has_next_page,
+        has_previous_page: after.is_some(),
+    })
+}
+
+/// How many published posts and guides match `text`, ignoring paging.
+pub async fn count(
+    pool: &DbPool,
+    text: &str,
+    filter: &SearchFilter,
+    now: NaiveDateTime,
+) -> DomainResult<i64> {
+    let query = parse(text);
+    let Some(spec) = spec(&query, filter, None, 0, now) else {
+        return Ok(0);
+    };
+    Ok(search::count(&mut pool.get().await?, &spec).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_refuse_forgeries() {
+        let cursor = encode_cursor(0.123_456_789, "post", 42);
+        assert_eq!(
+            decode_cursor(&cursor).ok(),
+            Some((0.123_456_789, "post".to_owned(), 42))
+        );
+        for bad in [
+            "",
+            "garbage",
+            &URL_SAFE_NO_PAD.encode("q1:zz:post:1"),
+            &URL_SAFE_NO_PAD.encode("q1:0:user:1"),
+        ] {
+            assert!(decode_cursor(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,10 @@
+DROP TABLE post_neighbours;
+DROP TABLE post_terms;
+DROP TRIGGER guides_search_delete;
+DROP TRIGGER guides_search_update;
+DROP TRIGGER guides_search_insert;
+DROP TRIGGER posts_search_delete;
+DROP TRIGGER posts_search_update;
+DROP TRIGGER posts_search_insert;
+DROP TABLE search_index;
+ALTER TABLE guides DROP COLUMN search_text;
