@@ -22,7 +22,7 @@ use crate::DomainResult;
 use crate::similarity::{Document, score, shared_terms, tag_similarity, term_counts, tfidf_vector};
 
 /// Terms kept per post.
-const MAX_TERMS: usize = 30;
+const MAX_TERMS: usize = 200;
 /// Neighbours kept per post; `similarPosts(first:)` reads at most this many.
 pub const KEEP: usize = 20;
 /// Other posts a refreshed post files itself among.
@@ -156,6 +156,10 @@ pub async fn refresh(pool: &DbPool, id: PostId) -> DomainResult<()> {
     let post = store::indexable(&mut conn, Some(&[id])).await?.pop();
     let mut listed = Vec::new();
     match post {
+        // Never indexed and listed nowhere (a draft, say): nothing to undo.
+        None if listed_before.is_empty() && store::vectors(&mut conn, &[id]).await?.is_empty() => {
+            return Ok(());
+        }
         None => store::store(&mut conn, id, &[], &[], &[], KEEP as i64).await?,
         Some(post) => {
             let counts = term_counts(&document(&post));

@@ -14,9 +14,9 @@ use pulldown_cmark::{Event, LinkType, Options, Parser, Tag, TagEnd};
 use rust_stemmers::{Algorithm, Stemmer};
 
 /// Share of the combined score that comes from the text of the posts.
-pub const TEXT_WEIGHT: f64 = 0.7;
+pub const TEXT_WEIGHT: f64 = 0.6;
 /// Share of the combined score that comes from the tags the posts share.
-pub const TAG_WEIGHT: f64 = 0.3;
+pub const TAG_WEIGHT: f64 = 0.4;
 
 /// How often a title term counts: the title says what a post is about.
 const TITLE_WEIGHT: u32 = 3;
@@ -470,10 +470,13 @@ pub fn tag_similarity(a: &[i64], b: &[i64]) -> f64 {
 }
 
 /// The combined similarity of two posts, in [0, 1]:
-/// `TEXT_WEIGHT * text_cosine + TAG_WEIGHT * tag_sim`. Inputs outside [0, 1]
-/// (or not numbers) are clamped first.
+/// `text_cosine * (TEXT_WEIGHT + TAG_WEIGHT * tag_sim)`. Shared tags raise
+/// the score of posts whose text already agrees, by up to TAG_WEIGHT /
+/// TEXT_WEIGHT; they cannot make posts on different subjects similar (a
+/// catch-all tag such as "notes" would otherwise pair anything with
+/// anything). Inputs outside [0, 1] (or not numbers) are clamped first.
 pub fn score(text_cosine: f64, tag_sim: f64) -> f64 {
-    unit_interval(TEXT_WEIGHT * unit_interval(text_cosine) + TAG_WEIGHT * unit_interval(tag_sim))
+    unit_interval(unit_interval(text_cosine) * (TEXT_WEIGHT + TAG_WEIGHT * unit_interval(tag_sim)))
 }
 
 fn unit_interval(x: f64) -> f64 {
@@ -661,7 +664,11 @@ mod tests {
         assert!((TEXT_WEIGHT + TAG_WEIGHT - 1.0).abs() < 1e-12);
         assert!((score(1.0, 1.0) - 1.0).abs() < 1e-12);
         assert!((score(1.0, 0.0) - TEXT_WEIGHT).abs() < 1e-12);
-        assert!((score(0.0, 1.0) - TAG_WEIGHT).abs() < 1e-12);
+        assert_eq!(score(0.0, 1.0), 0.0, "tags alone make nothing similar");
+        assert!(
+            score(0.5, 1.0) > score(0.5, 0.0),
+            "shared tags raise the score"
+        );
         assert_eq!(score(f64::NAN, -3.0), 0.0);
         assert!((score(2.0, 2.0) - 1.0).abs() < 1e-12);
     }
@@ -687,12 +694,11 @@ mod tests {
         ];
         let ranked = rank(&target, &others, 10);
         let ids: Vec<i64> = ranked.iter().map(|n| n.id).collect();
-        assert_eq!(ids, [2, 3, 5, 6]);
+        // 6 shares only a tag: tags alone make nothing similar.
+        assert_eq!(ids, [2, 3, 5]);
         assert!((ranked[0].score - TEXT_WEIGHT).abs() < 1e-9);
         assert_eq!(ranked[0].shared_terms, ["async", "rust"]);
         assert_eq!(ranked[1].score, ranked[2].score);
-        assert!((ranked[3].score - TAG_WEIGHT).abs() < 1e-9);
-        assert!(ranked[3].shared_terms.is_empty());
         assert!(ranked.windows(2).all(|w| w[0].score >= w[1].score));
 
         let ids: Vec<i64> = rank(&target, &others, 2).iter().map(|n| n.id).collect();
