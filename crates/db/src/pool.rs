@@ -166,6 +166,32 @@ impl DbConn {
     }
 }
 
+/// The first step of every write transaction. SQLite starts a transaction
+/// without locks and takes the write lock at its first write; if anything
+/// is read before that (preparing a statement whose triggers feed the
+/// full-text index reads that index's settings), another writer committing
+/// meanwhile makes the upgrade fail at once with "database is locked"
+/// instead of waiting. Writing first, to no row, takes the write lock
+/// through the busy timeout, as BEGIN IMMEDIATE would. PostgreSQL needs
+/// nothing.
+pub(crate) trait ClaimWrites {
+    fn claim_writes(&mut self)
+    -> impl std::future::Future<Output = diesel::QueryResult<()>> + Send;
+}
+
+impl ClaimWrites for AsyncPgConnection {
+    async fn claim_writes(&mut self) -> diesel::QueryResult<()> {
+        Ok(())
+    }
+}
+
+impl ClaimWrites for SqliteConn {
+    async fn claim_writes(&mut self) -> diesel::QueryResult<()> {
+        self.batch_execute("DELETE FROM sqlite_sequence WHERE 0")
+            .await
+    }
+}
+
 /// Runs `$body` with `$c` bound to the backend's concrete connection.
 macro_rules! with_conn {
     ($conn:expr, |$c:ident| $body:expr) => {

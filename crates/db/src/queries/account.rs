@@ -9,6 +9,7 @@ use crate::ids::{SessionId, UserId};
 use crate::models::{
     Role, Session, SessionInsertForm, SignInFailureForm, User, UserInsertForm, UserUpdateForm,
 };
+use crate::pool::ClaimWrites;
 use crate::pool::{DbConn, with_conn};
 use crate::schema::{sessions, sign_in_failures, users};
 
@@ -91,6 +92,7 @@ pub async fn update_user(
     };
     let outcome = with_conn!(conn, |c| {
         c.transaction::<_, diesel::result::Error, _>(async |c| {
+            c.claim_writes().await?;
             let enabled_admins = async |c: &mut _| {
                 users::table
                     .filter(users::role.eq(Role::Admin))

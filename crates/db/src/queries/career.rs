@@ -13,6 +13,7 @@ use crate::models::{
     Guide, GuideForm, GuidePost, GuideRole, GuideSkill, GuideStatus, JobRole, JobRoleForm,
     RoleSkill, Skill, SkillCategory, SkillForm, SkillRelation, Transition, TransitionForm,
 };
+use crate::pool::ClaimWrites;
 use crate::pool::{DbConn, with_conn};
 use crate::schema::{
     guide_posts, guide_roles, guide_skills, guides, role_skills, roles, skill_relations, skills,
@@ -94,6 +95,7 @@ pub async fn save_skill(
 ) -> DbResult<Option<Skill>> {
     Ok(with_conn!(conn, |c| {
         c.transaction::<_, diesel::result::Error, _>(async |c| {
+            c.claim_writes().await?;
             let skill: Skill = match id {
                 None => {
                     diesel::insert_into(skills::table)
@@ -248,6 +250,7 @@ pub async fn save_role(
 ) -> DbResult<Option<JobRole>> {
     Ok(with_conn!(conn, |c| {
         c.transaction::<_, diesel::result::Error, _>(async |c| {
+            c.claim_writes().await?;
             let role: JobRole = match id {
                 None => {
                     diesel::insert_into(roles::table)
@@ -523,6 +526,7 @@ pub async fn save_guide(
 ) -> DbResult<Option<Guide>> {
     Ok(with_conn!(conn, |c| {
         c.transaction::<_, diesel::result::Error, _>(async |c| {
+            c.claim_writes().await?;
             let guide: Guide = match id {
                 None => {
                     diesel::insert_into(guides::table)

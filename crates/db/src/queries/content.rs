@@ -8,6 +8,7 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 use crate::DbResult;
 use crate::ids::{AuthorId, TagId};
 use crate::models::{AuthorInsertForm, PostInsertForm, PostTag, TagInsertForm};
+use crate::pool::ClaimWrites;
 use crate::pool::{DbConn, with_conn};
 use crate::schema::{authors, post_tags, posts, tags};
 
@@ -43,6 +44,7 @@ pub async fn insert_bundle(conn: &mut DbConn, bundle: ContentBundle) -> DbResult
     let counts = with_conn!(conn, |c| {
         let bundle = bundle.clone();
         c.transaction::<_, diesel::result::Error, _>(async |c| {
+            c.claim_writes().await?;
             let mut author_ids: HashMap<String, AuthorId> = HashMap::new();
             for form in &bundle.authors {
                 let id: AuthorId = diesel::insert_into(authors::table)

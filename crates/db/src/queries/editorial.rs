@@ -9,6 +9,7 @@ use crate::ids::{PostId, TagId};
 use crate::models::{
     OldSlugForm, Post, PostInsertForm, PostRevision, PostRevisionForm, PostTag, PostUpdateForm,
 };
+use crate::pool::ClaimWrites;
 use crate::pool::{DbConn, with_conn};
 use crate::schema::{post_revisions, post_slugs, post_tags, posts, tags};
 
@@ -67,6 +68,7 @@ pub async fn insert_post(
 ) -> DbResult<Post> {
     let post = with_conn!(conn, |c| {
         c.transaction::<_, diesel::result::Error, _>(async |c| {
+            c.claim_writes().await?;
             let post: Post = diesel::insert_into(posts::table)
                 .values(form)
                 .returning(Post::as_returning())
@@ -107,6 +109,7 @@ pub struct PostEdit {
 pub async fn apply_edit(conn: &mut DbConn, edit: &PostEdit) -> DbResult<Option<Post>> {
     let post = with_conn!(conn, |c| {
         c.transaction::<_, diesel::result::Error, _>(async |c| {
+            c.claim_writes().await?;
             let updated: Option<Post> = diesel::update(
                 posts::table
                     .filter(posts::id.eq(edit.id))

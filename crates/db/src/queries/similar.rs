@@ -8,6 +8,7 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 use crate::DbResult;
 use crate::ids::{PostId, TagId};
 use crate::models::{Post, PostStatus};
+use crate::pool::ClaimWrites;
 use crate::pool::{DbConn, with_conn};
 use crate::schema::{post_neighbours, post_tags, post_terms, posts};
 
@@ -133,6 +134,7 @@ pub async fn store(
 ) -> DbResult<()> {
     with_conn!(conn, |c| {
         c.transaction::<_, diesel::result::Error, _>(async |c| {
+            c.claim_writes().await?;
             diesel::delete(post_terms::table.filter(post_terms::post_id.eq(id)))
                 .execute(c)
                 .await?;
@@ -189,6 +191,7 @@ pub async fn replace_nearest(
 ) -> DbResult<()> {
     with_conn!(conn, |c| {
         c.transaction::<_, diesel::result::Error, _>(async |c| {
+            c.claim_writes().await?;
             diesel::delete(post_neighbours::table.filter(post_neighbours::post_id.eq(id)))
                 .execute(c)
                 .await?;
@@ -213,6 +216,7 @@ pub async fn replace_all(
 ) -> DbResult<()> {
     with_conn!(conn, |c| {
         c.transaction::<_, diesel::result::Error, _>(async |c| {
+            c.claim_writes().await?;
             diesel::delete(post_neighbours::table).execute(c).await?;
             diesel::delete(post_terms::table).execute(c).await?;
             for row in terms {
