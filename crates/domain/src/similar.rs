@@ -19,7 +19,10 @@ use waypost_db::queries::similar::{self as store, PostNeighbour, PostTerm};
 use waypost_db::{DbPool, Post, PostId, TagId};
 
 use crate::DomainResult;
-use crate::similarity::{Document, score, shared_terms, tag_similarity, term_counts, tfidf_vector};
+use crate::similarity::{
+    Document, score, shared_terms, tag_specificity, telling_tag_similarity, term_counts,
+    tfidf_vector,
+};
 
 /// Terms kept per post.
 const MAX_TERMS: usize = 200;
@@ -41,15 +44,26 @@ fn document(post: &Post) -> Document<'_> {
 /// A post's nearest among the candidates the postings and tags name.
 /// `postings` are (post, term, weight) rows for the target's terms; the
 /// dot product over them is the cosine, both vectors being unit length.
+/// The post whose nearest are sought.
+struct Target<'a> {
+    id: i64,
+    vector: &'a [(String, f64)],
+    tags: &'a [i64],
+}
+
 fn nearest(
-    target: i64,
-    vector: &[(String, f64)],
-    tags: &[i64],
+    target: Target<'_>,
     postings: &[(i64, &str, f64)],
     candidate_tags: &HashMap<i64, Vec<i64>>,
+    specificity: &HashMap<i64, f64>,
     allowed: &HashSet<i64>,
     keep: usize,
 ) -> Vec<(i64, f64, Vec<String>)> {
+    let Target {
+        id: target,
+        vector,
+        tags,
+    } = target;
     let weights: HashMap<&str, f64> = vector.iter().map(|(t, w)| (t.as_str(), *w)).collect();
     let mut partial: HashMap<i64, Vector> = HashMap::new();
     for (post, term, weight) in postings {
@@ -74,7 +88,10 @@ fn nearest(
                 .map(|(t, w)| w * weights.get(t.as_str()).copied().unwrap_or(0.0))
                 .sum();
             let theirs = candidate_tags.get(&post).map_or(&[][..], Vec::as_slice);
-            let s = score(dot.clamp(0.0, 1.0), tag_similarity(tags, theirs));
+            let tag_sim = telling_tag_similarity(tags, theirs, |t| {
+                specificity.get(&t).copied().unwrap_or(0.0)
+            });
+            let s = score(dot.clamp(0.0, 1.0), tag_sim);
             (post, s, shared)
         })
         .filter(|(_, s, _)| *s > 0.0)
@@ -134,16 +151,25 @@ async fn find_nearest(
         .map(|p| p.0)
         .collect();
     let candidate_tags = group_tags(store::tag_ids(conn, Some(&candidates)).await?);
+    let posts = u64::try_from(store::indexed_count(conn).await?).unwrap_or(1);
+    let specificity: HashMap<i64, f64> = store::tag_counts(conn, &tag_ids)
+        .await?
+        .into_iter()
+        .map(|(tag, n)| (tag.0, tag_specificity(u64::try_from(n).unwrap_or(1), posts)))
+        .collect();
     let rows: Vec<(i64, &str, f64)> = postings
         .iter()
         .map(|p| (p.post_id.0, p.term.as_str(), p.weight))
         .collect();
     Ok(nearest(
-        id.0,
-        vector,
-        tags,
+        Target {
+            id: id.0,
+            vector,
+            tags,
+        },
         &rows,
         &candidate_tags,
+        &specificity,
         &allowed,
         keep,
     ))
@@ -292,6 +318,10 @@ pub async fn reindex_all(pool: &DbPool) -> DomainResult<usize> {
         }
     }
     let allowed: HashSet<i64> = posts.iter().map(|p| p.id.0).collect();
+    let specificity: HashMap<i64, f64> = by_tag
+        .iter()
+        .map(|(tag, tagged)| (*tag, tag_specificity(tagged.len() as u64, n_docs)))
+        .collect();
     let mut term_rows = Vec::new();
     let mut neighbour_rows = Vec::new();
     for (post, vector) in posts.iter().zip(&vectors) {
@@ -318,11 +348,14 @@ pub async fn reindex_all(pool: &DbPool) -> DomainResult<usize> {
                 .or_insert_with(|| tags.get(other).cloned().unwrap_or_default());
         }
         for (other, s, terms) in nearest(
-            post.id.0,
-            vector,
-            &own_tags,
+            Target {
+                id: post.id.0,
+                vector,
+                tags: &own_tags,
+            },
             &rows,
             &candidate_tags,
+            &specificity,
             &allowed,
             KEEP,
         ) {

@@ -9,7 +9,7 @@ use crate::DbResult;
 use crate::ids::{PostId, TagId};
 use crate::models::{Post, PostStatus};
 use crate::pool::ClaimWrites;
-use crate::pool::{DbConn, with_conn};
+use crate::pool::{Backend, DbConn, with_conn};
 use crate::schema::{post_neighbours, post_tags, post_terms, posts};
 
 /// A term of a post and its weight in the post's unit vector.
@@ -132,6 +132,18 @@ pub async fn store(
     listed: &[PostNeighbour],
     keep: i64,
 ) -> DbResult<()> {
+    let trim = match conn.backend() {
+        Backend::Postgres => {
+            "DELETE FROM post_neighbours WHERE post_id = $1 AND similar_id NOT IN \
+             (SELECT similar_id FROM post_neighbours WHERE post_id = $1 \
+             ORDER BY score DESC, similar_id LIMIT $2)"
+        }
+        Backend::Sqlite => {
+            "DELETE FROM post_neighbours WHERE post_id = ?1 AND similar_id NOT IN \
+             (SELECT similar_id FROM post_neighbours WHERE post_id = ?1 \
+             ORDER BY score DESC, similar_id LIMIT ?2)"
+        }
+    };
     with_conn!(conn, |c| {
         c.transaction::<_, diesel::result::Error, _>(async |c| {
             c.claim_writes().await?;
@@ -160,21 +172,14 @@ pub async fn store(
                     .await?;
             }
             for row in listed {
-                // Keep the other post's list to its best `keep`.
-                let kept: Vec<PostId> = post_neighbours::table
-                    .filter(post_neighbours::post_id.eq(row.post_id))
-                    .order((post_neighbours::score.desc(), post_neighbours::similar_id))
-                    .limit(keep)
-                    .select(post_neighbours::similar_id)
-                    .load(c)
+                // Keep the other post's list to its best `keep`, in one
+                // statement: a row another writer adds meanwhile is never
+                // trimmed by a ranking that did not see it.
+                diesel::sql_query(trim)
+                    .bind::<diesel::sql_types::BigInt, _>(row.post_id.0)
+                    .bind::<diesel::sql_types::BigInt, _>(keep)
+                    .execute(c)
                     .await?;
-                diesel::delete(
-                    post_neighbours::table
-                        .filter(post_neighbours::post_id.eq(row.post_id))
-                        .filter(post_neighbours::similar_id.ne_all(kept)),
-                )
-                .execute(c)
-                .await?;
             }
             Ok(())
         })
@@ -284,6 +289,18 @@ pub async fn published_ids(conn: &mut DbConn, ids: &[PostId]) -> DbResult<Vec<Po
             .filter(posts::id.eq_any(ids))
             .filter(posts::status.eq(PostStatus::Published))
             .select(posts::id)
+            .load(c)
+            .await
+    })?)
+}
+
+/// How many posts carry each of `tags`.
+pub async fn tag_counts(conn: &mut DbConn, tags: &[TagId]) -> DbResult<Vec<(TagId, i64)>> {
+    Ok(with_conn!(conn, |c| {
+        post_tags::table
+            .filter(post_tags::tag_id.eq_any(tags))
+            .group_by(post_tags::tag_id)
+            .select((post_tags::tag_id, diesel::dsl::count_star()))
             .load(c)
             .await
     })?)
