@@ -13,6 +13,7 @@ use waypost_domain::authoring::{PostDraft, post_form};
 use waypost_tests::{Backend, TestApp, backend_tests};
 
 backend_tests!(
+    similar_posts_come_from_the_same_topic,
     similar_posts_follow_every_change,
     similar_posts_are_batched,
     previous_and_next_walk_within_a_tag,
@@ -92,6 +93,39 @@ fn fixture_bundle() -> (ContentBundle, HashMap<String, String>) {
 const SIMILAR: &str = r#"query($first: Int!, $similar: Int!) { posts(first: $first) { nodes {
   slug similarPosts(first: $similar) { score sharedTerms sharedTags { slug } post { slug author { name } tags { slug } } }
 } } }"#;
+
+async fn similar_posts_come_from_the_same_topic(backend: Backend) {
+    let (bundle, topics) = fixture_bundle();
+    assert!(topics.len() >= 30);
+    let app = TestApp::with_content(backend, bundle).await;
+    let data = app
+        .data(SIMILAR, json!({ "first": 100, "similar": 3 }))
+        .await;
+    let (mut same, mut all) = (0, 0);
+    for node in data["posts"]["nodes"].as_array().unwrap() {
+        let topic = &topics[node["slug"].as_str().unwrap()];
+        let similar = node["similarPosts"].as_array().unwrap();
+        assert_eq!(similar.len(), 3, "{node}");
+        for s in similar {
+            assert_ne!(s["post"]["slug"], node["slug"], "never itself");
+            let score = s["score"].as_f64().unwrap();
+            assert!((0.0..=1.0).contains(&score));
+            all += 1;
+            if &topics[s["post"]["slug"].as_str().unwrap()] == topic {
+                same += 1;
+            }
+        }
+        let scores: Vec<f64> = similar
+            .iter()
+            .map(|s| s["score"].as_f64().unwrap())
+            .collect();
+        assert!(scores.windows(2).all(|w| w[0] >= w[1]), "best first");
+    }
+    assert!(
+        same * 10 >= all * 9,
+        "{same} of {all} similar posts share their post's topic"
+    );
+}
 
 const PUBLISH: &str =
     "mutation($i: PostStateInput!) { publishPost(input: $i) { post { id } userErrors { code } } }";

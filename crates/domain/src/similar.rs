@@ -191,17 +191,21 @@ pub async fn refresh(pool: &DbPool, id: PostId) -> DomainResult<()> {
             let counts = term_counts(&document(&post));
             let terms: Vec<String> = counts.keys().cloned().collect();
             let n_docs = u64::try_from(store::indexed_count(&mut conn).await?).unwrap_or(1);
-            let df: HashMap<String, i64> = store::document_frequencies(&mut conn, &terms)
+            let df: HashMap<String, i64> = store::document_frequencies(&mut conn, &terms, id)
                 .await?
                 .into_iter()
+                .collect();
+            // A term no other post holds can match nothing; kept, it would
+            // only dilute the terms that can.
+            let counts: BTreeMap<String, u32> = counts
+                .into_iter()
+                .filter(|(t, _)| df.get(t).copied().unwrap_or(0) > 0)
                 .collect();
             let vector = tfidf_vector(
                 &counts,
                 n_docs,
-                |t| {
-                    // This post counts itself, indexed before or not.
-                    u64::try_from(df.get(t).copied().unwrap_or(0)).unwrap_or(0) + 1
-                },
+                // This post counts itself.
+                |t| u64::try_from(df.get(t).copied().unwrap_or(0)).unwrap_or(0) + 1,
                 MAX_TERMS,
             );
             let tags: Vec<i64> = store::tag_ids(&mut conn, Some(&[id]))
@@ -300,7 +304,20 @@ pub async fn reindex_all(pool: &DbPool) -> DomainResult<usize> {
     let n_docs = posts.len() as u64;
     let vectors: Vec<Vector> = counts
         .iter()
-        .map(|c| tfidf_vector(c, n_docs, |t| df.get(t).copied().unwrap_or(1), MAX_TERMS))
+        .map(|c| {
+            // As in `refresh`: only terms another post holds.
+            let shared: BTreeMap<String, u32> = c
+                .iter()
+                .filter(|(t, _)| df.get(t.as_str()).copied().unwrap_or(0) > 1)
+                .map(|(t, n)| (t.clone(), *n))
+                .collect();
+            tfidf_vector(
+                &shared,
+                n_docs,
+                |t| df.get(t).copied().unwrap_or(1),
+                MAX_TERMS,
+            )
+        })
         .collect();
     let mut postings: HashMap<&str, Vec<(i64, f64)>> = HashMap::new();
     for (post, vector) in posts.iter().zip(&vectors) {

@@ -71,14 +71,16 @@ pub async fn indexed_count(conn: &mut DbConn) -> DbResult<i64> {
     })?)
 }
 
-/// How many indexed posts hold each of `terms`.
+/// How many indexed posts other than `except` hold each of `terms`.
 pub async fn document_frequencies(
     conn: &mut DbConn,
     terms: &[String],
+    except: PostId,
 ) -> DbResult<Vec<(String, i64)>> {
     Ok(with_conn!(conn, |c| {
         post_terms::table
             .filter(post_terms::term.eq_any(terms))
+            .filter(post_terms::post_id.ne(except))
             .group_by(post_terms::term)
             .select((post_terms::term, diesel::dsl::count_star()))
             .load(c)
