@@ -76,6 +76,14 @@ macro_rules! text_enum {
                     $($name::$variant => $text),+
                 }
             }
+
+            /// The value stored as `text`, if it names one.
+            pub fn parse(text: &str) -> Option<Self> {
+                match text {
+                    $($text => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
         }
 
         impl<DB: Backend> ToSql<Text, DB> for $name
@@ -92,10 +100,9 @@ macro_rules! text_enum {
             String: FromSql<Text, DB>,
         {
             fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
-                match String::from_sql(bytes)?.as_str() {
-                    $($text => Ok($name::$variant),)+
-                    other => Err(format!("unknown {} {other:?}", stringify!($name)).into()),
-                }
+                let text = String::from_sql(bytes)?;
+                $name::parse(&text)
+                    .ok_or_else(|| format!("unknown {} {text:?}", stringify!($name)).into())
             }
         }
     };

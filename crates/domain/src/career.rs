@@ -21,12 +21,12 @@ use crate::editorial::{FieldError, slugify};
 use crate::paging::{DEFAULT_PAGE_SIZE, page_size};
 use crate::planner::{self, Edge, PathOutcome, Requirement, RoleNode};
 use crate::policy::{Action, allows, authorize, post_author};
-use crate::profile::Written;
+use crate::profile::{
+    MAX_NAME_CHARS, MAX_TEXT_CHARS, Written, invalid, long_text, short_text, slug_taken,
+};
 use crate::render::markdown_to_html;
 use crate::{DomainError, DomainResult};
 
-const MAX_NAME_CHARS: usize = 100;
-const MAX_TEXT_CHARS: usize = 2_000;
 const MAX_BODY_CHARS: usize = 50_000;
 const MAX_LIST: usize = 100;
 
@@ -506,32 +506,6 @@ pub async fn recommend_roles(
 
 // ---- writing ----
 
-fn invalid(field: &'static str, message: impl Into<String>) -> FieldError {
-    FieldError {
-        field,
-        message: message.into(),
-        code: "BAD_USER_INPUT",
-    }
-}
-
-fn short_text(field: &'static str, raw: &str, errors: &mut Vec<FieldError>) -> String {
-    let text = raw.trim().to_owned();
-    if text.is_empty() || text.chars().count() > MAX_NAME_CHARS {
-        errors.push(invalid(
-            field,
-            format!("use 1 to {MAX_NAME_CHARS} characters"),
-        ));
-    }
-    text
-}
-
-fn long_text(field: &'static str, raw: &str, max: usize, errors: &mut Vec<FieldError>) -> String {
-    if raw.chars().count() > max {
-        errors.push(invalid(field, format!("use at most {max} characters")));
-    }
-    raw.trim().to_owned()
-}
-
 fn slug_of(explicit: Option<&str>, title: &str, errors: &mut Vec<FieldError>) -> String {
     match explicit {
         Some(raw) => {
@@ -593,14 +567,6 @@ fn one<T>(rows: Vec<T>, what: &str) -> DomainResult<T> {
 /// The given text, else the stored one, else empty.
 fn or_stored<'a>(given: &'a Option<String>, stored: Option<&'a str>) -> &'a str {
     given.as_deref().or(stored).unwrap_or("")
-}
-
-fn slug_taken() -> Vec<FieldError> {
-    vec![FieldError {
-        field: "slug",
-        message: "this slug is taken".into(),
-        code: "CONFLICT",
-    }]
 }
 
 /// Maps slugs to ids, in order; an unknown or repeated slug is a field error.

@@ -13,14 +13,14 @@ use crate::editorial::{FieldError, slugify};
 use crate::policy::{Action, authorize};
 use crate::{DomainError, DomainResult};
 
-const MAX_NAME_CHARS: usize = 100;
-const MAX_TEXT_CHARS: usize = 2_000;
+pub(crate) const MAX_NAME_CHARS: usize = 100;
+pub(crate) const MAX_TEXT_CHARS: usize = 2_000;
 const MAX_URL_CHARS: usize = 2_000;
 
 /// The outcome of a write: the thing written, or what to fix.
 pub type Written<T> = DomainResult<Result<T, Vec<FieldError>>>;
 
-fn invalid(field: &'static str, message: impl Into<String>) -> FieldError {
+pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> FieldError {
     FieldError {
         field,
         message: message.into(),
@@ -29,22 +29,34 @@ fn invalid(field: &'static str, message: impl Into<String>) -> FieldError {
 }
 
 fn name(raw: &str, errors: &mut Vec<FieldError>) -> String {
-    let name = raw.trim().to_owned();
-    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+    short_text("name", raw, errors)
+}
+
+/// Trimmed text of 1 to `MAX_NAME_CHARS` characters (a name, a title).
+pub(crate) fn short_text(field: &'static str, raw: &str, errors: &mut Vec<FieldError>) -> String {
+    let text = raw.trim().to_owned();
+    if text.is_empty() || text.chars().count() > MAX_NAME_CHARS {
         errors.push(invalid(
-            "name",
+            field,
             format!("use 1 to {MAX_NAME_CHARS} characters"),
         ));
     }
-    name
+    text
 }
 
 fn text(field: &'static str, raw: &str, errors: &mut Vec<FieldError>) -> String {
-    if raw.chars().count() > MAX_TEXT_CHARS {
-        errors.push(invalid(
-            field,
-            format!("use at most {MAX_TEXT_CHARS} characters"),
-        ));
+    long_text(field, raw, MAX_TEXT_CHARS, errors)
+}
+
+/// Trimmed text of at most `max` characters.
+pub(crate) fn long_text(
+    field: &'static str,
+    raw: &str,
+    max: usize,
+    errors: &mut Vec<FieldError>,
+) -> String {
+    if raw.chars().count() > max {
+        errors.push(invalid(field, format!("use at most {max} characters")));
     }
     raw.trim().to_owned()
 }
@@ -90,7 +102,7 @@ fn avatar(raw: &str, errors: &mut Vec<FieldError>) -> Option<String> {
     Some(url.to_owned())
 }
 
-fn slug_taken() -> Vec<FieldError> {
+pub(crate) fn slug_taken() -> Vec<FieldError> {
     vec![FieldError {
         field: "slug",
         message: "this slug is taken".into(),

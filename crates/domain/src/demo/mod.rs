@@ -122,25 +122,12 @@ fn demo_fault(what: &str, slug: &str) -> DomainError {
     DomainError::Fault("the demo career data is inconsistent")
 }
 
-fn skills_category(text: &str) -> DomainResult<waypost_db::SkillCategory> {
-    use waypost_db::SkillCategory;
-    Ok(match text {
-        "language" => SkillCategory::Language,
-        "framework" => SkillCategory::Framework,
-        "database" => SkillCategory::Database,
-        "practice" => SkillCategory::Practice,
-        "concept" => SkillCategory::Concept,
-        "tool" => SkillCategory::Tool,
-        other => return Err(demo_fault("category", other)),
-    })
-}
-
 /// The skills, roles, transitions and guides of the demo publication.
 async fn seed_careers(pool: &DbPool, now: NaiveDateTime) -> DomainResult<()> {
     use waypost_db::queries::career as q;
     use waypost_db::{
-        GuideForm, GuideSkill, GuideStatus, Importance, JobRoleForm, Seniority, SkillForm,
-        TransitionForm,
+        GuideForm, GuideSkill, GuideStatus, Importance, JobRoleForm, Seniority, SkillCategory,
+        SkillForm, TransitionForm,
     };
     let mut conn = pool.get().await?;
     let mut skills: Vec<(&str, waypost_db::SkillId)> = Vec::new();
@@ -148,7 +135,8 @@ async fn seed_careers(pool: &DbPool, now: NaiveDateTime) -> DomainResult<()> {
         let form = SkillForm {
             slug: s.slug.to_owned(),
             name: s.name.to_owned(),
-            category: skills_category(s.category)?,
+            category: SkillCategory::parse(s.category)
+                .ok_or_else(|| demo_fault("category", s.category))?,
             description: s.description.to_owned(),
             updated_at: now,
         };
@@ -179,7 +167,8 @@ async fn seed_careers(pool: &DbPool, now: NaiveDateTime) -> DomainResult<()> {
         let form = SkillForm {
             slug: s.slug.to_owned(),
             name: s.name.to_owned(),
-            category: skills_category(s.category)?,
+            category: SkillCategory::parse(s.category)
+                .ok_or_else(|| demo_fault("category", s.category))?,
             description: s.description.to_owned(),
             updated_at: now,
         };
@@ -187,14 +176,8 @@ async fn seed_careers(pool: &DbPool, now: NaiveDateTime) -> DomainResult<()> {
     }
     let mut roles: Vec<(&str, waypost_db::RoleId)> = Vec::new();
     for r in careers::ROLES {
-        let seniority = match r.seniority {
-            "entry" => Seniority::Entry,
-            "mid" => Seniority::Mid,
-            "senior" => Seniority::Senior,
-            "lead" => Seniority::Lead,
-            "principal" => Seniority::Principal,
-            other => return Err(demo_fault("seniority", other)),
-        };
+        let seniority =
+            Seniority::parse(r.seniority).ok_or_else(|| demo_fault("seniority", r.seniority))?;
         let responsibilities = serde_json::to_string(r.responsibilities)
             .map_err(|_| demo_fault("responsibilities", r.slug))?;
         let form = JobRoleForm {
@@ -274,12 +257,8 @@ async fn seed_careers(pool: &DbPool, now: NaiveDateTime) -> DomainResult<()> {
         };
         let mut skills_of = Vec::new();
         for ((slug, importance, note), position) in g.skills.iter().zip(0..) {
-            let importance = match *importance {
-                "essential" => Importance::Essential,
-                "advantageous" => Importance::Advantageous,
-                "optional" => Importance::Optional,
-                other => return Err(demo_fault("importance", other)),
-            };
+            let importance = Importance::parse(importance)
+                .ok_or_else(|| demo_fault("importance", importance))?;
             skills_of.push(GuideSkill {
                 guide_id: waypost_db::GuideId(0),
                 skill_id: skill(slug)?,
