@@ -11,7 +11,9 @@ use anyhow::{Context, bail};
 use clap::{Parser, ValueEnum};
 use serde_json::{Value, json};
 use waypost_db::{DbConfig, DbPool};
-use waypost_domain::demo::{BenchmarkShape, SeedOutcome, benchmark_bundle, seed_if_empty};
+use waypost_domain::demo::{
+    BenchmarkShape, SeedOutcome, benchmark_bundle, seed_if_empty, topic_word,
+};
 use waypost_gateway::AppState;
 
 const SERVER_THREADS: &str = "wp-server";
@@ -69,26 +71,71 @@ enum QuerySet {
 }
 
 impl QuerySet {
-    fn queries(self) -> [(&'static str, &'static str, bool); 2] {
+    /// (name, query, whether `$slug` rotates over the posts).
+    fn queries(self) -> Vec<(&'static str, String, bool)> {
         match self {
-            QuerySet::Waypost => [
-                ("post page by slug (author, tags)", POST_PAGE, true),
-                ("first 20 posts by date (author, tags)", LATEST, false),
-            ],
-            QuerySet::Postgraphile => [
+            QuerySet::Waypost => vec![
                 (
                     "post page by slug (author, tags)",
-                    include_str!("../queries/postgraphile-post-page.graphql"),
+                    POST_PAGE.to_owned(),
                     true,
                 ),
                 (
                     "first 20 posts by date (author, tags)",
-                    include_str!("../queries/postgraphile-latest.graphql"),
+                    LATEST.to_owned(),
+                    false,
+                ),
+                (
+                    "post page with 5 similar posts",
+                    POST_PAGE_SIMILAR.to_owned(),
+                    true,
+                ),
+                ("search, first 10 of ~55 matches", search_query(), false),
+            ],
+            QuerySet::Postgraphile => vec![
+                (
+                    "post page by slug (author, tags)",
+                    include_str!("../queries/postgraphile-post-page.graphql").to_owned(),
+                    true,
+                ),
+                (
+                    "first 20 posts by date (author, tags)",
+                    include_str!("../queries/postgraphile-latest.graphql").to_owned(),
                     false,
                 ),
             ],
         }
     }
+}
+
+const POST_PAGE_SIMILAR: &str = r#"query PostPageSimilar($slug: String!) {
+  post(slug: $slug) {
+    id title html excerpt publishedAt readingTimeMinutes
+    author { id name slug avatarUrl }
+    tags { id name slug }
+    similarPosts(first: 5) {
+      score sharedTerms sharedTags { slug }
+      post { id title slug excerpt author { name slug } }
+    }
+  }
+}"#;
+
+/// A word of one topic (a fortieth of the posts), a word a third of the
+/// posts use, and an excluded one: about 55 of the 10,000 posts match.
+fn search_query() -> String {
+    let query = format!("{} replica -token", topic_word(3, 5));
+    format!(
+        r#"query Search {{
+  search(query: "{query}", first: 10) {{
+    totalCount
+    edges {{ cursor node {{
+      score snippet
+      item {{ __typename ... on Post {{ id title slug author {{ name }} }} ... on Guide {{ id title slug }} }}
+    }} }}
+    pageInfo {{ hasNextPage endCursor }}
+  }}
+}}"#
+    )
 }
 
 const POST_PAGE: &str = r#"query PostPage($slug: String!) {
@@ -287,7 +334,7 @@ async fn recreate_pg(url: &str) -> anyhow::Result<()> {
 
 struct Scenario {
     url: String,
-    query: &'static str,
+    query: String,
     /// Rotate `$slug` over this many benchmark posts.
     slug_range: Option<usize>,
     concurrency: usize,
@@ -320,7 +367,7 @@ impl Scenario {
         for worker in 0..self.concurrency {
             let client = client.clone();
             let url = self.url.clone();
-            let query = self.query;
+            let query = self.query.clone();
             let slug_range = self.slug_range;
             workers.push(tokio::spawn(async move {
                 let mut latencies = Vec::new();

@@ -14,6 +14,7 @@ use diesel_async::pooled_connection::{
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{
     AsyncConnection, AsyncMigrationHarness, AsyncPgConnection, SimpleAsyncConnection,
+    TransactionManager,
 };
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
@@ -164,6 +165,66 @@ impl DbConn {
             DbConn::Sqlite(_) => Backend::Sqlite,
         }
     }
+}
+
+impl DbConn {
+    /// Runs `work` in one transaction holding the write lock named `key`:
+    /// a transaction-scoped advisory lock on PostgreSQL, so that writers on
+    /// every instance take turns, and the database's write lock on SQLite.
+    /// Whatever `work` reads was committed by the previous holder, so a
+    /// read-compute-write cycle inside it cannot lose a concurrent one.
+    /// Transactions `work` opens become savepoints. Should the future be
+    /// dropped midway, the pool discards the connection (an open
+    /// transaction marks it broken), which rolls the work back.
+    pub async fn serialized<T, E>(
+        &mut self,
+        key: i64,
+        work: impl AsyncFnOnce(&mut DbConn) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<DbError>,
+    {
+        with_conn!(&mut *self, |c| begin(c).await).map_err(|e| E::from(e.into()))?;
+        let locked = match &mut *self {
+            DbConn::Pg(c) => diesel_async::RunQueryDsl::execute(
+                diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+                    .bind::<diesel::sql_types::BigInt, _>(key),
+                &mut **c,
+            )
+            .await
+            .map(drop),
+            DbConn::Sqlite(c) => c.claim_writes().await,
+        };
+        let outcome = match locked {
+            Ok(()) => work(self).await,
+            Err(e) => Err(E::from(e.into())),
+        };
+        match outcome {
+            Ok(value) => {
+                with_conn!(&mut *self, |c| commit(c).await).map_err(|e| E::from(e.into()))?;
+                Ok(value)
+            }
+            Err(err) => {
+                // The error that ended the work is the one worth reporting;
+                // a failed rollback leaves the connection broken, and the
+                // pool drops it.
+                let _ = with_conn!(&mut *self, |c| rollback(c).await);
+                Err(err)
+            }
+        }
+    }
+}
+
+async fn begin<C: AsyncConnection>(c: &mut C) -> diesel::QueryResult<()> {
+    C::TransactionManager::begin_transaction(c).await
+}
+
+async fn commit<C: AsyncConnection>(c: &mut C) -> diesel::QueryResult<()> {
+    C::TransactionManager::commit_transaction(c).await
+}
+
+async fn rollback<C: AsyncConnection>(c: &mut C) -> diesel::QueryResult<()> {
+    C::TransactionManager::rollback_transaction(c).await
 }
 
 /// The first step of every write transaction. SQLite starts a transaction

@@ -28,6 +28,8 @@ use crate::similarity::{
 const MAX_TERMS: usize = 200;
 /// Neighbours kept per post; `similarPosts(first:)` reads at most this many.
 pub const KEEP: usize = 20;
+/// Holders of a term a full rebuild looks through.
+const POSTINGS_PER_TERM: usize = 500;
 /// Other posts a refreshed post files itself among.
 const FILE_AMONG: usize = 40;
 
@@ -65,42 +67,47 @@ fn nearest(
         tags,
     } = target;
     let weights: HashMap<&str, f64> = vector.iter().map(|(t, w)| (t.as_str(), *w)).collect();
-    let mut partial: HashMap<i64, Vector> = HashMap::new();
+    // Only posts sharing a term can score above 0 (shared tags raise a
+    // score, never make one), so the postings name every candidate.
+    let mut dots: HashMap<i64, f64> = HashMap::new();
     for (post, term, weight) in postings {
-        if *post != target && allowed.contains(post) && weights.contains_key(term) {
-            partial
-                .entry(*post)
-                .or_default()
-                .push(((*term).to_owned(), *weight));
+        if let Some(own) = weights.get(term)
+            && *post != target
+            && allowed.contains(post)
+        {
+            *dots.entry(*post).or_default() += own * weight;
         }
     }
-    for post in candidate_tags.keys() {
-        if *post != target && allowed.contains(post) {
-            partial.entry(*post).or_default();
-        }
-    }
-    let mut scored: Vec<(i64, f64, Vector)> = partial
+    let mut scored: Vec<(i64, f64)> = dots
         .into_iter()
-        .map(|(post, mut shared)| {
-            shared.sort_by(|a, b| a.0.cmp(&b.0));
-            let dot: f64 = shared
-                .iter()
-                .map(|(t, w)| w * weights.get(t.as_str()).copied().unwrap_or(0.0))
-                .sum();
+        .map(|(post, dot)| {
             let theirs = candidate_tags.get(&post).map_or(&[][..], Vec::as_slice);
             let tag_sim = telling_tag_similarity(tags, theirs, |t| {
                 specificity.get(&t).copied().unwrap_or(0.0)
             });
-            let s = score(dot.clamp(0.0, 1.0), tag_sim);
-            (post, s, shared)
+            (post, score(dot.clamp(0.0, 1.0), tag_sim))
         })
-        .filter(|(_, s, _)| *s > 0.0)
+        .filter(|(_, s)| *s > 0.0)
         .collect();
     scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     scored.truncate(keep);
+    // The reasons, for the kept posts only.
+    let mut shared: HashMap<i64, Vector> = scored.iter().map(|(p, _)| (*p, Vec::new())).collect();
+    for (post, term, weight) in postings {
+        if let Some(terms) = shared.get_mut(post)
+            && weights.contains_key(term)
+        {
+            terms.push(((*term).to_owned(), *weight));
+        }
+    }
     scored
         .into_iter()
-        .map(|(post, s, shared)| (post, s, shared_terms(vector, &shared, 5)))
+        .map(|(post, s)| {
+            let mut theirs = shared.remove(&post).unwrap_or_default();
+            theirs.sort_by(|a, b| a.0.cmp(&b.0));
+            theirs.dedup_by(|a, b| a.0 == b.0);
+            (post, s, shared_terms(vector, &theirs, 5))
+        })
         .collect()
 }
 
@@ -133,11 +140,9 @@ async fn find_nearest(
     let terms: Vec<String> = vector.iter().map(|(t, _)| t.clone()).collect();
     let postings = store::postings(conn, &terms).await?;
     let tag_ids: Vec<TagId> = tags.iter().map(|t| TagId(*t)).collect();
-    let tagged = store::tagged(conn, &tag_ids).await?;
     let mut candidates: Vec<PostId> = postings
         .iter()
         .map(|p| p.post_id)
-        .chain(tagged.iter().map(|(p, _)| *p))
         .filter(|p| *p != id)
         .collect();
     candidates.sort();
@@ -177,21 +182,27 @@ async fn find_nearest(
 
 /// Brings the index up to date for post `id` after any change to it.
 pub async fn refresh(pool: &DbPool, id: PostId) -> DomainResult<()> {
-    let mut conn = pool.get().await?;
-    let listed_before = store::listing(&mut conn, id).await?;
-    let post = store::indexable(&mut conn, Some(&[id])).await?.pop();
+    pool.get()
+        .await?
+        .serialized(store::INDEX_LOCK, async |conn| refresh_on(conn, id).await)
+        .await
+}
+
+async fn refresh_on(conn: &mut waypost_db::DbConn, id: PostId) -> DomainResult<()> {
+    let listed_before = store::listing(conn, id).await?;
+    let post = store::indexable(conn, Some(&[id])).await?.pop();
     let mut listed = Vec::new();
     match post {
         // Never indexed and listed nowhere (a draft, say): nothing to undo.
-        None if listed_before.is_empty() && store::vectors(&mut conn, &[id]).await?.is_empty() => {
+        None if listed_before.is_empty() && store::vectors(conn, &[id]).await?.is_empty() => {
             return Ok(());
         }
-        None => store::store(&mut conn, id, &[], &[], &[], KEEP as i64).await?,
+        None => store::store(conn, id, &[], &[], &[], KEEP as i64).await?,
         Some(post) => {
             let counts = term_counts(&document(&post));
             let terms: Vec<String> = counts.keys().cloned().collect();
-            let n_docs = u64::try_from(store::indexed_count(&mut conn).await?).unwrap_or(1);
-            let df: HashMap<String, i64> = store::document_frequencies(&mut conn, &terms, id)
+            let n_docs = u64::try_from(store::indexed_count(conn).await?).unwrap_or(1);
+            let df: HashMap<String, i64> = store::document_frequencies(conn, &terms, id)
                 .await?
                 .into_iter()
                 .collect();
@@ -208,12 +219,12 @@ pub async fn refresh(pool: &DbPool, id: PostId) -> DomainResult<()> {
                 |t| u64::try_from(df.get(t).copied().unwrap_or(0)).unwrap_or(0) + 1,
                 MAX_TERMS,
             );
-            let tags: Vec<i64> = store::tag_ids(&mut conn, Some(&[id]))
+            let tags: Vec<i64> = store::tag_ids(conn, Some(&[id]))
                 .await?
                 .into_iter()
                 .map(|(_, t)| t.0)
                 .collect();
-            let found = find_nearest(&mut conn, id, &vector, &tags, FILE_AMONG).await?;
+            let found = find_nearest(conn, id, &vector, &tags, FILE_AMONG).await?;
             let own: Vec<PostNeighbour> = found
                 .iter()
                 .take(KEEP)
@@ -231,7 +242,7 @@ pub async fn refresh(pool: &DbPool, id: PostId) -> DomainResult<()> {
                     weight,
                 })
                 .collect();
-            store::store(&mut conn, id, &rows, &own, &listed, KEEP as i64).await?;
+            store::store(conn, id, &rows, &own, &listed, KEEP as i64).await?;
         }
     }
     // Posts that listed this one may have lost it, leaving a place that
@@ -241,7 +252,7 @@ pub async fn refresh(pool: &DbPool, id: PostId) -> DomainResult<()> {
         .into_iter()
         .filter(|q| !refiled.contains(q))
         .collect();
-    refresh_lists(&mut conn, &stale).await
+    refresh_lists(conn, &stale).await
 }
 
 /// `refresh` after a post was written: the write stands whatever happens
@@ -256,10 +267,14 @@ pub async fn refresh_after_write(pool: &DbPool, id: PostId) {
 /// Takes a post out of the index before it is deleted, and refills the
 /// lists it leaves.
 pub async fn forget(pool: &DbPool, id: PostId) -> DomainResult<()> {
-    let mut conn = pool.get().await?;
-    let listed_before = store::listing(&mut conn, id).await?;
-    store::store(&mut conn, id, &[], &[], &[], KEEP as i64).await?;
-    refresh_lists(&mut conn, &listed_before).await
+    pool.get()
+        .await?
+        .serialized(store::INDEX_LOCK, async |conn| {
+            let listed_before = store::listing(conn, id).await?;
+            store::store(conn, id, &[], &[], &[], KEEP as i64).await?;
+            refresh_lists(conn, &listed_before).await
+        })
+        .await
 }
 
 /// Recomputes the nearest of `ids` from their stored vectors.
@@ -290,9 +305,15 @@ async fn refresh_lists(conn: &mut waypost_db::DbConn, ids: &[PostId]) -> DomainR
 /// Rebuilds the whole index with fresh document frequencies; returns how
 /// many posts it covers.
 pub async fn reindex_all(pool: &DbPool) -> DomainResult<usize> {
-    let mut conn = pool.get().await?;
-    let posts = store::indexable(&mut conn, None).await?;
-    let tags = group_tags(store::tag_ids(&mut conn, None).await?);
+    pool.get()
+        .await?
+        .serialized(store::INDEX_LOCK, async |conn| reindex_on(conn).await)
+        .await
+}
+
+async fn reindex_on(conn: &mut waypost_db::DbConn) -> DomainResult<usize> {
+    let posts = store::indexable(conn, None).await?;
+    let tags = group_tags(store::tag_ids(conn, None).await?);
     let counts: Vec<BTreeMap<String, u32>> =
         posts.iter().map(|p| term_counts(&document(p))).collect();
     let mut df: HashMap<&str, u64> = HashMap::new();
@@ -328,6 +349,13 @@ pub async fn reindex_all(pool: &DbPool) -> DomainResult<usize> {
                 .push((post.id.0, *weight));
         }
     }
+    // A term's strongest holders only: a post holding a common term weakly
+    // is still found through its telling terms, and a full rebuild stays
+    // near-linear in the number of posts instead of quadratic.
+    for holders in postings.values_mut() {
+        holders.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        holders.truncate(POSTINGS_PER_TERM);
+    }
     let mut by_tag: HashMap<i64, Vec<i64>> = HashMap::new();
     for (post, post_tags) in &tags {
         for tag in post_tags {
@@ -353,17 +381,6 @@ pub async fn reindex_all(pool: &DbPool) -> DomainResult<usize> {
                     .map(move |(p, w)| (*p, term.as_str(), *w))
             })
             .collect();
-        let mut candidate_tags: HashMap<i64, Vec<i64>> = HashMap::new();
-        for tag in &own_tags {
-            for other in by_tag.get(tag).into_iter().flatten() {
-                candidate_tags.insert(*other, tags.get(other).cloned().unwrap_or_default());
-            }
-        }
-        for (other, _, _) in &rows {
-            candidate_tags
-                .entry(*other)
-                .or_insert_with(|| tags.get(other).cloned().unwrap_or_default());
-        }
         for (other, s, terms) in nearest(
             Target {
                 id: post.id.0,
@@ -371,7 +388,7 @@ pub async fn reindex_all(pool: &DbPool) -> DomainResult<usize> {
                 tags: &own_tags,
             },
             &rows,
-            &candidate_tags,
+            &tags,
             &specificity,
             &allowed,
             KEEP,
@@ -384,7 +401,7 @@ pub async fn reindex_all(pool: &DbPool) -> DomainResult<usize> {
             weight: *weight,
         }));
     }
-    store::replace_all(&mut conn, &term_rows, &neighbour_rows).await?;
+    store::replace_all(conn, &term_rows, &neighbour_rows).await?;
     Ok(posts.len())
 }
 

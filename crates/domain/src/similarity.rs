@@ -770,9 +770,6 @@ pub fn shared_terms(a: &[(String, f64)], b: &[(String, f64)], n: usize) -> Vec<S
         .collect()
 }
 
-/// How much two posts' tags overlap, in [0, 1]: shared tags divided by the
-/// geometric mean of the two tag counts (`|A∩B| / sqrt(|A|·|B|)`), 0 when
-/// either post has no tag. Repeated ids count once.
 /// How much a tag says about a post: 1 for a tag on a single post, falling
 /// to 0 for a tag on every post (a catch-all such as "notes" says little).
 pub fn tag_specificity(posts_with_tag: u64, posts: u64) -> f64 {
@@ -795,6 +792,9 @@ pub fn telling_tag_similarity(a: &[i64], b: &[i64], specificity: impl Fn(i64) ->
     tag_similarity(a, b) * best
 }
 
+/// How much two posts' tags overlap, in [0, 1]: shared tags divided by the
+/// geometric mean of the two tag counts (`|A∩B| / sqrt(|A|·|B|)`), 0 when
+/// either post has no tag. Repeated ids count once.
 pub fn tag_similarity(a: &[i64], b: &[i64]) -> f64 {
     let a: BTreeSet<i64> = a.iter().copied().collect();
     let b: BTreeSet<i64> = b.iter().copied().collect();

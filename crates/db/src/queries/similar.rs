@@ -12,6 +12,71 @@ use crate::pool::ClaimWrites;
 use crate::pool::{Backend, DbConn, with_conn};
 use crate::schema::{post_neighbours, post_tags, post_terms, posts};
 
+/// Names the lock held while the index is rewritten (`DbConn::serialized`):
+/// each rewrite reads what the previous one stored.
+pub const INDEX_LOCK: i64 = 0x0057_6179_7369_6d69;
+
+/// Rows per INSERT: far below either backend's limit on bound parameters.
+const INSERT_CHUNK: usize = 1000;
+
+/// Writes index rows: in multi-row statements on PostgreSQL, where each
+/// statement is a round trip; a row at a time on SQLite, which runs in
+/// process and whose diesel binding has no multi-row insert.
+trait InsertIndexRows {
+    fn insert_terms(
+        &mut self,
+        rows: &[PostTerm],
+    ) -> impl std::future::Future<Output = diesel::QueryResult<()>> + Send;
+    fn insert_neighbours(
+        &mut self,
+        rows: &[PostNeighbour],
+    ) -> impl std::future::Future<Output = diesel::QueryResult<()>> + Send;
+}
+
+impl InsertIndexRows for diesel_async::AsyncPgConnection {
+    async fn insert_terms(&mut self, rows: &[PostTerm]) -> diesel::QueryResult<()> {
+        for chunk in rows.chunks(INSERT_CHUNK) {
+            diesel::insert_into(post_terms::table)
+                .values(chunk)
+                .execute(self)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn insert_neighbours(&mut self, rows: &[PostNeighbour]) -> diesel::QueryResult<()> {
+        for chunk in rows.chunks(INSERT_CHUNK) {
+            diesel::insert_into(post_neighbours::table)
+                .values(chunk)
+                .execute(self)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+impl InsertIndexRows for crate::pool::SqliteConn {
+    async fn insert_terms(&mut self, rows: &[PostTerm]) -> diesel::QueryResult<()> {
+        for row in rows {
+            diesel::insert_into(post_terms::table)
+                .values(row)
+                .execute(self)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn insert_neighbours(&mut self, rows: &[PostNeighbour]) -> diesel::QueryResult<()> {
+        for row in rows {
+            diesel::insert_into(post_neighbours::table)
+                .values(row)
+                .execute(self)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
 /// A term of a post and its weight in the post's unit vector.
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = post_terms)]
@@ -161,18 +226,9 @@ pub async fn store(
             )
             .execute(c)
             .await?;
-            for row in terms {
-                diesel::insert_into(post_terms::table)
-                    .values(row)
-                    .execute(c)
-                    .await?;
-            }
-            for row in nearest.iter().chain(listed) {
-                diesel::insert_into(post_neighbours::table)
-                    .values(row)
-                    .execute(c)
-                    .await?;
-            }
+            c.insert_terms(terms).await?;
+            c.insert_neighbours(nearest).await?;
+            c.insert_neighbours(listed).await?;
             for row in listed {
                 // Keep the other post's list to its best `keep`, in one
                 // statement: a row another writer adds meanwhile is never
@@ -202,12 +258,7 @@ pub async fn replace_nearest(
             diesel::delete(post_neighbours::table.filter(post_neighbours::post_id.eq(id)))
                 .execute(c)
                 .await?;
-            for row in nearest {
-                diesel::insert_into(post_neighbours::table)
-                    .values(row)
-                    .execute(c)
-                    .await?;
-            }
+            c.insert_neighbours(nearest).await?;
             Ok(())
         })
         .await
@@ -226,18 +277,8 @@ pub async fn replace_all(
             c.claim_writes().await?;
             diesel::delete(post_neighbours::table).execute(c).await?;
             diesel::delete(post_terms::table).execute(c).await?;
-            for row in terms {
-                diesel::insert_into(post_terms::table)
-                    .values(row)
-                    .execute(c)
-                    .await?;
-            }
-            for row in nearest {
-                diesel::insert_into(post_neighbours::table)
-                    .values(row)
-                    .execute(c)
-                    .await?;
-            }
+            c.insert_terms(terms).await?;
+            c.insert_neighbours(nearest).await?;
             Ok(())
         })
         .await
@@ -268,17 +309,6 @@ pub async fn nearest(
                 post_neighbours::score,
                 post_neighbours::shared_terms,
             ))
-            .load(c)
-            .await
-    })?)
-}
-
-/// The posts filed under any of `tags`, with the tag.
-pub async fn tagged(conn: &mut DbConn, tags: &[TagId]) -> DbResult<Vec<(PostId, TagId)>> {
-    Ok(with_conn!(conn, |c| {
-        post_tags::table
-            .filter(post_tags::tag_id.eq_any(tags))
-            .select((post_tags::post_id, post_tags::tag_id))
             .load(c)
             .await
     })?)

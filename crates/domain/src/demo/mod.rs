@@ -314,6 +314,24 @@ const BENCH_WORDS: &[&str] = &[
     "database", "cursor", "replica", "token", "service", "queue", "metric", "trace", "pool",
 ];
 
+/// Topics of the benchmark posts and words in each topic's vocabulary.
+const BENCH_TOPICS: usize = 40;
+const BENCH_TOPIC_WORDS: usize = 60;
+const SYLLABLES: &[&str] = &[
+    "ba", "ce", "di", "fo", "gu", "ka", "le", "mi", "no", "pu", "ra", "se", "ti", "vo", "zu",
+];
+
+/// Word `k` of benchmark topic `topic`: three syllables, distinct for
+/// every (topic, k) pair below 15³.
+pub fn topic_word(topic: usize, k: usize) -> String {
+    let n = topic * BENCH_TOPIC_WORDS + k;
+    let len = SYLLABLES.len();
+    [n / (len * len), n / len, n]
+        .iter()
+        .map(|x| SYLLABLES[x % len])
+        .collect()
+}
+
 /// A deterministic data set: post `i` by author `i % authors`, one post an
 /// hour going back from `now`, with `tags_per_post` distinct tags each.
 pub fn benchmark_bundle(shape: BenchmarkShape, now: NaiveDateTime) -> ContentBundle {
@@ -337,8 +355,18 @@ pub fn benchmark_bundle(shape: BenchmarkShape, now: NaiveDateTime) -> ContentBun
         .collect();
     let posts = (0..shape.posts)
         .map(|i| {
-            let words: Vec<&str> = (0..300)
-                .map(|w| BENCH_WORDS[(i * 7 + w * 13) % BENCH_WORDS.len()])
+            // Two parts in three from the post's topic, one from the words
+            // every post uses: search and similar posts see the spread of
+            // a real archive, where most words are shared by few posts.
+            let topic = i % BENCH_TOPICS;
+            let words: Vec<String> = (0..300)
+                .map(|w| {
+                    if w % 3 == 2 {
+                        BENCH_WORDS[(i * 7 + w * 13) % BENCH_WORDS.len()].to_owned()
+                    } else {
+                        topic_word(topic, (i * 11 + w * 7) % BENCH_TOPIC_WORDS)
+                    }
+                })
                 .collect();
             let body = format!(
                 "## Part one\n\n{}\n\n## Part two\n\n{}",

@@ -16,8 +16,9 @@ use crate::loaders::{NeighboursOf, SimilarOf, TagsOfPost};
 #[derive(async_graphql::SimpleObject)]
 pub struct SimilarPost {
     pub post: PostObject,
-    /// From 0 to 1: shared tags count for 0.3, the text's similarity
-    /// (TF-IDF cosine over stemmed terms) for 0.7.
+    /// From 0 to 1: the text's similarity (TF-IDF cosine over stemmed
+    /// terms) times 0.6, raised towards 1.0 times the text's similarity by
+    /// shared tags, the more so the fewer posts carry them.
     pub score: f64,
     pub shared_tags: Vec<TagObject>,
     /// The stemmed terms that weigh most in both posts.
