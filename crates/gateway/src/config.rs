@@ -181,6 +181,63 @@ pub struct ServeArgs {
     /// Load the demo content when the database has no posts.
     #[arg(long, env = "WAYPOST_SEED_DEMO", default_value_t = true, action = clap::ArgAction::Set)]
     pub seed_demo: bool,
+
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// Request limits; see `limits::Limits` for what each bounds.
+#[derive(Debug, Clone, Args)]
+pub struct LimitArgs {
+    /// Deepest selection nesting a query may have.
+    #[arg(long, env = "WAYPOST_MAX_DEPTH", default_value_t = 15, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub max_depth: u32,
+    /// Highest cost a query may have (lists count their page size).
+    #[arg(long, env = "WAYPOST_MAX_COMPLEXITY", default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_complexity: u32,
+    /// Most field selections a query may write.
+    #[arg(long, env = "WAYPOST_MAX_FIELDS", default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_fields: u32,
+    /// Most aliased fields a query may write.
+    #[arg(long, env = "WAYPOST_MAX_ALIASES", default_value_t = 30)]
+    pub max_aliases: u32,
+    /// Longest query text, in bytes.
+    #[arg(long, env = "WAYPOST_MAX_QUERY_BYTES", default_value_t = 32 * 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_query_bytes: u32,
+    /// Deepest nesting of lists and objects in variables.
+    #[arg(long, env = "WAYPOST_MAX_VARIABLES_DEPTH", default_value_t = 10)]
+    pub max_variables_depth: u32,
+    /// Most operations in one batched POST.
+    #[arg(long, env = "WAYPOST_MAX_BATCH", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub max_batch: u32,
+    /// Largest request body, in bytes.
+    #[arg(long, env = "WAYPOST_MAX_BODY_BYTES", default_value_t = 1024 * 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_body_bytes: u32,
+    /// Milliseconds a request may run before it is stopped.
+    #[arg(long, env = "WAYPOST_REQUEST_TIMEOUT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub request_timeout_ms: u64,
+    /// Answer introspection and serve GraphiQL; turn off in production to
+    /// hide the schema.
+    #[arg(long, env = "WAYPOST_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    pub introspection: bool,
+}
+
+impl LimitArgs {
+    pub fn limits(&self) -> crate::limits::Limits {
+        let size = |n: u32| usize::try_from(n).unwrap_or(usize::MAX);
+        crate::limits::Limits {
+            max_depth: size(self.max_depth),
+            max_complexity: size(self.max_complexity),
+            max_fields: size(self.max_fields),
+            max_aliases: size(self.max_aliases),
+            max_query_bytes: size(self.max_query_bytes),
+            max_variables_depth: size(self.max_variables_depth),
+            max_batch: size(self.max_batch),
+            max_body_bytes: size(self.max_body_bytes),
+            timeout: std::time::Duration::from_millis(self.request_timeout_ms),
+            introspection: self.introspection,
+        }
+    }
 }
 
 impl ServeArgs {
@@ -239,5 +296,23 @@ mod tests {
             (3, 5, 5)
         );
         assert!(Cli::try_parse_from(["waypost", "--comment-max-depth", "0"]).is_err());
+    }
+
+    #[test]
+    fn limit_defaults_match_the_library_defaults() {
+        let limits = Cli::try_parse_from(["waypost"])
+            .unwrap()
+            .serve
+            .limits
+            .limits();
+        let expected = crate::limits::Limits::default();
+        assert_eq!(format!("{limits:?}"), format!("{expected:?}"));
+        let off = Cli::try_parse_from(["waypost", "--introspection", "false", "--max-depth", "9"])
+            .unwrap()
+            .serve
+            .limits
+            .limits();
+        assert!(!off.introspection);
+        assert_eq!(off.max_depth, 9);
     }
 }

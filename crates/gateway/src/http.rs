@@ -7,6 +7,8 @@ use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, BatchResponse, Request, Response as GqlResponse};
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
+use axum::extract::rejection::BytesRejection;
 use std::net::SocketAddr;
 
 use async_graphql_axum::GraphQLProtocol;
@@ -18,25 +20,28 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
+use tracing::Instrument;
 use waypost_domain::account::{AuthSettings, Viewer, authenticate};
 use waypost_domain::comment::CommentSettings;
 use waypost_domain::{DbPool, DomainError};
 
 use crate::error::to_graphql;
-use crate::schema::{Clock, Services, WaypostSchema, build_schema, execute, system_clock};
+use crate::limits::Limits;
+use crate::schema::{
+    Clock, Services, WaypostSchema, build_schema, build_schema_with, execute, system_clock,
+};
 use crate::socket::{self, bearer_token};
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 const APPLICATION_JSON: &str = "application/json";
 const REQUEST_ID: &str = "x-request-id";
-/// Operations one batched POST may carry; each runs in turn.
-const MAX_BATCH: usize = 10;
 
 /// Shared by every request.
 #[derive(Clone)]
 pub struct AppState {
     pub schema: WaypostSchema,
     pub services: Services,
+    pub limits: Arc<Limits>,
     graphiql: Arc<str>,
 }
 
@@ -44,6 +49,7 @@ impl AppState {
     pub fn new(pool: DbPool) -> Self {
         AppState {
             schema: build_schema(),
+            limits: Arc::new(Limits::default()),
             services: Services {
                 pool,
                 auth: AuthSettings::default(),
@@ -52,6 +58,13 @@ impl AppState {
             },
             graphiql: graphiql_page().into(),
         }
+    }
+
+    /// Applies `limits`: the schema is rebuilt to enforce them.
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.schema = build_schema_with(&limits);
+        self.limits = Arc::new(limits);
+        self
     }
 
     pub fn with_auth(mut self, auth: AuthSettings) -> Self {
@@ -125,9 +138,11 @@ pub fn app(state: AppState) -> IntoMakeServiceWithConnectInfo<Router, SocketAddr
 
 pub fn router(state: AppState) -> Router {
     let request_id = axum::http::HeaderName::from_static(REQUEST_ID);
+    let body_limit = state.limits.max_body_bytes;
     Router::new()
         .route("/", get(graphiql))
         .route("/graphql", get(graphql_get).post(graphql_post))
+        .layer(DefaultBodyLimit::max(body_limit))
         .with_state(state)
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
@@ -137,8 +152,14 @@ pub fn router(state: AppState) -> Router {
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
 }
 
-async fn graphiql(State(state): State<AppState>) -> Html<String> {
-    Html(state.graphiql.to_string())
+/// GraphiQL, unless introspection is off: without it GraphiQL cannot work,
+/// and a production deployment that hides its schema hides the explorer.
+async fn graphiql(State(state): State<AppState>) -> Response {
+    if state.limits.introspection {
+        Html(state.graphiql.to_string()).into_response()
+    } else {
+        StatusCode::NOT_FOUND.into_response()
+    }
 }
 
 /// Which media type the client wants back. GraphQL-over-HTTP clients ask for
@@ -207,10 +228,45 @@ fn encode(status: StatusCode, graphql_media: bool, body: &impl serde::Serialize)
 
 /// A request-level error in the GraphQL response shape, with a code.
 fn request_error(status: StatusCode, graphql_media: bool, message: &str) -> Response {
-    let body = serde_json::json!({
-        "errors": [{ "message": message, "extensions": { "code": "BAD_USER_INPUT" } }]
-    });
+    coded_error(
+        status,
+        graphql_media,
+        message,
+        serde_json::json!({ "code": "BAD_USER_INPUT" }),
+    )
+}
+
+fn coded_error(
+    status: StatusCode,
+    graphql_media: bool,
+    message: &str,
+    extensions: serde_json::Value,
+) -> Response {
+    let body = serde_json::json!({ "errors": [{ "message": message, "extensions": extensions }] });
     encode(status, graphql_media, &body)
+}
+
+/// A request limit refused, naming the limit, its value and the request's.
+fn limit_error(
+    status: StatusCode,
+    graphql_media: bool,
+    limit: &str,
+    max: usize,
+    actual: Option<usize>,
+    what: &str,
+) -> Response {
+    let message = match actual {
+        Some(actual) => {
+            format!("{what}: {actual} where at most {max} is allowed (limit `{limit}`)")
+        }
+        None => format!("{what}: at most {max} is allowed (limit `{limit}`)"),
+    };
+    coded_error(
+        status,
+        graphql_media,
+        &message,
+        serde_json::json!({ "code": "BAD_USER_INPUT", "limit": limit, "max": max, "actual": actual }),
+    )
 }
 
 fn status_for(response: &GqlResponse, graphql_media: bool) -> StatusCode {
@@ -359,6 +415,54 @@ async fn run(
     graphql_media: bool,
     batch: BatchRequest,
 ) -> Response {
+    let timeout = state.limits.timeout;
+    // The work runs as its own task so that the answer leaves at the
+    // deadline: cancelling SQLite work waits for the statement in progress
+    // to finish, which must not hold up the response. Aborting the task
+    // rolls back any transaction still open (the pool discards a connection
+    // left inside one); a write that committed before the deadline stays.
+    let work = {
+        let (state, headers, extensions) = (state.clone(), headers.clone(), extensions.clone());
+        tokio::spawn(
+            async move { run_in_time(&state, &headers, &extensions, graphql_media, batch).await }
+                .instrument(tracing::Span::current()),
+        )
+    };
+    let abort = work.abort_handle();
+    match tokio::time::timeout(timeout, work).await {
+        Ok(Ok(response)) => response,
+        Ok(Err(err)) => {
+            tracing::error!(error = %err, "request task failed");
+            coded_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                graphql_media,
+                "Internal server error",
+                serde_json::json!({ "code": "INTERNAL" }),
+            )
+        }
+        Err(_) => {
+            abort.abort();
+            tracing::warn!(timeout_ms = timeout.as_millis(), "request timed out");
+            coded_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                graphql_media,
+                &format!(
+                    "the request took longer than {} ms and was stopped",
+                    timeout.as_millis()
+                ),
+                serde_json::json!({ "code": "SERVICE_UNAVAILABLE", "limit": "timeoutMs", "max": timeout.as_millis() }),
+            )
+        }
+    }
+}
+
+async fn run_in_time(
+    state: &AppState,
+    headers: &HeaderMap,
+    extensions: &Extensions,
+    graphql_media: bool,
+    batch: BatchRequest,
+) -> Response {
     let viewer = match viewer(&state.services, headers).await {
         Ok(viewer) => viewer,
         Err(err) => return auth_failure(&err, graphql_media),
@@ -399,13 +503,16 @@ async fn run(
 /// Reads a POST body: one operation (an object with a `query` string) or a
 /// batch of 1 to `MAX_BATCH` of them. Errors are plain sentences: serde's own
 /// messages name Rust types.
-fn parse_body(body: &[u8]) -> Result<BatchRequest, String> {
+fn parse_body(body: &[u8], max_batch: usize) -> Result<BatchRequest, String> {
     let value: serde_json::Value =
         serde_json::from_slice(body).map_err(|_| "the body is not valid JSON".to_owned())?;
     match value {
         serde_json::Value::Array(items) => {
-            if !(1..=MAX_BATCH).contains(&items.len()) {
-                return Err(format!("a batch holds 1 to {MAX_BATCH} operations"));
+            if !(1..=max_batch).contains(&items.len()) {
+                return Err(format!(
+                    "a batch holds 1 to {max_batch} operations, not {} (limit `batch`)",
+                    items.len()
+                ));
             }
             let requests = items
                 .into_iter()
@@ -434,9 +541,29 @@ async fn graphql_post(
     State(state): State<AppState>,
     headers: HeaderMap,
     extensions: Extensions,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let graphql_media = wants_graphql_response(&headers);
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return limit_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                graphql_media,
+                "bodyBytes",
+                state.limits.max_body_bytes,
+                None,
+                "the request body is too large",
+            );
+        }
+        Err(_) => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                graphql_media,
+                "the request body could not be read",
+            );
+        }
+    };
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -449,7 +576,7 @@ async fn graphql_post(
             "send GraphQL requests as application/json",
         );
     }
-    let batch = match parse_body(&body) {
+    let batch = match parse_body(&body, state.limits.max_batch) {
         Ok(batch) => batch,
         Err(message) => return request_error(StatusCode::BAD_REQUEST, graphql_media, &message),
     };

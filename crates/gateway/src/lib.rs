@@ -4,10 +4,12 @@
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod limits;
 pub mod loaders;
 pub mod schema;
 mod socket;
 pub mod telemetry;
 
 pub use http::{AppState, app, router};
-pub use schema::{Clock, WaypostSchema, build_schema, execute, system_clock};
+pub use limits::Limits;
+pub use schema::{Clock, WaypostSchema, build_schema, build_schema_with, execute, system_clock};

@@ -221,7 +221,8 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         listener,
         app(AppState::new(pool)
             .with_auth(args.auth_settings())
-            .with_comments(args.comment_settings())),
+            .with_comments(args.comment_settings())
+            .with_limits(args.limits.limits())),
     )
     .with_graceful_shutdown(waypost_gateway::http::shutdown_signal())
     .await?;

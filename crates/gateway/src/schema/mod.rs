@@ -17,6 +17,7 @@ mod tag;
 
 use async_graphql::{Context, MergedObject, MergedSubscription, Request, Response, Schema};
 use chrono::{NaiveDateTime, Utc};
+use futures::FutureExt;
 use futures::future::BoxFuture;
 use futures::stream::{BoxStream, StreamExt};
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -24,7 +25,10 @@ use waypost_domain::DbPool;
 use waypost_domain::account::{AuthSettings, Viewer};
 use waypost_domain::comment::CommentSettings;
 
+use std::sync::Arc;
+
 use crate::error::internal;
+use crate::limits::{Limits, QueryLimits};
 use crate::loaders::{RequestLoader, request_loader};
 
 pub use author::AuthorObject;
@@ -56,27 +60,28 @@ pub struct MutationRoot(
 #[derive(MergedSubscription, Default)]
 pub struct SubscriptionRoot(comment::CommentSubscription);
 
-/// Deep enough for the standard introspection query and a post page.
-pub const MAX_DEPTH: usize = 15;
-/// Room for a page of 100 posts with their authors and tags, not for lists
-/// of lists of lists.
-pub const MAX_COMPLEXITY: usize = 20_000;
-
 pub type WaypostSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
-/// The schema with no per-request data; `execute` adds that.
+/// The schema with the default limits.
 pub fn build_schema() -> WaypostSchema {
-    Schema::build(
+    build_schema_with(&Limits::default())
+}
+
+/// The schema with no per-request data (`execute` adds that), enforcing
+/// `limits` on every operation whatever its transport.
+pub fn build_schema_with(limits: &Limits) -> WaypostSchema {
+    let builder = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
         SubscriptionRoot::default(),
     )
     .extension(field_order::FieldOrder)
-    // Bounds on what one query may ask for; connection fields cost their
-    // page size times their contents, so nested lists multiply.
-    .limit_depth(MAX_DEPTH)
-    .limit_complexity(MAX_COMPLEXITY)
-    .finish()
+    .extension(QueryLimits(Arc::new(limits.clone())));
+    if limits.introspection {
+        builder.finish()
+    } else {
+        builder.disable_introspection().finish()
+    }
 }
 
 /// What requests share: the database and the sign-in rules.
@@ -127,9 +132,28 @@ pub async fn execute(
     request: Request,
 ) -> Response {
     let (request, spawned) = with_context(services, viewer, client_ip, request, Caching::On);
-    let mut response = batching::drive(schema.execute(request), spawned).await;
+    let mut response = contain_panics(batching::drive(schema.execute(request), spawned)).await;
     crate::error::ensure_codes(&mut response);
     response
+}
+
+/// Runs `work`; should it panic (a bug), the client gets INTERNAL and the
+/// log gets the panic's text, under the request's span and so its id.
+async fn contain_panics(work: impl Future<Output = Response>) -> Response {
+    match std::panic::AssertUnwindSafe(work).catch_unwind().await {
+        Ok(response) => response,
+        Err(panic) => {
+            let text = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!(panic = %text, "request panicked");
+            Response::from_errors(vec![
+                internal("panic while resolving").into_server_error(async_graphql::Pos::default()),
+            ])
+        }
+    }
 }
 
 /// Runs an operation that may answer many times (a subscription; queries
@@ -186,4 +210,29 @@ fn with_context(
         loader,
     });
     (request, spawned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panic_becomes_a_coded_internal_error() {
+        let response = contain_panics(async {
+            let items: Vec<u8> = Vec::new();
+            // Indexing past the end panics, as a resolver bug would.
+            Response::new(async_graphql::Value::from(i32::from(items[3])))
+        })
+        .await;
+        let error = &response.errors[0];
+        assert_eq!(error.message, "Internal server error");
+        let code = error
+            .extensions
+            .as_ref()
+            .and_then(|e| e.get("code"))
+            .cloned();
+        assert_eq!(code, Some(async_graphql::Value::from("INTERNAL")));
+        let fine = contain_panics(async { Response::new(async_graphql::Value::from(1)) }).await;
+        assert!(fine.errors.is_empty());
+    }
 }

@@ -1,0 +1,370 @@
+//! Request limits: each one at its value and one past it, refused before
+//! anything runs with a code that names the limit; the cost of accepted
+//! queries in `extensions`; the timeout; introspection switched off.
+// Test code: a failed unwrap is a failed assertion.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use waypost_gateway::Limits;
+use waypost_tests::{Backend, TestApp, backend_tests};
+
+backend_tests!(
+    query_shape_limits_hold_at_their_value,
+    size_limits_hold_at_their_value,
+    slow_requests_end_with_a_code,
+    introspection_can_be_switched_off,
+);
+
+const PAGE: &str = "{ posts(first: 5) { nodes { slug title author { name } tags { slug } } } }";
+
+async fn with_limits(backend: Backend, limits: Limits) -> TestApp {
+    TestApp::empty_configured(backend, move |state| state.with_limits(limits)).await
+}
+
+/// Asserts `body` is a refusal of `limit` at `max`.
+fn assert_refused(body: &Value, limit: &str, max: usize) {
+    let error = &body["errors"][0];
+    assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{body:#}");
+    assert_eq!(error["extensions"]["limit"], limit, "{body:#}");
+    assert_eq!(error["extensions"]["max"], max, "{body:#}");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains(&max.to_string()),
+        "the message says the limit's value: {body:#}"
+    );
+    assert!(body["data"].is_null(), "nothing ran: {body:#}");
+}
+
+fn assert_accepted(body: &Value) {
+    assert!(body.get("errors").is_none(), "{body:#}");
+}
+
+async fn query_shape_limits_hold_at_their_value(backend: Backend) {
+    // The default limits report each accepted query's cost.
+    let app = TestApp::empty(backend).await;
+    let body = app.graphql(PAGE, json!({})).await;
+    assert_accepted(&body);
+    let cost = &body["extensions"]["cost"];
+    assert_eq!(cost["maxComplexity"], 20_000, "{body:#}");
+    assert_eq!(cost["maxDepth"], 15, "{body:#}");
+    let complexity = usize::try_from(cost["complexity"].as_u64().unwrap()).unwrap();
+    let depth = usize::try_from(cost["depth"].as_u64().unwrap()).unwrap();
+    assert!(complexity > 5, "five posts cost more than one: {cost}");
+    assert_eq!(depth, 4, "posts > nodes > author > name: {cost}");
+
+    // Complexity and depth, at the measured cost and one below it.
+    for (limit, value) in [("complexity", complexity), ("depth", depth)] {
+        let set = |max: usize| {
+            let mut limits = Limits::default();
+            match limit {
+                "complexity" => limits.max_complexity = max,
+                _ => limits.max_depth = max,
+            }
+            limits
+        };
+        let at = with_limits(backend, set(value)).await;
+        assert_accepted(&at.graphql(PAGE, json!({})).await);
+        let past = with_limits(backend, set(value - 1)).await;
+        let (statements, body) = past.statements_during(past.graphql(PAGE, json!({}))).await;
+        assert_refused(&body, limit, value - 1);
+        assert_eq!(body["errors"][0]["extensions"]["actual"], value);
+        assert_eq!(statements, 0, "refused before any SQL");
+    }
+
+    // Fields: PAGE writes 7 (posts nodes slug title author name tags slug
+    // is 8); aliases: 3 below.
+    let aliased = "{ a: posts(first: 1) { nodes { slug } } b: posts(first: 1) { nodes { slug } } c: __typename }";
+    let cases = [("fields", PAGE, 8), ("aliases", aliased, 3)];
+    for (limit, query, value) in cases {
+        let set = |max: usize| {
+            let mut limits = Limits::default();
+            match limit {
+                "fields" => limits.max_fields = max,
+                _ => limits.max_aliases = max,
+            }
+            limits
+        };
+        let at = with_limits(backend, set(value)).await;
+        assert_accepted(&at.graphql(query, json!({})).await);
+        let past = with_limits(backend, set(value - 1)).await;
+        let body = past.graphql(query, json!({})).await;
+        assert_refused(&body, limit, value - 1);
+        assert_eq!(body["errors"][0]["extensions"]["actual"], value);
+    }
+
+    // Fields in fragments count too.
+    let fragment =
+        "query { posts(first: 1) { nodes { ...P } } } fragment P on Post { slug title id }";
+    let app = with_limits(
+        backend,
+        Limits {
+            max_fields: 4,
+            ..Limits::default()
+        },
+    )
+    .await;
+    assert_refused(&app.graphql(fragment, json!({})).await, "fields", 4);
+
+    // The default depth admits the standard introspection query.
+    let app = TestApp::empty(backend).await;
+    let introspection = app
+        .graphql(
+            "query { __schema { types { name fields { name args { name type { kind ofType { kind ofType { kind ofType { kind name } } } } } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_accepted(&introspection);
+}
+
+async fn size_limits_hold_at_their_value(backend: Backend) {
+    // Query text, in bytes.
+    let query = "{ __typename }";
+    let set_bytes = |max| Limits {
+        max_query_bytes: max,
+        ..Limits::default()
+    };
+    let at = with_limits(backend, set_bytes(query.len())).await;
+    assert_accepted(&at.graphql(query, json!({})).await);
+    let past = with_limits(backend, set_bytes(query.len() - 1)).await;
+    assert_refused(
+        &past.graphql(query, json!({})).await,
+        "queryBytes",
+        query.len() - 1,
+    );
+
+    // Variables nested 2 deep: { "f": { "types": ["POST"] } }.
+    let with_variables =
+        "query($f: SearchFilterInput) { search(query: \"queue\", filter: $f) { totalCount } }";
+    let nested = json!({ "f": { "types": ["POST"] } });
+    let set_nesting = |max| Limits {
+        max_variables_depth: max,
+        ..Limits::default()
+    };
+    let at = with_limits(backend, set_nesting(2)).await;
+    assert_accepted(&at.graphql(with_variables, nested.clone()).await);
+    let past = with_limits(backend, set_nesting(1)).await;
+    assert_refused(
+        &past.graphql(with_variables, nested).await,
+        "variablesDepth",
+        1,
+    );
+
+    // Batches: at most `max_batch` operations.
+    let app = with_limits(
+        backend,
+        Limits {
+            max_batch: 3,
+            ..Limits::default()
+        },
+    )
+    .await;
+    for (size, status) in [(3, 200), (4, 400)] {
+        let operations: Vec<Value> = (0..size)
+            .map(|_| json!({ "query": "{ __typename }" }))
+            .collect();
+        let response = app
+            .client
+            .post(app.url("/graphql"))
+            .json(&operations)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), status, "batch of {size}");
+        let body: Value = response.json().await.unwrap();
+        if status == 400 {
+            assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+            assert!(
+                body["errors"][0]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("batch")
+            );
+        } else {
+            assert_eq!(body.as_array().unwrap().len(), 3);
+        }
+    }
+
+    // Bodies: exactly the limit passes, one byte more is 413 with a code.
+    let max = 4096;
+    let app = with_limits(
+        backend,
+        Limits {
+            max_body_bytes: max,
+            ..Limits::default()
+        },
+    )
+    .await;
+    let body_of = |size: usize| {
+        let head = r#"{"query":"{ __typename }"}"#;
+        format!("{head}{}", " ".repeat(size - head.len()))
+    };
+    for (size, status) in [(max, 200), (max + 1, 413)] {
+        let response = app
+            .client
+            .post(app.url("/graphql"))
+            .header("content-type", "application/json")
+            .body(body_of(size))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), status, "body of {size} bytes");
+        let body: Value = response.json().await.unwrap();
+        if status == 413 {
+            assert_refused(&body, "bodyBytes", max);
+        } else {
+            assert_accepted(&body);
+        }
+    }
+
+    // The default body limit is 1 MiB.
+    let app = TestApp::empty(backend).await;
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .header("content-type", "application/json")
+        .body(body_of(1024 * 1024 + 1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+}
+
+/// Holds the database's write lock on comments for `hold`: a transaction
+/// locking the table on PostgreSQL, the database's write lock on SQLite.
+async fn block_comment_writes(app: &TestApp, hold: Duration) -> tokio::task::JoinHandle<()> {
+    let (taken, is_taken) = tokio::sync::oneshot::channel();
+    let handle = match app.db.backend() {
+        Backend::Postgres => {
+            use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+            let mut conn = AsyncPgConnection::establish(&app.db.url).await.unwrap();
+            tokio::spawn(async move {
+                conn.batch_execute("BEGIN; LOCK TABLE comments IN ACCESS EXCLUSIVE MODE")
+                    .await
+                    .unwrap();
+                taken.send(()).unwrap();
+                tokio::time::sleep(hold).await;
+                conn.batch_execute("COMMIT").await.unwrap();
+            })
+        }
+        Backend::Sqlite => {
+            let mut conn = app.pool.get().await.unwrap();
+            tokio::spawn(async move {
+                conn.serialized(0, async |_| {
+                    taken.send(()).unwrap();
+                    tokio::time::sleep(hold).await;
+                    Ok::<_, waypost_db::DbError>(())
+                })
+                .await
+                .unwrap();
+            })
+        }
+    };
+    is_taken.await.unwrap();
+    handle
+}
+
+async fn slow_requests_end_with_a_code(backend: Backend) {
+    let app = TestApp::empty_configured(backend, |state| {
+        state.with_limits(Limits {
+            timeout: Duration::from_millis(300),
+            ..Limits::default()
+        })
+    })
+    .await;
+    waypost_domain::demo::seed_demo(&app.pool).await.unwrap();
+    let post = app
+        .post_id("exploring-back-end-engineering-as-a-career")
+        .await;
+    let add = |name: &str| {
+        json!({ "query": "mutation($i: AddCommentInput!) { addComment(input: $i) { comment { status } } }",
+                "variables": { "i": { "postId": post, "authorName": name, "authorEmail": "slow@example.com", "body": format!("Comment from {name}") } } })
+    };
+    // A comment that waits on a locked table outlives the deadline; the
+    // client still gets an answer, with a code and the limit.
+    let holder = block_comment_writes(&app, Duration::from_secs(2)).await;
+    let started = std::time::Instant::now();
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&add("Ada"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "ended at the deadline: {:?} {}",
+        started.elapsed(),
+        response.status()
+    );
+    assert_eq!(response.status(), 503);
+    let body: Value = response.json().await.unwrap();
+    let error = &body["errors"][0];
+    assert_eq!(
+        error["extensions"]["code"], "SERVICE_UNAVAILABLE",
+        "{body:#}"
+    );
+    assert_eq!(error["extensions"]["limit"], "timeoutMs", "{body:#}");
+    assert_eq!(error["extensions"]["max"], 300, "{body:#}");
+    holder.await.unwrap();
+    // Once the table is free, the same request succeeds.
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&add("Grace"))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        body["data"]["addComment"]["comment"]["status"], "PENDING",
+        "{body:#}"
+    );
+}
+
+async fn introspection_can_be_switched_off(backend: Backend) {
+    let schema_query = "{ __schema { queryType { name } } }";
+    let type_query = r#"{ __type(name: "Post") { name } }"#;
+    let on = TestApp::empty(backend).await;
+    assert_eq!(
+        on.data(schema_query, json!({})).await["__schema"]["queryType"]["name"],
+        "QueryRoot"
+    );
+    assert_eq!(
+        on.client.get(on.url("/")).send().await.unwrap().status(),
+        200
+    );
+
+    let off = with_limits(
+        backend,
+        Limits {
+            introspection: false,
+            ..Limits::default()
+        },
+    )
+    .await;
+    for query in [schema_query, type_query] {
+        let body = off.graphql(query, json!({})).await;
+        assert!(
+            body["data"].is_null() || body["data"]["__schema"].is_null(),
+            "{body:#}"
+        );
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{body:#}"
+        );
+    }
+    // Ordinary queries, `__typename` included, still work.
+    assert_accepted(
+        &off.graphql("{ __typename posts(first: 1) { totalCount } }", json!({}))
+            .await,
+    );
+    // GraphiQL follows the switch.
+    assert_eq!(
+        off.client.get(off.url("/")).send().await.unwrap().status(),
+        404
+    );
+}
