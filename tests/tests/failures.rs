@@ -14,6 +14,24 @@ async fn severed_connections_give_coded_errors_then_recover() {
     let app = TestApp::spawn(Backend::Postgres).await;
     let query =
         "{ posts(first: 3) { totalCount edges { node { title author { name } tags { slug } } } } }";
+    // Comments acknowledged before the outage, each with its receipt.
+    let post = app
+        .post_id("exploring-back-end-engineering-as-a-career")
+        .await;
+    let add =
+        "mutation($i: AddCommentInput!) { addComment(input: $i) { receipt comment { status } } }";
+    let mut receipts = Vec::new();
+    for n in 0..3 {
+        let body = app
+            .data(
+                add,
+                json!({ "i": { "postId": post, "authorName": "Ada", "authorEmail": format!("ada{n}@example.com"), "body": format!("Before the outage, number {n}") } }),
+            )
+            .await;
+        receipts.push(body["addComment"]["receipt"].as_str().unwrap().to_owned());
+    }
+    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
     // Open a few pooled connections, then have the server cut them all.
     let _ = app.data(query, json!({})).await;
     let name = app.db.url.rsplit('/').next().unwrap().to_owned();
@@ -42,8 +60,15 @@ async fn severed_connections_give_coded_errors_then_recover() {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 
-    // While the database refuses connections: coded errors, plain words.
+    // While the database refuses connections: coded errors, plain words,
+    // fast (well within the pool's 5 s acquire timeout, let alone the
+    // request timeout); readiness reports it.
+    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 503);
+    let health = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200, "the process itself is fine");
     for _ in 0..3 {
+        let started = std::time::Instant::now();
         let response = app
             .client
             .post(app.url("/graphql"))
@@ -52,6 +77,10 @@ async fn severed_connections_give_coded_errors_then_recover() {
             .await
             .unwrap();
         assert_eq!(response.status(), 200);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "failed fast"
+        );
         let body: serde_json::Value = response.json().await.unwrap();
         let errors = body["errors"]
             .as_array()
@@ -88,4 +117,16 @@ async fn severed_connections_give_coded_errors_then_recover() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert!(recovered, "Waypost serves again once the database is back");
+    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+    // Nothing acknowledged was lost.
+    for receipt in receipts {
+        let body = app
+            .data(
+                "query($r: String!) { comment(receipt: $r) { status } }",
+                json!({ "r": receipt }),
+            )
+            .await;
+        assert_eq!(body["comment"]["status"], "PENDING", "{body:#}");
+    }
 }

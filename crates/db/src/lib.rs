@@ -35,7 +35,7 @@ pub use models::{
     JobRoleForm, RoleSkill, Seniority, Skill, SkillCategory, SkillForm, SkillRelation, Transition,
     TransitionForm,
 };
-pub use pool::{Backend, DbConfig, DbConn, DbPool, mask_url};
+pub use pool::{Backend, DbConfig, DbConn, DbPool, PoolStatus, count_statements, mask_url};
 pub use queries::content::{BundleCounts, BundlePost, ContentBundle};
 
 /// Result of every query in this crate.

@@ -124,12 +124,41 @@ pub fn mask_url(url: &str) -> String {
 
 /// Counts statements across every connection of a pool (diesel instrumentation),
 /// so tests and metrics can assert how many SQL statements a request ran.
-fn counting_instrumentation(counter: Arc<AtomicU64>) -> impl Instrumentation {
+fn counting_instrumentation(
+    counter: Arc<AtomicU64>,
+    request: Option<Arc<AtomicU64>>,
+) -> impl Instrumentation {
     move |event: InstrumentationEvent<'_>| {
         if let InstrumentationEvent::FinishQuery { .. } = event {
             counter.fetch_add(1, Ordering::Relaxed);
+            if let Some(request) = &request {
+                request.fetch_add(1, Ordering::Relaxed);
+            }
         }
     }
+}
+
+tokio::task_local! {
+    static REQUEST_STATEMENTS: Arc<AtomicU64>;
+}
+
+/// Runs `work`, counting in `counter` the statements run on the connections
+/// it takes from any pool: the statements of one request, for metrics,
+/// however many requests run at once.
+pub async fn count_statements<F: std::future::Future>(
+    counter: Arc<AtomicU64>,
+    work: F,
+) -> F::Output {
+    REQUEST_STATEMENTS.scope(counter, work).await
+}
+
+/// Connections in a pool and what they are doing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PoolStatus {
+    pub size: usize,
+    pub available: usize,
+    pub waiting: usize,
+    pub max: usize,
 }
 
 #[derive(Clone)]
@@ -334,7 +363,7 @@ impl DbPool {
                     let counter = counter.clone();
                     Box::pin(async move {
                         let mut conn = AsyncPgConnection::establish(url).await?;
-                        conn.set_instrumentation(counting_instrumentation(counter));
+                        conn.set_instrumentation(counting_instrumentation(counter, None));
                         Ok(conn)
                     })
                 });
@@ -357,7 +386,7 @@ impl DbPool {
                     let path = path.to_owned();
                     Box::pin(async move {
                         let mut conn = establish_sqlite(&path).await?;
-                        conn.set_instrumentation(counting_instrumentation(counter));
+                        conn.set_instrumentation(counting_instrumentation(counter, None));
                         Ok(conn)
                     })
                 });
@@ -392,9 +421,31 @@ impl DbPool {
 
     /// Takes a connection, waiting at most the configured acquire timeout.
     pub async fn get(&self) -> Result<DbConn, DbError> {
-        match &self.inner {
+        let mut conn = match &self.inner {
             PoolInner::Pg(pool) => pool.get().await.map(DbConn::Pg).map_err(pool_error),
             PoolInner::Sqlite(pool) => pool.get().await.map(DbConn::Sqlite).map_err(pool_error),
+        }?;
+        // Count this checkout's statements for the request that took it (a
+        // connection serves one borrower at a time).
+        let request = REQUEST_STATEMENTS.try_with(Arc::clone).ok();
+        let counter = self.statements.clone();
+        with_conn!(&mut conn, |c| c
+            .set_instrumentation(counting_instrumentation(counter, request)));
+        Ok(conn)
+    }
+
+    /// How many connections the pool holds, how many are free, and how many
+    /// borrowers wait for one.
+    pub fn status(&self) -> PoolStatus {
+        let status = match &self.inner {
+            PoolInner::Pg(pool) => pool.status(),
+            PoolInner::Sqlite(pool) => pool.status(),
+        };
+        PoolStatus {
+            size: status.size,
+            available: status.available,
+            waiting: status.waiting,
+            max: status.max_size,
         }
     }
 
@@ -427,6 +478,36 @@ impl DbPool {
     /// SQL statements run through this pool since it was opened.
     pub fn statements_executed(&self) -> u64 {
         self.statements.load(Ordering::Relaxed)
+    }
+
+    /// Migrations this build knows that the database has not applied; an
+    /// error when the database cannot be reached. What readiness checks.
+    pub async fn pending_migrations(&self) -> Result<usize, DbError> {
+        use diesel::migration::MigrationSource;
+        #[derive(diesel::QueryableByName)]
+        struct Applied {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            version: String,
+        }
+        let known: Vec<String> = match self.backend() {
+            Backend::Postgres => MigrationSource::<diesel::pg::Pg>::migrations(&PG_MIGRATIONS)
+                .map(|all| all.iter().map(|m| m.name().version().to_string()).collect()),
+            Backend::Sqlite => {
+                MigrationSource::<diesel::sqlite::Sqlite>::migrations(&SQLITE_MIGRATIONS)
+                    .map(|all| all.iter().map(|m| m.name().version().to_string()).collect())
+            }
+        }
+        .map_err(|e| DbError::Migration(e.to_string()))?;
+        let mut conn = self.get().await?;
+        let applied: Vec<Applied> = with_conn!(&mut conn, |c| diesel_async::RunQueryDsl::load(
+            diesel::sql_query("SELECT version FROM __diesel_schema_migrations"),
+            c
+        )
+        .await)?;
+        Ok(known
+            .iter()
+            .filter(|v| !applied.iter().any(|a| &a.version == *v))
+            .count())
     }
 
     /// Brings the schema up to date. Runs on a dedicated connection because

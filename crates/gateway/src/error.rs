@@ -57,6 +57,9 @@ fn is_client_error(error: &async_graphql::ServerError) -> bool {
         || error.message.starts_with("Failed to parse \"")
         || error.message.starts_with("Expected input type \"")
         || error.message.starts_with("Invalid value for argument")
+        // A non-null variable the request left out: async-graphql finds it
+        // missing only when the field runs.
+        || (error.message.starts_with("Variable ") && error.message.ends_with(" is not defined."))
 }
 
 /// Gives every error of a response a code. Client errors that async-graphql

@@ -2,6 +2,7 @@
 //! everything, GET for queries only) with content negotiation.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, BatchResponse, Request, Response as GqlResponse};
@@ -21,12 +22,14 @@ use axum::routing::get;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 use tracing::Instrument;
+use waypost_db::count_statements;
 use waypost_domain::account::{AuthSettings, Viewer, authenticate};
 use waypost_domain::comment::CommentSettings;
 use waypost_domain::{DbPool, DomainError};
 
 use crate::error::to_graphql;
 use crate::limits::Limits;
+use crate::metrics::{Metrics, Outcome, PoolGauges, naming_operation};
 use crate::schema::{
     Clock, Services, WaypostSchema, build_schema, build_schema_with, execute, system_clock,
 };
@@ -55,6 +58,7 @@ impl AppState {
                 auth: AuthSettings::default(),
                 comments: CommentSettings::default(),
                 clock: system_clock(),
+                metrics: Arc::new(Metrics::new()),
             },
             graphiql: graphiql_page().into(),
         }
@@ -143,6 +147,9 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(graphiql))
         .route("/graphql", get(graphql_get).post(graphql_post))
         .layer(DefaultBodyLimit::max(body_limit))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         .with_state(state)
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
@@ -150,6 +157,54 @@ pub fn router(state: AppState) -> Router {
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
         }))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// The process is up and serving HTTP.
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+/// Whether this instance can serve: the database answers within the pool's
+/// timeout and holds every migration this build knows. A load balancer
+/// stops sending requests while this is 503, and resumes once the
+/// database is back.
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.services.pool.pending_migrations().await {
+        Ok(0) => (StatusCode::OK, "ready\n").into_response(),
+        Ok(pending) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: {pending} migrations pending\n"),
+        )
+            .into_response(),
+        Err(err) => {
+            tracing::warn!(error = %err, "readiness check failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not ready: database unreachable\n",
+            )
+                .into_response()
+        }
+    }
+}
+
+/// Prometheus metrics, in the text exposition format.
+async fn metrics(State(state): State<AppState>) -> Response {
+    let pool = state.services.pool.status();
+    let gauges = PoolGauges {
+        size: pool.size,
+        in_use: pool.size.saturating_sub(pool.available),
+        idle: pool.available,
+        waiting: pool.waiting,
+        max: pool.max,
+    };
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(crate::metrics::CONTENT_TYPE),
+        )],
+        state.services.metrics.render(gauges),
+    )
+        .into_response()
 }
 
 /// GraphiQL, unless introspection is off: without it GraphiQL cannot work,
@@ -407,7 +462,8 @@ async fn graphql_get(State(state): State<AppState>, request: axum::extract::Requ
     .await
 }
 
-/// Runs a request for whoever its credentials name, and encodes the answer.
+/// Runs a request for whoever its credentials name, and encodes the answer;
+/// records it in the metrics and logs one line for it.
 async fn run(
     state: &AppState,
     headers: &HeaderMap,
@@ -415,6 +471,13 @@ async fn run(
     graphql_media: bool,
     batch: BatchRequest,
 ) -> Response {
+    let started = std::time::Instant::now();
+    let operation = match &batch {
+        BatchRequest::Single(request) => request.operation_name.clone(),
+        BatchRequest::Batch(_) => Some("batch".to_owned()),
+    }
+    .unwrap_or_default();
+    let statements = Arc::new(AtomicU64::new(0));
     let timeout = state.limits.timeout;
     // The work runs as its own task so that the answer leaves at the
     // deadline: cancelling SQLite work waits for the statement in progress
@@ -423,27 +486,35 @@ async fn run(
     // left inside one); a write that committed before the deadline stays.
     let work = {
         let (state, headers, extensions) = (state.clone(), headers.clone(), extensions.clone());
+        let counted = statements.clone();
         tokio::spawn(
-            async move { run_in_time(&state, &headers, &extensions, graphql_media, batch).await }
-                .instrument(tracing::Span::current()),
+            naming_operation(count_statements(counted, async move {
+                run_in_time(&state, &headers, &extensions, graphql_media, batch).await
+            }))
+            .instrument(tracing::Span::current()),
         )
     };
     let abort = work.abort_handle();
-    match tokio::time::timeout(timeout, work).await {
-        Ok(Ok(response)) => response,
+    let mut operation = Some(operation).filter(|name| !name.is_empty());
+    let (response, outcome) = match tokio::time::timeout(timeout, work).await {
+        Ok(Ok((answer, named))) => {
+            operation = operation.or(named);
+            answer
+        }
         Ok(Err(err)) => {
             tracing::error!(error = %err, "request task failed");
-            coded_error(
+            let response = coded_error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 graphql_media,
                 "Internal server error",
                 serde_json::json!({ "code": "INTERNAL" }),
-            )
+            );
+            (response, Outcome::ServerError)
         }
         Err(_) => {
             abort.abort();
             tracing::warn!(timeout_ms = timeout.as_millis(), "request timed out");
-            coded_error(
+            let response = coded_error(
                 StatusCode::SERVICE_UNAVAILABLE,
                 graphql_media,
                 &format!(
@@ -451,9 +522,55 @@ async fn run(
                     timeout.as_millis()
                 ),
                 serde_json::json!({ "code": "SERVICE_UNAVAILABLE", "limit": "timeoutMs", "max": timeout.as_millis() }),
-            )
+            );
+            (response, Outcome::Unavailable)
         }
-    }
+    };
+    let operation = operation.unwrap_or_default();
+    let elapsed = started.elapsed();
+    let statements = statements.load(Ordering::Relaxed);
+    state
+        .services
+        .metrics
+        .record_request(&operation, outcome, elapsed.as_secs_f64(), statements);
+    tracing::info!(
+        operation = %operation,
+        status = response.status().as_u16(),
+        outcome = outcome.as_str(),
+        duration_ms = elapsed.as_secs_f64() * 1000.0,
+        statements,
+        "graphql request"
+    );
+    response
+}
+
+/// The worst outcome among the errors of an answer.
+fn outcome_of<'a>(codes: impl Iterator<Item = Option<&'a str>>) -> Outcome {
+    let rank = |outcome: Outcome| match outcome {
+        Outcome::Ok => 0,
+        Outcome::ClientError => 1,
+        Outcome::Limited => 2,
+        Outcome::Unavailable => 3,
+        Outcome::ServerError => 4,
+    };
+    codes
+        .map(|code| match code {
+            Some("INTERNAL") | None => Outcome::ServerError,
+            Some("SERVICE_UNAVAILABLE") => Outcome::Unavailable,
+            Some("RATE_LIMITED") => Outcome::Limited,
+            Some(_) => Outcome::ClientError,
+        })
+        .max_by_key(|outcome| rank(*outcome))
+        .unwrap_or(Outcome::Ok)
+}
+
+fn response_outcome(responses: &[&GqlResponse]) -> Outcome {
+    outcome_of(responses.iter().flat_map(|r| &r.errors).map(|e| {
+        e.extensions.as_ref().and_then(|x| match x.get("code") {
+            Some(async_graphql::Value::String(code)) => Some(code.as_str()),
+            _ => None,
+        })
+    }))
 }
 
 async fn run_in_time(
@@ -462,20 +579,25 @@ async fn run_in_time(
     extensions: &Extensions,
     graphql_media: bool,
     batch: BatchRequest,
-) -> Response {
+) -> (Response, Outcome) {
     let viewer = match viewer(&state.services, headers).await {
         Ok(viewer) => viewer,
-        Err(err) => return auth_failure(&err, graphql_media),
+        Err(err) => {
+            let outcome = outcome_of(std::iter::once(Some(err.code())));
+            return (auth_failure(&err, graphql_media), outcome);
+        }
     };
     let ip = client_ip(extensions);
     match batch {
         BatchRequest::Single(request) => {
             let response = execute(&state.schema, &state.services, viewer, ip, request).await;
-            encode(
+            let outcome = response_outcome(&[&response]);
+            let encoded = encode(
                 status_for(&response, graphql_media),
                 graphql_media,
                 &response,
-            )
+            );
+            (encoded, outcome)
         }
         BatchRequest::Batch(requests) => {
             let mut responses = Vec::with_capacity(requests.len());
@@ -491,11 +613,13 @@ async fn run_in_time(
                     .await,
                 );
             }
-            encode(
+            let outcome = response_outcome(&responses.iter().collect::<Vec<_>>());
+            let encoded = encode(
                 StatusCode::OK,
                 graphql_media,
                 &BatchResponse::Batch(responses),
-            )
+            );
+            (encoded, outcome)
         }
     }
 }

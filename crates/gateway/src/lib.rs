@@ -6,6 +6,7 @@ pub mod error;
 pub mod http;
 pub mod limits;
 pub mod loaders;
+pub mod metrics;
 pub mod schema;
 mod socket;
 pub mod telemetry;

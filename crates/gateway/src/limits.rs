@@ -134,6 +134,12 @@ impl Extension for LimitsPerRequest {
                 "the query text is too long",
             ));
         }
+        // Text with a NUL character cannot be stored (PostgreSQL refuses it)
+        // nor meant: it is refused here, the same on both backends, whether
+        // it comes raw, as a GraphQL escape, or in the variables.
+        if query.contains('\0') || variables.values().any(holds_nul) {
+            return Err(nul_refused());
+        }
         let nesting = variables.values().map(nesting).max().unwrap_or(0);
         if nesting > limits.max_variables_depth {
             return Err(exceeded(
@@ -144,12 +150,21 @@ impl Extension for LimitsPerRequest {
             ));
         }
         let document = next.run(ctx, query, variables).await?;
+        // The name of a document's only operation, for metrics and the
+        // request's log line (a request naming its operation says so itself).
+        let mut operations = document.operations.iter();
+        if let (Some((Some(name), _)), None) = (operations.next(), operations.next()) {
+            crate::metrics::note_operation(name.as_str());
+        }
         let mut count = Count::default();
         for (_, operation) in document.operations.iter() {
             count.selections(&operation.node.selection_set);
         }
         for fragment in document.fragments.values() {
             count.selections(&fragment.node.selection_set);
+        }
+        if count.nul {
+            return Err(nul_refused());
         }
         if count.introspects && !limits.introspection {
             // async-graphql would answer null without a word; say why.
@@ -209,6 +224,31 @@ impl Extension for LimitsPerRequest {
     }
 }
 
+fn nul_refused() -> ServerError {
+    async_graphql::Error::new("text may not contain NUL characters")
+        .extend_with(|_, ext| ext.set("code", "BAD_USER_INPUT"))
+        .into_server_error(async_graphql::Pos::default())
+}
+
+/// Whether any string in `value` holds a NUL character.
+fn holds_nul(value: &Value) -> bool {
+    let mut stack = vec![value];
+    while let Some(value) = stack.pop() {
+        match value {
+            Value::String(text) if text.contains('\0') => return true,
+            Value::List(items) => stack.extend(items),
+            Value::Object(fields) => {
+                stack.extend(fields.values());
+                if fields.keys().any(|k| k.contains('\0')) {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
 /// How deep lists and objects nest in a value; a scalar is 0.
 fn nesting(value: &Value) -> usize {
     // Iterative, so that a hostile value cannot exhaust the stack here.
@@ -230,6 +270,8 @@ struct Count {
     fields: usize,
     aliases: usize,
     introspects: bool,
+    /// A string argument holds a NUL character (written as an escape).
+    nul: bool,
 }
 
 impl Count {
@@ -244,6 +286,13 @@ impl Count {
                         if field.node.alias.is_some() {
                             self.aliases += 1;
                         }
+                        self.nul |= field.node.arguments.iter().any(|(_, value)| {
+                            value
+                                .node
+                                .clone()
+                                .into_const()
+                                .is_some_and(|v| holds_nul(&v))
+                        });
                         let name = field.node.name.node.as_str();
                         self.introspects |= name == "__schema" || name == "__type";
                         stack.push(&field.node.selection_set);

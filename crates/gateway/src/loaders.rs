@@ -19,6 +19,8 @@ use waypost_domain::{
 };
 use waypost_domain::{account, career, editorial};
 
+use crate::metrics::Metrics;
+
 /// Loader errors must be `Clone`; the domain error is shared behind an `Arc`.
 pub type LoadError = Arc<DomainError>;
 
@@ -29,8 +31,31 @@ pub struct AppLoader {
     now: NaiveDateTime,
 }
 
+/// `AppLoader`, recording each batch's size.
+pub struct MeteredLoader {
+    inner: AppLoader,
+    metrics: Arc<Metrics>,
+}
+
+impl<K> Loader<K> for MeteredLoader
+where
+    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+    AppLoader: Loader<K>,
+{
+    type Value = <AppLoader as Loader<K>>::Value;
+    type Error = <AppLoader as Loader<K>>::Error;
+
+    async fn load(&self, keys: &[K]) -> Result<HashMap<K, Self::Value>, Self::Error> {
+        // The key type names the batch: `TagsOfPost`, `AuthorId`...
+        let kind = std::any::type_name::<K>();
+        let kind = kind.rsplit("::").next().unwrap_or(kind);
+        self.metrics.record_batch(kind, keys.len());
+        self.inner.load(keys).await
+    }
+}
+
 /// The loader type every resolver reaches through the request context.
-pub type RequestLoader = DataLoader<AppLoader, HashMapCache>;
+pub type RequestLoader = DataLoader<MeteredLoader, HashMapCache>;
 
 /// A fresh loader per request: its cache must not outlive the request.
 /// `spawn` receives the loader's batch tasks; see `schema::execute` for why
@@ -38,9 +63,14 @@ pub type RequestLoader = DataLoader<AppLoader, HashMapCache>;
 pub fn request_loader(
     pool: DbPool,
     now: NaiveDateTime,
+    metrics: Arc<Metrics>,
     spawn: impl Fn(BoxFuture<'static, ()>) + Send + Sync + 'static,
 ) -> RequestLoader {
-    DataLoader::with_cache(AppLoader { pool, now }, spawn, HashMapCache::default())
+    let loader = MeteredLoader {
+        inner: AppLoader { pool, now },
+        metrics,
+    };
+    DataLoader::with_cache(loader, spawn, HashMapCache::default())
         // Batches form per poll pass of the request, not per time window.
         .delay(std::time::Duration::ZERO)
 }

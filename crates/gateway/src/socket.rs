@@ -92,6 +92,7 @@ impl Executor for SocketExecutor {
             return stream::iter([refusal(&err)]).boxed();
         }
         let place = Running(self.running.clone());
+        let watched = self.state.services.metrics.subscription_started();
         let this = self.clone();
         stream::once(async move {
             let viewer = match this.viewer(token.as_deref()).await {
@@ -125,7 +126,7 @@ impl Executor for SocketExecutor {
         .flatten()
         // The place is given back when the operation's stream is dropped.
         .map(move |response| {
-            let _ = &place;
+            let _ = (&place, &watched);
             response
         })
         .boxed()

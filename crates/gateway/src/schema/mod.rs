@@ -30,6 +30,7 @@ use std::sync::Arc;
 use crate::error::internal;
 use crate::limits::{Limits, QueryLimits};
 use crate::loaders::{RequestLoader, request_loader};
+use crate::metrics::Metrics;
 
 pub use author::AuthorObject;
 pub use node::{GlobalId, Node};
@@ -93,6 +94,7 @@ pub struct Services {
     /// Where "now" comes from: the system clock, or a fixed one in tests
     /// that must stand exactly on an instant (a scheduled post's, say).
     pub clock: Clock,
+    pub metrics: Arc<Metrics>,
 }
 
 pub type Clock = std::sync::Arc<dyn Fn() -> NaiveDateTime + Send + Sync>;
@@ -194,7 +196,7 @@ fn with_context(
     let pool = &services.pool;
     let (spawn_tx, spawned) = tokio::sync::mpsc::unbounded_channel::<BoxFuture<'static, ()>>();
     let now = (services.clock)();
-    let loader = request_loader(pool.clone(), now, move |task| {
+    let loader = request_loader(pool.clone(), now, services.metrics.clone(), move |task| {
         // The receiver lives until the response is ready; a task sent after
         // that has nobody left to answer.
         let _ = spawn_tx.send(task);
