@@ -339,6 +339,68 @@ impl TestApp {
         }
     }
 
+    /// A server over the demo content that stops, as on SIGTERM, when
+    /// `Stoppable::stop` fires, giving requests in flight `grace`.
+    pub async fn stoppable(backend: Backend, grace: Duration) -> Stoppable {
+        let db = Arc::new(TestDb::new(backend).await);
+        let pool = db.pool().await;
+        seed_demo(&pool).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopping) = tokio::sync::oneshot::channel::<()>();
+        let stopped = tokio::spawn(waypost_gateway::http::serve(
+            listener,
+            AppState::new(pool.clone()),
+            async move {
+                let _ = stopping.await;
+            },
+            grace,
+        ));
+        let app = TestApp {
+            addr,
+            pool,
+            client: reqwest::Client::new(),
+            server: tokio::spawn(async {}),
+            db,
+        };
+        Stoppable { app, stop, stopped }
+    }
+
+    /// Holds the write lock on comments for `hold`, from the moment this
+    /// returns: a transaction locking the table on PostgreSQL, the
+    /// database's write lock on SQLite. Requests that write comments wait.
+    pub async fn hold_comment_writes(&self, hold: Duration) -> tokio::task::JoinHandle<()> {
+        let (taken, is_taken) = tokio::sync::oneshot::channel();
+        let handle = match self.db.backend() {
+            Backend::Postgres => {
+                use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+                let mut conn = AsyncPgConnection::establish(&self.db.url).await.unwrap();
+                tokio::spawn(async move {
+                    conn.batch_execute("BEGIN; LOCK TABLE comments IN ACCESS EXCLUSIVE MODE")
+                        .await
+                        .unwrap();
+                    taken.send(()).unwrap();
+                    tokio::time::sleep(hold).await;
+                    conn.batch_execute("COMMIT").await.unwrap();
+                })
+            }
+            Backend::Sqlite => {
+                let mut conn = self.pool.get().await.unwrap();
+                tokio::spawn(async move {
+                    conn.serialized(0, async |_| {
+                        taken.send(()).unwrap();
+                        tokio::time::sleep(hold).await;
+                        Ok::<_, waypost_db::DbError>(())
+                    })
+                    .await
+                    .unwrap();
+                })
+            }
+        };
+        is_taken.await.unwrap();
+        handle
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
@@ -598,6 +660,14 @@ pub fn tied_bundle() -> ContentBundle {
         tags,
         posts,
     }
+}
+
+/// A server that can be told to stop.
+pub struct Stoppable {
+    pub app: TestApp,
+    pub stop: tokio::sync::oneshot::Sender<()>,
+    /// What the server's `serve` returned once it stopped.
+    pub stopped: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
 /// Which GraphQL-over-WebSocket protocol a client speaks.

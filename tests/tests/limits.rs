@@ -233,40 +233,6 @@ async fn size_limits_hold_at_their_value(backend: Backend) {
     assert_eq!(response.status(), 413);
 }
 
-/// Holds the database's write lock on comments for `hold`: a transaction
-/// locking the table on PostgreSQL, the database's write lock on SQLite.
-async fn block_comment_writes(app: &TestApp, hold: Duration) -> tokio::task::JoinHandle<()> {
-    let (taken, is_taken) = tokio::sync::oneshot::channel();
-    let handle = match app.db.backend() {
-        Backend::Postgres => {
-            use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
-            let mut conn = AsyncPgConnection::establish(&app.db.url).await.unwrap();
-            tokio::spawn(async move {
-                conn.batch_execute("BEGIN; LOCK TABLE comments IN ACCESS EXCLUSIVE MODE")
-                    .await
-                    .unwrap();
-                taken.send(()).unwrap();
-                tokio::time::sleep(hold).await;
-                conn.batch_execute("COMMIT").await.unwrap();
-            })
-        }
-        Backend::Sqlite => {
-            let mut conn = app.pool.get().await.unwrap();
-            tokio::spawn(async move {
-                conn.serialized(0, async |_| {
-                    taken.send(()).unwrap();
-                    tokio::time::sleep(hold).await;
-                    Ok::<_, waypost_db::DbError>(())
-                })
-                .await
-                .unwrap();
-            })
-        }
-    };
-    is_taken.await.unwrap();
-    handle
-}
-
 async fn slow_requests_end_with_a_code(backend: Backend) {
     let app = TestApp::empty_configured(backend, |state| {
         state.with_limits(Limits {
@@ -285,7 +251,7 @@ async fn slow_requests_end_with_a_code(backend: Backend) {
     };
     // A comment that waits on a locked table outlives the deadline; the
     // client still gets an answer, with a code and the limit.
-    let holder = block_comment_writes(&app, Duration::from_secs(2)).await;
+    let holder = app.hold_comment_writes(Duration::from_secs(2)).await;
     let started = std::time::Instant::now();
     let response = app
         .client

@@ -182,6 +182,10 @@ pub struct ServeArgs {
     #[arg(long, env = "WAYPOST_SEED_DEMO", default_value_t = true, action = clap::ArgAction::Set)]
     pub seed_demo: bool,
 
+    /// Seconds requests in flight may take to finish once asked to stop.
+    #[arg(long, env = "WAYPOST_SHUTDOWN_GRACE_SECONDS", default_value_t = 10)]
+    pub shutdown_grace_seconds: u64,
+
     #[command(flatten)]
     pub limits: LimitArgs,
 }

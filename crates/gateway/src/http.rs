@@ -46,6 +46,8 @@ pub struct AppState {
     pub services: Services,
     pub limits: Arc<Limits>,
     graphiql: Arc<str>,
+    /// Turns true when the server stops: WebSockets close on it.
+    stopping: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl AppState {
@@ -61,6 +63,17 @@ impl AppState {
                 metrics: Arc::new(Metrics::new()),
             },
             graphiql: graphiql_page().into(),
+            stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
+        }
+    }
+
+    /// Resolves once the server has begun to stop.
+    pub(crate) fn stopping(&self) -> impl Future<Output = ()> + Send + 'static {
+        let mut watch = self.stopping.subscribe();
+        async move {
+            // The sender lives as long as any state clone, so an error
+            // cannot happen while anyone waits.
+            let _ = watch.wait_for(|stopping| *stopping).await;
         }
     }
 
@@ -705,6 +718,39 @@ async fn graphql_post(
         Err(message) => return request_error(StatusCode::BAD_REQUEST, graphql_media, &message),
     };
     run(&state, &headers, &extensions, graphql_media, batch).await
+}
+
+/// Serves `state` on `listener` until `signal` resolves; then stops
+/// accepting connections, closes WebSockets with a "going away" frame, and
+/// lets requests in flight finish for at most `grace`.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    signal: impl Future<Output = ()> + Send + 'static,
+    grace: std::time::Duration,
+) -> std::io::Result<()> {
+    let stopping = state.stopping.clone();
+    let (fired, has_fired) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, app(state)).with_graceful_shutdown(async move {
+        signal.await;
+        tracing::info!("stopping: finishing requests in flight");
+        stopping.send_replace(true);
+        let _ = fired.send(());
+    });
+    let deadline = async move {
+        if has_fired.await.is_ok() {
+            tokio::time::sleep(grace).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        result = server.into_future() => result,
+        () = deadline => {
+            tracing::warn!(grace_ms = grace.as_millis(), "grace period over: stopping with requests unfinished");
+            Ok(())
+        }
+    }
 }
 
 /// Resolves when the process is asked to stop (Ctrl-C or SIGTERM).

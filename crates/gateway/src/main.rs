@@ -10,7 +10,7 @@ use waypost_domain::account::{self, EmailAddress, NewPassword, NewUser, UserChan
 use waypost_domain::demo::{SeedOutcome, seed_demo};
 use waypost_domain::{DbPool, mask_url};
 use waypost_gateway::config::{Cli, Command, ServeArgs, UserCommand};
-use waypost_gateway::{AppState, app, build_schema, telemetry};
+use waypost_gateway::{AppState, build_schema, telemetry};
 
 // Responses are built from many short-lived strings; mimalloc serves them
 // with far less contention between worker threads than the system allocator.
@@ -217,14 +217,16 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     tracing::info!(
         "Waypost is serving GraphiQL at http://{address}/ and the API at http://{address}/graphql"
     );
-    axum::serve(
+    let state = AppState::new(pool)
+        .with_auth(args.auth_settings())
+        .with_comments(args.comment_settings())
+        .with_limits(args.limits.limits());
+    waypost_gateway::http::serve(
         listener,
-        app(AppState::new(pool)
-            .with_auth(args.auth_settings())
-            .with_comments(args.comment_settings())
-            .with_limits(args.limits.limits())),
+        state,
+        waypost_gateway::http::shutdown_signal(),
+        std::time::Duration::from_secs(args.shutdown_grace_seconds),
     )
-    .with_graceful_shutdown(waypost_gateway::http::shutdown_signal())
     .await?;
     tracing::info!("stopped");
     Ok(())

@@ -14,9 +14,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use async_graphql::{Data, Executor, Request, Response};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::extract::WebSocketUpgrade;
+use axum::extract::ws::{CloseFrame, Message, close_code};
 use axum::response::Response as HttpResponse;
-use futures::StreamExt;
 use futures::stream::{self, BoxStream};
+use futures::{FutureExt, SinkExt, StreamExt};
 use waypost_domain::DomainError;
 use waypost_domain::account::{Viewer, authenticate};
 
@@ -177,6 +178,7 @@ pub(crate) fn upgrade(
     header_token: Option<String>,
     client_ip: Option<String>,
 ) -> HttpResponse {
+    let stopping = state.stopping();
     let executor = SocketExecutor {
         state,
         client_ip,
@@ -184,9 +186,16 @@ pub(crate) fn upgrade(
     };
     upgrade
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| {
+        .on_upgrade(move |socket| async move {
             let checker = executor.clone();
-            GraphQLWebSocket::new(socket, executor, protocol)
+            // Answers go through a channel to the socket, so that the
+            // socket can be closed properly when the server stops, whatever
+            // the operations are doing.
+            let (mut to_client, from_client) = socket.split();
+            let (answers, mut outgoing) = futures::channel::mpsc::channel::<Message>(16);
+            let stopping = stopping.shared();
+            let incoming = from_client.take_until(stopping.clone());
+            let serve = GraphQLWebSocket::new_with_pair(answers, incoming, executor, protocol)
                 .on_connection_init(move |payload| async move {
                     let token = match payload_token(&payload) {
                         Ok(Some(token)) => Some(token),
@@ -203,7 +212,35 @@ pub(crate) fn upgrade(
                     data.insert(Credentials(token));
                     Ok(data)
                 })
-                .serve()
+                .serve();
+            let forward = async move {
+                let stopping = stopping.fuse();
+                futures::pin_mut!(stopping);
+                loop {
+                    // Stopping first: it also ends the answers, and the
+                    // client must get the close frame rather than silence.
+                    futures::select_biased! {
+                        () = stopping => {
+                            let _ = to_client
+                                .send(Message::Close(Some(CloseFrame {
+                                    code: close_code::AWAY,
+                                    reason: "the server is stopping; reconnect shortly".into(),
+                                })))
+                                .await;
+                            break;
+                        }
+                        answer = outgoing.next() => match answer {
+                            Some(answer) => {
+                                if to_client.send(answer).await.is_err() {
+                                    break;
+                                }
+                            }
+                            None => break,
+                        },
+                    }
+                }
+            };
+            futures::join!(serve, forward);
         })
 }
 
