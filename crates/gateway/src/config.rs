@@ -182,6 +182,17 @@ pub struct ServeArgs {
     #[arg(long, env = "WAYPOST_SEED_DEMO", default_value_t = true, action = clap::ArgAction::Set)]
     pub seed_demo: bool,
 
+    /// `development` allows any origin cross-site and leaves local clients
+    /// unlimited; `production` allows only the origins listed.
+    #[arg(long, env = "WAYPOST_MODE", value_enum, default_value_t = Mode::Development)]
+    pub mode: Mode,
+
+    /// Origins (comma-separated, e.g. `https://blog.example`) whose pages
+    /// may call the API, sending credentials; in development any origin may
+    /// call it without credentials when none is listed.
+    #[arg(long, env = "WAYPOST_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+
     /// Seconds requests in flight may take to finish once asked to stop.
     #[arg(long, env = "WAYPOST_SHUTDOWN_GRACE_SECONDS", default_value_t = 10)]
     pub shutdown_grace_seconds: u64,
@@ -224,10 +235,19 @@ pub struct LimitArgs {
     /// hide the schema.
     #[arg(long, env = "WAYPOST_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
     pub introspection: bool,
+    /// Requests a minute per client (signed-in user, else address) on
+    /// average; 0 turns rate limiting off.
+    #[arg(long, env = "WAYPOST_RATE_LIMIT_PER_MINUTE", default_value_t = 600)]
+    pub rate_per_minute: u32,
+    /// Requests a client may send at once before the average applies.
+    #[arg(long, env = "WAYPOST_RATE_LIMIT_BURST", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_burst: u32,
 }
 
 impl LimitArgs {
-    pub fn limits(&self) -> crate::limits::Limits {
+    /// The limits; in development, clients on this machine are not rate
+    /// limited.
+    pub fn limits(&self, mode: Mode) -> crate::limits::Limits {
         let size = |n: u32| usize::try_from(n).unwrap_or(usize::MAX);
         crate::limits::Limits {
             max_depth: size(self.max_depth),
@@ -240,6 +260,9 @@ impl LimitArgs {
             max_body_bytes: size(self.max_body_bytes),
             timeout: std::time::Duration::from_millis(self.request_timeout_ms),
             introspection: self.introspection,
+            rate_per_minute: self.rate_per_minute,
+            rate_burst: self.rate_burst,
+            rate_exempts_loopback: mode == Mode::Development,
         }
     }
 }
@@ -260,6 +283,29 @@ impl ServeArgs {
         waypost_domain::account::AuthSettings {
             session_ttl: chrono::Duration::days(i64::from(self.session_ttl_days)),
             ..Default::default()
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Mode {
+    Development,
+    Production,
+}
+
+impl ServeArgs {
+    /// Who may call the API from a web page on another origin.
+    pub fn cors(&self) -> crate::http::Cors {
+        let listed: Vec<String> = self
+            .cors_origins
+            .iter()
+            .map(|o| o.trim().to_owned())
+            .filter(|o| !o.is_empty())
+            .collect();
+        match (listed.is_empty(), self.mode) {
+            (false, _) => crate::http::Cors::Origins(listed),
+            (true, Mode::Development) => crate::http::Cors::Any,
+            (true, Mode::Production) => crate::http::Cors::SameOrigin,
         }
     }
 }
@@ -308,15 +354,16 @@ mod tests {
             .unwrap()
             .serve
             .limits
-            .limits();
+            .limits(Mode::Development);
         let expected = crate::limits::Limits::default();
         assert_eq!(format!("{limits:?}"), format!("{expected:?}"));
         let off = Cli::try_parse_from(["waypost", "--introspection", "false", "--max-depth", "9"])
             .unwrap()
             .serve
             .limits
-            .limits();
+            .limits(Mode::Production);
         assert!(!off.introspection);
+        assert!(!off.rate_exempts_loopback);
         assert_eq!(off.max_depth, 9);
     }
 }

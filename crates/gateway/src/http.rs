@@ -16,10 +16,12 @@ use async_graphql_axum::GraphQLProtocol;
 use axum::extract::connect_info::IntoMakeServiceWithConnectInfo;
 use axum::extract::{ConnectInfo, FromRequestParts, State, WebSocketUpgrade};
 use axum::http::Extensions;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use tracing::Instrument;
 use waypost_db::count_statements;
@@ -30,6 +32,7 @@ use waypost_domain::{DbPool, DomainError};
 use crate::error::to_graphql;
 use crate::limits::Limits;
 use crate::metrics::{Metrics, Outcome, PoolGauges, naming_operation};
+use crate::rate::RateLimiter;
 use crate::schema::{
     Clock, Services, WaypostSchema, build_schema, build_schema_with, execute, system_clock,
 };
@@ -45,16 +48,24 @@ pub struct AppState {
     pub schema: WaypostSchema,
     pub services: Services,
     pub limits: Arc<Limits>,
+    /// `None` when rate limiting is off.
+    rate: Option<Arc<RateLimiter>>,
+    cors: Arc<Cors>,
     graphiql: Arc<str>,
+    /// The Content-Security-Policy of the GraphiQL page.
+    graphiql_policy: HeaderValue,
     /// Turns true when the server stops: WebSockets close on it.
     stopping: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl AppState {
     pub fn new(pool: DbPool) -> Self {
+        let graphiql = graphiql_page();
         AppState {
             schema: build_schema(),
             limits: Arc::new(Limits::default()),
+            rate: rate_limiter(&Limits::default()),
+            cors: Arc::new(Cors::Any),
             services: Services {
                 pool,
                 auth: AuthSettings::default(),
@@ -62,7 +73,8 @@ impl AppState {
                 clock: system_clock(),
                 metrics: Arc::new(Metrics::new()),
             },
-            graphiql: graphiql_page().into(),
+            graphiql_policy: content_policy(&graphiql),
+            graphiql: graphiql.into(),
             stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
         }
     }
@@ -80,7 +92,13 @@ impl AppState {
     /// Applies `limits`: the schema is rebuilt to enforce them.
     pub fn with_limits(mut self, limits: Limits) -> Self {
         self.schema = build_schema_with(&limits);
+        self.rate = rate_limiter(&limits);
         self.limits = Arc::new(limits);
+        self
+    }
+
+    pub fn with_cors(mut self, cors: Cors) -> Self {
+        self.cors = Arc::new(cors);
         self
     }
 
@@ -98,6 +116,82 @@ impl AppState {
         self.services.clock = clock;
         self
     }
+}
+
+/// Which web pages on other origins may call the API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cors {
+    /// Any origin, without credentials (development).
+    Any,
+    /// Only these origins, with credentials.
+    Origins(Vec<String>),
+    /// None: no CORS headers (production's default).
+    SameOrigin,
+}
+
+impl Cors {
+    fn layer(&self) -> Option<CorsLayer> {
+        let base = || {
+            CorsLayer::new()
+                .allow_methods([Method::GET, Method::POST])
+                .allow_headers([
+                    header::CONTENT_TYPE,
+                    header::AUTHORIZATION,
+                    header::ACCEPT,
+                    HeaderName::from_static(REQUEST_ID),
+                ])
+                .expose_headers([HeaderName::from_static(REQUEST_ID), header::RETRY_AFTER])
+                .max_age(std::time::Duration::from_secs(600))
+        };
+        match self {
+            // A wildcard origin never carries credentials (browsers refuse
+            // the pair); sign-in tokens travel in a header anyway.
+            Cors::Any => Some(base().allow_origin(AllowOrigin::any())),
+            Cors::Origins(origins) => {
+                let allowed: Vec<HeaderValue> = origins
+                    .iter()
+                    .filter_map(|origin| match HeaderValue::from_str(origin) {
+                        Ok(value) => Some(value),
+                        Err(_) => {
+                            tracing::warn!(origin = %origin, "ignoring an origin that is not a header value");
+                            None
+                        }
+                    })
+                    .collect();
+                Some(
+                    base()
+                        .allow_origin(AllowOrigin::list(allowed))
+                        .allow_credentials(true),
+                )
+            }
+            Cors::SameOrigin => None,
+        }
+    }
+}
+
+fn rate_limiter(limits: &Limits) -> Option<Arc<RateLimiter>> {
+    (limits.rate_per_minute > 0)
+        .then(|| Arc::new(RateLimiter::new(limits.rate_per_minute, limits.rate_burst)))
+}
+
+/// The GraphiQL page may run its own inline script (by hash) and the
+/// pinned GraphiQL bundle, talk to this origin only, and not be framed.
+fn content_policy(page: &str) -> HeaderValue {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let script = page
+        .rsplit_once("<script>")
+        .and_then(|(_, rest)| rest.split_once("</script>"))
+        .map_or("", |(script, _)| script);
+    let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(script));
+    let policy = format!(
+        "default-src 'none'; script-src https://unpkg.com 'sha256-{hash}'; \
+         style-src https://unpkg.com 'unsafe-inline'; font-src https://unpkg.com data:; \
+         img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; \
+         base-uri 'none'; form-action 'none'"
+    );
+    HeaderValue::from_str(&policy)
+        .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"))
 }
 
 /// The viewer named by the `Authorization` header. No header: anonymous.
@@ -156,7 +250,8 @@ pub fn app(state: AppState) -> IntoMakeServiceWithConnectInfo<Router, SocketAddr
 pub fn router(state: AppState) -> Router {
     let request_id = axum::http::HeaderName::from_static(REQUEST_ID);
     let body_limit = state.limits.max_body_bytes;
-    Router::new()
+    let cors = state.cors.layer();
+    let router = Router::new()
         .route("/", get(graphiql))
         .route("/graphql", get(graphql_get).post(graphql_post))
         .layer(DefaultBodyLimit::max(body_limit))
@@ -164,12 +259,20 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .with_state(state)
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
             let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
         }))
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid));
+    match cors {
+        Some(cors) => router.layer(cors),
+        None => router,
+    }
 }
 
 /// The process is up and serving HTTP.
@@ -224,7 +327,18 @@ async fn metrics(State(state): State<AppState>) -> Response {
 /// and a production deployment that hides its schema hides the explorer.
 async fn graphiql(State(state): State<AppState>) -> Response {
     if state.limits.introspection {
-        Html(state.graphiql.to_string()).into_response()
+        let mut page = Html(state.graphiql.to_string()).into_response();
+        let headers = page.headers_mut();
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            state.graphiql_policy.clone(),
+        );
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        headers.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        );
+        page
     } else {
         StatusCode::NOT_FOUND.into_response()
     }
@@ -601,6 +715,9 @@ async fn run_in_time(
         }
     };
     let ip = client_ip(extensions);
+    if let Some(refused) = rate_limited(state, viewer.as_ref(), ip.as_deref(), graphql_media) {
+        return (refused, Outcome::Limited);
+    }
     match batch {
         BatchRequest::Single(request) => {
             let response = execute(&state.schema, &state.services, viewer, ip, request).await;
@@ -635,6 +752,39 @@ async fn run_in_time(
             (encoded, outcome)
         }
     }
+}
+
+/// The refusal of a client past its rate, if it is: signed-in users are
+/// counted per user, anyone else per address.
+fn rate_limited(
+    state: &AppState,
+    viewer: Option<&Viewer>,
+    ip: Option<&str>,
+    graphql_media: bool,
+) -> Option<Response> {
+    let limiter = state.rate.as_ref()?;
+    let local = ip
+        .and_then(|ip| ip.parse::<std::net::IpAddr>().ok())
+        .is_some_and(|ip| ip.is_loopback());
+    if local && state.limits.rate_exempts_loopback {
+        return None;
+    }
+    let client = match (viewer, ip) {
+        (Some(viewer), _) => format!("user:{}", viewer.user_id.0),
+        (None, Some(ip)) => format!("ip:{ip}"),
+        (None, None) => "unknown".to_owned(),
+    };
+    let retry_after = limiter.take(&client, std::time::Instant::now()).err()?;
+    let err = DomainError::RateLimited {
+        retry_after_seconds: retry_after,
+    };
+    let error = to_graphql(&err);
+    let body = serde_json::json!({ "errors": [{ "message": error.message, "extensions": error.extensions }] });
+    let mut response = encode(StatusCode::TOO_MANY_REQUESTS, graphql_media, &body);
+    if let Ok(value) = HeaderValue::from_str(&retry_after.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    Some(response)
 }
 
 /// Reads a POST body: one operation (an object with a `query` string) or a

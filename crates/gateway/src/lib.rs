@@ -7,6 +7,7 @@ pub mod http;
 pub mod limits;
 pub mod loaders;
 pub mod metrics;
+pub mod rate;
 pub mod schema;
 mod socket;
 pub mod telemetry;

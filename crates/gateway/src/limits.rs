@@ -47,6 +47,12 @@ pub struct Limits {
     pub timeout: Duration,
     /// Whether the schema answers introspection (and GraphiQL is served).
     pub introspection: bool,
+    /// Requests a minute per client on average (0: no rate limit), and how
+    /// many may come at once.
+    pub rate_per_minute: u32,
+    pub rate_burst: u32,
+    /// Whether clients on this machine go unlimited (development).
+    pub rate_exempts_loopback: bool,
 }
 
 impl Default for Limits {
@@ -62,6 +68,9 @@ impl Default for Limits {
             max_body_bytes: 1024 * 1024,
             timeout: Duration::from_secs(10),
             introspection: true,
+            rate_per_minute: 600,
+            rate_burst: 100,
+            rate_exempts_loopback: true,
         }
     }
 }

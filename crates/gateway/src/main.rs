@@ -220,7 +220,8 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     let state = AppState::new(pool)
         .with_auth(args.auth_settings())
         .with_comments(args.comment_settings())
-        .with_limits(args.limits.limits());
+        .with_limits(args.limits.limits(args.mode))
+        .with_cors(args.cors());
     waypost_gateway::http::serve(
         listener,
         state,
