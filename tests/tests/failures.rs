@@ -3,7 +3,12 @@
 // Test code: a failed unwrap is a failed assertion.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use serde_json::json;
+use waypost_domain::comment::CommentSettings;
+use waypost_domain::demo::seed_demo;
 use waypost_tests::{Backend, TestApp, backend_enabled, test_server_url};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -11,7 +16,17 @@ async fn severed_connections_give_coded_errors_then_recover() {
     if !backend_enabled(Backend::Postgres) {
         return;
     }
-    let app = TestApp::spawn(Backend::Postgres).await;
+    // Flood control out of the way: the light load below posts comments
+    // from one address all through the outage.
+    let settings = CommentSettings {
+        flood_limit: 1_000_000,
+        ..CommentSettings::default()
+    };
+    let app = TestApp::empty_configured(Backend::Postgres, move |state| {
+        state.with_comments(settings)
+    })
+    .await;
+    seed_demo(&app.pool).await.unwrap();
     let query =
         "{ posts(first: 3) { totalCount edges { node { title author { name } tags { slug } } } } }";
     // Comments acknowledged before the outage, each with its receipt.
@@ -32,6 +47,42 @@ async fn severed_connections_give_coded_errors_then_recover() {
     }
     let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), 200);
+    // A light load of comments before, during and after the outage; every
+    // comment acknowledged with a receipt must be there afterwards.
+    let running = Arc::new(AtomicBool::new(true));
+    let load = {
+        let (client, url, running) = (app.client.clone(), app.url("/graphql"), running.clone());
+        let post = post.clone();
+        tokio::spawn(async move {
+            let (mut acknowledged, mut refused) = (Vec::new(), 0);
+            let mut n = 0;
+            while running.load(Ordering::Relaxed) {
+                n += 1;
+                let body: serde_json::Value = client
+                    .post(&url)
+                    .json(&json!({ "query": add, "variables": { "i": { "postId": post, "authorName": "Load", "authorEmail": format!("load{n}@example.com"), "body": format!("Under load, number {n}") } } }))
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                match body["data"]["addComment"]["receipt"].as_str() {
+                    Some(receipt) => acknowledged.push(receipt.to_owned()),
+                    None => {
+                        assert_eq!(
+                            body["errors"][0]["extensions"]["code"], "SERVICE_UNAVAILABLE",
+                            "{body:#}"
+                        );
+                        refused += 1;
+                    }
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            (acknowledged, refused)
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     // Open a few pooled connections, then have the server cut them all.
     let _ = app.data(query, json!({})).await;
     let name = app.db.url.rsplit('/').next().unwrap().to_owned();
@@ -119,8 +170,16 @@ async fn severed_connections_give_coded_errors_then_recover() {
     assert!(recovered, "Waypost serves again once the database is back");
     let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), 200);
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    running.store(false, Ordering::Relaxed);
+    let (acknowledged, refused) = load.await.unwrap();
+    assert!(refused > 0, "the load met the outage");
+    assert!(
+        acknowledged.len() > 2,
+        "the load was served before and after"
+    );
     // Nothing acknowledged was lost.
-    for receipt in receipts {
+    for receipt in receipts.into_iter().chain(acknowledged) {
         let body = app
             .data(
                 "query($r: String!) { comment(receipt: $r) { status } }",

@@ -43,7 +43,11 @@ impl From<DieselError> for DbError {
                     DatabaseErrorKind::ForeignKeyViolation => {
                         DbError::ForeignKeyViolation { constraint }
                     }
-                    DatabaseErrorKind::ClosedConnection => {
+                    DatabaseErrorKind::ClosedConnection
+                    | DatabaseErrorKind::UnableToSendCommand => {
+                        DbError::Unavailable(info.message().to_owned())
+                    }
+                    _ if lost_connection(info.message()) => {
                         DbError::Unavailable(info.message().to_owned())
                     }
                     _ => DbError::Query(err),
@@ -52,5 +56,38 @@ impl From<DieselError> for DbError {
             DieselError::BrokenTransactionManager => DbError::Unavailable(err.to_string()),
             _ => DbError::Query(err),
         }
+    }
+}
+
+/// Whether a database error says the connection or the server went away
+/// (an administrator or a restart ended the session, the server is
+/// stopping or starting) or the database stayed busy past the wait: the
+/// request may succeed if retried, so it is reported as unavailable.
+fn lost_connection(message: &str) -> bool {
+    const SIGNS: [&str; 8] = [
+        "terminating connection",
+        "connection closed",
+        "server closed the connection",
+        "the database system is shutting down",
+        "the database system is starting up",
+        "the database system is in recovery mode",
+        "does not allow connections",
+        "database is locked",
+    ];
+    let message = message.to_ascii_lowercase();
+    SIGNS.iter().any(|sign| message.contains(sign))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lost_connections_are_unavailable_and_mistakes_are_not() {
+        assert!(lost_connection(
+            "terminating connection due to administrator command"
+        ));
+        assert!(lost_connection("database is locked"));
+        assert!(!lost_connection("syntax error at or near \"SELEC\""));
     }
 }
