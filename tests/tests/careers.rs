@@ -78,8 +78,12 @@ async fn a_guide_page_runs_a_fixed_number_of_statements(backend: Backend) {
     assert!(!guide["relatedPosts"].as_array().unwrap().is_empty());
     // guide; its skills, their rows, their relations; its roles, their
     // requirements, the required skills, their next roles, those roles;
-    // its related posts and their rows.
-    assert_eq!(statements, 11, "the guide page");
+    // its related posts and their rows: 11. One fewer when every skill the
+    // roles require is already in the loader's cache as one of the guide's
+    // own skills, which depends on which of two concurrent reads finishes
+    // first; never more, whatever the guide's size.
+    let page = 10..=11;
+    assert!(page.contains(&statements), "the guide page: {statements}");
 
     // A smaller guide asks no more: the count follows the shape. (It may
     // ask one fewer: when every skill its roles require was already read
@@ -91,10 +95,7 @@ async fn a_guide_page_runs_a_fixed_number_of_statements(backend: Backend) {
         data["guide"]["skills"].as_array().unwrap().len() < skills.len(),
         "the front-end guide is smaller"
     );
-    assert!(
-        (statements - 1..=statements).contains(&smaller),
-        "{smaller} statements"
-    );
+    assert!(page.contains(&smaller), "{smaller} statements");
 }
 
 async fn lists_page_filter_and_refuse_bad_input(backend: Backend) {
