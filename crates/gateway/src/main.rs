@@ -19,7 +19,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    telemetry::init(cli.log_format, &cli.log_filter);
+    let _telemetry = telemetry::init(cli.log_format, &cli.log_filter);
     // The migration harness needs the multi-threaded runtime.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

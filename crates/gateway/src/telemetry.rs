@@ -1,33 +1,109 @@
 //! Logging set-up: human-readable lines on a terminal, JSON on request,
 //! always to stderr so that `waypost schema` prints clean SDL on stdout.
+//! Built with the `otel` feature, spans are also exported over OTLP/HTTP
+//! when `OTEL_EXPORTER_OTLP_ENDPOINT` is set; nothing needs it otherwise.
 
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer, Registry};
 
 use crate::config::LogFormat;
 
 /// What gets logged unless the operator says otherwise.
 pub const DEFAULT_DIRECTIVES: &str = "info,async_graphql=warn";
 
+const OTLP_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
+
+/// Keeps trace export running; dropping it sends the spans still queued.
+pub struct Telemetry {
+    #[cfg(feature = "otel")]
+    provider: Option<opentelemetry_sdk::trace::SdkTracerProvider>,
+}
+
+impl Drop for Telemetry {
+    fn drop(&mut self) {
+        #[cfg(feature = "otel")]
+        if let Some(provider) = self.provider.take()
+            && let Err(err) = provider.shutdown()
+        {
+            eprintln!("waypost: trace export did not flush: {err}");
+        }
+    }
+}
+
+type BoxedLayer = Box<dyn Layer<Registry> + Send + Sync>;
+
 /// Installs the global subscriber with `directives` (the `RUST_LOG` syntax);
 /// unparseable directives fall back to the default and say so.
-pub fn init(format: LogFormat, directives: &str) {
+pub fn init(format: LogFormat, directives: &str) -> Telemetry {
     let (filter, rejected) = match EnvFilter::try_new(directives) {
         Ok(filter) => (filter, None),
         Err(err) => (EnvFilter::new(DEFAULT_DIRECTIVES), Some(err)),
     };
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    // A second init (tests) keeps the first subscriber.
-    let _ = match format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .try_init(),
+    let lines = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let lines: BoxedLayer = match format {
+        LogFormat::Text => Box::new(lines),
+        LogFormat::Json => Box::new(lines.json().flatten_event(true).with_current_span(true)),
     };
+    let endpoint = std::env::var(OTLP_ENDPOINT)
+        .ok()
+        .filter(|e| !e.trim().is_empty());
+    let (export, telemetry, export_error) = exporter(endpoint.is_some());
+    // A second init (tests) keeps the first subscriber.
+    let layers: Vec<BoxedLayer> = std::iter::once(lines).chain(export).collect();
+    let _ = tracing_subscriber::registry()
+        .with(layers)
+        .with(filter)
+        .try_init();
     if let Some(err) = rejected {
         tracing::warn!(error = %err, "invalid log filter; using the default");
     }
+    if let Some(err) = export_error {
+        tracing::warn!(error = %err, "trace export is off");
+    } else if let Some(endpoint) = endpoint {
+        tracing::info!(endpoint = %endpoint, "exporting traces over OTLP");
+    }
+    telemetry
+}
+
+#[cfg(feature = "otel")]
+fn exporter(wanted: bool) -> (Option<BoxedLayer>, Telemetry, Option<String>) {
+    use opentelemetry::trace::TracerProvider as _;
+    if !wanted {
+        return (None, Telemetry { provider: None }, None);
+    }
+    // The exporter reads the endpoint (and OTEL_EXPORTER_OTLP_HEADERS and
+    // the like) from the environment itself.
+    let exporter = match opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .build()
+    {
+        Ok(exporter) => exporter,
+        Err(err) => return (None, Telemetry { provider: None }, Some(err.to_string())),
+    };
+    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+        .with_batch_exporter(exporter)
+        .with_resource(
+            opentelemetry_sdk::Resource::builder()
+                .with_service_name("waypost")
+                .build(),
+        )
+        .build();
+    let layer: BoxedLayer =
+        Box::new(tracing_opentelemetry::layer().with_tracer(provider.tracer("waypost")));
+    (
+        Some(layer),
+        Telemetry {
+            provider: Some(provider),
+        },
+        None,
+    )
+}
+
+#[cfg(not(feature = "otel"))]
+fn exporter(wanted: bool) -> (Option<BoxedLayer>, Telemetry, Option<String>) {
+    let error = wanted.then(|| {
+        format!("{OTLP_ENDPOINT} is set, but this build lacks the `otel` feature (build with `--features otel`)")
+    });
+    (None, Telemetry {}, error)
 }
