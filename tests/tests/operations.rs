@@ -113,24 +113,23 @@ async fn metrics_count_what_happened(backend: Backend) {
             json!({ "p": post }),
         )
         .await;
-    let mut seen = 0.0;
-    for _ in 0..50 {
-        seen = scrape(&app).await["waypost_active_subscriptions"];
-        if seen == 1.0 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    assert_eq!(seen, 1.0);
+    assert_eq!(active_subscriptions_reach(&app, 1.0).await, 1.0);
     socket.close().await;
+    assert_eq!(active_subscriptions_reach(&app, 0.0).await, 0.0);
+}
+
+/// The active-subscriptions gauge, scraped until it reads `expected` (a
+/// socket opens and closes on its own task) or a second has passed.
+async fn active_subscriptions_reach(app: &TestApp, expected: f64) -> f64 {
+    let mut seen = f64::NAN;
     for _ in 0..50 {
-        seen = scrape(&app).await["waypost_active_subscriptions"];
-        if seen == 0.0 {
+        seen = scrape(app).await["waypost_active_subscriptions"];
+        if seen == expected {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    assert_eq!(seen, 0.0);
+    seen
 }
 
 async fn request_ids_are_echoed(backend: Backend) {

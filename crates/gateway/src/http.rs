@@ -30,7 +30,7 @@ use waypost_domain::comment::CommentSettings;
 use waypost_domain::{DbPool, DomainError};
 
 use crate::error::to_graphql;
-use crate::limits::Limits;
+use crate::limits::{Limits, refusal};
 use crate::metrics::{Metrics, Outcome, PoolGauges, naming_operation};
 use crate::rate::RateLimiter;
 use crate::schema::{
@@ -214,22 +214,36 @@ fn header_token(value: &HeaderValue) -> Result<&str, DomainError> {
     bearer_token(value)
 }
 
-/// The response to a request whose credentials failed before it ran.
-fn auth_failure(err: &DomainError, graphql_media: bool) -> Response {
+/// The response to a request refused before it ran: its credentials failed,
+/// or its client is past its rate.
+fn refused(err: &DomainError, graphql_media: bool) -> Response {
     let error = to_graphql(err);
     let status = match err.code() {
         "UNAUTHENTICATED" => StatusCode::UNAUTHORIZED,
+        "RATE_LIMITED" => StatusCode::TOO_MANY_REQUESTS,
         "SERVICE_UNAVAILABLE" => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     };
-    let body = serde_json::json!({ "errors": [{ "message": error.message, "extensions": error.extensions }] });
-    let mut response = encode(status, graphql_media, &body);
-    if status == StatusCode::UNAUTHORIZED {
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    let mut response = error_body(status, graphql_media, &error);
+    let headers = response.headers_mut();
+    match err {
+        DomainError::Unauthenticated(_) => {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        DomainError::RateLimited {
+            retry_after_seconds,
+        } => {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_seconds));
+        }
+        _ => {}
     }
     response
+}
+
+/// A response carrying one GraphQL error and no data.
+fn error_body(status: StatusCode, graphql_media: bool, error: &async_graphql::Error) -> Response {
+    let body = serde_json::json!({ "errors": [{ "message": error.message, "extensions": error.extensions }] });
+    encode(status, graphql_media, &body)
 }
 
 fn graphiql_page() -> String {
@@ -428,29 +442,6 @@ fn coded_error(
     encode(status, graphql_media, &body)
 }
 
-/// A request limit refused, naming the limit, its value and the request's.
-fn limit_error(
-    status: StatusCode,
-    graphql_media: bool,
-    limit: &str,
-    max: usize,
-    actual: Option<usize>,
-    what: &str,
-) -> Response {
-    let message = match actual {
-        Some(actual) => {
-            format!("{what}: {actual} where at most {max} is allowed (limit `{limit}`)")
-        }
-        None => format!("{what}: at most {max} is allowed (limit `{limit}`)"),
-    };
-    coded_error(
-        status,
-        graphql_media,
-        &message,
-        serde_json::json!({ "code": "BAD_USER_INPUT", "limit": limit, "max": max, "actual": actual }),
-    )
-}
-
 fn status_for(response: &GqlResponse, graphql_media: bool) -> StatusCode {
     // Plain JSON clients always get 200 with errors in the body; the
     // graphql-response media type signals request errors with 400.
@@ -534,7 +525,7 @@ async fn graphql_socket(state: AppState, mut parts: axum::http::request::Parts) 
         Err(rejection) => return rejection.into_response(),
     };
     if let Err(err) = viewer(&state.services, &parts.headers).await {
-        return auth_failure(&err, false);
+        return refused(&err, false);
     }
     let token = parts
         .headers
@@ -599,11 +590,11 @@ async fn run(
     batch: BatchRequest,
 ) -> Response {
     let started = std::time::Instant::now();
-    let operation = match &batch {
+    let mut operation = match &batch {
         BatchRequest::Single(request) => request.operation_name.clone(),
         BatchRequest::Batch(_) => Some("batch".to_owned()),
     }
-    .unwrap_or_default();
+    .filter(|name| !name.is_empty());
     let statements = Arc::new(AtomicU64::new(0));
     let timeout = state.limits.timeout;
     // The work runs as its own task so that the answer leaves at the
@@ -622,7 +613,6 @@ async fn run(
         )
     };
     let abort = work.abort_handle();
-    let mut operation = Some(operation).filter(|name| !name.is_empty());
     let (response, outcome) = match tokio::time::timeout(timeout, work).await {
         Ok(Ok((answer, named))) => {
             operation = operation.or(named);
@@ -711,7 +701,7 @@ async fn run_in_time(
         Ok(viewer) => viewer,
         Err(err) => {
             let outcome = outcome_of(std::iter::once(Some(err.code())));
-            return (auth_failure(&err, graphql_media), outcome);
+            return (refused(&err, graphql_media), outcome);
         }
     };
     let ip = client_ip(extensions);
@@ -774,17 +764,13 @@ fn rate_limited(
         (None, Some(ip)) => format!("ip:{ip}"),
         (None, None) => "unknown".to_owned(),
     };
-    let retry_after = limiter.take(&client, std::time::Instant::now()).err()?;
-    let err = DomainError::RateLimited {
-        retry_after_seconds: retry_after,
-    };
-    let error = to_graphql(&err);
-    let body = serde_json::json!({ "errors": [{ "message": error.message, "extensions": error.extensions }] });
-    let mut response = encode(StatusCode::TOO_MANY_REQUESTS, graphql_media, &body);
-    if let Ok(value) = HeaderValue::from_str(&retry_after.to_string()) {
-        response.headers_mut().insert(header::RETRY_AFTER, value);
-    }
-    Some(response)
+    let retry_after_seconds = limiter.take(&client, std::time::Instant::now()).err()?;
+    Some(refused(
+        &DomainError::RateLimited {
+            retry_after_seconds,
+        },
+        graphql_media,
+    ))
 }
 
 /// Reads a POST body: one operation (an object with a `query` string) or a
@@ -834,14 +820,13 @@ async fn graphql_post(
     let body = match body {
         Ok(body) => body,
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return limit_error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                graphql_media,
+            let error = refusal(
                 "bodyBytes",
                 state.limits.max_body_bytes,
                 None,
                 "the request body is too large",
             );
+            return error_body(StatusCode::PAYLOAD_TOO_LARGE, graphql_media, &error);
         }
         Err(_) => {
             return request_error(

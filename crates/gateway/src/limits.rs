@@ -75,18 +75,41 @@ impl Default for Limits {
     }
 }
 
-/// A refusal naming the limit, its value and what the request asked for.
-pub fn exceeded(limit: &str, max: usize, actual: usize, what: &str) -> ServerError {
-    async_graphql::Error::new(format!(
-        "{what}: {actual} where at most {max} is allowed (limit `{limit}`)"
-    ))
-    .extend_with(|_, ext| {
+/// A refusal naming the limit, its value and, when known, what the request
+/// asked for.
+pub fn refusal(limit: &str, max: usize, actual: Option<usize>, what: &str) -> async_graphql::Error {
+    let message = match actual {
+        Some(actual) => {
+            format!("{what}: {actual} where at most {max} is allowed (limit `{limit}`)")
+        }
+        None => format!("{what}: at most {max} is allowed (limit `{limit}`)"),
+    };
+    async_graphql::Error::new(message).extend_with(|_, ext| {
         ext.set("code", "BAD_USER_INPUT");
         ext.set("limit", limit);
         ext.set("max", max);
         ext.set("actual", actual);
     })
-    .into_server_error(async_graphql::Pos::default())
+}
+
+/// `refusal` of what the document asked for, as the schema reports it.
+fn exceeded(limit: &str, max: usize, actual: usize, what: &str) -> ServerError {
+    refusal(limit, max, Some(actual), what).into_server_error(async_graphql::Pos::default())
+}
+
+const NUL_REFUSED: &str = "text may not contain NUL characters";
+
+/// A BAD_USER_INPUT refusal with no value to state; `limit` names the
+/// switch that refused, if one did.
+fn bad_input(message: &str, limit: Option<&str>) -> ServerError {
+    async_graphql::Error::new(message)
+        .extend_with(|_, ext| {
+            ext.set("code", "BAD_USER_INPUT");
+            if let Some(limit) = limit {
+                ext.set("limit", limit);
+            }
+        })
+        .into_server_error(async_graphql::Pos::default())
 }
 
 /// The schema extension enforcing the document-level limits.
@@ -147,7 +170,7 @@ impl Extension for LimitsPerRequest {
         // nor meant: it is refused here, the same on both backends, whether
         // it comes raw, as a GraphQL escape, or in the variables.
         if query.contains('\0') || variables.values().any(holds_nul) {
-            return Err(nul_refused());
+            return Err(bad_input(NUL_REFUSED, None));
         }
         let nesting = variables.values().map(nesting).max().unwrap_or(0);
         if nesting > limits.max_variables_depth {
@@ -173,18 +196,14 @@ impl Extension for LimitsPerRequest {
             count.selections(&fragment.node.selection_set);
         }
         if count.nul {
-            return Err(nul_refused());
+            return Err(bad_input(NUL_REFUSED, None));
         }
         if count.introspects && !limits.introspection {
             // async-graphql would answer null without a word; say why.
-            return Err(
-                async_graphql::Error::new("introspection is turned off on this server")
-                    .extend_with(|_, ext| {
-                        ext.set("code", "BAD_USER_INPUT");
-                        ext.set("limit", "introspection");
-                    })
-                    .into_server_error(async_graphql::Pos::default()),
-            );
+            return Err(bad_input(
+                "introspection is turned off on this server",
+                Some("introspection"),
+            ));
         }
         if count.fields > limits.max_fields {
             return Err(exceeded(
@@ -231,12 +250,6 @@ impl Extension for LimitsPerRequest {
         *self.cost.lock().unwrap_or_else(PoisonError::into_inner) = Some(result);
         Ok(result)
     }
-}
-
-fn nul_refused() -> ServerError {
-    async_graphql::Error::new("text may not contain NUL characters")
-        .extend_with(|_, ext| ext.set("code", "BAD_USER_INPUT"))
-        .into_server_error(async_graphql::Pos::default())
 }
 
 /// Whether any string in `value` holds a NUL character.
