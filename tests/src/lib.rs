@@ -387,7 +387,7 @@ impl TestApp {
             Backend::Sqlite => {
                 let mut conn = self.pool.get().await.unwrap();
                 tokio::spawn(async move {
-                    conn.serialized(0, async |_| {
+                    conn.serialized(&[0], async |_| {
                         taken.send(()).unwrap();
                         tokio::time::sleep(hold).await;
                         Ok::<_, waypost_db::DbError>(())

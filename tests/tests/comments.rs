@@ -3,10 +3,14 @@
 // Test code: a failed unwrap is a failed assertion.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
 use chrono::Duration;
 use serde_json::{Value, json};
 use waypost_db::Role;
 use waypost_domain::comment::CommentSettings;
+use waypost_gateway::Clock;
 use waypost_tests::{Backend, TestApp, backend_tests};
 
 backend_tests!(
@@ -21,6 +25,7 @@ backend_tests!(
     the_moderation_queue_is_for_moderators,
     a_post_can_close_its_comments,
     fifty_at_once_are_stored_once_each,
+    a_burst_cannot_outrun_the_flood_limit,
 );
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -255,13 +260,50 @@ async fn duplicates_and_floods_are_refused(backend: Backend) {
 }
 
 async fn comments_go_only_where_they_are_open(backend: Backend) {
-    // Comments close 200 days after publishing: the demo's oldest posts are closed.
+    // Comments close 200 days after publishing, to the microsecond, by a
+    // clock the test sets.
     let settings = CommentSettings {
         close_after: Some(Duration::days(200)),
         ..relaxed()
     };
-    let app = app(backend, settings).await;
-    let old = app.post_id("postgresql-indexing-basics").await;
+    let micros = Arc::new(AtomicI64::new(chrono::Utc::now().timestamp_micros()));
+    let clock_micros = micros.clone();
+    let clock: Clock = Arc::new(move || {
+        chrono::DateTime::from_timestamp_micros(clock_micros.load(Ordering::SeqCst))
+            .unwrap()
+            .naive_utc()
+    });
+    let app = TestApp::empty_configured(backend, |state| {
+        state.with_comments(settings).with_clock(clock)
+    })
+    .await;
+    waypost_domain::demo::seed_demo(&app.pool).await.unwrap();
+    let slug = "postgresql-indexing-basics";
+    let old = app.post_id(slug).await;
+    let published = app
+        .data(
+            "query($s: String!) { post(slug: $s) { publishedAt } }",
+            json!({ "s": slug }),
+        )
+        .await["post"]["publishedAt"]
+        .as_str()
+        .unwrap()
+        .parse::<chrono::DateTime<chrono::Utc>>()
+        .unwrap();
+    let closes = published + Duration::days(200);
+    micros.store(
+        (closes - Duration::microseconds(1)).timestamp_micros(),
+        Ordering::SeqCst,
+    );
+    let body = app
+        .graphql(ADD, form(&old, "a@example.com", "Just in time."))
+        .await;
+    assert_eq!(
+        body["data"]["addComment"]["userErrors"],
+        json!([]),
+        "open until the window ends: {body:#}"
+    );
+    micros.store(closes.timestamp_micros(), Ordering::SeqCst);
     let body = app.graphql(ADD, form(&old, "a@example.com", "Late.")).await;
     assert_eq!(
         body["errors"][0]["extensions"]["code"], "FORBIDDEN",
@@ -668,6 +710,22 @@ async fn fifty_at_once_are_stored_once_each(backend: Backend) {
     let app = app(backend, relaxed()).await;
     let editor = app.editor_token().await;
     let post = app.post_id(ARTICLE).await;
+    let raw_post = TestApp::raw_post_id(&post);
+    // Half the crowd has been approved before, so half of it goes public at once.
+    for n in (0..50).step_by(2) {
+        app.approved_comment(
+            raw_post,
+            None,
+            &format!("crowd{n}@example.com"),
+            "Regular",
+            &format!("Earlier visit {n}."),
+        )
+        .await;
+    }
+    let count = "query($s: String!) { post(slug: $s) { commentCount } }";
+    let before = app.data(count, json!({ "s": ARTICLE })).await["post"]["commentCount"]
+        .as_i64()
+        .unwrap();
     let results = futures::future::join_all((0..50).map(|n| {
         let app = &app;
         let post = post.clone();
@@ -697,16 +755,93 @@ async fn fifty_at_once_are_stored_once_each(backend: Backend) {
             .find(|b| b.get("errors").is_some())
             .unwrap_or(&Value::Null)
     );
-    let queue = r#"{ comments(first: 100) { edges { node { authorEmail } } } }"#;
-    let (_, body) = app.graphql_as(&editor, queue, json!({})).await;
-    let mut emails: Vec<String> = body["data"]["comments"]["edges"]
+    let after = app.data(count, json!({ "s": ARTICLE })).await["post"]["commentCount"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(after - before, 25, "the trusted half is counted, once each");
+
+    let queue = r#"query($p: ID!) { comments(first: 100, filter: {postId: $p}) { edges { node { authorEmail status html } } } }"#;
+    let (_, body) = app.graphql_as(&editor, queue, json!({ "p": post })).await;
+    let mut voices: Vec<(String, String)> = body["data"]["comments"]["edges"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| e["node"]["authorEmail"].as_str().unwrap().to_owned())
+        .map(|e| &e["node"])
+        .filter(|node| node["html"].as_str().unwrap().contains("Voice"))
+        .map(|node| {
+            (
+                node["authorEmail"].as_str().unwrap().to_owned(),
+                node["status"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
-    assert_eq!(emails.len(), 50);
-    emails.sort();
-    emails.dedup();
-    assert_eq!(emails.len(), 50, "each stored exactly once");
+    assert_eq!(voices.len(), 50);
+    voices.sort();
+    voices.dedup();
+    assert_eq!(voices.len(), 50, "each stored exactly once");
+    let approved = voices.iter().filter(|(_, s)| s == "APPROVED").count();
+    assert_eq!(approved, 25, "{voices:?}");
+
+    // The same comment sent 20 times at once is stored once.
+    let results = futures::future::join_all((0..20).map(|_| {
+        app.graphql(
+            ADD,
+            form(&post, "echo@example.com", "Said once, sent twenty times."),
+        )
+    }))
+    .await;
+    let codes: Vec<&str> = results
+        .iter()
+        .map(|b| {
+            if b["data"]["addComment"]["comment"]["id"].is_string() {
+                "STORED"
+            } else {
+                b["errors"][0]["extensions"]["code"].as_str().unwrap_or("?")
+            }
+        })
+        .collect();
+    assert_eq!(
+        codes.iter().filter(|c| **c == "STORED").count(),
+        1,
+        "{codes:?}"
+    );
+    assert!(
+        codes.iter().all(|c| ["STORED", "CONFLICT"].contains(c)),
+        "{codes:?}"
+    );
+}
+
+async fn a_burst_cannot_outrun_the_flood_limit(backend: Backend) {
+    // Five a minute, and twenty sent at once from one email and address.
+    let app = app(backend, CommentSettings::default()).await;
+    let post = app.post_id(ARTICLE).await;
+    let results = futures::future::join_all((0..20).map(|n| {
+        let app = &app;
+        let post = post.clone();
+        async move {
+            app.graphql(
+                ADD,
+                form(&post, "burst@example.com", &format!("Burst {n}.")),
+            )
+            .await
+        }
+    }))
+    .await;
+    let mut stored = 0;
+    for body in &results {
+        if body["data"]["addComment"]["comment"]["id"].is_string() {
+            stored += 1;
+            continue;
+        }
+        let error = &body["errors"][0]["extensions"];
+        assert_eq!(error["code"], "RATE_LIMITED", "{body:#}");
+        let wait = error["retryAfter"].as_u64().unwrap();
+        assert!((1..=60).contains(&wait), "{wait}");
+    }
+    assert_eq!(stored, 5, "exactly the limit gets through");
+    let editor = app.editor_token().await;
+    let queue = r#"query($p: ID!) { comments(first: 100, filter: {postId: $p, status: PENDING}) { edges { node { html } } } }"#;
+    let (_, body) = app.graphql_as(&editor, queue, json!({ "p": post })).await;
+    let nodes = body["data"]["comments"]["edges"].as_array().unwrap();
+    assert_eq!(nodes.len(), 5, "{body:#}");
 }

@@ -197,9 +197,11 @@ impl DbConn {
 }
 
 impl DbConn {
-    /// Runs `work` in one transaction holding the write lock named `key`:
-    /// a transaction-scoped advisory lock on PostgreSQL, so that writers on
-    /// every instance take turns, and the database's write lock on SQLite.
+    /// Runs `work` in one transaction holding the write locks named `keys`:
+    /// transaction-scoped advisory locks on PostgreSQL (taken in ascending
+    /// order, so two holders of overlapping sets cannot deadlock), so that
+    /// writers on every instance take turns, and the database's write lock
+    /// on SQLite.
     /// Whatever `work` reads was committed by the previous holder, so a
     /// read-compute-write cycle inside it cannot lose a concurrent one.
     /// Transactions `work` opens become savepoints. Should the future be
@@ -207,7 +209,7 @@ impl DbConn {
     /// transaction marks it broken), which rolls the work back.
     pub async fn serialized<T, E>(
         &mut self,
-        key: i64,
+        keys: &[i64],
         work: impl AsyncFnOnce(&mut DbConn) -> Result<T, E>,
     ) -> Result<T, E>
     where
@@ -215,13 +217,25 @@ impl DbConn {
     {
         with_conn!(&mut *self, |c| begin(c).await).map_err(|e| E::from(e.into()))?;
         let locked = match &mut *self {
-            DbConn::Pg(c) => diesel_async::RunQueryDsl::execute(
-                diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
-                    .bind::<diesel::sql_types::BigInt, _>(key),
-                &mut **c,
-            )
-            .await
-            .map(drop),
+            DbConn::Pg(c) => {
+                let mut keys = keys.to_vec();
+                keys.sort_unstable();
+                keys.dedup();
+                let mut locked = Ok(());
+                for key in keys {
+                    locked = diesel_async::RunQueryDsl::execute(
+                        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+                            .bind::<diesel::sql_types::BigInt, _>(key),
+                        &mut **c,
+                    )
+                    .await
+                    .map(drop);
+                    if locked.is_err() {
+                        break;
+                    }
+                }
+                locked
+            }
             DbConn::Sqlite(c) => c.claim_writes().await,
         };
         let outcome = match locked {

@@ -78,10 +78,17 @@ fn parser(markdown: &str) -> Parser<'_> {
 /// Links in a comment: Markdown links and bare web addresses.
 pub fn count_links(markdown: &str) -> usize {
     let mut links = 0;
+    // Inside a link, its text is the link's own (an autolink's text is its
+    // address): counted once, with the link.
+    let mut inside = 0usize;
     for event in parser(markdown) {
         match event {
-            Event::Start(Tag::Link { .. }) => links += 1,
-            Event::Text(text) => {
+            Event::Start(Tag::Link { .. }) => {
+                links += 1;
+                inside += 1;
+            }
+            Event::End(TagEnd::Link) => inside = inside.saturating_sub(1),
+            Event::Text(text) if inside == 0 => {
                 links += text.matches("http://").count() + text.matches("https://").count();
             }
             _ => {}
@@ -169,9 +176,13 @@ fn check(form: &CommentForm) -> Result<Checked, Vec<FieldError>> {
         .map(str::to_owned);
     if let Some(url) = &url {
         let lower = url.to_ascii_lowercase();
+        // The scheme is read from the text as typed: the parser would
+        // otherwise forgive "http:example.com" as "http://example.com/".
         let web = (lower.starts_with("http://") || lower.starts_with("https://"))
             && url.len() <= MAX_URL_CHARS
-            && !url.chars().any(|c| c.is_whitespace() || c.is_control());
+            && !url.chars().any(|c| c.is_whitespace() || c.is_control())
+            && url::Url::parse(url)
+                .is_ok_and(|parsed| parsed.host_str().is_some_and(|host| !host.is_empty()));
         if !web {
             errors.push(invalid("authorUrl", "use an http or https address".into()));
         }
@@ -220,27 +231,16 @@ pub async fn add_comment(
         Some(post) if is_live(&post, now) => post,
         _ => return Err(DomainError::NotFound("no such published post".into())),
     };
-    let closed_by_age = settings
-        .close_after
-        .is_some_and(|after| post.published_at.is_some_and(|at| at + after <= now));
+    // A window past the calendar's end never closes.
+    let closed_by_age = settings.close_after.is_some_and(|after| {
+        post.published_at
+            .and_then(|at| at.checked_add_signed(after))
+            .is_some_and(|closes| closes <= now)
+    });
     if !post.comments_open || closed_by_age {
         return Err(DomainError::Forbidden(
             "comments are closed on this post".into(),
         ));
-    }
-    let since = now - settings.flood_window;
-    let (by_email, by_ip) = comment_queries::recent_counts(
-        &mut conn,
-        checked.email.as_str(),
-        form.ip.as_deref(),
-        since,
-    )
-    .await?;
-    if by_email >= settings.flood_limit || by_ip >= settings.flood_limit {
-        let seconds = u64::try_from(settings.flood_window.num_seconds()).unwrap_or(60);
-        return Err(DomainError::RateLimited {
-            retry_after_seconds: seconds,
-        });
     }
     let (parent_id, depth) = match form.parent_id {
         None => (None, 0),
@@ -285,6 +285,7 @@ pub async fn add_comment(
             .await?,
     };
     let (receipt, receipt_hash) = new_token()?;
+    let ip = form.ip;
     let insert = CommentInsertForm {
         post_id,
         parent_id,
@@ -297,27 +298,80 @@ pub async fn add_comment(
         body_markdown: checked.body,
         status: initial_status(screening, settings),
         receipt_hash,
-        ip: form.ip,
+        ip: ip.clone(),
         created_at: now,
         updated_at: now,
     };
-    match comment_queries::insert(&mut conn, &insert).await {
-        Ok(comment) => {
-            if comment.status == CommentStatus::Approved {
-                announce(pool, &mut conn, &[&comment]).await;
+    // Counting a poster's recent comments and storing theirs is one step
+    // per email and per address: concurrent posts from one sender take
+    // turns, so a burst cannot slip past the limit between count and insert.
+    let mut keys = vec![flood_lock(&insert.author_email)];
+    keys.extend(ip.as_deref().map(flood_lock));
+    let stored = conn
+        .serialized(&keys, async |conn| {
+            let (by_email, by_ip) = comment_queries::recent(
+                conn,
+                &insert.author_email,
+                ip.as_deref(),
+                now - settings.flood_window,
+            )
+            .await?;
+            if let Some(retry_after_seconds) = flood_wait(settings, now, [by_email, by_ip]) {
+                return Err(DomainError::RateLimited {
+                    retry_after_seconds,
+                });
             }
-            Ok(Ok(Posted { comment, receipt }))
-        }
-        Err(DbError::UniqueViolation { constraint })
-            if constraint.contains("duplicate") || constraint.contains("fingerprint") =>
-        {
-            Err(DomainError::Conflict {
-                field: Some("body"),
-                message: "you have posted this comment already".into(),
-            })
-        }
-        Err(err) => Err(err.into()),
+            match comment_queries::insert(conn, &insert).await {
+                Ok(comment) => Ok(comment),
+                Err(DbError::UniqueViolation { constraint })
+                    if constraint.contains("duplicate") || constraint.contains("fingerprint") =>
+                {
+                    Err(DomainError::Conflict {
+                        field: Some("body"),
+                        message: "you have posted this comment already".into(),
+                    })
+                }
+                Err(err) => Err(err.into()),
+            }
+        })
+        .await?;
+    // Announced once committed, so a subscriber that reads it finds it.
+    if stored.status == CommentStatus::Approved {
+        announce(pool, &mut conn, &[&stored]).await;
     }
+    Ok(Ok(Posted {
+        comment: stored,
+        receipt,
+    }))
+}
+
+/// The lock that makes one sender's comments take turns. Senders are told
+/// apart by a hash, so the lock's name says nothing of who they are.
+fn flood_lock(sender: &str) -> i64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("comment flood\0{sender}").as_bytes());
+    let mut head = [0u8; 8];
+    head.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(head)
+}
+
+/// Seconds until a sender at the limit may post again (when the oldest of
+/// their recent comments leaves the window), or `None` while under it.
+fn flood_wait(
+    settings: &CommentSettings,
+    now: NaiveDateTime,
+    senders: [comment_queries::Recent; 2],
+) -> Option<u64> {
+    senders
+        .iter()
+        .filter(|recent| recent.count >= settings.flood_limit)
+        .map(|recent| {
+            let frees = recent.oldest.unwrap_or(now) + settings.flood_window;
+            u64::try_from((frees - now).num_seconds())
+                .unwrap_or(0)
+                .max(1)
+        })
+        .max()
 }
 
 /// The comment a receipt was issued for, whatever its status.
@@ -510,6 +564,13 @@ mod tests {
             count_links("[a](https://a.example) and https://b.example, http://c.example"),
             3
         );
+        // A link whose text is its address is one link, in either form.
+        assert_eq!(count_links("<https://a.example>"), 1);
+        assert_eq!(count_links("[https://a.example](https://a.example)"), 1);
+        assert_eq!(
+            count_links("<https://a.example> [https://b.example](https://b.example)"),
+            2
+        );
     }
 
     #[test]
@@ -542,6 +603,34 @@ mod tests {
             .map(|e| e.field)
             .collect();
         assert_eq!(fields, ["authorName", "authorEmail", "body", "authorUrl"]);
+    }
+
+    #[test]
+    fn a_website_is_a_web_address_with_a_host() {
+        let website = |url: &str| {
+            check(&CommentForm {
+                author_name: "Ada".into(),
+                author_email: "ada@example.com".into(),
+                author_url: Some(url.into()),
+                body: "Hello".into(),
+                ..Default::default()
+            })
+            .map(|checked| checked.url)
+            .map_err(|errors| errors.iter().map(|e| e.field).collect::<Vec<_>>())
+        };
+        assert_eq!(
+            website("https://ada.example/about"),
+            Ok(Some("https://ada.example/about".into()))
+        );
+        assert_eq!(website("  "), Ok(None));
+        for bad in [
+            "http://",
+            "http:ada.example",
+            "ftp://ada.example",
+            "https://ada example",
+        ] {
+            assert_eq!(website(bad), Err(vec!["authorUrl"]), "{bad}");
+        }
     }
 
     #[test]

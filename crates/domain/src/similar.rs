@@ -184,7 +184,9 @@ async fn find_nearest(
 pub async fn refresh(pool: &DbPool, id: PostId) -> DomainResult<()> {
     pool.get()
         .await?
-        .serialized(store::INDEX_LOCK, async |conn| refresh_on(conn, id).await)
+        .serialized(&[store::INDEX_LOCK], async |conn| {
+            refresh_on(conn, id).await
+        })
         .await
 }
 
@@ -269,7 +271,7 @@ pub async fn refresh_after_write(pool: &DbPool, id: PostId) {
 pub async fn forget(pool: &DbPool, id: PostId) -> DomainResult<()> {
     pool.get()
         .await?
-        .serialized(store::INDEX_LOCK, async |conn| {
+        .serialized(&[store::INDEX_LOCK], async |conn| {
             let listed_before = store::listing(conn, id).await?;
             store::store(conn, id, &[], &[], &[], KEEP as i64).await?;
             refresh_lists(conn, &listed_before).await
@@ -307,7 +309,7 @@ async fn refresh_lists(conn: &mut waypost_db::DbConn, ids: &[PostId]) -> DomainR
 pub async fn reindex_all(pool: &DbPool) -> DomainResult<usize> {
     pool.get()
         .await?
-        .serialized(store::INDEX_LOCK, async |conn| reindex_on(conn).await)
+        .serialized(&[store::INDEX_LOCK], async |conn| reindex_on(conn).await)
         .await
 }
 

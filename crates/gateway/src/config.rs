@@ -171,7 +171,7 @@ pub struct ServeArgs {
     pub comment_max_depth: u32,
 
     /// Close comments this many days after a post is published (0: never).
-    #[arg(long, env = "WAYPOST_COMMENT_CLOSE_AFTER_DAYS", default_value_t = 0)]
+    #[arg(long, env = "WAYPOST_COMMENT_CLOSE_AFTER_DAYS", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=36_500))]
     pub comment_close_after_days: u32,
 
     /// Comments a minute from one email or one address before RATE_LIMITED.

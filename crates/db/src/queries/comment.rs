@@ -61,31 +61,44 @@ pub async fn email_has_approved(conn: &mut DbConn, email: &str) -> DbResult<bool
     Ok(found.is_some())
 }
 
+/// How many comments one poster left since some instant, and the oldest
+/// of them: when it ages out of the window a slot frees up.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Recent {
+    pub count: i64,
+    pub oldest: Option<NaiveDateTime>,
+}
+
 /// Comments since `since` from `email`, and from `ip` when known.
-pub async fn recent_counts(
+pub async fn recent(
     conn: &mut DbConn,
     email: &str,
     ip: Option<&str>,
     since: NaiveDateTime,
-) -> DbResult<(i64, i64)> {
-    let by_email: i64 = with_conn!(conn, |c| {
+) -> DbResult<(Recent, Recent)> {
+    use diesel::dsl::{count_star, min};
+    let (count, oldest) = with_conn!(conn, |c| {
         comments::table
             .filter(comments::author_email.eq(email))
             .filter(comments::created_at.ge(since))
-            .count()
-            .get_result(c)
+            .select((count_star(), min(comments::created_at)))
+            .get_result::<(i64, Option<NaiveDateTime>)>(c)
             .await
     })?;
-    let by_ip: i64 = match ip {
-        Some(ip) => with_conn!(conn, |c| {
-            comments::table
-                .filter(comments::ip.eq(ip))
-                .filter(comments::created_at.ge(since))
-                .count()
-                .get_result(c)
-                .await
-        })?,
-        None => 0,
+    let by_email = Recent { count, oldest };
+    let by_ip = match ip {
+        Some(ip) => {
+            let (count, oldest) = with_conn!(conn, |c| {
+                comments::table
+                    .filter(comments::ip.eq(ip))
+                    .filter(comments::created_at.ge(since))
+                    .select((count_star(), min(comments::created_at)))
+                    .get_result::<(i64, Option<NaiveDateTime>)>(c)
+                    .await
+            })?;
+            Recent { count, oldest }
+        }
+        None => Recent::default(),
     };
     Ok((by_email, by_ip))
 }
