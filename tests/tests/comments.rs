@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use waypost_db::Role;
 use waypost_domain::comment::CommentSettings;
 use waypost_gateway::Clock;
+use waypost_gateway::client::TrustedProxies;
 use waypost_tests::{Backend, TestApp, backend_tests};
 
 backend_tests!(
@@ -26,6 +27,7 @@ backend_tests!(
     a_post_can_close_its_comments,
     fifty_at_once_are_stored_once_each,
     a_burst_cannot_outrun_the_flood_limit,
+    the_flood_limit_counts_whom_a_trusted_proxy_forwarded,
 );
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -844,4 +846,76 @@ async fn a_burst_cannot_outrun_the_flood_limit(backend: Backend) {
     let (_, body) = app.graphql_as(&editor, queue, json!({ "p": post })).await;
     let nodes = body["data"]["comments"]["edges"].as_array().unwrap();
     assert_eq!(nodes.len(), 5, "{body:#}");
+}
+
+async fn the_flood_limit_counts_whom_a_trusted_proxy_forwarded(backend: Backend) {
+    let settings = CommentSettings {
+        flood_limit: 2,
+        ..CommentSettings::default()
+    };
+    // Sends a comment as if through a proxy that says it came from `chain`.
+    async fn via(app: &TestApp, post: &Value, email: &str, chain: &str) -> String {
+        let body: Value = app
+            .client
+            .post(app.url("/graphql"))
+            .header("x-forwarded-for", chain)
+            .json(
+                &json!({ "query": ADD, "variables": form(post, email, &format!("From {email}.")) }),
+            )
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        match body["data"]["addComment"]["comment"]["id"].as_str() {
+            Some(_) => "STORED".into(),
+            None => body["errors"][0]["extensions"]["code"]
+                .as_str()
+                .unwrap_or("?")
+                .into(),
+        }
+    }
+
+    // Trusting no proxy, the header is the client's own claim: ignored.
+    let app = app(backend, settings).await;
+    let post = app.post_id(ARTICLE).await;
+    assert_eq!(
+        via(&app, &post, "a1@example.com", "203.0.113.1").await,
+        "STORED"
+    );
+    assert_eq!(
+        via(&app, &post, "a2@example.com", "203.0.113.2").await,
+        "STORED"
+    );
+    assert_eq!(
+        via(&app, &post, "a3@example.com", "203.0.113.3").await,
+        "RATE_LIMITED",
+        "one peer, whatever the header says"
+    );
+
+    // Behind a trusted proxy, each visitor has their own allowance, and
+    // what a visitor wrote into the header themselves does not count.
+    let proxies = TrustedProxies(vec!["127.0.0.0/8".parse().unwrap()]);
+    let behind = app
+        .sibling(|state| state.with_comments(settings).with_trusted_proxies(proxies))
+        .await;
+    assert_eq!(
+        via(&behind, &post, "b1@example.com", "198.51.100.7").await,
+        "STORED"
+    );
+    assert_eq!(
+        via(&behind, &post, "b2@example.com", "198.51.100.7").await,
+        "STORED"
+    );
+    assert_eq!(
+        via(&behind, &post, "b3@example.com", "192.0.2.1, 198.51.100.7").await,
+        "RATE_LIMITED",
+        "a forged hop left of the proxy's own is ignored"
+    );
+    assert_eq!(
+        via(&behind, &post, "b4@example.com", "198.51.100.8").await,
+        "STORED",
+        "another visitor behind the same proxy"
+    );
 }

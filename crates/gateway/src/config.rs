@@ -193,6 +193,13 @@ pub struct ServeArgs {
     #[arg(long, env = "WAYPOST_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
 
+    /// Reverse proxies (addresses or networks, comma-separated, e.g.
+    /// `10.0.0.0/8`) whose `X-Forwarded-For` names the client; flood control
+    /// and rate limits count per client address. None by default: the
+    /// header is then ignored, so clients cannot choose their address.
+    #[arg(long, env = "WAYPOST_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<crate::client::ProxyRange>,
+
     /// Seconds requests in flight may take to finish once asked to stop.
     #[arg(long, env = "WAYPOST_SHUTDOWN_GRACE_SECONDS", default_value_t = 10)]
     pub shutdown_grace_seconds: u64,

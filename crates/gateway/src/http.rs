@@ -29,6 +29,7 @@ use waypost_domain::account::{AuthSettings, Viewer, authenticate};
 use waypost_domain::comment::CommentSettings;
 use waypost_domain::{DbPool, DomainError};
 
+use crate::client::TrustedProxies;
 use crate::error::to_graphql;
 use crate::limits::{Limits, refusal};
 use crate::metrics::{Metrics, Outcome, PoolGauges, naming_operation};
@@ -51,6 +52,7 @@ pub struct AppState {
     /// `None` when rate limiting is off.
     rate: Option<Arc<RateLimiter>>,
     cors: Arc<Cors>,
+    proxies: Arc<TrustedProxies>,
     graphiql: Arc<str>,
     /// The Content-Security-Policy of the GraphiQL page.
     graphiql_policy: HeaderValue,
@@ -66,6 +68,7 @@ impl AppState {
             limits: Arc::new(Limits::default()),
             rate: rate_limiter(&Limits::default()),
             cors: Arc::new(Cors::Any),
+            proxies: Arc::new(TrustedProxies::default()),
             services: Services {
                 pool,
                 auth: AuthSettings::default(),
@@ -99,6 +102,12 @@ impl AppState {
 
     pub fn with_cors(mut self, cors: Cors) -> Self {
         self.cors = Arc::new(cors);
+        self
+    }
+
+    /// Believes `X-Forwarded-For` from these proxies.
+    pub fn with_trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
+        self.proxies = Arc::new(proxies);
         self
     }
 
@@ -499,11 +508,12 @@ fn parse_get(raw: &str) -> Result<Request, String> {
     Ok(request)
 }
 
-/// The client's address as the listener saw it, when it recorded one.
-fn client_ip(extensions: &Extensions) -> Option<String> {
+/// The client's address: the listener's peer, or whom a trusted proxy
+/// forwarded the request for.
+fn client_ip(state: &AppState, headers: &HeaderMap, extensions: &Extensions) -> Option<String> {
     extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|info| info.0.ip().to_string())
+        .map(|info| state.proxies.client(info.0.ip(), headers).to_string())
 }
 
 /// Whether a GET asks to become a WebSocket.
@@ -532,7 +542,7 @@ async fn graphql_socket(state: AppState, mut parts: axum::http::request::Parts) 
         .get(header::AUTHORIZATION)
         .and_then(|value| header_token(value).ok())
         .map(str::to_owned);
-    let ip = client_ip(&parts.extensions);
+    let ip = client_ip(&state, &parts.headers, &parts.extensions);
     socket::upgrade(state, upgrade, protocol, token, ip)
 }
 
@@ -704,7 +714,7 @@ async fn run_in_time(
             return (refused(&err, graphql_media), outcome);
         }
     };
-    let ip = client_ip(extensions);
+    let ip = client_ip(state, headers, extensions);
     if let Some(refused) = rate_limited(state, viewer.as_ref(), ip.as_deref(), graphql_media) {
         return (refused, Outcome::Limited);
     }

@@ -9,6 +9,7 @@ use waypost_domain::User;
 use waypost_domain::account::{self, EmailAddress, NewPassword, NewUser, UserChanges};
 use waypost_domain::demo::{SeedOutcome, seed_demo};
 use waypost_domain::{DbPool, mask_url};
+use waypost_gateway::client::TrustedProxies;
 use waypost_gateway::config::{Cli, Command, ServeArgs, UserCommand};
 use waypost_gateway::{AppState, build_schema, telemetry};
 
@@ -221,7 +222,8 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         .with_auth(args.auth_settings())
         .with_comments(args.comment_settings())
         .with_limits(args.limits.limits(args.mode))
-        .with_cors(args.cors());
+        .with_cors(args.cors())
+        .with_trusted_proxies(TrustedProxies(args.trusted_proxies.clone()));
     waypost_gateway::http::serve(
         listener,
         state,
