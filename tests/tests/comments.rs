@@ -443,6 +443,40 @@ async fn moderation_follows_the_role_table(backend: Backend) {
         "{body:#}"
     );
 
+    // Trust is an editor's to give: the author's approval published the
+    // comment, but the commenter's next one still waits.
+    let status = |body: &Value| {
+        body["addComment"]["comment"]["status"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let second = app
+        .data(ADD, form(&post, "c@example.com", "Hello again."))
+        .await;
+    assert_eq!(status(&second), "PENDING", "{second:#}");
+    let approve = |id: &Value| json!({ "i": { "id": id, "status": "APPROVED" } });
+    let (_, body) = app
+        .graphql_as(
+            &editor,
+            MODERATE,
+            approve(&second["addComment"]["comment"]["id"]),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["moderateComment"]["comment"]["status"],
+        "APPROVED"
+    );
+    let third = app
+        .data(ADD, form(&post, "c@example.com", "Third time."))
+        .await;
+    assert_eq!(status(&third), "APPROVED", "an editor vouched: {third:#}");
+    // Trust lasts while the editor's approval stands.
+    let trash = json!({ "i": { "id": second["addComment"]["comment"]["id"], "status": "TRASH" } });
+    app.graphql_as(&editor, MODERATE, trash).await;
+    let fourth = app.data(ADD, form(&post, "c@example.com", "Fourth.")).await;
+    assert_eq!(status(&fourth), "PENDING", "{fourth:#}");
+
     // The bulk form: all or nothing.
     let ids: Vec<Value> = futures::future::join_all((0..3).map(|n| {
         let app = &app;
@@ -469,6 +503,19 @@ async fn moderation_follows_the_role_table(backend: Backend) {
         .map(|c| c["status"].as_str().unwrap())
         .collect();
     assert_eq!(statuses, ["TRASH", "TRASH", "TRASH"], "{body:#}");
+    // Naming a comment twice moderates it once.
+    let (_, body) = app
+        .graphql_as(
+            &editor,
+            bulk,
+            json!({ "i": { "ids": [ids[0], ids[1], ids[0]], "status": "PENDING" } }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["moderateComments"]["comments"],
+        json!([{ "status": "PENDING" }, { "status": "PENDING" }]),
+        "{body:#}"
+    );
     let (_, body) = app
         .graphql_as(
             &editor,

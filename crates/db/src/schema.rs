@@ -135,6 +135,7 @@ diesel::table! {
         ip -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        vouched -> Bool,
     }
 }
 

@@ -393,6 +393,14 @@ pub async fn moderate(
         return Err(DomainError::Unauthenticated("sign in to moderate"));
     }
     let now = stored_instant(now);
+    // A comment named twice is moderated, and answered, once.
+    let mut unique: Vec<CommentId> = Vec::with_capacity(ids.len());
+    for id in ids {
+        if !unique.contains(id) {
+            unique.push(*id);
+        }
+    }
+    let ids = unique.as_slice();
     let mut conn = pool.get().await?;
     let found = comment_queries::by_ids(&mut conn, ids).await?;
     if found.len() != ids.len() {
@@ -414,7 +422,8 @@ pub async fn moderate(
             ));
         }
     }
-    let changed = comment_queries::set_status(&mut conn, ids, status, now).await?;
+    let vouched = allows(viewer, Action::VouchForCommenter);
+    let changed = comment_queries::set_status(&mut conn, ids, status, vouched, now).await?;
     // Only a comment this call moved is news, and only on a live post.
     let published: Vec<&Comment> = changed
         .iter()

@@ -31,6 +31,10 @@ pub enum Action {
     ManageUsers,
     /// Set a post's slug by hand instead of taking the one made from its title.
     ChooseSlug,
+    /// Approve a comment in a way that trusts its author's later comments
+    /// on every post. Authors moderate their own posts' comments, but
+    /// vouching for a commenter reaches other authors' posts.
+    VouchForCommenter,
 }
 
 /// Whose unpublished posts a caller may read.
@@ -81,7 +85,8 @@ pub fn allows(viewer: Option<&Viewer>, action: Action) -> bool {
             | Action::ManageTags
             | Action::ManageCareers
             | Action::CreateAuthorProfile
-            | Action::ManageUsers,
+            | Action::ManageUsers
+            | Action::VouchForCommenter,
         ) => false,
     }
 }
@@ -129,7 +134,7 @@ mod tests {
     /// The table, row by row: anonymous, AUTHOR, EDITOR, ADMIN.
     #[test]
     fn the_role_table() {
-        let rows: [(Action, [bool; 4]); 13] = [
+        let rows: [(Action, [bool; 4]); 15] = [
             (Action::ReadPublished, [true, true, true, true]),
             (
                 Action::ReadUnpublished { owner: MINE },
@@ -147,6 +152,7 @@ mod tests {
             ),
             (Action::DeletePost, [false, false, true, true]),
             (Action::ManageTags, [false, false, true, true]),
+            (Action::ManageCareers, [false, false, true, true]),
             (
                 Action::ManageAuthorProfile { author: MINE },
                 [false, true, true, true],
@@ -157,6 +163,7 @@ mod tests {
             ),
             (Action::CreateAuthorProfile, [false, false, true, true]),
             (Action::ManageUsers, [false, false, false, true]),
+            (Action::VouchForCommenter, [false, false, true, true]),
             (Action::ChooseSlug, [false, false, true, true]),
         ];
         for (action, expected) in rows {

@@ -47,12 +47,14 @@ pub async fn by_receipt_hash(conn: &mut DbConn, hash: &str) -> DbResult<Option<C
     Ok(row)
 }
 
-/// Whether an editor has approved a comment from `email` before.
+/// Whether an editor has approved a comment from `email` that is still
+/// approved.
 pub async fn email_has_approved(conn: &mut DbConn, email: &str) -> DbResult<bool> {
     let found: Option<CommentId> = with_conn!(conn, |c| {
         comments::table
             .filter(comments::author_email.eq(email))
             .filter(comments::status.eq(CommentStatus::Approved))
+            .filter(comments::vouched.eq(true))
             .select(comments::id)
             .first(c)
             .await
@@ -105,11 +107,13 @@ pub async fn recent(
 
 /// Moves comments to `status`; returns the ones that changed. A comment
 /// already there is left alone, so of two moderators racing to approve the
-/// same comment only one sees it change.
+/// same comment only one sees it change. `vouched`: the move is an
+/// editor's approval, which trusts the commenter from now on.
 pub async fn set_status(
     conn: &mut DbConn,
     ids: &[CommentId],
     status: CommentStatus,
+    vouched: bool,
     now: NaiveDateTime,
 ) -> DbResult<Vec<Comment>> {
     let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
@@ -119,7 +123,11 @@ pub async fn set_status(
                 .filter(comments::id.eq_any(ids))
                 .filter(comments::status.ne(status)),
         )
-        .set((comments::status.eq(status), comments::updated_at.eq(now)))
+        .set((
+            comments::status.eq(status),
+            comments::vouched.eq(vouched && status == CommentStatus::Approved),
+            comments::updated_at.eq(now),
+        ))
         .returning(Comment::as_returning())
         .get_results(c)
         .await

@@ -387,7 +387,8 @@ impl CommentMutation {
     }
 
     /// Approves, holds, marks as spam or trashes a comment (editors; authors
-    /// on their own posts).
+    /// on their own posts). An editor's approval also trusts the commenter:
+    /// their later comments appear without moderation while it stands.
     async fn moderate_comment(
         &self,
         ctx: &Context<'_>,
