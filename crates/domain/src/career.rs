@@ -10,9 +10,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDateTime;
 use waypost_db::queries::{author as author_queries, career, post as post_queries};
 use waypost_db::{
-    AuthorId, DbError, DbPool, Guide, GuideForm, GuideId, GuideSkill, GuideStatus, Importance,
-    JobRole, JobRoleForm, PostId, RoleId, Seniority, Skill, SkillCategory, SkillForm, SkillId,
-    Transition, TransitionForm, TransitionId,
+    DbError, DbPool, Guide, GuideForm, GuideId, GuideSkill, GuideStatus, Importance, JobRole,
+    JobRoleForm, PostId, RoleId, Seniority, Skill, SkillCategory, SkillForm, SkillId, Transition,
+    TransitionForm, TransitionId,
 };
 
 use crate::account::Viewer;
@@ -22,7 +22,7 @@ use crate::paging::{DEFAULT_PAGE_SIZE, page_size};
 use crate::planner::{self, Edge, PathOutcome, Requirement, RoleNode};
 use crate::policy::{Action, allows, authorize, post_author};
 use crate::profile::{
-    MAX_NAME_CHARS, MAX_TEXT_CHARS, Written, invalid, long_text, short_text, slug_taken,
+    MAX_NAME_CHARS, MAX_TEXT_CHARS, Written, invalid, long_text, quoted, short_text, slug_taken,
 };
 use crate::render::markdown_to_html;
 use crate::{DomainError, DomainResult};
@@ -364,7 +364,7 @@ async fn known_skills(pool: &DbPool, known: &[SkillLevel]) -> DomainResult<HashM
             .iter()
             .find(|s| s.slug == level.skill)
             .ok_or_else(|| {
-                DomainError::bad_input("knownSkills", format!("no skill {:?}", level.skill))
+                DomainError::bad_input("knownSkills", format!("no skill {}", quoted(&level.skill)))
             })?;
         let proficiency = u8::try_from(level.proficiency)
             .ok()
@@ -373,7 +373,7 @@ async fn known_skills(pool: &DbPool, known: &[SkillLevel]) -> DomainResult<HashM
         if map.insert(skill.id.0, proficiency).is_some() {
             return Err(DomainError::bad_input(
                 "knownSkills",
-                format!("{:?} is listed twice", level.skill),
+                format!("{} is listed twice", quoted(&level.skill)),
             ));
         }
     }
@@ -411,7 +411,7 @@ fn role_by<'a>(roles: &'a [JobRole], slug: &str, field: &'static str) -> DomainR
     roles
         .iter()
         .find(|r| r.slug == slug)
-        .ok_or_else(|| DomainError::bad_input(field, format!("no role {slug:?}")))
+        .ok_or_else(|| DomainError::bad_input(field, format!("no role {}", quoted(slug))))
 }
 
 /// The shortest progression from role `from` to role `to` (fewest
@@ -582,10 +582,13 @@ fn resolve<T>(
     for wanted in slugs {
         match found.iter().find(|f| slug(f) == wanted.as_str()) {
             Some(f) if ids.contains(&id(f)) => {
-                errors.push(invalid(field, format!("{wanted:?} is listed twice")));
+                errors.push(invalid(
+                    field,
+                    format!("{} is listed twice", quoted(wanted)),
+                ));
             }
             Some(f) => ids.push(id(f)),
-            None => errors.push(invalid(field, format!("no such item {wanted:?}"))),
+            None => errors.push(invalid(field, format!("no such item {}", quoted(wanted)))),
         }
     }
     ids
@@ -919,24 +922,21 @@ pub enum CatalogueEntry {
     Transition(TransitionId),
 }
 
-/// Deletes a skill, role or transition; guides and roles simply lose it.
+/// Deletes a skill, role or transition; guides and roles simply lose it,
+/// and a role's transitions go with it. `false`: nothing had that id (as
+/// with posts, deleting twice is no error).
 pub async fn delete_entry(
     pool: &DbPool,
     viewer: Option<&Viewer>,
     entry: CatalogueEntry,
-) -> DomainResult<()> {
+) -> DomainResult<bool> {
     authorize(viewer, Action::ManageCareers)?;
     let mut conn = pool.get().await?;
-    let deleted = match entry {
+    Ok(match entry {
         CatalogueEntry::Skill(id) => career::delete_skill(&mut conn, id).await?,
         CatalogueEntry::Role(id) => career::delete_role(&mut conn, id).await?,
         CatalogueEntry::Transition(id) => career::delete_transition(&mut conn, id).await?,
-    };
-    if deleted {
-        Ok(())
-    } else {
-        Err(DomainError::NotFound("nothing to delete by that id".into()))
-    }
+    })
 }
 
 /// A skill as a guide lists it.
@@ -961,8 +961,9 @@ pub struct GuideFields {
     pub skills: Option<Vec<GuideSkillInput>>,
     pub roles: Option<Vec<String>>,
     pub related_posts: Option<Vec<String>>,
-    /// Editors may write as another author; an author writes as themself.
-    pub author: Option<AuthorId>,
+    /// The profile to write a new guide as: editors may name another
+    /// author's; an author writes as themself.
+    pub author_slug: Option<String>,
 }
 
 fn guide_sections(given: &[(String, String)], errors: &mut Vec<FieldError>) -> Vec<Section> {
@@ -1049,24 +1050,28 @@ pub async fn save_guide(
     };
     let author_id = match (&current, viewer) {
         (Some(c), _) => c.author_id,
-        (None, Some(viewer)) => match post_author(viewer, fields.author) {
-            Some(author) => author,
-            None => {
-                return Ok(Err(vec![invalid(
-                    "authorSlug",
-                    "name the author profile to write as",
-                )]));
+        (None, Some(viewer)) => {
+            // Looked up only once the caller may write at all, so that a
+            // bad slug is theirs to fix and tells a stranger nothing.
+            let requested = match fields.author_slug.as_deref() {
+                Some(slug) => match author_queries::by_slug(&mut pool.get().await?, slug).await? {
+                    Some(author) => Some(author.id),
+                    None => return Ok(Err(vec![invalid("authorSlug", "no such author")])),
+                },
+                None => None,
+            };
+            match post_author(viewer, requested) {
+                Some(author) => author,
+                None => {
+                    return Ok(Err(vec![invalid(
+                        "authorSlug",
+                        "name the author profile to write as",
+                    )]));
+                }
             }
-        },
+        }
         (None, None) => return Err(DomainError::Unauthenticated("sign in to do this")),
     };
-    if current.is_none()
-        && author_queries::by_ids(&mut pool.get().await?, &[author_id])
-            .await?
-            .is_empty()
-    {
-        return Ok(Err(vec![invalid("authorSlug", "no such author")]));
-    }
     let mut errors = Vec::new();
     let title = short_text(
         "title",
@@ -1205,14 +1210,15 @@ pub async fn set_guide_published(
     Ok(Ok(one(updated.into_iter().collect(), "guide")?))
 }
 
-/// Deletes a guide (editors and admins, as with posts).
-pub async fn delete_guide(pool: &DbPool, viewer: Option<&Viewer>, id: GuideId) -> DomainResult<()> {
+/// Deletes a guide (editors and admins, as with posts). `false`: there
+/// was no such guide.
+pub async fn delete_guide(
+    pool: &DbPool,
+    viewer: Option<&Viewer>,
+    id: GuideId,
+) -> DomainResult<bool> {
     authorize(viewer, Action::DeletePost)?;
-    if career::delete_guide(&mut pool.get().await?, id).await? {
-        Ok(())
-    } else {
-        Err(DomainError::NotFound("no such guide".into()))
-    }
+    Ok(career::delete_guide(&mut pool.get().await?, id).await?)
 }
 
 // ---- batches for the gateway's loaders ----

@@ -28,6 +28,16 @@ pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> FieldE
     }
 }
 
+/// Someone's input, quoted for a message about it and cut to
+/// `MAX_NAME_CHARS` characters: no slug or name is longer, and a message
+/// must not send a huge input back whole.
+pub(crate) fn quoted(input: &str) -> String {
+    match input.char_indices().nth(MAX_NAME_CHARS) {
+        Some((cut, _)) => format!("{:?}…", &input[..cut]),
+        None => format!("{input:?}"),
+    }
+}
+
 fn name(raw: &str, errors: &mut Vec<FieldError>) -> String {
     short_text("name", raw, errors)
 }
@@ -297,5 +307,14 @@ mod tests {
         slug(Some("Not Valid"), "", &mut errors);
         let fields: Vec<&str> = errors.iter().map(|e| e.field).collect();
         assert_eq!(fields, ["avatarUrl", "name", "slug"]);
+    }
+
+    #[test]
+    fn quoted_input_is_cut_to_a_name_length() {
+        assert_eq!(quoted("python"), "\"python\"");
+        let exact = "é".repeat(MAX_NAME_CHARS);
+        assert_eq!(quoted(&exact), format!("{exact:?}"));
+        let long = quoted(&"é".repeat(10_000));
+        assert_eq!(long, format!("{:?}…", "é".repeat(MAX_NAME_CHARS)));
     }
 }

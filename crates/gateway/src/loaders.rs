@@ -457,9 +457,21 @@ pub struct TransitionsFrom(pub RoleId);
 /// The transitions into a role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TransitionsInto(pub RoleId);
+/// A skill as a role's requirement names it. Kept apart from `SkillId`:
+/// a guide page reads its own skills one level above its roles' required
+/// skills, and through one key kind the second read would join the first
+/// one's batch, find everything cached, or run on its own, depending on
+/// which database answer came back first. Apart, each level is always
+/// exactly one statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RequiredSkill(pub SkillId);
 
 row_loader!(SkillId => Skill, |this, ids| career::skills_by_ids(&this.pool, ids), |row| row.id);
 row_loader!(RoleId => JobRole, |this, ids| career::roles_by_ids(&this.pool, ids), |row| row.id);
+row_loader!(RequiredSkill => Skill, |this, keys| {
+    let ids: Vec<SkillId> = keys.iter().map(|k| k.0).collect();
+    async move { career::skills_by_ids(&this.pool, &ids).await }
+}, |row| RequiredSkill(row.id));
 
 list_loader!(SkillsOfGuide(GuideId) => GuideSkill, |this, ids| async {
     career::guide_skills(&this.pool, &ids)

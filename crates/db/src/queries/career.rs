@@ -20,6 +20,11 @@ use crate::schema::{
     transitions,
 };
 
+/// Names the lock held while the demo career data is written
+/// (`DbConn::serialized`): instances starting at once on one database
+/// check for it and write it in turn, so it is written once.
+pub const DEMO_SEED_LOCK: i64 = 0x0057_6179_6361_7265;
+
 // ---- skills ----
 
 pub async fn skills_by_ids(conn: &mut DbConn, ids: &[SkillId]) -> DbResult<Vec<Skill>> {

@@ -7,7 +7,7 @@ mod content;
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use waypost_db::queries::{content as bundle_queries, post};
 use waypost_db::{
-    AuthorId, AuthorInsertForm, BundleCounts, BundlePost, ContentBundle, DbError, DbPool,
+    AuthorId, AuthorInsertForm, BundleCounts, BundlePost, ContentBundle, DbConn, DbError, DbPool,
     TagInsertForm,
 };
 
@@ -102,14 +102,22 @@ pub async fn seed_if_empty(pool: &DbPool, bundle: ContentBundle) -> DomainResult
     }
 }
 
-/// Seeds the demo publication into an empty database, career guides
-/// included.
+/// Seeds the demo publication into an empty database, and its career
+/// guides into a database that has the demo posts but no skills yet. The
+/// outcome speaks of the posts.
 pub async fn seed_demo(pool: &DbPool) -> DomainResult<SeedOutcome> {
     let now = Utc::now().naive_utc();
     let outcome = seed_if_empty(pool, demo_bundle(now)?).await?;
-    if let SeedOutcome::Seeded(_) = outcome {
-        seed_careers(pool, crate::authoring::stored_instant(now)).await?;
-    }
+    // Checked apart from the posts: a database seeded before guides
+    // existed, or whose career seeding failed, gets them at the next start.
+    let now = crate::authoring::stored_instant(now);
+    pool.get()
+        .await?
+        .serialized(
+            &[waypost_db::queries::career::DEMO_SEED_LOCK],
+            async |conn| seed_careers(conn, now).await,
+        )
+        .await?;
     Ok(outcome)
 }
 
@@ -122,14 +130,40 @@ fn demo_fault(what: &str, slug: &str) -> DomainError {
     DomainError::Fault("the demo career data is inconsistent")
 }
 
-/// The skills, roles, transitions and guides of the demo publication.
-async fn seed_careers(pool: &DbPool, now: NaiveDateTime) -> DomainResult<()> {
+/// Writes the skills, roles, transitions and guides of the demo
+/// publication, unless there are skills already or the demo posts and
+/// authors the guides name are not there (a real publication's database).
+/// Runs inside one transaction: a failure leaves no half of it behind, and
+/// the next start tries again.
+async fn seed_careers(conn: &mut DbConn, now: NaiveDateTime) -> DomainResult<()> {
     use waypost_db::queries::career as q;
     use waypost_db::{
         GuideForm, GuideSkill, GuideStatus, Importance, JobRoleForm, Seniority, SkillCategory,
         SkillForm, TransitionForm,
     };
-    let mut conn = pool.get().await?;
+    if q::count_skills(conn, None).await? > 0 {
+        return Ok(());
+    }
+    // The guides' authors and posts, looked up before anything is written.
+    let mut named = Vec::with_capacity(careers::GUIDES.len());
+    for g in careers::GUIDES {
+        let Some(author) = waypost_db::queries::author::by_slug(conn, g.author).await? else {
+            tracing::info!(
+                author = g.author,
+                "no demo publication here: no demo careers"
+            );
+            return Ok(());
+        };
+        let mut posts = Vec::with_capacity(g.related_posts.len());
+        for slug in g.related_posts {
+            let Some(found) = post::by_slug(conn, slug).await? else {
+                tracing::info!(post = slug, "no demo publication here: no demo careers");
+                return Ok(());
+            };
+            posts.push(found.id);
+        }
+        named.push((author.id, posts));
+    }
     let mut skills: Vec<(&str, waypost_db::SkillId)> = Vec::new();
     for s in careers::SKILLS {
         let form = SkillForm {
@@ -140,7 +174,7 @@ async fn seed_careers(pool: &DbPool, now: NaiveDateTime) -> DomainResult<()> {
             description: s.description.to_owned(),
             updated_at: now,
         };
-        let saved = q::save_skill(&mut conn, None, &form, &[], now)
+        let saved = q::save_skill(conn, None, &form, &[], now)
             .await?
             .ok_or_else(|| demo_fault("skill", s.slug))?;
         skills.push((s.slug, saved.id));
@@ -172,7 +206,7 @@ async fn seed_careers(pool: &DbPool, now: NaiveDateTime) -> DomainResult<()> {
             description: s.description.to_owned(),
             updated_at: now,
         };
-        q::save_skill(&mut conn, Some(skill(s.slug)?), &form, &related, now).await?;
+        q::save_skill(conn, Some(skill(s.slug)?), &form, &related, now).await?;
     }
     let mut roles: Vec<(&str, waypost_db::RoleId)> = Vec::new();
     for r in careers::ROLES {
@@ -193,7 +227,7 @@ async fn seed_careers(pool: &DbPool, now: NaiveDateTime) -> DomainResult<()> {
             .iter()
             .map(|(s, p)| Ok((skill(s)?, i32::from(*p))))
             .collect::<DomainResult<Vec<_>>>()?;
-        let saved = q::save_role(&mut conn, None, &form, &required, now)
+        let saved = q::save_role(conn, None, &form, &required, now)
             .await?
             .ok_or_else(|| demo_fault("role", r.slug))?;
         roles.push((r.slug, saved.id));
@@ -213,12 +247,9 @@ async fn seed_careers(pool: &DbPool, now: NaiveDateTime) -> DomainResult<()> {
             note: t.note.to_owned(),
             updated_at: now,
         };
-        q::save_transition(&mut conn, None, &form, now).await?;
+        q::save_transition(conn, None, &form, now).await?;
     }
-    for g in careers::GUIDES {
-        let author = waypost_db::queries::author::by_slug(&mut conn, g.author)
-            .await?
-            .ok_or_else(|| demo_fault("author", g.author))?;
+    for (g, (author, posts)) in careers::GUIDES.iter().zip(named) {
         let sections: Vec<crate::career::Section> = g
             .sections
             .iter()
@@ -251,7 +282,7 @@ async fn seed_careers(pool: &DbPool, now: NaiveDateTime) -> DomainResult<()> {
             } else {
                 GuideStatus::Draft
             },
-            author_id: author.id,
+            author_id: author,
             published_at,
             updated_at: now,
         };
@@ -267,13 +298,6 @@ async fn seed_careers(pool: &DbPool, now: NaiveDateTime) -> DomainResult<()> {
                 position,
             });
         }
-        let mut posts = Vec::new();
-        for slug in g.related_posts {
-            let found = post::by_slug(&mut conn, slug)
-                .await?
-                .ok_or_else(|| demo_fault("post", slug))?;
-            posts.push(found.id);
-        }
         let lists = q::GuideLists {
             skills: Some(skills_of),
             roles: Some(
@@ -284,8 +308,14 @@ async fn seed_careers(pool: &DbPool, now: NaiveDateTime) -> DomainResult<()> {
             ),
             posts: Some(posts),
         };
-        q::save_guide(&mut conn, None, &form, &lists, now).await?;
+        q::save_guide(conn, None, &form, &lists, now).await?;
     }
+    tracing::info!(
+        skills = careers::SKILLS.len(),
+        roles = careers::ROLES.len(),
+        guides = careers::GUIDES.len(),
+        "demo career guides loaded"
+    );
     Ok(())
 }
 

@@ -22,8 +22,8 @@ use super::profile::DeleteInput;
 use super::{AuthorObject, GlobalId, PostObject, request_context};
 use crate::error::GqlResultExt;
 use crate::loaders::{
-    GuidesTeaching, PostsOfGuide, RelatedSkillsOf, RequirementsOf, RolesOfGuide, RolesRequiring,
-    SkillsOfGuide, TransitionsFrom, TransitionsInto,
+    GuidesTeaching, PostsOfGuide, RelatedSkillsOf, RequiredSkill, RequirementsOf, RolesOfGuide,
+    RolesRequiring, SkillsOfGuide, TransitionsFrom, TransitionsInto,
 };
 
 /// Mirrors a storage enum as a GraphQL enum, both ways.
@@ -291,7 +291,7 @@ impl SkillRequirement {
     async fn skill(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<SkillObject>> {
         let loader = &request_context(ctx)?.loader;
         Ok(loader
-            .load_one(self.0.skill_id)
+            .load_one(RequiredSkill(self.0.skill_id))
             .await
             .gql()?
             .map(SkillObject))
@@ -631,7 +631,9 @@ impl CareerQuery {
 
     /// The shortest progression from one role to another (fewest moves,
     /// then fewest years, then by slug), with the skills each step asks
-    /// for beyond what you know or will have learned by then. No path:
+    /// for beyond what you know or will have learned by then. The skills
+    /// the starting role requires count as known already, at the level it
+    /// requires (or yours in `knownSkills`, when that is higher). No path:
     /// empty `steps` and a `reason`.
     #[graphql(complexity = "PLANNER_COST + child_complexity")]
     async fn career_path(
@@ -876,46 +878,39 @@ pub struct GuideInput {
     pub roles: Option<Vec<String>>,
     /// Post slugs.
     pub related_posts: Option<Vec<String>>,
-    /// Editors may write as another author; ignored for authors.
+    /// The author profile a new guide is by: editors may name anyone's,
+    /// an author's guide is always their own. An unknown slug is a user
+    /// error on `authorSlug`. Ignored when updating.
     pub author_slug: Option<String>,
 }
 
-async fn guide_fields(ctx: &Context<'_>, input: GuideInput) -> async_graphql::Result<GuideFields> {
-    let rc = request_context(ctx)?;
-    let author = match input.author_slug.as_deref() {
-        Some(slug) => Some(
-            waypost_domain::post::author_by_slug(&rc.pool, slug)
-                .await
-                .gql()?
-                .ok_or_else(|| crate::error::bad_input("authorSlug", "no such author"))?
-                .id,
-        ),
-        None => None,
-    };
-    Ok(GuideFields {
-        slug: input.slug,
-        title: input.title,
-        field: input.field,
-        summary: input.summary,
-        sections: input
-            .sections
-            .map(|list| list.into_iter().map(|s| (s.heading, s.body)).collect()),
-        reasons: input
-            .reasons
-            .map(|list| list.into_iter().map(|r| (r.title, r.text)).collect()),
-        skills: input.skills.map(|list| {
-            list.into_iter()
-                .map(|s| GuideSkillInput {
-                    skill: s.skill,
-                    importance: s.importance.into(),
-                    note: s.note,
-                })
-                .collect()
-        }),
-        roles: input.roles,
-        related_posts: input.related_posts,
-        author,
-    })
+impl From<GuideInput> for GuideFields {
+    fn from(input: GuideInput) -> Self {
+        GuideFields {
+            slug: input.slug,
+            title: input.title,
+            field: input.field,
+            summary: input.summary,
+            sections: input
+                .sections
+                .map(|list| list.into_iter().map(|s| (s.heading, s.body)).collect()),
+            reasons: input
+                .reasons
+                .map(|list| list.into_iter().map(|r| (r.title, r.text)).collect()),
+            skills: input.skills.map(|list| {
+                list.into_iter()
+                    .map(|s| GuideSkillInput {
+                        skill: s.skill,
+                        importance: s.importance.into(),
+                        note: s.note,
+                    })
+                    .collect()
+            }),
+            roles: input.roles,
+            related_posts: input.related_posts,
+            author_slug: input.author_slug,
+        }
+    }
 }
 
 #[derive(InputObject)]
@@ -1076,7 +1071,7 @@ impl CareerMutation {
         input: GuideInput,
     ) -> async_graphql::Result<GuidePayload> {
         let rc = request_context(ctx)?;
-        let fields = guide_fields(ctx, input).await?;
+        let fields = input.into();
         Ok(
             career::save_guide(&rc.pool, rc.viewer.as_ref(), None, fields, rc.now)
                 .await
@@ -1094,7 +1089,7 @@ impl CareerMutation {
     ) -> async_graphql::Result<GuidePayload> {
         let rc = request_context(ctx)?;
         let id = GlobalId::guide(&input.id, "id")?;
-        let fields = guide_fields(ctx, input.changes).await?;
+        let fields = input.changes.into();
         Ok(
             career::save_guide(&rc.pool, rc.viewer.as_ref(), Some(id), fields, rc.now)
                 .await
@@ -1141,13 +1136,10 @@ impl CareerMutation {
     ) -> async_graphql::Result<DeletePayload> {
         let rc = request_context(ctx)?;
         let id = GlobalId::guide(&input.id, "id")?;
-        career::delete_guide(&rc.pool, rc.viewer.as_ref(), id)
+        let deleted = career::delete_guide(&rc.pool, rc.viewer.as_ref(), id)
             .await
             .gql()?;
-        Ok(DeletePayload {
-            deleted_id: Some(input.id),
-            user_errors: Vec::new(),
-        })
+        Ok(deleted_payload(deleted, input.id))
     }
 }
 
@@ -1157,11 +1149,17 @@ async fn delete(
     id: ID,
 ) -> async_graphql::Result<DeletePayload> {
     let rc = request_context(ctx)?;
-    career::delete_entry(&rc.pool, rc.viewer.as_ref(), entry)
+    let deleted = career::delete_entry(&rc.pool, rc.viewer.as_ref(), entry)
         .await
         .gql()?;
-    Ok(DeletePayload {
-        deleted_id: Some(id),
+    Ok(deleted_payload(deleted, id))
+}
+
+/// As for posts: the id when something was deleted, `null` when nothing
+/// had it (deleting twice is no error).
+fn deleted_payload(deleted: bool, id: ID) -> DeletePayload {
+    DeletePayload {
+        deleted_id: deleted.then_some(id),
         user_errors: Vec::new(),
-    })
+    }
 }
