@@ -12,6 +12,7 @@ use waypost_tests::{Backend, TestApp, backend_tests};
 
 backend_tests!(
     query_shape_limits_hold_at_their_value,
+    nested_catalogue_lists_are_priced,
     size_limits_hold_at_their_value,
     slow_requests_end_with_a_code,
     introspection_can_be_switched_off,
@@ -333,4 +334,32 @@ async fn introspection_can_be_switched_off(backend: Backend) {
         off.client.get(off.url("/")).send().await.unwrap().status(),
         404
     );
+}
+
+async fn nested_catalogue_lists_are_priced(backend: Backend) {
+    // A skill's guides, a guide's skills, a role's requirements: unpaged
+    // lists that nest into one another. Each costs its contents 20 times,
+    // as a page would, so a chain of them cannot multiply unchecked.
+    let app = TestApp::empty(backend).await;
+    let cost = |body: &Value| body["extensions"]["cost"]["complexity"].as_u64().unwrap();
+    let flat = app
+        .graphql("{ skills(first: 10) { nodes { name } } }", json!({}))
+        .await;
+    assert_accepted(&flat);
+    let nested = app
+        .graphql(
+            "{ skills(first: 10) { nodes { name guides { title } } } }",
+            json!({}),
+        )
+        .await;
+    assert_accepted(&nested);
+    assert!(
+        cost(&nested) >= cost(&flat) + 10 * 20,
+        "each skill's guides count 20 times: {} vs {}",
+        cost(&nested),
+        cost(&flat)
+    );
+    let chain = "{ skills(first: 100) { nodes { guides { skills { skill { guides { skills { skill { roles { title } } } } } } } } } }";
+    let body = app.graphql(chain, json!({})).await;
+    assert_refused(&body, "complexity", 20_000);
 }

@@ -83,6 +83,12 @@ pub enum GuideStatusEnum {
 /// whole role graph, so a query cannot alias hundreds of them.
 const PLANNER_COST: usize = 1_000;
 
+/// What an unpaged list of catalogue entries costs: its contents this many
+/// times. The lists are short (a guide's skills, a role's next roles), but
+/// they nest into one another (a skill's guides' skills' roles…), and
+/// without a price a query could multiply them past any page limit.
+const LIST_COST: usize = 20;
+
 fn years(months: i64) -> f64 {
     months as f64 / 12.0
 }
@@ -146,6 +152,7 @@ impl GuideObject {
             .collect()
     }
     /// The skills the guide teaches, each with how much it matters.
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn skills(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<GuideSkillObject>> {
         let loader = &request_context(ctx)?.loader;
         let rows = loader.load_one(SkillsOfGuide(self.0.id)).await.gql()?;
@@ -156,6 +163,7 @@ impl GuideObject {
             .collect())
     }
     /// The roles the guide leads to.
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn roles(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<RoleObject>> {
         let loader = &request_context(ctx)?.loader;
         let rows = loader.load_one(RolesOfGuide(self.0.id)).await.gql()?;
@@ -166,6 +174,7 @@ impl GuideObject {
             .collect())
     }
     /// Published posts on the same subject.
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn related_posts(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<PostObject>> {
         let loader = &request_context(ctx)?.loader;
         let ids = loader
@@ -246,6 +255,7 @@ impl SkillObject {
         &self.0.description
     }
     /// Skills that go with this one (Django with Python, say).
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn related_skills(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<SkillObject>> {
         let loader = &request_context(ctx)?.loader;
         let rows = loader.load_one(RelatedSkillsOf(self.0.id)).await.gql()?;
@@ -256,6 +266,7 @@ impl SkillObject {
             .collect())
     }
     /// Published guides that teach it.
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn guides(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<GuideObject>> {
         let loader = &request_context(ctx)?.loader;
         let rows = loader.load_one(GuidesTeaching(self.0.id)).await.gql()?;
@@ -266,6 +277,7 @@ impl SkillObject {
             .collect())
     }
     /// Roles that require it.
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn roles(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<RoleObject>> {
         let loader = &request_context(ctx)?.loader;
         let rows = loader.load_one(RolesRequiring(self.0.id)).await.gql()?;
@@ -319,6 +331,7 @@ impl RoleObject {
         career::responsibilities(&self.0)
     }
     /// The skills the role asks for, strongest requirement first.
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn required_skills(
         &self,
         ctx: &Context<'_>,
@@ -332,6 +345,7 @@ impl RoleObject {
             .collect())
     }
     /// Where people in this role typically move next, quickest first.
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn next_roles(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TransitionObject>> {
         let loader = &request_context(ctx)?.loader;
         let rows = loader.load_one(TransitionsFrom(self.0.id)).await.gql()?;
@@ -342,6 +356,7 @@ impl RoleObject {
             .collect())
     }
     /// Where people typically come to this role from, quickest first.
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn previous_roles(
         &self,
         ctx: &Context<'_>,
