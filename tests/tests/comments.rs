@@ -387,6 +387,53 @@ async fn replies_need_an_approved_parent_and_nest_so_deep(backend: Backend) {
         parent = comment["id"].clone();
     }
     assert_eq!(depths, [1, 2, 2, 2]);
+
+    // Trashing the root hides its whole thread: the count is what readers
+    // can reach, and a reply inside the hidden thread is refused.
+    let count = "query($s: String!) { post(slug: $s) { commentCount } }";
+    let count = async || {
+        app.data(count, json!({ "s": ARTICLE })).await["post"]["commentCount"]
+            .as_i64()
+            .unwrap()
+    };
+    let shown = count().await;
+    let root = {
+        let query = r#"query($s: String!) { post(slug: $s) { comments(first: 100) { nodes { id html } } } }"#;
+        let data = app.data(query, json!({ "s": ARTICLE })).await;
+        data["post"]["comments"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["html"].as_str().unwrap().contains("Root."))
+            .unwrap()["id"]
+            .clone()
+    };
+    let moderate = |status: &'static str| {
+        let root = root.clone();
+        let editor = editor.clone();
+        let app = &app;
+        async move {
+            app.graphql_as(
+                &editor,
+                MODERATE,
+                json!({ "i": { "id": root, "status": status } }),
+            )
+            .await
+        }
+    };
+    moderate("TRASH").await;
+    assert_eq!(count().await, shown - 5, "the root and its four replies");
+    let mut hidden = form(&post, "b@example.com", "Into the void.");
+    hidden["i"]["parentId"] = parent.clone();
+    assert_eq!(
+        app.data(ADD, hidden.clone()).await["addComment"]["userErrors"][0]["field"],
+        "parentId",
+        "a reply to an approved comment in a trashed thread"
+    );
+    moderate("APPROVED").await;
+    assert_eq!(count().await, shown);
+    let body = app.data(ADD, hidden).await;
+    assert_eq!(body["addComment"]["userErrors"], json!([]), "{body:#}");
 }
 
 async fn moderation_follows_the_role_table(backend: Backend) {

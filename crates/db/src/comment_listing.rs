@@ -89,7 +89,7 @@ pub(crate) fn page_sql(backend: Backend, q: &CommentPageQuery<'_>) -> SqlBuilder
 /// What a count counts under each parent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CommentTally {
-    /// Every approved comment of each post, replies included.
+    /// Every comment of each post a reader can reach, replies included.
     AllOnPost,
     /// A thread's size: top-level comments of a post, or replies to a comment.
     Thread(Thread),
@@ -97,20 +97,31 @@ pub enum CommentTally {
 
 pub(crate) fn count_sql(backend: Backend, tally: CommentTally, parent_ids: &[i64]) -> SqlBuilder {
     let mut b = SqlBuilder::new(backend);
-    let column = match tally {
-        CommentTally::AllOnPost => "c.post_id",
-        CommentTally::Thread(thread) => thread.column(),
-    };
-    b.push("SELECT ")
-        .push(column)
-        .push(" AS grp, COUNT(*) AS total");
     match tally {
         CommentTally::AllOnPost => {
-            b.push(" FROM comments c WHERE c.status = 'approved' AND c.post_id IN ");
+            // The comments a reader can reach: approved, under approved
+            // comments all the way up. An approved reply in a thread whose
+            // root was trashed is in no thread, so in no count.
+            b.push(
+                "WITH RECURSIVE shown(id, post_id) AS (\
+                 SELECT c.id, c.post_id FROM comments c \
+                 WHERE c.status = 'approved' AND c.parent_id IS NULL AND c.post_id IN ",
+            );
             b.bind_list(parent_ids);
+            b.push(
+                " UNION ALL SELECT c.id, c.post_id FROM comments c \
+                 JOIN shown s ON c.parent_id = s.id WHERE c.status = 'approved') \
+                 SELECT post_id AS grp, COUNT(*) AS total FROM shown GROUP BY post_id",
+            );
         }
-        CommentTally::Thread(thread) => approved_in(&mut b, thread, parent_ids),
+        CommentTally::Thread(thread) => {
+            let column = thread.column();
+            b.push("SELECT ")
+                .push(column)
+                .push(" AS grp, COUNT(*) AS total");
+            approved_in(&mut b, thread, parent_ids);
+            b.push(" GROUP BY ").push(column);
+        }
     }
-    b.push(" GROUP BY ").push(column);
     b
 }

@@ -245,31 +245,31 @@ pub async fn add_comment(
     let (parent_id, depth) = match form.parent_id {
         None => (None, 0),
         Some(parent_id) => {
-            let mut parent = comment_queries::by_ids(&mut conn, &[parent_id])
-                .await?
-                .pop();
-            match &parent {
-                Some(p) if p.post_id == post_id && p.status == CommentStatus::Approved => {}
-                _ => {
-                    return Ok(Err(vec![FieldError {
-                        field: "parentId",
-                        message: "reply to an approved comment on the same post".into(),
-                        code: "BAD_USER_INPUT",
-                    }]));
-                }
-            }
-            // Too deep: climb until the reply fits at the deepest level.
-            while let Some(p) = parent
-                .as_ref()
-                .filter(|p| p.depth + 1 > settings.max_depth - 1)
-            {
-                let up = p.parent_id;
-                parent = match up {
-                    Some(up) => comment_queries::by_ids(&mut conn, &[up]).await?.pop(),
-                    None => None,
+            // The parent and its ancestors, nearest first. Readers reach a
+            // comment only through approved comments all the way up, so a
+            // reply goes only where the whole chain is approved.
+            let mut chain: Vec<Comment> = Vec::new();
+            let mut next = Some(parent_id);
+            while let Some(id) = next {
+                let Some(comment) = comment_queries::by_ids(&mut conn, &[id]).await?.pop() else {
+                    break;
                 };
+                next = comment.parent_id;
+                chain.push(comment);
             }
-            match parent {
+            let reachable = chain.first().is_some_and(|p| p.post_id == post_id)
+                && chain.last().is_some_and(|root| root.parent_id.is_none())
+                && chain.iter().all(|c| c.status == CommentStatus::Approved);
+            if !reachable {
+                return Ok(Err(vec![FieldError {
+                    field: "parentId",
+                    message: "reply to an approved comment on the same post".into(),
+                    code: "BAD_USER_INPUT",
+                }]));
+            }
+            // Too deep: the reply attaches to the nearest ancestor at which
+            // it fits within the deepest level.
+            match chain.iter().find(|p| p.depth + 1 < settings.max_depth) {
                 Some(p) => (Some(p.id), p.depth + 1),
                 None => (None, 0),
             }

@@ -90,7 +90,9 @@ impl PostObject {
     async fn status(&self, ctx: &Context<'_>) -> async_graphql::Result<PostStatusEnum> {
         Ok(state(&self.0, request_context(ctx)?.now).into())
     }
-    /// Approved comments on the post, replies included.
+    /// Approved comments on the post, replies included: those a reader can
+    /// reach through `comments` and `replies` (a reply under a hidden
+    /// comment is not counted).
     async fn comment_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i32> {
         super::comment::count(ctx, waypost_domain::CommentTally::AllOnPost, self.0.id.0).await
     }
