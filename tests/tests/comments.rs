@@ -163,6 +163,14 @@ async fn the_form_is_checked_field_by_field(backend: Backend) {
             json!({ "authorName": "A", "authorEmail": "a@example.com", "body": "x", "authorUrl": "ftp://example.com" }),
             "authorUrl",
         ),
+        (
+            json!({ "authorName": "A", "authorEmail": "a@example.com", "body": "x", "authorUrl": "http://" }),
+            "authorUrl",
+        ),
+        (
+            json!({ "authorName": "A", "authorEmail": email_of_length(255), "body": "x" }),
+            "authorEmail",
+        ),
     ];
     for (mut input, field) in cases {
         input["postId"] = post.clone();
@@ -172,11 +180,48 @@ async fn the_form_is_checked_field_by_field(backend: Backend) {
         assert_eq!(payload["receipt"], Value::Null, "nothing stored");
     }
     // The limits themselves are accepted.
-    let ok = json!({ "i": { "postId": post, "authorName": "n".repeat(100), "authorEmail": "a@example.com", "body": "b".repeat(10_000), "authorUrl": "https://a.example" } });
+    let ok = json!({ "i": { "postId": post, "authorName": "n".repeat(100), "authorEmail": email_of_length(254), "body": "b".repeat(10_000), "authorUrl": "https://a.example" } });
     assert_eq!(
         app.data(ADD, ok).await["addComment"]["userErrors"],
         json!([])
     );
+
+    // What a stranger writes is shown as their words, never as markup.
+    let markup = "Hi <script>alert(1)</script> <b>bold</b> ![pic](https://e.example/i.png) <https://a.example> [site](https://b.example)";
+    let payload = app
+        .data(ADD, form(&post, "writer@example.com", markup))
+        .await;
+    let html = payload["addComment"]["comment"]["html"].as_str().unwrap();
+    assert!(!html.contains("<script") && !html.contains("<b>"), "{html}");
+    assert!(
+        html.contains("&lt;script&gt;"),
+        "raw HTML is shown as text: {html}"
+    );
+    assert!(
+        !html.contains("<img") && html.contains("pic"),
+        "an image is its alt text: {html}"
+    );
+    assert_eq!(
+        html.matches(r#"rel="nofollow ugc noopener""#).count(),
+        2,
+        "each link is marked: {html}"
+    );
+}
+
+/// An address `length` characters long whose parts are each within their
+/// own limits (64 before the @, 63 per domain label).
+fn email_of_length(length: usize) -> String {
+    let local = "a".repeat(64);
+    let label = |c: &str, n: usize| c.repeat(n);
+    let fixed = 64 + 1 + 63 + 1 + 63 + 1 + ".example".len();
+    let email = format!(
+        "{local}@{}.{}.{}.example",
+        label("b", 63),
+        label("c", 63),
+        label("d", length - fixed)
+    );
+    assert_eq!(email.len(), length);
+    email
 }
 
 async fn the_honeypot_catches_spam_quietly(backend: Backend) {
@@ -611,10 +656,11 @@ async fn threads_read_in_pages_without_emails(backend: Backend) {
         commentCount
         comments(first: 2, after: $after, orderBy: $order) {
           totalCount pageInfo { hasNextPage endCursor }
-          edges { cursor node { authorName authorEmail depth replies(first: 3) { totalCount nodes { authorName depth } pageInfo { hasNextPage } } } }
+          edges { cursor node { authorName authorEmail depth replies(first: 3) { totalCount nodes { authorName depth } pageInfo { hasNextPage endCursor } } } }
         } } }"#;
     let mut names = Vec::new();
     let mut after: Option<String> = None;
+    let mut reply_cursor: Option<String> = None;
     loop {
         let data = app
             .data(
@@ -642,6 +688,7 @@ async fn threads_read_in_pages_without_emails(backend: Backend) {
                 );
                 assert_eq!(replies["nodes"][0]["depth"], 1);
                 assert_eq!(replies["pageInfo"]["hasNextPage"], true);
+                reply_cursor = replies["pageInfo"]["endCursor"].as_str().map(str::to_owned);
             }
         }
         if post["comments"]["pageInfo"]["hasNextPage"] == false {
@@ -656,6 +703,21 @@ async fn threads_read_in_pages_without_emails(backend: Backend) {
         assert!(names.len() <= 5);
     }
     assert_eq!(names, ["top 0", "top 1", "top 2", "top 3", "top 4"]);
+    // The rest of a thread's replies, after the first page's cursor.
+    let more = app
+        .data(
+            r#"query($s: String!, $r: String) { post(slug: $s) { comments(first: 1) { nodes { authorName replies(first: 3, after: $r) { nodes { authorName } pageInfo { hasNextPage } } } } } }"#,
+            json!({ "s": ARTICLE, "r": reply_cursor.expect("the first page has a cursor") }),
+        )
+        .await;
+    let first = &more["post"]["comments"]["nodes"][0];
+    assert_eq!(first["authorName"], "top 0");
+    assert_eq!(
+        first["replies"]["nodes"],
+        json!([{ "authorName": "reply 3" }]),
+        "{more:#}"
+    );
+    assert_eq!(first["replies"]["pageInfo"]["hasNextPage"], false);
     let newest = app
         .data(query, json!({ "s": ARTICLE, "order": "NEWEST" }))
         .await;
