@@ -786,7 +786,7 @@ async fn the_moderation_queue_is_for_moderators(backend: Backend) {
     app.data(ADD, form(&api_post, "b@example.com", "On APIs."))
         .await;
     let queue = r#"query($f: CommentFilterInput, $first: Int, $after: String) { comments(filter: $f, first: $first, after: $after) {
-        edges { cursor node { authorEmail status post { slug } } } pageInfo { hasNextPage endCursor } } }"#;
+        totalCount nodes { authorEmail } edges { cursor node { authorEmail status post { slug } } } pageInfo { hasNextPage endCursor } } }"#;
 
     let body = app.graphql(queue, json!({})).await;
     assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
@@ -798,6 +798,11 @@ async fn the_moderation_queue_is_for_moderators(backend: Backend) {
         .unwrap()
         .clone();
     assert_eq!(edges.len(), 4, "{body:#}");
+    assert_eq!(body["data"]["comments"]["totalCount"], 4, "{body:#}");
+    assert_eq!(
+        body["data"]["comments"]["nodes"][0]["authorEmail"],
+        edges[0]["node"]["authorEmail"]
+    );
     assert_eq!(
         edges[0]["node"]["authorEmail"], "b@example.com",
         "newest first, emails shown"
@@ -815,6 +820,10 @@ async fn the_moderation_queue_is_for_moderators(backend: Backend) {
         ["a2@example.com", "a1@example.com", "a0@example.com"],
         "{body:#}"
     );
+    assert_eq!(
+        body["data"]["comments"]["totalCount"], 3,
+        "Amara's posts only"
+    );
     let (_, body) = app
         .graphql_as(&tomas, queue, json!({ "f": { "postId": article } }))
         .await;
@@ -823,6 +832,7 @@ async fn the_moderation_queue_is_for_moderators(backend: Backend) {
         json!([]),
         "not Tomas's post"
     );
+    assert_eq!(body["data"]["comments"]["totalCount"], 0);
     // Paging through the queue.
     let (_, page) = app.graphql_as(&editor, queue, json!({ "first": 3 })).await;
     assert_eq!(page["data"]["comments"]["pageInfo"]["hasNextPage"], true);
@@ -834,6 +844,10 @@ async fn the_moderation_queue_is_for_moderators(backend: Backend) {
         rest["data"]["comments"]["edges"].as_array().unwrap().len(),
         1,
         "{rest:#}"
+    );
+    assert_eq!(
+        rest["data"]["comments"]["totalCount"], 4,
+        "the whole queue, whatever the page"
     );
 }
 

@@ -6,6 +6,7 @@ use chrono::{Duration, NaiveDateTime};
 use futures::Stream;
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd, html};
 use tokio::sync::broadcast::error::RecvError;
+pub use waypost_db::queries::comment::QueueFilter;
 use waypost_db::queries::{comment as comment_queries, post as post_queries};
 use waypost_db::{
     Comment, CommentId, CommentInsertForm, CommentPublished, CommentStatus, DbConn, DbError,
@@ -768,7 +769,8 @@ pub mod thread {
 }
 
 /// The moderation queue for `viewer`: editors see every comment, an author
-/// those on their own posts, anyone else nothing (FORBIDDEN).
+/// those on their own posts, anyone else nothing (FORBIDDEN). The filter
+/// it answers with, scoped to the viewer, counts the whole queue.
 pub async fn moderation_queue(
     pool: &DbPool,
     viewer: Option<&Viewer>,
@@ -776,7 +778,7 @@ pub async fn moderation_queue(
     post_id: Option<PostId>,
     first: Option<i32>,
     after: Option<&str>,
-) -> DomainResult<thread::CommentPage> {
+) -> DomainResult<(thread::CommentPage, QueueFilter)> {
     use crate::policy::{ReadScope, unpublished_scope};
     let author_id = match unpublished_scope(viewer) {
         Some(ReadScope::Everyone) => None,
@@ -790,22 +792,26 @@ pub async fn moderation_queue(
             ));
         }
     };
-    let spec = thread::parse_page(first, after, true)?;
-    let mut comments = comment_queries::queue(
-        &mut pool.get().await?,
+    let filter = QueueFilter {
         status,
         post_id,
         author_id,
-        spec.after,
-        spec.limit + 1,
-    )
-    .await?;
+    };
+    let spec = thread::parse_page(first, after, true)?;
+    let mut comments =
+        comment_queries::queue(&mut pool.get().await?, &filter, spec.after, spec.limit + 1).await?;
     let limit = usize::try_from(spec.limit).unwrap_or(usize::MAX);
     let has_next_page = comments.len() > limit;
     comments.truncate(limit);
-    Ok(thread::CommentPage {
+    let page = thread::CommentPage {
         comments,
         has_next_page,
         has_previous_page: spec.after.is_some(),
-    })
+    };
+    Ok((page, filter))
+}
+
+/// How many comments a queue `moderation_queue` answered holds.
+pub async fn moderation_queue_count(pool: &DbPool, filter: &QueueFilter) -> DomainResult<i64> {
+    Ok(comment_queries::queue_count(&mut pool.get().await?, filter).await?)
 }

@@ -164,31 +164,45 @@ pub async fn count(
     Ok(rows)
 }
 
-/// The moderation queue: newest first, optionally one status, one post, or
-/// only the posts of one author; strictly after `after` (created_at, id).
+/// The moderation queue's filters over comments joined to their posts, as
+/// a boxed query of the connection at hand (a macro: the query's type
+/// differs per backend).
+macro_rules! in_queue {
+    ($filter:expr) => {{
+        use crate::schema::posts;
+        let filter: &QueueFilter = $filter;
+        let mut query = comments::table.inner_join(posts::table).into_boxed();
+        if let Some(status) = filter.status {
+            query = query.filter(comments::status.eq(status));
+        }
+        if let Some(post_id) = filter.post_id {
+            query = query.filter(comments::post_id.eq(post_id));
+        }
+        if let Some(author_id) = filter.author_id {
+            query = query.filter(posts::author_id.eq(author_id));
+        }
+        query
+    }};
+}
+
+/// Which comments the moderation queue lists.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueueFilter {
+    pub status: Option<CommentStatus>,
+    pub post_id: Option<crate::PostId>,
+    /// Only comments on this author's posts.
+    pub author_id: Option<crate::AuthorId>,
+}
+
+/// A page of the moderation queue, newest first.
 pub async fn queue(
     conn: &mut DbConn,
-    status: Option<CommentStatus>,
-    post_id: Option<crate::PostId>,
-    author_id: Option<crate::AuthorId>,
+    filter: &QueueFilter,
     after: Option<(NaiveDateTime, CommentId)>,
     limit: i64,
 ) -> DbResult<Vec<Comment>> {
-    use crate::schema::posts;
     let rows = with_conn!(conn, |c| {
-        let mut query = comments::table
-            .inner_join(posts::table)
-            .select(Comment::as_select())
-            .into_boxed();
-        if let Some(status) = status {
-            query = query.filter(comments::status.eq(status));
-        }
-        if let Some(post_id) = post_id {
-            query = query.filter(comments::post_id.eq(post_id));
-        }
-        if let Some(author_id) = author_id {
-            query = query.filter(posts::author_id.eq(author_id));
-        }
+        let mut query = in_queue!(filter).select(Comment::as_select());
         if let Some((at, id)) = after {
             query = query.filter(
                 comments::created_at
@@ -203,4 +217,12 @@ pub async fn queue(
             .await
     })?;
     Ok(rows)
+}
+
+/// How many comments the moderation queue holds, ignoring paging.
+pub async fn queue_count(conn: &mut DbConn, filter: &QueueFilter) -> DbResult<i64> {
+    let total = with_conn!(conn, |c| {
+        in_queue!(filter).count().get_result::<i64>(c).await
+    })?;
+    Ok(total)
 }

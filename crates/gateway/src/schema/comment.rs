@@ -1,11 +1,13 @@
 //! Comments: the "Leave a Reply" form (`addComment`), a poster's view of
 //! their own pending comment (`comment(receipt:)`), and moderation.
 
-use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject, Subscription};
+use async_graphql::{
+    Context, Enum, ID, InputObject, MergedObject, Object, SimpleObject, Subscription,
+};
 use chrono::{DateTime, Utc};
 use futures::{Stream, StreamExt};
 use std::sync::Arc;
-use waypost_domain::comment::{self, CommentForm};
+use waypost_domain::comment::{self, CommentForm, QueueFilter};
 use waypost_domain::policy::{Action, allows};
 
 use waypost_domain::comment::thread::{self, CommentPage};
@@ -125,11 +127,8 @@ pub enum CommentOrder {
 }
 
 /// Approved comments as a Relay connection (forward paging).
-pub struct CommentConnection {
-    thread: Thread,
-    parent: i64,
-    page: CommentPage,
-}
+#[derive(MergedObject)]
+pub struct CommentConnection(CommentPageFields, ThreadTotal);
 
 #[derive(SimpleObject)]
 pub struct CommentEdge {
@@ -137,22 +136,29 @@ pub struct CommentEdge {
     pub node: CommentObject,
 }
 
+/// What every page of comments shows, in threads and in the queue.
+pub struct CommentPageFields(CommentPage);
+
 #[Object]
-impl CommentConnection {
+impl CommentPageFields {
     async fn edges(&self) -> Vec<CommentEdge> {
-        edges(&self.page)
+        edges(&self.0)
     }
     async fn nodes(&self) -> Vec<CommentObject> {
-        self.page
-            .comments
-            .iter()
-            .cloned()
-            .map(CommentObject)
-            .collect()
+        self.0.comments.iter().cloned().map(CommentObject).collect()
     }
     async fn page_info(&self) -> PageInfo {
-        page_info(&self.page)
+        page_info(&self.0)
     }
+}
+
+pub struct ThreadTotal {
+    thread: Thread,
+    parent: i64,
+}
+
+#[Object]
+impl ThreadTotal {
     /// Approved comments in this thread, ignoring paging.
     async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i32> {
         count(ctx, CommentTally::Thread(self.thread), self.parent).await
@@ -214,11 +220,10 @@ pub async fn load_thread(
         .await
         .gql()?
         .unwrap_or_default();
-    Ok(CommentConnection {
-        thread,
-        parent,
-        page,
-    })
+    Ok(CommentConnection(
+        CommentPageFields(page),
+        ThreadTotal { thread, parent },
+    ))
 }
 
 #[derive(InputObject)]
@@ -278,10 +283,20 @@ pub struct CommentFilterInput {
 }
 
 /// A page of the moderation queue, newest first.
-#[derive(SimpleObject)]
-pub struct CommentQueue {
-    pub edges: Vec<CommentEdge>,
-    pub page_info: PageInfo,
+#[derive(MergedObject)]
+pub struct CommentQueue(CommentPageFields, QueueTotal);
+
+pub struct QueueTotal(QueueFilter);
+
+#[Object]
+impl QueueTotal {
+    /// Comments in the queue as filtered, ignoring paging.
+    async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i32> {
+        let total = comment::moderation_queue_count(&request_context(ctx)?.pool, &self.0)
+            .await
+            .gql()?;
+        Ok(i32::try_from(total).unwrap_or(i32::MAX))
+    }
 }
 
 #[derive(Default)]
@@ -307,7 +322,7 @@ impl CommentQuery {
             .map(|id| GlobalId::post(id, "postId"))
             .transpose()?;
         let status = filter.status.map(CommentStatus::from);
-        let page = comment::moderation_queue(
+        let (page, filter) = comment::moderation_queue(
             &rc.pool,
             rc.viewer.as_ref(),
             status,
@@ -317,10 +332,7 @@ impl CommentQuery {
         )
         .await
         .gql()?;
-        Ok(CommentQueue {
-            edges: edges(&page),
-            page_info: page_info(&page),
-        })
+        Ok(CommentQueue(CommentPageFields(page), QueueTotal(filter)))
     }
 
     /// Your own comment, by the receipt `addComment` gave you, whatever its
