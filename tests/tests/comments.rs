@@ -568,6 +568,15 @@ async fn moderation_follows_the_role_table(backend: Backend) {
     app.graphql_as(&editor, MODERATE, trash).await;
     let fourth = app.data(ADD, form(&post, "c@example.com", "Fourth.")).await;
     assert_eq!(status(&fourth), "PENDING", "{fourth:#}");
+    // An editor approving a comment the author approved already vouches
+    // for its writer too, though the comment itself does not move.
+    let (_, body) = app.graphql_as(&editor, MODERATE, approve(&id)).await;
+    assert_eq!(
+        body["data"]["moderateComment"]["comment"]["status"],
+        "APPROVED"
+    );
+    let fifth = app.data(ADD, form(&post, "c@example.com", "Fifth.")).await;
+    assert_eq!(status(&fifth), "APPROVED", "{fifth:#}");
 
     // The bulk form: all or nothing.
     let ids: Vec<Value> = futures::future::join_all((0..3).map(|n| {

@@ -356,8 +356,13 @@ fn flood_lock(sender: &str) -> i64 {
     i64::from_be_bytes(head)
 }
 
-/// Seconds until a sender at the limit may post again (when the oldest of
-/// their recent comments leaves the window), or `None` while under it.
+/// Whole seconds until a sender at the limit may post again, or `None`
+/// while under it. A comment counts while its instant is within the window
+/// (`>=` its start), so a slot frees a microsecond after the oldest one's
+/// window ends; the wait is rounded up, so that a client waiting exactly
+/// that long is not refused again. (Were the limit lowered below what a
+/// sender already posted, more than the oldest must age out: the hint is
+/// then early, and the next refusal gives a new one.)
 fn flood_wait(
     settings: &CommentSettings,
     now: NaiveDateTime,
@@ -367,10 +372,12 @@ fn flood_wait(
         .iter()
         .filter(|recent| recent.count >= settings.flood_limit)
         .map(|recent| {
-            let frees = recent.oldest.unwrap_or(now) + settings.flood_window;
-            u64::try_from((frees - now).num_seconds())
-                .unwrap_or(0)
-                .max(1)
+            let frees =
+                recent.oldest.unwrap_or(now) + settings.flood_window + Duration::microseconds(1);
+            // Non-negative (the oldest is inside the window), so unsigned
+            // rounding up applies.
+            let micros = u64::try_from((frees - now).num_microseconds().unwrap_or(0)).unwrap_or(0);
+            micros.div_ceil(1_000_000).max(1)
         })
         .max()
 }
@@ -641,6 +648,38 @@ mod tests {
         ] {
             assert_eq!(website(bad), Err(vec!["authorUrl"]), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_flood_wait_ends_when_a_slot_frees() {
+        use comment_queries::Recent;
+        let settings = CommentSettings::default();
+        let now = chrono::DateTime::UNIX_EPOCH.naive_utc() + Duration::days(1);
+        let at = |ago_micros: i64| Recent {
+            count: settings.flood_limit,
+            oldest: Some(now - Duration::microseconds(ago_micros)),
+        };
+        let under = Recent {
+            count: settings.flood_limit - 1,
+            oldest: Some(now),
+        };
+        assert_eq!(flood_wait(&settings, now, [under, under]), None);
+        // The oldest is 20.4 s old: its slot frees in 39.6 s, so wait 40.
+        assert_eq!(
+            flood_wait(&settings, now, [at(20_400_000), under]),
+            Some(40)
+        );
+        // Exactly 20 s old: it still counts at 60 s, so wait just past it.
+        assert_eq!(
+            flood_wait(&settings, now, [under, at(20_000_000)]),
+            Some(41)
+        );
+        // The longer wait of the two senders; never less than a second.
+        assert_eq!(
+            flood_wait(&settings, now, [at(59_999_999), at(1_000_000)]),
+            Some(60)
+        );
+        assert_eq!(flood_wait(&settings, now, [at(60_000_000), under]), Some(1));
     }
 
     #[test]

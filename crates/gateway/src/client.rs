@@ -106,14 +106,16 @@ impl TrustedProxies {
         if !self.trusts(client) {
             return client;
         }
+        // Split as bytes: a client may put bytes that are not text into its
+        // own part of a line, and our proxy's entry appended after them
+        // must still be read.
         let hops = headers
             .get_all(FORWARDED_FOR)
             .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|value| value.split(','))
+            .flat_map(|value| value.as_bytes().split(|b| *b == b','))
             .collect::<Vec<_>>();
         for hop in hops.into_iter().rev() {
-            let Some(address) = parse_hop(hop) else {
+            let Some(address) = std::str::from_utf8(hop).ok().and_then(parse_hop) else {
                 // A hop no proxy of ours would write: stop at the last
                 // address that can be believed.
                 break;
@@ -216,6 +218,14 @@ mod tests {
         assert_eq!(trusted.client(ip("10.0.0.2"), &split), ip("203.0.113.9"));
         let all_ours = forwarded(&["10.9.9.9, 10.0.0.5"]);
         assert_eq!(trusted.client(ip("10.0.0.2"), &all_ours), ip("10.9.9.9"));
+        // Bytes that are not text in the client's part do not hide the
+        // proxy's entry after them.
+        let mut raw = HeaderMap::new();
+        raw.append(
+            FORWARDED_FOR,
+            HeaderValue::from_bytes(b"\xff\xfe, 203.0.113.9").unwrap(),
+        );
+        assert_eq!(trusted.client(ip("10.0.0.2"), &raw), ip("203.0.113.9"));
         let garbled = forwarded(&["203.0.113.9, unknown, 10.0.0.5"]);
         assert_eq!(
             trusted.client(ip("10.0.0.2"), &garbled),

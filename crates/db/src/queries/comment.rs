@@ -108,7 +108,10 @@ pub async fn recent(
 /// Moves comments to `status`; returns the ones that changed. A comment
 /// already there is left alone, so of two moderators racing to approve the
 /// same comment only one sees it change. `vouched`: the move is an
-/// editor's approval, which trusts the commenter from now on.
+/// editor's approval, which trusts the commenter from now on; it marks the
+/// approved comments among `ids` whether or not they moved (one an author
+/// approved is vouched for when an editor approves it too). The mark stays
+/// when the comment moves again: trust returns if it is approved again.
 pub async fn set_status(
     conn: &mut DbConn,
     ids: &[CommentId],
@@ -117,21 +120,37 @@ pub async fn set_status(
     now: NaiveDateTime,
 ) -> DbResult<Vec<Comment>> {
     let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+    let vouches = vouched && status == CommentStatus::Approved;
+    let moved = ids.clone();
     let rows = with_conn!(conn, |c| {
         diesel::update(
             comments::table
-                .filter(comments::id.eq_any(ids))
+                .filter(comments::id.eq_any(moved))
                 .filter(comments::status.ne(status)),
         )
         .set((
             comments::status.eq(status),
-            comments::vouched.eq(vouched && status == CommentStatus::Approved),
+            comments::vouched.eq(comments::vouched.or::<_, diesel::sql_types::Bool>(vouches)),
             comments::updated_at.eq(now),
         ))
         .returning(Comment::as_returning())
         .get_results(c)
         .await
     })?;
+    if vouches && rows.len() < ids.len() {
+        // Approved before this call: not news, but now vouched for.
+        with_conn!(conn, |c| {
+            diesel::update(
+                comments::table
+                    .filter(comments::id.eq_any(ids))
+                    .filter(comments::status.eq(CommentStatus::Approved))
+                    .filter(comments::vouched.eq(false)),
+            )
+            .set(comments::vouched.eq(true))
+            .execute(c)
+            .await
+        })?;
+    }
     Ok(rows)
 }
 
