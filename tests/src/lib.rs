@@ -441,22 +441,32 @@ impl TestApp {
             .await
             .unwrap()
             .unwrap();
-        use base64::Engine;
-        json!(base64::engine::general_purpose::STANDARD.encode(format!("Post:{}", post.id)))
+        TestApp::global_id("Post", post.id.0)
     }
 
-    /// The row id inside a post's global id.
-    pub fn raw_post_id(global: &Value) -> i64 {
+    /// The global id of the `kind` row `raw` (`Post`, `Comment`, …).
+    pub fn global_id(kind: &str, raw: i64) -> Value {
+        use base64::Engine;
+        json!(base64::engine::general_purpose::STANDARD.encode(format!("{kind}:{raw}")))
+    }
+
+    /// The row id inside a `kind` global id.
+    pub fn raw_id(global: &Value, kind: &str) -> i64 {
         use base64::Engine;
         let raw = base64::engine::general_purpose::STANDARD
             .decode(global.as_str().unwrap())
             .unwrap();
         String::from_utf8(raw)
             .unwrap()
-            .strip_prefix("Post:")
+            .strip_prefix(&format!("{kind}:"))
             .unwrap()
             .parse()
             .unwrap()
+    }
+
+    /// The row id inside a post's global id.
+    pub fn raw_post_id(global: &Value) -> i64 {
+        TestApp::raw_id(global, "Post")
     }
 
     /// Creates an editor account and returns a session token for it.

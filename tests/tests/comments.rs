@@ -971,16 +971,7 @@ async fn fifty_at_once_are_stored_once_each(backend: Backend) {
         )
     }))
     .await;
-    let codes: Vec<&str> = results
-        .iter()
-        .map(|b| {
-            if b["data"]["addComment"]["comment"]["id"].is_string() {
-                "STORED"
-            } else {
-                b["errors"][0]["extensions"]["code"].as_str().unwrap_or("?")
-            }
-        })
-        .collect();
+    let codes: Vec<&str> = results.iter().map(outcome).collect();
     assert_eq!(
         codes.iter().filter(|c| **c == "STORED").count(),
         1,
@@ -990,6 +981,17 @@ async fn fifty_at_once_are_stored_once_each(backend: Backend) {
         codes.iter().all(|c| ["STORED", "CONFLICT"].contains(c)),
         "{codes:?}"
     );
+}
+
+/// What became of an `addComment`: STORED, or the error's code.
+fn outcome(body: &Value) -> &str {
+    if body["data"]["addComment"]["comment"]["id"].is_string() {
+        "STORED"
+    } else {
+        body["errors"][0]["extensions"]["code"]
+            .as_str()
+            .unwrap_or("?")
+    }
 }
 
 async fn a_burst_cannot_outrun_the_flood_limit(backend: Backend) {
@@ -1010,7 +1012,7 @@ async fn a_burst_cannot_outrun_the_flood_limit(backend: Backend) {
     .await;
     let mut stored = 0;
     for body in &results {
-        if body["data"]["addComment"]["comment"]["id"].is_string() {
+        if outcome(body) == "STORED" {
             stored += 1;
             continue;
         }
@@ -1047,13 +1049,7 @@ async fn the_flood_limit_counts_whom_a_trusted_proxy_forwarded(backend: Backend)
             .json()
             .await
             .unwrap();
-        match body["data"]["addComment"]["comment"]["id"].as_str() {
-            Some(_) => "STORED".into(),
-            None => body["errors"][0]["extensions"]["code"]
-                .as_str()
-                .unwrap_or("?")
-                .into(),
-        }
+        outcome(&body).to_owned()
     }
 
     // Trusting no proxy, the header is the client's own claim: ignored.

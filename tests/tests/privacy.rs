@@ -241,23 +241,10 @@ async fn no_anonymous_answer_reveals_an_email(backend: Backend) {
             .await;
         assert_eq!(body["data"]["moderateComment"]["comment"]["status"], status);
     }
-    let raw_id = |id: &Value| {
-        use base64::Engine;
-        let text = base64::engine::general_purpose::STANDARD
-            .decode(id.as_str().unwrap())
-            .unwrap();
-        String::from_utf8(text)
-            .unwrap()
-            .split(':')
-            .nth(1)
-            .unwrap()
-            .parse::<i64>()
-            .unwrap()
-    };
     let reply = app
         .approved_comment(
             raw_post,
-            Some(raw_id(&ids[0])),
+            Some(TestApp::raw_id(&ids[0], "Comment")),
             EMAIL,
             NAME,
             "A reply of mine.",
@@ -345,16 +332,9 @@ async fn no_anonymous_answer_reveals_an_email(backend: Backend) {
     for receipt in &receipts {
         calls.push(("comment", format!("receipt: {receipt:?}")));
     }
-    let reply_id = {
-        use base64::Engine;
-        base64::engine::general_purpose::STANDARD.encode(format!("Comment:{reply}"))
-    };
-    for id in ids
-        .iter()
-        .map(|id| id.as_str().unwrap().to_owned())
-        .chain([reply_id, post.as_str().unwrap().to_owned()])
-    {
-        calls.push(("node", format!("id: {id:?}")));
+    let reply_id = TestApp::global_id("Comment", reply);
+    for id in ids.iter().chain([&reply_id, &post]) {
+        calls.push(("node", format!("id: {}", id)));
     }
     let called: BTreeSet<String> = calls.iter().map(|(f, _)| (*f).to_owned()).collect();
     assert_eq!(

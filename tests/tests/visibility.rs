@@ -335,8 +335,7 @@ async fn anonymous_responses_never_leak(backend: Backend) {
         ));
     }
     for n in 1..=8 {
-        use base64::Engine;
-        let id = base64::engine::general_purpose::STANDARD.encode(format!("Post:{n}"));
+        let id = TestApp::global_id("Post", n);
         queries.push((
             "query($id: ID!) { node(id: $id) { ... on Post { title body } } }".into(),
             json!({ "id": id }),

@@ -249,15 +249,7 @@ pub async fn add_comment(
             // The parent and its ancestors, nearest first. Readers reach a
             // comment only through approved comments all the way up, so a
             // reply goes only where the whole chain is approved.
-            let mut chain: Vec<Comment> = Vec::new();
-            let mut next = Some(parent_id);
-            while let Some(id) = next {
-                let Some(comment) = comment_queries::by_ids(&mut conn, &[id]).await?.pop() else {
-                    break;
-                };
-                next = comment.parent_id;
-                chain.push(comment);
-            }
+            let chain = comment_queries::with_ancestors(&mut conn, parent_id).await?;
             let reachable = chain.first().is_some_and(|p| p.post_id == post_id)
                 && chain.last().is_some_and(|root| root.parent_id.is_none())
                 && chain.iter().all(|c| c.status == CommentStatus::Approved);

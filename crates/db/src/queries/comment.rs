@@ -7,7 +7,7 @@ use diesel_async::RunQueryDsl;
 use crate::DbResult;
 use crate::comment_listing::{CommentPageQuery, CommentTally, GroupedComment, count_sql, page_sql};
 use crate::ids::CommentId;
-use crate::listing::{GroupedCount, SqlBuilder, bind_all};
+use crate::listing::{Bind, GroupedCount, SqlBuilder, bind_all};
 use crate::models::{Comment, CommentInsertForm, CommentStatus};
 use crate::pool::{DbConn, with_conn};
 use crate::schema::comments;
@@ -45,6 +45,25 @@ pub async fn by_receipt_hash(conn: &mut DbConn, hash: &str) -> DbResult<Option<C
             .optional()
     })?;
     Ok(row)
+}
+
+/// A comment and its ancestors up to its thread's root, nearest first, in
+/// one statement.
+pub async fn with_ancestors(conn: &mut DbConn, id: CommentId) -> DbResult<Vec<Comment>> {
+    let mut b = SqlBuilder::new(conn.backend());
+    b.push("WITH RECURSIVE chain AS (SELECT c.* FROM comments c WHERE c.id = ");
+    b.bind(Bind::Int(id.0));
+    b.push(
+        " UNION ALL SELECT c.* FROM comments c JOIN chain ON c.id = chain.parent_id) \
+         SELECT * FROM chain ORDER BY depth DESC",
+    );
+    let SqlBuilder { sql, binds, .. } = b;
+    let rows = with_conn!(conn, |c| {
+        bind_all!(diesel::sql_query(sql).into_boxed(), binds)
+            .load::<Comment>(c)
+            .await
+    })?;
+    Ok(rows)
 }
 
 /// Whether an editor has approved a comment from `email` that is still
