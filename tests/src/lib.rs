@@ -514,7 +514,8 @@ impl TestApp {
             ..Default::default()
         };
         let now = chrono::Utc::now().naive_utc();
-        let id = add_comment(&self.pool, &settings, form, now)
+        let clock = waypost_domain::clock::system_clock();
+        let id = add_comment(&self.pool, &settings, form, now, &clock)
             .await
             .unwrap()
             .unwrap()

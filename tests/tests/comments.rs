@@ -27,6 +27,7 @@ backend_tests!(
     a_post_can_close_its_comments,
     fifty_at_once_are_stored_once_each,
     a_burst_cannot_outrun_the_flood_limit,
+    retry_after_is_exactly_the_wait_at_any_instant,
     the_flood_limit_counts_whom_a_trusted_proxy_forwarded,
 );
 
@@ -313,13 +314,7 @@ async fn comments_go_only_where_they_are_open(backend: Backend) {
         close_after: Some(Duration::days(200)),
         ..relaxed()
     };
-    let micros = Arc::new(AtomicI64::new(chrono::Utc::now().timestamp_micros()));
-    let clock_micros = micros.clone();
-    let clock: Clock = Arc::new(move || {
-        chrono::DateTime::from_timestamp_micros(clock_micros.load(Ordering::SeqCst))
-            .unwrap()
-            .naive_utc()
-    });
+    let (clock, micros) = test_clock(chrono::Utc::now());
     let app = TestApp::empty_configured(backend, |state| {
         state.with_comments(settings).with_clock(clock)
     })
@@ -1027,6 +1022,68 @@ async fn a_burst_cannot_outrun_the_flood_limit(backend: Backend) {
     let (_, body) = app.graphql_as(&editor, queue, json!({ "p": post })).await;
     let nodes = body["data"]["comments"]["edges"].as_array().unwrap();
     assert_eq!(nodes.len(), 5, "{body:#}");
+}
+
+/// A clock the test sets to the microsecond, and the handle that sets it.
+fn test_clock(start: chrono::DateTime<chrono::Utc>) -> (Clock, Arc<AtomicI64>) {
+    let micros = Arc::new(AtomicI64::new(start.timestamp_micros()));
+    let clock_micros = micros.clone();
+    let clock: Clock = Arc::new(move || {
+        chrono::DateTime::from_timestamp_micros(clock_micros.load(Ordering::SeqCst))
+            .unwrap()
+            .naive_utc()
+    });
+    (clock, micros)
+}
+
+/// `retryAfter` promises that a sender who waits exactly that long is let
+/// in, and that a second less would not do: checked with the oldest
+/// comment at several sub-second offsets from the refusal.
+async fn retry_after_is_exactly_the_wait_at_any_instant(backend: Backend) {
+    let start = chrono::Utc::now() + Duration::days(1);
+    let (clock, micros) = test_clock(start);
+    let app = TestApp::empty_configured(backend, |state| {
+        state
+            .with_comments(CommentSettings::default())
+            .with_clock(clock)
+    })
+    .await;
+    waypost_domain::demo::seed_demo(&app.pool).await.unwrap();
+    let post = app.post_id(ARTICLE).await;
+    let set =
+        |at: chrono::DateTime<chrono::Utc>| micros.store(at.timestamp_micros(), Ordering::SeqCst);
+    let limit = CommentSettings::default().flood_limit;
+    for (round, offset) in [0, 1, 250_000, 999_999].into_iter().enumerate() {
+        // Rounds are ten minutes apart, so each starts with an empty window.
+        let base = start + Duration::minutes(10 * round as i64 + 10);
+        set(base + Duration::microseconds(offset));
+        for n in 0..limit {
+            let body = app
+                .graphql(
+                    ADD,
+                    form(&post, "clock@example.com", &format!("Round {round}, {n}.")),
+                )
+                .await;
+            assert_eq!(outcome(&body), "STORED", "{body:#}");
+        }
+        // Refused 20 s after the round began: the oldest frees 40 s and
+        // `offset` later.
+        let refused_at = base + Duration::seconds(20);
+        set(refused_at);
+        let again = |n: &str| form(&post, "clock@example.com", &format!("Round {round}, {n}."));
+        let body = app.graphql(ADD, again("refused")).await;
+        assert_eq!(outcome(&body), "RATE_LIMITED", "{body:#}");
+        let wait = body["errors"][0]["extensions"]["retryAfter"]
+            .as_i64()
+            .unwrap();
+        assert_eq!(wait, if offset == 0 { 40 } else { 41 }, "offset {offset}");
+        set(refused_at + Duration::seconds(wait - 1));
+        let early = app.graphql(ADD, again("early")).await;
+        assert_eq!(outcome(&early), "RATE_LIMITED", "a second early: {early:#}");
+        set(refused_at + Duration::seconds(wait));
+        let on_time = app.graphql(ADD, again("on time")).await;
+        assert_eq!(outcome(&on_time), "STORED", "on time: {on_time:#}");
+    }
 }
 
 async fn the_flood_limit_counts_whom_a_trusted_proxy_forwarded(backend: Backend) {

@@ -40,7 +40,7 @@ fn fixture() -> Vec<FixturePost> {
 /// The fixture as a publication: one author, its tags, every post
 /// published an hour apart.
 fn fixture_bundle() -> (ContentBundle, HashMap<String, String>) {
-    let now = waypost_domain::authoring::stored_instant(Utc::now().naive_utc());
+    let now = waypost_domain::clock::stored_instant(Utc::now().naive_utc());
     let posts = fixture();
     let mut tags: Vec<String> = posts.iter().flat_map(|p| p.tags.clone()).collect();
     tags.sort();

@@ -4,6 +4,7 @@
 use chrono::NaiveDateTime;
 use waypost_db::{AuthorId, PostInsertForm, PostStatus};
 
+use crate::clock::stored_instant;
 use crate::render::{derive_excerpt, markdown_to_html, reading_time_minutes};
 
 /// A post as its author wrote it.
@@ -17,14 +18,6 @@ pub struct PostDraft {
     /// `None` keeps the post a draft.
     pub published_at: Option<NaiveDateTime>,
     pub author_id: AuthorId,
-}
-
-/// An instant as Waypost stores it: whole microseconds. PostgreSQL keeps no
-/// more, and SQLite compares timestamps as text, where a stored nanosecond
-/// tail would sort a post after the very instant it was scheduled for.
-pub fn stored_instant(time: NaiveDateTime) -> NaiveDateTime {
-    use chrono::SubsecRound;
-    time.trunc_subsecs(6)
 }
 
 pub fn post_form(draft: PostDraft, now: NaiveDateTime) -> PostInsertForm {

@@ -16,7 +16,7 @@ use waypost_db::{
 };
 
 use crate::account::Viewer;
-use crate::authoring::stored_instant;
+use crate::clock::stored_instant;
 use crate::editorial::{FieldError, slugify};
 use crate::paging::{DEFAULT_PAGE_SIZE, page_size};
 use crate::planner::{self, Edge, PathOutcome, Requirement, RoleNode};

@@ -14,7 +14,7 @@ use waypost_db::{
 };
 
 use crate::account::{EmailAddress, Viewer, new_token, token_hash};
-use crate::authoring::stored_instant;
+use crate::clock::{Clock, stored_instant};
 use crate::editorial::FieldError;
 use crate::policy::{Action, allows};
 use crate::post::is_live;
@@ -207,12 +207,16 @@ pub struct Posted {
     pub receipt: String,
 }
 
-/// Takes a comment from the form: checks it, screens it, stores it.
+/// Takes a comment from the form: checks it, screens it, stores it. `now`
+/// decides whether the post takes comments; the comment itself is stamped by
+/// `clock` once it holds its sender's flood lock, so a sender's comments are
+/// stamped in the order they were counted.
 pub async fn add_comment(
     pool: &DbPool,
     settings: &CommentSettings,
     form: CommentForm,
     now: NaiveDateTime,
+    clock: &Clock,
 ) -> DomainResult<Result<Posted, Vec<FieldError>>> {
     let now = stored_instant(now);
     let Some(post_id) = form.post_id else {
@@ -279,7 +283,7 @@ pub async fn add_comment(
     };
     let (receipt, receipt_hash) = new_token()?;
     let ip = form.ip;
-    let insert = CommentInsertForm {
+    let mut insert = CommentInsertForm {
         post_id,
         parent_id,
         depth,
@@ -302,11 +306,16 @@ pub async fn add_comment(
     keys.extend(ip.as_deref().map(flood_lock));
     let stored = conn
         .serialized(&keys, async |conn| {
+            // Read under the lock: whatever the previous holder stored is
+            // no later than this, so the wait below never exceeds the window.
+            let now = stored_instant(clock()).max(now);
+            insert.created_at = now;
+            insert.updated_at = now;
             let (by_email, by_ip) = comment_queries::recent(
                 conn,
                 &insert.author_email,
                 ip.as_deref(),
-                now - settings.flood_window,
+                window_start(settings, now),
             )
             .await?;
             if let Some(retry_after_seconds) = flood_wait(settings, now, [by_email, by_ip]) {
@@ -348,13 +357,19 @@ fn flood_lock(sender: &str) -> i64 {
     i64::from_be_bytes(head)
 }
 
+/// The flood window at `now` holds the comments stored strictly after this.
+fn window_start(settings: &CommentSettings, now: NaiveDateTime) -> NaiveDateTime {
+    now - settings.flood_window
+}
+
 /// Whole seconds until a sender at the limit may post again, or `None`
-/// while under it. A comment counts while its instant is within the window
-/// (`>=` its start), so a slot frees a microsecond after the oldest one's
-/// window ends; the wait is rounded up, so that a client waiting exactly
-/// that long is not refused again. (Were the limit lowered below what a
-/// sender already posted, more than the oldest must age out: the hint is
-/// then early, and the next refusal gives a new one.)
+/// while under it. A comment counts while it is younger than the window
+/// (stored strictly after `now - window`), so the oldest stops counting at
+/// the very instant it is a window old. The wait is rounded up, so a client
+/// that waits exactly that long is let in, and it is at most the window,
+/// since the oldest was stored no later than `now`. (Were the limit lowered
+/// below what a sender already posted, more than the oldest must age out:
+/// the hint is then early, and the next refusal gives a new one.)
 fn flood_wait(
     settings: &CommentSettings,
     now: NaiveDateTime,
@@ -364,10 +379,10 @@ fn flood_wait(
         .iter()
         .filter(|recent| recent.count >= settings.flood_limit)
         .map(|recent| {
-            let frees =
-                recent.oldest.unwrap_or(now) + settings.flood_window + Duration::microseconds(1);
-            // Non-negative (the oldest is inside the window), so unsigned
-            // rounding up applies.
+            // A clock that stepped back could store one later than now; the
+            // hint is then early, and the next refusal gives a new one.
+            let frees = recent.oldest.unwrap_or(now).min(now) + settings.flood_window;
+            // Non-negative, so unsigned rounding up applies.
             let micros = u64::try_from((frees - now).num_microseconds().unwrap_or(0)).unwrap_or(0);
             micros.div_ceil(1_000_000).max(1)
         })
@@ -661,17 +676,52 @@ mod tests {
             flood_wait(&settings, now, [at(20_400_000), under]),
             Some(40)
         );
-        // Exactly 20 s old: it still counts at 60 s, so wait just past it.
+        // Exactly 20 s old: it stops counting at the 40th second.
         assert_eq!(
             flood_wait(&settings, now, [under, at(20_000_000)]),
-            Some(41)
+            Some(40)
         );
+        // Stored this very instant: the whole window, not a second more.
+        assert_eq!(flood_wait(&settings, now, [at(0), under]), Some(60));
         // The longer wait of the two senders; never less than a second.
         assert_eq!(
             flood_wait(&settings, now, [at(59_999_999), at(1_000_000)]),
-            Some(60)
+            Some(59)
         );
         assert_eq!(flood_wait(&settings, now, [at(60_000_000), under]), Some(1));
+    }
+
+    /// The promise of `retryAfter`, at every sub-second offset of the
+    /// oldest comment: waiting exactly that long lets the sender in, a
+    /// second less does not, and it never exceeds the window.
+    #[test]
+    fn the_flood_wait_is_exact_at_every_offset() {
+        use comment_queries::Recent;
+        let settings = CommentSettings::default();
+        let window = settings.flood_window.num_seconds().unsigned_abs();
+        let now = chrono::DateTime::UNIX_EPOCH.naive_utc() + Duration::days(1);
+        let counts =
+            |oldest: NaiveDateTime, at: NaiveDateTime| oldest > window_start(&settings, at);
+        let offsets = (0..1_000_000)
+            .step_by(997)
+            .chain([1, 499_999, 500_000, 999_999]);
+        for whole in [0, 1, 30, 59] {
+            for micros in offsets.clone() {
+                let ago = Duration::seconds(whole) + Duration::microseconds(micros);
+                let oldest = now - ago;
+                assert!(counts(oldest, now), "{ago}");
+                let recent = Recent {
+                    count: settings.flood_limit,
+                    oldest: Some(oldest),
+                };
+                let wait =
+                    flood_wait(&settings, now, [recent, Recent::default()]).unwrap_or_default();
+                assert!((1..=window).contains(&wait), "{ago}: {wait}");
+                let after = |seconds: u64| now + Duration::seconds(seconds as i64);
+                assert!(!counts(oldest, after(wait)), "{ago}: let in after {wait}");
+                assert!(counts(oldest, after(wait - 1)), "{ago}: not before {wait}");
+            }
+        }
     }
 
     #[test]

@@ -11,7 +11,8 @@ use waypost_db::{
 };
 
 use crate::account::Viewer;
-use crate::authoring::{PostDraft, post_form, stored_instant};
+use crate::authoring::{PostDraft, post_form};
+use crate::clock::stored_instant;
 use crate::policy::{Action, allows, authorize, post_author};
 use crate::post::is_live;
 use crate::render::{derive_excerpt, markdown_to_html, reading_time_minutes};

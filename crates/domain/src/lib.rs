@@ -4,6 +4,7 @@
 pub mod account;
 pub mod authoring;
 pub mod career;
+pub mod clock;
 pub mod comment;
 pub mod demo;
 pub mod editorial;

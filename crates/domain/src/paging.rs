@@ -116,7 +116,7 @@ fn field_tag(field: PostOrderField) -> &'static str {
 pub fn checked_instant(field: &'static str, time: NaiveDateTime) -> DomainResult<NaiveDateTime> {
     use chrono::Datelike;
     if (1..=9999).contains(&time.year()) {
-        Ok(crate::authoring::stored_instant(time))
+        Ok(crate::clock::stored_instant(time))
     } else {
         Err(DomainError::bad_input(
             field,

@@ -92,7 +92,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn user_command(pool: &DbPool, action: &UserCommand) -> anyhow::Result<()> {
-    let now = waypost_domain::authoring::stored_instant(Utc::now().naive_utc());
+    let now = waypost_domain::clock::stored_instant(Utc::now().naive_utc());
     let show = |user: &User| {
         let state = if user.disabled { "disabled" } else { "active" };
         println!(

@@ -90,18 +90,19 @@ pub struct Recent {
     pub oldest: Option<NaiveDateTime>,
 }
 
-/// Comments since `since` from `email`, and from `ip` when known.
+/// Comments from `email`, and from `ip` when known, stored strictly after
+/// `after`: a comment stored exactly at `after` no longer counts.
 pub async fn recent(
     conn: &mut DbConn,
     email: &str,
     ip: Option<&str>,
-    since: NaiveDateTime,
+    after: NaiveDateTime,
 ) -> DbResult<(Recent, Recent)> {
     use diesel::dsl::{count_star, min};
     let (count, oldest) = with_conn!(conn, |c| {
         comments::table
             .filter(comments::author_email.eq(email))
-            .filter(comments::created_at.ge(since))
+            .filter(comments::created_at.gt(after))
             .select((count_star(), min(comments::created_at)))
             .get_result::<(i64, Option<NaiveDateTime>)>(c)
             .await
@@ -112,7 +113,7 @@ pub async fn recent(
             let (count, oldest) = with_conn!(conn, |c| {
                 comments::table
                     .filter(comments::ip.eq(ip))
-                    .filter(comments::created_at.ge(since))
+                    .filter(comments::created_at.gt(after))
                     .select((count_star(), min(comments::created_at)))
                     .get_result::<(i64, Option<NaiveDateTime>)>(c)
                     .await

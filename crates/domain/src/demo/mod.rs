@@ -110,7 +110,7 @@ pub async fn seed_demo(pool: &DbPool) -> DomainResult<SeedOutcome> {
     let outcome = seed_if_empty(pool, demo_bundle(now)?).await?;
     // Checked apart from the posts: a database seeded before guides
     // existed, or whose career seeding failed, gets them at the next start.
-    let now = crate::authoring::stored_instant(now);
+    let now = crate::clock::stored_instant(now);
     pool.get()
         .await?
         .serialized(

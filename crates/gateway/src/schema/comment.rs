@@ -380,7 +380,7 @@ impl CommentMutation {
             ip: rc.client_ip.clone(),
         };
         Ok(
-            match comment::add_comment(&rc.pool, &rc.comments, form, rc.now)
+            match comment::add_comment(&rc.pool, &rc.comments, form, rc.now, &rc.clock)
                 .await
                 .gql()?
             {

@@ -16,7 +16,7 @@ mod search;
 mod tag;
 
 use async_graphql::{Context, MergedObject, MergedSubscription, Request, Response, Schema};
-use chrono::{NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use futures::stream::{BoxStream, StreamExt};
@@ -97,12 +97,7 @@ pub struct Services {
     pub metrics: Arc<Metrics>,
 }
 
-pub type Clock = std::sync::Arc<dyn Fn() -> NaiveDateTime + Send + Sync>;
-
-/// The system clock, in UTC, to the microsecond that storage keeps.
-pub fn system_clock() -> Clock {
-    std::sync::Arc::new(|| waypost_domain::authoring::stored_instant(Utc::now().naive_utc()))
-}
+pub use waypost_domain::clock::{Clock, system_clock};
 
 /// What every resolver may need for one request.
 pub struct RequestContext {
@@ -116,6 +111,9 @@ pub struct RequestContext {
     /// One instant for the whole request, so that a post scheduled for this
     /// very second is either in every part of the response or in none.
     pub now: NaiveDateTime,
+    /// For the few steps that must read the time at the moment they act
+    /// (a comment stamped once it holds its sender's flood lock).
+    pub clock: Clock,
     pub loader: RequestLoader,
 }
 
@@ -209,6 +207,7 @@ fn with_context(
         viewer,
         client_ip,
         now,
+        clock: services.clock.clone(),
         loader,
     });
     (request, spawned)
