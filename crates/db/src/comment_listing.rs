@@ -6,9 +6,9 @@ use diesel::QueryableByName;
 use diesel::sql_types::BigInt;
 
 use crate::ids::CommentId;
-use crate::listing::{Bind, SqlBuilder};
 use crate::models::Comment;
 use crate::pool::Backend;
+use crate::sql::{Bind, SqlBuilder};
 
 /// Which comments a page lists, and under what parent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -72,13 +72,7 @@ pub(crate) fn page_sql(backend: Backend, q: &CommentPageQuery<'_>) -> SqlBuilder
     approved_in(&mut b, q.thread, q.parent_ids);
     if let Some((at, id)) = q.after {
         let op = if q.newest_first { "<" } else { ">" };
-        b.push(" AND (c.created_at ").push(op).push(" ");
-        let at_placeholder = b.bind(Bind::Time(at));
-        b.push(" OR (c.created_at = ");
-        b.placeholder(at_placeholder);
-        b.push(" AND c.id ").push(op).push(" ");
-        b.bind(Bind::Int(id.0));
-        b.push("))");
+        b.past_keyset("c.created_at", "c.id", op, Bind::Time(at), id.0);
     }
     b.push(") ranked WHERE rn <= ");
     b.bind(Bind::Int(q.limit));

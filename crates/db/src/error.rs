@@ -25,6 +25,9 @@ pub enum DbError {
     Query(DieselError),
 }
 
+/// Result of every query in this crate.
+pub type DbResult<T> = Result<T, DbError>;
+
 impl From<DieselError> for DbError {
     fn from(err: DieselError) -> Self {
         match &err {

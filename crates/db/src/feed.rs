@@ -21,8 +21,6 @@ use tokio::sync::{OnceCell, broadcast, watch};
 use crate::error::DbError;
 use crate::ids::{CommentId, PostId};
 use crate::models::Comment;
-use crate::pool::{DbConn, DbPool};
-use crate::queries::comment as comment_queries;
 
 /// The PostgreSQL channel the news travels on.
 macro_rules! channel {
@@ -80,16 +78,14 @@ impl News {
         })
     }
 
-    /// The comment as stored now (`None` if it was deleted since).
-    pub async fn comment(&self, pool: &DbPool) -> Result<Option<&Comment>, DbError> {
-        let found = self
-            .comment
-            .get_or_try_init(|| async {
-                let mut conn = pool.get().await?;
-                let mut rows = comment_queries::by_ids(&mut conn, &[self.event.comment_id]).await?;
-                Ok::<_, DbError>(rows.pop())
-            })
-            .await?;
+    /// The comment, read by `read` the first time it is asked for and kept
+    /// for every later subscriber (`queries::comment::announced` reads it).
+    pub(crate) async fn comment_or_read<F, Fut>(&self, read: F) -> Result<Option<&Comment>, DbError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Option<Comment>, DbError>>,
+    {
+        let found = self.comment.get_or_try_init(read).await?;
         Ok(found.as_ref())
     }
 }
@@ -125,26 +121,28 @@ impl Feed {
     }
 
     /// Tells every subscriber, on every instance, that `events` happened.
-    /// Called after the change is stored, on the connection that stored it.
+    /// Called after the change is stored: on PostgreSQL with the connection
+    /// that stored it (`pg`), so that the news goes out as it commits; on
+    /// SQLite, which one process serves, with `None`.
     pub(crate) async fn announce(
         &self,
-        conn: &mut DbConn,
+        pg: Option<&mut AsyncPgConnection>,
         events: &[CommentPublished],
     ) -> Result<(), DbError> {
         if events.is_empty() {
             return Ok(());
         }
-        match conn {
-            DbConn::Pg(c) => {
+        match pg {
+            Some(c) => {
                 let payloads: Vec<String> = events.iter().map(|e| e.encode()).collect();
                 // One statement however many comments a bulk approval made public.
                 diesel::sql_query("SELECT pg_notify($1, p) FROM unnest($2) AS p")
                     .bind::<Text, _>(CHANNEL)
                     .bind::<Array<Text>, _>(payloads)
-                    .execute(&mut **c)
+                    .execute(c)
                     .await?;
             }
-            DbConn::Sqlite(_) => {
+            None => {
                 for event in events {
                     // No subscriber is not a failure.
                     let _ = self.local.send(Heard::Published(News::new(*event)));

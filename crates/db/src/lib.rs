@@ -12,9 +12,10 @@ mod models;
 mod pool;
 pub mod queries;
 pub mod schema;
+mod sql;
 
 pub use comment_listing::{CommentPageQuery, CommentTally, GroupedComment, Thread};
-pub use error::DbError;
+pub use error::{DbError, DbResult};
 pub use feed::{CommentPublished, Heard, News};
 pub use ids::{
     AuthorId, CommentId, GuideId, PostId, RevisionId, RoleId, SessionId, SkillId, TagId,
@@ -37,6 +38,3 @@ pub use models::{
 };
 pub use pool::{Backend, DbConfig, DbConn, DbPool, PoolStatus, count_statements, mask_url};
 pub use queries::content::{BundleCounts, BundlePost, ContentBundle};
-
-/// Result of every query in this crate.
-pub type DbResult<T> = Result<T, DbError>;

@@ -11,6 +11,7 @@ use diesel::sql_types::BigInt;
 use crate::ids::{AuthorId, PostId};
 use crate::models::Post;
 use crate::pool::Backend;
+use crate::sql::{Bind, SqlBuilder};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PostOrderField {
@@ -171,77 +172,6 @@ pub struct GroupedCount {
     pub total: i64,
 }
 
-/// A value to bind, in placeholder order.
-#[derive(Debug, Clone)]
-pub(crate) enum Bind {
-    Int(i64),
-    Text(String),
-    Time(NaiveDateTime),
-    Double(f64),
-}
-
-/// Builds SQL text with numbered placeholders in the backend's syntax.
-pub(crate) struct SqlBuilder {
-    backend: Backend,
-    pub(crate) sql: String,
-    pub(crate) binds: Vec<Bind>,
-}
-
-impl SqlBuilder {
-    pub(crate) fn new(backend: Backend) -> Self {
-        SqlBuilder {
-            backend,
-            sql: String::with_capacity(512),
-            binds: Vec::new(),
-        }
-    }
-
-    pub(crate) fn backend(&self) -> Backend {
-        self.backend
-    }
-
-    pub(crate) fn push(&mut self, fragment: &'static str) -> &mut Self {
-        self.sql.push_str(fragment);
-        self
-    }
-
-    /// Appends a placeholder for `value`; returns its number so it can be reused.
-    pub(crate) fn bind(&mut self, value: Bind) -> usize {
-        self.binds.push(value);
-        let n = self.binds.len();
-        self.placeholder(n);
-        n
-    }
-
-    /// Registers `value` without writing its placeholder; write it with
-    /// `placeholder` where it belongs, as often as needed.
-    pub(crate) fn value(&mut self, value: Bind) -> usize {
-        self.binds.push(value);
-        self.binds.len()
-    }
-
-    pub(crate) fn placeholder(&mut self, n: usize) {
-        use std::fmt::Write;
-        let sigil = match self.backend {
-            Backend::Postgres => '$',
-            Backend::Sqlite => '?',
-        };
-        // Writing into a String cannot fail.
-        let _ = write!(self.sql, "{sigil}{n}");
-    }
-
-    pub(crate) fn bind_list(&mut self, ids: &[i64]) {
-        self.push("(");
-        for (i, id) in ids.iter().enumerate() {
-            if i > 0 {
-                self.push(", ");
-            }
-            self.bind(Bind::Int(*id));
-        }
-        self.push(")");
-    }
-}
-
 /// `FROM ... WHERE ...` shared by the listing and its count.
 fn from_where(b: &mut SqlBuilder, q_group: Group, parent_ids: &[i64], filter: &PostFilter) {
     b.push(" FROM posts p");
@@ -332,18 +262,13 @@ pub(crate) fn list_sql(backend: Backend, q: &PostListQuery<'_>) -> SqlBuilder {
     b
 }
 
-/// `AND (col op v OR (col = v AND id op i))`: rows strictly past a keyset.
+/// Rows strictly past a keyset.
 fn keyset_condition(b: &mut SqlBuilder, column: &'static str, op: &'static str, keyset: &Keyset) {
-    b.push(" AND (").push(column).push(" ").push(op).push(" ");
-    let value = b.bind(match &keyset.value {
+    let value = match &keyset.value {
         CursorValue::Time(t) => Bind::Time(*t),
         CursorValue::Text(s) => Bind::Text(s.clone()),
-    });
-    b.push(" OR (").push(column).push(" = ");
-    b.placeholder(value);
-    b.push(" AND p.id ").push(op).push(" ");
-    b.bind(Bind::Int(keyset.id.0));
-    b.push("))");
+    };
+    b.past_keyset(column, "p.id", op, value, keyset.id.0);
 }
 
 pub(crate) fn count_sql(
@@ -362,23 +287,6 @@ pub(crate) fn count_sql(
     }
     b
 }
-
-/// Binds `binds` in order onto a boxed `sql_query` of either backend.
-macro_rules! bind_all {
-    ($query:expr, $binds:expr) => {{
-        let mut query = $query;
-        for bind in $binds {
-            query = match bind {
-                $crate::listing::Bind::Int(v) => query.bind::<diesel::sql_types::BigInt, _>(v),
-                $crate::listing::Bind::Text(v) => query.bind::<diesel::sql_types::Text, _>(v),
-                $crate::listing::Bind::Time(v) => query.bind::<diesel::sql_types::Timestamp, _>(v),
-                $crate::listing::Bind::Double(v) => query.bind::<diesel::sql_types::Double, _>(v),
-            };
-        }
-        query
-    }};
-}
-pub(crate) use bind_all;
 
 #[cfg(test)]
 mod tests {

@@ -17,10 +17,10 @@ use diesel_async::{
     TransactionManager,
 };
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use tokio::sync::broadcast;
 
 use crate::error::DbError;
 use crate::feed::{CommentPublished, Feed, Heard};
-use tokio::sync::broadcast;
 
 const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
@@ -173,6 +173,9 @@ pub struct DbPool {
     inner: PoolInner,
     statements: Arc<AtomicU64>,
     url: String,
+    /// This instance's end of the comment feed, handed out with the pool so
+    /// that every holder of a pool shares it; how news travels is the
+    /// feed's business, not the pool's.
     feed: Arc<Feed>,
     acquire_timeout: Duration,
 }
@@ -470,7 +473,11 @@ impl DbPool {
         conn: &mut DbConn,
         events: &[CommentPublished],
     ) -> Result<(), DbError> {
-        self.feed.announce(conn, events).await
+        let pg = match conn {
+            DbConn::Pg(c) => Some(&mut **c),
+            DbConn::Sqlite(_) => None,
+        };
+        self.feed.announce(pg, events).await
     }
 
     /// News of comments becoming public, from the moment this returns.

@@ -511,7 +511,7 @@ pub async fn published_on(
                     }
                     Err(RecvError::Closed) => return None,
                 };
-                match item.comment(&pool).await {
+                match comment_queries::announced(&pool, &item).await {
                     // Read now, not when announced: it may be trashed since.
                     Ok(Some(comment))
                         if comment.status == CommentStatus::Approved

@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
-use crate::DbResult;
+use crate::error::DbResult;
 use crate::ids::{SessionId, UserId};
 use crate::models::{
     Role, Session, SessionInsertForm, SignInFailureForm, User, UserInsertForm, UserUpdateForm,

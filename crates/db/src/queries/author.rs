@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-use crate::DbResult;
+use crate::error::DbResult;
 use crate::ids::AuthorId;
 use crate::models::{Author, AuthorInsertForm, AuthorUpdateForm};
 use crate::pool::{DbConn, with_conn};

@@ -4,13 +4,15 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-use crate::DbResult;
 use crate::comment_listing::{CommentPageQuery, CommentTally, GroupedComment, count_sql, page_sql};
+use crate::error::DbResult;
+use crate::feed::News;
 use crate::ids::CommentId;
-use crate::listing::{Bind, GroupedCount, SqlBuilder, bind_all};
+use crate::listing::GroupedCount;
 use crate::models::{Comment, CommentInsertForm, CommentStatus};
-use crate::pool::{DbConn, with_conn};
+use crate::pool::{DbConn, DbPool, with_conn};
 use crate::schema::comments;
+use crate::sql::{Bind, SqlBuilder};
 
 pub async fn insert(conn: &mut DbConn, form: &CommentInsertForm) -> DbResult<Comment> {
     let comment = with_conn!(conn, |c| {
@@ -35,6 +37,17 @@ pub async fn by_ids(conn: &mut DbConn, ids: &[CommentId]) -> DbResult<Vec<Commen
     Ok(rows)
 }
 
+/// The comment `news` announced, as stored now (`None` if it was deleted
+/// since). It is read once per instance, by the first subscriber that asks,
+/// however many subscribers watch its post; a connection is taken only then.
+pub async fn announced<'n>(pool: &DbPool, news: &'n News) -> DbResult<Option<&'n Comment>> {
+    news.comment_or_read(|| async {
+        let mut conn = pool.get().await?;
+        Ok(by_ids(&mut conn, &[news.event.comment_id]).await?.pop())
+    })
+    .await
+}
+
 pub async fn by_receipt_hash(conn: &mut DbConn, hash: &str) -> DbResult<Option<Comment>> {
     let row = with_conn!(conn, |c| {
         comments::table
@@ -57,13 +70,7 @@ pub async fn with_ancestors(conn: &mut DbConn, id: CommentId) -> DbResult<Vec<Co
         " UNION ALL SELECT c.* FROM comments c JOIN chain ON c.id = chain.parent_id) \
          SELECT * FROM chain ORDER BY depth DESC",
     );
-    let SqlBuilder { sql, binds, .. } = b;
-    let rows = with_conn!(conn, |c| {
-        bind_all!(diesel::sql_query(sql).into_boxed(), binds)
-            .load::<Comment>(c)
-            .await
-    })?;
-    Ok(rows)
+    b.load(conn).await
 }
 
 /// Whether an editor has approved a comment from `email` that is still
@@ -179,13 +186,7 @@ pub async fn page(
     conn: &mut DbConn,
     query: &CommentPageQuery<'_>,
 ) -> DbResult<Vec<GroupedComment>> {
-    let SqlBuilder { sql, binds, .. } = page_sql(conn.backend(), query);
-    let rows = with_conn!(conn, |c| {
-        bind_all!(diesel::sql_query(sql).into_boxed(), binds)
-            .load::<GroupedComment>(c)
-            .await
-    })?;
-    Ok(rows)
+    page_sql(conn.backend(), query).load(conn).await
 }
 
 /// Approved comments per parent, in one statement; parents without any are absent.
@@ -194,13 +195,9 @@ pub async fn count(
     tally: CommentTally,
     parent_ids: &[i64],
 ) -> DbResult<Vec<GroupedCount>> {
-    let SqlBuilder { sql, binds, .. } = count_sql(conn.backend(), tally, parent_ids);
-    let rows = with_conn!(conn, |c| {
-        bind_all!(diesel::sql_query(sql).into_boxed(), binds)
-            .load::<GroupedCount>(c)
-            .await
-    })?;
-    Ok(rows)
+    count_sql(conn.backend(), tally, parent_ids)
+        .load(conn)
+        .await
 }
 
 /// The moderation queue's filters over comments joined to their posts, as
@@ -228,9 +225,9 @@ macro_rules! in_queue {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct QueueFilter {
     pub status: Option<CommentStatus>,
-    pub post_id: Option<crate::PostId>,
+    pub post_id: Option<crate::ids::PostId>,
     /// Only comments on this author's posts.
-    pub author_id: Option<crate::AuthorId>,
+    pub author_id: Option<crate::ids::AuthorId>,
 }
 
 /// A page of the moderation queue, newest first.

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
-use crate::DbResult;
+use crate::error::DbResult;
 use crate::ids::{AuthorId, TagId};
 use crate::models::{AuthorInsertForm, PostInsertForm, PostTag, TagInsertForm};
 use crate::pool::ClaimWrites;

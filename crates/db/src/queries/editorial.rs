@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
-use crate::DbResult;
+use crate::error::DbResult;
 use crate::ids::{PostId, TagId};
 use crate::models::{
     OldSlugForm, Post, PostInsertForm, PostRevision, PostRevisionForm, PostTag, PostUpdateForm,
@@ -212,7 +212,10 @@ pub async fn revisions(conn: &mut DbConn, ids: &[PostId]) -> DbResult<Vec<PostRe
     Ok(rows)
 }
 
-pub async fn revision(conn: &mut DbConn, id: crate::RevisionId) -> DbResult<Option<PostRevision>> {
+pub async fn revision(
+    conn: &mut DbConn,
+    id: crate::ids::RevisionId,
+) -> DbResult<Option<PostRevision>> {
     let row = with_conn!(conn, |c| {
         post_revisions::table
             .find(id)

@@ -5,17 +5,17 @@ use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use diesel_async::RunQueryDsl;
 
-use crate::DbResult;
-use crate::ids::PostId;
 use chrono::NaiveDateTime;
 
+use crate::error::DbResult;
+use crate::ids::PostId;
 use crate::listing::{
-    Bind, Group, GroupedCount, GroupedPost, PostFilter, PostListQuery, SqlBuilder, bind_all,
-    count_sql, list_sql,
+    Group, GroupedCount, GroupedPost, PostFilter, PostListQuery, count_sql, list_sql,
 };
 use crate::models::{Author, Post, PostStatus};
 use crate::pool::{DbConn, with_conn};
 use crate::schema::{authors, posts};
+use crate::sql::{Bind, SqlBuilder};
 
 /// Which posts a lookup names.
 enum PostKeys<'a> {
@@ -106,13 +106,7 @@ pub async fn by_ids(conn: &mut DbConn, ids: &[PostId]) -> DbResult<Vec<Post>> {
 
 /// One page of posts for every parent of the query, in one statement.
 pub async fn list(conn: &mut DbConn, query: &PostListQuery<'_>) -> DbResult<Vec<GroupedPost>> {
-    let SqlBuilder { sql, binds, .. } = list_sql(conn.backend(), query);
-    let rows = with_conn!(conn, |c| {
-        bind_all!(diesel::sql_query(sql).into_boxed(), binds)
-            .load::<GroupedPost>(c)
-            .await
-    })?;
-    Ok(rows)
+    list_sql(conn.backend(), query).load(conn).await
 }
 
 /// How many posts each parent has under `filter`, in one statement.
@@ -123,13 +117,9 @@ pub async fn count(
     parent_ids: &[i64],
     filter: &PostFilter,
 ) -> DbResult<Vec<GroupedCount>> {
-    let SqlBuilder { sql, binds, .. } = count_sql(conn.backend(), group, parent_ids, filter);
-    let rows = with_conn!(conn, |c| {
-        bind_all!(diesel::sql_query(sql).into_boxed(), binds)
-            .load::<GroupedCount>(c)
-            .await
-    })?;
-    Ok(rows)
+    count_sql(conn.backend(), group, parent_ids, filter)
+        .load(conn)
+        .await
 }
 
 /// The published neighbours of a post in publishing order.
@@ -189,13 +179,7 @@ pub async fn adjacent(
     b.push(" AND p.id IN ");
     let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
     b.bind_list(&ids);
-    let SqlBuilder { sql, binds, .. } = b;
-    let rows = with_conn!(conn, |c| {
-        bind_all!(diesel::sql_query(sql).into_boxed(), binds)
-            .load::<Adjacent>(c)
-            .await
-    })?;
-    Ok(rows)
+    b.load(conn).await
 }
 
 /// Every post, in any status; used to refuse seeding a non-empty database.

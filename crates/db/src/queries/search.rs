@@ -10,11 +10,10 @@
 
 use chrono::NaiveDateTime;
 use diesel::sql_types::{BigInt, Double, Text};
-use diesel_async::RunQueryDsl;
 
-use crate::DbResult;
-use crate::listing::{Bind, SqlBuilder, bind_all};
-use crate::pool::{Backend, DbConn, with_conn};
+use crate::error::DbResult;
+use crate::pool::{Backend, DbConn};
+use crate::sql::{Bind, SqlBuilder};
 
 /// What a search asks for, already made safe for the backend: PostgreSQL
 /// takes `websearch` (for `websearch_to_tsquery`), SQLite `fts5` (a MATCH
@@ -180,13 +179,7 @@ pub async fn page(conn: &mut DbConn, spec: &SearchSpec) -> DbResult<Vec<SearchRo
     if postgres {
         b.push(") r ORDER BY r.score DESC, r.kind ASC, r.id ASC");
     }
-    let SqlBuilder { sql, binds, .. } = b;
-    let rows = with_conn!(conn, |c| {
-        bind_all!(diesel::sql_query(sql).into_boxed(), binds)
-            .load::<SearchRow>(c)
-            .await
-    })?;
-    Ok(rows)
+    b.load(conn).await
 }
 
 /// How many published posts and guides match, ignoring paging.
@@ -195,11 +188,6 @@ pub async fn count(conn: &mut DbConn, spec: &SearchSpec) -> DbResult<i64> {
     b.push("SELECT COUNT(*) AS total FROM (");
     matches(&mut b, spec);
     b.push(") m");
-    let SqlBuilder { sql, binds, .. } = b;
-    let found = with_conn!(conn, |c| {
-        bind_all!(diesel::sql_query(sql).into_boxed(), binds)
-            .get_result::<Total>(c)
-            .await
-    })?;
-    Ok(found.total)
+    let found: Vec<Total> = b.load(conn).await?;
+    Ok(found.first().map_or(0, |found| found.total))
 }

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
-use crate::DbResult;
+use crate::error::DbResult;
 use crate::ids::{PostId, TagId};
 use crate::models::{Post, PostStatus};
 use crate::pool::ClaimWrites;

@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-use crate::DbResult;
+use crate::error::DbResult;
 use crate::ids::{PostId, TagId};
 use crate::models::{Tag, TagInsertForm, TagUpdateForm};
 use crate::pool::{DbConn, with_conn};
