@@ -8,6 +8,7 @@ mod error;
 mod feed;
 mod ids;
 mod listing;
+mod live;
 mod models;
 mod pool;
 pub mod queries;

@@ -9,6 +9,7 @@ use diesel::QueryableByName;
 use diesel::sql_types::BigInt;
 
 use crate::ids::{AuthorId, PostId};
+use crate::live;
 use crate::models::Post;
 use crate::pool::Backend;
 use crate::sql::{Bind, SqlBuilder};
@@ -112,12 +113,12 @@ impl Visibility {
     fn condition(self, b: &mut SqlBuilder) {
         match self {
             Visibility::Live { now } => {
-                b.push("p.status = 'published' AND p.published_at <= ");
-                b.bind(Bind::Time(now));
+                let now = b.value(Bind::Time(now));
+                live::sql(b, "p", now);
             }
             Visibility::Scheduled { now } => {
-                b.push("p.status = 'published' AND p.published_at > ");
-                b.bind(Bind::Time(now));
+                let now = b.value(Bind::Time(now));
+                live::scheduled_sql(b, "p", now);
             }
             Visibility::Drafts => {
                 b.push("p.status = 'draft'");

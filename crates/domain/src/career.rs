@@ -87,7 +87,7 @@ fn write_list<T: serde::Serialize>(items: &[T]) -> DomainResult<String> {
 
 /// Whether the public sees `guide` at `now`.
 pub fn guide_is_live(guide: &Guide, now: NaiveDateTime) -> bool {
-    guide.status == GuideStatus::Published && guide.published_at.is_some_and(|at| at <= now)
+    guide.is_live(now)
 }
 
 fn visible(guide: &Guide, viewer: Option<&Viewer>, now: NaiveDateTime) -> bool {

@@ -17,7 +17,6 @@ use crate::account::{EmailAddress, Viewer, new_token, token_hash};
 use crate::clock::{Clock, stored_instant};
 use crate::editorial::FieldError;
 use crate::policy::{Action, allows};
-use crate::post::is_live;
 use crate::{DomainError, DomainResult};
 
 pub const MAX_NAME_CHARS: usize = 100;
@@ -233,7 +232,7 @@ pub async fn add_comment(
     let mut conn = pool.get().await?;
     let post = post_queries::by_ids(&mut conn, &[post_id]).await?.pop();
     let post = match post {
-        Some(post) if is_live(&post, now) => post,
+        Some(post) if post.is_live(now) => post,
         _ => return Err(DomainError::NotFound("no such published post".into())),
     };
     // A window past the calendar's end never closes.
@@ -443,7 +442,7 @@ pub async fn moderate(
     let published: Vec<&Comment> = changed
         .iter()
         .filter(|c| c.status == CommentStatus::Approved)
-        .filter(|c| posts.iter().any(|p| p.id == c.post_id && is_live(p, now)))
+        .filter(|c| posts.iter().any(|p| p.id == c.post_id && p.is_live(now)))
         .collect();
     announce(pool, &mut conn, &published).await;
     // The answer lists every comment asked for, in the order asked, changed
@@ -492,7 +491,7 @@ pub async fn published_on(
     let post = post_queries::by_ids(&mut pool.get().await?, &[post_id])
         .await?
         .pop();
-    if !post.is_some_and(|post| is_live(&post, now)) {
+    if !post.is_some_and(|post| post.is_live(now)) {
         return Err(DomainError::NotFound("no such published post".into()));
     }
     let news = pool.comment_feed().await?;

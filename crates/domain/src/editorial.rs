@@ -14,7 +14,6 @@ use crate::account::Viewer;
 use crate::authoring::{PostDraft, post_form};
 use crate::clock::stored_instant;
 use crate::policy::{Action, allows, authorize, post_author};
-use crate::post::is_live;
 use crate::render::{derive_excerpt, markdown_to_html, reading_time_minutes};
 use crate::{DomainError, DomainResult};
 
@@ -388,7 +387,7 @@ pub async fn update_post(
                 post_id: id,
                 created_at: now,
             })
-            .filter(|_| is_live(&post, now)),
+            .filter(|_| post.is_live(now)),
         tags: tag_ids,
     };
     apply(pool, edit).await
@@ -464,7 +463,7 @@ pub async fn transition(
         }
         Transition::Publish => (
             PostStatus::Published,
-            Some(if is_live(&post, now) {
+            Some(if post.is_live(now) {
                 post.published_at.unwrap_or(now)
             } else {
                 now

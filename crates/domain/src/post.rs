@@ -125,11 +125,6 @@ pub async fn live_by_ids(
     Ok(post::live_by_ids(&mut conn, ids, now).await?)
 }
 
-/// Whether everyone may read `post` at `now`.
-pub fn is_live(post: &Post, now: NaiveDateTime) -> bool {
-    post.status == PostStatus::Published && post.published_at.is_some_and(|at| at <= now)
-}
-
 /// Where a post stands at `now`, as readers and editors see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PostState {
@@ -143,7 +138,7 @@ pub fn state(post: &Post, now: NaiveDateTime) -> PostState {
     match post.status {
         PostStatus::Draft => PostState::Draft,
         PostStatus::Trashed => PostState::Trashed,
-        PostStatus::Published if is_live(post, now) => PostState::Published,
+        PostStatus::Published if post.is_live(now) => PostState::Published,
         PostStatus::Published => PostState::Scheduled,
     }
 }
@@ -157,7 +152,7 @@ pub fn reveal(
     preview: bool,
     now: NaiveDateTime,
 ) -> DomainResult<Option<Post>> {
-    if is_live(&post, now) {
+    if post.is_live(now) {
         return Ok(Some(post));
     }
     if !preview {
@@ -201,7 +196,7 @@ pub async fn find_by_slug(
     }
     // A slug a live post had before still leads to it.
     match waypost_db::queries::editorial::post_by_old_slug(&mut conn, slug).await? {
-        Some(found) if is_live(&found, now) => Ok(Some(FoundPost {
+        Some(found) if found.is_live(now) => Ok(Some(FoundPost {
             post: found,
             author: None,
         })),
@@ -344,9 +339,9 @@ mod tests {
             state(&scheduled, at - Duration::microseconds(1)),
             PostState::Scheduled
         );
-        assert!(!is_live(&scheduled, at - Duration::microseconds(1)));
+        assert!(!scheduled.is_live(at - Duration::microseconds(1)));
         assert_eq!(state(&scheduled, at), PostState::Published);
-        assert!(is_live(&scheduled, at));
+        assert!(scheduled.is_live(at));
         assert_eq!(state(&post(PostStatus::Draft, None), at), PostState::Draft);
         assert_eq!(
             state(&post(PostStatus::Trashed, Some(at)), at),

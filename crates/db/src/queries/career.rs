@@ -9,6 +9,7 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use crate::DbResult;
 use crate::ids::{GuideId, PostId, RoleId, SkillId, TransitionId};
+use crate::live;
 use crate::models::{
     Guide, GuideForm, GuidePost, GuideRole, GuideSkill, GuideStatus, JobRole, JobRoleForm,
     RoleSkill, Skill, SkillCategory, SkillForm, SkillRelation, Transition, TransitionForm,
@@ -412,8 +413,7 @@ pub async fn guides_page(
 ) -> DbResult<Vec<Guide>> {
     Ok(with_conn!(conn, |c| {
         let mut query = guides::table
-            .filter(guides::status.eq(GuideStatus::Published))
-            .filter(guides::published_at.le(now))
+            .filter(live::guide(now))
             .select(Guide::as_select())
             .into_boxed();
         if let Some(field) = field {
@@ -440,11 +440,7 @@ pub async fn count_guides(
     now: NaiveDateTime,
 ) -> DbResult<i64> {
     Ok(with_conn!(conn, |c| {
-        let mut query = guides::table
-            .filter(guides::status.eq(GuideStatus::Published))
-            .filter(guides::published_at.le(now))
-            .count()
-            .into_boxed();
+        let mut query = guides::table.filter(live::guide(now)).count().into_boxed();
         if let Some(field) = field {
             query = query.filter(guides::field.eq(field));
         }
@@ -500,8 +496,7 @@ pub async fn guides_teaching(
         guide_skills::table
             .inner_join(guides::table)
             .filter(guide_skills::skill_id.eq_any(ids))
-            .filter(guides::status.eq(GuideStatus::Published))
-            .filter(guides::published_at.le(now))
+            .filter(live::guide(now))
             .order((
                 guide_skills::skill_id,
                 guides::published_at.desc(),

@@ -12,7 +12,8 @@ use crate::ids::PostId;
 use crate::listing::{
     Group, GroupedCount, GroupedPost, PostFilter, PostListQuery, count_sql, list_sql,
 };
-use crate::models::{Author, Post, PostStatus};
+use crate::live;
+use crate::models::{Author, Post};
 use crate::pool::{DbConn, with_conn};
 use crate::schema::{authors, posts};
 use crate::sql::{Bind, SqlBuilder};
@@ -27,8 +28,7 @@ enum PostKeys<'a> {
 async fn live_by(conn: &mut DbConn, keys: PostKeys<'_>, now: NaiveDateTime) -> DbResult<Vec<Post>> {
     let rows = with_conn!(conn, |c| {
         let query = posts::table
-            .filter(posts::status.eq(PostStatus::Published))
-            .filter(posts::published_at.le(now))
+            .filter(live::post(now))
             .select(Post::as_select())
             .into_boxed();
         let query = match &keys {
@@ -156,6 +156,7 @@ pub async fn adjacent(
             b.push(")");
         }
     };
+    let now = b.value(Bind::Time(now));
     b.push(
         "SELECT p.id AS id, \
          (SELECT q.id FROM posts q WHERE q.status = 'published' AND \
@@ -164,18 +165,18 @@ pub async fn adjacent(
     in_tag(&mut b);
     b.push(
         " ORDER BY q.published_at DESC, q.id DESC LIMIT 1) AS previous_id, \
-         (SELECT q.id FROM posts q WHERE q.status = 'published' AND q.published_at <= ",
+         (SELECT q.id FROM posts q WHERE ",
     );
-    let now_placeholder = b.bind(Bind::Time(now));
+    live::sql(&mut b, "q", now);
     b.push(
         " AND (q.published_at > p.published_at OR (q.published_at = p.published_at AND q.id > p.id))",
     );
     in_tag(&mut b);
     b.push(
         " ORDER BY q.published_at ASC, q.id ASC LIMIT 1) AS next_id \
-         FROM posts p WHERE p.status = 'published' AND p.published_at <= ",
+         FROM posts p WHERE ",
     );
-    b.placeholder(now_placeholder);
+    live::sql(&mut b, "p", now);
     b.push(" AND p.id IN ");
     let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
     b.bind_list(&ids);

@@ -12,6 +12,7 @@ use chrono::NaiveDateTime;
 use diesel::sql_types::{BigInt, Double, Text};
 
 use crate::error::DbResult;
+use crate::live;
 use crate::pool::{Backend, DbConn};
 use crate::sql::{Bind, SqlBuilder};
 
@@ -72,8 +73,8 @@ fn matches(b: &mut SqlBuilder, spec: &SearchSpec) {
                      FROM posts p WHERE p.search @@ websearch_to_tsquery('english', ",
                 );
                 b.placeholder(query);
-                b.push(") AND p.status = 'published' AND p.published_at <= ");
-                b.placeholder(now);
+                b.push(") AND ");
+                live::sql(b, "p", now);
                 tag_condition(b, spec);
             }
             if spec.guides && spec.tag_slug.is_none() {
@@ -91,8 +92,8 @@ fn matches(b: &mut SqlBuilder, spec: &SearchSpec) {
                      FROM guides g WHERE g.search @@ websearch_to_tsquery('english', ",
                 );
                 b.placeholder(query);
-                b.push(") AND g.status = 'published' AND g.published_at <= ");
-                b.placeholder(now);
+                b.push(") AND ");
+                live::sql(b, "g", now);
             } else if first {
                 b.push(
                     "SELECT 'post' AS kind, CAST(0 AS BIGINT) AS id, \
@@ -113,16 +114,16 @@ fn matches(b: &mut SqlBuilder, spec: &SearchSpec) {
             b.bind(Bind::Text(spec.fts5.clone()));
             b.push(" AND (");
             if spec.posts {
-                b.push("(s.kind = 'post' AND p.status = 'published' AND p.published_at <= ");
-                b.placeholder(now);
+                b.push("(s.kind = 'post' AND ");
+                live::sql(b, "p", now);
                 tag_condition(b, spec);
                 b.push(")");
             } else {
                 b.push("1 = 0");
             }
             if spec.guides && spec.tag_slug.is_none() {
-                b.push(" OR (s.kind = 'guide' AND g.status = 'published' AND g.published_at <= ");
-                b.placeholder(now);
+                b.push(" OR (s.kind = 'guide' AND ");
+                live::sql(b, "g", now);
                 b.push(")");
             }
             b.push(")");

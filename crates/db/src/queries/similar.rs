@@ -7,6 +7,7 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use crate::error::DbResult;
 use crate::ids::{PostId, TagId};
+use crate::live;
 use crate::models::{Post, PostStatus};
 use crate::pool::ClaimWrites;
 use crate::pool::{Backend, DbConn, with_conn};
@@ -296,8 +297,7 @@ pub async fn nearest(
         post_neighbours::table
             .inner_join(posts::table.on(posts::id.eq(post_neighbours::similar_id)))
             .filter(post_neighbours::post_id.eq_any(ids))
-            .filter(posts::status.eq(PostStatus::Published))
-            .filter(posts::published_at.le(now))
+            .filter(live::post(now))
             .order((
                 post_neighbours::post_id,
                 post_neighbours::score.desc(),
