@@ -3,7 +3,7 @@
 // Test code: a failed unwrap is a failed assertion.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use serde_json::json;
+use serde_json::{Value, json};
 use waypost_domain::demo::{BenchmarkShape, benchmark_bundle};
 use waypost_tests::{Backend, TestApp, backend_tests};
 
@@ -12,6 +12,7 @@ backend_tests!(
     nested_fan_outs_are_batched,
     a_post_page_runs_two_statements,
     comment_threads_are_batched,
+    a_posts_tags_go_in_together,
 );
 
 async fn app(backend: Backend) -> TestApp {
@@ -166,4 +167,66 @@ async fn comment_threads_are_batched(backend: Backend) {
     }
     // Posts; comment counts; comments and their totals; replies and theirs.
     assert!(counts.iter().all(|&n| n == 6), "{counts:?}");
+}
+
+/// Filing a post under its tags is one statement however many tags it has,
+/// when the post is created and when its tags are replaced.
+async fn a_posts_tags_go_in_together(backend: Backend) {
+    let app = app(backend).await;
+    let editor = app.editor_token().await;
+    let known = app
+        .data(
+            "{ posts(first: 1) { nodes { author { id } tags { id } } } }",
+            json!({}),
+        )
+        .await;
+    let author = &known["posts"]["nodes"][0]["author"]["id"];
+    let tags: Vec<Value> = known["posts"]["nodes"][0]["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].clone())
+        .collect();
+    assert_eq!(tags.len(), 5);
+    // Statements run, the post written, and how many tags it has.
+    let write = async |mutation: &str, input: Value| {
+        let query = format!(
+            "mutation($i: {}Input!) {{ {mutation}(input: $i) {{ post {{ id tags {{ id }} }} }} }}",
+            if mutation == "createPost" {
+                "CreatePost"
+            } else {
+                "UpdatePost"
+            }
+        );
+        let (statements, (_, body)) = app
+            .statements_during(app.graphql_as(&editor, &query, json!({ "i": input })))
+            .await;
+        let post = body["data"][mutation]["post"].clone();
+        assert!(post.is_object(), "{body:#}");
+        let tagged = post["tags"].as_array().unwrap().len();
+        (statements, post, tagged)
+    };
+    let (one, post, tagged) = write(
+        "createPost",
+        json!({ "title": "One tag", "authorId": author, "tagIds": tags[..1] }),
+    )
+    .await;
+    assert_eq!(tagged, 1);
+    let (five, _, tagged) = write(
+        "createPost",
+        json!({ "title": "Five tags", "authorId": author, "tagIds": tags }),
+    )
+    .await;
+    assert_eq!(tagged, 5);
+    assert_eq!(one, five, "creating a post with one tag and with five");
+
+    let retag = |version: i64, n: usize| json!({ "id": post["id"], "expectedVersion": version, "tagIds": tags[..n] });
+    let (to_five, _, tagged) = write("updatePost", retag(1, 5)).await;
+    assert_eq!(tagged, 5);
+    let (to_two, _, tagged) = write("updatePost", retag(2, 2)).await;
+    assert_eq!(tagged, 2);
+    assert_eq!(
+        to_five, to_two,
+        "retagging a post with five tags and with two"
+    );
 }

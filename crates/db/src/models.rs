@@ -158,8 +158,10 @@ pub struct PostInsertForm {
     pub updated_at: NaiveDateTime,
 }
 
+// Every value is given, never DEFAULT: that lets diesel write a batch of
+// rows as one multi-row INSERT on SQLite too (see `queries::tag::TagPost`).
 #[derive(Debug, Clone, Copy, Queryable, Selectable, Insertable)]
-#[diesel(table_name = post_tags)]
+#[diesel(table_name = post_tags, treat_none_as_default_value = false)]
 pub struct PostTag {
     pub post_id: PostId,
     pub tag_id: TagId,

@@ -7,10 +7,10 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use crate::error::DbResult;
 use crate::ids::{AuthorId, TagId};
-use crate::models::{AuthorInsertForm, PostInsertForm, PostTag, TagInsertForm};
-use crate::pool::ClaimWrites;
-use crate::pool::{DbConn, with_conn};
-use crate::schema::{authors, post_tags, posts, tags};
+use crate::models::{AuthorInsertForm, PostInsertForm, TagInsertForm};
+use crate::pool::{ClaimWrites, DbConn, with_conn};
+use crate::queries::tag::TagPost;
+use crate::schema::{authors, posts, tags};
 
 /// A post to insert, naming its author and tags by slug.
 #[derive(Debug, Clone)]
@@ -39,8 +39,9 @@ pub struct BundleCounts {
 /// Inserts the bundle in one transaction. A post naming an unknown author or
 /// tag slug fails the whole bundle.
 pub async fn insert_bundle(conn: &mut DbConn, bundle: ContentBundle) -> DbResult<BundleCounts> {
-    // Rows go in one by one: SQLite cannot batch inserts through the async
-    // wrapper, and inside one transaction each insert is cheap on both backends.
+    // Authors, tags and posts go in one by one, as each post needs the ids
+    // they were given; inside one transaction each insert is cheap on both
+    // backends. A post's tags go in together.
     let counts = with_conn!(conn, |c| {
         let bundle = bundle.clone();
         c.transaction::<_, diesel::result::Error, _>(async |c| {
@@ -73,16 +74,13 @@ pub async fn insert_bundle(conn: &mut DbConn, bundle: ContentBundle) -> DbResult
                     .returning(posts::id)
                     .get_result(c)
                     .await?;
-                for slug in &post.tag_slugs {
-                    let tag_id = tag_ids
-                        .get(slug)
-                        .copied()
-                        .ok_or(diesel::result::Error::NotFound)?;
-                    diesel::insert_into(post_tags::table)
-                        .values(PostTag { post_id, tag_id })
-                        .execute(c)
-                        .await?;
-                }
+                let post_tags = post
+                    .tag_slugs
+                    .iter()
+                    .map(|slug| tag_ids.get(slug).copied())
+                    .collect::<Option<Vec<TagId>>>()
+                    .ok_or(diesel::result::Error::NotFound)?;
+                c.tag_post(post_id, &post_tags).await?;
             }
             Ok(BundleCounts {
                 authors: bundle.authors.len(),

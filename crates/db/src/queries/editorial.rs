@@ -7,10 +7,10 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 use crate::error::DbResult;
 use crate::ids::{PostId, TagId};
 use crate::models::{
-    OldSlugForm, Post, PostInsertForm, PostRevision, PostRevisionForm, PostTag, PostUpdateForm,
+    OldSlugForm, Post, PostInsertForm, PostRevision, PostRevisionForm, PostUpdateForm,
 };
-use crate::pool::ClaimWrites;
-use crate::pool::{DbConn, with_conn};
+use crate::pool::{ClaimWrites, DbConn, with_conn};
+use crate::queries::tag::TagPost;
 use crate::schema::{post_revisions, post_slugs, post_tags, posts, tags};
 
 /// Slugs in use, current or kept for old links, equal to `base` or `base-…`.
@@ -74,15 +74,7 @@ pub async fn insert_post(
                 .returning(Post::as_returning())
                 .get_result(c)
                 .await?;
-            for tag_id in tag_ids {
-                diesel::insert_into(post_tags::table)
-                    .values(PostTag {
-                        post_id: post.id,
-                        tag_id: *tag_id,
-                    })
-                    .execute(c)
-                    .await?;
-            }
+            c.tag_post(post.id, tag_ids).await?;
             Ok(post)
         })
         .await
@@ -146,15 +138,7 @@ pub async fn apply_edit(conn: &mut DbConn, edit: &PostEdit) -> DbResult<Option<P
                 diesel::delete(post_tags::table.filter(post_tags::post_id.eq(post.id)))
                     .execute(c)
                     .await?;
-                for tag_id in tag_ids {
-                    diesel::insert_into(post_tags::table)
-                        .values(PostTag {
-                            post_id: post.id,
-                            tag_id: *tag_id,
-                        })
-                        .execute(c)
-                        .await?;
-                }
+                c.tag_post(post.id, tag_ids).await?;
             }
             Ok(Some(post))
         })

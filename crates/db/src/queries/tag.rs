@@ -1,13 +1,64 @@
-//! Tag lookups.
+//! Tags: lookups, edits, and filing a post under its tags.
 
 use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use crate::error::DbResult;
 use crate::ids::{PostId, TagId};
-use crate::models::{Tag, TagInsertForm, TagUpdateForm};
-use crate::pool::{DbConn, with_conn};
+use crate::models::{PostTag, Tag, TagInsertForm, TagUpdateForm};
+use crate::pool::{DbConn, SqliteConn, with_conn};
 use crate::schema::{post_tags, tags};
+
+/// Tags per INSERT: far below either backend's limit on bound parameters,
+/// far above what a post carries, so a post's tags take one statement.
+const TAGS_PER_INSERT: usize = 1000;
+
+/// Files a post under `tags` in one multi-row INSERT, inside whatever
+/// transaction the caller holds. diesel-async sends a multi-row INSERT to
+/// PostgreSQL itself; for SQLite its wrapper has none, so the insert runs
+/// on the synchronous connection underneath, where diesel writes one
+/// statement for rows that give every value (as `PostTag` does).
+pub(crate) trait TagPost {
+    fn tag_post(
+        &mut self,
+        post: PostId,
+        tags: &[TagId],
+    ) -> impl std::future::Future<Output = diesel::QueryResult<()>> + Send;
+}
+
+fn rows(post_id: PostId, tags: &[TagId]) -> Vec<PostTag> {
+    tags.iter()
+        .map(|&tag_id| PostTag { post_id, tag_id })
+        .collect()
+}
+
+impl TagPost for AsyncPgConnection {
+    async fn tag_post(&mut self, post: PostId, tags: &[TagId]) -> diesel::QueryResult<()> {
+        for chunk in rows(post, tags).chunks(TAGS_PER_INSERT) {
+            diesel::insert_into(post_tags::table)
+                .values(chunk)
+                .execute(self)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+impl TagPost for SqliteConn {
+    async fn tag_post(&mut self, post: PostId, tags: &[TagId]) -> diesel::QueryResult<()> {
+        let rows = rows(post, tags);
+        self.spawn_blocking(move |c| {
+            for chunk in rows.chunks(TAGS_PER_INSERT) {
+                diesel::RunQueryDsl::execute(
+                    diesel::insert_into(post_tags::table).values(chunk),
+                    c,
+                )?;
+            }
+            Ok(())
+        })
+        .await
+    }
+}
 
 pub async fn by_ids(conn: &mut DbConn, ids: &[TagId]) -> DbResult<Vec<Tag>> {
     let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
