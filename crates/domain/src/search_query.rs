@@ -19,6 +19,7 @@
 
 use deunicode::deunicode_with_tofu_cow;
 
+use crate::render::{TextView, markdown_text};
 use crate::similarity::is_stop_word;
 
 /// Most terms (words, phrase words and excluded words together) a query
@@ -333,13 +334,14 @@ fn push_non_empty(parts: &mut Vec<String>, part: String) {
 /// only then are the markers turned into `<mark>` and `</mark>`: an end
 /// without a start is dropped, a start never ended is closed at the end of the
 /// fragment, and empty highlights vanish. Fragments are cut from the Markdown
-/// source, so its punctuation is tidied away: `*`, backticks, `~~`, runs of
-/// `_` that are not inside a word (`snake_case` stays), `#` at the start of a
-/// word, `>` quoting a line, and `[text](url)` (or `![alt](url)`) becomes its
-/// text, also when the snippet cut off the opening bracket. Whitespace is
-/// collapsed to single spaces.
+/// source, so they are read as Markdown ([`TextView::Fragment`]): emphasis,
+/// code, heading and quote punctuation go, `snake_case` stays, and
+/// `[text](url)` (or `![alt](url)`) becomes its text. Links are undone
+/// before that, as the cut may leave half a link that no Markdown reader
+/// would see as one (the opening bracket or the end of the target cut off).
+/// Whitespace is collapsed to single spaces.
 pub fn snippet_html(fragment: &str) -> String {
-    render_marked(&strip_markdown(&strip_links(fragment)))
+    render_marked(&markdown_text(&strip_links(fragment), TextView::Fragment))
 }
 
 /// `[text](url)` → `text`, see [`snippet_html`].
@@ -403,42 +405,6 @@ fn target_end(chars: &[char], paren: usize) -> usize {
         }
     }
     chars.len()
-}
-
-/// Drops Markdown emphasis, code, heading and quote punctuation, see
-/// [`snippet_html`].
-fn strip_markdown(text: &str) -> String {
-    let chars: Vec<char> = text.chars().collect();
-    let is_marker = |c: char| c == START_CHAR || c == END_CHAR;
-    // The nearest character before `i` / from `i` on that is not a marker.
-    let before = |i: usize| chars[..i].iter().rev().copied().find(|&c| !is_marker(c));
-    let from = |i: usize| chars[i..].iter().copied().find(|&c| !is_marker(c));
-    let mut out = String::with_capacity(text.len());
-    let mut i = 0;
-    while let Some(&c) = chars.get(i) {
-        let run = chars[i..].iter().take_while(|&&r| r == c).count();
-        match c {
-            '*' | '`' => {}
-            '~' if run >= 2 => {}
-            '_' => {
-                let inside_word = before(i).is_some_and(char::is_alphanumeric)
-                    && from(i + run).is_some_and(char::is_alphanumeric);
-                if inside_word {
-                    out.extend(&chars[i..i + run]);
-                }
-            }
-            '#' if before(i).is_none_or(char::is_whitespace) => {}
-            '>' if chars[..i]
-                .iter()
-                .rev()
-                .copied()
-                .find(|&p| !is_marker(p) && p != ' ' && p != '\t')
-                .is_none_or(|p| p == '\n') => {}
-            _ => out.extend(&chars[i..i + run]),
-        }
-        i += run;
-    }
-    out
 }
 
 /// HTML-escapes `text`, turns the markers into `<mark>` elements and collapses

@@ -10,8 +10,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
 
-use pulldown_cmark::{Event, LinkType, Options, Parser, Tag, TagEnd};
 use rust_stemmers::{Algorithm, Stemmer};
+
+use crate::render::{TextView, markdown_text};
 
 /// Share of the combined score that comes from the text of the posts.
 pub const TEXT_WEIGHT: f64 = 0.6;
@@ -610,11 +611,12 @@ pub fn terms(text: &str) -> Vec<String> {
 /// Term counts of a post, with the title weighing most: each title term
 /// counts three times, each excerpt term twice, each body term once.
 ///
-/// The body is Markdown and is reduced to the text a reader sees first, so
-/// syntax never becomes a term: link and image URLs are dropped while their
-/// text is kept, bare URLs in prose are dropped, inline code is kept (it
-/// usually names the subject, like `tokio`), fenced and indented code blocks
-/// and raw HTML are dropped (keywords and tags would swamp the prose).
+/// The body is Markdown and is reduced to its topic text
+/// ([`TextView::Topic`]), so syntax never becomes a term: link and image
+/// URLs are dropped while their text is kept, bare URLs in prose are
+/// dropped, inline code is kept (it usually names the subject, like
+/// `tokio`), fenced and indented code blocks and raw HTML are dropped
+/// (keywords and tags would swamp the prose).
 pub fn term_counts(doc: &Document) -> BTreeMap<String, u32> {
     let mut counts = BTreeMap::new();
     let mut add = |text: &str, weight: u32| {
@@ -625,57 +627,11 @@ pub fn term_counts(doc: &Document) -> BTreeMap<String, u32> {
     };
     add(doc.title, TITLE_WEIGHT);
     add(doc.excerpt, EXCERPT_WEIGHT);
-    add(&markdown_text(doc.body_markdown), BODY_WEIGHT);
-    counts
-}
-
-/// The prose of a Markdown document, as described on [`term_counts`].
-fn markdown_text(markdown: &str) -> String {
-    let mut out = String::with_capacity(markdown.len());
-    let mut in_code_block = false;
-    let mut in_autolink = false;
-    let parser = Parser::new_ext(
-        markdown,
-        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH,
+    add(
+        &markdown_text(doc.body_markdown, TextView::Topic),
+        BODY_WEIGHT,
     );
-    for event in parser {
-        match event {
-            Event::Text(text) if !in_code_block && !in_autolink => out.push_str(&text),
-            Event::Code(code) => {
-                out.push(' ');
-                out.push_str(&code);
-                out.push(' ');
-            }
-            Event::Start(Tag::CodeBlock(_)) => in_code_block = true,
-            Event::End(TagEnd::CodeBlock) => {
-                in_code_block = false;
-                out.push(' ');
-            }
-            Event::Start(Tag::Link { link_type, .. }) => {
-                in_autolink = matches!(link_type, LinkType::Autolink | LinkType::Email);
-                out.push(' ');
-            }
-            Event::End(TagEnd::Link) => {
-                in_autolink = false;
-                out.push(' ');
-            }
-            // Emphasis may sit inside a word ("un*frigging*believable").
-            Event::Start(Tag::Emphasis | Tag::Strong | Tag::Strikethrough)
-            | Event::End(TagEnd::Emphasis | TagEnd::Strong | TagEnd::Strikethrough) => {}
-            Event::Text(_) | Event::Html(_) | Event::InlineHtml(_) => {}
-            _ => out.push(' '),
-        }
-    }
-    // Bare URLs are plain text to Markdown; their parts are no topic.
-    out.split_whitespace()
-        .filter(|word| !is_url(word))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn is_url(word: &str) -> bool {
-    let word = word.trim_start_matches(|c: char| !c.is_alphanumeric());
-    word.contains("://") || word.starts_with("www.") || word.starts_with("mailto:")
+    counts
 }
 
 /// A unit-length TF-IDF vector of the post's `max_terms` weightiest terms,
