@@ -16,9 +16,8 @@ pub mod post;
 pub mod profile;
 pub mod render;
 pub mod search;
-pub mod search_query;
 pub mod similar;
-pub mod similarity;
+mod words;
 
 pub use error::{DomainError, DomainResult};
 pub use waypost_db::{

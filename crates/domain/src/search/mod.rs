@@ -1,6 +1,10 @@
 //! Search over published posts and guides: the reader's query parsed into
-//! safe pieces (`search_query`), ranked by the database's full-text engine,
-//! paged by an opaque (score, kind, id) cursor, with highlighted snippets.
+//! safe pieces (`query`), ranked by the database's full-text engine, paged
+//! by an opaque (score, kind, id) cursor, with highlighted snippets
+//! (`snippet`).
+
+pub mod query;
+pub mod snippet;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -8,8 +12,9 @@ use chrono::NaiveDateTime;
 use waypost_db::queries::search::{self, SearchSpec};
 use waypost_db::{DbPool, GuideId, PostId};
 
+use self::query::SearchQuery;
+use self::snippet::snippet_html;
 use crate::paging::{DEFAULT_PAGE_SIZE, page_size};
-use crate::search_query::{SearchQuery, snippet_html};
 use crate::{DomainError, DomainResult};
 
 const CURSOR_VERSION: &str = "q1";

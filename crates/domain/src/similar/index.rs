@@ -1,8 +1,8 @@
-//! Similar posts, kept as each post's nearest neighbours so that reading
-//! them is one indexed lookup.
+//! Keeping the similar-posts index up to date as posts change: each post's
+//! strongest terms and its nearest posts.
 //!
 //! A post's text becomes a unit TF-IDF vector of its strongest terms
-//! (`similarity`), stored as rows of an inverted index. When a post is
+//! (`score`), stored as rows of an inverted index. When a post is
 //! published, edited, unpublished or deleted, `refresh` recomputes its
 //! vector, finds the posts sharing its terms or tags through the index
 //! (index seeks, never a read of other posts' text), stores its nearest,
@@ -14,15 +14,14 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use chrono::NaiveDateTime;
 use waypost_db::queries::similar::{self as store, PostNeighbour, PostTerm};
 use waypost_db::{DbPool, Post, PostId, TagId};
 
-use crate::DomainResult;
-use crate::similarity::{
+use super::score::{
     Document, score, shared_terms, tag_specificity, telling_tag_similarity, term_counts,
     tfidf_vector,
 };
+use crate::DomainResult;
 
 /// Terms kept per post.
 const MAX_TERMS: usize = 200;
@@ -405,32 +404,4 @@ async fn reindex_on(conn: &mut waypost_db::DbConn) -> DomainResult<usize> {
     }
     store::replace_all(conn, &term_rows, &neighbour_rows).await?;
     Ok(posts.len())
-}
-
-/// A similar post as read: who, how similar, and why.
-#[derive(Debug, Clone)]
-pub struct Similar {
-    pub post: PostId,
-    pub similar: PostId,
-    pub score: f64,
-    pub shared_terms: Vec<String>,
-}
-
-/// The nearest live posts of each of `ids`, best first, up to `KEEP` each,
-/// in one statement.
-pub async fn similar_to(
-    pool: &DbPool,
-    ids: &[PostId],
-    now: NaiveDateTime,
-) -> DomainResult<Vec<Similar>> {
-    let rows = store::nearest(&mut pool.get().await?, ids, now).await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| Similar {
-            post: r.post_id,
-            similar: r.similar_id,
-            score: r.score,
-            shared_terms: serde_json::from_str(&r.shared_terms).unwrap_or_default(),
-        })
-        .collect())
 }
