@@ -1,7 +1,12 @@
 //! Waypost storage: one diesel schema served by PostgreSQL and SQLite.
 //!
-//! This crate knows tables, rows and queries. It knows nothing of GraphQL or
-//! HTTP; the domain crate turns its rows into the product's rules.
+//! This crate owns the tables and their rows, typed ids, the connection pool
+//! and its backend enum, the embedded migrations, and every query: listings
+//! that serve a whole batch of parents in one statement, what "live" means
+//! in SQL, the comment feed between instances. It must never know GraphQL,
+//! HTTP or who is asking: permissions, validation and rendering belong to
+//! the domain crate, which reaches the tables only through `queries`, and
+//! nothing here reads the environment.
 
 mod comment_listing;
 mod error;
@@ -12,7 +17,7 @@ mod live;
 mod models;
 mod pool;
 pub mod queries;
-pub mod schema;
+pub(crate) mod schema;
 mod sql;
 
 pub use comment_listing::{CommentPageQuery, CommentTally, GroupedComment, Thread};

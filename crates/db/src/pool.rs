@@ -29,7 +29,7 @@ const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migration
 /// when several instances start against one PostgreSQL database.
 const MIGRATION_LOCK_KEY: i64 = 0x0057_6179_706f_7374;
 
-pub type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
+pub(crate) type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
 
 /// Which database engine a URL points at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -191,7 +191,7 @@ pub enum DbConn {
 }
 
 impl DbConn {
-    pub fn backend(&self) -> Backend {
+    pub(crate) fn backend(&self) -> Backend {
         match self {
             DbConn::Pg(_) => Backend::Postgres,
             DbConn::Sqlite(_) => Backend::Sqlite,
@@ -429,7 +429,7 @@ impl DbPool {
         Ok(pool)
     }
 
-    pub fn backend(&self) -> Backend {
+    pub(crate) fn backend(&self) -> Backend {
         match self.inner {
             PoolInner::Pg(_) => Backend::Postgres,
             PoolInner::Sqlite(_) => Backend::Sqlite,

@@ -1,5 +1,9 @@
-//! Waypost's rules: validated input, Markdown rendering, paging, and the
-//! services that combine them with storage. No GraphQL, no HTTP.
+//! Waypost's rules: validated input, who may do what, moderation and flood
+//! control, Markdown rendering, paging, search and similar posts,
+//! career-path planning, and the services that combine them with storage.
+//! It must never know GraphQL, HTTP or the environment (callers hand it
+//! settings, a clock and a pool), and never writes SQL: storage is reached
+//! through the db crate's queries only.
 
 pub mod account;
 pub mod authoring;

@@ -1,5 +1,5 @@
-//! Post lookups and listings. Only published posts are ever returned here:
-//! drafts stay invisible until the accounts work grants someone the right.
+//! Post lookups and listings: live posts for readers, and posts in any
+//! state for the callers that decide who may see them.
 
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
