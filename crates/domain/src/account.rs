@@ -467,7 +467,7 @@ mod tests {
         ] {
             assert_eq!(
                 EmailAddress::parse(bad).unwrap_err().code(),
-                "BAD_USER_INPUT",
+                crate::ErrorCode::BadUserInput,
                 "{bad:?}"
             );
         }

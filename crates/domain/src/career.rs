@@ -17,15 +17,14 @@ use waypost_db::{
 
 use crate::account::Viewer;
 use crate::clock::stored_instant;
-use crate::editorial::{FieldError, slugify};
+use crate::editorial::slugify;
 use crate::paging::{DEFAULT_PAGE_SIZE, page_size};
 use crate::planner::{self, Edge, PathOutcome, Requirement, RoleNode};
 use crate::policy::{Action, allows, authorize, post_author};
-use crate::profile::{
-    MAX_NAME_CHARS, MAX_TEXT_CHARS, Written, invalid, long_text, quoted, short_text, slug_taken,
-};
+use crate::profile::{MAX_NAME_CHARS, MAX_TEXT_CHARS, long_text, quoted, short_text, slug_taken};
 use crate::render::markdown_to_html;
 use crate::{DomainError, DomainResult};
+use crate::{FieldError, Written};
 
 const MAX_BODY_CHARS: usize = 50_000;
 const MAX_LIST: usize = 100;
@@ -511,7 +510,7 @@ fn slug_of(explicit: Option<&str>, title: &str, errors: &mut Vec<FieldError>) ->
         Some(raw) => {
             let raw = raw.trim();
             if raw.is_empty() || slugify(raw) != raw || raw.len() > MAX_NAME_CHARS {
-                errors.push(invalid(
+                errors.push(FieldError::invalid(
                     "slug",
                     "use lowercase letters, digits and single dashes",
                 ));
@@ -521,7 +520,7 @@ fn slug_of(explicit: Option<&str>, title: &str, errors: &mut Vec<FieldError>) ->
         None => {
             let made = slugify(title);
             if made.is_empty() && !title.trim().is_empty() {
-                errors.push(invalid(
+                errors.push(FieldError::invalid(
                     "slug",
                     "give a slug: the title has no letters or digits",
                 ));
@@ -533,7 +532,10 @@ fn slug_of(explicit: Option<&str>, title: &str, errors: &mut Vec<FieldError>) ->
 
 fn list_cap<T>(field: &'static str, items: &[T], errors: &mut Vec<FieldError>) {
     if items.len() > MAX_LIST {
-        errors.push(invalid(field, format!("list at most {MAX_LIST} items")));
+        errors.push(FieldError::invalid(
+            field,
+            format!("list at most {MAX_LIST} items"),
+        ));
     }
 }
 
@@ -582,13 +584,16 @@ fn resolve<T>(
     for wanted in slugs {
         match found.iter().find(|f| slug(f) == wanted.as_str()) {
             Some(f) if ids.contains(&id(f)) => {
-                errors.push(invalid(
+                errors.push(FieldError::invalid(
                     field,
                     format!("{} is listed twice", quoted(wanted)),
                 ));
             }
             Some(f) => ids.push(id(f)),
-            None => errors.push(invalid(field, format!("no such item {}", quoted(wanted)))),
+            None => errors.push(FieldError::invalid(
+                field,
+                format!("no such item {}", quoted(wanted)),
+            )),
         }
     }
     ids
@@ -669,7 +674,7 @@ pub async fn save_skill(
     };
     let category = fields.category.or(current.as_ref().map(|c| c.category));
     if category.is_none() {
-        errors.push(invalid("category", "choose a category"));
+        errors.push(FieldError::invalid("category", "choose a category"));
     }
     let description = long_text(
         "description",
@@ -692,7 +697,10 @@ pub async fn save_skill(
     list_cap("relatedSkills", &related_slugs, &mut errors);
     let related = skill_ids(pool, "relatedSkills", &related_slugs, &mut errors).await?;
     if id.is_some_and(|id| related.contains(&id)) || related_slugs.contains(&slug) {
-        errors.push(invalid("relatedSkills", "a skill cannot relate to itself"));
+        errors.push(FieldError::invalid(
+            "relatedSkills",
+            "a skill cannot relate to itself",
+        ));
     }
     let (Some(category), true) = (category, errors.is_empty()) else {
         return Ok(Err(errors));
@@ -750,7 +758,7 @@ pub async fn save_role(
     };
     let seniority = fields.seniority.or(current.as_ref().map(|c| c.seniority));
     if seniority.is_none() {
-        errors.push(invalid("seniority", "choose a seniority"));
+        errors.push(FieldError::invalid("seniority", "choose a seniority"));
     }
     let summary = long_text(
         "summary",
@@ -771,7 +779,7 @@ pub async fn save_role(
         .iter()
         .any(|r| r.is_empty() || r.chars().count() > MAX_TEXT_CHARS)
     {
-        errors.push(invalid(
+        errors.push(FieldError::invalid(
             "responsibilities",
             format!("each responsibility takes 1 to {MAX_TEXT_CHARS} characters"),
         ));
@@ -780,7 +788,10 @@ pub async fn save_role(
         (Some(levels), _) => {
             list_cap("requiredSkills", &levels, &mut errors);
             if levels.iter().any(|l| !(1..=5).contains(&l.proficiency)) {
-                errors.push(invalid("requiredSkills", "proficiency runs from 1 to 5"));
+                errors.push(FieldError::invalid(
+                    "requiredSkills",
+                    "proficiency runs from 1 to 5",
+                ));
             }
             let slugs: Vec<String> = levels.iter().map(|l| l.skill.clone()).collect();
             let ids = skill_ids(pool, "requiredSkills", &slugs, &mut errors).await?;
@@ -854,7 +865,7 @@ pub async fn save_transition(
         ),
         (None, Some(id)) => Ok(Some(id)),
         (None, None) => {
-            errors.push(invalid(field, "name the role"));
+            errors.push(FieldError::invalid(field, "name the role"));
             Ok::<_, DomainError>(None)
         }
     };
@@ -866,7 +877,10 @@ pub async fn save_transition(
     .await?;
     let to = endpoint("to", &fields.to, current.as_ref().map(|c| c.to_role_id)).await?;
     if from.is_some() && from == to {
-        errors.push(invalid("to", "a transition leads to another role"));
+        errors.push(FieldError::invalid(
+            "to",
+            "a transition leads to another role",
+        ));
     }
     let months = match fields.typical_years {
         Some(years) => {
@@ -880,7 +894,7 @@ pub async fn save_transition(
         None => current.as_ref().map_or(0, |c| c.months),
     };
     if !(1..=600).contains(&months) {
-        errors.push(invalid(
+        errors.push(FieldError::invalid(
             "typicalYears",
             "give at least a month and at most 50 years",
         ));
@@ -904,13 +918,7 @@ pub async fn save_transition(
     saved(
         career::save_transition(&mut pool.get().await?, id, &form, now).await,
         "transition",
-        || {
-            vec![FieldError {
-                field: "to",
-                message: "this transition exists already".into(),
-                code: "CONFLICT",
-            }]
-        },
+        || vec![FieldError::conflict("to", "this transition exists already")],
     )
 }
 
@@ -1056,14 +1064,19 @@ pub async fn save_guide(
             let requested = match fields.author_slug.as_deref() {
                 Some(slug) => match author_queries::by_slug(&mut pool.get().await?, slug).await? {
                     Some(author) => Some(author.id),
-                    None => return Ok(Err(vec![invalid("authorSlug", "no such author")])),
+                    None => {
+                        return Ok(Err(vec![FieldError::invalid(
+                            "authorSlug",
+                            "no such author",
+                        )]));
+                    }
                 },
                 None => None,
             };
             match post_author(viewer, requested) {
                 Some(author) => author,
                 None => {
-                    return Ok(Err(vec![invalid(
+                    return Ok(Err(vec![FieldError::invalid(
                         "authorSlug",
                         "name the author profile to write as",
                     )]));
@@ -1079,11 +1092,10 @@ pub async fn save_guide(
         &mut errors,
     );
     if fields.slug.is_some() && !allows(viewer, Action::ChooseSlug) {
-        errors.push(FieldError {
-            field: "slug",
-            message: "only editors choose slugs; yours comes from the title".into(),
-            code: "FORBIDDEN",
-        });
+        errors.push(FieldError::forbidden(
+            "slug",
+            "only editors choose slugs; yours comes from the title",
+        ));
     }
     let slug = match (&fields.slug, &current) {
         (None, Some(c)) => c.slug.clone(),
@@ -1197,7 +1209,7 @@ pub async fn set_guide_published(
     let (status, published_at) = match (publish, at.map(stored_instant)) {
         (false, _) => (GuideStatus::Draft, None),
         (true, Some(at)) if at <= now => {
-            return Ok(Err(vec![invalid(
+            return Ok(Err(vec![FieldError::invalid(
                 "publishAt",
                 "a schedule lies ahead; leave it out to publish now",
             )]));

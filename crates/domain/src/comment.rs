@@ -13,9 +13,9 @@ use waypost_db::{
     DbPool, Heard, PostId,
 };
 
+use crate::FieldError;
 use crate::account::{EmailAddress, Viewer, new_token, token_hash};
 use crate::clock::{Clock, stored_instant};
-use crate::editorial::FieldError;
 use crate::policy::{Action, allows};
 use crate::post::is_live;
 use crate::{DomainError, DomainResult};
@@ -146,25 +146,23 @@ struct Checked {
 
 fn check(form: &CommentForm) -> Result<Checked, Vec<FieldError>> {
     let mut errors = Vec::new();
-    let invalid = |field, message: String| FieldError {
-        field,
-        message,
-        code: "BAD_USER_INPUT",
-    };
     let name = form.author_name.trim().to_owned();
     if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
-        errors.push(invalid(
+        errors.push(FieldError::invalid(
             "authorName",
             format!("use 1 to {MAX_NAME_CHARS} characters"),
         ));
     }
     let email = EmailAddress::parse(&form.author_email);
     if email.is_err() {
-        errors.push(invalid("authorEmail", "enter a valid email address".into()));
+        errors.push(FieldError::invalid(
+            "authorEmail",
+            "enter a valid email address",
+        ));
     }
     let body = form.body.trim().to_owned();
     if body.is_empty() || body.chars().count() > MAX_BODY_CHARS {
-        errors.push(invalid(
+        errors.push(FieldError::invalid(
             "body",
             format!("use 1 to {MAX_BODY_CHARS} characters"),
         ));
@@ -185,7 +183,10 @@ fn check(form: &CommentForm) -> Result<Checked, Vec<FieldError>> {
             && url::Url::parse(url)
                 .is_ok_and(|parsed| parsed.host_str().is_some_and(|host| !host.is_empty()));
         if !web {
-            errors.push(invalid("authorUrl", "use an http or https address".into()));
+            errors.push(FieldError::invalid(
+                "authorUrl",
+                "use an http or https address",
+            ));
         }
     }
     match email {
@@ -220,11 +221,7 @@ pub async fn add_comment(
 ) -> DomainResult<Result<Posted, Vec<FieldError>>> {
     let now = stored_instant(now);
     let Some(post_id) = form.post_id else {
-        return Ok(Err(vec![FieldError {
-            field: "postId",
-            message: "name the post".into(),
-            code: "BAD_USER_INPUT",
-        }]));
+        return Ok(Err(vec![FieldError::invalid("postId", "name the post")]));
     };
     let checked = match check(&form) {
         Ok(checked) => checked,
@@ -258,11 +255,10 @@ pub async fn add_comment(
                 && chain.last().is_some_and(|root| root.parent_id.is_none())
                 && chain.iter().all(|c| c.status == CommentStatus::Approved);
             if !reachable {
-                return Ok(Err(vec![FieldError {
-                    field: "parentId",
-                    message: "reply to an approved comment on the same post".into(),
-                    code: "BAD_USER_INPUT",
-                }]));
+                return Ok(Err(vec![FieldError::invalid(
+                    "parentId",
+                    "reply to an approved comment on the same post",
+                )]));
             }
             // Too deep: the reply attaches to the nearest ancestor at which
             // it fits within the deepest level.
@@ -624,7 +620,7 @@ mod tests {
             .err()
             .unwrap()
             .iter()
-            .map(|e| e.field)
+            .filter_map(|e| e.field)
             .collect();
         assert_eq!(fields, ["authorName", "authorEmail", "body", "authorUrl"]);
     }
@@ -640,7 +636,7 @@ mod tests {
                 ..Default::default()
             })
             .map(|checked| checked.url)
-            .map_err(|errors| errors.iter().map(|e| e.field).collect::<Vec<_>>())
+            .map_err(|errors| errors.iter().filter_map(|e| e.field).collect::<Vec<_>>())
         };
         assert_eq!(
             website("https://ada.example/about"),

@@ -20,7 +20,7 @@ pub mod search_query;
 pub mod similar;
 pub mod similarity;
 
-pub use error::{DomainError, DomainResult};
+pub use error::{DomainError, DomainResult, ErrorCode, FieldError, Written};
 pub use waypost_db::{
     Author, AuthorId, Backend, Comment, CommentId, CommentStatus, CommentTally, DbConfig, DbError,
     DbPool, Direction, Group, Post, PostFilter, PostId, PostOrderField, PostRevision, PostStatus,

@@ -230,7 +230,7 @@ mod tests {
     fn cursors_from_another_ordering_or_garbage_are_bad_input() {
         let c = encode_cursor(&post("t"), PostOrderField::Title);
         let err = decode_cursor(&c, PostOrderField::PublishedAt, "after").unwrap_err();
-        assert_eq!(err.code(), "BAD_USER_INPUT");
+        assert_eq!(err.code(), crate::ErrorCode::BadUserInput);
         for junk in [
             "",
             "!!!",
@@ -238,7 +238,7 @@ mod tests {
             &URL_SAFE_NO_PAD.encode("c1|title|x|t"),
         ] {
             let err = decode_cursor(junk, PostOrderField::Title, "after").unwrap_err();
-            assert_eq!(err.code(), "BAD_USER_INPUT", "{junk}");
+            assert_eq!(err.code(), crate::ErrorCode::BadUserInput, "{junk}");
         }
     }
 
@@ -257,7 +257,7 @@ mod tests {
                 checked_instant("publishedAfter", at(year))
                     .unwrap_err()
                     .code(),
-                "BAD_USER_INPUT"
+                crate::ErrorCode::BadUserInput
             );
         }
         let far = Post {
@@ -326,7 +326,7 @@ mod tests {
         ] {
             assert_eq!(
                 PageRequest::parse(&bad, f).unwrap_err().code(),
-                "BAD_USER_INPUT"
+                crate::ErrorCode::BadUserInput
             );
         }
     }

@@ -189,14 +189,14 @@ mod tests {
     fn refusals_name_the_reason() {
         assert_eq!(
             authorize(None, Action::CreatePost).unwrap_err().code(),
-            "UNAUTHENTICATED"
+            crate::ErrorCode::Unauthenticated
         );
         let author = viewer(Role::Author);
         assert_eq!(
             authorize(Some(&author), Action::DeletePost)
                 .unwrap_err()
                 .code(),
-            "FORBIDDEN"
+            crate::ErrorCode::Forbidden
         );
         assert!(authorize(Some(&author), Action::EditPost { owner: MINE }).is_ok());
     }

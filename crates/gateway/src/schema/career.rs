@@ -9,16 +9,15 @@ use waypost_domain::career::{
     self, CatalogueEntry, GuideFields, GuideSkillInput, Page, RoleFields, SkillFields, SkillGap,
     SkillLevel, TransitionFields,
 };
-use waypost_domain::editorial::FieldError;
 use waypost_domain::{
     Guide, GuideSkill, GuideStatus, Importance, JobRole, Seniority, Skill, SkillCategory,
     Transition,
 };
 
-use super::account::UserError;
 use super::connection::{PageInfo, page_cost};
 use super::editorial::DeletePayload;
 use super::profile::DeleteInput;
+use super::user_error::payload;
 use super::{AuthorObject, GlobalId, PostObject, request_context};
 use crate::error::GqlResultExt;
 use crate::loaders::{
@@ -707,63 +706,18 @@ impl CareerQuery {
 
 // ---- mutations ----
 
-fn user_errors(errors: Vec<FieldError>) -> Vec<UserError> {
-    errors.into_iter().map(UserError::from).collect()
-}
-
-macro_rules! payload {
-    ($payload:ident, $field:ident, $object:ident) => {
-        #[derive(SimpleObject)]
-        pub struct $payload {
-            pub $field: Option<$object>,
-            pub user_errors: Vec<UserError>,
-        }
-
-        impl<T> From<Result<T, Vec<FieldError>>> for $payload
-        where
-            $object: From<T>,
-        {
-            fn from(result: Result<T, Vec<FieldError>>) -> Self {
-                match result {
-                    Ok(value) => $payload {
-                        $field: Some(value.into()),
-                        user_errors: Vec::new(),
-                    },
-                    Err(errors) => $payload {
-                        $field: None,
-                        user_errors: user_errors(errors),
-                    },
-                }
-            }
-        }
-    };
-}
-
-impl From<Skill> for SkillObject {
-    fn from(skill: Skill) -> Self {
-        SkillObject(skill)
-    }
-}
-impl From<JobRole> for RoleObject {
-    fn from(role: JobRole) -> Self {
-        RoleObject(role)
-    }
-}
-impl From<Transition> for TransitionObject {
-    fn from(transition: Transition) -> Self {
-        TransitionObject(transition)
-    }
-}
-impl From<Guide> for GuideObject {
-    fn from(guide: Guide) -> Self {
-        GuideObject(guide)
-    }
-}
-
-payload!(SkillPayload, skill, SkillObject);
-payload!(RolePayload, role, RoleObject);
-payload!(TransitionPayload, transition, TransitionObject);
-payload!(GuidePayload, guide, GuideObject);
+payload!(SkillPayload {
+    skill: SkillObject(Skill)
+});
+payload!(RolePayload {
+    role: RoleObject(JobRole)
+});
+payload!(TransitionPayload {
+    transition: TransitionObject(Transition)
+});
+payload!(GuidePayload {
+    guide: GuideObject(Guide)
+});
 
 #[derive(InputObject)]
 pub struct SkillInput {

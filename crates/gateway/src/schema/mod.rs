@@ -14,6 +14,7 @@ mod post;
 mod profile;
 mod search;
 mod tag;
+mod user_error;
 
 use async_graphql::{Context, MergedObject, MergedSubscription, Request, Response, Schema};
 use chrono::NaiveDateTime;
@@ -232,7 +233,12 @@ mod tests {
             .as_ref()
             .and_then(|e| e.get("code"))
             .cloned();
-        assert_eq!(code, Some(async_graphql::Value::from("INTERNAL")));
+        assert_eq!(
+            code,
+            Some(async_graphql::Value::from(
+                waypost_domain::ErrorCode::Internal.as_str()
+            ))
+        );
         let fine = contain_panics(async { Response::new(async_graphql::Value::from(1)) }).await;
         assert!(fine.errors.is_empty());
     }
