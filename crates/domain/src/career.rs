@@ -15,11 +15,11 @@ use waypost_db::{
     TransitionForm, TransitionId,
 };
 
-use crate::account::Viewer;
 use crate::clock::stored_instant;
 use crate::editorial::slugify;
 use crate::paging::{DEFAULT_PAGE_SIZE, page_size};
 use crate::planner::{self, Edge, PathOutcome, Requirement, RoleNode};
+use crate::policy::Viewer;
 use crate::policy::{Action, allows, authorize, post_author};
 use crate::profile::{MAX_NAME_CHARS, MAX_TEXT_CHARS, long_text, quoted, short_text, slug_taken};
 use crate::render::markdown_to_html;

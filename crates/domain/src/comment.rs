@@ -14,8 +14,9 @@ use waypost_db::{
 };
 
 use crate::FieldError;
-use crate::account::{EmailAddress, Viewer, new_token, token_hash};
+use crate::account::{EmailAddress, new_token, token_hash};
 use crate::clock::{Clock, stored_instant};
+use crate::policy::Viewer;
 use crate::policy::{Action, allows};
 use crate::post::is_live;
 use crate::{DomainError, DomainResult};
@@ -731,16 +732,16 @@ mod tests {
 pub mod thread {
     use std::collections::HashMap;
 
-    use base64::Engine;
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use chrono::NaiveDateTime;
     use waypost_db::queries::comment as comment_queries;
     use waypost_db::{Comment, CommentId, CommentPageQuery, CommentTally, DbPool, Thread};
 
+    use crate::DomainResult;
+    use crate::cursor;
     use crate::paging::{DEFAULT_PAGE_SIZE, page_size};
-    use crate::{DomainError, DomainResult};
 
-    const CURSOR_VERSION: &str = "k1";
+    /// Cursors of comment threads.
+    const THREAD_LISTING: &str = "comments1";
 
     /// Everything that shapes a page of comments except its parent.
     #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -758,26 +759,21 @@ pub mod thread {
     }
 
     pub fn encode_cursor(comment: &Comment) -> String {
-        let micros = comment.created_at.and_utc().timestamp_micros();
-        URL_SAFE_NO_PAD.encode(format!("{CURSOR_VERSION}|{micros}|{}", comment.id))
+        cursor::encode(
+            THREAD_LISTING,
+            &[
+                &cursor::instant_part(comment.created_at),
+                &comment.id.0.to_string(),
+            ],
+        )
     }
 
-    fn decode_cursor(cursor: &str) -> DomainResult<(NaiveDateTime, CommentId)> {
-        let malformed = || DomainError::bad_input("after", "`after` is not a valid cursor");
-        let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| malformed())?;
-        let text = String::from_utf8(bytes).map_err(|_| malformed())?;
-        let mut parts = text.split('|');
-        let (Some(CURSOR_VERSION), Some(micros), Some(id), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(malformed());
-        };
-        let micros: i64 = micros.parse().map_err(|_| malformed())?;
-        let id: i64 = id.parse().map_err(|_| malformed())?;
-        let at = chrono::DateTime::from_timestamp_micros(micros)
-            .ok_or_else(malformed)?
-            .naive_utc();
-        Ok((at, CommentId(id)))
+    fn decode_cursor(after: &str) -> DomainResult<(NaiveDateTime, CommentId)> {
+        let [at, id] = cursor::decode(after, THREAD_LISTING, "after")?;
+        Ok((
+            cursor::parse_instant(&at, "after")?,
+            CommentId(cursor::parse_id(&id, "after")?),
+        ))
     }
 
     pub fn parse_page(

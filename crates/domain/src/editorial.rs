@@ -10,9 +10,9 @@ use waypost_db::{
     PostStatus, PostUpdateForm, RevisionId, TagId,
 };
 
-use crate::account::Viewer;
 use crate::authoring::{PostDraft, post_form};
 use crate::clock::stored_instant;
+use crate::policy::Viewer;
 use crate::policy::{Action, allows, authorize, post_author};
 use crate::post::is_live;
 use crate::render::{derive_excerpt, markdown_to_html, reading_time_minutes};

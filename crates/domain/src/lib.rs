@@ -6,6 +6,7 @@ pub mod authoring;
 pub mod career;
 pub mod clock;
 pub mod comment;
+pub mod cursor;
 pub mod demo;
 pub mod editorial;
 mod error;

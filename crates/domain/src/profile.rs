@@ -8,8 +8,8 @@ use waypost_db::{
     TagInsertForm, TagUpdateForm,
 };
 
-use crate::account::Viewer;
 use crate::editorial::slugify;
+use crate::policy::Viewer;
 use crate::policy::{Action, authorize};
 use crate::{DomainError, DomainResult};
 use crate::{FieldError, Written};

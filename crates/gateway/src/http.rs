@@ -25,8 +25,9 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use tracing::Instrument;
 use waypost_db::count_statements;
-use waypost_domain::account::{AuthSettings, Viewer, authenticate};
+use waypost_domain::account::{AuthSettings, authenticate};
 use waypost_domain::comment::CommentSettings;
+use waypost_domain::policy::Viewer;
 use waypost_domain::{DbPool, DomainError, ErrorCode};
 
 use crate::client::TrustedProxies;

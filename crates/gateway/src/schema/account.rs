@@ -201,17 +201,9 @@ impl AccountMutation {
         let new = (|| {
             let email = account::EmailAddress::parse(&input.email)?;
             let password = account::NewPassword::parse(&input.password)?;
-            let display_name = input.display_name.clone().unwrap_or_else(|| {
-                email
-                    .as_str()
-                    .split('@')
-                    .next()
-                    .unwrap_or_default()
-                    .to_owned()
-            });
             Ok(account::NewUser {
                 email,
-                display_name,
+                display_name: input.display_name.clone(),
                 password,
                 role: input.role.into(),
                 author_id,

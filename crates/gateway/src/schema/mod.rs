@@ -23,8 +23,9 @@ use futures::future::BoxFuture;
 use futures::stream::{BoxStream, StreamExt};
 use tokio::sync::mpsc::UnboundedReceiver;
 use waypost_domain::DbPool;
-use waypost_domain::account::{AuthSettings, Viewer};
+use waypost_domain::account::AuthSettings;
 use waypost_domain::comment::CommentSettings;
+use waypost_domain::policy::Viewer;
 
 use std::sync::Arc;
 
