@@ -4,7 +4,6 @@
 //! statements whatever its lists hold.
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, Utc};
 use waypost_domain::career::{
     self, CatalogueEntry, GuideFields, GuideSkillInput, Page, RoleFields, SkillFields, SkillGap,
     SkillLevel, TransitionFields,
@@ -17,6 +16,7 @@ use waypost_domain::{
 use super::connection::{PageInfo, page_cost};
 use super::editorial::DeletePayload;
 use super::profile::DeleteInput;
+use super::scalars::Instant;
 use super::user_error::payload;
 use super::{AuthorObject, GlobalId, PostObject, request_context};
 use crate::error::GqlResultExt;
@@ -205,11 +205,11 @@ impl GuideObject {
             GuideStatus::Published => GuideStatusEnum::Scheduled,
         })
     }
-    async fn published_at(&self) -> Option<DateTime<Utc>> {
-        self.0.published_at.map(|at| at.and_utc())
+    async fn published_at(&self) -> Option<Instant> {
+        self.0.published_at.map(Instant)
     }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at.and_utc()
+    async fn updated_at(&self) -> Instant {
+        Instant(self.0.updated_at)
     }
 }
 
@@ -892,7 +892,7 @@ pub struct UpdateGuideInput {
 pub struct PublishGuideInput {
     pub id: ID,
     /// A future instant schedules the guide; left out: now.
-    pub publish_at: Option<DateTime<Utc>>,
+    pub publish_at: Option<Instant>,
 }
 
 #[derive(Default)]
@@ -1075,7 +1075,7 @@ impl CareerMutation {
     ) -> async_graphql::Result<GuidePayload> {
         let rc = request_context(ctx)?;
         let id = GlobalId::guide(&input.id, "id")?;
-        let at = input.publish_at.map(|at| at.naive_utc());
+        let at = input.publish_at.map(|at| at.0);
         let guide = career::set_guide_published(&rc.pool, rc.viewer.as_ref(), id, true, at, rc.now)
             .await
             .gql()?;
