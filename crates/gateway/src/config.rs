@@ -6,6 +6,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use waypost_db::DbConfig;
 
+use crate::telemetry::LogFormat;
+
 /// Where `--help` lists the options every subcommand takes, after the
 /// subcommand's own.
 const GLOBAL_OPTIONS: &str = "Global options";
@@ -319,12 +321,6 @@ impl ServeArgs {
             (true, Mode::Production) => crate::http::Cors::SameOrigin,
         }
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    Text,
-    Json,
 }
 
 #[cfg(test)]

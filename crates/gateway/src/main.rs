@@ -216,10 +216,10 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         .with_limits(args.limits.limits(args.mode))
         .with_cors(args.cors())
         .with_trusted_proxies(TrustedProxies(args.trusted_proxies.clone()));
-    waypost_gateway::http::serve(
+    waypost_gateway::server::serve(
         listener,
         state,
-        waypost_gateway::http::shutdown_signal(),
+        waypost_gateway::server::shutdown_signal(),
         std::time::Duration::from_secs(args.shutdown_grace_seconds),
     )
     .await?;

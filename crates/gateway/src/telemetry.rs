@@ -7,7 +7,14 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer, Registry};
 
-use crate::config::LogFormat;
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for a log shipper.
+    Json,
+}
 
 /// What gets logged unless the operator says otherwise.
 pub const DEFAULT_DIRECTIVES: &str = "info,async_graphql=warn";
