@@ -10,7 +10,6 @@ pub mod demo;
 pub mod editorial;
 mod error;
 pub mod paging;
-pub mod planner;
 pub mod policy;
 pub mod post;
 pub mod profile;

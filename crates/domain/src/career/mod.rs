@@ -3,6 +3,8 @@
 //! get from here to there", "which roles suit what I know") answered over
 //! the stored graph with the pure `planner`.
 
+mod planner;
+
 use std::collections::HashMap;
 
 use base64::Engine;
@@ -19,13 +21,13 @@ use crate::account::Viewer;
 use crate::clock::stored_instant;
 use crate::editorial::{FieldError, slugify};
 use crate::paging::{DEFAULT_PAGE_SIZE, page_size};
-use crate::planner::{self, Edge, PathOutcome, Requirement, RoleNode};
 use crate::policy::{Action, allows, authorize, post_author};
 use crate::profile::{
     MAX_NAME_CHARS, MAX_TEXT_CHARS, Written, invalid, long_text, quoted, short_text, slug_taken,
 };
 use crate::render::markdown_to_html;
 use crate::{DomainError, DomainResult};
+use planner::{Edge, PathOutcome, Requirement, RoleNode};
 
 const MAX_BODY_CHARS: usize = 50_000;
 const MAX_LIST: usize = 100;
