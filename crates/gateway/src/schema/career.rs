@@ -6,7 +6,7 @@
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use waypost_domain::career::{
-    self, CatalogueEntry, GuideFields, GuideSkillInput, Page, RoleFields, SkillFields, SkillGap,
+    self, EntryId, GuideFields, GuideSkillInput, Page, RoleFields, SkillFields, SkillGap,
     SkillLevel, TransitionFields,
 };
 use waypost_domain::editorial::FieldError;
@@ -953,12 +953,16 @@ impl CareerMutation {
         input: SkillInput,
     ) -> async_graphql::Result<SkillPayload> {
         let rc = request_context(ctx)?;
-        Ok(
-            career::save_skill(&rc.pool, rc.viewer.as_ref(), None, input.into(), rc.now)
-                .await
-                .gql()?
-                .into(),
+        Ok(career::save(
+            &rc.pool,
+            rc.viewer.as_ref(),
+            None,
+            SkillFields::from(input),
+            rc.now,
         )
+        .await
+        .gql()?
+        .into())
     }
 
     /// Editors and admins; fields left out keep their value.
@@ -969,11 +973,11 @@ impl CareerMutation {
     ) -> async_graphql::Result<SkillPayload> {
         let rc = request_context(ctx)?;
         let id = GlobalId::skill(&input.id, "id")?;
-        Ok(career::save_skill(
+        Ok(career::save(
             &rc.pool,
             rc.viewer.as_ref(),
             Some(id),
-            input.changes.into(),
+            SkillFields::from(input.changes),
             rc.now,
         )
         .await
@@ -987,7 +991,7 @@ impl CareerMutation {
         ctx: &Context<'_>,
         input: DeleteInput,
     ) -> async_graphql::Result<DeletePayload> {
-        let entry = CatalogueEntry::Skill(GlobalId::skill(&input.id, "id")?);
+        let entry = EntryId::Skill(GlobalId::skill(&input.id, "id")?);
         delete(ctx, entry, input.id).await
     }
 
@@ -998,12 +1002,16 @@ impl CareerMutation {
         input: RoleInput,
     ) -> async_graphql::Result<RolePayload> {
         let rc = request_context(ctx)?;
-        Ok(
-            career::save_role(&rc.pool, rc.viewer.as_ref(), None, input.into(), rc.now)
-                .await
-                .gql()?
-                .into(),
+        Ok(career::save(
+            &rc.pool,
+            rc.viewer.as_ref(),
+            None,
+            RoleFields::from(input),
+            rc.now,
         )
+        .await
+        .gql()?
+        .into())
     }
 
     /// Editors and admins; fields left out keep their value.
@@ -1014,11 +1022,11 @@ impl CareerMutation {
     ) -> async_graphql::Result<RolePayload> {
         let rc = request_context(ctx)?;
         let id = GlobalId::role(&input.id, "id")?;
-        Ok(career::save_role(
+        Ok(career::save(
             &rc.pool,
             rc.viewer.as_ref(),
             Some(id),
-            input.changes.into(),
+            RoleFields::from(input.changes),
             rc.now,
         )
         .await
@@ -1032,7 +1040,7 @@ impl CareerMutation {
         ctx: &Context<'_>,
         input: DeleteInput,
     ) -> async_graphql::Result<DeletePayload> {
-        let entry = CatalogueEntry::Role(GlobalId::role(&input.id, "id")?);
+        let entry = EntryId::Role(GlobalId::role(&input.id, "id")?);
         delete(ctx, entry, input.id).await
     }
 
@@ -1043,9 +1051,9 @@ impl CareerMutation {
         input: TransitionInput,
     ) -> async_graphql::Result<TransitionPayload> {
         let rc = request_context(ctx)?;
-        let fields = input.into();
+        let fields = TransitionFields::from(input);
         Ok(
-            career::save_transition(&rc.pool, rc.viewer.as_ref(), None, fields, rc.now)
+            career::save(&rc.pool, rc.viewer.as_ref(), None, fields, rc.now)
                 .await
                 .gql()?
                 .into(),
@@ -1060,9 +1068,9 @@ impl CareerMutation {
     ) -> async_graphql::Result<TransitionPayload> {
         let rc = request_context(ctx)?;
         let id = GlobalId::transition(&input.id, "id")?;
-        let fields = input.changes.into();
+        let fields = TransitionFields::from(input.changes);
         Ok(
-            career::save_transition(&rc.pool, rc.viewer.as_ref(), Some(id), fields, rc.now)
+            career::save(&rc.pool, rc.viewer.as_ref(), Some(id), fields, rc.now)
                 .await
                 .gql()?
                 .into(),
@@ -1075,7 +1083,7 @@ impl CareerMutation {
         ctx: &Context<'_>,
         input: DeleteInput,
     ) -> async_graphql::Result<DeletePayload> {
-        let entry = CatalogueEntry::Transition(GlobalId::transition(&input.id, "id")?);
+        let entry = EntryId::Transition(GlobalId::transition(&input.id, "id")?);
         delete(ctx, entry, input.id).await
     }
 
@@ -1086,9 +1094,9 @@ impl CareerMutation {
         input: GuideInput,
     ) -> async_graphql::Result<GuidePayload> {
         let rc = request_context(ctx)?;
-        let fields = input.into();
+        let fields = GuideFields::from(input);
         Ok(
-            career::save_guide(&rc.pool, rc.viewer.as_ref(), None, fields, rc.now)
+            career::save(&rc.pool, rc.viewer.as_ref(), None, fields, rc.now)
                 .await
                 .gql()?
                 .into(),
@@ -1104,9 +1112,9 @@ impl CareerMutation {
     ) -> async_graphql::Result<GuidePayload> {
         let rc = request_context(ctx)?;
         let id = GlobalId::guide(&input.id, "id")?;
-        let fields = input.changes.into();
+        let fields = GuideFields::from(input.changes);
         Ok(
-            career::save_guide(&rc.pool, rc.viewer.as_ref(), Some(id), fields, rc.now)
+            career::save(&rc.pool, rc.viewer.as_ref(), Some(id), fields, rc.now)
                 .await
                 .gql()?
                 .into(),
@@ -1149,22 +1157,14 @@ impl CareerMutation {
         ctx: &Context<'_>,
         input: DeleteInput,
     ) -> async_graphql::Result<DeletePayload> {
-        let rc = request_context(ctx)?;
         let id = GlobalId::guide(&input.id, "id")?;
-        let deleted = career::delete_guide(&rc.pool, rc.viewer.as_ref(), id)
-            .await
-            .gql()?;
-        Ok(deleted_payload(deleted, input.id))
+        delete(ctx, EntryId::Guide(id), input.id).await
     }
 }
 
-async fn delete(
-    ctx: &Context<'_>,
-    entry: CatalogueEntry,
-    id: ID,
-) -> async_graphql::Result<DeletePayload> {
+async fn delete(ctx: &Context<'_>, entry: EntryId, id: ID) -> async_graphql::Result<DeletePayload> {
     let rc = request_context(ctx)?;
-    let deleted = career::delete_entry(&rc.pool, rc.viewer.as_ref(), entry)
+    let deleted = career::delete(&rc.pool, rc.viewer.as_ref(), entry)
         .await
         .gql()?;
     Ok(deleted_payload(deleted, id))
