@@ -118,7 +118,8 @@ fn lists<K: Hash + Eq + Clone, V>(
 
 /// Keys alike but for their parent (same page shape, same filter) share
 /// one statement. `parent` reaches into a key for its parent; `fetch` reads
-/// the parents of one group, given the group's key with its parent blanked.
+/// one group's parents, given a key that stands for the whole group (the
+/// parent in it means nothing).
 async fn grouped<K, P, V, Found>(
     keys: &[K],
     parent: impl Fn(&mut K) -> &mut P,

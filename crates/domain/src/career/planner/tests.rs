@@ -1,3 +1,6 @@
+//! The planner's tests: worked examples, and property tests that check
+//! `shortest_path` against a brute-force search on random role graphs.
+
 use super::*;
 use proptest::prelude::*;
 use std::collections::{HashSet, VecDeque};
