@@ -6,6 +6,7 @@ pub mod authoring;
 pub mod career;
 pub mod clock;
 pub mod comment;
+pub mod cursor;
 pub mod demo;
 pub mod editorial;
 mod error;
@@ -19,7 +20,7 @@ pub mod search_query;
 pub mod similar;
 pub mod similarity;
 
-pub use error::{DomainError, DomainResult};
+pub use error::{DomainError, DomainResult, ErrorCode, FieldError, Written};
 pub use waypost_db::{
     Author, AuthorId, Backend, Comment, CommentId, CommentStatus, CommentTally, DbConfig, DbError,
     DbPool, Direction, Group, Post, PostFilter, PostId, PostOrderField, PostRevision, PostStatus,

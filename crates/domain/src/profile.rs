@@ -8,25 +8,15 @@ use waypost_db::{
     TagInsertForm, TagUpdateForm,
 };
 
-use crate::account::Viewer;
-use crate::editorial::{FieldError, slugify};
+use crate::editorial::slugify;
+use crate::policy::Viewer;
 use crate::policy::{Action, authorize};
 use crate::{DomainError, DomainResult};
+use crate::{FieldError, Written};
 
 pub(crate) const MAX_NAME_CHARS: usize = 100;
 pub(crate) const MAX_TEXT_CHARS: usize = 2_000;
 const MAX_URL_CHARS: usize = 2_000;
-
-/// The outcome of a write: the thing written, or what to fix.
-pub type Written<T> = DomainResult<Result<T, Vec<FieldError>>>;
-
-pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> FieldError {
-    FieldError {
-        field,
-        message: message.into(),
-        code: "BAD_USER_INPUT",
-    }
-}
 
 /// Someone's input, quoted for a message about it and cut to
 /// `MAX_NAME_CHARS` characters: no slug or name is longer, and a message
@@ -46,7 +36,7 @@ fn name(raw: &str, errors: &mut Vec<FieldError>) -> String {
 pub(crate) fn short_text(field: &'static str, raw: &str, errors: &mut Vec<FieldError>) -> String {
     let text = raw.trim().to_owned();
     if text.is_empty() || text.chars().count() > MAX_NAME_CHARS {
-        errors.push(invalid(
+        errors.push(FieldError::invalid(
             field,
             format!("use 1 to {MAX_NAME_CHARS} characters"),
         ));
@@ -66,7 +56,10 @@ pub(crate) fn long_text(
     errors: &mut Vec<FieldError>,
 ) -> String {
     if raw.chars().count() > max {
-        errors.push(invalid(field, format!("use at most {max} characters")));
+        errors.push(FieldError::invalid(
+            field,
+            format!("use at most {max} characters"),
+        ));
     }
     raw.trim().to_owned()
 }
@@ -77,7 +70,7 @@ fn slug(explicit: Option<&str>, name: &str, errors: &mut Vec<FieldError>) -> Str
         Some(raw) => {
             let raw = raw.trim();
             if raw.is_empty() || slugify(raw) != raw {
-                errors.push(invalid(
+                errors.push(FieldError::invalid(
                     "slug",
                     "use lowercase letters, digits and single dashes",
                 ));
@@ -87,7 +80,7 @@ fn slug(explicit: Option<&str>, name: &str, errors: &mut Vec<FieldError>) -> Str
         None => {
             let made = slugify(name);
             if made.is_empty() && !name.is_empty() {
-                errors.push(invalid(
+                errors.push(FieldError::invalid(
                     "slug",
                     "the name has no letters or digits to make a slug from; give one",
                 ));
@@ -107,17 +100,16 @@ fn avatar(raw: &str, errors: &mut Vec<FieldError>) -> Option<String> {
         && url.len() > "https://".len();
     if !web || url.len() > MAX_URL_CHARS || url.chars().any(|c| c.is_whitespace() || c.is_control())
     {
-        errors.push(invalid("avatarUrl", "use an http or https address"));
+        errors.push(FieldError::invalid(
+            "avatarUrl",
+            "use an http or https address",
+        ));
     }
     Some(url.to_owned())
 }
 
 pub(crate) fn slug_taken() -> Vec<FieldError> {
-    vec![FieldError {
-        field: "slug",
-        message: "this slug is taken".into(),
-        code: "CONFLICT",
-    }]
+    vec![FieldError::conflict("slug", "this slug is taken")]
 }
 
 /// What a tag or author write may change; `None` leaves a field alone.
@@ -280,11 +272,10 @@ pub async fn delete_author(pool: &DbPool, viewer: Option<&Viewer>, id: AuthorId)
     authorize(viewer, Action::CreateAuthorProfile)?;
     match author::delete(&mut pool.get().await?, id).await {
         Ok(deleted) => Ok(Ok(deleted)),
-        Err(DbError::ForeignKeyViolation { .. }) => Ok(Err(vec![FieldError {
-            field: "id",
-            message: "the author still has posts; move or delete them first".into(),
-            code: "CONFLICT",
-        }])),
+        Err(DbError::ForeignKeyViolation { .. }) => Ok(Err(vec![FieldError::conflict(
+            "id",
+            "the author still has posts; move or delete them first",
+        )])),
         Err(err) => Err(err.into()),
     }
 }
@@ -305,7 +296,7 @@ mod tests {
         avatar("javascript:alert(1)", &mut errors);
         name("", &mut errors);
         slug(Some("Not Valid"), "", &mut errors);
-        let fields: Vec<&str> = errors.iter().map(|e| e.field).collect();
+        let fields: Vec<&str> = errors.iter().filter_map(|e| e.field).collect();
         assert_eq!(fields, ["avatarUrl", "name", "slug"]);
     }
 

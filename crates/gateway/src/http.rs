@@ -25,12 +25,13 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use tracing::Instrument;
 use waypost_db::count_statements;
-use waypost_domain::account::{AuthSettings, Viewer, authenticate};
+use waypost_domain::account::{AuthSettings, authenticate};
 use waypost_domain::comment::CommentSettings;
-use waypost_domain::{DbPool, DomainError};
+use waypost_domain::policy::Viewer;
+use waypost_domain::{DbPool, DomainError, ErrorCode};
 
 use crate::client::TrustedProxies;
-use crate::error::to_graphql;
+use crate::error::{INTERNAL_MESSAGE, code_of, http_status, outcome, to_graphql};
 use crate::limits::{Limits, refusal};
 use crate::metrics::{Metrics, Outcome, PoolGauges, naming_operation};
 use crate::rate::RateLimiter;
@@ -227,13 +228,7 @@ fn header_token(value: &HeaderValue) -> Result<&str, DomainError> {
 /// or its client is past its rate.
 fn refused(err: &DomainError, graphql_media: bool) -> Response {
     let error = to_graphql(err);
-    let status = match err.code() {
-        "UNAUTHENTICATED" => StatusCode::UNAUTHORIZED,
-        "RATE_LIMITED" => StatusCode::TOO_MANY_REQUESTS,
-        "SERVICE_UNAVAILABLE" => StatusCode::SERVICE_UNAVAILABLE,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
-    };
-    let mut response = error_body(status, graphql_media, &error);
+    let mut response = error_body(http_status(err.code()), graphql_media, &error);
     let headers = response.headers_mut();
     match err {
         DomainError::Unauthenticated(_) => {
@@ -437,7 +432,7 @@ fn request_error(status: StatusCode, graphql_media: bool, message: &str) -> Resp
         status,
         graphql_media,
         message,
-        serde_json::json!({ "code": "BAD_USER_INPUT" }),
+        serde_json::json!({ "code": ErrorCode::BadUserInput.as_str() }),
     )
 }
 
@@ -633,8 +628,8 @@ async fn run(
             let response = coded_error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 graphql_media,
-                "Internal server error",
-                serde_json::json!({ "code": "INTERNAL" }),
+                INTERNAL_MESSAGE,
+                serde_json::json!({ "code": ErrorCode::Internal.as_str() }),
             );
             (response, Outcome::ServerError)
         }
@@ -648,7 +643,7 @@ async fn run(
                     "the request took longer than {} ms and was stopped",
                     timeout.as_millis()
                 ),
-                serde_json::json!({ "code": "SERVICE_UNAVAILABLE", "limit": "timeoutMs", "max": timeout.as_millis() }),
+                serde_json::json!({ "code": ErrorCode::ServiceUnavailable.as_str(), "limit": "timeoutMs", "max": timeout.as_millis() }),
             );
             (response, Outcome::Unavailable)
         }
@@ -672,7 +667,7 @@ async fn run(
 }
 
 /// The worst outcome among the errors of an answer.
-fn outcome_of<'a>(codes: impl Iterator<Item = Option<&'a str>>) -> Outcome {
+fn outcome_of(codes: impl Iterator<Item = Option<ErrorCode>>) -> Outcome {
     let rank = |outcome: Outcome| match outcome {
         Outcome::Ok => 0,
         Outcome::ClientError => 1,
@@ -681,23 +676,18 @@ fn outcome_of<'a>(codes: impl Iterator<Item = Option<&'a str>>) -> Outcome {
         Outcome::ServerError => 4,
     };
     codes
-        .map(|code| match code {
-            Some("INTERNAL") | None => Outcome::ServerError,
-            Some("SERVICE_UNAVAILABLE") => Outcome::Unavailable,
-            Some("RATE_LIMITED") => Outcome::Limited,
-            Some(_) => Outcome::ClientError,
-        })
+        .map(outcome)
         .max_by_key(|outcome| rank(*outcome))
         .unwrap_or(Outcome::Ok)
 }
 
 fn response_outcome(responses: &[&GqlResponse]) -> Outcome {
-    outcome_of(responses.iter().flat_map(|r| &r.errors).map(|e| {
-        e.extensions.as_ref().and_then(|x| match x.get("code") {
-            Some(async_graphql::Value::String(code)) => Some(code.as_str()),
-            _ => None,
-        })
-    }))
+    outcome_of(
+        responses
+            .iter()
+            .flat_map(|r| &r.errors)
+            .map(|e| code_of(e.extensions.as_ref())),
+    )
 }
 
 async fn run_in_time(

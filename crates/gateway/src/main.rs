@@ -121,17 +121,9 @@ async fn user_command(pool: &DbPool, action: &UserCommand) -> anyhow::Result<()>
                 None => None,
             };
             let password = NewPassword::parse(&read_password()?)?;
-            let display_name = name.clone().unwrap_or_else(|| {
-                email
-                    .as_str()
-                    .split('@')
-                    .next()
-                    .unwrap_or_default()
-                    .to_owned()
-            });
             let new = NewUser {
                 email,
-                display_name,
+                display_name: name.clone(),
                 password,
                 role: (*role).into(),
                 author_id,

@@ -19,7 +19,8 @@ use axum::response::Response as HttpResponse;
 use futures::stream::{self, BoxStream};
 use futures::{FutureExt, SinkExt, StreamExt};
 use waypost_domain::DomainError;
-use waypost_domain::account::{Viewer, authenticate};
+use waypost_domain::account::authenticate;
+use waypost_domain::policy::Viewer;
 
 use crate::error::to_graphql;
 use crate::http::AppState;

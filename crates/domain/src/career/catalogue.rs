@@ -12,8 +12,8 @@ use super::lists::{responsibilities, write_list};
 use super::plan::SkillLevel;
 use super::write::{Check, Fields, Rows, Stored, Write, chosen, list_cap, text, titled};
 use crate::DomainResult;
-use crate::editorial::FieldError;
-use crate::profile::{MAX_TEXT_CHARS, invalid};
+use crate::FieldError;
+use crate::profile::MAX_TEXT_CHARS;
 
 /// What a skill write sets; `None` keeps the stored value (a new skill
 /// needs a name and a category).
@@ -59,7 +59,10 @@ impl Fields for SkillFields {
         let related = write.ids("relatedSkills", &related_slugs, skills, errors);
         let related = related.await?;
         if write.id.is_some_and(|id| related.contains(&id)) || related_slugs.contains(&slug) {
-            errors.push(invalid("relatedSkills", "a skill cannot relate to itself"));
+            errors.push(FieldError::invalid(
+                "relatedSkills",
+                "a skill cannot relate to itself",
+            ));
         }
         Ok(category.map(|category| {
             let form = SkillForm {
@@ -120,7 +123,7 @@ impl Fields for RoleFields {
             .iter()
             .any(|r| r.is_empty() || r.chars().count() > MAX_TEXT_CHARS)
         {
-            errors.push(invalid(
+            errors.push(FieldError::invalid(
                 "responsibilities",
                 format!("each responsibility takes 1 to {MAX_TEXT_CHARS} characters"),
             ));
@@ -129,7 +132,10 @@ impl Fields for RoleFields {
             (Some(levels), _) => {
                 list_cap("requiredSkills", &levels, errors);
                 if levels.iter().any(|l| !(1..=5).contains(&l.proficiency)) {
-                    errors.push(invalid("requiredSkills", "proficiency runs from 1 to 5"));
+                    errors.push(FieldError::invalid(
+                        "requiredSkills",
+                        "proficiency runs from 1 to 5",
+                    ));
                 }
                 let slugs: Vec<String> = levels.iter().map(|l| l.skill.clone()).collect();
                 let skills = career::skills_by_slugs;
@@ -193,7 +199,10 @@ impl Fields for TransitionFields {
         let to = stored.map(|c| c.to_role_id);
         let to = endpoint(write, "to", self.to, to, errors).await?;
         if from.is_some() && from == to {
-            errors.push(invalid("to", "a transition leads to another role"));
+            errors.push(FieldError::invalid(
+                "to",
+                "a transition leads to another role",
+            ));
         }
         let months = match self.typical_years {
             Some(years) => {
@@ -207,7 +216,7 @@ impl Fields for TransitionFields {
             None => stored.map_or(0, |c| c.months),
         };
         if !(1..=600).contains(&months) {
-            errors.push(invalid(
+            errors.push(FieldError::invalid(
                 "typicalYears",
                 "give at least a month and at most 50 years",
             ));
@@ -232,11 +241,7 @@ impl Fields for TransitionFields {
 
     /// Two roles have one transition between them, one way.
     fn clash() -> Vec<FieldError> {
-        vec![FieldError {
-            field: "to",
-            message: "this transition exists already".into(),
-            code: "CONFLICT",
-        }]
+        vec![FieldError::conflict("to", "this transition exists already")]
     }
 }
 
@@ -255,7 +260,7 @@ async fn endpoint(
         }
         (None, Some(id)) => Some(id),
         (None, None) => {
-            errors.push(invalid(field, "name the role"));
+            errors.push(FieldError::invalid(field, "name the role"));
             None
         }
     })

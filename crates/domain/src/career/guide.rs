@@ -11,13 +11,13 @@ use waypost_db::{
 use super::lists::{Reason, Section, read_list, search_text, write_list};
 use super::read::guide_is_live;
 use super::write::{Check, Fields, Rows, Stored, Write, list_cap, one, or_stored, slug_of, text};
-use crate::account::Viewer;
 use crate::clock::stored_instant;
-use crate::editorial::FieldError;
+use crate::policy::Viewer;
 use crate::policy::{Action, allows, authorize, post_author};
-use crate::profile::{MAX_TEXT_CHARS, Written, invalid, long_text, short_text};
+use crate::profile::{MAX_TEXT_CHARS, long_text, short_text};
 use crate::render::markdown_to_html;
 use crate::{DomainError, DomainResult};
+use crate::{FieldError, Written};
 
 const MAX_BODY_CHARS: usize = 50_000;
 
@@ -88,11 +88,10 @@ impl Fields for GuideFields {
         let title = or_stored(&self.title, stored.map(|c| c.title.as_str()));
         let title = short_text("title", title, errors);
         if self.slug.is_some() && !allows(write.viewer, Action::ChooseSlug) {
-            errors.push(FieldError {
-                field: "slug",
-                message: "only editors choose slugs; yours comes from the title".into(),
-                code: "FORBIDDEN",
-            });
+            errors.push(FieldError::forbidden(
+                "slug",
+                "only editors choose slugs; yours comes from the title",
+            ));
         }
         let slug = stored.map(|c| c.slug.as_str());
         let slug = slug_of(self.slug.as_deref(), slug, &title, errors);
@@ -173,12 +172,12 @@ async fn author(
     let requested = match slug {
         Some(slug) => match author_queries::by_slug(&mut write.pool.get().await?, slug).await? {
             Some(author) => Some(author.id),
-            None => return Ok(Err(invalid("authorSlug", "no such author"))),
+            None => return Ok(Err(FieldError::invalid("authorSlug", "no such author"))),
         },
         None => None,
     };
     Ok(post_author(viewer, requested)
-        .ok_or_else(|| invalid("authorSlug", "name the author profile to write as")))
+        .ok_or_else(|| FieldError::invalid("authorSlug", "name the author profile to write as")))
 }
 
 fn guide_sections(given: &[(String, String)], errors: &mut Vec<FieldError>) -> Vec<Section> {
@@ -255,7 +254,7 @@ pub async fn set_guide_published(
     let (status, published_at) = match (publish, at.map(stored_instant)) {
         (false, _) => (GuideStatus::Draft, None),
         (true, Some(at)) if at <= now => {
-            return Ok(Err(vec![invalid(
+            return Ok(Err(vec![FieldError::invalid(
                 "publishAt",
                 "a schedule lies ahead; leave it out to publish now",
             )]));

@@ -9,7 +9,7 @@ use waypost_db::{
 };
 
 use crate::DomainResult;
-use crate::account::Viewer;
+use crate::policy::Viewer;
 use crate::policy::{Action, allows};
 
 /// Whether the public sees `guide` at `now`.

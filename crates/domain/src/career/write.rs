@@ -11,14 +11,13 @@ use waypost_db::{
 };
 
 use super::MAX_LIST;
-use crate::account::Viewer;
 use crate::clock::stored_instant;
-use crate::editorial::{FieldError, slugify};
+use crate::editorial::slugify;
+use crate::policy::Viewer;
 use crate::policy::{Action, authorize};
-use crate::profile::{
-    MAX_NAME_CHARS, MAX_TEXT_CHARS, Written, invalid, long_text, quoted, short_text, slug_taken,
-};
+use crate::profile::{MAX_NAME_CHARS, MAX_TEXT_CHARS, long_text, quoted, short_text, slug_taken};
 use crate::{DomainError, DomainResult};
+use crate::{FieldError, Written};
 
 /// What a write of one kind of entry sets (`None` keeps the stored value),
 /// and what `save` needs to know of that kind.
@@ -221,7 +220,7 @@ pub(super) fn chosen<T>(
 ) -> Option<T> {
     let value = given.or(stored);
     if value.is_none() {
-        errors.push(invalid(field, format!("choose a {field}")));
+        errors.push(FieldError::invalid(field, format!("choose a {field}")));
     }
     value
 }
@@ -238,7 +237,7 @@ pub(super) fn slug_of(
         (Some(raw), _) => {
             let raw = raw.trim();
             if raw.is_empty() || slugify(raw) != raw || raw.len() > MAX_NAME_CHARS {
-                errors.push(invalid(
+                errors.push(FieldError::invalid(
                     "slug",
                     "use lowercase letters, digits and single dashes",
                 ));
@@ -248,7 +247,7 @@ pub(super) fn slug_of(
         (None, None) => {
             let made = slugify(title);
             if made.is_empty() && !title.trim().is_empty() {
-                errors.push(invalid(
+                errors.push(FieldError::invalid(
                     "slug",
                     "give a slug: the title has no letters or digits",
                 ));
@@ -260,7 +259,10 @@ pub(super) fn slug_of(
 
 pub(super) fn list_cap<T>(field: &'static str, items: &[T], errors: &mut Vec<FieldError>) {
     if items.len() > MAX_LIST {
-        errors.push(invalid(field, format!("list at most {MAX_LIST} items")));
+        errors.push(FieldError::invalid(
+            field,
+            format!("list at most {MAX_LIST} items"),
+        ));
     }
 }
 
@@ -307,13 +309,16 @@ impl<F: Fields> Write<'_, F> {
                 .find(|(slug, _)| *slug == wanted.as_str())
             {
                 Some((_, id)) if ids.contains(&id) => {
-                    errors.push(invalid(
+                    errors.push(FieldError::invalid(
                         field,
                         format!("{} is listed twice", quoted(wanted)),
                     ));
                 }
                 Some((_, id)) => ids.push(id),
-                None => errors.push(invalid(field, format!("no such item {}", quoted(wanted)))),
+                None => errors.push(FieldError::invalid(
+                    field,
+                    format!("no such item {}", quoted(wanted)),
+                )),
             }
         }
         Ok(ids)

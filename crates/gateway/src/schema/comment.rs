@@ -13,8 +13,8 @@ use waypost_domain::policy::{Action, allows};
 use waypost_domain::comment::thread::{self, CommentPage};
 use waypost_domain::{Comment, CommentStatus, CommentTally, Thread};
 
-use super::account::UserError;
 use super::connection::PageInfo;
+use super::user_error::{UserError, user_errors};
 use super::{GlobalId, PostObject, request_context};
 use crate::error::{GqlResultExt, bad_input};
 use crate::loaders::{CommentCountKey, CommentPageKey, OwnerOf};
@@ -392,7 +392,7 @@ impl CommentMutation {
                 Err(errors) => AddCommentPayload {
                     comment: None,
                     receipt: None,
-                    user_errors: errors.into_iter().map(UserError::from).collect(),
+                    user_errors: user_errors(errors),
                 },
             },
         )

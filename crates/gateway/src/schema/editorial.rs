@@ -3,54 +3,25 @@
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use waypost_domain::editorial::{self, FieldError, NewPost, PostChanges, Transition, WriteResult};
+use waypost_domain::FieldError;
+use waypost_domain::editorial::{self, NewPost, PostChanges, Transition};
 use waypost_domain::{Post, PostRevision, TagId};
 
-use super::account::UserError;
+use super::user_error::{UserError, payload};
 use super::{GlobalId, PostObject, request_context};
 use crate::error::GqlResultExt;
 use crate::loaders::RevisionsOf;
 
-impl From<FieldError> for UserError {
-    fn from(error: FieldError) -> Self {
-        UserError {
-            field: Some(error.field.to_owned()),
-            message: error.message,
-            code: error.code.to_owned(),
-        }
-    }
-}
-
-/// The result of a write to a post.
-#[derive(SimpleObject)]
-pub struct PostPayload {
-    /// The post as it is now; `null` when the write was refused.
-    pub post: Option<PostObject>,
-    pub user_errors: Vec<UserError>,
-}
-
-fn payload(result: Result<Post, Vec<FieldError>>) -> PostPayload {
-    match result {
-        Ok(post) => PostPayload {
-            post: Some(PostObject(post)),
-            user_errors: Vec::new(),
-        },
-        Err(errors) => PostPayload {
-            post: None,
-            user_errors: errors.into_iter().map(UserError::from).collect(),
-        },
-    }
-}
-
-fn refused(field: &str, message: &str) -> PostPayload {
+payload!(
+    /// The result of a write to a post.
     PostPayload {
-        post: None,
-        user_errors: vec![UserError {
-            field: Some(field.to_owned()),
-            message: message.to_owned(),
-            code: "BAD_USER_INPUT".into(),
-        }],
+        /// The post as it is now; `null` when the write was refused.
+        post: PostObject(Post)
     }
+);
+
+fn refused(field: &'static str, message: &str) -> PostPayload {
+    Err(vec![FieldError::invalid(field, message)]).into()
 }
 
 /// Tag ids, or `None` when one of them is not a tag id at all.
@@ -194,7 +165,7 @@ impl EditorialMutation {
         to: Transition,
     ) -> async_graphql::Result<PostPayload> {
         let rc = request_context(ctx)?;
-        let result: WriteResult = editorial::transition(
+        let result: waypost_domain::Written<Post> = editorial::transition(
             &rc.pool,
             rc.viewer.as_ref(),
             GlobalId::post(id, "id")?,
@@ -203,7 +174,7 @@ impl EditorialMutation {
             rc.now,
         )
         .await;
-        Ok(payload(result.gql()?))
+        Ok(PostPayload::from(result.gql()?))
     }
 }
 
@@ -234,7 +205,7 @@ impl EditorialMutation {
             tag_ids: tags,
             author_id,
         };
-        Ok(payload(
+        Ok(PostPayload::from(
             editorial::create_post(&rc.pool, rc.viewer.as_ref(), new, rc.now)
                 .await
                 .gql()?,
@@ -271,7 +242,7 @@ impl EditorialMutation {
             rc.now,
         )
         .await;
-        Ok(payload(result.gql()?))
+        Ok(PostPayload::from(result.gql()?))
     }
 
     /// Makes a post live now.
@@ -370,6 +341,6 @@ impl EditorialMutation {
             rc.now,
         )
         .await;
-        Ok(payload(result.gql()?))
+        Ok(PostPayload::from(result.gql()?))
     }
 }

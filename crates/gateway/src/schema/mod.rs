@@ -14,6 +14,7 @@ mod post;
 mod profile;
 mod search;
 mod tag;
+mod user_error;
 
 use async_graphql::{Context, MergedObject, MergedSubscription, Request, Response, Schema};
 use chrono::NaiveDateTime;
@@ -22,8 +23,9 @@ use futures::future::BoxFuture;
 use futures::stream::{BoxStream, StreamExt};
 use tokio::sync::mpsc::UnboundedReceiver;
 use waypost_domain::DbPool;
-use waypost_domain::account::{AuthSettings, Viewer};
+use waypost_domain::account::AuthSettings;
 use waypost_domain::comment::CommentSettings;
+use waypost_domain::policy::Viewer;
 
 use std::sync::Arc;
 
@@ -232,7 +234,12 @@ mod tests {
             .as_ref()
             .and_then(|e| e.get("code"))
             .cloned();
-        assert_eq!(code, Some(async_graphql::Value::from("INTERNAL")));
+        assert_eq!(
+            code,
+            Some(async_graphql::Value::from(
+                waypost_domain::ErrorCode::Internal.as_str()
+            ))
+        );
         let fine = contain_panics(async { Response::new(async_graphql::Value::from(1)) }).await;
         assert!(fine.errors.is_empty());
     }

@@ -1,17 +1,12 @@
 //! Mutations for tags and author profiles.
 
-use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
-use waypost_domain::editorial::FieldError;
+use async_graphql::{Context, ID, InputObject, Object};
 use waypost_domain::profile::{self, AuthorFields, TagFields};
 
-use super::account::UserError;
 use super::editorial::DeletePayload;
+use super::user_error::{payload, user_errors};
 use super::{AuthorObject, GlobalId, TagObject, request_context};
 use crate::error::GqlResultExt;
-
-fn user_errors(errors: Vec<FieldError>) -> Vec<UserError> {
-    errors.into_iter().map(UserError::from).collect()
-}
 
 #[derive(InputObject)]
 pub struct CreateTagInput {
@@ -35,11 +30,9 @@ pub struct DeleteInput {
     pub id: ID,
 }
 
-#[derive(SimpleObject)]
-pub struct TagPayload {
-    pub tag: Option<TagObject>,
-    pub user_errors: Vec<UserError>,
-}
+payload!(TagPayload {
+    tag: TagObject(waypost_domain::Tag)
+});
 
 #[derive(InputObject)]
 pub struct CreateAuthorInput {
@@ -60,37 +53,9 @@ pub struct UpdateAuthorInput {
     pub avatar_url: Option<String>,
 }
 
-#[derive(SimpleObject)]
-pub struct AuthorPayload {
-    pub author: Option<AuthorObject>,
-    pub user_errors: Vec<UserError>,
-}
-
-fn tag_payload(result: Result<waypost_domain::Tag, Vec<FieldError>>) -> TagPayload {
-    match result {
-        Ok(tag) => TagPayload {
-            tag: Some(TagObject(tag)),
-            user_errors: Vec::new(),
-        },
-        Err(errors) => TagPayload {
-            tag: None,
-            user_errors: user_errors(errors),
-        },
-    }
-}
-
-fn author_payload(result: Result<waypost_domain::Author, Vec<FieldError>>) -> AuthorPayload {
-    match result {
-        Ok(author) => AuthorPayload {
-            author: Some(AuthorObject(author)),
-            user_errors: Vec::new(),
-        },
-        Err(errors) => AuthorPayload {
-            author: None,
-            user_errors: user_errors(errors),
-        },
-    }
-}
+payload!(AuthorPayload {
+    author: AuthorObject(waypost_domain::Author)
+});
 
 #[derive(Default)]
 pub struct ProfileMutation;
@@ -109,7 +74,7 @@ impl ProfileMutation {
             slug: input.slug,
             description: input.description,
         };
-        Ok(tag_payload(
+        Ok(TagPayload::from(
             profile::create_tag(&rc.pool, rc.viewer.as_ref(), fields, rc.now)
                 .await
                 .gql()?,
@@ -127,7 +92,7 @@ impl ProfileMutation {
             slug: input.slug,
             description: input.description,
         };
-        Ok(tag_payload(
+        Ok(TagPayload::from(
             profile::update_tag(
                 &rc.pool,
                 rc.viewer.as_ref(),
@@ -172,7 +137,7 @@ impl ProfileMutation {
             bio: input.bio,
             avatar_url: input.avatar_url,
         };
-        Ok(author_payload(
+        Ok(AuthorPayload::from(
             profile::create_author(&rc.pool, rc.viewer.as_ref(), fields, rc.now)
                 .await
                 .gql()?,
@@ -193,7 +158,7 @@ impl ProfileMutation {
             avatar_url: input.avatar_url,
         };
         let id = GlobalId::author(&input.id, "id")?;
-        Ok(author_payload(
+        Ok(AuthorPayload::from(
             profile::update_author(&rc.pool, rc.viewer.as_ref(), id, fields, rc.now)
                 .await
                 .gql()?,

@@ -15,6 +15,7 @@ use crate::loaders::{
 use crate::schema::connection::page_cost;
 use crate::schema::editorial::DeletePayload;
 use crate::schema::profile::DeleteInput;
+use crate::schema::user_error::payload;
 use crate::schema::{GlobalId, request_context};
 
 mirror_enum!(

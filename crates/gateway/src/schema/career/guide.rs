@@ -13,6 +13,7 @@ use crate::loaders::{PostsOfGuide, RolesOfGuide, SkillsOfGuide};
 use crate::schema::connection::page_cost;
 use crate::schema::editorial::DeletePayload;
 use crate::schema::profile::DeleteInput;
+use crate::schema::user_error::payload;
 use crate::schema::{AuthorObject, GlobalId, PostObject, request_context};
 
 mirror_enum!(

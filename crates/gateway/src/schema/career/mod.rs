@@ -2,11 +2,11 @@
 //! the career planner, and the editors' mutations. Every fan-out goes
 //! through the request's loader, so a guide page runs a fixed number of
 //! statements whatever its lists hold. What the three rooms share (enum
-//! mirrors, connections, payloads, loading and writing) is here.
+//! mirrors, connections, loading and writing) is here.
 
 use async_graphql::{Context, ID, InputObject, MergedObject};
+use waypost_domain::FieldError;
 use waypost_domain::career::{self, EntryId, Fields, SkillLevel};
-use waypost_domain::editorial::FieldError;
 
 use super::editorial::DeletePayload;
 use super::request_context;
@@ -83,34 +83,6 @@ macro_rules! connection {
             }
             async fn total_count(&self) -> i32 {
                 i32::try_from(self.total).unwrap_or(i32::MAX)
-            }
-        }
-    };
-}
-
-/// A mutation's payload: the `$field` written, as a `$object` made from
-/// the stored row, or the `userErrors` that say what to fix.
-macro_rules! payload {
-    ($payload:ident { $field:ident: $object:ident($row:ty) }) => {
-        #[derive(async_graphql::SimpleObject)]
-        pub struct $payload {
-            pub $field: Option<$object>,
-            pub user_errors: Vec<$crate::schema::account::UserError>,
-        }
-
-        impl From<Result<$row, Vec<waypost_domain::editorial::FieldError>>> for $payload {
-            fn from(result: Result<$row, Vec<waypost_domain::editorial::FieldError>>) -> Self {
-                let (value, errors) = match result {
-                    Ok(value) => (Some($object(value)), Vec::new()),
-                    Err(errors) => (None, errors),
-                };
-                $payload {
-                    $field: value,
-                    user_errors: errors
-                        .into_iter()
-                        .map($crate::schema::account::UserError::from)
-                        .collect(),
-                }
             }
         }
     };
