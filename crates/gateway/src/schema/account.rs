@@ -1,10 +1,10 @@
 //! Accounts: `viewer`, `signIn`, `signOut`, and the `User` type.
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, Utc};
 use waypost_domain::account::{self, SignInOutcome};
 use waypost_domain::{DomainError, ErrorCode, FieldError, Role, User};
 
+use super::scalars::Instant;
 use super::user_error::{UserError, payload};
 use super::{AuthorObject, GlobalId, request_context};
 use crate::error::{GqlResultExt, internal};
@@ -138,7 +138,7 @@ pub struct SignInInput {
 pub struct SignInPayload {
     /// Send it as `Authorization: Bearer <token>`. Shown once; only its hash is kept.
     pub token: Option<String>,
-    pub expires_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<Instant>,
     pub viewer: Option<UserObject>,
     pub user_errors: Vec<UserError>,
 }
@@ -169,7 +169,7 @@ impl AccountMutation {
         Ok(match outcome {
             SignInOutcome::SignedIn(session) => SignInPayload {
                 token: Some(session.token),
-                expires_at: Some(session.expires_at.and_utc()),
+                expires_at: Some(Instant(session.expires_at)),
                 viewer: Some(UserObject(session.user)),
                 user_errors: Vec::new(),
             },

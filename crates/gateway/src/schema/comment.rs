@@ -4,7 +4,6 @@
 use async_graphql::{
     Context, Enum, ID, InputObject, MergedObject, Object, SimpleObject, Subscription,
 };
-use chrono::{DateTime, Utc};
 use futures::{Stream, StreamExt};
 use std::sync::Arc;
 use waypost_domain::comment::{self, CommentForm, QueueFilter};
@@ -14,6 +13,7 @@ use waypost_domain::comment::thread::{self, CommentPage};
 use waypost_domain::{Comment, CommentStatus, CommentTally, Thread};
 
 use super::connection::PageInfo;
+use super::scalars::Instant;
 use super::user_error::{UserError, user_errors};
 use super::{GlobalId, PostObject, request_context};
 use crate::error::{GqlResultExt, bad_input};
@@ -85,8 +85,8 @@ impl CommentObject {
     async fn depth(&self) -> i32 {
         self.0.depth
     }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at.and_utc()
+    async fn created_at(&self) -> Instant {
+        Instant(self.0.created_at)
     }
     /// Approved replies, oldest first.
     #[graphql(complexity = "super::connection::page_cost(first, None, child_complexity)")]

@@ -2,11 +2,11 @@
 //! about them (versions, revisions).
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, Utc};
 use waypost_domain::FieldError;
 use waypost_domain::editorial::{self, NewPost, PostChanges, Transition};
 use waypost_domain::{Post, PostRevision, TagId};
 
+use super::scalars::Instant;
 use super::user_error::{UserError, payload};
 use super::{GlobalId, PostObject, request_context};
 use crate::error::GqlResultExt;
@@ -80,7 +80,7 @@ pub struct PostStateInput {
 pub struct SchedulePostInput {
     pub id: ID,
     /// When the post goes live; must be in the future.
-    pub publish_at: DateTime<Utc>,
+    pub publish_at: Instant,
     pub expected_version: Option<i32>,
 }
 
@@ -133,8 +133,8 @@ impl RevisionObject {
         Ok(loader.load_one(user).await.gql()?.map(|u| u.display_name))
     }
     /// When the edit was made.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at.and_utc()
+    async fn created_at(&self) -> Instant {
+        Instant(self.0.created_at)
     }
 }
 
@@ -261,7 +261,7 @@ impl EditorialMutation {
         ctx: &Context<'_>,
         input: SchedulePostInput,
     ) -> async_graphql::Result<PostPayload> {
-        let at = input.publish_at.naive_utc();
+        let at = input.publish_at.0;
         self.move_post(
             ctx,
             &input.id,

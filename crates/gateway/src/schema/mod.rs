@@ -12,6 +12,7 @@ mod field_order;
 mod node;
 mod post;
 mod profile;
+mod scalars;
 mod search;
 mod tag;
 mod user_error;

@@ -2,7 +2,6 @@
 //! them, and writing and publishing them (authors their own, editors any).
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, Utc};
 use waypost_domain::career::{self, EntryId, GuideFields, GuideSkillInput};
 use waypost_domain::{Guide, GuideSkill, GuideStatus, Importance};
 
@@ -13,6 +12,7 @@ use crate::loaders::{PostsOfGuide, RolesOfGuide, SkillsOfGuide};
 use crate::schema::connection::page_cost;
 use crate::schema::editorial::DeletePayload;
 use crate::schema::profile::DeleteInput;
+use crate::schema::scalars::Instant;
 use crate::schema::user_error::payload;
 use crate::schema::{AuthorObject, GlobalId, PostObject, request_context};
 
@@ -125,11 +125,11 @@ impl GuideObject {
             GuideStatus::Published => GuideStatusEnum::Scheduled,
         })
     }
-    async fn published_at(&self) -> Option<DateTime<Utc>> {
-        self.0.published_at.map(|at| at.and_utc())
+    async fn published_at(&self) -> Option<Instant> {
+        self.0.published_at.map(Instant)
     }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at.and_utc()
+    async fn updated_at(&self) -> Instant {
+        Instant(self.0.updated_at)
     }
 }
 
@@ -291,7 +291,7 @@ pub struct UpdateGuideInput {
 pub struct PublishGuideInput {
     pub id: ID,
     /// A future instant schedules the guide; left out: now.
-    pub publish_at: Option<DateTime<Utc>>,
+    pub publish_at: Option<Instant>,
 }
 
 #[derive(Default)]
@@ -325,7 +325,7 @@ impl GuideMutation {
         ctx: &Context<'_>,
         input: PublishGuideInput,
     ) -> async_graphql::Result<GuidePayload> {
-        let at = input.publish_at.map(|at| at.naive_utc());
+        let at = input.publish_at.map(|at| at.0);
         set_published(ctx, &input.id, true, at).await
     }
 
