@@ -11,7 +11,6 @@ pub mod demo;
 pub mod editorial;
 mod error;
 pub mod paging;
-pub mod planner;
 pub mod policy;
 pub mod post;
 pub mod profile;
