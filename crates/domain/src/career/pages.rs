@@ -1,13 +1,12 @@
 //! Cursor pages of guides (newest first) and of skills and roles (by slug).
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDateTime;
 use waypost_db::queries::career;
 use waypost_db::{DbPool, Guide, GuideId, JobRole, Skill, SkillCategory};
 
+use crate::DomainResult;
+use crate::cursor;
 use crate::paging::{DEFAULT_PAGE_SIZE, page_size};
-use crate::{DomainError, DomainResult};
 
 /// One page of a list, and whether more follows.
 #[derive(Debug, Clone)]
@@ -27,62 +26,36 @@ fn page_of<T>(mut items: Vec<T>, limit: i64, after: bool) -> Page<T> {
     }
 }
 
-const SLUG_CURSOR: &str = "s1:";
-const GUIDE_CURSOR: &str = "g1:";
-
-/// Career's cursor codec, encoding end: `text` made opaque. This and
-/// `decode_cursor` are the only places that know how, so that the crate's
-/// shared codec can take their place.
-fn encode_cursor(text: &str) -> String {
-    URL_SAFE_NO_PAD.encode(text)
-}
-
-/// Career's cursor codec, decoding end: the text after `prefix` in a
-/// cursor Waypost issued, or BAD_USER_INPUT on `after`.
-fn decode_cursor(cursor: &str, prefix: &str) -> DomainResult<String> {
-    URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .and_then(|text| text.strip_prefix(prefix).map(str::to_owned))
-        .ok_or_else(bad_cursor)
-}
-
-fn bad_cursor() -> DomainError {
-    DomainError::bad_input("after", "this cursor is not one Waypost issued")
-}
+/// Cursors of skill and role pages, which run by slug.
+const SLUG_LISTING: &str = "slugs1";
+/// Cursors of the newest-first guide listing.
+const GUIDE_LISTING: &str = "guides1";
 
 /// The cursor of a skill or role: its slug, opaque.
 pub fn slug_cursor(slug: &str) -> String {
-    encode_cursor(&format!("{SLUG_CURSOR}{slug}"))
+    cursor::encode(SLUG_LISTING, &[slug])
 }
 
 fn slug_after(after: Option<&str>) -> DomainResult<Option<String>> {
     after
-        .map(|cursor| decode_cursor(cursor, SLUG_CURSOR))
+        .map(|after| cursor::decode(after, SLUG_LISTING, "after").map(|[slug]| slug))
         .transpose()
 }
 
 /// The cursor of a guide in the newest-first listing.
 pub fn guide_cursor(guide: &Guide) -> String {
-    let at = guide
-        .published_at
-        .map_or(0, |at| at.and_utc().timestamp_micros());
-    encode_cursor(&format!("{GUIDE_CURSOR}{at}:{}", guide.id.0))
+    let at = cursor::instant_part(guide.published_at.unwrap_or_default());
+    cursor::encode(GUIDE_LISTING, &[&at, &guide.id.0.to_string()])
 }
 
 fn guide_after(after: Option<&str>) -> DomainResult<Option<(NaiveDateTime, GuideId)>> {
     after
-        .map(|cursor| {
-            let text = decode_cursor(cursor, GUIDE_CURSOR)?;
-            let (at, id) = text.split_once(':').ok_or_else(bad_cursor)?;
-            let at = at
-                .parse::<i64>()
-                .ok()
-                .and_then(chrono::DateTime::from_timestamp_micros)
-                .ok_or_else(bad_cursor)?;
-            let id = id.parse::<i64>().map_err(|_| bad_cursor())?;
-            Ok((at.naive_utc(), GuideId(id)))
+        .map(|after| {
+            let [at, id] = cursor::decode(after, GUIDE_LISTING, "after")?;
+            Ok((
+                cursor::parse_instant(&at, "after")?,
+                GuideId(cursor::parse_id(&id, "after")?),
+            ))
         })
         .transpose()
 }
