@@ -204,7 +204,7 @@ pub struct ServeArgs {
     /// and rate limits count per client address. None by default: the
     /// header is then ignored, so clients cannot choose their address.
     #[arg(long, env = "WAYPOST_TRUSTED_PROXIES", value_delimiter = ',')]
-    pub trusted_proxies: Vec<crate::client::ProxyRange>,
+    pub trusted_proxies: Vec<crate::client_address::ProxyRange>,
 
     /// Seconds requests in flight may take to finish once asked to stop.
     #[arg(long, env = "WAYPOST_SHUTDOWN_GRACE_SECONDS", default_value_t = 10)]

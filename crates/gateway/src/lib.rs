@@ -1,7 +1,7 @@
 //! Waypost's gateway: the GraphQL schema, its loaders, the single mapping
 //! from domain errors to GraphQL errors, the HTTP router and configuration.
 
-pub mod client;
+pub mod client_address;
 pub mod config;
 pub mod error;
 pub mod http;

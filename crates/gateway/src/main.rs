@@ -9,7 +9,7 @@ use waypost_domain::User;
 use waypost_domain::account::{self, EmailAddress, NewPassword, NewUser, UserChanges};
 use waypost_domain::demo::{SeedOutcome, seed_demo};
 use waypost_domain::{DbPool, mask_url};
-use waypost_gateway::client::TrustedProxies;
+use waypost_gateway::client_address::TrustedProxies;
 use waypost_gateway::config::{Cli, Command, ServeArgs, UserCommand};
 use waypost_gateway::{AppState, build_schema, telemetry};
 

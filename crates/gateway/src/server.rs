@@ -16,7 +16,7 @@ use waypost_domain::DbPool;
 use waypost_domain::account::AuthSettings;
 use waypost_domain::comment::CommentSettings;
 
-use crate::client::TrustedProxies;
+use crate::client_address::TrustedProxies;
 use crate::http::graphql::{graphql_get, graphql_post};
 use crate::http::guard::{Cors, rate_limiter};
 use crate::http::pages::{graphiql, healthz, metrics, readyz};

@@ -11,7 +11,7 @@ use waypost_domain::DomainError;
 use waypost_domain::policy::Viewer;
 
 use super::REQUEST_ID;
-use crate::client::TrustedProxies;
+use crate::client_address::TrustedProxies;
 use crate::limits::Limits;
 use crate::rate::RateLimiter;
 

@@ -7,7 +7,7 @@ use waypost_domain::account::AuthSettings;
 use waypost_domain::comment::CommentSettings;
 
 use super::guard::{Cors, rate_limiter};
-use crate::client::TrustedProxies;
+use crate::client_address::TrustedProxies;
 use crate::limits::Limits;
 use crate::rate::RateLimiter;
 use crate::schema::{Clock, Services, WaypostSchema, build_schema_with};

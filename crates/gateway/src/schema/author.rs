@@ -3,8 +3,9 @@
 use async_graphql::{Context, ID, Object};
 use waypost_domain::{Author, Group};
 
-use super::connection::{
-    PostConnection, PostConnectionArgs, PostFilterInput, PostOrderInput, load_posts, page_cost,
+use super::paging::page_cost;
+use super::post_connection::{
+    PostConnection, PostConnectionArgs, PostFilterInput, PostOrderInput, load_posts,
 };
 use super::{GlobalId, request_context};
 use crate::error::GqlResultExt;

@@ -12,7 +12,7 @@ use waypost_domain::policy::{Action, allows};
 use waypost_domain::comment::thread::{self, CommentPage};
 use waypost_domain::{Comment, CommentStatus, CommentTally, Thread};
 
-use super::connection::PageInfo;
+use super::paging::PageInfo;
 use super::scalars::Instant;
 use super::user_error::{UserError, user_errors};
 use super::{GlobalId, PostObject, request_context};
@@ -89,7 +89,7 @@ impl CommentObject {
         Instant(self.0.created_at)
     }
     /// Approved replies, oldest first.
-    #[graphql(complexity = "super::connection::page_cost(first, None, child_complexity)")]
+    #[graphql(complexity = "super::paging::page_cost(first, None, child_complexity)")]
     async fn replies(
         &self,
         ctx: &Context<'_>,
@@ -306,7 +306,7 @@ pub struct CommentQuery;
 impl CommentQuery {
     /// The moderation queue, with commenters' emails: editors see every
     /// comment, an author those on their own posts.
-    #[graphql(complexity = "super::connection::page_cost(first, None, child_complexity)")]
+    #[graphql(complexity = "super::paging::page_cost(first, None, child_complexity)")]
     async fn comments(
         &self,
         ctx: &Context<'_>,

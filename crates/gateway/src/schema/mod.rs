@@ -6,11 +6,12 @@ mod author;
 mod batching;
 mod career;
 mod comment;
-mod connection;
 mod editorial;
 mod field_order;
 mod node;
+mod paging;
 mod post;
+mod post_connection;
 mod profile;
 mod scalars;
 mod search;
@@ -49,7 +50,7 @@ pub struct QueryRoot(
     account::AccountQuery,
     comment::CommentQuery,
     career::CareerQuery,
-    search::SearchQueryRoot,
+    search::SearchQuery,
 );
 
 #[derive(MergedObject, Default)]

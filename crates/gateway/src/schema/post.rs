@@ -6,8 +6,9 @@ use async_graphql::{Context, Enum, ID, Object};
 use waypost_domain::post::{PostState, find_by_id, find_by_slug, state};
 use waypost_domain::{Group, Post};
 
-use super::connection::{
-    PostConnection, PostConnectionArgs, PostFilterInput, PostOrderInput, load_posts, page_cost,
+use super::paging::page_cost;
+use super::post_connection::{
+    PostConnection, PostConnectionArgs, PostFilterInput, PostOrderInput, load_posts,
 };
 use super::scalars::Instant;
 use super::{AuthorObject, GlobalId, TagObject, request_context};
@@ -102,7 +103,7 @@ impl PostObject {
         self.0.comments_open
     }
     /// Approved top-level comments; each has its `replies`.
-    #[graphql(complexity = "super::connection::page_cost(first, None, child_complexity)")]
+    #[graphql(complexity = "super::paging::page_cost(first, None, child_complexity)")]
     async fn comments(
         &self,
         ctx: &Context<'_>,
@@ -146,7 +147,7 @@ impl PostObject {
     }
     /// Published posts most like this one, best first (at most 20): by
     /// shared tags and by the text's most telling terms.
-    #[graphql(complexity = "super::connection::page_cost(Some(first), None, child_complexity)")]
+    #[graphql(complexity = "super::paging::page_cost(Some(first), None, child_complexity)")]
     async fn similar_posts(
         &self,
         ctx: &Context<'_>,

@@ -12,8 +12,8 @@ use crate::loaders::{
     GuidesTeaching, RelatedSkillsOf, RequiredSkill, RequirementsOf, RolesRequiring,
     TransitionsFrom, TransitionsInto,
 };
-use crate::schema::connection::page_cost;
 use crate::schema::editorial::DeletePayload;
+use crate::schema::paging::page_cost;
 use crate::schema::profile::DeleteInput;
 use crate::schema::user_error::payload;
 use crate::schema::{GlobalId, request_context};

@@ -72,9 +72,9 @@ macro_rules! connection {
             async fn nodes(&self) -> Vec<$object> {
                 self.page.items.iter().cloned().map($object).collect()
             }
-            async fn page_info(&self) -> $crate::schema::connection::PageInfo {
+            async fn page_info(&self) -> $crate::schema::paging::PageInfo {
                 let cursor = $cursor;
-                $crate::schema::connection::PageInfo {
+                $crate::schema::paging::PageInfo {
                     has_next_page: self.page.has_next_page,
                     has_previous_page: self.page.has_previous_page,
                     start_cursor: self.page.items.first().map(cursor),

@@ -7,6 +7,7 @@ use waypost_domain::paging::{PageArgs, PageRequest, PostOrder, checked_instant, 
 use waypost_domain::post::{PostListSpec, PostPage, PostState, listing_scope};
 use waypost_domain::{Direction, Group, PostFilter, PostOrderField};
 
+use super::paging::PageInfo;
 use super::post::PostStatusEnum;
 use super::scalars::Instant;
 use super::{PostObject, request_context};
@@ -82,18 +83,6 @@ fn filter(ctx: &Context<'_>, input: Option<PostFilterInput>) -> async_graphql::R
     })
 }
 
-/// The complexity of a connection field: its contents once per item it may
-/// return, so that nested lists multiply.
-pub fn page_cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
-    let size = first
-        .or(last)
-        .unwrap_or(waypost_domain::paging::DEFAULT_PAGE_SIZE);
-    usize::try_from(size)
-        .unwrap_or(0)
-        .max(1)
-        .saturating_mul(child_complexity)
-}
-
 /// The arguments every post connection field takes.
 pub struct PostConnectionArgs {
     pub first: Option<i32>,
@@ -144,14 +133,6 @@ pub struct PostConnection {
     parent: i64,
     spec: Arc<PostListSpec>,
     page: PostPage,
-}
-
-#[derive(SimpleObject)]
-pub struct PageInfo {
-    pub has_next_page: bool,
-    pub has_previous_page: bool,
-    pub start_cursor: Option<String>,
-    pub end_cursor: Option<String>,
 }
 
 #[derive(SimpleObject)]
