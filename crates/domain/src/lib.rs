@@ -2,6 +2,7 @@
 //! services that combine them with storage. No GraphQL, no HTTP.
 
 pub mod account;
+pub mod author;
 pub mod authoring;
 pub mod career;
 pub mod clock;
@@ -10,15 +11,16 @@ pub mod cursor;
 pub mod demo;
 pub mod editorial;
 mod error;
+mod fields;
 pub mod paging;
 pub mod policy;
 pub mod post;
-pub mod profile;
 pub mod render;
 pub mod search;
 pub mod search_query;
 pub mod similar;
 pub mod similarity;
+pub mod tag;
 
 pub use error::{DomainError, DomainResult, ErrorCode, FieldError, Written};
 pub use waypost_db::{

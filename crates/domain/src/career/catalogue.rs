@@ -13,7 +13,7 @@ use super::plan::SkillLevel;
 use super::write::{Check, Fields, Rows, Stored, Write, chosen, list_cap, text, titled};
 use crate::DomainResult;
 use crate::FieldError;
-use crate::profile::MAX_TEXT_CHARS;
+use crate::fields::MAX_TEXT_CHARS;
 
 /// What a skill write sets; `None` keeps the stored value (a new skill
 /// needs a name and a category).

@@ -9,8 +9,8 @@ use waypost_db::{DbPool, JobRole, Skill, SkillId, Transition};
 
 use super::MAX_LIST;
 use super::planner::{self, Edge, PathOutcome, Requirement, RoleNode};
+use crate::fields::quoted;
 use crate::paging::page_size;
-use crate::profile::quoted;
 use crate::{DomainError, DomainResult};
 
 /// A skill someone has, at a proficiency from 1 to 5.

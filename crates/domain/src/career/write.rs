@@ -13,9 +13,9 @@ use waypost_db::{
 use super::MAX_LIST;
 use crate::clock::stored_instant;
 use crate::editorial::slugify;
+use crate::fields::{MAX_NAME_CHARS, MAX_TEXT_CHARS, long_text, quoted, short_text, slug_taken};
 use crate::policy::Viewer;
 use crate::policy::{Action, authorize};
-use crate::profile::{MAX_NAME_CHARS, MAX_TEXT_CHARS, long_text, quoted, short_text, slug_taken};
 use crate::{DomainError, DomainResult};
 use crate::{FieldError, Written};
 

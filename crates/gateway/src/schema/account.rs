@@ -4,8 +4,8 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use waypost_domain::account::{self, SignInOutcome};
 use waypost_domain::{DomainError, ErrorCode, FieldError, Role, User};
 
+use super::payload::{UserError, payload};
 use super::scalars::Instant;
-use super::user_error::{UserError, payload};
 use super::{AuthorObject, GlobalId, request_context};
 use crate::error::{GqlResultExt, internal};
 

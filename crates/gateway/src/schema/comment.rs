@@ -13,8 +13,8 @@ use waypost_domain::comment::thread::{self, CommentPage};
 use waypost_domain::{Comment, CommentStatus, CommentTally, Thread};
 
 use super::paging::PageInfo;
+use super::payload::{UserError, user_errors};
 use super::scalars::Instant;
-use super::user_error::{UserError, user_errors};
 use super::{GlobalId, PostObject, request_context};
 use crate::error::{GqlResultExt, bad_input};
 use crate::loaders::{CommentCountKey, CommentPageKey, OwnerOf};

@@ -1,13 +1,13 @@
 //! The editorial API: mutations that write posts, and what editors read
 //! about them (versions, revisions).
 
-use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Object};
 use waypost_domain::FieldError;
 use waypost_domain::editorial::{self, NewPost, PostChanges, Transition};
 use waypost_domain::{Post, PostRevision, TagId};
 
+use super::payload::{DeletePayload, payload};
 use super::scalars::Instant;
-use super::user_error::{UserError, payload};
 use super::{GlobalId, PostObject, request_context};
 use crate::error::GqlResultExt;
 use crate::loaders::RevisionsOf;
@@ -87,13 +87,6 @@ pub struct SchedulePostInput {
 #[derive(InputObject)]
 pub struct DeletePostInput {
     pub id: ID,
-}
-
-#[derive(SimpleObject)]
-pub struct DeletePayload {
-    /// The id of what was deleted; `null` when there was nothing to delete.
-    pub deleted_id: Option<ID>,
-    pub user_errors: Vec<UserError>,
 }
 
 #[derive(InputObject)]

@@ -10,13 +10,12 @@ mod editorial;
 mod field_order;
 mod node;
 mod paging;
+mod payload;
 mod post;
 mod post_connection;
-mod profile;
 mod scalars;
 mod search;
 mod tag;
-mod user_error;
 
 use async_graphql::{Context, MergedObject, MergedSubscription, Request, Response, Schema};
 use chrono::NaiveDateTime;
@@ -57,7 +56,8 @@ pub struct QueryRoot(
 pub struct MutationRoot(
     account::AccountMutation,
     editorial::EditorialMutation,
-    profile::ProfileMutation,
+    tag::TagMutation,
+    author::AuthorMutation,
     comment::CommentMutation,
     career::CareerMutation,
 );

@@ -12,10 +12,10 @@ use crate::loaders::{
     GuidesTeaching, RelatedSkillsOf, RequiredSkill, RequirementsOf, RolesRequiring,
     TransitionsFrom, TransitionsInto,
 };
-use crate::schema::editorial::DeletePayload;
 use crate::schema::paging::page_cost;
-use crate::schema::profile::DeleteInput;
-use crate::schema::user_error::payload;
+use crate::schema::payload::DeleteInput;
+use crate::schema::payload::DeletePayload;
+use crate::schema::payload::payload;
 use crate::schema::{GlobalId, request_context};
 
 mirror_enum!(

@@ -9,11 +9,11 @@ use super::catalogue::{RoleObject, SkillObject};
 use super::{LIST_COST, delete, found, listed, save};
 use crate::error::GqlResultExt;
 use crate::loaders::{PostsOfGuide, RolesOfGuide, SkillsOfGuide};
-use crate::schema::editorial::DeletePayload;
 use crate::schema::paging::page_cost;
-use crate::schema::profile::DeleteInput;
+use crate::schema::payload::DeleteInput;
+use crate::schema::payload::DeletePayload;
+use crate::schema::payload::payload;
 use crate::schema::scalars::Instant;
-use crate::schema::user_error::payload;
 use crate::schema::{AuthorObject, GlobalId, PostObject, request_context};
 
 mirror_enum!(

@@ -8,7 +8,7 @@ use async_graphql::{Context, ID, InputObject, MergedObject};
 use waypost_domain::FieldError;
 use waypost_domain::career::{self, EntryId, Fields, SkillLevel};
 
-use super::editorial::DeletePayload;
+use super::payload::DeletePayload;
 use super::request_context;
 use crate::error::GqlResultExt;
 use crate::loaders::Batch;

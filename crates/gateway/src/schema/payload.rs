@@ -1,7 +1,8 @@
-//! `userErrors`: what a mutation's user can fix, built one way, from the
-//! domain's field errors, and the payloads that carry them.
+//! What mutations answer with: `userErrors` (what the user can fix, built
+//! one way, from the domain's field errors), the payloads that carry them,
+//! and the one shape of a delete.
 
-use async_graphql::SimpleObject;
+use async_graphql::{ID, InputObject, SimpleObject};
 use waypost_domain::FieldError;
 
 /// A mistake in a mutation's input that the user can fix.
@@ -37,7 +38,7 @@ macro_rules! payload {
         pub struct $payload {
             $(#[$field_doc])*
             pub $field: Option<$object>,
-            pub user_errors: Vec<$crate::schema::user_error::UserError>,
+            pub user_errors: Vec<$crate::schema::payload::UserError>,
         }
 
         impl From<Result<$stored, Vec<waypost_domain::FieldError>>> for $payload {
@@ -49,7 +50,7 @@ macro_rules! payload {
                     },
                     Err(errors) => $payload {
                         $field: None,
-                        user_errors: $crate::schema::user_error::user_errors(errors),
+                        user_errors: $crate::schema::payload::user_errors(errors),
                     },
                 }
             }
@@ -57,3 +58,15 @@ macro_rules! payload {
     };
 }
 pub(crate) use payload;
+
+#[derive(InputObject)]
+pub struct DeleteInput {
+    pub id: ID,
+}
+
+#[derive(SimpleObject)]
+pub struct DeletePayload {
+    /// The id of what was deleted; `null` when there was nothing to delete.
+    pub deleted_id: Option<ID>,
+    pub user_errors: Vec<UserError>,
+}
