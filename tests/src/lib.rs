@@ -348,7 +348,7 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopping) = tokio::sync::oneshot::channel::<()>();
-        let stopped = tokio::spawn(waypost_gateway::http::serve(
+        let stopped = tokio::spawn(waypost_gateway::server::serve(
             listener,
             AppState::new(pool.clone()),
             async move {
@@ -414,8 +414,10 @@ impl TestApp {
             .send()
             .await
             .unwrap();
-        assert_eq!(response.status(), 200);
-        response.json().await.unwrap()
+        let status = response.status();
+        let body = response.text().await.unwrap();
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str(&body).unwrap()
     }
 
     /// POSTs a query that must succeed and returns its `data`.
@@ -493,8 +495,8 @@ impl TestApp {
         body: &str,
     ) -> i64 {
         use waypost_db::{CommentId, CommentStatus, PostId, Role, SessionId, UserId};
-        use waypost_domain::account::Viewer;
         use waypost_domain::comment::{CommentForm, CommentSettings, add_comment, moderate};
+        use waypost_domain::policy::Viewer;
         let editor = Viewer {
             user_id: UserId(1),
             session_id: SessionId(1),
@@ -568,7 +570,7 @@ impl TestApp {
         };
         let new = NewUser {
             email: EmailAddress::parse(email).unwrap(),
-            display_name: email.split('@').next().unwrap().to_owned(),
+            display_name: None,
             password: NewPassword::parse(password).unwrap(),
             role,
             author_id,

@@ -311,7 +311,7 @@ async fn batches_and_graphiql(backend: Backend) {
     assert!(!html.contains("__DEFAULT_QUERY__"));
 
     // The example query GraphiQL shows runs as it stands.
-    let example = include_str!("../../crates/gateway/src/example.graphql");
+    let example = include_str!("../../crates/gateway/src/http/example.graphql");
     let data = app.data(example, json!({})).await;
     assert_eq!(data["posts"]["edges"].as_array().unwrap().len(), 5);
     assert_eq!(

@@ -12,11 +12,11 @@ use sha2::{Digest, Sha256};
 use waypost_db::queries::account;
 use waypost_db::queries::account::{UserKey, UserUpdate};
 use waypost_db::{
-    AuthorId, DbError, DbPool, Role, SessionId, SessionInsertForm, SignInFailureForm, User, UserId,
+    AuthorId, DbError, DbPool, Role, SessionInsertForm, SignInFailureForm, User, UserId,
     UserInsertForm, UserUpdateForm,
 };
 
-use crate::policy::{Action, authorize};
+use crate::policy::{Action, Viewer, authorize};
 use crate::{DomainError, DomainResult};
 
 /// Bytes of randomness in a session token (256 bits).
@@ -67,6 +67,11 @@ impl EmailAddress {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The part before the `@`.
+    pub fn local_part(&self) -> &str {
+        self.0.split('@').next().unwrap_or_default()
+    }
 }
 
 /// A password chosen for a new account.
@@ -96,15 +101,6 @@ impl std::fmt::Debug for NewPassword {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("NewPassword(***)")
     }
-}
-
-/// The signed-in user behind a request.
-#[derive(Debug, Clone)]
-pub struct Viewer {
-    pub user_id: UserId,
-    pub session_id: SessionId,
-    pub role: Role,
-    pub author_id: Option<AuthorId>,
 }
 
 fn random_bytes<const N: usize>() -> DomainResult<[u8; N]> {
@@ -196,14 +192,19 @@ pub(crate) fn token_hash(token: &str) -> String {
 #[derive(Debug, Clone)]
 pub struct NewUser {
     pub email: EmailAddress,
-    pub display_name: String,
+    /// Left out, the part of the email before the `@`.
+    pub display_name: Option<String>,
     pub password: NewPassword,
     pub role: Role,
     pub author_id: Option<AuthorId>,
 }
 
 pub async fn create_user(pool: &DbPool, new: NewUser, now: NaiveDateTime) -> DomainResult<User> {
-    let display_name = new.display_name.trim().to_owned();
+    let display_name = match &new.display_name {
+        Some(name) => name.trim(),
+        None => new.email.local_part(),
+    }
+    .to_owned();
     if display_name.is_empty() || display_name.chars().count() > 100 {
         return Err(DomainError::bad_input(
             "displayName",
@@ -467,7 +468,7 @@ mod tests {
         ] {
             assert_eq!(
                 EmailAddress::parse(bad).unwrap_err().code(),
-                "BAD_USER_INPUT",
+                crate::ErrorCode::BadUserInput,
                 "{bad:?}"
             );
         }

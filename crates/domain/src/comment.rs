@@ -13,9 +13,10 @@ use waypost_db::{
     DbPool, Heard, PostId,
 };
 
-use crate::account::{EmailAddress, Viewer, new_token, token_hash};
+use crate::FieldError;
+use crate::account::{EmailAddress, new_token, token_hash};
 use crate::clock::{Clock, stored_instant};
-use crate::editorial::FieldError;
+use crate::policy::Viewer;
 use crate::policy::{Action, allows};
 use crate::{DomainError, DomainResult};
 
@@ -145,25 +146,23 @@ struct Checked {
 
 fn check(form: &CommentForm) -> Result<Checked, Vec<FieldError>> {
     let mut errors = Vec::new();
-    let invalid = |field, message: String| FieldError {
-        field,
-        message,
-        code: "BAD_USER_INPUT",
-    };
     let name = form.author_name.trim().to_owned();
     if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
-        errors.push(invalid(
+        errors.push(FieldError::invalid(
             "authorName",
             format!("use 1 to {MAX_NAME_CHARS} characters"),
         ));
     }
     let email = EmailAddress::parse(&form.author_email);
     if email.is_err() {
-        errors.push(invalid("authorEmail", "enter a valid email address".into()));
+        errors.push(FieldError::invalid(
+            "authorEmail",
+            "enter a valid email address",
+        ));
     }
     let body = form.body.trim().to_owned();
     if body.is_empty() || body.chars().count() > MAX_BODY_CHARS {
-        errors.push(invalid(
+        errors.push(FieldError::invalid(
             "body",
             format!("use 1 to {MAX_BODY_CHARS} characters"),
         ));
@@ -184,7 +183,10 @@ fn check(form: &CommentForm) -> Result<Checked, Vec<FieldError>> {
             && url::Url::parse(url)
                 .is_ok_and(|parsed| parsed.host_str().is_some_and(|host| !host.is_empty()));
         if !web {
-            errors.push(invalid("authorUrl", "use an http or https address".into()));
+            errors.push(FieldError::invalid(
+                "authorUrl",
+                "use an http or https address",
+            ));
         }
     }
     match email {
@@ -219,11 +221,7 @@ pub async fn add_comment(
 ) -> DomainResult<Result<Posted, Vec<FieldError>>> {
     let now = stored_instant(now);
     let Some(post_id) = form.post_id else {
-        return Ok(Err(vec![FieldError {
-            field: "postId",
-            message: "name the post".into(),
-            code: "BAD_USER_INPUT",
-        }]));
+        return Ok(Err(vec![FieldError::invalid("postId", "name the post")]));
     };
     let checked = match check(&form) {
         Ok(checked) => checked,
@@ -257,11 +255,10 @@ pub async fn add_comment(
                 && chain.last().is_some_and(|root| root.parent_id.is_none())
                 && chain.iter().all(|c| c.status == CommentStatus::Approved);
             if !reachable {
-                return Ok(Err(vec![FieldError {
-                    field: "parentId",
-                    message: "reply to an approved comment on the same post".into(),
-                    code: "BAD_USER_INPUT",
-                }]));
+                return Ok(Err(vec![FieldError::invalid(
+                    "parentId",
+                    "reply to an approved comment on the same post",
+                )]));
             }
             // Too deep: the reply attaches to the nearest ancestor at which
             // it fits within the deepest level.
@@ -623,7 +620,7 @@ mod tests {
             .err()
             .unwrap()
             .iter()
-            .map(|e| e.field)
+            .filter_map(|e| e.field)
             .collect();
         assert_eq!(fields, ["authorName", "authorEmail", "body", "authorUrl"]);
     }
@@ -639,7 +636,7 @@ mod tests {
                 ..Default::default()
             })
             .map(|checked| checked.url)
-            .map_err(|errors| errors.iter().map(|e| e.field).collect::<Vec<_>>())
+            .map_err(|errors| errors.iter().filter_map(|e| e.field).collect::<Vec<_>>())
         };
         assert_eq!(
             website("https://ada.example/about"),
@@ -734,16 +731,16 @@ mod tests {
 pub mod thread {
     use std::collections::HashMap;
 
-    use base64::Engine;
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use chrono::NaiveDateTime;
     use waypost_db::queries::comment as comment_queries;
     use waypost_db::{Comment, CommentId, CommentPageQuery, CommentTally, DbPool, Thread};
 
+    use crate::DomainResult;
+    use crate::cursor;
     use crate::paging::{DEFAULT_PAGE_SIZE, page_size};
-    use crate::{DomainError, DomainResult};
 
-    const CURSOR_VERSION: &str = "k1";
+    /// Cursors of comment threads.
+    const THREAD_LISTING: &str = "comments1";
 
     /// Everything that shapes a page of comments except its parent.
     #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -761,26 +758,21 @@ pub mod thread {
     }
 
     pub fn encode_cursor(comment: &Comment) -> String {
-        let micros = comment.created_at.and_utc().timestamp_micros();
-        URL_SAFE_NO_PAD.encode(format!("{CURSOR_VERSION}|{micros}|{}", comment.id))
+        cursor::encode(
+            THREAD_LISTING,
+            &[
+                &cursor::instant_part(comment.created_at),
+                &comment.id.0.to_string(),
+            ],
+        )
     }
 
-    fn decode_cursor(cursor: &str) -> DomainResult<(NaiveDateTime, CommentId)> {
-        let malformed = || DomainError::bad_input("after", "`after` is not a valid cursor");
-        let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| malformed())?;
-        let text = String::from_utf8(bytes).map_err(|_| malformed())?;
-        let mut parts = text.split('|');
-        let (Some(CURSOR_VERSION), Some(micros), Some(id), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(malformed());
-        };
-        let micros: i64 = micros.parse().map_err(|_| malformed())?;
-        let id: i64 = id.parse().map_err(|_| malformed())?;
-        let at = chrono::DateTime::from_timestamp_micros(micros)
-            .ok_or_else(malformed)?
-            .naive_utc();
-        Ok((at, CommentId(id)))
+    fn decode_cursor(after: &str) -> DomainResult<(NaiveDateTime, CommentId)> {
+        let [at, id] = cursor::decode(after, THREAD_LISTING, "after")?;
+        Ok((
+            cursor::parse_instant(&at, "after")?,
+            CommentId(cursor::parse_id(&id, "after")?),
+        ))
     }
 
     pub fn parse_page(

@@ -10,39 +10,19 @@ use waypost_db::{
     PostStatus, PostUpdateForm, RevisionId, TagId,
 };
 
-use crate::account::Viewer;
 use crate::authoring::{PostDraft, post_form};
 use crate::clock::stored_instant;
+use crate::policy::Viewer;
 use crate::policy::{Action, allows, authorize, post_author};
 use crate::render::{derive_excerpt, markdown_to_html, reading_time_minutes};
 use crate::{DomainError, DomainResult};
+use crate::{FieldError, Written};
 
 pub const MAX_TITLE_CHARS: usize = 300;
 pub const MAX_BODY_CHARS: usize = 200_000;
 pub const MAX_SLUG_CHARS: usize = 120;
 /// Attempts at a unique slug when concurrent writers race for the same one.
 const SLUG_ATTEMPTS: usize = 5;
-
-/// A mistake in the input, named by field, that the user can fix.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldError {
-    pub field: &'static str,
-    pub message: String,
-    pub code: &'static str,
-}
-
-impl FieldError {
-    fn invalid(field: &'static str, message: impl Into<String>) -> Self {
-        FieldError {
-            field,
-            message: message.into(),
-            code: "BAD_USER_INPUT",
-        }
-    }
-}
-
-/// The outcome of a write: the post, or what to fix.
-pub type WriteResult = DomainResult<Result<Post, Vec<FieldError>>>;
 
 /// Lowercase ASCII words joined by dashes; accents folded ("Café Ünïcode" →
 /// "cafe-unicode"). Empty when nothing word-like remains.
@@ -97,11 +77,10 @@ async fn chosen_slug(
     errors: &mut Vec<FieldError>,
 ) -> DomainResult<Option<String>> {
     if !allows(viewer, Action::ChooseSlug) {
-        errors.push(FieldError {
-            field: "slug",
-            message: "only editors choose slugs; yours comes from the title".into(),
-            code: "FORBIDDEN",
-        });
+        errors.push(FieldError::forbidden(
+            "slug",
+            "only editors choose slugs; yours comes from the title",
+        ));
         return Ok(None);
     }
     let slug = match explicit_slug(raw) {
@@ -113,11 +92,10 @@ async fn chosen_slug(
     };
     let owner = editorial::old_slug_owner(&mut pool.get().await?, &slug).await?;
     if owner.is_some_and(|owner| Some(owner) != post) {
-        errors.push(FieldError {
-            field: "slug",
-            message: "links to another post still use this slug".into(),
-            code: "CONFLICT",
-        });
+        errors.push(FieldError::conflict(
+            "slug",
+            "links to another post still use this slug",
+        ));
         return Ok(None);
     }
     Ok(Some(slug))
@@ -198,7 +176,7 @@ pub async fn create_post(
     viewer: Option<&Viewer>,
     new: NewPost,
     now: NaiveDateTime,
-) -> WriteResult {
+) -> Written<Post> {
     authorize(viewer, Action::CreatePost)?;
     let viewer = viewer.ok_or(DomainError::Unauthenticated("sign in to do this"))?;
     let mut errors = Vec::new();
@@ -251,11 +229,10 @@ pub async fn create_post(
                 }));
             }
             Err(DbError::UniqueViolation { .. }) if explicit.is_some() => {
-                return Ok(Err(vec![FieldError {
-                    field: "slug",
-                    message: "another post has this slug".into(),
-                    code: "CONFLICT",
-                }]));
+                return Ok(Err(vec![FieldError::conflict(
+                    "slug",
+                    "another post has this slug",
+                )]));
             }
             // Another writer took the slug between our look and our insert.
             Err(DbError::UniqueViolation { .. }) => continue,
@@ -293,13 +270,10 @@ async fn load_for_edit(pool: &DbPool, viewer: Option<&Viewer>, id: PostId) -> Do
 }
 
 fn stale(post_id: PostId) -> Vec<FieldError> {
-    vec![FieldError {
-        field: "expectedVersion",
-        message: format!(
-            "post {post_id} changed since you loaded it; reload and apply your edit again"
-        ),
-        code: "CONFLICT",
-    }]
+    vec![FieldError::conflict(
+        "expectedVersion",
+        format!("post {post_id} changed since you loaded it; reload and apply your edit again"),
+    )]
 }
 
 /// Content changes to a post; `None` leaves a field as it is.
@@ -324,7 +298,7 @@ pub async fn update_post(
     expected_version: i64,
     changes: PostChanges,
     now: NaiveDateTime,
-) -> WriteResult {
+) -> Written<Post> {
     let post = load_for_edit(pool, viewer, id).await?;
     let mut errors = Vec::new();
     if let Some(title) = &changes.title {
@@ -405,7 +379,7 @@ fn revision_of(post: &Post, viewer: Option<&Viewer>, now: NaiveDateTime) -> Post
     }
 }
 
-async fn apply(pool: &DbPool, edit: PostEdit) -> WriteResult {
+async fn apply(pool: &DbPool, edit: PostEdit) -> Written<Post> {
     let id = edit.id;
     match editorial::apply_edit(&mut pool.get().await?, &edit).await {
         Ok(Some(post)) => {
@@ -413,13 +387,9 @@ async fn apply(pool: &DbPool, edit: PostEdit) -> WriteResult {
             Ok(Ok(post))
         }
         Ok(None) => Ok(Err(stale(id))),
-        Err(DbError::UniqueViolation { constraint }) if constraint.contains("slug") => {
-            Ok(Err(vec![FieldError {
-                field: "slug",
-                message: "another post has this slug".into(),
-                code: "CONFLICT",
-            }]))
-        }
+        Err(DbError::UniqueViolation { constraint }) if constraint.contains("slug") => Ok(Err(
+            vec![FieldError::conflict("slug", "another post has this slug")],
+        )),
         Err(err) => Err(err.into()),
     }
 }
@@ -449,7 +419,7 @@ pub async fn transition(
     expected_version: Option<i64>,
     to: Transition,
     now: NaiveDateTime,
-) -> WriteResult {
+) -> Written<Post> {
     let post = load_for_edit(pool, viewer, id).await?;
     if expected_version.is_some_and(|v| v != post.version) {
         return Ok(Err(stale(id)));
@@ -555,7 +525,7 @@ pub async fn restore_revision(
     revision_id: RevisionId,
     expected_version: i64,
     now: NaiveDateTime,
-) -> WriteResult {
+) -> Written<Post> {
     if viewer.is_none() {
         return Err(DomainError::Unauthenticated("sign in to do this"));
     }

@@ -1,7 +1,100 @@
-//! The domain error: every variant has a stable code that the gateway maps,
-//! in one place, to a GraphQL error.
+//! The error vocabulary: the codes clients see, the domain error that
+//! carries one, and the field errors a user can fix. The gateway maps them,
+//! in one place, to GraphQL errors, HTTP statuses and metric labels.
 
 use waypost_db::DbError;
+
+/// Every code a client can meet, in `extensions.code` or `userErrors.code`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    BadUserInput,
+    Unauthenticated,
+    Forbidden,
+    NotFound,
+    Conflict,
+    RateLimited,
+    ServiceUnavailable,
+    Internal,
+    /// Only in `signIn`'s `userErrors`: the email or the password is wrong.
+    InvalidCredentials,
+}
+
+impl ErrorCode {
+    pub const ALL: [ErrorCode; 9] = [
+        ErrorCode::BadUserInput,
+        ErrorCode::Unauthenticated,
+        ErrorCode::Forbidden,
+        ErrorCode::NotFound,
+        ErrorCode::Conflict,
+        ErrorCode::RateLimited,
+        ErrorCode::ServiceUnavailable,
+        ErrorCode::Internal,
+        ErrorCode::InvalidCredentials,
+    ];
+
+    /// The code as clients see it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadUserInput => "BAD_USER_INPUT",
+            ErrorCode::Unauthenticated => "UNAUTHENTICATED",
+            ErrorCode::Forbidden => "FORBIDDEN",
+            ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::Conflict => "CONFLICT",
+            ErrorCode::RateLimited => "RATE_LIMITED",
+            ErrorCode::ServiceUnavailable => "SERVICE_UNAVAILABLE",
+            ErrorCode::Internal => "INTERNAL",
+            ErrorCode::InvalidCredentials => "INVALID_CREDENTIALS",
+        }
+    }
+
+    /// The code a client saw, read back.
+    pub fn parse(code: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL.into_iter().find(|c| c.as_str() == code)
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A mistake in the input that the user can fix, named by field when one
+/// is at fault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: Option<&'static str>,
+    pub message: String,
+    pub code: ErrorCode,
+}
+
+impl FieldError {
+    /// A value the field may not hold.
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        FieldError::new(ErrorCode::BadUserInput, Some(field), message)
+    }
+
+    /// A value that collides with stored data (a taken slug, a stale version).
+    pub fn conflict(field: &'static str, message: impl Into<String>) -> Self {
+        FieldError::new(ErrorCode::Conflict, Some(field), message)
+    }
+
+    /// A value the viewer's role may not set.
+    pub fn forbidden(field: &'static str, message: impl Into<String>) -> Self {
+        FieldError::new(ErrorCode::Forbidden, Some(field), message)
+    }
+
+    pub fn new(code: ErrorCode, field: Option<&'static str>, message: impl Into<String>) -> Self {
+        FieldError {
+            field,
+            message: message.into(),
+            code,
+        }
+    }
+}
+
+/// The outcome of a write: the thing written, or what to fix.
+pub type Written<T> = DomainResult<Result<T, Vec<FieldError>>>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DomainError {
@@ -53,16 +146,29 @@ impl DomainError {
     }
 
     /// The stable code clients see in `extensions.code`.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            DomainError::BadInput { .. } => "BAD_USER_INPUT",
-            DomainError::Unauthenticated(_) => "UNAUTHENTICATED",
-            DomainError::Forbidden(_) => "FORBIDDEN",
-            DomainError::NotFound(_) => "NOT_FOUND",
-            DomainError::Conflict { .. } => "CONFLICT",
-            DomainError::RateLimited { .. } => "RATE_LIMITED",
-            DomainError::Unavailable(_) => "SERVICE_UNAVAILABLE",
-            DomainError::Internal(_) | DomainError::Fault(_) => "INTERNAL",
+            DomainError::BadInput { .. } => ErrorCode::BadUserInput,
+            DomainError::Unauthenticated(_) => ErrorCode::Unauthenticated,
+            DomainError::Forbidden(_) => ErrorCode::Forbidden,
+            DomainError::NotFound(_) => ErrorCode::NotFound,
+            DomainError::Conflict { .. } => ErrorCode::Conflict,
+            DomainError::RateLimited { .. } => ErrorCode::RateLimited,
+            DomainError::Unavailable(_) => ErrorCode::ServiceUnavailable,
+            DomainError::Internal(_) | DomainError::Fault(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// Input the user can fix as a field error; any other error as it is.
+    pub fn into_field_error(self) -> Result<FieldError, DomainError> {
+        match self {
+            DomainError::BadInput { field, message } => {
+                Ok(FieldError::new(ErrorCode::BadUserInput, field, message))
+            }
+            DomainError::Conflict { field, message } => {
+                Ok(FieldError::new(ErrorCode::Conflict, field, message))
+            }
+            other => Err(other),
         }
     }
 }

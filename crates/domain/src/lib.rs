@@ -6,24 +6,26 @@
 //! through the db crate's queries only.
 
 pub mod account;
+pub mod author;
 pub mod authoring;
 pub mod career;
 pub mod clock;
 pub mod comment;
+pub mod cursor;
 pub mod demo;
 pub mod editorial;
 mod error;
+mod fields;
 pub mod paging;
-pub mod planner;
 pub mod policy;
 pub mod post;
-pub mod profile;
 pub mod render;
 pub mod search;
 pub mod similar;
+pub mod tag;
 mod words;
 
-pub use error::{DomainError, DomainResult};
+pub use error::{DomainError, DomainResult, ErrorCode, FieldError, Written};
 pub use waypost_db::{
     Author, AuthorId, Backend, Comment, CommentId, CommentStatus, CommentTally, DbConfig, DbError,
     DbPool, Direction, Group, Post, PostFilter, PostId, PostOrderField, PostRevision, PostStatus,

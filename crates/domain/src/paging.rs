@@ -1,10 +1,9 @@
 //! Relay-style paging rules: page sizes, opaque cursors, and orderings.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDateTime;
 use waypost_db::{CursorValue, Direction, Keyset, Post, PostId, PostOrderField};
 
+use crate::cursor;
 use crate::{DomainError, DomainResult};
 
 /// The largest `first`/`last` a client may ask for; more is an error, not a clamp.
@@ -12,8 +11,8 @@ pub const MAX_PAGE_SIZE: i32 = 100;
 /// The page size when neither `first` nor `last` is given.
 pub const DEFAULT_PAGE_SIZE: i32 = 20;
 
-const CURSOR_VERSION: &str = "c1";
-const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.fZ";
+/// Cursors of post listings (all orders; the order is the first part).
+const POST_LISTING: &str = "posts1";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PostOrder {
@@ -128,17 +127,17 @@ pub fn checked_instant(field: &'static str, time: NaiveDateTime) -> DomainResult
 /// The opaque cursor of `post` within a listing ordered by `field`.
 pub fn encode_cursor(post: &Post, field: PostOrderField) -> String {
     let value = match field {
-        PostOrderField::PublishedAt => post
-            .published_at
-            .unwrap_or(post.created_at)
-            .format(TIME_FORMAT)
-            .to_string(),
-        PostOrderField::UpdatedAt => post.updated_at.format(TIME_FORMAT).to_string(),
+        PostOrderField::PublishedAt => {
+            cursor::instant_part(post.published_at.unwrap_or(post.created_at))
+        }
+        PostOrderField::UpdatedAt => cursor::instant_part(post.updated_at),
         PostOrderField::Title => post.title.clone(),
     };
     // The value goes last so that a title containing the separator still parses.
-    let raw = format!("{CURSOR_VERSION}|{}|{}|{value}", field_tag(field), post.id);
-    URL_SAFE_NO_PAD.encode(raw)
+    cursor::encode(
+        POST_LISTING,
+        &[field_tag(field), &post.id.0.to_string(), &value],
+    )
 }
 
 /// Parses a cursor made by `encode_cursor` for the same ordering field.
@@ -147,33 +146,18 @@ pub fn decode_cursor(
     field: PostOrderField,
     arg: &'static str,
 ) -> DomainResult<Keyset> {
-    let malformed = || DomainError::bad_input(arg, format!("`{arg}` is not a valid cursor"));
-    let bytes = URL_SAFE_NO_PAD
-        .decode(cursor.trim_end_matches('='))
-        .map_err(|_| malformed())?;
-    let raw = String::from_utf8(bytes).map_err(|_| malformed())?;
-    let mut parts = raw.splitn(4, '|');
-    let (Some(version), Some(tag), Some(id), Some(value)) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(malformed());
-    };
-    if version != CURSOR_VERSION {
-        return Err(malformed());
-    }
+    let [tag, id, value] = cursor::decode(cursor, POST_LISTING, arg)?;
     if tag != field_tag(field) {
         return Err(DomainError::bad_input(
             arg,
             format!("`{arg}` is a cursor from a listing in another order"),
         ));
     }
-    let id = PostId(id.parse::<i64>().map_err(|_| malformed())?);
+    let id = PostId(cursor::parse_id(&id, arg)?);
     let value = match field {
-        PostOrderField::Title => CursorValue::Text(value.to_owned()),
+        PostOrderField::Title => CursorValue::Text(value),
         PostOrderField::PublishedAt | PostOrderField::UpdatedAt => {
-            let time =
-                NaiveDateTime::parse_from_str(value, TIME_FORMAT).map_err(|_| malformed())?;
-            CursorValue::Time(checked_instant(arg, time)?)
+            CursorValue::Time(checked_instant(arg, cursor::parse_instant(&value, arg)?)?)
         }
     };
     Ok(Keyset { value, id })
@@ -230,15 +214,15 @@ mod tests {
     fn cursors_from_another_ordering_or_garbage_are_bad_input() {
         let c = encode_cursor(&post("t"), PostOrderField::Title);
         let err = decode_cursor(&c, PostOrderField::PublishedAt, "after").unwrap_err();
-        assert_eq!(err.code(), "BAD_USER_INPUT");
+        assert_eq!(err.code(), crate::ErrorCode::BadUserInput);
         for junk in [
             "",
             "!!!",
             "bm90IGEgY3Vyc29y",
-            &URL_SAFE_NO_PAD.encode("c1|title|x|t"),
+            &cursor::encode(POST_LISTING, &["title", "x", "t"]),
         ] {
             let err = decode_cursor(junk, PostOrderField::Title, "after").unwrap_err();
-            assert_eq!(err.code(), "BAD_USER_INPUT", "{junk}");
+            assert_eq!(err.code(), crate::ErrorCode::BadUserInput, "{junk}");
         }
     }
 
@@ -257,7 +241,7 @@ mod tests {
                 checked_instant("publishedAfter", at(year))
                     .unwrap_err()
                     .code(),
-                "BAD_USER_INPUT"
+                crate::ErrorCode::BadUserInput
             );
         }
         let far = Post {
@@ -326,7 +310,7 @@ mod tests {
         ] {
             assert_eq!(
                 PageRequest::parse(&bad, f).unwrap_err().code(),
-                "BAD_USER_INPUT"
+                crate::ErrorCode::BadUserInput
             );
         }
     }

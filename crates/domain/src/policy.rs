@@ -1,10 +1,18 @@
 //! Who may do what: the role table, in one place. Every permission check in
 //! Waypost asks `allows` or `authorize`.
 
-use waypost_db::{AuthorId, Role};
+use waypost_db::{AuthorId, Role, SessionId, UserId};
 
-use crate::account::Viewer;
 use crate::{DomainError, DomainResult};
+
+/// The signed-in user behind a request: who the rules below are asked about.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    pub user_id: UserId,
+    pub session_id: SessionId,
+    pub role: Role,
+    pub author_id: Option<AuthorId>,
+}
 
 /// Something a caller wants to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,14 +197,14 @@ mod tests {
     fn refusals_name_the_reason() {
         assert_eq!(
             authorize(None, Action::CreatePost).unwrap_err().code(),
-            "UNAUTHENTICATED"
+            crate::ErrorCode::Unauthenticated
         );
         let author = viewer(Role::Author);
         assert_eq!(
             authorize(Some(&author), Action::DeletePost)
                 .unwrap_err()
                 .code(),
-            "FORBIDDEN"
+            crate::ErrorCode::Forbidden
         );
         assert!(authorize(Some(&author), Action::EditPost { owner: MINE }).is_ok());
     }

@@ -12,8 +12,8 @@ use waypost_db::{
 use chrono::NaiveDateTime;
 use waypost_db::{PostStatus, Visibility};
 
-use crate::account::Viewer;
 use crate::paging::{PageRequest, PostOrder};
+use crate::policy::Viewer;
 use crate::policy::{Action, ReadScope, allows, unpublished_scope};
 use crate::{DomainError, DomainResult};
 

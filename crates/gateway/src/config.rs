@@ -6,6 +6,12 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use waypost_db::DbConfig;
 
+use crate::telemetry::LogFormat;
+
+/// Where `--help` lists the options every subcommand takes, after the
+/// subcommand's own.
+const GLOBAL_OPTIONS: &str = "Global options";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "waypost",
@@ -17,16 +23,16 @@ use waypost_db::DbConfig;
     args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = GLOBAL_OPTIONS)]
     pub database: DatabaseArgs,
 
-    #[arg(long, env = "WAYPOST_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    #[arg(long, env = "WAYPOST_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true, help_heading = GLOBAL_OPTIONS)]
     /// Log lines as human-readable text or as JSON (to stderr).
     pub log_format: LogFormat,
 
     /// Which log lines to keep, in `tracing` directive syntax (e.g. `debug`,
     /// `info,waypost_db=debug`).
-    #[arg(long, env = "RUST_LOG", default_value = crate::telemetry::DEFAULT_DIRECTIVES, global = true)]
+    #[arg(long, env = "RUST_LOG", default_value = crate::telemetry::DEFAULT_DIRECTIVES, global = true, help_heading = GLOBAL_OPTIONS)]
     pub log_filter: String,
 
     #[command(subcommand)]
@@ -198,7 +204,7 @@ pub struct ServeArgs {
     /// and rate limits count per client address. None by default: the
     /// header is then ignored, so clients cannot choose their address.
     #[arg(long, env = "WAYPOST_TRUSTED_PROXIES", value_delimiter = ',')]
-    pub trusted_proxies: Vec<crate::client::ProxyRange>,
+    pub trusted_proxies: Vec<crate::client_address::ProxyRange>,
 
     /// Seconds requests in flight may take to finish once asked to stop.
     #[arg(long, env = "WAYPOST_SHUTDOWN_GRACE_SECONDS", default_value_t = 10)]
@@ -315,12 +321,6 @@ impl ServeArgs {
             (true, Mode::Production) => crate::http::Cors::SameOrigin,
         }
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    Text,
-    Json,
 }
 
 #[cfg(test)]

@@ -1,18 +1,62 @@
-//! The one place where domain errors become GraphQL errors. Internal causes
-//! are logged where they arise and never reach the client.
+//! The one place where error codes meet the outside: a domain error becomes
+//! a GraphQL error, a code becomes `extensions.code`, an HTTP status and a
+//! metrics outcome. Internal causes are logged where they arise and never
+//! reach the client.
 
 use async_graphql::{Error, ErrorExtensions};
-use waypost_domain::DomainError;
+use axum::http::StatusCode;
+use waypost_domain::{DomainError, ErrorCode};
+
+use crate::metrics::Outcome;
+
+/// A GraphQL error with `message` and `extensions.code`.
+pub fn coded(message: impl Into<String>, code: ErrorCode) -> Error {
+    Error::new(message).extend_with(|_, ext| ext.set("code", code.as_str()))
+}
+
+/// The code an error's extensions carry, if it is one of ours.
+pub fn code_of(extensions: Option<&async_graphql::ErrorExtensionValues>) -> Option<ErrorCode> {
+    match extensions?.get("code")? {
+        async_graphql::Value::String(code) => ErrorCode::parse(code),
+        _ => None,
+    }
+}
+
+/// The HTTP status of a request refused as a whole with `code`.
+pub fn http_status(code: ErrorCode) -> StatusCode {
+    match code {
+        ErrorCode::BadUserInput | ErrorCode::InvalidCredentials => StatusCode::BAD_REQUEST,
+        ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+        ErrorCode::NotFound => StatusCode::NOT_FOUND,
+        ErrorCode::Conflict => StatusCode::CONFLICT,
+        ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// The metrics outcome of an error with `code`; an error without one of
+/// our codes escaped the mapping and counts as ours.
+pub fn outcome(code: Option<ErrorCode>) -> Outcome {
+    match code {
+        Some(ErrorCode::Internal) | None => Outcome::ServerError,
+        Some(ErrorCode::ServiceUnavailable) => Outcome::Unavailable,
+        Some(ErrorCode::RateLimited) => Outcome::Limited,
+        Some(_) => Outcome::ClientError,
+    }
+}
+
+/// All a client learns of a failure on our side.
+pub const INTERNAL_MESSAGE: &str = "Internal server error";
 
 /// Maps a domain error to a GraphQL error carrying `extensions.code`.
 pub fn to_graphql(err: &DomainError) -> Error {
     let code = err.code();
-    let with_code =
-        |message: String| Error::new(message).extend_with(|_, ext| ext.set("code", code));
+    let with_code = |message: String| coded(message, code);
     match err {
         DomainError::BadInput { field, message } | DomainError::Conflict { field, message } => {
-            Error::new(message.clone()).extend_with(|_, ext| {
-                ext.set("code", code);
+            coded(message.clone(), code).extend_with(|_, ext| {
                 if let Some(field) = field {
                     ext.set("field", *field);
                 }
@@ -24,17 +68,14 @@ pub fn to_graphql(err: &DomainError) -> Error {
         }
         DomainError::RateLimited {
             retry_after_seconds,
-        } => Error::new(err.to_string()).extend_with(|_, ext| {
-            ext.set("code", code);
+        } => coded(err.to_string(), code).extend_with(|_, ext| {
             ext.set("retryAfter", *retry_after_seconds);
         }),
         // The domain logged the cause when the error arose.
         DomainError::Unavailable(_) => {
             with_code("The service is temporarily unavailable; please retry shortly.".to_owned())
         }
-        DomainError::Internal(_) | DomainError::Fault(_) => {
-            with_code("Internal server error".to_owned())
-        }
+        DomainError::Internal(_) | DomainError::Fault(_) => with_code(INTERNAL_MESSAGE.to_owned()),
     }
 }
 
@@ -46,7 +87,7 @@ pub fn bad_input(field: &'static str, message: impl Into<String>) -> Error {
 /// A broken invariant inside the gateway: logged, shown as INTERNAL.
 pub fn internal(what: &str) -> Error {
     tracing::error!(what, "internal error");
-    Error::new("Internal server error").extend_with(|_, ext| ext.set("code", "INTERNAL"))
+    coded(INTERNAL_MESSAGE, ErrorCode::Internal)
 }
 
 /// Whether async-graphql raised `error` for the client's input: parsing,
@@ -77,11 +118,11 @@ pub fn ensure_codes(response: &mut async_graphql::Response) {
         let client = is_client_error(error);
         let extensions = error.extensions.get_or_insert_with(Default::default);
         if client {
-            extensions.set("code", "BAD_USER_INPUT");
+            extensions.set("code", ErrorCode::BadUserInput.as_str());
         } else {
             tracing::error!(message = %error.message, path = ?error.path, "resolver error without a code");
-            error.message = "Internal server error".to_owned();
-            extensions.set("code", "INTERNAL");
+            error.message = INTERNAL_MESSAGE.to_owned();
+            extensions.set("code", ErrorCode::Internal.as_str());
         }
     }
 }

@@ -20,6 +20,9 @@ use async_graphql::{
     ErrorExtensions, Positioned, Response, ServerError, ServerResult, ValidationResult, Value,
     Variables,
 };
+use waypost_domain::ErrorCode;
+
+use crate::error::coded;
 
 /// The bounds, all on by default.
 #[derive(Debug, Clone)]
@@ -84,8 +87,7 @@ pub fn refusal(limit: &str, max: usize, actual: Option<usize>, what: &str) -> as
         }
         None => format!("{what}: at most {max} is allowed (limit `{limit}`)"),
     };
-    async_graphql::Error::new(message).extend_with(|_, ext| {
-        ext.set("code", "BAD_USER_INPUT");
+    coded(message, ErrorCode::BadUserInput).extend_with(|_, ext| {
         ext.set("limit", limit);
         ext.set("max", max);
         ext.set("actual", actual);
@@ -102,9 +104,8 @@ const NUL_REFUSED: &str = "text may not contain NUL characters";
 /// A BAD_USER_INPUT refusal with no value to state; `limit` names the
 /// switch that refused, if one did.
 fn bad_input(message: &str, limit: Option<&str>) -> ServerError {
-    async_graphql::Error::new(message)
+    coded(message, ErrorCode::BadUserInput)
         .extend_with(|_, ext| {
-            ext.set("code", "BAD_USER_INPUT");
             if let Some(limit) = limit {
                 ext.set("limit", limit);
             }

@@ -1,7 +1,10 @@
 //! DataLoaders: every fan-out batches into one statement per kind per tick,
-//! so the statements a request runs are fixed by the query's shape.
+//! so the statements a request runs are fixed by the query's shape. One
+//! loader serves every kind of key, so that all share one batching tick;
+//! each key kind says, as a `Batch`, how one batch of it is read.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
@@ -9,11 +12,11 @@ use chrono::NaiveDateTime;
 use futures::future::BoxFuture;
 use waypost_domain::comment::thread::{self, CommentPage, CommentPageSpec};
 use waypost_domain::post::{self, PostListSpec, PostPage};
+use waypost_domain::similar::{self, Similar};
 use waypost_domain::{
-    Author, AuthorId, DbPool, DomainError, Group, Post, PostFilter, PostId, PostRevision, Tag,
-    TagId, User, UserId,
+    Author, AuthorId, CommentTally, DbPool, DomainError, DomainResult, Group, Post, PostFilter,
+    PostId, PostRevision, Tag, TagId, Thread, User, UserId,
 };
-use waypost_domain::{CommentTally, Thread};
 use waypost_domain::{
     Guide, GuideId, GuideSkill, JobRole, RoleId, RoleSkill, Skill, SkillId, Transition,
 };
@@ -24,38 +27,45 @@ use crate::metrics::Metrics;
 /// Loader errors must be `Clone`; the domain error is shared behind an `Arc`.
 pub type LoadError = Arc<DomainError>;
 
-/// One loader type serving every key kind, so all share one batching tick.
-pub struct AppLoader {
+/// A kind of key the request loader batches, and how one batch of it is read.
+pub trait Batch: Send + Sync + Hash + Eq + Clone + 'static {
+    type Value: Send + Sync + Clone + 'static;
+    /// Reads what `keys` name, in one statement (or one per group of keys
+    /// that share a statement's shape).
+    fn load(source: &Source, keys: &[Self]) -> impl Future<Output = Loaded<Self>> + Send;
+}
+
+/// What one batch found, by key; a key left out found nothing.
+pub type Loaded<K> = DomainResult<HashMap<K, <K as Batch>::Value>>;
+
+/// What every batch reads with.
+pub struct Source {
     pool: DbPool,
-    /// The request's instant: every post it shows is live as of then.
+    /// The request's instant: every post and guide it shows is live as of then.
     now: NaiveDateTime,
 }
 
-/// `AppLoader`, recording each batch's size.
-pub struct MeteredLoader {
-    inner: AppLoader,
+/// The one loader behind every key kind, recording each batch's size.
+pub struct AppLoader {
+    source: Source,
     metrics: Arc<Metrics>,
 }
 
-impl<K> Loader<K> for MeteredLoader
-where
-    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
-    AppLoader: Loader<K>,
-{
-    type Value = <AppLoader as Loader<K>>::Value;
-    type Error = <AppLoader as Loader<K>>::Error;
+impl<K: Batch> Loader<K> for AppLoader {
+    type Value = K::Value;
+    type Error = LoadError;
 
-    async fn load(&self, keys: &[K]) -> Result<HashMap<K, Self::Value>, Self::Error> {
+    async fn load(&self, keys: &[K]) -> Result<HashMap<K, K::Value>, LoadError> {
         // The key type names the batch: `TagsOfPost`, `AuthorId`...
         let kind = std::any::type_name::<K>();
         let kind = kind.rsplit("::").next().unwrap_or(kind);
         self.metrics.record_batch(kind, keys.len());
-        self.inner.load(keys).await
+        Ok(K::load(&self.source, keys).await?)
     }
 }
 
 /// The loader type every resolver reaches through the request context.
-pub type RequestLoader = DataLoader<MeteredLoader, HashMapCache>;
+pub type RequestLoader = DataLoader<AppLoader, HashMapCache>;
 
 /// A fresh loader per request: its cache must not outlive the request.
 /// `spawn` receives the loader's batch tasks; see `schema::execute` for why
@@ -66,8 +76,8 @@ pub fn request_loader(
     metrics: Arc<Metrics>,
     spawn: impl Fn(BoxFuture<'static, ()>) + Send + Sync + 'static,
 ) -> RequestLoader {
-    let loader = MeteredLoader {
-        inner: AppLoader { pool, now },
+    let loader = AppLoader {
+        source: Source { pool, now },
         metrics,
     };
     DataLoader::with_cache(loader, spawn, HashMapCache::default())
@@ -75,388 +85,269 @@ pub fn request_loader(
         .delay(std::time::Duration::ZERO)
 }
 
+// ---- how batches are put together ----
+
+/// Rows under the key each names.
+fn by_key<K: Hash + Eq, V>(rows: Vec<V>, key: impl Fn(&V) -> K) -> HashMap<K, V> {
+    rows.into_iter().map(|row| (key(&row), row)).collect()
+}
+
+/// What was found per parent, under the key that names the parent.
+fn by_parent<P, K: Hash + Eq, V>(
+    found: impl IntoIterator<Item = (P, V)>,
+    key: impl Fn(P) -> K,
+) -> HashMap<K, V> {
+    found
+        .into_iter()
+        .map(|(parent, v)| (key(parent), v))
+        .collect()
+}
+
+/// Items in order under their parent's key; every key asked for gets a
+/// list, empty when its parent has none.
+fn lists<K: Hash + Eq + Clone, V>(
+    keys: &[K],
+    items: impl IntoIterator<Item = (K, V)>,
+) -> HashMap<K, Vec<V>> {
+    let mut lists: HashMap<K, Vec<V>> = keys.iter().map(|k| (k.clone(), Vec::new())).collect();
+    for (key, item) in items {
+        lists.entry(key).or_default().push(item);
+    }
+    lists
+}
+
+/// Keys alike but for their parent (same page shape, same filter) share
+/// one statement. `parent` reaches into a key for its parent; `fetch` reads
+/// one group's parents, given a key that stands for the whole group (the
+/// parent in it means nothing).
+async fn grouped<K, P, V, Found>(
+    keys: &[K],
+    parent: impl Fn(&mut K) -> &mut P,
+    fetch: impl Fn(K, Vec<P>) -> Found,
+) -> DomainResult<HashMap<K, V>>
+where
+    K: Hash + Eq + Clone,
+    P: Clone,
+    Found: Future<Output = DomainResult<HashMap<P, V>>>,
+{
+    let mut groups: HashMap<K, Vec<P>> = HashMap::new();
+    if let Some(first) = keys.first() {
+        // Every key's parent is set to one value, so that keys alike but
+        // for their parent fall into one group.
+        let blank = parent(&mut first.clone()).clone();
+        for key in keys {
+            let mut group = key.clone();
+            let own = std::mem::replace(parent(&mut group), blank.clone());
+            groups.entry(group).or_default().push(own);
+        }
+    }
+    let mut out = HashMap::with_capacity(keys.len());
+    for (group, parents) in groups {
+        for (own, value) in fetch(group.clone(), parents).await? {
+            let mut key = group.clone();
+            *parent(&mut key) = own;
+            out.insert(key, value);
+        }
+    }
+    Ok(out)
+}
+
+// ---- posts, their authors and tags ----
+
+impl Batch for AuthorId {
+    type Value = Author;
+    async fn load(source: &Source, ids: &[Self]) -> Loaded<Self> {
+        let rows = post::authors_by_ids(&source.pool, ids).await?;
+        Ok(by_key(rows, |a| a.id))
+    }
+}
+
+impl Batch for TagId {
+    type Value = Tag;
+    async fn load(source: &Source, ids: &[Self]) -> Loaded<Self> {
+        let rows = post::tags_by_ids(&source.pool, ids).await?;
+        Ok(by_key(rows, |t| t.id))
+    }
+}
+
+/// Live posts only.
+impl Batch for PostId {
+    type Value = Post;
+    async fn load(source: &Source, ids: &[Self]) -> Loaded<Self> {
+        let live = post::live_by_ids(&source.pool, ids, source.now).await?;
+        Ok(by_key(live, |p| p.id))
+    }
+}
+
 /// The tags of a post.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct TagsOfPost(pub PostId);
+pub(crate) struct TagsOfPost(pub PostId);
+
+impl Batch for TagsOfPost {
+    type Value = Vec<Tag>;
+    async fn load(source: &Source, keys: &[Self]) -> Loaded<Self> {
+        let ids: Vec<PostId> = keys.iter().map(|k| k.0).collect();
+        Ok(by_parent(
+            post::tags_by_posts(&source.pool, &ids).await?,
+            Self,
+        ))
+    }
+}
+
+/// The author of a post in any state (for permission checks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct OwnerOf(pub PostId);
+
+impl Batch for OwnerOf {
+    type Value = AuthorId;
+    async fn load(source: &Source, keys: &[Self]) -> Loaded<Self> {
+        let ids: Vec<PostId> = keys.iter().map(|k| k.0).collect();
+        Ok(by_parent(post::owners(&source.pool, &ids).await?, Self))
+    }
+}
+
+/// The revisions of a post.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct RevisionsOf(pub PostId);
+
+impl Batch for RevisionsOf {
+    type Value = Vec<PostRevision>;
+    async fn load(source: &Source, keys: &[Self]) -> Loaded<Self> {
+        let ids: Vec<PostId> = keys.iter().map(|k| k.0).collect();
+        let revisions = editorial::revisions_of_posts(&source.pool, &ids).await?;
+        Ok(by_parent(revisions, Self))
+    }
+}
+
+/// The nearest live posts of a post, best first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct SimilarOf(pub PostId);
+
+impl Batch for SimilarOf {
+    type Value = Vec<Similar>;
+    async fn load(source: &Source, keys: &[Self]) -> Loaded<Self> {
+        let ids: Vec<PostId> = keys.iter().map(|k| k.0).collect();
+        let found = similar::similar_to(&source.pool, &ids, source.now).await?;
+        Ok(lists(keys, found.into_iter().map(|s| (Self(s.post), s))))
+    }
+}
 
 /// The previous and next published post of a post.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct NeighboursOf {
+pub(crate) struct NeighboursOf {
     pub post: PostId,
     /// Walk only the posts filed under this tag slug.
     pub tag: Option<Arc<str>>,
 }
 
-/// One page of a post's comments or a comment's replies.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct CommentPageKey {
-    pub thread: Thread,
-    pub parent: i64,
-    pub spec: Arc<CommentPageSpec>,
+impl Batch for NeighboursOf {
+    type Value = (Option<PostId>, Option<PostId>);
+    async fn load(source: &Source, keys: &[Self]) -> Loaded<Self> {
+        // One statement per tag walked (usually one, or none).
+        let (pool, now) = (&source.pool, source.now);
+        let fetch = |k: Self, posts: Vec<PostId>| async move {
+            post::neighbours(pool, &posts, k.tag.as_deref(), now).await
+        };
+        grouped(keys, |k| &mut k.post, fetch).await
+    }
 }
-
-/// How many approved comments a post or a thread holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct CommentCountKey {
-    pub tally: CommentTally,
-    pub parent: i64,
-}
-
-/// The author of a post in any state (for permission checks).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct OwnerOf(pub PostId);
-
-/// The revisions of a post.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct RevisionsOf(pub PostId);
 
 /// One page of a parent's posts.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct PostPageKey {
+pub(crate) struct PostPageKey {
     pub group: Group,
     pub parent: i64,
     pub spec: Arc<PostListSpec>,
 }
 
+impl Batch for PostPageKey {
+    type Value = PostPage;
+    async fn load(source: &Source, keys: &[Self]) -> Loaded<Self> {
+        // Parents that ask for the same page shape share one statement.
+        let pool = &source.pool;
+        let fetch = |k: Self, parents: Vec<i64>| async move {
+            post::pages(pool, k.group, &parents, &k.spec).await
+        };
+        grouped(keys, |k| &mut k.parent, fetch).await
+    }
+}
+
 /// The number of a parent's posts under a filter.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct PostCountKey {
+pub(crate) struct PostCountKey {
     pub group: Group,
     pub parent: i64,
     pub filter: Arc<PostFilter>,
 }
 
-fn shared(err: DomainError) -> LoadError {
-    Arc::new(err)
-}
-
-impl Loader<AuthorId> for AppLoader {
-    type Value = Author;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[AuthorId]) -> Result<HashMap<AuthorId, Author>, LoadError> {
-        let rows = post::authors_by_ids(&self.pool, keys)
-            .await
-            .map_err(shared)?;
-        Ok(rows.into_iter().map(|a| (a.id, a)).collect())
+impl Batch for PostCountKey {
+    type Value = i64;
+    async fn load(source: &Source, keys: &[Self]) -> Loaded<Self> {
+        let pool = &source.pool;
+        let fetch = |k: Self, parents: Vec<i64>| async move {
+            post::counts(pool, k.group, &parents, &k.filter).await
+        };
+        grouped(keys, |k| &mut k.parent, fetch).await
     }
 }
 
-impl Loader<UserId> for AppLoader {
+// ---- accounts and comments ----
+
+impl Batch for UserId {
     type Value = User;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[UserId]) -> Result<HashMap<UserId, User>, LoadError> {
-        let rows = account::users_by_ids(&self.pool, keys)
-            .await
-            .map_err(shared)?;
-        Ok(rows.into_iter().map(|u| (u.id, u)).collect())
+    async fn load(source: &Source, ids: &[Self]) -> Loaded<Self> {
+        let rows = account::users_by_ids(&source.pool, ids).await?;
+        Ok(by_key(rows, |u| u.id))
     }
 }
 
-impl Loader<TagId> for AppLoader {
-    type Value = Tag;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[TagId]) -> Result<HashMap<TagId, Tag>, LoadError> {
-        let rows = post::tags_by_ids(&self.pool, keys).await.map_err(shared)?;
-        Ok(rows.into_iter().map(|t| (t.id, t)).collect())
-    }
+/// One page of a post's comments or a comment's replies.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct CommentPageKey {
+    pub thread: Thread,
+    pub parent: i64,
+    pub spec: Arc<CommentPageSpec>,
 }
 
-impl Loader<PostId> for AppLoader {
-    type Value = Post;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[PostId]) -> Result<HashMap<PostId, Post>, LoadError> {
-        let rows = post::live_by_ids(&self.pool, keys, self.now)
-            .await
-            .map_err(shared)?;
-        Ok(rows.into_iter().map(|p| (p.id, p)).collect())
-    }
-}
-
-impl Loader<TagsOfPost> for AppLoader {
-    type Value = Vec<Tag>;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[TagsOfPost]) -> Result<HashMap<TagsOfPost, Vec<Tag>>, LoadError> {
-        let ids: Vec<PostId> = keys.iter().map(|k| k.0).collect();
-        let by_post = post::tags_by_posts(&self.pool, &ids)
-            .await
-            .map_err(shared)?;
-        Ok(by_post
-            .into_iter()
-            .map(|(id, tags)| (TagsOfPost(id), tags))
-            .collect())
-    }
-}
-
-impl Loader<NeighboursOf> for AppLoader {
-    type Value = (Option<PostId>, Option<PostId>);
-    type Error = LoadError;
-
-    async fn load(
-        &self,
-        keys: &[NeighboursOf],
-    ) -> Result<HashMap<NeighboursOf, Self::Value>, LoadError> {
-        // One statement per tag walked (usually one, or none).
-        let mut tags: Vec<Option<Arc<str>>> = keys.iter().map(|k| k.tag.clone()).collect();
-        tags.sort();
-        tags.dedup();
-        let mut all = HashMap::new();
-        for tag in tags {
-            let ids: Vec<PostId> = keys
-                .iter()
-                .filter(|k| k.tag == tag)
-                .map(|k| k.post)
-                .collect();
-            let found = post::neighbours(&self.pool, &ids, tag.as_deref(), self.now)
-                .await
-                .map_err(shared)?;
-            all.extend(found.into_iter().map(|(post, pair)| {
-                (
-                    NeighboursOf {
-                        post,
-                        tag: tag.clone(),
-                    },
-                    pair,
-                )
-            }));
-        }
-        Ok(all)
-    }
-}
-
-impl Loader<OwnerOf> for AppLoader {
-    type Value = AuthorId;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[OwnerOf]) -> Result<HashMap<OwnerOf, AuthorId>, LoadError> {
-        let ids: Vec<PostId> = keys.iter().map(|k| k.0).collect();
-        let owners = post::owners(&self.pool, &ids).await.map_err(shared)?;
-        Ok(owners
-            .into_iter()
-            .map(|(post, author)| (OwnerOf(post), author))
-            .collect())
-    }
-}
-
-impl Loader<RevisionsOf> for AppLoader {
-    type Value = Vec<PostRevision>;
-    type Error = LoadError;
-
-    async fn load(
-        &self,
-        keys: &[RevisionsOf],
-    ) -> Result<HashMap<RevisionsOf, Self::Value>, LoadError> {
-        let ids: Vec<PostId> = keys.iter().map(|k| k.0).collect();
-        let by_post = editorial::revisions_of_posts(&self.pool, &ids)
-            .await
-            .map_err(shared)?;
-        Ok(by_post
-            .into_iter()
-            .map(|(id, revisions)| (RevisionsOf(id), revisions))
-            .collect())
-    }
-}
-
-impl Loader<CommentPageKey> for AppLoader {
+impl Batch for CommentPageKey {
     type Value = CommentPage;
-    type Error = LoadError;
-
-    async fn load(
-        &self,
-        keys: &[CommentPageKey],
-    ) -> Result<HashMap<CommentPageKey, CommentPage>, LoadError> {
-        let mut batches: HashMap<(Thread, Arc<CommentPageSpec>), Vec<i64>> = HashMap::new();
-        for key in keys {
-            batches
-                .entry((key.thread, key.spec.clone()))
-                .or_default()
-                .push(key.parent);
-        }
-        let mut out = HashMap::with_capacity(keys.len());
-        for ((thread, spec), parents) in batches {
-            let pages = thread::pages(&self.pool, thread, &parents, &spec)
-                .await
-                .map_err(shared)?;
-            for (parent, page) in pages {
-                out.insert(
-                    CommentPageKey {
-                        thread,
-                        parent,
-                        spec: spec.clone(),
-                    },
-                    page,
-                );
-            }
-        }
-        Ok(out)
+    async fn load(source: &Source, keys: &[Self]) -> Loaded<Self> {
+        let pool = &source.pool;
+        let fetch = |k: Self, parents: Vec<i64>| async move {
+            thread::pages(pool, k.thread, &parents, &k.spec).await
+        };
+        grouped(keys, |k| &mut k.parent, fetch).await
     }
 }
 
-impl Loader<CommentCountKey> for AppLoader {
+/// How many approved comments a post or a thread holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct CommentCountKey {
+    pub tally: CommentTally,
+    pub parent: i64,
+}
+
+impl Batch for CommentCountKey {
     type Value = i64;
-    type Error = LoadError;
-
-    async fn load(
-        &self,
-        keys: &[CommentCountKey],
-    ) -> Result<HashMap<CommentCountKey, i64>, LoadError> {
-        let mut batches: HashMap<CommentTally, Vec<i64>> = HashMap::new();
-        for key in keys {
-            batches.entry(key.tally).or_default().push(key.parent);
-        }
-        let mut out = HashMap::with_capacity(keys.len());
-        for (tally, parents) in batches {
-            for (parent, total) in thread::counts(&self.pool, tally, &parents)
-                .await
-                .map_err(shared)?
-            {
-                out.insert(CommentCountKey { tally, parent }, total);
-            }
-        }
-        Ok(out)
+    async fn load(source: &Source, keys: &[Self]) -> Loaded<Self> {
+        let pool = &source.pool;
+        let fetch = |k: Self, parents: Vec<i64>| async move {
+            thread::counts(pool, k.tally, &parents).await
+        };
+        grouped(keys, |k| &mut k.parent, fetch).await
     }
 }
 
-impl Loader<PostPageKey> for AppLoader {
-    type Value = PostPage;
-    type Error = LoadError;
+// ---- career ----
 
-    async fn load(
-        &self,
-        keys: &[PostPageKey],
-    ) -> Result<HashMap<PostPageKey, PostPage>, LoadError> {
-        // Parents that ask for the same page shape share one statement.
-        let mut batches: HashMap<(Group, Arc<PostListSpec>), Vec<i64>> = HashMap::new();
-        for key in keys {
-            batches
-                .entry((key.group, key.spec.clone()))
-                .or_default()
-                .push(key.parent);
-        }
-        let mut out = HashMap::with_capacity(keys.len());
-        for ((group, spec), parents) in batches {
-            let pages = post::pages(&self.pool, group, &parents, &spec)
-                .await
-                .map_err(shared)?;
-            for (parent, page) in pages {
-                out.insert(
-                    PostPageKey {
-                        group,
-                        parent,
-                        spec: spec.clone(),
-                    },
-                    page,
-                );
-            }
-        }
-        Ok(out)
+impl Batch for SkillId {
+    type Value = Skill;
+    async fn load(source: &Source, ids: &[Self]) -> Loaded<Self> {
+        let rows = career::skills_by_ids(&source.pool, ids).await?;
+        Ok(by_key(rows, |s| s.id))
     }
 }
 
-impl Loader<PostCountKey> for AppLoader {
-    type Value = i64;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[PostCountKey]) -> Result<HashMap<PostCountKey, i64>, LoadError> {
-        let mut batches: HashMap<(Group, Arc<PostFilter>), Vec<i64>> = HashMap::new();
-        for key in keys {
-            batches
-                .entry((key.group, key.filter.clone()))
-                .or_default()
-                .push(key.parent);
-        }
-        let mut out = HashMap::with_capacity(keys.len());
-        for ((group, filter), parents) in batches {
-            let totals = post::counts(&self.pool, group, &parents, &filter)
-                .await
-                .map_err(shared)?;
-            for (parent, total) in totals {
-                out.insert(
-                    PostCountKey {
-                        group,
-                        parent,
-                        filter: filter.clone(),
-                    },
-                    total,
-                );
-            }
-        }
-        Ok(out)
-    }
-}
-
-/// A loader for one row per id: `$key` names the row, `$fetch` reads the
-/// rows for a batch of ids and `$id` tells a row's id.
-macro_rules! row_loader {
-    ($key:ty => $value:ty, |$this:ident, $ids:ident| $fetch:expr, |$row:ident| $id:expr) => {
-        impl Loader<$key> for AppLoader {
-            type Value = $value;
-            type Error = LoadError;
-
-            async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, $value>, LoadError> {
-                let $this = self;
-                let $ids = keys;
-                let rows = $fetch.await.map_err(shared)?;
-                Ok(rows.into_iter().map(|$row| ($id, $row)).collect())
-            }
-        }
-    };
-}
-
-/// A loader for a list per parent: `$fetch` reads `(parent id, item)` pairs
-/// in order for a batch of parents, in one statement.
-macro_rules! list_loader {
-    ($key:ident($parent:ty) => $item:ty, |$this:ident, $ids:ident| $fetch:expr) => {
-        impl Loader<$key> for AppLoader {
-            type Value = Vec<$item>;
-            type Error = LoadError;
-
-            async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, Vec<$item>>, LoadError> {
-                let $this = self;
-                let $ids: Vec<$parent> = keys.iter().map(|k| k.0).collect();
-                let pairs = $fetch.await.map_err(shared)?;
-                let mut lists: HashMap<$key, Vec<$item>> =
-                    keys.iter().map(|k| (*k, Vec::new())).collect();
-                for (parent, item) in pairs {
-                    lists.entry($key(parent)).or_default().push(item);
-                }
-                Ok(lists)
-            }
-        }
-    };
-}
-
-/// The skills a guide lists, in its order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct SkillsOfGuide(pub GuideId);
-/// The roles a guide leads to, in its order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct RolesOfGuide(pub GuideId);
-/// The posts a guide relates to, in its order (any status).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct PostsOfGuide(pub GuideId);
-/// The skills related to a skill.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct RelatedSkillsOf(pub SkillId);
-/// The published guides that teach a skill.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct GuidesTeaching(pub SkillId);
-/// The roles that require a skill.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct RolesRequiring(pub SkillId);
-/// The skills a role requires.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct RequirementsOf(pub RoleId);
-/// The transitions out of a role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct TransitionsFrom(pub RoleId);
-/// The transitions into a role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct TransitionsInto(pub RoleId);
 /// A skill as a role's requirement names it. Kept apart from `SkillId`:
 /// a guide page reads its own skills one level above its roles' required
 /// skills, and through one key kind the second read would join the first
@@ -464,68 +355,160 @@ pub struct TransitionsInto(pub RoleId);
 /// which database answer came back first. Apart, each level is always
 /// exactly one statement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct RequiredSkill(pub SkillId);
+pub(crate) struct RequiredSkill(pub SkillId);
 
-row_loader!(SkillId => Skill, |this, ids| career::skills_by_ids(&this.pool, ids), |row| row.id);
-row_loader!(RoleId => JobRole, |this, ids| career::roles_by_ids(&this.pool, ids), |row| row.id);
-row_loader!(RequiredSkill => Skill, |this, keys| {
-    let ids: Vec<SkillId> = keys.iter().map(|k| k.0).collect();
-    async move { career::skills_by_ids(&this.pool, &ids).await }
-}, |row| RequiredSkill(row.id));
-
-list_loader!(SkillsOfGuide(GuideId) => GuideSkill, |this, ids| async {
-    career::guide_skills(&this.pool, &ids)
-        .await
-        .map(|rows| rows.into_iter().map(|r| (r.guide_id, r)).collect::<Vec<_>>())
-});
-list_loader!(RolesOfGuide(GuideId) => JobRole, |this, ids| career::guide_roles(&this.pool, &ids));
-list_loader!(PostsOfGuide(GuideId) => PostId, |this, ids| async {
-    career::guide_posts(&this.pool, &ids)
-        .await
-        .map(|rows| rows.into_iter().map(|r| (r.guide_id, r.post_id)).collect::<Vec<_>>())
-});
-list_loader!(RelatedSkillsOf(SkillId) => Skill, |this, ids| career::related_skills(&this.pool, &ids));
-list_loader!(GuidesTeaching(SkillId) => Guide, |this, ids| career::guides_teaching(&this.pool, &ids, this.now));
-list_loader!(RolesRequiring(SkillId) => JobRole, |this, ids| career::roles_requiring(&this.pool, &ids));
-list_loader!(RequirementsOf(RoleId) => RoleSkill, |this, ids| async {
-    career::requirements(&this.pool, &ids)
-        .await
-        .map(|rows| rows.into_iter().map(|r| (r.role_id, r)).collect::<Vec<_>>())
-});
-list_loader!(TransitionsFrom(RoleId) => Transition, |this, ids| async {
-    career::transitions_of(&this.pool, &ids, true)
-        .await
-        .map(|rows| rows.into_iter().map(|t| (t.from_role_id, t)).collect::<Vec<_>>())
-});
-list_loader!(TransitionsInto(RoleId) => Transition, |this, ids| async {
-    career::transitions_of(&this.pool, &ids, false)
-        .await
-        .map(|rows| rows.into_iter().map(|t| (t.to_role_id, t)).collect::<Vec<_>>())
-});
-
-/// A guide by id, when it is live at the request's instant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct LiveGuide(pub GuideId);
-
-impl Loader<LiveGuide> for AppLoader {
-    type Value = Guide;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[LiveGuide]) -> Result<HashMap<LiveGuide, Guide>, LoadError> {
-        let ids: Vec<GuideId> = keys.iter().map(|k| k.0).collect();
-        let rows = career::live_guides_by_ids(&self.pool, &ids, self.now)
-            .await
-            .map_err(shared)?;
-        Ok(rows.into_iter().map(|g| (LiveGuide(g.id), g)).collect())
+impl Batch for RequiredSkill {
+    type Value = Skill;
+    async fn load(source: &Source, keys: &[Self]) -> Loaded<Self> {
+        let ids: Vec<SkillId> = keys.iter().map(|k| k.0).collect();
+        let skills = career::skills_by_ids(&source.pool, &ids).await?;
+        Ok(by_key(skills, |s| Self(s.id)))
     }
 }
 
-/// The nearest live posts of a post, best first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct SimilarOf(pub PostId);
+impl Batch for RoleId {
+    type Value = JobRole;
+    async fn load(source: &Source, ids: &[Self]) -> Loaded<Self> {
+        let rows = career::roles_by_ids(&source.pool, ids).await?;
+        Ok(by_key(rows, |r| r.id))
+    }
+}
 
-list_loader!(SimilarOf(PostId) => waypost_domain::similar::Similar, |this, ids| async {
-    waypost_domain::similar::similar_to(&this.pool, &ids, this.now)
-        .await
-        .map(|rows| rows.into_iter().map(|s| (s.post, s)).collect::<Vec<_>>())
-});
+/// A guide by id, when it is live at the request's instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct LiveGuide(pub GuideId);
+
+impl Batch for LiveGuide {
+    type Value = Guide;
+    async fn load(source: &Source, keys: &[Self]) -> Loaded<Self> {
+        let ids: Vec<GuideId> = keys.iter().map(|k| k.0).collect();
+        let live = career::live_guides_by_ids(&source.pool, &ids, source.now).await?;
+        Ok(by_key(live, |g| Self(g.id)))
+    }
+}
+
+/// The skills a guide lists, in its order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct SkillsOfGuide(pub GuideId);
+
+impl Batch for SkillsOfGuide {
+    type Value = Vec<GuideSkill>;
+    async fn load(source: &Source, keys: &[Self]) -> Loaded<Self> {
+        let ids: Vec<GuideId> = keys.iter().map(|k| k.0).collect();
+        let rows = career::guide_skills(&source.pool, &ids).await?;
+        Ok(lists(keys, rows.into_iter().map(|r| (Self(r.guide_id), r))))
+    }
+}
+
+/// The roles a guide leads to, in its order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct RolesOfGuide(pub GuideId);
+
+impl Batch for RolesOfGuide {
+    type Value = Vec<JobRole>;
+    async fn load(source: &Source, keys: &[Self]) -> Loaded<Self> {
+        let ids: Vec<GuideId> = keys.iter().map(|k| k.0).collect();
+        let pairs = career::guide_roles(&source.pool, &ids).await?;
+        Ok(lists(keys, pairs.into_iter().map(|(id, r)| (Self(id), r))))
+    }
+}
+
+/// The posts a guide relates to, in its order (any status).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct PostsOfGuide(pub GuideId);
+
+impl Batch for PostsOfGuide {
+    type Value = Vec<PostId>;
+    async fn load(source: &Source, keys: &[Self]) -> Loaded<Self> {
+        let ids: Vec<GuideId> = keys.iter().map(|k| k.0).collect();
+        let rows = career::guide_posts(&source.pool, &ids).await?;
+        Ok(lists(
+            keys,
+            rows.into_iter().map(|r| (Self(r.guide_id), r.post_id)),
+        ))
+    }
+}
+
+/// The skills related to a skill.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct RelatedSkillsOf(pub SkillId);
+
+impl Batch for RelatedSkillsOf {
+    type Value = Vec<Skill>;
+    async fn load(source: &Source, keys: &[Self]) -> Loaded<Self> {
+        let ids: Vec<SkillId> = keys.iter().map(|k| k.0).collect();
+        let pairs = career::related_skills(&source.pool, &ids).await?;
+        Ok(lists(keys, pairs.into_iter().map(|(id, s)| (Self(id), s))))
+    }
+}
+
+/// The published guides that teach a skill.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct GuidesTeaching(pub SkillId);
+
+impl Batch for GuidesTeaching {
+    type Value = Vec<Guide>;
+    async fn load(source: &Source, keys: &[Self]) -> Loaded<Self> {
+        let ids: Vec<SkillId> = keys.iter().map(|k| k.0).collect();
+        let pairs = career::guides_teaching(&source.pool, &ids, source.now).await?;
+        Ok(lists(keys, pairs.into_iter().map(|(id, g)| (Self(id), g))))
+    }
+}
+
+/// The roles that require a skill.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct RolesRequiring(pub SkillId);
+
+impl Batch for RolesRequiring {
+    type Value = Vec<JobRole>;
+    async fn load(source: &Source, keys: &[Self]) -> Loaded<Self> {
+        let ids: Vec<SkillId> = keys.iter().map(|k| k.0).collect();
+        let pairs = career::roles_requiring(&source.pool, &ids).await?;
+        Ok(lists(keys, pairs.into_iter().map(|(id, r)| (Self(id), r))))
+    }
+}
+
+/// The skills a role requires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct RequirementsOf(pub RoleId);
+
+impl Batch for RequirementsOf {
+    type Value = Vec<RoleSkill>;
+    async fn load(source: &Source, keys: &[Self]) -> Loaded<Self> {
+        let ids: Vec<RoleId> = keys.iter().map(|k| k.0).collect();
+        let rows = career::requirements(&source.pool, &ids).await?;
+        Ok(lists(keys, rows.into_iter().map(|r| (Self(r.role_id), r))))
+    }
+}
+
+/// The transitions out of a role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct TransitionsFrom(pub RoleId);
+
+impl Batch for TransitionsFrom {
+    type Value = Vec<Transition>;
+    async fn load(source: &Source, keys: &[Self]) -> Loaded<Self> {
+        let ids: Vec<RoleId> = keys.iter().map(|k| k.0).collect();
+        let rows = career::transitions_of(&source.pool, &ids, true).await?;
+        Ok(lists(
+            keys,
+            rows.into_iter().map(|t| (Self(t.from_role_id), t)),
+        ))
+    }
+}
+
+/// The transitions into a role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct TransitionsInto(pub RoleId);
+
+impl Batch for TransitionsInto {
+    type Value = Vec<Transition>;
+    async fn load(source: &Source, keys: &[Self]) -> Loaded<Self> {
+        let ids: Vec<RoleId> = keys.iter().map(|k| k.0).collect();
+        let rows = career::transitions_of(&source.pool, &ids, false).await?;
+        Ok(lists(
+            keys,
+            rows.into_iter().map(|t| (Self(t.to_role_id), t)),
+        ))
+    }
+}

@@ -7,7 +7,14 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer, Registry};
 
-use crate::config::LogFormat;
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for a log shipper.
+    Json,
+}
 
 /// What gets logged unless the operator says otherwise.
 pub const DEFAULT_DIRECTIVES: &str = "info,async_graphql=warn";
@@ -40,7 +47,11 @@ pub fn init(format: LogFormat, directives: &str) -> Telemetry {
         Ok(filter) => (filter, None),
         Err(err) => (EnvFilter::new(DEFAULT_DIRECTIVES), Some(err)),
     };
-    let lines = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    // Colour only for a person at a terminal: escape codes in a file or a
+    // log shipper's pipe are noise.
+    let lines = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     let lines: BoxedLayer = match format {
         LogFormat::Text => Box::new(lines),
         LogFormat::Json => Box::new(lines.json().flatten_event(true).with_current_span(true)),

@@ -345,3 +345,38 @@ fn user_commands_manage_accounts() {
     let (ok, _, err) = run(&["user", "disable", "--email", "ghost@example.com"], None);
     assert!(!ok && err.contains("no such account"), "{err}");
 }
+
+#[test]
+fn a_subcommand_lists_its_own_options_before_the_global_ones() {
+    let output = waypost()
+        .args(["user", "create", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8(output.stdout).unwrap();
+    let at = |word: &str| {
+        help.find(word)
+            .unwrap_or_else(|| panic!("no {word}:\n{help}"))
+    };
+    for own in ["--email", "--role", "--name", "--author"] {
+        for global in ["--database-url", "--db-max-connections", "--log-format"] {
+            assert!(at(own) < at(global), "{own} after {global}:\n{help}");
+        }
+    }
+    assert!(help.contains("Global options:"), "{help}");
+}
+
+#[test]
+fn logs_to_a_pipe_carry_no_colour_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("logs.db").display());
+    let output = waypost()
+        .arg("migrate")
+        .env("DATABASE_URL", &url)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let logs = String::from_utf8(output.stderr).unwrap();
+    assert!(!logs.is_empty(), "migrate logs what it did");
+    assert!(!logs.contains('\u{1b}'), "escape codes in {logs:?}");
+}

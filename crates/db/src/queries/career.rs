@@ -26,6 +26,77 @@ use crate::schema::{
 /// check for it and write it in turn, so it is written once.
 pub const DEMO_SEED_LOCK: i64 = 0x0057_6179_6361_7265;
 
+// ---- the save shape every catalogue write shares ----
+
+/// Inserts `$form` as a new row of `$table` (`$id` None, stamped created
+/// at `$now`) or updates row `$id` with it; the row as stored, or `None`
+/// when `$id` names no row.
+macro_rules! insert_or_update {
+    ($c:ident, $table:ident => $row:ty, $id:expr, $form:expr, $now:expr) => {
+        match $id {
+            None => diesel::insert_into($table::table)
+                .values(($form, $table::created_at.eq($now)))
+                .returning(<$row>::as_returning())
+                .get_result($c)
+                .await
+                .map(Some),
+            Some(id) => diesel::update($table::table.find(id))
+                .set($form)
+                .returning(<$row>::as_returning())
+                .get_result($c)
+                .await
+                .optional(),
+        }
+    };
+}
+
+/// Saves a row and its lists in one transaction that first claims the
+/// write lock (see `ClaimWrites`): `$lists` runs with the saved row bound
+/// to `$saved`, unless `$id` named no row (then `None`).
+macro_rules! save_with_lists {
+    ($conn:expr, $table:ident => $row:ty, $id:expr, $form:expr, $now:expr,
+     |$c:ident, $saved:ident| $lists:block) => {
+        Ok(with_conn!($conn, |c| {
+            c.transaction::<_, diesel::result::Error, _>(async |$c| {
+                $c.claim_writes().await?;
+                let Some($saved) = insert_or_update!($c, $table => $row, $id, $form, $now)? else {
+                    return Ok(None);
+                };
+                $lists
+                Ok(Some($saved))
+            })
+            .await
+        })?)
+    };
+}
+
+/// Replaces the rows of `$table` whose `$parent` is `$id` with `$rows`,
+/// inserted one statement each: a multi-row insert through the SQLite
+/// wrapper would need its blocking connection.
+macro_rules! replace_rows {
+    ($c:ident, $table:ident::$parent:ident == $id:expr, $rows:expr) => {
+        diesel::delete($table::table.filter($table::$parent.eq($id)))
+            .execute($c)
+            .await?;
+        for row in $rows {
+            diesel::insert_into($table::table)
+                .values(row)
+                .execute($c)
+                .await?;
+        }
+    };
+}
+
+/// Deletes row `$id` of `$table`; whether there was one.
+macro_rules! delete_row {
+    ($conn:expr, $table:ident, $id:expr) => {{
+        let deleted = with_conn!($conn, |c| {
+            diesel::delete($table::table.find($id)).execute(c).await
+        })?;
+        Ok(deleted > 0)
+    }};
+}
+
 // ---- skills ----
 
 pub async fn skills_by_ids(conn: &mut DbConn, ids: &[SkillId]) -> DbResult<Vec<Skill>> {
@@ -99,61 +170,29 @@ pub async fn save_skill(
     related: &[SkillId],
     now: NaiveDateTime,
 ) -> DbResult<Option<Skill>> {
-    Ok(with_conn!(conn, |c| {
-        c.transaction::<_, diesel::result::Error, _>(async |c| {
-            c.claim_writes().await?;
-            let skill: Skill = match id {
-                None => {
-                    diesel::insert_into(skills::table)
-                        .values((form, skills::created_at.eq(now)))
-                        .returning(Skill::as_returning())
-                        .get_result(c)
-                        .await?
-                }
-                Some(id) => {
-                    let found = diesel::update(skills::table.find(id))
-                        .set(form)
-                        .returning(Skill::as_returning())
-                        .get_result(c)
-                        .await
-                        .optional()?;
-                    match found {
-                        Some(skill) => skill,
-                        None => return Ok(None),
-                    }
-                }
-            };
-            diesel::delete(
-                skill_relations::table.filter(
-                    skill_relations::skill_id
-                        .eq(skill.id)
-                        .or(skill_relations::related_id.eq(skill.id)),
-                ),
-            )
+    save_with_lists!(conn, skills => Skill, id, form, now, |c, skill| {
+        let touching = skill_relations::skill_id
+            .eq(skill.id)
+            .or(skill_relations::related_id.eq(skill.id));
+        diesel::delete(skill_relations::table.filter(touching))
             .execute(c)
             .await?;
-            for other in related {
-                for (a, b) in [(skill.id, *other), (*other, skill.id)] {
-                    diesel::insert_into(skill_relations::table)
-                        .values(SkillRelation {
-                            skill_id: a,
-                            related_id: b,
-                        })
-                        .execute(c)
-                        .await?;
-                }
+        for other in related {
+            for (a, b) in [(skill.id, *other), (*other, skill.id)] {
+                diesel::insert_into(skill_relations::table)
+                    .values(SkillRelation {
+                        skill_id: a,
+                        related_id: b,
+                    })
+                    .execute(c)
+                    .await?;
             }
-            Ok(Some(skill))
-        })
-        .await
-    })?)
+        }
+    })
 }
 
 pub async fn delete_skill(conn: &mut DbConn, id: SkillId) -> DbResult<bool> {
-    let deleted = with_conn!(conn, |c| diesel::delete(skills::table.find(id))
-        .execute(c)
-        .await)?;
-    Ok(deleted > 0)
+    delete_row!(conn, skills, id)
 }
 
 // ---- roles ----
@@ -254,54 +293,18 @@ pub async fn save_role(
     required: &[(SkillId, i32)],
     now: NaiveDateTime,
 ) -> DbResult<Option<JobRole>> {
-    Ok(with_conn!(conn, |c| {
-        c.transaction::<_, diesel::result::Error, _>(async |c| {
-            c.claim_writes().await?;
-            let role: JobRole = match id {
-                None => {
-                    diesel::insert_into(roles::table)
-                        .values((form, roles::created_at.eq(now)))
-                        .returning(JobRole::as_returning())
-                        .get_result(c)
-                        .await?
-                }
-                Some(id) => {
-                    let found = diesel::update(roles::table.find(id))
-                        .set(form)
-                        .returning(JobRole::as_returning())
-                        .get_result(c)
-                        .await
-                        .optional()?;
-                    match found {
-                        Some(role) => role,
-                        None => return Ok(None),
-                    }
-                }
-            };
-            diesel::delete(role_skills::table.filter(role_skills::role_id.eq(role.id)))
-                .execute(c)
-                .await?;
-            for (skill_id, proficiency) in required {
-                diesel::insert_into(role_skills::table)
-                    .values(RoleSkill {
-                        role_id: role.id,
-                        skill_id: *skill_id,
-                        proficiency: *proficiency,
-                    })
-                    .execute(c)
-                    .await?;
-            }
-            Ok(Some(role))
-        })
-        .await
-    })?)
+    save_with_lists!(conn, roles => JobRole, id, form, now, |c, role| {
+        let rows = required.iter().map(|&(skill_id, proficiency)| RoleSkill {
+            role_id: role.id,
+            skill_id,
+            proficiency,
+        });
+        replace_rows!(c, role_skills::role_id == role.id, rows);
+    })
 }
 
 pub async fn delete_role(conn: &mut DbConn, id: RoleId) -> DbResult<bool> {
-    let deleted = with_conn!(conn, |c| diesel::delete(roles::table.find(id))
-        .execute(c)
-        .await)?;
-    Ok(deleted > 0)
+    delete_row!(conn, roles, id)
 }
 
 // ---- transitions ----
@@ -349,6 +352,7 @@ pub async fn transitions_of(
     })?)
 }
 
+/// Inserts (`id` None) or updates a transition.
 pub async fn save_transition(
     conn: &mut DbConn,
     id: Option<TransitionId>,
@@ -356,28 +360,12 @@ pub async fn save_transition(
     now: NaiveDateTime,
 ) -> DbResult<Option<Transition>> {
     Ok(with_conn!(conn, |c| {
-        match id {
-            None => diesel::insert_into(transitions::table)
-                .values((form, transitions::created_at.eq(now)))
-                .returning(Transition::as_returning())
-                .get_result(c)
-                .await
-                .map(Some),
-            Some(id) => diesel::update(transitions::table.find(id))
-                .set(form)
-                .returning(Transition::as_returning())
-                .get_result(c)
-                .await
-                .optional(),
-        }
+        insert_or_update!(c, transitions => Transition, id, form, now)
     })?)
 }
 
 pub async fn delete_transition(conn: &mut DbConn, id: TransitionId) -> DbResult<bool> {
-    let deleted = with_conn!(conn, |c| diesel::delete(transitions::table.find(id))
-        .execute(c)
-        .await)?;
-    Ok(deleted > 0)
+    delete_row!(conn, transitions, id)
 }
 
 // ---- guides ----
@@ -524,78 +512,31 @@ pub async fn save_guide(
     lists: &GuideLists,
     now: NaiveDateTime,
 ) -> DbResult<Option<Guide>> {
-    Ok(with_conn!(conn, |c| {
-        c.transaction::<_, diesel::result::Error, _>(async |c| {
-            c.claim_writes().await?;
-            let guide: Guide = match id {
-                None => {
-                    diesel::insert_into(guides::table)
-                        .values((form, guides::created_at.eq(now)))
-                        .returning(Guide::as_returning())
-                        .get_result(c)
-                        .await?
-                }
-                Some(id) => {
-                    let found = diesel::update(guides::table.find(id))
-                        .set(form)
-                        .returning(Guide::as_returning())
-                        .get_result(c)
-                        .await
-                        .optional()?;
-                    match found {
-                        Some(guide) => guide,
-                        None => return Ok(None),
-                    }
-                }
-            };
-            if let Some(skills) = &lists.skills {
-                diesel::delete(guide_skills::table.filter(guide_skills::guide_id.eq(guide.id)))
-                    .execute(c)
-                    .await?;
-                for skill in skills {
-                    diesel::insert_into(guide_skills::table)
-                        .values(GuideSkill {
-                            guide_id: guide.id,
-                            ..skill.clone()
-                        })
-                        .execute(c)
-                        .await?;
-                }
-            }
-            if let Some(roles) = &lists.roles {
-                diesel::delete(guide_roles::table.filter(guide_roles::guide_id.eq(guide.id)))
-                    .execute(c)
-                    .await?;
-                for (position, role_id) in (0..).zip(roles) {
-                    diesel::insert_into(guide_roles::table)
-                        .values(GuideRole {
-                            guide_id: guide.id,
-                            role_id: *role_id,
-                            position,
-                        })
-                        .execute(c)
-                        .await?;
-                }
-            }
-            if let Some(posts) = &lists.posts {
-                diesel::delete(guide_posts::table.filter(guide_posts::guide_id.eq(guide.id)))
-                    .execute(c)
-                    .await?;
-                for (position, post_id) in (0..).zip(posts) {
-                    diesel::insert_into(guide_posts::table)
-                        .values(GuidePost {
-                            guide_id: guide.id,
-                            post_id: *post_id,
-                            position,
-                        })
-                        .execute(c)
-                        .await?;
-                }
-            }
-            Ok(Some(guide))
-        })
-        .await
-    })?)
+    save_with_lists!(conn, guides => Guide, id, form, now, |c, guide| {
+        if let Some(skills) = &lists.skills {
+            let rows = skills.iter().map(|skill| GuideSkill {
+                guide_id: guide.id,
+                ..skill.clone()
+            });
+            replace_rows!(c, guide_skills::guide_id == guide.id, rows);
+        }
+        if let Some(roles) = &lists.roles {
+            let rows = (0..).zip(roles).map(|(position, &role_id)| GuideRole {
+                guide_id: guide.id,
+                role_id,
+                position,
+            });
+            replace_rows!(c, guide_roles::guide_id == guide.id, rows);
+        }
+        if let Some(posts) = &lists.posts {
+            let rows = (0..).zip(posts).map(|(position, &post_id)| GuidePost {
+                guide_id: guide.id,
+                post_id,
+                position,
+            });
+            replace_rows!(c, guide_posts::guide_id == guide.id, rows);
+        }
+    })
 }
 
 /// Sets only a guide's publication; `None` when no guide has `id`.
@@ -621,8 +562,5 @@ pub async fn set_guide_publication(
 }
 
 pub async fn delete_guide(conn: &mut DbConn, id: GuideId) -> DbResult<bool> {
-    let deleted = with_conn!(conn, |c| diesel::delete(guides::table.find(id))
-        .execute(c)
-        .await)?;
-    Ok(deleted > 0)
+    delete_row!(conn, guides, id)
 }

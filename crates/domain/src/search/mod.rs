@@ -6,18 +6,18 @@
 pub mod query;
 pub mod snippet;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDateTime;
 use waypost_db::queries::search::{self, SearchSpec};
 use waypost_db::{DbPool, GuideId, PostId};
 
 use self::query::SearchQuery;
 use self::snippet::snippet_html;
+use crate::DomainResult;
+use crate::cursor;
 use crate::paging::{DEFAULT_PAGE_SIZE, page_size};
-use crate::{DomainError, DomainResult};
 
-const CURSOR_VERSION: &str = "q1";
+/// Cursors of search results.
+const SEARCH_LISTING: &str = "search1";
 /// Longest query text read; the rest is ignored.
 const MAX_QUERY_CHARS: usize = 500;
 
@@ -63,31 +63,21 @@ impl Default for SearchFilter {
 }
 
 fn encode_cursor(score: f64, kind: &str, id: i64) -> String {
-    URL_SAFE_NO_PAD.encode(format!(
-        "{CURSOR_VERSION}:{:016x}:{kind}:{id}",
-        score.to_bits()
-    ))
+    let bits = format!("{:016x}", score.to_bits());
+    cursor::encode(SEARCH_LISTING, &[&bits, kind, &id.to_string()])
 }
 
-fn decode_cursor(cursor: &str) -> DomainResult<(f64, String, i64)> {
-    let bad = || DomainError::bad_input("after", "this cursor is not one Waypost issued");
-    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
-    let text = String::from_utf8(bytes).map_err(|_| bad())?;
-    let mut parts = text.split(':');
-    let (Some(CURSOR_VERSION), Some(bits), Some(kind), Some(id), None) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
-        return Err(bad());
-    };
-    let score = f64::from_bits(u64::from_str_radix(bits, 16).map_err(|_| bad())?);
-    if !score.is_finite() || !matches!(kind, "post" | "guide") {
-        return Err(bad());
+fn decode_cursor(after: &str) -> DomainResult<(f64, String, i64)> {
+    let [bits, kind, id] = cursor::decode(after, SEARCH_LISTING, "after")?;
+    let score = u64::from_str_radix(&bits, 16)
+        .map(f64::from_bits)
+        .ok()
+        .filter(|score| score.is_finite())
+        .ok_or_else(|| cursor::bad_cursor("after"))?;
+    if !matches!(kind.as_str(), "post" | "guide") {
+        return Err(cursor::bad_cursor("after"));
     }
-    Ok((score, kind.to_owned(), id.parse().map_err(|_| bad())?))
+    Ok((score, kind, cursor::parse_id(&id, "after")?))
 }
 
 fn spec(
@@ -184,8 +174,8 @@ mod tests {
         for bad in [
             "",
             "garbage",
-            &URL_SAFE_NO_PAD.encode("q1:zz:post:1"),
-            &URL_SAFE_NO_PAD.encode("q1:0:user:1"),
+            &cursor::encode(SEARCH_LISTING, &["zz", "post", "1"]),
+            &cursor::encode(SEARCH_LISTING, &["0", "user", "1"]),
         ] {
             assert!(decode_cursor(bad).is_err(), "{bad}");
         }

@@ -1,21 +1,13 @@
 //! Accounts: `viewer`, `signIn`, `signOut`, and the `User` type.
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, Utc};
 use waypost_domain::account::{self, SignInOutcome};
-use waypost_domain::{DomainError, Role, User};
+use waypost_domain::{DomainError, ErrorCode, FieldError, Role, User};
 
+use super::payload::{UserError, payload};
+use super::scalars::Instant;
 use super::{AuthorObject, GlobalId, request_context};
 use crate::error::{GqlResultExt, internal};
-
-/// A mistake in a mutation's input that the user can fix.
-#[derive(Debug, Clone, SimpleObject)]
-pub struct UserError {
-    /// The input field at fault, when there is one.
-    pub field: Option<String>,
-    pub message: String,
-    pub code: String,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[graphql(name = "UserRole")]
@@ -121,32 +113,18 @@ pub struct UpdateUserInput {
     pub author_id: Option<ID>,
 }
 
-#[derive(SimpleObject)]
-pub struct UserPayload {
-    pub user: Option<UserObject>,
-    pub user_errors: Vec<UserError>,
-}
+payload!(UserPayload {
+    user: UserObject(User)
+});
 
 /// Input the user can fix becomes `userErrors`; anything else an error.
 fn user_payload(result: Result<User, DomainError>) -> async_graphql::Result<UserPayload> {
-    let error = |field: Option<&str>, message: String, code: &str| UserPayload {
-        user: None,
-        user_errors: vec![UserError {
-            field: field.map(str::to_owned),
-            message,
-            code: code.to_owned(),
-        }],
-    };
     match result {
-        Ok(user) => Ok(UserPayload {
-            user: Some(UserObject(user)),
-            user_errors: Vec::new(),
-        }),
-        Err(DomainError::BadInput { field, message }) => {
-            Ok(error(field, message, "BAD_USER_INPUT"))
-        }
-        Err(DomainError::Conflict { field, message }) => Ok(error(field, message, "CONFLICT")),
-        Err(other) => Err(crate::error::to_graphql(&other)),
+        Ok(user) => Ok(UserPayload::from(Ok(user))),
+        Err(err) => match err.into_field_error() {
+            Ok(fixable) => Ok(UserPayload::from(Err::<User, _>(vec![fixable]))),
+            Err(other) => Err(crate::error::to_graphql(&other)),
+        },
     }
 }
 
@@ -160,7 +138,7 @@ pub struct SignInInput {
 pub struct SignInPayload {
     /// Send it as `Authorization: Bearer <token>`. Shown once; only its hash is kept.
     pub token: Option<String>,
-    pub expires_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<Instant>,
     pub viewer: Option<UserObject>,
     pub user_errors: Vec<UserError>,
 }
@@ -191,7 +169,7 @@ impl AccountMutation {
         Ok(match outcome {
             SignInOutcome::SignedIn(session) => SignInPayload {
                 token: Some(session.token),
-                expires_at: Some(session.expires_at.and_utc()),
+                expires_at: Some(Instant(session.expires_at)),
                 viewer: Some(UserObject(session.user)),
                 user_errors: Vec::new(),
             },
@@ -199,11 +177,11 @@ impl AccountMutation {
                 token: None,
                 expires_at: None,
                 viewer: None,
-                user_errors: vec![UserError {
-                    field: None,
-                    message: "the email or the password is not right".into(),
-                    code: "INVALID_CREDENTIALS".into(),
-                }],
+                user_errors: vec![UserError::from(FieldError::new(
+                    ErrorCode::InvalidCredentials,
+                    None,
+                    "the email or the password is not right",
+                ))],
             },
         })
     }
@@ -223,17 +201,9 @@ impl AccountMutation {
         let new = (|| {
             let email = account::EmailAddress::parse(&input.email)?;
             let password = account::NewPassword::parse(&input.password)?;
-            let display_name = input.display_name.clone().unwrap_or_else(|| {
-                email
-                    .as_str()
-                    .split('@')
-                    .next()
-                    .unwrap_or_default()
-                    .to_owned()
-            });
             Ok(account::NewUser {
                 email,
-                display_name,
+                display_name: input.display_name.clone(),
                 password,
                 role: input.role.into(),
                 author_id,

@@ -1,10 +1,13 @@
 //! Authors: the `Author` type, its posts, and `author(slug:)`.
 
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, ID, InputObject, Object};
+use waypost_domain::author::{self, AuthorFields};
 use waypost_domain::{Author, Group};
 
-use super::connection::{
-    PostConnection, PostConnectionArgs, PostFilterInput, PostOrderInput, load_posts, page_cost,
+use super::paging::page_cost;
+use super::payload::{DeleteInput, DeletePayload, payload, user_errors};
+use super::post_connection::{
+    PostConnection, PostConnectionArgs, PostFilterInput, PostOrderInput, load_posts,
 };
 use super::{GlobalId, request_context};
 use crate::error::GqlResultExt;
@@ -69,5 +72,103 @@ impl AuthorQuery {
             .await
             .gql()?
             .map(AuthorObject))
+    }
+}
+
+#[derive(InputObject)]
+pub struct CreateAuthorInput {
+    pub name: String,
+    pub slug: Option<String>,
+    pub bio: Option<String>,
+    /// An http or https address.
+    pub avatar_url: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct UpdateAuthorInput {
+    pub id: ID,
+    pub name: Option<String>,
+    pub slug: Option<String>,
+    pub bio: Option<String>,
+    /// An empty text removes the avatar.
+    pub avatar_url: Option<String>,
+}
+
+payload!(AuthorPayload {
+    author: AuthorObject(waypost_domain::Author)
+});
+
+#[derive(Default)]
+pub struct AuthorMutation;
+
+#[Object]
+impl AuthorMutation {
+    /// Editors and admins.
+    async fn create_author(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateAuthorInput,
+    ) -> async_graphql::Result<AuthorPayload> {
+        let rc = request_context(ctx)?;
+        let fields = AuthorFields {
+            name: Some(input.name),
+            slug: input.slug,
+            bio: input.bio,
+            avatar_url: input.avatar_url,
+        };
+        Ok(AuthorPayload::from(
+            author::create_author(&rc.pool, rc.viewer.as_ref(), fields, rc.now)
+                .await
+                .gql()?,
+        ))
+    }
+
+    /// Editors and admins for any profile; an author for their own.
+    async fn update_author(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateAuthorInput,
+    ) -> async_graphql::Result<AuthorPayload> {
+        let rc = request_context(ctx)?;
+        let fields = AuthorFields {
+            name: input.name,
+            slug: input.slug,
+            bio: input.bio,
+            avatar_url: input.avatar_url,
+        };
+        let id = GlobalId::author(&input.id, "id")?;
+        Ok(AuthorPayload::from(
+            author::update_author(&rc.pool, rc.viewer.as_ref(), id, fields, rc.now)
+                .await
+                .gql()?,
+        ))
+    }
+
+    /// A profile with posts cannot be deleted (CONFLICT).
+    async fn delete_author(
+        &self,
+        ctx: &Context<'_>,
+        input: DeleteInput,
+    ) -> async_graphql::Result<DeletePayload> {
+        let rc = request_context(ctx)?;
+        Ok(
+            match author::delete_author(
+                &rc.pool,
+                rc.viewer.as_ref(),
+                GlobalId::author(&input.id, "id")?,
+            )
+            .await
+            .gql()?
+            {
+                Ok(deleted) => DeletePayload {
+                    deleted_id: deleted.then_some(input.id),
+                    user_errors: Vec::new(),
+                },
+                Err(errors) => DeletePayload {
+                    deleted_id: None,
+                    user_errors: user_errors(errors),
+                },
+            },
+        )
     }
 }

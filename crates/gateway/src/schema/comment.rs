@@ -4,7 +4,6 @@
 use async_graphql::{
     Context, Enum, ID, InputObject, MergedObject, Object, SimpleObject, Subscription,
 };
-use chrono::{DateTime, Utc};
 use futures::{Stream, StreamExt};
 use std::sync::Arc;
 use waypost_domain::comment::{self, CommentForm, QueueFilter};
@@ -13,8 +12,9 @@ use waypost_domain::policy::{Action, allows};
 use waypost_domain::comment::thread::{self, CommentPage};
 use waypost_domain::{Comment, CommentStatus, CommentTally, Thread};
 
-use super::account::UserError;
-use super::connection::PageInfo;
+use super::paging::PageInfo;
+use super::payload::{UserError, user_errors};
+use super::scalars::Instant;
 use super::{GlobalId, PostObject, request_context};
 use crate::error::{GqlResultExt, bad_input};
 use crate::loaders::{CommentCountKey, CommentPageKey, OwnerOf};
@@ -85,11 +85,11 @@ impl CommentObject {
     async fn depth(&self) -> i32 {
         self.0.depth
     }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at.and_utc()
+    async fn created_at(&self) -> Instant {
+        Instant(self.0.created_at)
     }
     /// Approved replies, oldest first.
-    #[graphql(complexity = "super::connection::page_cost(first, None, child_complexity)")]
+    #[graphql(complexity = "super::paging::page_cost(first, None, child_complexity)")]
     async fn replies(
         &self,
         ctx: &Context<'_>,
@@ -306,7 +306,7 @@ pub struct CommentQuery;
 impl CommentQuery {
     /// The moderation queue, with commenters' emails: editors see every
     /// comment, an author those on their own posts.
-    #[graphql(complexity = "super::connection::page_cost(first, None, child_complexity)")]
+    #[graphql(complexity = "super::paging::page_cost(first, None, child_complexity)")]
     async fn comments(
         &self,
         ctx: &Context<'_>,
@@ -392,7 +392,7 @@ impl CommentMutation {
                 Err(errors) => AddCommentPayload {
                     comment: None,
                     receipt: None,
-                    user_errors: errors.into_iter().map(UserError::from).collect(),
+                    user_errors: user_errors(errors),
                 },
             },
         )

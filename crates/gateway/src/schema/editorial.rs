@@ -1,56 +1,27 @@
 //! The editorial API: mutations that write posts, and what editors read
 //! about them (versions, revisions).
 
-use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, Utc};
-use waypost_domain::editorial::{self, FieldError, NewPost, PostChanges, Transition, WriteResult};
+use async_graphql::{Context, ID, InputObject, Object};
+use waypost_domain::FieldError;
+use waypost_domain::editorial::{self, NewPost, PostChanges, Transition};
 use waypost_domain::{Post, PostRevision, TagId};
 
-use super::account::UserError;
+use super::payload::{DeletePayload, payload};
+use super::scalars::Instant;
 use super::{GlobalId, PostObject, request_context};
 use crate::error::GqlResultExt;
 use crate::loaders::RevisionsOf;
 
-impl From<FieldError> for UserError {
-    fn from(error: FieldError) -> Self {
-        UserError {
-            field: Some(error.field.to_owned()),
-            message: error.message,
-            code: error.code.to_owned(),
-        }
-    }
-}
-
-/// The result of a write to a post.
-#[derive(SimpleObject)]
-pub struct PostPayload {
-    /// The post as it is now; `null` when the write was refused.
-    pub post: Option<PostObject>,
-    pub user_errors: Vec<UserError>,
-}
-
-fn payload(result: Result<Post, Vec<FieldError>>) -> PostPayload {
-    match result {
-        Ok(post) => PostPayload {
-            post: Some(PostObject(post)),
-            user_errors: Vec::new(),
-        },
-        Err(errors) => PostPayload {
-            post: None,
-            user_errors: errors.into_iter().map(UserError::from).collect(),
-        },
-    }
-}
-
-fn refused(field: &str, message: &str) -> PostPayload {
+payload!(
+    /// The result of a write to a post.
     PostPayload {
-        post: None,
-        user_errors: vec![UserError {
-            field: Some(field.to_owned()),
-            message: message.to_owned(),
-            code: "BAD_USER_INPUT".into(),
-        }],
+        /// The post as it is now; `null` when the write was refused.
+        post: PostObject(Post)
     }
+);
+
+fn refused(field: &'static str, message: &str) -> PostPayload {
+    Err(vec![FieldError::invalid(field, message)]).into()
 }
 
 /// Tag ids, or `None` when one of them is not a tag id at all.
@@ -109,20 +80,13 @@ pub struct PostStateInput {
 pub struct SchedulePostInput {
     pub id: ID,
     /// When the post goes live; must be in the future.
-    pub publish_at: DateTime<Utc>,
+    pub publish_at: Instant,
     pub expected_version: Option<i32>,
 }
 
 #[derive(InputObject)]
 pub struct DeletePostInput {
     pub id: ID,
-}
-
-#[derive(SimpleObject)]
-pub struct DeletePayload {
-    /// The id of what was deleted; `null` when there was nothing to delete.
-    pub deleted_id: Option<ID>,
-    pub user_errors: Vec<UserError>,
 }
 
 #[derive(InputObject)]
@@ -162,8 +126,8 @@ impl RevisionObject {
         Ok(loader.load_one(user).await.gql()?.map(|u| u.display_name))
     }
     /// When the edit was made.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at.and_utc()
+    async fn created_at(&self) -> Instant {
+        Instant(self.0.created_at)
     }
 }
 
@@ -194,7 +158,7 @@ impl EditorialMutation {
         to: Transition,
     ) -> async_graphql::Result<PostPayload> {
         let rc = request_context(ctx)?;
-        let result: WriteResult = editorial::transition(
+        let result: waypost_domain::Written<Post> = editorial::transition(
             &rc.pool,
             rc.viewer.as_ref(),
             GlobalId::post(id, "id")?,
@@ -203,7 +167,7 @@ impl EditorialMutation {
             rc.now,
         )
         .await;
-        Ok(payload(result.gql()?))
+        Ok(PostPayload::from(result.gql()?))
     }
 }
 
@@ -234,7 +198,7 @@ impl EditorialMutation {
             tag_ids: tags,
             author_id,
         };
-        Ok(payload(
+        Ok(PostPayload::from(
             editorial::create_post(&rc.pool, rc.viewer.as_ref(), new, rc.now)
                 .await
                 .gql()?,
@@ -271,7 +235,7 @@ impl EditorialMutation {
             rc.now,
         )
         .await;
-        Ok(payload(result.gql()?))
+        Ok(PostPayload::from(result.gql()?))
     }
 
     /// Makes a post live now.
@@ -290,7 +254,7 @@ impl EditorialMutation {
         ctx: &Context<'_>,
         input: SchedulePostInput,
     ) -> async_graphql::Result<PostPayload> {
-        let at = input.publish_at.naive_utc();
+        let at = input.publish_at.0;
         self.move_post(
             ctx,
             &input.id,
@@ -370,6 +334,6 @@ impl EditorialMutation {
             rc.now,
         )
         .await;
-        Ok(payload(result.gql()?))
+        Ok(PostPayload::from(result.gql()?))
     }
 }

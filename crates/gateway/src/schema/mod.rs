@@ -6,12 +6,14 @@ mod author;
 mod batching;
 mod career;
 mod comment;
-mod connection;
 mod editorial;
 mod field_order;
 mod node;
+mod paging;
+mod payload;
 mod post;
-mod profile;
+mod post_connection;
+mod scalars;
 mod search;
 mod tag;
 
@@ -22,8 +24,9 @@ use futures::future::BoxFuture;
 use futures::stream::{BoxStream, StreamExt};
 use tokio::sync::mpsc::UnboundedReceiver;
 use waypost_domain::DbPool;
-use waypost_domain::account::{AuthSettings, Viewer};
+use waypost_domain::account::AuthSettings;
 use waypost_domain::comment::CommentSettings;
+use waypost_domain::policy::Viewer;
 
 use std::sync::Arc;
 
@@ -46,14 +49,15 @@ pub struct QueryRoot(
     account::AccountQuery,
     comment::CommentQuery,
     career::CareerQuery,
-    search::SearchQueryRoot,
+    search::SearchQuery,
 );
 
 #[derive(MergedObject, Default)]
 pub struct MutationRoot(
     account::AccountMutation,
     editorial::EditorialMutation,
-    profile::ProfileMutation,
+    tag::TagMutation,
+    author::AuthorMutation,
     comment::CommentMutation,
     career::CareerMutation,
 );
@@ -232,7 +236,12 @@ mod tests {
             .as_ref()
             .and_then(|e| e.get("code"))
             .cloned();
-        assert_eq!(code, Some(async_graphql::Value::from("INTERNAL")));
+        assert_eq!(
+            code,
+            Some(async_graphql::Value::from(
+                waypost_domain::ErrorCode::Internal.as_str()
+            ))
+        );
         let fine = contain_panics(async { Response::new(async_graphql::Value::from(1)) }).await;
         assert!(fine.errors.is_empty());
     }

@@ -29,36 +29,61 @@ pub enum Node {
     Transition(TransitionObject),
 }
 
-/// A decoded global id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GlobalId {
-    Post(PostId),
-    Author(AuthorId),
-    Tag(TagId),
-    User(UserId),
-    Revision(RevisionId),
-    Comment(CommentId),
-    Guide(GuideId),
-    Skill(SkillId),
-    Role(RoleId),
-    Transition(TransitionId),
+/// Declares every kind of global id once: its variant, its id type, the
+/// name in the encoded id, the typed decoder and what it names in errors.
+macro_rules! global_ids {
+    ($($variant:ident($ty:ident) = $name:literal, $method:ident, $what:literal;)*) => {
+        /// A decoded global id.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum GlobalId {
+            $($variant($ty),)*
+        }
+
+        impl GlobalId {
+            /// The kind's name in the encoded id, and the row's number.
+            fn parts(self) -> (&'static str, i64) {
+                match self {
+                    $(GlobalId::$variant(id) => ($name, id.0),)*
+                }
+            }
+
+            fn of_kind(name: &str, number: i64) -> Option<GlobalId> {
+                match name {
+                    $($name => Some(GlobalId::$variant($ty(number))),)*
+                    _ => None,
+                }
+            }
+
+            $(
+                /// The id of this one kind, or BAD_USER_INPUT naming `field`.
+                pub fn $method(id: &ID, field: &'static str) -> async_graphql::Result<$ty> {
+                    match GlobalId::decode(id, field)? {
+                        GlobalId::$variant(id) => Ok(id),
+                        _ => Err(bad_input(field, format!("`{field}` does not name {}", $what))),
+                    }
+                }
+            )*
+        }
+    };
+}
+
+global_ids! {
+    Post(PostId) = "Post", post, "a post";
+    Author(AuthorId) = "Author", author, "an author";
+    Tag(TagId) = "Tag", tag, "a tag";
+    User(UserId) = "User", user, "an account";
+    Revision(RevisionId) = "PostRevision", revision, "a revision";
+    Comment(CommentId) = "Comment", comment, "a comment";
+    Guide(GuideId) = "Guide", guide, "a guide";
+    Skill(SkillId) = "Skill", skill, "a skill";
+    Role(RoleId) = "Role", role, "a role";
+    Transition(TransitionId) = "Transition", transition, "a transition";
 }
 
 impl GlobalId {
     pub fn encode(self) -> ID {
-        let raw = match self {
-            GlobalId::Post(id) => format!("Post:{id}"),
-            GlobalId::Author(id) => format!("Author:{id}"),
-            GlobalId::Tag(id) => format!("Tag:{id}"),
-            GlobalId::User(id) => format!("User:{id}"),
-            GlobalId::Revision(id) => format!("PostRevision:{id}"),
-            GlobalId::Comment(id) => format!("Comment:{id}"),
-            GlobalId::Guide(id) => format!("Guide:{id}"),
-            GlobalId::Skill(id) => format!("Skill:{id}"),
-            GlobalId::Role(id) => format!("Role:{id}"),
-            GlobalId::Transition(id) => format!("Transition:{id}"),
-        };
-        ID(STANDARD.encode(raw))
+        let (name, number) = self.parts();
+        ID(STANDARD.encode(format!("{name}:{number}")))
     }
 
     /// Parses an id made by `encode`; anything else is BAD_USER_INPUT.
@@ -71,50 +96,8 @@ impl GlobalId {
         if number <= 0 {
             return Err(malformed());
         }
-        match kind {
-            "Post" => Ok(GlobalId::Post(PostId(number))),
-            "Author" => Ok(GlobalId::Author(AuthorId(number))),
-            "Tag" => Ok(GlobalId::Tag(TagId(number))),
-            "User" => Ok(GlobalId::User(UserId(number))),
-            "PostRevision" => Ok(GlobalId::Revision(RevisionId(number))),
-            "Comment" => Ok(GlobalId::Comment(CommentId(number))),
-            "Guide" => Ok(GlobalId::Guide(GuideId(number))),
-            "Skill" => Ok(GlobalId::Skill(SkillId(number))),
-            "Role" => Ok(GlobalId::Role(RoleId(number))),
-            "Transition" => Ok(GlobalId::Transition(TransitionId(number))),
-            _ => Err(malformed()),
-        }
+        GlobalId::of_kind(kind, number).ok_or_else(malformed)
     }
-}
-
-/// `GlobalId::post(id, field)` and friends: the id of one kind of object,
-/// or BAD_USER_INPUT naming `field`.
-macro_rules! typed_decoders {
-    ($($method:ident => $variant:ident($ty:ty), $what:literal;)*) => {
-        impl GlobalId {
-            $(
-                pub fn $method(id: &ID, field: &'static str) -> async_graphql::Result<$ty> {
-                    match GlobalId::decode(id, field)? {
-                        GlobalId::$variant(id) => Ok(id),
-                        _ => Err(bad_input(field, format!("`{field}` does not name {}", $what))),
-                    }
-                }
-            )*
-        }
-    };
-}
-
-typed_decoders! {
-    post => Post(PostId), "a post";
-    author => Author(AuthorId), "an author";
-    tag => Tag(TagId), "a tag";
-    user => User(UserId), "an account";
-    revision => Revision(RevisionId), "a revision";
-    comment => Comment(CommentId), "a comment";
-    guide => Guide(GuideId), "a guide";
-    skill => Skill(SkillId), "a skill";
-    role => Role(RoleId), "a role";
-    transition => Transition(TransitionId), "a transition";
 }
 
 #[derive(Default)]

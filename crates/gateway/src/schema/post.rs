@@ -1,13 +1,16 @@
 //! Posts: the `Post` type and the root fields that find posts.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, Enum, ID, Object};
-use chrono::{DateTime, Utc};
 use waypost_domain::post::{PostState, find_by_id, find_by_slug, state};
 use waypost_domain::{Group, Post};
 
-use super::connection::{
-    PostConnection, PostConnectionArgs, PostFilterInput, PostOrderInput, load_posts, page_cost,
+use super::paging::page_cost;
+use super::post_connection::{
+    PostConnection, PostConnectionArgs, PostFilterInput, PostOrderInput, load_posts,
 };
+use super::scalars::Instant;
 use super::{AuthorObject, GlobalId, TagObject, request_context};
 use crate::error::{GqlResultExt, bad_input, internal};
 use crate::loaders::{NeighboursOf, SimilarOf, TagsOfPost};
@@ -24,7 +27,6 @@ pub struct SimilarPost {
     /// The stemmed terms that weigh most in both posts.
     pub shared_terms: Vec<String>,
 }
-use std::sync::Arc;
 
 pub struct PostObject(pub Post);
 
@@ -101,7 +103,7 @@ impl PostObject {
         self.0.comments_open
     }
     /// Approved top-level comments; each has its `replies`.
-    #[graphql(complexity = "super::connection::page_cost(first, None, child_complexity)")]
+    #[graphql(complexity = "super::paging::page_cost(first, None, child_complexity)")]
     async fn comments(
         &self,
         ctx: &Context<'_>,
@@ -130,11 +132,11 @@ impl PostObject {
     ) -> async_graphql::Result<Vec<super::editorial::RevisionObject>> {
         super::editorial::revisions_of(ctx, &self.0).await
     }
-    async fn published_at(&self) -> Option<DateTime<Utc>> {
-        self.0.published_at.map(|t| t.and_utc())
+    async fn published_at(&self) -> Option<Instant> {
+        self.0.published_at.map(Instant)
     }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at.and_utc()
+    async fn updated_at(&self) -> Instant {
+        Instant(self.0.updated_at)
     }
     async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<AuthorObject> {
         let loader = &request_context(ctx)?.loader;
@@ -143,10 +145,9 @@ impl PostObject {
             .map(AuthorObject)
             .ok_or_else(|| internal("post without its author"))
     }
-    /// The post's tags, ordered by name.
     /// Published posts most like this one, best first (at most 20): by
     /// shared tags and by the text's most telling terms.
-    #[graphql(complexity = "super::connection::page_cost(Some(first), None, child_complexity)")]
+    #[graphql(complexity = "super::paging::page_cost(Some(first), None, child_complexity)")]
     async fn similar_posts(
         &self,
         ctx: &Context<'_>,
@@ -203,6 +204,7 @@ impl PostObject {
             })
             .collect())
     }
+    /// The post's tags, ordered by name.
     async fn tags(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TagObject>> {
         let loader = &request_context(ctx)?.loader;
         let tags = loader.load_one(TagsOfPost(self.0.id)).await.gql()?;

@@ -5,7 +5,7 @@ use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, Union};
 use waypost_domain::search::{self, Hit, SearchFilter, SearchPage};
 
 use super::career::GuideObject;
-use super::connection::{PageInfo, page_cost};
+use super::paging::{PageInfo, page_cost};
 use super::{PostObject, request_context};
 use crate::error::GqlResultExt;
 use crate::loaders::LiveGuide;
@@ -80,10 +80,10 @@ impl SearchConnection {
 }
 
 #[derive(Default)]
-pub struct SearchQueryRoot;
+pub struct SearchQuery;
 
 #[Object]
-impl SearchQueryRoot {
+impl SearchQuery {
     /// Searches titles, excerpts and bodies of published posts and guides.
     /// Write words, "quoted phrases" and -excluded words; anything else is
     /// read as plain words.

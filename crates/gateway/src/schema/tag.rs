@@ -1,10 +1,13 @@
 //! Tags: the `Tag` type, its posts, and `tag(slug:)`.
 
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, ID, InputObject, Object};
+use waypost_domain::tag::{self, TagFields};
 use waypost_domain::{Group, Tag};
 
-use super::connection::{
-    PostConnection, PostConnectionArgs, PostFilterInput, PostOrderInput, load_posts, page_cost,
+use super::paging::page_cost;
+use super::payload::{DeleteInput, DeletePayload, payload};
+use super::post_connection::{
+    PostConnection, PostConnectionArgs, PostFilterInput, PostOrderInput, load_posts,
 };
 use super::{GlobalId, request_context};
 use crate::error::GqlResultExt;
@@ -66,5 +69,94 @@ impl TagQuery {
             .await
             .gql()?
             .map(TagObject))
+    }
+}
+
+#[derive(InputObject)]
+pub struct CreateTagInput {
+    /// 1 to 100 characters.
+    pub name: String,
+    /// Left out, made from the name.
+    pub slug: Option<String>,
+    pub description: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct UpdateTagInput {
+    pub id: ID,
+    pub name: Option<String>,
+    pub slug: Option<String>,
+    pub description: Option<String>,
+}
+
+payload!(TagPayload {
+    tag: TagObject(waypost_domain::Tag)
+});
+
+#[derive(Default)]
+pub struct TagMutation;
+
+#[Object]
+impl TagMutation {
+    /// Editors and admins.
+    async fn create_tag(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateTagInput,
+    ) -> async_graphql::Result<TagPayload> {
+        let rc = request_context(ctx)?;
+        let fields = TagFields {
+            name: Some(input.name),
+            slug: input.slug,
+            description: input.description,
+        };
+        Ok(TagPayload::from(
+            tag::create_tag(&rc.pool, rc.viewer.as_ref(), fields, rc.now)
+                .await
+                .gql()?,
+        ))
+    }
+
+    async fn update_tag(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateTagInput,
+    ) -> async_graphql::Result<TagPayload> {
+        let rc = request_context(ctx)?;
+        let fields = TagFields {
+            name: input.name,
+            slug: input.slug,
+            description: input.description,
+        };
+        Ok(TagPayload::from(
+            tag::update_tag(
+                &rc.pool,
+                rc.viewer.as_ref(),
+                GlobalId::tag(&input.id, "id")?,
+                fields,
+            )
+            .await
+            .gql()?,
+        ))
+    }
+
+    /// Posts keep existing without the tag.
+    async fn delete_tag(
+        &self,
+        ctx: &Context<'_>,
+        input: DeleteInput,
+    ) -> async_graphql::Result<DeletePayload> {
+        let rc = request_context(ctx)?;
+        let deleted = tag::delete_tag(
+            &rc.pool,
+            rc.viewer.as_ref(),
+            GlobalId::tag(&input.id, "id")?,
+        )
+        .await
+        .gql()?;
+        Ok(DeletePayload {
+            deleted_id: deleted.then_some(input.id),
+            user_errors: Vec::new(),
+        })
     }
 }

@@ -7,29 +7,18 @@ use std::net::IpAddr;
 use std::str::FromStr;
 
 use axum::http::HeaderMap;
+use ipnet::IpNet;
 
 const FORWARDED_FOR: &str = "x-forwarded-for";
 
 /// A network of proxies: an address with a prefix length (`10.0.0.0/8`),
 /// or one address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ProxyRange {
-    network: IpAddr,
-    prefix: u8,
-}
+pub struct ProxyRange(IpNet);
 
 impl ProxyRange {
     fn contains(&self, address: IpAddr) -> bool {
-        let address = canonical(address);
-        match (self.network, address) {
-            (IpAddr::V4(net), IpAddr::V4(a)) => {
-                same_prefix(&net.octets(), &a.octets(), self.prefix)
-            }
-            (IpAddr::V6(net), IpAddr::V6(a)) => {
-                same_prefix(&net.octets(), &a.octets(), self.prefix)
-            }
-            _ => false,
-        }
+        self.0.contains(&canonical(address))
     }
 }
 
@@ -42,47 +31,22 @@ fn canonical(address: IpAddr) -> IpAddr {
     }
 }
 
-fn same_prefix(a: &[u8], b: &[u8], prefix: u8) -> bool {
-    let mut bits = usize::from(prefix);
-    for (x, y) in a.iter().zip(b) {
-        if bits == 0 {
-            return true;
-        }
-        let take = bits.min(8);
-        // `take` is 1..=8: the mask keeps the top `take` bits.
-        let mask = u8::MAX << (8 - take);
-        if x & mask != y & mask {
-            return false;
-        }
-        bits -= take;
-    }
-    true
-}
-
 impl FromStr for ProxyRange {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let text = text.trim();
-        let (address, prefix) = match text.split_once('/') {
-            Some((address, prefix)) => (address, Some(prefix)),
-            None => (text, None),
-        };
-        let network = canonical(
-            address
+        let network = if text.contains('/') {
+            text.parse::<IpNet>().map_err(|_| {
+                format!("{text:?} is not an address or network (address/prefix length)")
+            })?
+        } else {
+            let address = text
                 .parse::<IpAddr>()
-                .map_err(|_| format!("{text:?} is not an address or network"))?,
-        );
-        let most = if network.is_ipv4() { 32 } else { 128 };
-        let prefix = match prefix {
-            None => most,
-            Some(prefix) => prefix
-                .parse::<u8>()
-                .ok()
-                .filter(|p| *p <= most)
-                .ok_or_else(|| format!("{text:?}: the prefix length is 0 to {most}"))?,
+                .map_err(|_| format!("{text:?} is not an address or network"))?;
+            IpNet::from(canonical(address))
         };
-        Ok(ProxyRange { network, prefix })
+        Ok(ProxyRange(network))
     }
 }
 

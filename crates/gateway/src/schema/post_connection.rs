@@ -3,12 +3,13 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
-use chrono::{DateTime, Utc};
 use waypost_domain::paging::{PageArgs, PageRequest, PostOrder, checked_instant, encode_cursor};
 use waypost_domain::post::{PostListSpec, PostPage, PostState, listing_scope};
 use waypost_domain::{Direction, Group, PostFilter, PostOrderField};
 
+use super::paging::PageInfo;
 use super::post::PostStatusEnum;
+use super::scalars::Instant;
 use super::{PostObject, request_context};
 use crate::error::{GqlResultExt, internal};
 use crate::loaders::{PostCountKey, PostPageKey};
@@ -44,9 +45,9 @@ pub struct PostFilterInput {
     pub tag_slug: Option<String>,
     pub author_slug: Option<String>,
     /// Published at or after this instant.
-    pub published_after: Option<DateTime<Utc>>,
+    pub published_after: Option<Instant>,
     /// Published strictly before this instant.
-    pub published_before: Option<DateTime<Utc>>,
+    pub published_before: Option<Instant>,
 }
 
 fn order(input: Option<PostOrderInput>) -> PostOrder {
@@ -70,11 +71,8 @@ fn filter(ctx: &Context<'_>, input: Option<PostFilterInput>) -> async_graphql::R
     let rc = request_context(ctx)?;
     let state = input.status.map_or(PostState::Published, PostState::from);
     let (visibility, author_id) = listing_scope(rc.viewer.as_ref(), state, rc.now).gql()?;
-    let instant = |field, time: Option<DateTime<Utc>>| {
-        time.map(|t| checked_instant(field, t.naive_utc()))
-            .transpose()
-            .gql()
-    };
+    let instant =
+        |field, time: Option<Instant>| time.map(|t| checked_instant(field, t.0)).transpose().gql();
     Ok(PostFilter {
         visibility,
         author_id,
@@ -83,18 +81,6 @@ fn filter(ctx: &Context<'_>, input: Option<PostFilterInput>) -> async_graphql::R
         published_after: instant("publishedAfter", input.published_after)?,
         published_before: instant("publishedBefore", input.published_before)?,
     })
-}
-
-/// The complexity of a connection field: its contents once per item it may
-/// return, so that nested lists multiply.
-pub fn page_cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
-    let size = first
-        .or(last)
-        .unwrap_or(waypost_domain::paging::DEFAULT_PAGE_SIZE);
-    usize::try_from(size)
-        .unwrap_or(0)
-        .max(1)
-        .saturating_mul(child_complexity)
 }
 
 /// The arguments every post connection field takes.
@@ -147,14 +133,6 @@ pub struct PostConnection {
     parent: i64,
     spec: Arc<PostListSpec>,
     page: PostPage,
-}
-
-#[derive(SimpleObject)]
-pub struct PageInfo {
-    pub has_next_page: bool,
-    pub has_previous_page: bool,
-    pub start_cursor: Option<String>,
-    pub end_cursor: Option<String>,
 }
 
 #[derive(SimpleObject)]

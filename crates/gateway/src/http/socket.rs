@@ -19,10 +19,12 @@ use axum::response::Response as HttpResponse;
 use futures::stream::{self, BoxStream};
 use futures::{FutureExt, SinkExt, StreamExt};
 use waypost_domain::DomainError;
-use waypost_domain::account::{Viewer, authenticate};
+use waypost_domain::account::authenticate;
+use waypost_domain::policy::Viewer;
 
+use super::auth::payload_token;
+use super::state::AppState;
 use crate::error::to_graphql;
-use crate::http::AppState;
 use crate::schema::{execute, execute_stream};
 
 /// The session token a connection presented, if any.
@@ -137,36 +139,6 @@ impl Executor for SocketExecutor {
 /// The answer to an operation whose session does not hold.
 fn refusal(err: &DomainError) -> Response {
     Response::from_errors(vec![to_graphql(err).into_server_error(Default::default())])
-}
-
-/// The token in an `Authorization` value: `Bearer <token>`.
-pub(crate) fn bearer_token(value: &str) -> Result<&str, DomainError> {
-    let malformed = || {
-        DomainError::Unauthenticated("send the session token as `Authorization: Bearer <token>`")
-    };
-    let (scheme, token) = value.trim().split_once(' ').ok_or_else(malformed)?;
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return Err(malformed());
-    }
-    Ok(token.trim())
-}
-
-/// The `Authorization` entry of a `connection_init` payload, in any case.
-fn payload_token(payload: &serde_json::Value) -> Result<Option<String>, DomainError> {
-    let Some(fields) = payload.as_object() else {
-        return Ok(None);
-    };
-    let value = fields
-        .iter()
-        .find(|(key, _)| key.eq_ignore_ascii_case("authorization"))
-        .map(|(_, value)| value);
-    match value {
-        None => Ok(None),
-        Some(serde_json::Value::String(value)) => bearer_token(value).map(|t| Some(t.to_owned())),
-        Some(_) => Err(DomainError::Unauthenticated(
-            "`Authorization` must be a string: `Bearer <token>`",
-        )),
-    }
 }
 
 /// Upgrades to a GraphQL WebSocket. `header_token` is the token of the

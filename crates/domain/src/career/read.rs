@@ -1,0 +1,130 @@
+//! Published guides, skills and roles as readers see them, and the batch
+//! lookups behind the gateway's loaders.
+
+use chrono::NaiveDateTime;
+use waypost_db::queries::career;
+use waypost_db::{
+    DbPool, Guide, GuideId, GuidePost, GuideSkill, JobRole, RoleId, RoleSkill, Skill, SkillId,
+    Transition, TransitionId,
+};
+
+use crate::DomainResult;
+use crate::policy::Viewer;
+use crate::policy::{Action, allows};
+
+/// Whether the public sees `guide` at `now`.
+pub fn guide_is_live(guide: &Guide, now: NaiveDateTime) -> bool {
+    guide.is_live(now)
+}
+
+fn visible(guide: &Guide, viewer: Option<&Viewer>, now: NaiveDateTime) -> bool {
+    guide_is_live(guide, now)
+        || allows(
+            viewer,
+            Action::ReadUnpublished {
+                owner: guide.author_id,
+            },
+        )
+}
+
+/// A guide by slug: a live one for anyone, a draft or scheduled one for
+/// those who may read its author's unpublished work.
+pub async fn guide_by_slug(
+    pool: &DbPool,
+    viewer: Option<&Viewer>,
+    slug: &str,
+    now: NaiveDateTime,
+) -> DomainResult<Option<Guide>> {
+    let guide = career::guide_by_slug(&mut pool.get().await?, slug).await?;
+    Ok(guide.filter(|g| visible(g, viewer, now)))
+}
+
+pub async fn guide_by_id(
+    pool: &DbPool,
+    viewer: Option<&Viewer>,
+    id: GuideId,
+    now: NaiveDateTime,
+) -> DomainResult<Option<Guide>> {
+    let guide = career::guides_by_ids(&mut pool.get().await?, &[id])
+        .await?
+        .pop();
+    Ok(guide.filter(|g| visible(g, viewer, now)))
+}
+
+pub async fn skill_by_slug(pool: &DbPool, slug: &str) -> DomainResult<Option<Skill>> {
+    let found = career::skills_by_slugs(&mut pool.get().await?, &[slug.to_owned()]).await?;
+    Ok(found.into_iter().next())
+}
+
+pub async fn role_by_slug(pool: &DbPool, slug: &str) -> DomainResult<Option<JobRole>> {
+    let found = career::roles_by_slugs(&mut pool.get().await?, &[slug.to_owned()]).await?;
+    Ok(found.into_iter().next())
+}
+
+/// The guides among `ids` that are live at `now`.
+pub async fn live_guides_by_ids(
+    pool: &DbPool,
+    ids: &[GuideId],
+    now: NaiveDateTime,
+) -> DomainResult<Vec<Guide>> {
+    let rows = career::guides_by_ids(&mut pool.get().await?, ids).await?;
+    Ok(rows.into_iter().filter(|g| guide_is_live(g, now)).collect())
+}
+
+pub async fn skills_by_ids(pool: &DbPool, ids: &[SkillId]) -> DomainResult<Vec<Skill>> {
+    Ok(career::skills_by_ids(&mut pool.get().await?, ids).await?)
+}
+
+pub async fn transitions_by_ids(
+    pool: &DbPool,
+    ids: &[TransitionId],
+) -> DomainResult<Vec<Transition>> {
+    Ok(career::transitions_by_ids(&mut pool.get().await?, ids).await?)
+}
+
+pub async fn roles_by_ids(pool: &DbPool, ids: &[RoleId]) -> DomainResult<Vec<JobRole>> {
+    Ok(career::roles_by_ids(&mut pool.get().await?, ids).await?)
+}
+
+pub async fn related_skills(pool: &DbPool, ids: &[SkillId]) -> DomainResult<Vec<(SkillId, Skill)>> {
+    Ok(career::related_skills(&mut pool.get().await?, ids).await?)
+}
+
+pub async fn requirements(pool: &DbPool, ids: &[RoleId]) -> DomainResult<Vec<RoleSkill>> {
+    Ok(career::requirements(&mut pool.get().await?, Some(ids)).await?)
+}
+
+pub async fn transitions_of(
+    pool: &DbPool,
+    ids: &[RoleId],
+    outgoing: bool,
+) -> DomainResult<Vec<Transition>> {
+    Ok(career::transitions_of(&mut pool.get().await?, ids, outgoing).await?)
+}
+
+pub async fn guide_skills(pool: &DbPool, ids: &[GuideId]) -> DomainResult<Vec<GuideSkill>> {
+    Ok(career::guide_skills(&mut pool.get().await?, ids).await?)
+}
+
+pub async fn guide_roles(pool: &DbPool, ids: &[GuideId]) -> DomainResult<Vec<(GuideId, JobRole)>> {
+    Ok(career::guide_roles(&mut pool.get().await?, ids).await?)
+}
+
+pub async fn guide_posts(pool: &DbPool, ids: &[GuideId]) -> DomainResult<Vec<GuidePost>> {
+    Ok(career::guide_posts(&mut pool.get().await?, ids).await?)
+}
+
+pub async fn guides_teaching(
+    pool: &DbPool,
+    ids: &[SkillId],
+    now: NaiveDateTime,
+) -> DomainResult<Vec<(SkillId, Guide)>> {
+    Ok(career::guides_teaching(&mut pool.get().await?, ids, now).await?)
+}
+
+pub async fn roles_requiring(
+    pool: &DbPool,
+    ids: &[SkillId],
+) -> DomainResult<Vec<(SkillId, JobRole)>> {
+    Ok(career::roles_requiring(&mut pool.get().await?, ids).await?)
+}

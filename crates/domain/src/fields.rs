@@ -1,0 +1,134 @@
+//! The field checks every catalogue write shares (tags, authors, career
+//! entries): names, texts, slugs, web addresses, and how a user's input is
+//! quoted back in a message.
+
+use crate::FieldError;
+use crate::editorial::slugify;
+
+pub(crate) const MAX_NAME_CHARS: usize = 100;
+pub(crate) const MAX_TEXT_CHARS: usize = 2_000;
+const MAX_URL_CHARS: usize = 2_000;
+
+/// Someone's input, quoted for a message about it and cut to
+/// `MAX_NAME_CHARS` characters: no slug or name is longer, and a message
+/// must not send a huge input back whole.
+pub(crate) fn quoted(input: &str) -> String {
+    match input.char_indices().nth(MAX_NAME_CHARS) {
+        Some((cut, _)) => format!("{:?}…", &input[..cut]),
+        None => format!("{input:?}"),
+    }
+}
+
+pub(crate) fn name(raw: &str, errors: &mut Vec<FieldError>) -> String {
+    short_text("name", raw, errors)
+}
+
+/// Trimmed text of 1 to `MAX_NAME_CHARS` characters (a name, a title).
+pub(crate) fn short_text(field: &'static str, raw: &str, errors: &mut Vec<FieldError>) -> String {
+    let text = raw.trim().to_owned();
+    if text.is_empty() || text.chars().count() > MAX_NAME_CHARS {
+        errors.push(FieldError::invalid(
+            field,
+            format!("use 1 to {MAX_NAME_CHARS} characters"),
+        ));
+    }
+    text
+}
+
+pub(crate) fn text(field: &'static str, raw: &str, errors: &mut Vec<FieldError>) -> String {
+    long_text(field, raw, MAX_TEXT_CHARS, errors)
+}
+
+/// Trimmed text of at most `max` characters.
+pub(crate) fn long_text(
+    field: &'static str,
+    raw: &str,
+    max: usize,
+    errors: &mut Vec<FieldError>,
+) -> String {
+    if raw.chars().count() > max {
+        errors.push(FieldError::invalid(
+            field,
+            format!("use at most {max} characters"),
+        ));
+    }
+    raw.trim().to_owned()
+}
+
+/// An explicit slug, or one made from the name.
+pub(crate) fn slug(explicit: Option<&str>, name: &str, errors: &mut Vec<FieldError>) -> String {
+    match explicit {
+        Some(raw) => {
+            let raw = raw.trim();
+            if raw.is_empty() || slugify(raw) != raw {
+                errors.push(FieldError::invalid(
+                    "slug",
+                    "use lowercase letters, digits and single dashes",
+                ));
+            }
+            raw.to_owned()
+        }
+        None => {
+            let made = slugify(name);
+            if made.is_empty() && !name.is_empty() {
+                errors.push(FieldError::invalid(
+                    "slug",
+                    "the name has no letters or digits to make a slug from; give one",
+                ));
+            }
+            made
+        }
+    }
+}
+
+pub(crate) fn avatar(raw: &str, errors: &mut Vec<FieldError>) -> Option<String> {
+    let url = raw.trim();
+    if url.is_empty() {
+        return None;
+    }
+    let lower = url.to_ascii_lowercase();
+    let web = (lower.starts_with("https://") || lower.starts_with("http://"))
+        && url.len() > "https://".len();
+    if !web || url.len() > MAX_URL_CHARS || url.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        errors.push(FieldError::invalid(
+            "avatarUrl",
+            "use an http or https address",
+        ));
+    }
+    Some(url.to_owned())
+}
+
+pub(crate) fn slug_taken() -> Vec<FieldError> {
+    vec![FieldError::conflict("slug", "this slug is taken")]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_checked() {
+        let mut errors = Vec::new();
+        assert_eq!(slug(None, "Back-End Café", &mut errors), "back-end-cafe");
+        assert_eq!(
+            avatar("https://example.com/a.png", &mut errors).as_deref(),
+            Some("https://example.com/a.png")
+        );
+        assert!(errors.is_empty());
+        avatar("javascript:alert(1)", &mut errors);
+        name("", &mut errors);
+        slug(Some("Not Valid"), "", &mut errors);
+        let fields: Vec<&str> = errors.iter().filter_map(|e| e.field).collect();
+        assert_eq!(fields, ["avatarUrl", "name", "slug"]);
+    }
+
+    #[test]
+    fn quoted_input_is_cut_to_a_name_length() {
+        assert_eq!(quoted("python"), "\"python\"");
+        let exact = "é".repeat(MAX_NAME_CHARS);
+        assert_eq!(quoted(&exact), format!("{exact:?}"));
+        let long = quoted(&"é".repeat(10_000));
+        assert_eq!(long, format!("{:?}…", "é".repeat(MAX_NAME_CHARS)));
+    }
+}

@@ -1,0 +1,92 @@
+//! Writing tags: validated fields, slugs, and the policy's say on who may
+//! change them.
+
+use chrono::NaiveDateTime;
+use waypost_db::queries::tag;
+use waypost_db::{DbError, DbPool, Tag, TagId, TagInsertForm, TagUpdateForm};
+
+use crate::fields::{name, slug, slug_taken, text};
+use crate::policy::{Action, Viewer, authorize};
+use crate::{DomainError, DomainResult, Written};
+
+/// What a tag write may change; `None` leaves a field alone.
+#[derive(Debug, Clone, Default)]
+pub struct TagFields {
+    pub name: Option<String>,
+    pub slug: Option<String>,
+    pub description: Option<String>,
+}
+
+pub async fn create_tag(
+    pool: &DbPool,
+    viewer: Option<&Viewer>,
+    fields: TagFields,
+    now: NaiveDateTime,
+) -> Written<Tag> {
+    authorize(viewer, Action::ManageTags)?;
+    let mut errors = Vec::new();
+    let name = name(fields.name.as_deref().unwrap_or(""), &mut errors);
+    let slug = slug(fields.slug.as_deref(), &name, &mut errors);
+    let description = text(
+        "description",
+        fields.description.as_deref().unwrap_or(""),
+        &mut errors,
+    );
+    if !errors.is_empty() {
+        return Ok(Err(errors));
+    }
+    let form = TagInsertForm {
+        slug,
+        name,
+        description,
+        created_at: now,
+    };
+    match tag::insert(&mut pool.get().await?, &form).await {
+        Ok(tag) => Ok(Ok(tag)),
+        Err(DbError::UniqueViolation { .. }) => Ok(Err(slug_taken())),
+        Err(err) => Err(err.into()),
+    }
+}
+
+pub async fn update_tag(
+    pool: &DbPool,
+    viewer: Option<&Viewer>,
+    id: TagId,
+    fields: TagFields,
+) -> Written<Tag> {
+    authorize(viewer, Action::ManageTags)?;
+    let mut errors = Vec::new();
+    let form = TagUpdateForm {
+        name: fields.name.as_deref().map(|n| name(n, &mut errors)),
+        slug: fields
+            .slug
+            .as_deref()
+            .map(|s| slug(Some(s), "", &mut errors)),
+        description: fields
+            .description
+            .as_deref()
+            .map(|d| text("description", d, &mut errors)),
+    };
+    if !errors.is_empty() {
+        return Ok(Err(errors));
+    }
+    let mut conn = pool.get().await?;
+    let updated = if form.name.is_none() && form.slug.is_none() && form.description.is_none() {
+        tag::by_ids(&mut conn, &[id])
+            .await
+            .map(|mut tags| tags.pop())
+    } else {
+        tag::update(&mut conn, id, &form).await
+    };
+    match updated {
+        Ok(Some(tag)) => Ok(Ok(tag)),
+        Ok(None) => Err(DomainError::NotFound("no such tag".into())),
+        Err(DbError::UniqueViolation { .. }) => Ok(Err(slug_taken())),
+        Err(err) => Err(err.into()),
+    }
+}
+
+pub async fn delete_tag(pool: &DbPool, viewer: Option<&Viewer>, id: TagId) -> DomainResult<bool> {
+    authorize(viewer, Action::ManageTags)?;
+    Ok(tag::delete(&mut pool.get().await?, id).await?)
+}

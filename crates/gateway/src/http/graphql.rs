@@ -1,0 +1,317 @@
+//! The `/graphql` handlers: GET, POST and the WebSocket upgrade, each run
+//! for whoever its credentials name, within the request deadline, and
+//! counted in the metrics.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use async_graphql::parser::types::OperationType;
+use async_graphql::{BatchRequest, BatchResponse, Response as GqlResponse};
+use async_graphql_axum::GraphQLProtocol;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequestParts, State, WebSocketUpgrade};
+use axum::http::{Extensions, HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use tracing::Instrument;
+use waypost_db::count_statements;
+use waypost_domain::ErrorCode;
+
+use super::auth::{header_token, viewer};
+use super::codec::{
+    APPLICATION_JSON, coded_error, encode, error_body, operation_type, parse_body, parse_get,
+    refused, request_error, status_for, wants_graphql_response,
+};
+use super::guard::{client_ip, rate_limited};
+use super::socket;
+use super::state::AppState;
+use crate::error::{INTERNAL_MESSAGE, code_of, outcome};
+use crate::limits::refusal;
+use crate::metrics::{Outcome, naming_operation};
+use crate::schema::execute;
+
+/// Whether a GET asks to become a WebSocket.
+fn is_upgrade(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
+}
+
+/// A GraphQL WebSocket, once the upgrade request's credentials check out.
+async fn graphql_socket(state: AppState, mut parts: axum::http::request::Parts) -> Response {
+    let protocol = match GraphQLProtocol::from_request_parts(&mut parts, &state).await {
+        Ok(protocol) => protocol,
+        Err(rejection) => return rejection.into_response(),
+    };
+    let upgrade = match WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
+        Ok(upgrade) => upgrade,
+        Err(rejection) => return rejection.into_response(),
+    };
+    if let Err(err) = viewer(&state.services, &parts.headers).await {
+        return refused(&err, false);
+    }
+    let token = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| header_token(value).ok())
+        .map(str::to_owned);
+    let ip = client_ip(&state.proxies, &parts.headers, &parts.extensions);
+    socket::upgrade(state, upgrade, protocol, token, ip)
+}
+
+pub(crate) async fn graphql_get(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+) -> Response {
+    let (parts, _body) = request.into_parts();
+    if is_upgrade(&parts.headers) {
+        return graphql_socket(state, parts).await;
+    }
+    let headers = parts.headers;
+    let extensions = parts.extensions;
+    let query = parts.uri.query();
+    let graphql_media = wants_graphql_response(&headers);
+    let request = match parse_get(query.unwrap_or("")) {
+        Ok(request) => request,
+        Err(err) => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                graphql_media,
+                &format!("invalid GraphQL request: {err}"),
+            );
+        }
+    };
+    // GET must be safe: only queries run over it.
+    if matches!(
+        operation_type(&request),
+        Some(OperationType::Mutation | OperationType::Subscription)
+    ) {
+        let mut response = request_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            graphql_media,
+            "only queries may be sent with GET; use POST for mutations",
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+    run(
+        &state,
+        &headers,
+        &extensions,
+        graphql_media,
+        BatchRequest::Single(request),
+    )
+    .await
+}
+
+/// Runs a request for whoever its credentials name, and encodes the answer;
+/// records it in the metrics and logs one line for it.
+async fn run(
+    state: &AppState,
+    headers: &HeaderMap,
+    extensions: &Extensions,
+    graphql_media: bool,
+    batch: BatchRequest,
+) -> Response {
+    let started = std::time::Instant::now();
+    let mut operation = match &batch {
+        BatchRequest::Single(request) => request.operation_name.clone(),
+        BatchRequest::Batch(_) => Some("batch".to_owned()),
+    }
+    .filter(|name| !name.is_empty());
+    let statements = Arc::new(AtomicU64::new(0));
+    let timeout = state.limits.timeout;
+    // The work runs as its own task so that the answer leaves at the
+    // deadline: cancelling SQLite work waits for the statement in progress
+    // to finish, which must not hold up the response. Aborting the task
+    // rolls back any transaction still open (the pool discards a connection
+    // left inside one); a write that committed before the deadline stays.
+    let work = {
+        let (state, headers, extensions) = (state.clone(), headers.clone(), extensions.clone());
+        let counted = statements.clone();
+        tokio::spawn(
+            naming_operation(count_statements(counted, async move {
+                run_in_time(&state, &headers, &extensions, graphql_media, batch).await
+            }))
+            .instrument(tracing::Span::current()),
+        )
+    };
+    let abort = work.abort_handle();
+    let (response, outcome) = match tokio::time::timeout(timeout, work).await {
+        Ok(Ok((answer, named))) => {
+            operation = operation.or(named);
+            answer
+        }
+        Ok(Err(err)) => {
+            tracing::error!(error = %err, "request task failed");
+            let response = coded_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                graphql_media,
+                INTERNAL_MESSAGE,
+                serde_json::json!({ "code": ErrorCode::Internal.as_str() }),
+            );
+            (response, Outcome::ServerError)
+        }
+        Err(_) => {
+            abort.abort();
+            tracing::warn!(timeout_ms = timeout.as_millis(), "request timed out");
+            let response = coded_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                graphql_media,
+                &format!(
+                    "the request took longer than {} ms and was stopped",
+                    timeout.as_millis()
+                ),
+                serde_json::json!({ "code": ErrorCode::ServiceUnavailable.as_str(), "limit": "timeoutMs", "max": timeout.as_millis() }),
+            );
+            (response, Outcome::Unavailable)
+        }
+    };
+    let operation = operation.unwrap_or_default();
+    let elapsed = started.elapsed();
+    let statements = statements.load(Ordering::Relaxed);
+    state
+        .services
+        .metrics
+        .record_request(&operation, outcome, elapsed.as_secs_f64(), statements);
+    tracing::info!(
+        operation = %operation,
+        status = response.status().as_u16(),
+        outcome = outcome.as_str(),
+        duration_ms = elapsed.as_secs_f64() * 1000.0,
+        statements,
+        "graphql request"
+    );
+    response
+}
+
+/// The worst outcome among the errors of an answer.
+fn outcome_of(codes: impl Iterator<Item = Option<ErrorCode>>) -> Outcome {
+    let rank = |outcome: Outcome| match outcome {
+        Outcome::Ok => 0,
+        Outcome::ClientError => 1,
+        Outcome::Limited => 2,
+        Outcome::Unavailable => 3,
+        Outcome::ServerError => 4,
+    };
+    codes
+        .map(outcome)
+        .max_by_key(|outcome| rank(*outcome))
+        .unwrap_or(Outcome::Ok)
+}
+
+fn response_outcome(responses: &[&GqlResponse]) -> Outcome {
+    outcome_of(
+        responses
+            .iter()
+            .flat_map(|r| &r.errors)
+            .map(|e| code_of(e.extensions.as_ref())),
+    )
+}
+
+async fn run_in_time(
+    state: &AppState,
+    headers: &HeaderMap,
+    extensions: &Extensions,
+    graphql_media: bool,
+    batch: BatchRequest,
+) -> (Response, Outcome) {
+    let viewer = match viewer(&state.services, headers).await {
+        Ok(viewer) => viewer,
+        Err(err) => {
+            let outcome = outcome_of(std::iter::once(Some(err.code())));
+            return (refused(&err, graphql_media), outcome);
+        }
+    };
+    let ip = client_ip(&state.proxies, headers, extensions);
+    if let Some(limited) = rate_limited(
+        state.rate.as_deref(),
+        &state.limits,
+        viewer.as_ref(),
+        ip.as_deref(),
+    ) {
+        return (refused(&limited, graphql_media), Outcome::Limited);
+    }
+    match batch {
+        BatchRequest::Single(request) => {
+            let response = execute(&state.schema, &state.services, viewer, ip, request).await;
+            let outcome = response_outcome(&[&response]);
+            let encoded = encode(
+                status_for(&response, graphql_media),
+                graphql_media,
+                &response,
+            );
+            (encoded, outcome)
+        }
+        BatchRequest::Batch(requests) => {
+            let mut responses = Vec::with_capacity(requests.len());
+            for request in requests {
+                responses.push(
+                    execute(
+                        &state.schema,
+                        &state.services,
+                        viewer.clone(),
+                        ip.clone(),
+                        request,
+                    )
+                    .await,
+                );
+            }
+            let outcome = response_outcome(&responses.iter().collect::<Vec<_>>());
+            let encoded = encode(
+                StatusCode::OK,
+                graphql_media,
+                &BatchResponse::Batch(responses),
+            );
+            (encoded, outcome)
+        }
+    }
+}
+
+pub(crate) async fn graphql_post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    extensions: Extensions,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let graphql_media = wants_graphql_response(&headers);
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            let error = refusal(
+                "bodyBytes",
+                state.limits.max_body_bytes,
+                None,
+                "the request body is too large",
+            );
+            return error_body(StatusCode::PAYLOAD_TOO_LARGE, graphql_media, &error);
+        }
+        Err(_) => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                graphql_media,
+                "the request body could not be read",
+            );
+        }
+    };
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let media = content_type.split(';').next().unwrap_or("").trim();
+    if !media.eq_ignore_ascii_case(APPLICATION_JSON) {
+        return request_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            graphql_media,
+            "send GraphQL requests as application/json",
+        );
+    }
+    let batch = match parse_body(&body, state.limits.max_batch) {
+        Ok(batch) => batch,
+        Err(message) => return request_error(StatusCode::BAD_REQUEST, graphql_media, &message),
+    };
+    run(&state, &headers, &extensions, graphql_media, batch).await
+}

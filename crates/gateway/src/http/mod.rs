@@ -1,0 +1,16 @@
+//! Waypost over HTTP: the GraphQL endpoint and its WebSocket, the pages
+//! beside it, and what guards them.
+
+mod auth;
+mod codec;
+pub(crate) mod graphql;
+pub(crate) mod guard;
+pub(crate) mod pages;
+mod socket;
+mod state;
+
+pub use guard::Cors;
+pub use state::{AppState, GraphiqlPage};
+
+/// The header that carries each request's id, in and out.
+pub(crate) const REQUEST_ID: &str = "x-request-id";

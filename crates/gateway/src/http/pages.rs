@@ -1,0 +1,117 @@
+//! The pages beside the API: GraphiQL, health, readiness and metrics.
+
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+
+use super::state::{AppState, GraphiqlPage};
+use crate::metrics::PoolGauges;
+
+impl GraphiqlPage {
+    /// The page with the example query, and the policy that pins its script.
+    pub fn build() -> Self {
+        let html = graphiql_page();
+        GraphiqlPage {
+            policy: content_policy(&html),
+            html: html.into(),
+        }
+    }
+}
+
+fn graphiql_page() -> String {
+    let query = include_str!("example.graphql");
+    // A JSON string is a valid JS literal; escaping `<` keeps `</script>` inert.
+    let literal = serde_json::Value::from(query)
+        .to_string()
+        .replace('<', "\\u003c");
+    include_str!("graphiql.html").replace("__DEFAULT_QUERY__", &literal)
+}
+
+/// The GraphiQL page may run its own inline script (by hash) and the
+/// pinned GraphiQL bundle, talk to this origin only, and not be framed.
+fn content_policy(page: &str) -> HeaderValue {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let script = page
+        .rsplit_once("<script>")
+        .and_then(|(_, rest)| rest.split_once("</script>"))
+        .map_or("", |(script, _)| script);
+    let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(script));
+    let policy = format!(
+        "default-src 'none'; script-src https://unpkg.com 'sha256-{hash}'; \
+         style-src https://unpkg.com 'unsafe-inline'; font-src https://unpkg.com data:; \
+         img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; \
+         base-uri 'none'; form-action 'none'"
+    );
+    HeaderValue::from_str(&policy)
+        .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"))
+}
+
+/// The process is up and serving HTTP.
+pub(crate) async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+/// Whether this instance can serve: the database answers within the pool's
+/// timeout and holds every migration this build knows. A load balancer
+/// stops sending requests while this is 503, and resumes once the
+/// database is back.
+pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
+    match state.services.pool.pending_migrations().await {
+        Ok(0) => (StatusCode::OK, "ready\n").into_response(),
+        Ok(pending) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: {pending} migrations pending\n"),
+        )
+            .into_response(),
+        Err(err) => {
+            tracing::warn!(error = %err, "readiness check failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not ready: database unreachable\n",
+            )
+                .into_response()
+        }
+    }
+}
+
+/// Prometheus metrics, in the text exposition format.
+pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
+    let pool = state.services.pool.status();
+    let gauges = PoolGauges {
+        size: pool.size,
+        in_use: pool.size.saturating_sub(pool.available),
+        idle: pool.available,
+        waiting: pool.waiting,
+        max: pool.max,
+    };
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(crate::metrics::CONTENT_TYPE),
+        )],
+        state.services.metrics.render(gauges),
+    )
+        .into_response()
+}
+
+/// GraphiQL, unless introspection is off: without it GraphiQL cannot work,
+/// and a production deployment that hides its schema hides the explorer.
+pub(crate) async fn graphiql(State(state): State<AppState>) -> Response {
+    if state.limits.introspection {
+        let mut page = Html(state.graphiql.html.to_string()).into_response();
+        let headers = page.headers_mut();
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            state.graphiql.policy.clone(),
+        );
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        headers.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        );
+        page
+    } else {
+        StatusCode::NOT_FOUND.into_response()
+    }
+}

@@ -1,0 +1,81 @@
+//! What every handler shares: the schema, the services, the limits, the
+//! GraphiQL page, and the signal that the server is stopping.
+
+use std::sync::Arc;
+
+use waypost_domain::account::AuthSettings;
+use waypost_domain::comment::CommentSettings;
+
+use super::guard::{Cors, rate_limiter};
+use crate::client_address::TrustedProxies;
+use crate::limits::Limits;
+use crate::rate::RateLimiter;
+use crate::schema::{Clock, Services, WaypostSchema, build_schema_with};
+
+/// The GraphiQL page and the Content-Security-Policy that lets it run,
+/// built once with the state.
+pub struct GraphiqlPage {
+    pub html: Arc<str>,
+    pub policy: axum::http::HeaderValue,
+}
+
+/// Shared by every request.
+#[derive(Clone)]
+pub struct AppState {
+    pub schema: WaypostSchema,
+    pub services: Services,
+    pub limits: Arc<Limits>,
+    /// `None` when rate limiting is off.
+    pub(crate) rate: Option<Arc<RateLimiter>>,
+    pub(crate) cors: Arc<Cors>,
+    pub(crate) proxies: Arc<TrustedProxies>,
+    pub(crate) graphiql: Arc<GraphiqlPage>,
+    /// Turns true when the server stops: WebSockets close on it.
+    pub(crate) stopping: Arc<tokio::sync::watch::Sender<bool>>,
+}
+
+impl AppState {
+    /// Resolves once the server has begun to stop.
+    pub(crate) fn stopping(&self) -> impl Future<Output = ()> + Send + 'static {
+        let mut watch = self.stopping.subscribe();
+        async move {
+            // The sender lives as long as any state clone, so an error
+            // cannot happen while anyone waits.
+            let _ = watch.wait_for(|stopping| *stopping).await;
+        }
+    }
+
+    /// Applies `limits`: the schema is rebuilt to enforce them.
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.schema = build_schema_with(&limits);
+        self.rate = rate_limiter(&limits);
+        self.limits = Arc::new(limits);
+        self
+    }
+
+    pub fn with_cors(mut self, cors: Cors) -> Self {
+        self.cors = Arc::new(cors);
+        self
+    }
+
+    /// Believes `X-Forwarded-For` from these proxies.
+    pub fn with_trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
+        self.proxies = Arc::new(proxies);
+        self
+    }
+
+    pub fn with_auth(mut self, auth: AuthSettings) -> Self {
+        self.services.auth = auth;
+        self
+    }
+
+    pub fn with_comments(mut self, comments: CommentSettings) -> Self {
+        self.services.comments = comments;
+        self
+    }
+
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.services.clock = clock;
+        self
+    }
+}

@@ -1,0 +1,142 @@
+//! Builds the state and the router, and serves them until asked to stop,
+//! letting requests in flight finish.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::extract::connect_info::IntoMakeServiceWithConnectInfo;
+use axum::http::{HeaderValue, header};
+use axum::routing::get;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use waypost_domain::DbPool;
+use waypost_domain::account::AuthSettings;
+use waypost_domain::comment::CommentSettings;
+
+use crate::client_address::TrustedProxies;
+use crate::http::graphql::{graphql_get, graphql_post};
+use crate::http::guard::{Cors, rate_limiter};
+use crate::http::pages::{graphiql, healthz, metrics, readyz};
+use crate::http::{AppState, GraphiqlPage, REQUEST_ID};
+use crate::limits::Limits;
+use crate::metrics::Metrics;
+use crate::schema::{Services, build_schema, system_clock};
+
+impl AppState {
+    pub fn new(pool: DbPool) -> Self {
+        AppState {
+            schema: build_schema(),
+            limits: Arc::new(Limits::default()),
+            rate: rate_limiter(&Limits::default()),
+            cors: Arc::new(Cors::Any),
+            proxies: Arc::new(TrustedProxies::default()),
+            services: Services {
+                pool,
+                auth: AuthSettings::default(),
+                comments: CommentSettings::default(),
+                clock: system_clock(),
+                metrics: Arc::new(Metrics::new()),
+            },
+            graphiql: Arc::new(GraphiqlPage::build()),
+            stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
+        }
+    }
+}
+
+/// The router as a service that records each client's address (used by
+/// comment flood control).
+pub fn app(state: AppState) -> IntoMakeServiceWithConnectInfo<Router, SocketAddr> {
+    router(state).into_make_service_with_connect_info::<SocketAddr>()
+}
+
+pub fn router(state: AppState) -> Router {
+    let request_id = axum::http::HeaderName::from_static(REQUEST_ID);
+    let body_limit = state.limits.max_body_bytes;
+    let cors = state.cors.layer();
+    let router = Router::new()
+        .route("/", get(graphiql))
+        .route("/graphql", get(graphql_get).post(graphql_post))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .with_state(state)
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+            let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid));
+    match cors {
+        Some(cors) => router.layer(cors),
+        None => router,
+    }
+}
+
+/// Serves `state` on `listener` until `signal` resolves; then stops
+/// accepting connections, closes WebSockets with a "going away" frame, and
+/// lets requests in flight finish for at most `grace`.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    signal: impl Future<Output = ()> + Send + 'static,
+    grace: std::time::Duration,
+) -> std::io::Result<()> {
+    let stopping = state.stopping.clone();
+    let (fired, has_fired) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, app(state)).with_graceful_shutdown(async move {
+        signal.await;
+        tracing::info!("stopping: finishing requests in flight");
+        stopping.send_replace(true);
+        let _ = fired.send(());
+    });
+    let deadline = async move {
+        if has_fired.await.is_ok() {
+            tokio::time::sleep(grace).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        result = server.into_future() => result,
+        () = deadline => {
+            tracing::warn!(grace_ms = grace.as_millis(), "grace period over: stopping with requests unfinished");
+            Ok(())
+        }
+    }
+}
+
+/// Resolves when the process is asked to stop (Ctrl-C or SIGTERM).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
