@@ -348,7 +348,7 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopping) = tokio::sync::oneshot::channel::<()>();
-        let stopped = tokio::spawn(waypost_gateway::server::serve(
+        let stopped = tokio::spawn(waypost_gateway::serve(
             listener,
             AppState::new(pool.clone()),
             async move {

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use waypost_db::Role;
 use waypost_domain::comment::CommentSettings;
 use waypost_gateway::Clock;
-use waypost_gateway::client_address::TrustedProxies;
+use waypost_gateway::TrustedProxies;
 use waypost_tests::{Backend, TestApp, backend_tests};
 
 backend_tests!(

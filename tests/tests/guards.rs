@@ -4,8 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use serde_json::{Value, json};
+use waypost_gateway::Cors;
 use waypost_gateway::Limits;
-use waypost_gateway::http::Cors;
 use waypost_tests::{Backend, TestApp, backend_tests};
 
 backend_tests!(

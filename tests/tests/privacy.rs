@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 use waypost_domain::comment::CommentSettings;
-use waypost_gateway::limits::Limits;
+use waypost_gateway::Limits;
 use waypost_tests::{Backend, Protocol, Socket, TestApp, backend_tests};
 
 backend_tests!(no_anonymous_answer_reveals_an_email);

@@ -10,12 +10,14 @@ use waypost_domain::{DomainError, ErrorCode};
 use crate::metrics::Outcome;
 
 /// A GraphQL error with `message` and `extensions.code`.
-pub fn coded(message: impl Into<String>, code: ErrorCode) -> Error {
+pub(crate) fn coded(message: impl Into<String>, code: ErrorCode) -> Error {
     Error::new(message).extend_with(|_, ext| ext.set("code", code.as_str()))
 }
 
 /// The code an error's extensions carry, if it is one of ours.
-pub fn code_of(extensions: Option<&async_graphql::ErrorExtensionValues>) -> Option<ErrorCode> {
+pub(crate) fn code_of(
+    extensions: Option<&async_graphql::ErrorExtensionValues>,
+) -> Option<ErrorCode> {
     match extensions?.get("code")? {
         async_graphql::Value::String(code) => ErrorCode::parse(code),
         _ => None,
@@ -23,7 +25,7 @@ pub fn code_of(extensions: Option<&async_graphql::ErrorExtensionValues>) -> Opti
 }
 
 /// The HTTP status of a request refused as a whole with `code`.
-pub fn http_status(code: ErrorCode) -> StatusCode {
+pub(crate) fn http_status(code: ErrorCode) -> StatusCode {
     match code {
         ErrorCode::BadUserInput | ErrorCode::InvalidCredentials => StatusCode::BAD_REQUEST,
         ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
@@ -38,7 +40,7 @@ pub fn http_status(code: ErrorCode) -> StatusCode {
 
 /// The metrics outcome of an error with `code`; an error without one of
 /// our codes escaped the mapping and counts as ours.
-pub fn outcome(code: Option<ErrorCode>) -> Outcome {
+pub(crate) fn outcome(code: Option<ErrorCode>) -> Outcome {
     match code {
         Some(ErrorCode::Internal) | None => Outcome::ServerError,
         Some(ErrorCode::ServiceUnavailable) => Outcome::Unavailable,
@@ -48,10 +50,10 @@ pub fn outcome(code: Option<ErrorCode>) -> Outcome {
 }
 
 /// All a client learns of a failure on our side.
-pub const INTERNAL_MESSAGE: &str = "Internal server error";
+pub(crate) const INTERNAL_MESSAGE: &str = "Internal server error";
 
 /// Maps a domain error to a GraphQL error carrying `extensions.code`.
-pub fn to_graphql(err: &DomainError) -> Error {
+pub(crate) fn to_graphql(err: &DomainError) -> Error {
     let code = err.code();
     let with_code = |message: String| coded(message, code);
     match err {
@@ -80,12 +82,12 @@ pub fn to_graphql(err: &DomainError) -> Error {
 }
 
 /// A client mistake the gateway itself detects (argument shape, ids).
-pub fn bad_input(field: &'static str, message: impl Into<String>) -> Error {
+pub(crate) fn bad_input(field: &'static str, message: impl Into<String>) -> Error {
     to_graphql(&DomainError::bad_input(field, message))
 }
 
 /// A broken invariant inside the gateway: logged, shown as INTERNAL.
-pub fn internal(what: &str) -> Error {
+pub(crate) fn internal(what: &str) -> Error {
     tracing::error!(what, "internal error");
     coded(INTERNAL_MESSAGE, ErrorCode::Internal)
 }
@@ -106,7 +108,7 @@ fn is_client_error(error: &async_graphql::ServerError) -> bool {
 /// Gives every error of a response a code. Client errors that async-graphql
 /// raises become BAD_USER_INPUT. Any other error without a code escaped
 /// `to_graphql` (a bug): it is logged and shown as INTERNAL, its text withheld.
-pub fn ensure_codes(response: &mut async_graphql::Response) {
+pub(crate) fn ensure_codes(response: &mut async_graphql::Response) {
     for error in &mut response.errors {
         let has_code = error
             .extensions
@@ -129,7 +131,7 @@ pub fn ensure_codes(response: &mut async_graphql::Response) {
 
 /// `.gql()?` converts through `to_graphql`. A bare `?` on a domain error would
 /// use async-graphql's blanket `Display` conversion and skip the mapping.
-pub trait GqlResultExt<T> {
+pub(crate) trait GqlResultExt<T> {
     fn gql(self) -> Result<T, Error>;
 }
 

@@ -1,19 +1,28 @@
-//! Waypost's gateway: the GraphQL schema, its loaders, the single mapping
-//! from domain errors to GraphQL errors, the HTTP router and configuration.
+//! Waypost's gateway: everything that speaks to clients. It owns the
+//! GraphQL schema (one module per area under `schema/`), the DataLoaders
+//! that batch every fan-out, the one mapping from error codes to GraphQL
+//! errors, HTTP statuses and metrics, the HTTP and WebSocket transport
+//! (`http/`, `server.rs`), configuration, telemetry and the `waypost`
+//! binary. It resolves fields from what `waypost-domain` returns and never
+//! builds SQL; of `waypost-db` it knows only what wires the pool and counts
+//! statements.
 
-pub mod client_address;
+#![warn(unreachable_pub)]
+
+mod client_address;
 pub mod config;
-pub mod error;
-pub mod http;
-pub mod limits;
-pub mod loaders;
-pub mod metrics;
-pub mod rate;
-pub mod schema;
-pub mod server;
+mod error;
+mod http;
+mod limits;
+mod loaders;
+mod metrics;
+mod rate;
+mod schema;
+mod server;
 pub mod telemetry;
 
-pub use http::AppState;
+pub use client_address::{ProxyRange, TrustedProxies};
+pub use http::{AppState, Cors};
 pub use limits::Limits;
 pub use schema::{Clock, WaypostSchema, build_schema, build_schema_with, execute, system_clock};
-pub use server::{app, router};
+pub use server::{app, router, serve, shutdown_signal};

@@ -80,7 +80,12 @@ impl Default for Limits {
 
 /// A refusal naming the limit, its value and, when known, what the request
 /// asked for.
-pub fn refusal(limit: &str, max: usize, actual: Option<usize>, what: &str) -> async_graphql::Error {
+pub(crate) fn refusal(
+    limit: &str,
+    max: usize,
+    actual: Option<usize>,
+    what: &str,
+) -> async_graphql::Error {
     let message = match actual {
         Some(actual) => {
             format!("{what}: {actual} where at most {max} is allowed (limit `{limit}`)")
@@ -114,7 +119,7 @@ fn bad_input(message: &str, limit: Option<&str>) -> ServerError {
 }
 
 /// The schema extension enforcing the document-level limits.
-pub struct QueryLimits(pub Arc<Limits>);
+pub(crate) struct QueryLimits(pub Arc<Limits>);
 
 impl ExtensionFactory for QueryLimits {
     fn create(&self) -> Arc<dyn Extension> {

@@ -25,10 +25,10 @@ use waypost_domain::{account, career, editorial};
 use crate::metrics::Metrics;
 
 /// Loader errors must be `Clone`; the domain error is shared behind an `Arc`.
-pub type LoadError = Arc<DomainError>;
+pub(crate) type LoadError = Arc<DomainError>;
 
 /// A kind of key the request loader batches, and how one batch of it is read.
-pub trait Batch: Send + Sync + Hash + Eq + Clone + 'static {
+pub(crate) trait Batch: Send + Sync + Hash + Eq + Clone + 'static {
     type Value: Send + Sync + Clone + 'static;
     /// Reads what `keys` name, in one statement (or one per group of keys
     /// that share a statement's shape).
@@ -36,17 +36,17 @@ pub trait Batch: Send + Sync + Hash + Eq + Clone + 'static {
 }
 
 /// What one batch found, by key; a key left out found nothing.
-pub type Loaded<K> = DomainResult<HashMap<K, <K as Batch>::Value>>;
+pub(crate) type Loaded<K> = DomainResult<HashMap<K, <K as Batch>::Value>>;
 
 /// What every batch reads with.
-pub struct Source {
+pub(crate) struct Source {
     pool: DbPool,
     /// The request's instant: every post and guide it shows is live as of then.
     now: NaiveDateTime,
 }
 
 /// The one loader behind every key kind, recording each batch's size.
-pub struct AppLoader {
+pub(crate) struct AppLoader {
     source: Source,
     metrics: Arc<Metrics>,
 }
@@ -65,12 +65,12 @@ impl<K: Batch> Loader<K> for AppLoader {
 }
 
 /// The loader type every resolver reaches through the request context.
-pub type RequestLoader = DataLoader<AppLoader, HashMapCache>;
+pub(crate) type RequestLoader = DataLoader<AppLoader, HashMapCache>;
 
 /// A fresh loader per request: its cache must not outlive the request.
 /// `spawn` receives the loader's batch tasks; see `schema::execute` for why
 /// they run on the request's own task.
-pub fn request_loader(
+pub(crate) fn request_loader(
     pool: DbPool,
     now: NaiveDateTime,
     metrics: Arc<Metrics>,

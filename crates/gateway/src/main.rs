@@ -9,7 +9,7 @@ use waypost_domain::User;
 use waypost_domain::account::{self, EmailAddress, NewPassword, NewUser, UserChanges};
 use waypost_domain::demo::{SeedOutcome, seed_demo};
 use waypost_domain::{DbPool, mask_url};
-use waypost_gateway::client_address::TrustedProxies;
+use waypost_gateway::TrustedProxies;
 use waypost_gateway::config::{Cli, Command, ServeArgs, UserCommand};
 use waypost_gateway::{AppState, build_schema, telemetry};
 
@@ -216,10 +216,10 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         .with_limits(args.limits.limits(args.mode))
         .with_cors(args.cors())
         .with_trusted_proxies(TrustedProxies(args.trusted_proxies.clone()));
-    waypost_gateway::server::serve(
+    waypost_gateway::serve(
         listener,
         state,
-        waypost_gateway::server::shutdown_signal(),
+        waypost_gateway::shutdown_signal(),
         std::time::Duration::from_secs(args.shutdown_grace_seconds),
     )
     .await?;

@@ -19,7 +19,7 @@ use prometheus_client::registry::Registry;
 
 /// The `Content-Type` of [`Metrics::render`]'s output: the Prometheus text
 /// format 0.0.4 rather than OpenMetrics, which not every scraper reads.
-pub const CONTENT_TYPE: &str = prometheus_text::CONTENT_TYPE;
+pub(crate) const CONTENT_TYPE: &str = prometheus_text::CONTENT_TYPE;
 
 /// Client-chosen operation names that get a label value of their own. Names
 /// are up to the client, so past this many every new one is counted under
@@ -436,7 +436,7 @@ tokio::task_local! {
 
 /// Runs `work` (one request) with a slot for the name of the operation it
 /// runs, which only the parsed document may tell; returns the name too.
-pub async fn naming_operation<F: Future>(work: F) -> (F::Output, Option<String>) {
+pub(crate) async fn naming_operation<F: Future>(work: F) -> (F::Output, Option<String>) {
     OPERATION
         .scope(std::sync::Mutex::new(None), async move {
             let output = work.await;
@@ -450,7 +450,7 @@ pub async fn naming_operation<F: Future>(work: F) -> (F::Output, Option<String>)
 }
 
 /// Records the name of the operation the current request runs.
-pub fn note_operation(name: &str) {
+pub(crate) fn note_operation(name: &str) {
     let _ = OPERATION.try_with(|slot| {
         *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(name.to_owned());
     });

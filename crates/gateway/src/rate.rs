@@ -11,7 +11,7 @@ use std::time::Instant;
 const PRUNE_AT: usize = 50_000;
 
 #[derive(Debug)]
-pub struct RateLimiter {
+pub(crate) struct RateLimiter {
     per_second: f64,
     burst: f64,
     buckets: Mutex<HashMap<String, Bucket>>,
@@ -25,7 +25,7 @@ struct Bucket {
 
 impl RateLimiter {
     /// `per_minute` requests a minute on average, up to `burst` at once.
-    pub fn new(per_minute: u32, burst: u32) -> Self {
+    pub(crate) fn new(per_minute: u32, burst: u32) -> Self {
         RateLimiter {
             per_second: f64::from(per_minute.max(1)) / 60.0,
             burst: f64::from(burst.max(1)),
@@ -35,7 +35,7 @@ impl RateLimiter {
 
     /// Takes a token for `client` at `now`; when none is left, how many
     /// whole seconds until one is.
-    pub fn take(&self, client: &str, now: Instant) -> Result<(), u64> {
+    pub(crate) fn take(&self, client: &str, now: Instant) -> Result<(), u64> {
         let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
         if buckets.len() >= PRUNE_AT {
             let (per_second, burst) = (self.per_second, self.burst);

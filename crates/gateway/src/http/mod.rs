@@ -10,7 +10,8 @@ mod socket;
 mod state;
 
 pub use guard::Cors;
-pub use state::{AppState, GraphiqlPage};
+pub use state::AppState;
+pub(crate) use state::GraphiqlPage;
 
 /// The header that carries each request's id, in and out.
 pub(crate) const REQUEST_ID: &str = "x-request-id";

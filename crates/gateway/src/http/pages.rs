@@ -9,7 +9,7 @@ use crate::metrics::PoolGauges;
 
 impl GraphiqlPage {
     /// The page with the example query, and the policy that pins its script.
-    pub fn build() -> Self {
+    pub(crate) fn build() -> Self {
         let html = graphiql_page();
         GraphiqlPage {
             policy: content_policy(&html),

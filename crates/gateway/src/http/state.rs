@@ -14,7 +14,7 @@ use crate::schema::{Clock, Services, WaypostSchema, build_schema_with};
 
 /// The GraphiQL page and the Content-Security-Policy that lets it run,
 /// built once with the state.
-pub struct GraphiqlPage {
+pub(crate) struct GraphiqlPage {
     pub html: Arc<str>,
     pub policy: axum::http::HeaderValue,
 }

@@ -38,7 +38,7 @@ impl From<Role> for RoleOutput {
 }
 
 /// A signed-in account, as its owner sees it.
-pub struct UserObject(pub User);
+pub(crate) struct UserObject(pub User);
 
 #[Object(name = "User")]
 impl UserObject {
@@ -66,7 +66,7 @@ impl UserObject {
 }
 
 #[derive(Default)]
-pub struct AccountQuery;
+pub(crate) struct AccountQuery;
 
 #[Object]
 impl AccountQuery {
@@ -92,7 +92,7 @@ impl AccountQuery {
 }
 
 #[derive(InputObject)]
-pub struct CreateUserInput {
+pub(crate) struct CreateUserInput {
     pub email: String,
     /// At least 10 characters.
     pub password: String,
@@ -104,7 +104,7 @@ pub struct CreateUserInput {
 }
 
 #[derive(InputObject)]
-pub struct UpdateUserInput {
+pub(crate) struct UpdateUserInput {
     pub id: ID,
     pub role: Option<RoleOutput>,
     /// A disabled account cannot sign in and its sessions stop working.
@@ -129,13 +129,13 @@ fn user_payload(result: Result<User, DomainError>) -> async_graphql::Result<User
 }
 
 #[derive(InputObject)]
-pub struct SignInInput {
+pub(crate) struct SignInInput {
     pub email: String,
     pub password: String,
 }
 
 #[derive(SimpleObject)]
-pub struct SignInPayload {
+pub(crate) struct SignInPayload {
     /// Send it as `Authorization: Bearer <token>`. Shown once; only its hash is kept.
     pub token: Option<String>,
     pub expires_at: Option<Instant>,
@@ -144,13 +144,13 @@ pub struct SignInPayload {
 }
 
 #[derive(SimpleObject)]
-pub struct SignOutPayload {
+pub(crate) struct SignOutPayload {
     pub signed_out: bool,
     pub user_errors: Vec<UserError>,
 }
 
 #[derive(Default)]
-pub struct AccountMutation;
+pub(crate) struct AccountMutation;
 
 #[Object]
 impl AccountMutation {

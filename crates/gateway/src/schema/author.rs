@@ -12,7 +12,7 @@ use super::post_connection::{
 use super::{GlobalId, request_context};
 use crate::error::GqlResultExt;
 
-pub struct AuthorObject(pub Author);
+pub(crate) struct AuthorObject(pub Author);
 
 #[Object(name = "Author")]
 impl AuthorObject {
@@ -57,7 +57,7 @@ impl AuthorObject {
 }
 
 #[derive(Default)]
-pub struct AuthorQuery;
+pub(crate) struct AuthorQuery;
 
 #[Object]
 impl AuthorQuery {
@@ -76,7 +76,7 @@ impl AuthorQuery {
 }
 
 #[derive(InputObject)]
-pub struct CreateAuthorInput {
+pub(crate) struct CreateAuthorInput {
     pub name: String,
     pub slug: Option<String>,
     pub bio: Option<String>,
@@ -85,7 +85,7 @@ pub struct CreateAuthorInput {
 }
 
 #[derive(InputObject)]
-pub struct UpdateAuthorInput {
+pub(crate) struct UpdateAuthorInput {
     pub id: ID,
     pub name: Option<String>,
     pub slug: Option<String>,
@@ -99,7 +99,7 @@ payload!(AuthorPayload {
 });
 
 #[derive(Default)]
-pub struct AuthorMutation;
+pub(crate) struct AuthorMutation;
 
 #[Object]
 impl AuthorMutation {

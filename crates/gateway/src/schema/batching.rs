@@ -38,7 +38,7 @@ impl Wake for ExecutorWaker {
 
 /// Polls `execution` to completion, running the batch tasks it spawns
 /// (received on `spawned`) whenever it cannot make progress by itself.
-pub async fn drive<T>(
+pub(crate) async fn drive<T>(
     execution: impl Future<Output = T>,
     spawned: UnboundedReceiver<BoxFuture<'static, ()>>,
 ) -> T {
@@ -49,7 +49,7 @@ pub async fn drive<T>(
 
 /// The same for a subscription: each response of `responses` is driven
 /// like a request of its own, with the batches its resolvers spawn.
-pub fn drive_stream<S: Stream + Unpin>(
+pub(crate) fn drive_stream<S: Stream + Unpin>(
     mut responses: S,
     spawned: UnboundedReceiver<BoxFuture<'static, ()>>,
 ) -> impl Stream<Item = S::Item> {

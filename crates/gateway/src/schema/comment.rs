@@ -39,7 +39,7 @@ impl From<CommentStatusEnum> for CommentStatus {
     }
 }
 
-pub struct CommentObject(pub Comment);
+pub(crate) struct CommentObject(pub Comment);
 
 impl CommentObject {
     /// Whether the viewer moderates this comment's post (editors, admins,
@@ -128,16 +128,16 @@ pub enum CommentOrder {
 
 /// Approved comments as a Relay connection (forward paging).
 #[derive(MergedObject)]
-pub struct CommentConnection(CommentPageFields, ThreadTotal);
+pub(crate) struct CommentConnection(CommentPageFields, ThreadTotal);
 
 #[derive(SimpleObject)]
-pub struct CommentEdge {
+pub(crate) struct CommentEdge {
     pub cursor: String,
     pub node: CommentObject,
 }
 
 /// What every page of comments shows, in threads and in the queue.
-pub struct CommentPageFields(CommentPage);
+pub(crate) struct CommentPageFields(CommentPage);
 
 #[Object]
 impl CommentPageFields {
@@ -152,7 +152,7 @@ impl CommentPageFields {
     }
 }
 
-pub struct ThreadTotal {
+pub(crate) struct ThreadTotal {
     thread: Thread,
     parent: i64,
 }
@@ -185,7 +185,7 @@ fn page_info(page: &CommentPage) -> PageInfo {
 }
 
 /// Approved comments under `parent`, through the batching loader.
-pub async fn count(
+pub(crate) async fn count(
     ctx: &Context<'_>,
     tally: CommentTally,
     parent: i64,
@@ -200,7 +200,7 @@ pub async fn count(
 }
 
 /// A page of a thread, through the batching loader.
-pub async fn load_thread(
+pub(crate) async fn load_thread(
     ctx: &Context<'_>,
     thread: Thread,
     parent: i64,
@@ -227,7 +227,7 @@ pub async fn load_thread(
 }
 
 #[derive(InputObject)]
-pub struct AddCommentInput {
+pub(crate) struct AddCommentInput {
     pub post_id: ID,
     /// An approved comment on the same post to reply to.
     pub parent_id: Option<ID>,
@@ -244,7 +244,7 @@ pub struct AddCommentInput {
 }
 
 #[derive(SimpleObject)]
-pub struct AddCommentPayload {
+pub(crate) struct AddCommentPayload {
     pub comment: Option<CommentObject>,
     /// Keep it to see your comment with `comment(receipt:)` while it waits
     /// for moderation. Shown once.
@@ -253,40 +253,40 @@ pub struct AddCommentPayload {
 }
 
 #[derive(InputObject)]
-pub struct ModerateCommentInput {
+pub(crate) struct ModerateCommentInput {
     pub id: ID,
     pub status: CommentStatusEnum,
 }
 
 #[derive(InputObject)]
-pub struct ModerateCommentsInput {
+pub(crate) struct ModerateCommentsInput {
     pub ids: Vec<ID>,
     pub status: CommentStatusEnum,
 }
 
 #[derive(SimpleObject)]
-pub struct ModerateCommentPayload {
+pub(crate) struct ModerateCommentPayload {
     pub comment: Option<CommentObject>,
     pub user_errors: Vec<UserError>,
 }
 
 #[derive(SimpleObject)]
-pub struct ModerateCommentsPayload {
+pub(crate) struct ModerateCommentsPayload {
     pub comments: Vec<CommentObject>,
     pub user_errors: Vec<UserError>,
 }
 
 #[derive(InputObject, Default)]
-pub struct CommentFilterInput {
+pub(crate) struct CommentFilterInput {
     pub status: Option<CommentStatusEnum>,
     pub post_id: Option<ID>,
 }
 
 /// A page of the moderation queue, newest first.
 #[derive(MergedObject)]
-pub struct CommentQueue(CommentPageFields, QueueTotal);
+pub(crate) struct CommentQueue(CommentPageFields, QueueTotal);
 
-pub struct QueueTotal(QueueFilter);
+pub(crate) struct QueueTotal(QueueFilter);
 
 #[Object]
 impl QueueTotal {
@@ -300,7 +300,7 @@ impl QueueTotal {
 }
 
 #[derive(Default)]
-pub struct CommentQuery;
+pub(crate) struct CommentQuery;
 
 #[Object]
 impl CommentQuery {
@@ -351,7 +351,7 @@ impl CommentQuery {
 }
 
 #[derive(Default)]
-pub struct CommentMutation;
+pub(crate) struct CommentMutation;
 
 #[Object]
 impl CommentMutation {
@@ -455,7 +455,7 @@ impl CommentMutation {
 }
 
 #[derive(Default)]
-pub struct CommentSubscription;
+pub(crate) struct CommentSubscription;
 
 #[Subscription]
 impl CommentSubscription {

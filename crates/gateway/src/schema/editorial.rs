@@ -36,7 +36,7 @@ fn version(value: Option<i32>) -> Option<i64> {
 }
 
 #[derive(InputObject)]
-pub struct CreatePostInput {
+pub(crate) struct CreatePostInput {
     /// 1 to 300 characters.
     pub title: String,
     /// Markdown, up to 200,000 characters.
@@ -53,7 +53,7 @@ pub struct CreatePostInput {
 }
 
 #[derive(InputObject)]
-pub struct UpdatePostInput {
+pub(crate) struct UpdatePostInput {
     pub id: ID,
     /// The `version` you last saw; if the post changed since, the update is
     /// refused with CONFLICT and nothing is overwritten.
@@ -70,14 +70,14 @@ pub struct UpdatePostInput {
 }
 
 #[derive(InputObject)]
-pub struct PostStateInput {
+pub(crate) struct PostStateInput {
     pub id: ID,
     /// When given, the change is refused with CONFLICT if the post moved on.
     pub expected_version: Option<i32>,
 }
 
 #[derive(InputObject)]
-pub struct SchedulePostInput {
+pub(crate) struct SchedulePostInput {
     pub id: ID,
     /// When the post goes live; must be in the future.
     pub publish_at: Instant,
@@ -85,19 +85,19 @@ pub struct SchedulePostInput {
 }
 
 #[derive(InputObject)]
-pub struct DeletePostInput {
+pub(crate) struct DeletePostInput {
     pub id: ID,
 }
 
 #[derive(InputObject)]
-pub struct RestoreRevisionInput {
+pub(crate) struct RestoreRevisionInput {
     pub revision_id: ID,
     /// The post's `version` you last saw, as for `updatePost`.
     pub expected_version: i32,
 }
 
 /// What a post said before one of its edits.
-pub struct RevisionObject(pub PostRevision);
+pub(crate) struct RevisionObject(pub PostRevision);
 
 #[Object(name = "PostRevision")]
 impl RevisionObject {
@@ -132,7 +132,7 @@ impl RevisionObject {
 }
 
 /// Revisions of `post`, newest first (editors and the post's author).
-pub async fn revisions_of(
+pub(crate) async fn revisions_of(
     ctx: &Context<'_>,
     post: &Post,
 ) -> async_graphql::Result<Vec<RevisionObject>> {
@@ -147,7 +147,7 @@ pub async fn revisions_of(
 }
 
 #[derive(Default)]
-pub struct EditorialMutation;
+pub(crate) struct EditorialMutation;
 
 impl EditorialMutation {
     async fn move_post(

@@ -16,7 +16,7 @@ use async_graphql::parser::types::{
 };
 use async_graphql::{Name, Response, ServerResult, Value, Variables};
 
-pub struct FieldOrder;
+pub(crate) struct FieldOrder;
 
 impl ExtensionFactory for FieldOrder {
     fn create(&self) -> Arc<dyn Extension> {

@@ -35,10 +35,10 @@ use crate::limits::{Limits, QueryLimits};
 use crate::loaders::{RequestLoader, request_loader};
 use crate::metrics::Metrics;
 
-pub use author::AuthorObject;
-pub use node::{GlobalId, Node};
-pub use post::PostObject;
-pub use tag::TagObject;
+pub(crate) use author::AuthorObject;
+pub(crate) use node::GlobalId;
+pub(crate) use post::PostObject;
+pub(crate) use tag::TagObject;
 
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(
@@ -104,7 +104,7 @@ pub struct Services {
 pub use waypost_domain::clock::{Clock, system_clock};
 
 /// What every resolver may need for one request.
-pub struct RequestContext {
+pub(crate) struct RequestContext {
     pub pool: DbPool,
     pub auth: AuthSettings,
     pub comments: CommentSettings,
@@ -163,7 +163,7 @@ async fn contain_panics(work: impl Future<Output = Response>) -> Response {
 /// Runs an operation that may answer many times (a subscription; queries
 /// and mutations sent over a WebSocket answer once). Each answer resolves
 /// afresh: the loader caches nothing from one to the next.
-pub fn execute_stream(
+pub(crate) fn execute_stream(
     schema: &WaypostSchema,
     services: &Services,
     viewer: Option<Viewer>,

@@ -19,7 +19,7 @@ use crate::error::{GqlResultExt, bad_input};
     ty = "ID",
     desc = "Opaque global id; pass it to `node(id:)`."
 ))]
-pub enum Node {
+pub(crate) enum Node {
     Post(PostObject),
     Author(AuthorObject),
     Tag(TagObject),
@@ -35,7 +35,7 @@ macro_rules! global_ids {
     ($($variant:ident($ty:ident) = $name:literal, $method:ident, $what:literal;)*) => {
         /// A decoded global id.
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum GlobalId {
+        pub(crate) enum GlobalId {
             $($variant($ty),)*
         }
 
@@ -56,7 +56,7 @@ macro_rules! global_ids {
 
             $(
                 /// The id of this one kind, or BAD_USER_INPUT naming `field`.
-                pub fn $method(id: &ID, field: &'static str) -> async_graphql::Result<$ty> {
+                pub(crate) fn $method(id: &ID, field: &'static str) -> async_graphql::Result<$ty> {
                     match GlobalId::decode(id, field)? {
                         GlobalId::$variant(id) => Ok(id),
                         _ => Err(bad_input(field, format!("`{field}` does not name {}", $what))),
@@ -81,13 +81,13 @@ global_ids! {
 }
 
 impl GlobalId {
-    pub fn encode(self) -> ID {
+    pub(crate) fn encode(self) -> ID {
         let (name, number) = self.parts();
         ID(STANDARD.encode(format!("{name}:{number}")))
     }
 
     /// Parses an id made by `encode`; anything else is BAD_USER_INPUT.
-    pub fn decode(id: &ID, field: &'static str) -> async_graphql::Result<GlobalId> {
+    pub(crate) fn decode(id: &ID, field: &'static str) -> async_graphql::Result<GlobalId> {
         let malformed = || bad_input(field, format!("`{field}` is not a valid Waypost id"));
         let bytes = STANDARD.decode(id.as_str()).map_err(|_| malformed())?;
         let raw = String::from_utf8(bytes).map_err(|_| malformed())?;
@@ -101,7 +101,7 @@ impl GlobalId {
 }
 
 #[derive(Default)]
-pub struct NodeQuery;
+pub(crate) struct NodeQuery;
 
 #[Object]
 impl NodeQuery {

@@ -4,7 +4,7 @@
 use async_graphql::SimpleObject;
 
 #[derive(SimpleObject)]
-pub struct PageInfo {
+pub(crate) struct PageInfo {
     pub has_next_page: bool,
     pub has_previous_page: bool,
     pub start_cursor: Option<String>,
@@ -13,7 +13,7 @@ pub struct PageInfo {
 
 /// The complexity of a connection field: its contents once per item it may
 /// return, so that nested lists multiply.
-pub fn page_cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
+pub(crate) fn page_cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
     let size = first
         .or(last)
         .unwrap_or(waypost_domain::paging::DEFAULT_PAGE_SIZE);

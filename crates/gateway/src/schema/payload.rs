@@ -7,7 +7,7 @@ use waypost_domain::FieldError;
 
 /// A mistake in a mutation's input that the user can fix.
 #[derive(Debug, Clone, SimpleObject)]
-pub struct UserError {
+pub(crate) struct UserError {
     /// The input field at fault, when there is one.
     pub field: Option<String>,
     pub message: String,
@@ -35,10 +35,10 @@ macro_rules! payload {
     ($(#[$doc:meta])* $payload:ident { $(#[$field_doc:meta])* $field:ident: $object:ident($stored:ty) }) => {
         $(#[$doc])*
         #[derive(async_graphql::SimpleObject)]
-        pub struct $payload {
+        pub(crate) struct $payload {
             $(#[$field_doc])*
-            pub $field: Option<$object>,
-            pub user_errors: Vec<$crate::schema::payload::UserError>,
+            pub(crate) $field: Option<$object>,
+            pub(crate) user_errors: Vec<$crate::schema::payload::UserError>,
         }
 
         impl From<Result<$stored, Vec<waypost_domain::FieldError>>> for $payload {
@@ -60,12 +60,12 @@ macro_rules! payload {
 pub(crate) use payload;
 
 #[derive(InputObject)]
-pub struct DeleteInput {
+pub(crate) struct DeleteInput {
     pub id: ID,
 }
 
 #[derive(SimpleObject)]
-pub struct DeletePayload {
+pub(crate) struct DeletePayload {
     /// The id of what was deleted; `null` when there was nothing to delete.
     pub deleted_id: Option<ID>,
     pub user_errors: Vec<UserError>,

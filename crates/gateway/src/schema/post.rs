@@ -17,7 +17,7 @@ use crate::loaders::{NeighboursOf, SimilarOf, TagsOfPost};
 
 /// A post like another, and why.
 #[derive(async_graphql::SimpleObject)]
-pub struct SimilarPost {
+pub(crate) struct SimilarPost {
     pub post: PostObject,
     /// From 0 to 1: the text's similarity (TF-IDF cosine over stemmed
     /// terms) times 0.6, raised towards 1.0 times the text's similarity by
@@ -28,7 +28,7 @@ pub struct SimilarPost {
     pub shared_terms: Vec<String>,
 }
 
-pub struct PostObject(pub Post);
+pub(crate) struct PostObject(pub Post);
 
 /// Where a post stands. SCHEDULED is a published post whose date is still
 /// ahead: it goes live at that instant, with no job to run.
@@ -264,7 +264,7 @@ impl PostObject {
 }
 
 #[derive(Default)]
-pub struct PostQuery;
+pub(crate) struct PostQuery;
 
 #[Object]
 impl PostQuery {

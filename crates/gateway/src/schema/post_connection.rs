@@ -31,14 +31,14 @@ pub enum OrderDirection {
 /// How to order posts. Without a direction, dates run newest first and
 /// titles A to Z (bytewise).
 #[derive(Debug, Clone, Copy, InputObject)]
-pub struct PostOrderInput {
+pub(crate) struct PostOrderInput {
     pub field: PostOrderFieldInput,
     pub direction: Option<OrderDirection>,
 }
 
 /// Narrows a post listing; all given conditions must hold.
 #[derive(Debug, Clone, Default, InputObject)]
-pub struct PostFilterInput {
+pub(crate) struct PostFilterInput {
     /// PUBLISHED (the default) for everyone; DRAFT, SCHEDULED and TRASHED
     /// for editors, and for authors (their own posts only).
     pub status: Option<PostStatusEnum>,
@@ -84,7 +84,7 @@ fn filter(ctx: &Context<'_>, input: Option<PostFilterInput>) -> async_graphql::R
 }
 
 /// The arguments every post connection field takes.
-pub struct PostConnectionArgs {
+pub(crate) struct PostConnectionArgs {
     pub first: Option<i32>,
     pub after: Option<String>,
     pub last: Option<i32>,
@@ -94,7 +94,7 @@ pub struct PostConnectionArgs {
 }
 
 /// Validates the arguments and loads the page through the batching loader.
-pub async fn load_posts(
+pub(crate) async fn load_posts(
     ctx: &Context<'_>,
     group: Group,
     parent: i64,
@@ -128,7 +128,7 @@ pub async fn load_posts(
     })
 }
 
-pub struct PostConnection {
+pub(crate) struct PostConnection {
     group: Group,
     parent: i64,
     spec: Arc<PostListSpec>,
@@ -137,7 +137,7 @@ pub struct PostConnection {
 
 #[derive(SimpleObject)]
 #[graphql(name = "PostEdge")]
-pub struct PostEdge {
+pub(crate) struct PostEdge {
     pub cursor: String,
     pub node: PostObject,
 }

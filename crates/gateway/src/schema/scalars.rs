@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 
 /// An instant, held as the UTC time storage keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Instant(pub NaiveDateTime);
+pub(crate) struct Instant(pub NaiveDateTime);
 
 /// An instant in time, written as an RFC 3339 date-time string such as
 /// `2026-12-06T09:30:00.123456+00:00`. Waypost answers in UTC, to the

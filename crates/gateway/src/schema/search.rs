@@ -12,7 +12,7 @@ use crate::loaders::LiveGuide;
 
 /// What a search result can be.
 #[derive(Union)]
-pub enum Searchable {
+pub(crate) enum Searchable {
     Post(PostObject),
     Guide(GuideObject),
 }
@@ -24,7 +24,7 @@ pub enum SearchType {
 }
 
 #[derive(InputObject, Default)]
-pub struct SearchFilterInput {
+pub(crate) struct SearchFilterInput {
     /// Kinds to search; all when left out.
     pub types: Option<Vec<SearchType>>,
     /// Only posts filed under this tag (guides have no tags).
@@ -32,7 +32,7 @@ pub struct SearchFilterInput {
 }
 
 #[derive(SimpleObject)]
-pub struct SearchResult {
+pub(crate) struct SearchResult {
     pub item: Searchable,
     /// Relevance; higher is better. Comparable within one search only.
     pub score: f64,
@@ -41,12 +41,12 @@ pub struct SearchResult {
 }
 
 #[derive(SimpleObject)]
-pub struct SearchEdge {
+pub(crate) struct SearchEdge {
     pub cursor: String,
     pub node: SearchResult,
 }
 
-pub struct SearchConnection {
+pub(crate) struct SearchConnection {
     text: String,
     filter: SearchFilter,
     page: SearchPage,
@@ -80,7 +80,7 @@ impl SearchConnection {
 }
 
 #[derive(Default)]
-pub struct SearchQuery;
+pub(crate) struct SearchQuery;
 
 #[Object]
 impl SearchQuery {

@@ -12,7 +12,7 @@ use super::post_connection::{
 use super::{GlobalId, request_context};
 use crate::error::GqlResultExt;
 
-pub struct TagObject(pub Tag);
+pub(crate) struct TagObject(pub Tag);
 
 #[Object(name = "Tag")]
 impl TagObject {
@@ -54,7 +54,7 @@ impl TagObject {
 }
 
 #[derive(Default)]
-pub struct TagQuery;
+pub(crate) struct TagQuery;
 
 #[Object]
 impl TagQuery {
@@ -73,7 +73,7 @@ impl TagQuery {
 }
 
 #[derive(InputObject)]
-pub struct CreateTagInput {
+pub(crate) struct CreateTagInput {
     /// 1 to 100 characters.
     pub name: String,
     /// Left out, made from the name.
@@ -82,7 +82,7 @@ pub struct CreateTagInput {
 }
 
 #[derive(InputObject)]
-pub struct UpdateTagInput {
+pub(crate) struct UpdateTagInput {
     pub id: ID,
     pub name: Option<String>,
     pub slug: Option<String>,
@@ -94,7 +94,7 @@ payload!(TagPayload {
 });
 
 #[derive(Default)]
-pub struct TagMutation;
+pub(crate) struct TagMutation;
 
 #[Object]
 impl TagMutation {

@@ -29,7 +29,7 @@ mirror_enum!(
     SeniorityEnum("Seniority") <=> Seniority { Entry, Mid, Senior, Lead, Principal }
 );
 
-pub struct SkillObject(pub Skill);
+pub(crate) struct SkillObject(pub Skill);
 
 #[Object(name = "Skill")]
 impl SkillObject {
@@ -65,10 +65,10 @@ impl SkillObject {
     }
 }
 
-pub struct RoleObject(pub JobRole);
+pub(crate) struct RoleObject(pub JobRole);
 
 /// A skill a role requires, and how well.
-pub struct SkillRequirement(RoleSkill);
+pub(crate) struct SkillRequirement(RoleSkill);
 
 #[Object]
 impl SkillRequirement {
@@ -124,7 +124,7 @@ impl RoleObject {
     }
 }
 
-pub struct TransitionObject(pub Transition);
+pub(crate) struct TransitionObject(pub Transition);
 
 /// A typical move from one role to another.
 #[Object(name = "Transition")]
@@ -163,7 +163,7 @@ connection!(
 );
 
 #[derive(InputObject, Default)]
-pub struct SkillFilterInput {
+pub(crate) struct SkillFilterInput {
     pub category: Option<SkillCategoryEnum>,
 }
 
@@ -269,7 +269,7 @@ impl From<SkillInput> for SkillFields {
 }
 
 #[derive(InputObject)]
-pub struct UpdateSkillInput {
+pub(crate) struct UpdateSkillInput {
     pub id: ID,
     pub changes: SkillInput,
 }
@@ -301,7 +301,7 @@ impl From<RoleInput> for RoleFields {
 }
 
 #[derive(InputObject)]
-pub struct UpdateRoleInput {
+pub(crate) struct UpdateRoleInput {
     pub id: ID,
     pub changes: RoleInput,
 }
@@ -329,7 +329,7 @@ impl From<TransitionInput> for TransitionFields {
 }
 
 #[derive(InputObject)]
-pub struct UpdateTransitionInput {
+pub(crate) struct UpdateTransitionInput {
     pub id: ID,
     pub changes: TransitionInput,
 }

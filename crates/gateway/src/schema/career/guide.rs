@@ -31,10 +31,10 @@ pub enum GuideStatusEnum {
     Published,
 }
 
-pub struct GuideObject(pub Guide);
+pub(crate) struct GuideObject(pub Guide);
 
 #[derive(SimpleObject)]
-pub struct GuideSection {
+pub(crate) struct GuideSection {
     pub heading: String,
     /// As written, for editing.
     pub markdown: String,
@@ -43,7 +43,7 @@ pub struct GuideSection {
 }
 
 #[derive(SimpleObject)]
-pub struct GuideReason {
+pub(crate) struct GuideReason {
     pub title: String,
     pub text: String,
 }
@@ -133,7 +133,7 @@ impl GuideObject {
     }
 }
 
-pub struct GuideSkillObject(GuideSkill);
+pub(crate) struct GuideSkillObject(GuideSkill);
 
 #[Object(name = "GuideSkill")]
 impl GuideSkillObject {
@@ -158,7 +158,7 @@ connection!(
 );
 
 #[derive(InputObject, Default)]
-pub struct GuideFilterInput {
+pub(crate) struct GuideFilterInput {
     pub field: Option<String>,
 }
 
@@ -282,13 +282,13 @@ impl From<GuideInput> for GuideFields {
 }
 
 #[derive(InputObject)]
-pub struct UpdateGuideInput {
+pub(crate) struct UpdateGuideInput {
     pub id: ID,
     pub changes: GuideInput,
 }
 
 #[derive(InputObject)]
-pub struct PublishGuideInput {
+pub(crate) struct PublishGuideInput {
     pub id: ID,
     /// A future instant schedules the guide; left out: now.
     pub publish_at: Option<Instant>,

@@ -45,15 +45,15 @@ macro_rules! mirror_enum {
 /// each node a `$object` made from a `$row`, each cursor `$cursor(row)`.
 macro_rules! connection {
     ($conn:ident, $edge:ident, $object:ident, $row:ty, $cursor:expr) => {
-        pub struct $conn {
+        pub(crate) struct $conn {
             page: waypost_domain::career::Page<$row>,
             total: i64,
         }
 
         #[derive(async_graphql::SimpleObject)]
-        pub struct $edge {
-            pub cursor: String,
-            pub node: $object,
+        pub(crate) struct $edge {
+            pub(crate) cursor: String,
+            pub(crate) node: $object,
         }
 
         #[async_graphql::Object]
@@ -92,19 +92,19 @@ mod catalogue;
 mod guide;
 mod planner;
 
-pub use catalogue::{RoleObject, SkillObject, TransitionObject};
-pub use guide::GuideObject;
+pub(crate) use catalogue::{RoleObject, SkillObject, TransitionObject};
+pub(crate) use guide::GuideObject;
 
 /// The career roots, in the order the schema lists their fields.
 #[derive(MergedObject, Default)]
-pub struct CareerQuery(
+pub(crate) struct CareerQuery(
     guide::GuideQuery,
     catalogue::CatalogueQuery,
     planner::PlannerQuery,
 );
 
 #[derive(MergedObject, Default)]
-pub struct CareerMutation(catalogue::CatalogueMutation, guide::GuideMutation);
+pub(crate) struct CareerMutation(catalogue::CatalogueMutation, guide::GuideMutation);
 
 /// What an unpaged list of catalogue entries costs: its contents this many
 /// times. The lists are short (a guide's skills, a role's next roles), but

@@ -16,7 +16,7 @@ const PLANNER_COST: usize = 1_000;
 /// A skill to acquire or improve.
 #[derive(SimpleObject)]
 #[graphql(name = "SkillGap")]
-pub struct SkillGapObject {
+pub(crate) struct SkillGapObject {
     pub skill: SkillObject,
     pub required_proficiency: i32,
     /// 0 when the skill is not known at all.
@@ -36,14 +36,14 @@ fn gap_objects(gaps: Vec<SkillGap>) -> Vec<SkillGapObject> {
 /// One move of a career path: the transition taken, the role it reaches,
 /// and what that role asks beyond what is known by then.
 #[derive(SimpleObject)]
-pub struct CareerStep {
+pub(crate) struct CareerStep {
     pub role: RoleObject,
     pub transition: TransitionObject,
     pub skills_to_acquire: Vec<SkillGapObject>,
 }
 
 #[derive(SimpleObject)]
-pub struct CareerPath {
+pub(crate) struct CareerPath {
     pub steps: Vec<CareerStep>,
     pub total_years: f64,
     /// Why there are no steps, when there are none.
@@ -51,7 +51,7 @@ pub struct CareerPath {
 }
 
 #[derive(SimpleObject)]
-pub struct RoleRecommendation {
+pub(crate) struct RoleRecommendation {
     pub role: RoleObject,
     /// How much of the role's requirements the known skills cover, 0 to 1.
     pub coverage: f64,
