@@ -1,0 +1,111 @@
+//! Reading threads: pages of approved comments per post or per parent.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use waypost_db::queries::comment as comment_queries;
+use waypost_db::{Comment, CommentId, CommentPageQuery, CommentTally, DbPool, Thread};
+
+use crate::DomainResult;
+use crate::cursor;
+use crate::paging::{DEFAULT_PAGE_SIZE, page_size};
+
+/// Cursors of comment threads.
+const THREAD_LISTING: &str = "comments1";
+
+/// Everything that shapes a page of comments except its parent.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CommentPageSpec {
+    pub newest_first: bool,
+    pub after: Option<(NaiveDateTime, CommentId)>,
+    pub limit: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CommentPage {
+    pub comments: Vec<Comment>,
+    pub has_next_page: bool,
+    pub has_previous_page: bool,
+}
+
+pub fn encode_cursor(comment: &Comment) -> String {
+    cursor::encode(
+        THREAD_LISTING,
+        &[
+            &cursor::instant_part(comment.created_at),
+            &comment.id.0.to_string(),
+        ],
+    )
+}
+
+fn decode_cursor(after: &str) -> DomainResult<(NaiveDateTime, CommentId)> {
+    let [at, id] = cursor::decode(after, THREAD_LISTING, "after")?;
+    Ok((
+        cursor::parse_instant(&at, "after")?,
+        CommentId(cursor::parse_id(&id, "after")?),
+    ))
+}
+
+pub fn parse_page(
+    first: Option<i32>,
+    after: Option<&str>,
+    newest_first: bool,
+) -> DomainResult<CommentPageSpec> {
+    let limit = page_size("first", first.unwrap_or(DEFAULT_PAGE_SIZE))?;
+    let after = after.map(decode_cursor).transpose()?;
+    Ok(CommentPageSpec {
+        newest_first,
+        after,
+        limit,
+    })
+}
+
+pub async fn pages(
+    pool: &DbPool,
+    thread: Thread,
+    parent_ids: &[i64],
+    spec: &CommentPageSpec,
+) -> DomainResult<HashMap<i64, CommentPage>> {
+    let query = CommentPageQuery {
+        thread,
+        parent_ids,
+        newest_first: spec.newest_first,
+        after: spec.after,
+        limit: spec.limit + 1,
+    };
+    let rows = comment_queries::page(&mut pool.get().await?, &query).await?;
+    let mut grouped: HashMap<i64, Vec<Comment>> = HashMap::new();
+    for row in rows {
+        grouped.entry(row.grp).or_default().push(row.comment);
+    }
+    let limit = usize::try_from(spec.limit).unwrap_or(usize::MAX);
+    Ok(parent_ids
+        .iter()
+        .map(|&parent| {
+            let mut comments = grouped.remove(&parent).unwrap_or_default();
+            let has_next_page = comments.len() > limit;
+            comments.truncate(limit);
+            (
+                parent,
+                CommentPage {
+                    comments,
+                    has_next_page,
+                    has_previous_page: spec.after.is_some(),
+                },
+            )
+        })
+        .collect())
+}
+
+pub async fn counts(
+    pool: &DbPool,
+    tally: CommentTally,
+    parent_ids: &[i64],
+) -> DomainResult<HashMap<i64, i64>> {
+    let rows = comment_queries::count(&mut pool.get().await?, tally, parent_ids).await?;
+    let mut totals: HashMap<i64, i64> = parent_ids.iter().map(|&id| (id, 0)).collect();
+    for row in rows {
+        totals.insert(row.grp, row.total);
+    }
+    Ok(totals)
+}
