@@ -850,3 +850,32 @@ impl TestApp {
         }
     }
 }
+
+/// A clock a test sets to the microsecond: hand `clock` to the server, move
+/// it with `set`.
+#[derive(Clone)]
+pub struct SetClock {
+    pub clock: waypost_gateway::Clock,
+    micros: Arc<std::sync::atomic::AtomicI64>,
+}
+
+impl SetClock {
+    pub fn at(start: chrono::NaiveDateTime) -> SetClock {
+        use std::sync::atomic::{AtomicI64, Ordering};
+        let micros = Arc::new(AtomicI64::new(start.and_utc().timestamp_micros()));
+        let read = micros.clone();
+        let clock: waypost_gateway::Clock = Arc::new(move || {
+            chrono::DateTime::from_timestamp_micros(read.load(Ordering::SeqCst))
+                .unwrap()
+                .naive_utc()
+        });
+        SetClock { clock, micros }
+    }
+
+    pub fn set(&self, at: chrono::NaiveDateTime) {
+        self.micros.store(
+            at.and_utc().timestamp_micros(),
+            std::sync::atomic::Ordering::SeqCst,
+        );
+    }
+}

@@ -3,16 +3,12 @@
 // Test code: a failed unwrap is a failed assertion.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
-
 use chrono::Duration;
 use serde_json::{Value, json};
 use waypost_db::Role;
 use waypost_domain::comment::CommentSettings;
-use waypost_gateway::Clock;
 use waypost_gateway::TrustedProxies;
-use waypost_tests::{Backend, TestApp, backend_tests};
+use waypost_tests::{Backend, SetClock, TestApp, backend_tests};
 
 backend_tests!(
     first_comments_wait_then_trust_is_earned,
@@ -314,7 +310,8 @@ async fn comments_go_only_where_they_are_open(backend: Backend) {
         close_after: Some(Duration::days(200)),
         ..relaxed()
     };
-    let (clock, micros) = test_clock(chrono::Utc::now());
+    let time = SetClock::at(chrono::Utc::now().naive_utc());
+    let clock = time.clock.clone();
     let app = TestApp::empty_configured(backend, |state| {
         state.with_comments(settings).with_clock(clock)
     })
@@ -333,10 +330,7 @@ async fn comments_go_only_where_they_are_open(backend: Backend) {
         .parse::<chrono::DateTime<chrono::Utc>>()
         .unwrap();
     let closes = published + Duration::days(200);
-    micros.store(
-        (closes - Duration::microseconds(1)).timestamp_micros(),
-        Ordering::SeqCst,
-    );
+    time.set((closes - Duration::microseconds(1)).naive_utc());
     let body = app
         .graphql(ADD, form(&old, "a@example.com", "Just in time."))
         .await;
@@ -345,7 +339,7 @@ async fn comments_go_only_where_they_are_open(backend: Backend) {
         json!([]),
         "open until the window ends: {body:#}"
     );
-    micros.store(closes.timestamp_micros(), Ordering::SeqCst);
+    time.set(closes.naive_utc());
     let body = app.graphql(ADD, form(&old, "a@example.com", "Late.")).await;
     assert_eq!(
         body["errors"][0]["extensions"]["code"], "FORBIDDEN",
@@ -1024,24 +1018,13 @@ async fn a_burst_cannot_outrun_the_flood_limit(backend: Backend) {
     assert_eq!(nodes.len(), 5, "{body:#}");
 }
 
-/// A clock the test sets to the microsecond, and the handle that sets it.
-fn test_clock(start: chrono::DateTime<chrono::Utc>) -> (Clock, Arc<AtomicI64>) {
-    let micros = Arc::new(AtomicI64::new(start.timestamp_micros()));
-    let clock_micros = micros.clone();
-    let clock: Clock = Arc::new(move || {
-        chrono::DateTime::from_timestamp_micros(clock_micros.load(Ordering::SeqCst))
-            .unwrap()
-            .naive_utc()
-    });
-    (clock, micros)
-}
-
 /// `retryAfter` promises that a sender who waits exactly that long is let
 /// in, and that a second less would not do: checked with the oldest
 /// comment at several sub-second offsets from the refusal.
 async fn retry_after_is_exactly_the_wait_at_any_instant(backend: Backend) {
     let start = chrono::Utc::now() + Duration::days(1);
-    let (clock, micros) = test_clock(start);
+    let time = SetClock::at(start.naive_utc());
+    let clock = time.clock.clone();
     let app = TestApp::empty_configured(backend, |state| {
         state
             .with_comments(CommentSettings::default())
@@ -1050,8 +1033,7 @@ async fn retry_after_is_exactly_the_wait_at_any_instant(backend: Backend) {
     .await;
     waypost_domain::demo::seed_demo(&app.pool).await.unwrap();
     let post = app.post_id(ARTICLE).await;
-    let set =
-        |at: chrono::DateTime<chrono::Utc>| micros.store(at.timestamp_micros(), Ordering::SeqCst);
+    let set = |at: chrono::DateTime<chrono::Utc>| time.set(at.naive_utc());
     let limit = CommentSettings::default().flood_limit;
     for (round, offset) in [0, 1, 250_000, 999_999].into_iter().enumerate() {
         // Rounds are ten minutes apart, so each starts with an empty window.

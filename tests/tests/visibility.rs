@@ -3,15 +3,11 @@
 // Test code: a failed unwrap is a failed assertion.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
-
-use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use chrono::{Duration, NaiveDateTime, Utc};
 use serde_json::{Value, json};
 use waypost_db::{AuthorId, AuthorInsertForm, BundlePost, ContentBundle, PostStatus, Role};
 use waypost_domain::authoring::{PostDraft, post_form};
-use waypost_gateway::Clock;
-use waypost_tests::{Backend, TestApp, backend_tests};
+use waypost_tests::{Backend, SetClock, TestApp, backend_tests};
 
 backend_tests!(
     scheduled_posts_go_live_at_their_instant,
@@ -110,17 +106,8 @@ async fn scheduled_posts_go_live_at_their_instant(backend: Backend) {
         .form
         .published_at
         .unwrap();
-    let micros = Arc::new(AtomicI64::new(
-        (at - Duration::microseconds(1))
-            .and_utc()
-            .timestamp_micros(),
-    ));
-    let clock_micros = micros.clone();
-    let clock: Clock = Arc::new(move || {
-        DateTime::from_timestamp_micros(clock_micros.load(Ordering::SeqCst))
-            .unwrap()
-            .naive_utc()
-    });
+    let time = SetClock::at(at - Duration::microseconds(1));
+    let clock = time.clock.clone();
     let app =
         TestApp::with_content_configured(backend, bundle, |state| state.with_clock(clock)).await;
     let query = r#"{ posts(orderBy: {field: PUBLISHED_AT, direction: ASC}) { totalCount nodes { slug status } }
@@ -142,7 +129,7 @@ async fn scheduled_posts_go_live_at_their_instant(backend: Backend) {
     );
     assert_eq!(before["soon"], Value::Null);
 
-    micros.store(at.and_utc().timestamp_micros(), Ordering::SeqCst);
+    time.set(at);
     let after = app.data(query, json!({})).await;
     assert_eq!(
         slugs(&after["posts"]),
