@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use waypost_db::{ContentBundle, DbConfig, DbPool};
+use waypost_db::{CommentFeed, ContentBundle, DbConfig, DbPool};
 use waypost_domain::account::AuthSettings;
 use waypost_domain::demo::{SeedOutcome, seed_demo, seed_if_empty};
 use waypost_gateway::AppState;
@@ -258,6 +258,8 @@ impl Drop for TestDb {
 pub struct TestApp {
     pub addr: SocketAddr,
     pub pool: DbPool,
+    /// The server's end of the comment feed.
+    pub feed: CommentFeed,
     pub client: reqwest::Client,
     server: tokio::task::JoinHandle<()>,
     /// Shared with sibling servers; removed when the last one is dropped.
@@ -326,13 +328,16 @@ impl TestApp {
         let pool = db.pool().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let app = waypost_gateway::app(configure(AppState::new(pool.clone())));
+        let state = configure(AppState::new(pool.clone()));
+        let feed = state.services.feed.clone();
+        let app = waypost_gateway::app(state);
         let server = tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
         });
         TestApp {
             addr,
             pool,
+            feed,
             client: reqwest::Client::new(),
             server,
             db,
@@ -348,9 +353,11 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopping) = tokio::sync::oneshot::channel::<()>();
+        let state = AppState::new(pool.clone());
+        let feed = state.services.feed.clone();
         let stopped = tokio::spawn(waypost_gateway::serve(
             listener,
-            AppState::new(pool.clone()),
+            state,
             async move {
                 let _ = stopping.await;
             },
@@ -359,6 +366,7 @@ impl TestApp {
         let app = TestApp {
             addr,
             pool,
+            feed,
             client: reqwest::Client::new(),
             server: tokio::spawn(async {}),
             db,
@@ -517,7 +525,7 @@ impl TestApp {
         };
         let now = chrono::Utc::now().naive_utc();
         let clock = waypost_domain::clock::system_clock();
-        let id = add_comment(&self.pool, &settings, form, now, &clock)
+        let id = add_comment(&self.pool, &self.feed, &settings, form, now, &clock)
             .await
             .unwrap()
             .unwrap()
@@ -525,6 +533,7 @@ impl TestApp {
             .id;
         moderate(
             &self.pool,
+            &self.feed,
             Some(&editor),
             &[id],
             CommentStatus::Approved,
@@ -840,11 +849,11 @@ impl TestApp {
     /// test posts only once a subscription is in place.
     pub async fn await_feed_subscribers(&self, n: usize) {
         let deadline = tokio::time::Instant::now() + ARRIVAL;
-        while self.pool.feed_subscribers() != n {
+        while self.feed.subscribers() != n {
             assert!(
                 tokio::time::Instant::now() < deadline,
                 "{} feed subscribers, expected {n}",
-                self.pool.feed_subscribers()
+                self.feed.subscribers()
             );
             tokio::time::sleep(Duration::from_millis(10)).await;
         }

@@ -330,8 +330,8 @@ async fn a_slow_subscriber_holds_up_no_one(backend: Backend) {
         }
     }
     let app = app(backend).await;
-    let mut slow = app.pool.comment_feed().await.unwrap();
-    let mut keen = app.pool.comment_feed().await.unwrap();
+    let mut slow = app.feed.subscribe().await.unwrap();
+    let mut keen = app.feed.subscribe().await.unwrap();
     let news = |ids: std::ops::RangeInclusive<i64>| -> Vec<CommentPublished> {
         ids.map(|i| CommentPublished {
             post_id: PostId(1),
@@ -341,7 +341,7 @@ async fn a_slow_subscriber_holds_up_no_one(backend: Backend) {
     };
     let mut conn = app.pool.get().await.unwrap();
     // Far more news than a subscriber may fall behind by, announced at once.
-    app.pool
+    app.feed
         .announce(&mut conn, &news(1..=5_000))
         .await
         .unwrap();
@@ -351,7 +351,7 @@ async fn a_slow_subscriber_holds_up_no_one(backend: Backend) {
         read_until(&mut slow, 5_000).await,
         "the slow subscriber skipped old news"
     );
-    app.pool
+    app.feed
         .announce(&mut conn, &news(5_001..=5_001))
         .await
         .unwrap();
@@ -404,7 +404,7 @@ async fn missed_news_ends_the_subscription_with_a_code(backend: Backend) {
         })
         .collect();
     let mut conn = app.pool.get().await.unwrap();
-    app.pool.announce(&mut conn, &burst).await.unwrap();
+    app.feed.announce(&mut conn, &burst).await.unwrap();
     let answer = socket.result("live").await;
     assert_eq!(
         answer["errors"][0]["extensions"]["code"], "SERVICE_UNAVAILABLE",
@@ -463,5 +463,5 @@ async fn postgres_instances_share_live_comments() {
     let event = socket.result("live").await;
     assert_eq!(event["data"]["commentAdded"]["id"], id);
     assert_no_email(&event.to_string(), TRUSTED);
-    assert_eq!(second.pool.feed_subscribers(), 0);
+    assert_eq!(second.feed.subscribers(), 0);
 }

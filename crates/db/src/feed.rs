@@ -21,6 +21,7 @@ use tokio::sync::{OnceCell, broadcast, watch};
 use crate::error::DbError;
 use crate::ids::{CommentId, PostId};
 use crate::models::Comment;
+use crate::pool::{DbConn, DbPool};
 
 /// The PostgreSQL channel the news travels on.
 macro_rules! channel {
@@ -100,15 +101,65 @@ pub enum Heard {
     Gap,
 }
 
+/// This instance's end of the comment feed, for the database `pool` reaches.
+/// Clones share one end: every holder hears the same news, and on
+/// PostgreSQL one listening connection serves them all.
+#[derive(Clone)]
+pub struct CommentFeed {
+    feed: Arc<Feed>,
+    /// PostgreSQL only: where the listening connection goes.
+    pg_url: Option<String>,
+    /// How long a new subscriber waits for the listening connection.
+    timeout: Duration,
+}
+
+impl CommentFeed {
+    pub fn new(pool: &DbPool) -> CommentFeed {
+        CommentFeed {
+            feed: Feed::new(),
+            pg_url: pool.pg_url().map(str::to_owned),
+            timeout: pool.acquire_timeout(),
+        }
+    }
+
+    /// Tells subscribers on every instance that comments became public.
+    /// Call it after the change is stored, on the connection that stored it.
+    pub async fn announce(
+        &self,
+        conn: &mut DbConn,
+        events: &[CommentPublished],
+    ) -> Result<(), DbError> {
+        let pg = match conn {
+            DbConn::Pg(c) => Some(&mut **c),
+            DbConn::Sqlite(_) => None,
+        };
+        self.feed.announce(pg, events).await
+    }
+
+    /// News of comments becoming public, from the moment this returns.
+    /// Fails with `Unavailable` when PostgreSQL cannot be listened to within
+    /// the pool's acquire timeout.
+    pub async fn subscribe(&self) -> Result<broadcast::Receiver<Heard>, DbError> {
+        self.feed
+            .subscribe(self.pg_url.as_deref(), self.timeout)
+            .await
+    }
+
+    /// Subscribers attached to this instance.
+    pub fn subscribers(&self) -> usize {
+        self.feed.subscribers()
+    }
+}
+
 /// One instance's end of the feed.
-pub(crate) struct Feed {
+struct Feed {
     local: broadcast::Sender<Heard>,
     /// PostgreSQL only: whether the listening connection is up, once started.
     listening: OnceCell<watch::Receiver<bool>>,
 }
 
 impl Feed {
-    pub(crate) fn new() -> Arc<Feed> {
+    fn new() -> Arc<Feed> {
         Arc::new(Feed {
             local: broadcast::channel(BACKLOG).0,
             listening: OnceCell::new(),
@@ -116,7 +167,7 @@ impl Feed {
     }
 
     /// Subscribers currently attached to this instance.
-    pub(crate) fn subscribers(&self) -> usize {
+    fn subscribers(&self) -> usize {
         self.local.receiver_count()
     }
 
@@ -124,7 +175,7 @@ impl Feed {
     /// Called after the change is stored: on PostgreSQL with the connection
     /// that stored it (`pg`), so that the news goes out as it commits; on
     /// SQLite, which one process serves, with `None`.
-    pub(crate) async fn announce(
+    async fn announce(
         &self,
         pg: Option<&mut AsyncPgConnection>,
         events: &[CommentPublished],
@@ -155,7 +206,7 @@ impl Feed {
     /// A receiver of news from now on. On PostgreSQL this first makes sure
     /// the listening connection is up, waiting at most `timeout`, so that
     /// nothing announced after this returns is missed.
-    pub(crate) async fn subscribe(
+    async fn subscribe(
         self: &Arc<Self>,
         pg_url: Option<&str>,
         timeout: Duration,

@@ -22,7 +22,7 @@ mod sql;
 
 pub use comment_listing::{CommentPageQuery, CommentTally, GroupedComment, Thread};
 pub use error::{DbError, DbResult};
-pub use feed::{CommentPublished, Heard, News};
+pub use feed::{CommentFeed, CommentPublished, Heard, News};
 pub use ids::{
     AuthorId, CommentId, GuideId, PostId, RevisionId, RoleId, SessionId, SkillId, TagId,
     TransitionId, UserId,

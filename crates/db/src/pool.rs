@@ -17,10 +17,8 @@ use diesel_async::{
     TransactionManager,
 };
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
-use tokio::sync::broadcast;
 
 use crate::error::DbError;
-use crate::feed::{CommentPublished, Feed, Heard};
 
 const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
@@ -173,10 +171,6 @@ pub struct DbPool {
     inner: PoolInner,
     statements: Arc<AtomicU64>,
     url: String,
-    /// This instance's end of the comment feed, handed out with the pool so
-    /// that every holder of a pool shares it; how news travels is the
-    /// feed's business, not the pool's.
-    feed: Arc<Feed>,
     acquire_timeout: Duration,
 }
 
@@ -416,7 +410,6 @@ impl DbPool {
             inner,
             statements,
             url: config.url.clone(),
-            feed: Feed::new(),
             acquire_timeout: config.acquire_timeout,
         };
         // Prove the database answers now rather than on the first request.
@@ -466,34 +459,18 @@ impl DbPool {
         }
     }
 
-    /// Tells subscribers on every instance that comments became public.
-    /// Call it after the change is stored, on the connection that stored it.
-    pub async fn announce(
-        &self,
-        conn: &mut DbConn,
-        events: &[CommentPublished],
-    ) -> Result<(), DbError> {
-        let pg = match conn {
-            DbConn::Pg(c) => Some(&mut **c),
-            DbConn::Sqlite(_) => None,
-        };
-        self.feed.announce(pg, events).await
-    }
-
-    /// News of comments becoming public, from the moment this returns.
-    /// Fails with `Unavailable` when PostgreSQL cannot be listened to within
-    /// the acquire timeout.
-    pub async fn comment_feed(&self) -> Result<broadcast::Receiver<Heard>, DbError> {
-        let pg_url = match self.inner {
+    /// The PostgreSQL URL, for connections outside the pool (the comment
+    /// feed's listener); `None` on SQLite.
+    pub(crate) fn pg_url(&self) -> Option<&str> {
+        match self.inner {
             PoolInner::Pg(_) => Some(self.url.as_str()),
             PoolInner::Sqlite(_) => None,
-        };
-        self.feed.subscribe(pg_url, self.acquire_timeout).await
+        }
     }
 
-    /// Comment feed subscribers attached to this instance.
-    pub fn feed_subscribers(&self) -> usize {
-        self.feed.subscribers()
+    /// How long a borrower waits for a connection.
+    pub(crate) fn acquire_timeout(&self) -> Duration {
+        self.acquire_timeout
     }
 
     /// SQL statements run through this pool since it was opened.

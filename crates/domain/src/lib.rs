@@ -27,9 +27,9 @@ mod words;
 
 pub use error::{DomainError, DomainResult, ErrorCode, FieldError, Written};
 pub use waypost_db::{
-    Author, AuthorId, Backend, Comment, CommentId, CommentStatus, CommentTally, DbConfig, DbError,
-    DbPool, Direction, Group, Post, PostFilter, PostId, PostOrderField, PostRevision, PostStatus,
-    RevisionId, Role, Tag, TagId, Thread, User, UserId, mask_url,
+    Author, AuthorId, Backend, Comment, CommentFeed, CommentId, CommentStatus, CommentTally,
+    DbConfig, DbError, DbPool, Direction, Group, Post, PostFilter, PostId, PostOrderField,
+    PostRevision, PostStatus, RevisionId, Role, Tag, TagId, Thread, User, UserId, mask_url,
 };
 pub use waypost_db::{
     Guide, GuideId, GuidePost, GuideSkill, GuideStatus, Importance, JobRole, RoleId, RoleSkill,

@@ -12,9 +12,9 @@ use axum::routing::get;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
-use waypost_domain::DbPool;
 use waypost_domain::account::AuthSettings;
 use waypost_domain::comment::CommentSettings;
+use waypost_domain::{CommentFeed, DbPool};
 
 use crate::client_address::TrustedProxies;
 use crate::http::graphql::{graphql_get, graphql_post};
@@ -34,6 +34,7 @@ impl AppState {
             cors: Arc::new(Cors::Any),
             proxies: Arc::new(TrustedProxies::default()),
             services: Services {
+                feed: CommentFeed::new(&pool),
                 pool,
                 auth: AuthSettings::default(),
                 comments: CommentSettings::default(),

@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use futures::Stream;
 use tokio::sync::broadcast::error::RecvError;
 use waypost_db::queries::{comment as comment_queries, post as post_queries};
-use waypost_db::{Comment, CommentStatus, DbError, DbPool, Heard, PostId};
+use waypost_db::{Comment, CommentFeed, CommentStatus, DbError, DbPool, Heard, PostId};
 
 use crate::{DomainError, DomainResult};
 
@@ -16,6 +16,7 @@ use crate::{DomainError, DomainResult};
 /// rather than silently lacking comments.
 pub async fn published_on(
     pool: &DbPool,
+    feed: &CommentFeed,
     post_id: PostId,
     now: NaiveDateTime,
 ) -> DomainResult<impl Stream<Item = DomainResult<Comment>> + Send + use<>> {
@@ -25,7 +26,7 @@ pub async fn published_on(
     if !post.is_some_and(|post| post.is_live(now)) {
         return Err(DomainError::NotFound("no such published post".into()));
     }
-    let news = pool.comment_feed().await?;
+    let news = feed.subscribe().await?;
     let pool = pool.clone();
     Ok(futures::stream::unfold(Some(news), move |news| {
         let pool = pool.clone();

@@ -6,7 +6,9 @@ use chrono::{Duration, NaiveDateTime};
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd, html};
 pub use waypost_db::queries::comment::QueueFilter;
 use waypost_db::queries::{comment as comment_queries, post as post_queries};
-use waypost_db::{Comment, CommentId, CommentInsertForm, CommentStatus, DbError, DbPool, PostId};
+use waypost_db::{
+    Comment, CommentFeed, CommentId, CommentInsertForm, CommentStatus, DbError, DbPool, PostId,
+};
 
 use crate::FieldError;
 use crate::account::{EmailAddress, new_token, token_hash};
@@ -207,6 +209,7 @@ pub struct Posted {
 /// stamped in the order they were counted.
 pub async fn add_comment(
     pool: &DbPool,
+    feed: &CommentFeed,
     settings: &CommentSettings,
     form: CommentForm,
     now: NaiveDateTime,
@@ -328,7 +331,7 @@ pub async fn add_comment(
         .await?;
     // Announced once committed, so a subscriber that reads it finds it.
     if stored.status == CommentStatus::Approved {
-        announce(pool, &mut conn, &[&stored]).await;
+        announce(feed, &mut conn, &[&stored]).await;
     }
     Ok(Ok(Posted {
         comment: stored,

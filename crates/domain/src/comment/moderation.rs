@@ -3,7 +3,9 @@
 
 use chrono::NaiveDateTime;
 use waypost_db::queries::{comment as comment_queries, post as post_queries};
-use waypost_db::{Comment, CommentId, CommentPublished, CommentStatus, DbConn, DbPool, PostId};
+use waypost_db::{
+    Comment, CommentFeed, CommentId, CommentPublished, CommentStatus, DbConn, DbPool, PostId,
+};
 
 use super::QueueFilter;
 use super::thread;
@@ -16,6 +18,7 @@ use crate::{DomainError, DomainResult};
 /// FORBIDDEN and nothing changes.
 pub async fn moderate(
     pool: &DbPool,
+    feed: &CommentFeed,
     viewer: Option<&Viewer>,
     ids: &[CommentId],
     status: CommentStatus,
@@ -62,7 +65,7 @@ pub async fn moderate(
         .filter(|c| c.status == CommentStatus::Approved)
         .filter(|c| posts.iter().any(|p| p.id == c.post_id && p.is_live(now)))
         .collect();
-    announce(pool, &mut conn, &published).await;
+    announce(feed, &mut conn, &published).await;
     // The answer lists every comment asked for, in the order asked, changed
     // or already where it was asked to be.
     Ok(ids
@@ -82,7 +85,7 @@ pub async fn moderate(
 /// Tells live subscribers that `comments` became public. The comments are
 /// stored already; failing to tell is logged, never reported as a failed
 /// write.
-pub(super) async fn announce(pool: &DbPool, conn: &mut DbConn, comments: &[&Comment]) {
+pub(super) async fn announce(feed: &CommentFeed, conn: &mut DbConn, comments: &[&Comment]) {
     let events: Vec<CommentPublished> = comments
         .iter()
         .map(|c| CommentPublished {
@@ -90,7 +93,7 @@ pub(super) async fn announce(pool: &DbPool, conn: &mut DbConn, comments: &[&Comm
             comment_id: c.id,
         })
         .collect();
-    if let Err(err) = pool.announce(conn, &events).await {
+    if let Err(err) = feed.announce(conn, &events).await {
         tracing::warn!(error = %err, comments = events.len(), "comments stored but not announced to live subscribers");
     }
 }

@@ -380,7 +380,7 @@ impl CommentMutation {
             ip: rc.client_ip.clone(),
         };
         Ok(
-            match comment::add_comment(&rc.pool, &rc.comments, form, rc.now, &rc.clock)
+            match comment::add_comment(&rc.pool, &rc.feed, &rc.comments, form, rc.now, &rc.clock)
                 .await
                 .gql()?
             {
@@ -410,6 +410,7 @@ impl CommentMutation {
         let id = GlobalId::comment(&input.id, "id")?;
         let mut changed = comment::moderate(
             &rc.pool,
+            &rc.feed,
             rc.viewer.as_ref(),
             &[id],
             input.status.into(),
@@ -440,6 +441,7 @@ impl CommentMutation {
             .collect::<Result<Vec<_>, _>>()?;
         let changed = comment::moderate(
             &rc.pool,
+            &rc.feed,
             rc.viewer.as_ref(),
             &ids,
             input.status.into(),
@@ -470,7 +472,7 @@ impl CommentSubscription {
     {
         let rc = request_context(ctx)?;
         let post_id = GlobalId::post(&post_id, "postId")?;
-        let comments = comment::published_on(&rc.pool, post_id, rc.now)
+        let comments = comment::published_on(&rc.pool, &rc.feed, post_id, rc.now)
             .await
             .gql()?;
         Ok(comments.map(|comment| comment.map(CommentObject).gql()))

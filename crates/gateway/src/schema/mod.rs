@@ -23,10 +23,10 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 use futures::stream::{BoxStream, StreamExt};
 use tokio::sync::mpsc::UnboundedReceiver;
-use waypost_domain::DbPool;
 use waypost_domain::account::AuthSettings;
 use waypost_domain::comment::CommentSettings;
 use waypost_domain::policy::Viewer;
+use waypost_domain::{CommentFeed, DbPool};
 
 use std::sync::Arc;
 
@@ -93,6 +93,8 @@ pub fn build_schema_with(limits: &Limits) -> WaypostSchema {
 #[derive(Clone)]
 pub struct Services {
     pub pool: DbPool,
+    /// This instance's end of the comment feed, shared by every request.
+    pub feed: CommentFeed,
     pub auth: AuthSettings,
     pub comments: CommentSettings,
     /// Where "now" comes from: the system clock, or a fixed one in tests
@@ -106,6 +108,7 @@ pub use waypost_domain::clock::{Clock, system_clock};
 /// What every resolver may need for one request.
 pub(crate) struct RequestContext {
     pub pool: DbPool,
+    pub feed: CommentFeed,
     pub auth: AuthSettings,
     pub comments: CommentSettings,
     /// The signed-in user; `None` for an anonymous request.
@@ -206,6 +209,7 @@ fn with_context(
     loader.enable_all_cache(caching == Caching::On);
     let request = request.data(RequestContext {
         pool: pool.clone(),
+        feed: services.feed.clone(),
         auth: services.auth,
         comments: services.comments,
         viewer,
