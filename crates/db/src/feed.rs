@@ -14,7 +14,7 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use diesel::sql_types::{Array, Text};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use futures::StreamExt;
 use tokio::sync::{OnceCell, broadcast, watch};
 
@@ -22,6 +22,7 @@ use crate::error::DbError;
 use crate::ids::{CommentId, PostId};
 use crate::models::Comment;
 use crate::pool::{DbConn, DbPool};
+use crate::postgres::PgTarget;
 
 /// The PostgreSQL channel the news travels on.
 macro_rules! channel {
@@ -108,7 +109,7 @@ pub enum Heard {
 pub struct CommentFeed {
     feed: Arc<Feed>,
     /// PostgreSQL only: where the listening connection goes.
-    pg_url: Option<String>,
+    pg: Option<PgTarget>,
     /// How long a new subscriber waits for the listening connection.
     timeout: Duration,
 }
@@ -117,7 +118,7 @@ impl CommentFeed {
     pub fn new(pool: &DbPool) -> CommentFeed {
         CommentFeed {
             feed: Feed::new(),
-            pg_url: pool.pg_url().map(str::to_owned),
+            pg: pool.pg_target().cloned(),
             timeout: pool.acquire_timeout(),
         }
     }
@@ -140,9 +141,7 @@ impl CommentFeed {
     /// Fails with `Unavailable` when PostgreSQL cannot be listened to within
     /// the pool's acquire timeout.
     pub async fn subscribe(&self) -> Result<broadcast::Receiver<Heard>, DbError> {
-        self.feed
-            .subscribe(self.pg_url.as_deref(), self.timeout)
-            .await
+        self.feed.subscribe(self.pg.as_ref(), self.timeout).await
     }
 
     /// Subscribers attached to this instance.
@@ -208,17 +207,17 @@ impl Feed {
     /// nothing announced after this returns is missed.
     async fn subscribe(
         self: &Arc<Self>,
-        pg_url: Option<&str>,
+        pg: Option<&PgTarget>,
         timeout: Duration,
     ) -> Result<broadcast::Receiver<Heard>, DbError> {
-        let Some(url) = pg_url else {
+        let Some(target) = pg else {
             return Ok(self.local.subscribe());
         };
         let mut listening = self
             .listening
             .get_or_init(|| async {
                 let (up, listening) = watch::channel(false);
-                tokio::spawn(listen(Arc::downgrade(self), url.to_owned(), up));
+                tokio::spawn(listen(Arc::downgrade(self), target.clone(), up));
                 listening
             })
             .await
@@ -236,11 +235,11 @@ impl Feed {
 
 /// Keeps one connection listening on `CHANNEL` and passes what it hears to
 /// the local subscribers, for as long as the feed exists.
-async fn listen(feed: Weak<Feed>, url: String, up: watch::Sender<bool>) {
+async fn listen(feed: Weak<Feed>, target: PgTarget, up: watch::Sender<bool>) {
     let mut delay = INITIAL_RECONNECT_DELAY;
     // Every receiver of `up` lives in the feed: closed means it was dropped.
     while !up.is_closed() {
-        match listen_once(&feed, &url, &up, &mut delay).await {
+        match listen_once(&feed, &target, &up, &mut delay).await {
             Ok(()) => return,
             Err(reason) => {
                 if up.send_replace(false)
@@ -262,13 +261,11 @@ async fn listen(feed: Weak<Feed>, url: String, up: watch::Sender<bool>) {
 /// stopped answering.
 async fn listen_once(
     feed: &Weak<Feed>,
-    url: &str,
+    target: &PgTarget,
     up: &watch::Sender<bool>,
     delay: &mut Duration,
 ) -> Result<(), String> {
-    let mut conn = AsyncPgConnection::establish(url)
-        .await
-        .map_err(|e| e.to_string())?;
+    let mut conn = target.connect().await.map_err(|e| e.to_string())?;
     conn.batch_execute(concat!("LISTEN ", channel!()))
         .await
         .map_err(|e| e.to_string())?;

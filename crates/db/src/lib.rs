@@ -16,6 +16,7 @@ mod listing;
 mod live;
 mod models;
 mod pool;
+mod postgres;
 pub mod queries;
 pub(crate) mod schema;
 mod sql;
@@ -43,4 +44,5 @@ pub use models::{
     TransitionForm,
 };
 pub use pool::{Backend, DbConfig, DbConn, DbPool, PoolStatus, count_statements, mask_url};
+pub use postgres::SslMode;
 pub use queries::content::{BundleCounts, BundlePost, ContentBundle};

@@ -19,6 +19,7 @@ use diesel_async::{
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::error::DbError;
+use crate::postgres::PgTarget;
 
 const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
@@ -45,6 +46,9 @@ pub struct DbConfig {
     pub acquire_timeout: Duration,
     /// Create a missing PostgreSQL database named by the URL.
     pub create_database: bool,
+    /// PostgreSQL cancels a pooled connection's statement once it has run
+    /// this long (migrations are not limited).
+    pub statement_timeout: Option<Duration>,
 }
 
 impl DbConfig {
@@ -54,18 +58,19 @@ impl DbConfig {
             max_connections: 16,
             acquire_timeout: Duration::from_secs(5),
             create_database: true,
+            statement_timeout: None,
         }
     }
 }
 
 enum Target {
-    Postgres(String),
+    Postgres(PgTarget),
     Sqlite(String),
 }
 
 fn parse_url(url: &str) -> Result<Target, DbError> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Ok(Target::Postgres(url.to_owned()));
+        return PgTarget::parse(url).map(Target::Postgres);
     }
     let path = url
         .strip_prefix("sqlite://")
@@ -161,7 +166,8 @@ pub struct PoolStatus {
 
 #[derive(Clone)]
 enum PoolInner {
-    Pg(Pool<AsyncPgConnection>),
+    /// With the server, for connections outside the pool.
+    Pg(Pool<AsyncPgConnection>, PgTarget),
     Sqlite(Pool<SqliteConn>),
 }
 
@@ -359,10 +365,10 @@ impl DbPool {
             reason,
         };
         let inner = match parse_url(&config.url)? {
-            Target::Postgres(url) => {
-                if let Err(err) = AsyncPgConnection::establish(&url).await {
+            Target::Postgres(target) => {
+                if let Err(err) = target.connect().await {
                     let created = config.create_database
-                        && create_missing_pg_database(&url)
+                        && create_missing_pg_database(&target)
                             .await
                             .map_err(&connect_err)?;
                     if !created {
@@ -370,17 +376,24 @@ impl DbPool {
                     }
                 }
                 let counter = statements.clone();
-                let setup: SetupCallback<AsyncPgConnection> = Box::new(move |url| {
+                let pooled = match config.statement_timeout {
+                    Some(limit) => target.with_statement_timeout(limit),
+                    None => target.clone(),
+                };
+                // The manager's URL goes unused: every connection is made
+                // from the parsed target, TLS settings and all.
+                let setup: SetupCallback<AsyncPgConnection> = Box::new(move |_url| {
                     let counter = counter.clone();
+                    let pooled = pooled.clone();
                     Box::pin(async move {
-                        let mut conn = AsyncPgConnection::establish(url).await?;
+                        let mut conn = pooled.connect().await?;
                         conn.set_instrumentation(counting_instrumentation(counter, None));
                         Ok(conn)
                     })
                 });
-                let pool =
-                    build_pool(url, config, setup).map_err(|e| connect_err(e.to_string()))?;
-                PoolInner::Pg(pool)
+                let pool = build_pool(config.url.clone(), config, setup)
+                    .map_err(|e| connect_err(e.to_string()))?;
+                PoolInner::Pg(pool, target)
             }
             Target::Sqlite(path) => {
                 // SQLite creates the file but not its folder.
@@ -424,7 +437,7 @@ impl DbPool {
 
     pub(crate) fn backend(&self) -> Backend {
         match self.inner {
-            PoolInner::Pg(_) => Backend::Postgres,
+            PoolInner::Pg(..) => Backend::Postgres,
             PoolInner::Sqlite(_) => Backend::Sqlite,
         }
     }
@@ -432,7 +445,7 @@ impl DbPool {
     /// Takes a connection, waiting at most the configured acquire timeout.
     pub async fn get(&self) -> Result<DbConn, DbError> {
         let mut conn = match &self.inner {
-            PoolInner::Pg(pool) => pool.get().await.map(DbConn::Pg).map_err(pool_error),
+            PoolInner::Pg(pool, _) => pool.get().await.map(DbConn::Pg).map_err(pool_error),
             PoolInner::Sqlite(pool) => pool.get().await.map(DbConn::Sqlite).map_err(pool_error),
         }?;
         // Count this checkout's statements for the request that took it (a
@@ -448,7 +461,7 @@ impl DbPool {
     /// borrowers wait for one.
     pub fn status(&self) -> PoolStatus {
         let status = match &self.inner {
-            PoolInner::Pg(pool) => pool.status(),
+            PoolInner::Pg(pool, _) => pool.status(),
             PoolInner::Sqlite(pool) => pool.status(),
         };
         PoolStatus {
@@ -459,13 +472,37 @@ impl DbPool {
         }
     }
 
-    /// The PostgreSQL URL, for connections outside the pool (the comment
-    /// feed's listener); `None` on SQLite.
-    pub(crate) fn pg_url(&self) -> Option<&str> {
-        match self.inner {
-            PoolInner::Pg(_) => Some(self.url.as_str()),
+    /// The PostgreSQL server, for connections outside the pool (the
+    /// comment feed's listener); `None` on SQLite.
+    pub(crate) fn pg_target(&self) -> Option<&PgTarget> {
+        match &self.inner {
+            PoolInner::Pg(_, target) => Some(target),
             PoolInner::Sqlite(_) => None,
         }
+    }
+
+    /// The TLS mode of PostgreSQL connections; `None` on SQLite.
+    pub fn ssl_mode(&self) -> Option<crate::postgres::SslMode> {
+        self.pg_target().map(PgTarget::mode)
+    }
+
+    /// Whether a pooled connection is encrypted, as the server sees it
+    /// (`pg_stat_ssl`); always `false` on SQLite, which has no wire.
+    pub async fn encrypted(&self) -> Result<bool, DbError> {
+        #[derive(diesel::QueryableByName)]
+        struct Ssl {
+            #[diesel(sql_type = diesel::sql_types::Bool)]
+            ssl: bool,
+        }
+        let DbConn::Pg(mut conn) = self.get().await? else {
+            return Ok(false);
+        };
+        let found: Ssl = diesel_async::RunQueryDsl::get_result(
+            diesel::sql_query("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"),
+            &mut *conn,
+        )
+        .await?;
+        Ok(found.ssl)
     }
 
     /// How long a borrower waits for a connection.
@@ -515,10 +552,8 @@ impl DbPool {
             |e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string());
         let unavailable = |e: diesel::ConnectionError| DbError::Unavailable(e.to_string());
         match parse_url(&self.url)? {
-            Target::Postgres(url) => {
-                let mut conn = AsyncPgConnection::establish(&url)
-                    .await
-                    .map_err(unavailable)?;
+            Target::Postgres(target) => {
+                let mut conn = target.connect().await.map_err(unavailable)?;
                 lock_migrations(&mut conn, true).await?;
                 let mut harness = AsyncMigrationHarness::new(conn);
                 let applied = harness
@@ -576,15 +611,13 @@ async fn pg_database_exists(admin: &mut AsyncPgConnection, name: &str) -> Result
     Ok(found.n > 0)
 }
 
-/// Creates the database named in `url` if the server lacks it, through the
-/// server's `postgres` maintenance database. `Ok(false)`: it exists already
-/// (so the original connection error has another cause) or the maintenance
-/// database cannot be reached either.
-async fn create_missing_pg_database(url: &str) -> Result<bool, String> {
-    let mut parsed = url::Url::parse(url).map_err(|e| e.to_string())?;
-    let name = parsed.path().trim_start_matches('/').to_owned();
-    parsed.set_path("/postgres");
-    let Ok(mut admin) = AsyncPgConnection::establish(parsed.as_str()).await else {
+/// Creates the database `target` names if the server lacks it, through
+/// the server's `postgres` maintenance database. `Ok(false)`: it exists
+/// already (so the original connection error has another cause) or the
+/// maintenance database cannot be reached either.
+async fn create_missing_pg_database(target: &PgTarget) -> Result<bool, String> {
+    let name = target.database().unwrap_or_default().to_owned();
+    let Ok(mut admin) = target.with_database("postgres").connect().await else {
         return Ok(false);
     };
     if pg_database_exists(&mut admin, &name).await? {

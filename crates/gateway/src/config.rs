@@ -154,6 +154,7 @@ impl DatabaseArgs {
             max_connections: self.db_max_connections.max(1),
             acquire_timeout: Duration::from_millis(self.db_timeout_ms.max(1)),
             create_database: true,
+            statement_timeout: None,
         }
     }
 }
