@@ -68,13 +68,25 @@ impl SslMode {
     }
 }
 
-/// A PostgreSQL server as a URL names it, ready to connect to.
+/// A PostgreSQL server as a URL names it, ready to connect to; cheap to
+/// clone (every pooled connection's setup holds one).
 #[derive(Clone)]
-pub(crate) struct PgTarget {
+pub(crate) struct PgTarget(Arc<Settings>);
+
+#[derive(Clone)]
+pub(crate) struct Settings {
     config: tokio_postgres::Config,
     mode: SslMode,
     /// `None` for `disable`.
     tls: Option<MakeRustlsConnect>,
+}
+
+impl std::ops::Deref for PgTarget {
+    type Target = Settings;
+
+    fn deref(&self) -> &Settings {
+        &self.0
+    }
 }
 
 impl std::fmt::Debug for PgTarget {
@@ -141,7 +153,7 @@ impl PgTarget {
                 client_config(mode, root_cert.as_deref()).map_err(&invalid)?,
             )),
         };
-        Ok(PgTarget { config, mode, tls })
+        Ok(PgTarget(Arc::new(Settings { config, mode, tls })))
     }
 
     pub(crate) fn mode(&self) -> SslMode {
@@ -155,16 +167,16 @@ impl PgTarget {
 
     /// The same server, another database on it.
     pub(crate) fn with_database(&self, name: &str) -> PgTarget {
-        let mut other = self.clone();
+        let mut other = Settings::clone(self);
         other.config.dbname(name);
-        other
+        PgTarget(Arc::new(other))
     }
 
     /// The same server, each statement cancelled by the server once it has
     /// run for `limit`: a request Waypost has given up on must not keep
     /// working in the database.
     pub(crate) fn with_statement_timeout(&self, limit: Duration) -> PgTarget {
-        let mut other = self.clone();
+        let mut other = Settings::clone(self);
         let mut options = other.config.get_options().unwrap_or_default().to_owned();
         if !options.is_empty() {
             options.push(' ');
@@ -174,7 +186,7 @@ impl PgTarget {
             limit.as_millis().max(1)
         ));
         other.config.options(&options);
-        other
+        PgTarget(Arc::new(other))
     }
 
     pub(crate) async fn connect(&self) -> Result<AsyncPgConnection, ConnectionError> {
