@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use waypost_db::{CommentFeed, ContentBundle, DbConfig, DbPool};
 use waypost_domain::account::AuthSettings;
 use waypost_domain::demo::{SeedOutcome, seed_demo, seed_if_empty};
-use waypost_gateway::AppState;
+use waypost_gateway::{AppState, StopTimes};
 
 pub use waypost_db::Backend;
 
@@ -345,8 +345,9 @@ impl TestApp {
     }
 
     /// A server over the demo content that stops, as on SIGTERM, when
-    /// `Stoppable::stop` fires, giving requests in flight `grace`.
-    pub async fn stoppable(backend: Backend, grace: Duration) -> Stoppable {
+    /// `Stoppable::stop` fires: it drains, then gives requests in flight
+    /// their grace.
+    pub async fn stoppable(backend: Backend, times: StopTimes) -> Stoppable {
         let db = Arc::new(TestDb::new(backend).await);
         let pool = db.pool().await;
         seed_demo(&pool).await.unwrap();
@@ -361,7 +362,7 @@ impl TestApp {
             async move {
                 let _ = stopping.await;
             },
-            grace,
+            times,
         ));
         let app = TestApp {
             addr,
@@ -372,6 +373,15 @@ impl TestApp {
             db,
         };
         Stoppable { app, stop, stopped }
+    }
+
+    /// Runs `sql` on the server's database, as an operator at a console would.
+    pub async fn execute_sql(&self, sql: &str) {
+        use diesel_async::SimpleAsyncConnection;
+        match &mut self.pool.get().await.unwrap() {
+            waypost_db::DbConn::Pg(c) => (**c).batch_execute(sql).await.unwrap(),
+            waypost_db::DbConn::Sqlite(c) => (**c).batch_execute(sql).await.unwrap(),
+        }
     }
 
     /// Holds the write lock on comments for `hold`, from the moment this

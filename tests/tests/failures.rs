@@ -127,7 +127,10 @@ async fn severed_connections_give_coded_errors_then_recover() {
             .send()
             .await
             .unwrap();
-        assert_eq!(response.status(), 200);
+        // An outage is a 503 for load balancers and dashboards, with a hint
+        // of when to come back.
+        assert_eq!(response.status(), 503);
+        assert_eq!(response.headers()["retry-after"], "2");
         assert!(
             started.elapsed() < std::time::Duration::from_secs(5),
             "failed fast"

@@ -10,6 +10,8 @@ use waypost_tests::{Backend, Protocol, Socket, TestApp, backend_tests};
 
 backend_tests!(
     health_and_readiness_answer,
+    readiness_does_not_queue_behind_a_saturated_pool,
+    a_database_a_newer_build_migrated_is_not_migrated_again,
     metrics_count_what_happened,
     request_ids_are_echoed
 );
@@ -20,6 +22,41 @@ async fn health_and_readiness_answer(backend: Backend) {
         let response = app.client.get(app.url(path)).send().await.unwrap();
         assert_eq!(response.status(), 200, "{path}");
     }
+}
+
+async fn readiness_does_not_queue_behind_a_saturated_pool(backend: Backend) {
+    let app = TestApp::empty(backend).await;
+    // Every pooled connection taken (the test shares the server's pool):
+    // a request would now wait out the pool's 5 s acquire timeout.
+    let mut held = Vec::new();
+    while app.pool.status().size < app.pool.status().max || app.pool.status().available > 0 {
+        held.push(app.pool.get().await.unwrap());
+    }
+    assert_eq!(app.pool.status().available, 0);
+    let started = std::time::Instant::now();
+    let response = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(1),
+        "readiness waited {:?}",
+        started.elapsed()
+    );
+    drop(held);
+}
+
+async fn a_database_a_newer_build_migrated_is_not_migrated_again(backend: Backend) {
+    let app = TestApp::empty(backend).await;
+    app.execute_sql("INSERT INTO __diesel_schema_migrations (version) VALUES ('29991231000000')")
+        .await;
+    // A running instance stays ready through a rolling upgrade's migration…
+    let response = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    // …but this build will not migrate (or, in `serve`, start on) it.
+    let err = app.pool.run_migrations().await.unwrap_err().to_string();
+    assert!(err.contains("29991231000000"), "{err}");
+    let status = app.pool.migration_status().await.unwrap();
+    assert_eq!(status.unknown, ["29991231000000"]);
+    assert!(status.pending.is_empty());
 }
 
 /// Samples of a Prometheus text exposition: `name{labels}` to value. Checks
@@ -100,6 +137,20 @@ async fn metrics_count_what_happened(backend: Backend) {
     assert!(get("waypost_db_pool_size") >= 1.0);
     assert!(get("waypost_db_pool_max") >= get("waypost_db_pool_size"));
     assert_eq!(get("waypost_active_subscriptions"), 0.0);
+    // Which build is serving, with the commit it came from.
+    let build = samples
+        .iter()
+        .find(|(series, _)| series.starts_with("waypost_build_info{"))
+        .unwrap_or_else(|| panic!("no waypost_build_info in {samples:#?}"));
+    assert_eq!(*build.1, 1.0);
+    assert!(
+        build
+            .0
+            .contains(&format!("version=\"{}\"", env!("CARGO_PKG_VERSION")))
+            && build.0.contains("commit=\""),
+        "{}",
+        build.0
+    );
 
     // An open subscription shows, and goes once closed.
     let post = app
@@ -152,4 +203,27 @@ async fn request_ids_are_echoed(backend: Backend) {
         .unwrap();
     let id = generated.headers()["x-request-id"].to_str().unwrap();
     assert_eq!(id.len(), 36, "a UUID: {id}");
+    // An id too long to log, or with characters no id needs, is replaced.
+    for unfit in ["x".repeat(6_000), "two words".to_owned()] {
+        let replaced = app
+            .client
+            .post(app.url("/graphql"))
+            .header("x-request-id", &unfit)
+            .json(&json!({ "query": "{ __typename }" }))
+            .send()
+            .await
+            .unwrap();
+        let id = replaced.headers()["x-request-id"].to_str().unwrap();
+        assert_eq!(id.len(), 36, "a UUID instead of {:.20}…: {id}", unfit);
+    }
+    let longest = "a".repeat(128);
+    let kept = app
+        .client
+        .post(app.url("/graphql"))
+        .header("x-request-id", &longest)
+        .json(&json!({ "query": "{ __typename }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(kept.headers()["x-request-id"], longest.as_str());
 }

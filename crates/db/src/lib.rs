@@ -14,6 +14,7 @@ mod feed;
 mod ids;
 mod listing;
 mod live;
+mod migrate;
 mod models;
 mod pool;
 mod postgres;
@@ -32,6 +33,7 @@ pub use listing::{
     CursorValue, Direction, Group, GroupedCount, GroupedPost, Keyset, PostFilter, PostListQuery,
     PostOrderField, Visibility,
 };
+pub use migrate::MigrationStatus;
 pub use models::{
     Author, AuthorInsertForm, AuthorUpdateForm, Comment, CommentInsertForm, CommentStatus,
     OldSlugForm, Post, PostInsertForm, PostRevision, PostRevisionForm, PostStatus, PostTag,

@@ -12,21 +12,10 @@ use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod, SetupCallback,
 };
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
-use diesel_async::{
-    AsyncConnection, AsyncMigrationHarness, AsyncPgConnection, SimpleAsyncConnection,
-    TransactionManager,
-};
-use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection, TransactionManager};
 
 use crate::error::DbError;
 use crate::postgres::PgTarget;
-
-const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
-const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
-
-/// Arbitrary constant naming the advisory lock that serialises migrations
-/// when several instances start against one PostgreSQL database.
-const MIGRATION_LOCK_KEY: i64 = 0x0057_6179_706f_7374;
 
 pub(crate) type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
 
@@ -63,12 +52,12 @@ impl DbConfig {
     }
 }
 
-enum Target {
+pub(crate) enum Target {
     Postgres(PgTarget),
     Sqlite(String),
 }
 
-fn parse_url(url: &str) -> Result<Target, DbError> {
+pub(crate) fn parse_url(url: &str) -> Result<Target, DbError> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         return PgTarget::parse(url).map(Target::Postgres);
     }
@@ -178,6 +167,16 @@ pub struct DbPool {
     statements: Arc<AtomicU64>,
     url: String,
     acquire_timeout: Duration,
+    /// The readiness check's own connection, outside the pool.
+    pub(crate) probe: Arc<tokio::sync::Mutex<Option<Dedicated>>>,
+}
+
+/// A connection of either backend held outside the pool.
+// Opened rarely and kept in one place, like `DbConn`: boxing would buy nothing.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Dedicated {
+    Pg(AsyncPgConnection),
+    Sqlite(SqliteConn),
 }
 
 /// A pooled connection of either backend. Query code matches on it with
@@ -316,7 +315,7 @@ macro_rules! with_conn {
 }
 pub(crate) use with_conn;
 
-async fn establish_sqlite(path: &str) -> diesel::ConnectionResult<SqliteConn> {
+pub(crate) async fn establish_sqlite(path: &str) -> diesel::ConnectionResult<SqliteConn> {
     let mut conn = SqliteConn::establish(path).await?;
     // WAL lets readers run beside the one writer; the busy timeout makes
     // writers queue instead of failing; SQLite leaves foreign keys off unless asked.
@@ -424,6 +423,7 @@ impl DbPool {
             statements,
             url: config.url.clone(),
             acquire_timeout: config.acquire_timeout,
+            probe: Arc::default(),
         };
         // Prove the database answers now rather than on the first request.
         pool.get().await.map_err(|e| {
@@ -505,6 +505,22 @@ impl DbPool {
         Ok(found.ssl)
     }
 
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// A new connection to the same database, outside the pool.
+    pub(crate) async fn dedicated(&self) -> Result<Dedicated, DbError> {
+        let connected = match self.pg_target() {
+            Some(target) => target.connect().await.map(Dedicated::Pg),
+            None => match parse_url(&self.url)? {
+                Target::Sqlite(path) => establish_sqlite(&path).await.map(Dedicated::Sqlite),
+                Target::Postgres(target) => target.connect().await.map(Dedicated::Pg),
+            },
+        };
+        connected.map_err(|e| DbError::Unavailable(e.to_string()))
+    }
+
     /// How long a borrower waits for a connection.
     pub(crate) fn acquire_timeout(&self) -> Duration {
         self.acquire_timeout
@@ -514,80 +530,6 @@ impl DbPool {
     pub fn statements_executed(&self) -> u64 {
         self.statements.load(Ordering::Relaxed)
     }
-
-    /// Migrations this build knows that the database has not applied; an
-    /// error when the database cannot be reached. What readiness checks.
-    pub async fn pending_migrations(&self) -> Result<usize, DbError> {
-        use diesel::migration::MigrationSource;
-        #[derive(diesel::QueryableByName)]
-        struct Applied {
-            #[diesel(sql_type = diesel::sql_types::Text)]
-            version: String,
-        }
-        let known: Vec<String> = match self.backend() {
-            Backend::Postgres => MigrationSource::<diesel::pg::Pg>::migrations(&PG_MIGRATIONS)
-                .map(|all| all.iter().map(|m| m.name().version().to_string()).collect()),
-            Backend::Sqlite => {
-                MigrationSource::<diesel::sqlite::Sqlite>::migrations(&SQLITE_MIGRATIONS)
-                    .map(|all| all.iter().map(|m| m.name().version().to_string()).collect())
-            }
-        }
-        .map_err(|e| DbError::Migration(e.to_string()))?;
-        let mut conn = self.get().await?;
-        let applied: Vec<Applied> = with_conn!(&mut conn, |c| diesel_async::RunQueryDsl::load(
-            diesel::sql_query("SELECT version FROM __diesel_schema_migrations"),
-            c
-        )
-        .await)?;
-        Ok(known
-            .iter()
-            .filter(|v| !applied.iter().any(|a| &a.version == *v))
-            .count())
-    }
-
-    /// Brings the schema up to date. Runs on a dedicated connection because
-    /// diesel's migration harness is synchronous underneath.
-    pub async fn run_migrations(&self) -> Result<usize, DbError> {
-        let migration_err =
-            |e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string());
-        let unavailable = |e: diesel::ConnectionError| DbError::Unavailable(e.to_string());
-        match parse_url(&self.url)? {
-            Target::Postgres(target) => {
-                let mut conn = target.connect().await.map_err(unavailable)?;
-                lock_migrations(&mut conn, true).await?;
-                let mut harness = AsyncMigrationHarness::new(conn);
-                let applied = harness
-                    .run_pending_migrations(PG_MIGRATIONS)
-                    .map(|v| v.len());
-                let mut conn = harness.into_inner();
-                lock_migrations(&mut conn, false).await?;
-                applied.map_err(migration_err)
-            }
-            Target::Sqlite(path) => {
-                let conn = establish_sqlite(&path).await.map_err(unavailable)?;
-                let mut harness = AsyncMigrationHarness::new(conn);
-                harness
-                    .run_pending_migrations(SQLITE_MIGRATIONS)
-                    .map(|v| v.len())
-                    .map_err(migration_err)
-            }
-        }
-    }
-}
-
-async fn lock_migrations(conn: &mut AsyncPgConnection, lock: bool) -> Result<(), DbError> {
-    use diesel::sql_types::BigInt;
-    use diesel_async::RunQueryDsl;
-    let sql = if lock {
-        "SELECT pg_advisory_lock($1)"
-    } else {
-        "SELECT pg_advisory_unlock($1)"
-    };
-    diesel::sql_query(sql)
-        .bind::<BigInt, _>(MIGRATION_LOCK_KEY)
-        .execute(conn)
-        .await?;
-    Ok(())
 }
 
 fn pool_error(err: PoolError) -> DbError {

@@ -15,7 +15,7 @@ const GLOBAL_OPTIONS: &str = "Global options";
 #[derive(Debug, Parser)]
 #[command(
     name = "waypost",
-    version,
+    version = crate::VERSION,
     about = "Waypost: a GraphQL content service for posts, comments and career guides.",
     long_about = "Waypost serves a publication over GraphQL. Without a subcommand it runs the \
                   server (`serve`). SQLite is the default store; point DATABASE_URL at \
@@ -35,6 +35,13 @@ pub struct Cli {
     #[arg(long, env = "RUST_LOG", default_value = crate::telemetry::DEFAULT_DIRECTIVES, global = true, help_heading = GLOBAL_OPTIONS)]
     pub log_filter: String,
 
+    /// `development` (the default) makes trying Waypost easy: a SQLite file
+    /// when no database is named, demo content, GraphiQL, any origin.
+    /// `production` asks for an explicit DATABASE_URL and turns demo
+    /// content, GraphiQL and introspection off unless asked for.
+    #[arg(long, env = "WAYPOST_MODE", value_enum, default_value_t = Mode::Development, global = true, help_heading = GLOBAL_OPTIONS)]
+    pub mode: Mode,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 
@@ -47,8 +54,12 @@ pub enum Command {
     /// Run the GraphQL server (the default): migrate, seed demo content into an
     /// empty database, then serve GraphiQL at / and the API at /graphql.
     Serve(ServeArgs),
-    /// Apply pending database migrations and exit.
-    Migrate,
+    /// Apply pending database migrations and exit; `migrate status` lists
+    /// what is applied, pending, and unknown to this build.
+    Migrate {
+        #[command(subcommand)]
+        action: Option<MigrateCommand>,
+    },
     /// Load the demo content; refuses when the database already has posts.
     Seed,
     /// Print the GraphQL schema (SDL) to stdout.
@@ -60,6 +71,12 @@ pub enum Command {
         #[command(subcommand)]
         action: UserCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MigrateCommand {
+    /// List the migrations applied, pending, and unknown to this build.
+    Status,
 }
 
 #[derive(Debug, Subcommand)]
@@ -116,25 +133,37 @@ impl From<RoleArg> for waypost_domain::Role {
     }
 }
 
+/// The database a development run uses when none is named.
+const DEVELOPMENT_DATABASE: &str = "sqlite://waypost.db";
+
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseArgs {
-    /// Database to use: postgres://user@host:port/name or sqlite://path.
+    /// Database to use: postgres://user@host:port/name (libpq's `sslmode`
+    /// and `sslrootcert` parameters set TLS) or sqlite://path. Development
+    /// mode defaults to sqlite://waypost.db; production requires it.
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+
+    /// A file holding the database URL, so that its password stays out of
+    /// the environment and `ps` (a mounted secret, say).
     #[arg(
         long,
-        env = "DATABASE_URL",
-        default_value = "sqlite://waypost.db",
-        global = true
+        env = "DATABASE_URL_FILE",
+        global = true,
+        conflicts_with = "database_url"
     )]
-    pub database_url: String,
+    pub database_url_file: Option<std::path::PathBuf>,
 
-    /// Most connections the pool opens.
+    /// Most connections the pool opens (each instance also keeps one for
+    /// live comments and one for readiness, on PostgreSQL).
     #[arg(
         long,
         env = "WAYPOST_DB_MAX_CONNECTIONS",
         default_value_t = 16,
-        global = true
+        global = true,
+        value_parser = clap::value_parser!(u32).range(1..=10_000)
     )]
-    pub db_max_connections: usize,
+    pub db_max_connections: u32,
 
     /// Milliseconds a request waits for a database connection before failing
     /// with SERVICE_UNAVAILABLE.
@@ -142,20 +171,39 @@ pub struct DatabaseArgs {
         long,
         env = "WAYPOST_DB_TIMEOUT_MS",
         default_value_t = 5_000,
-        global = true
+        global = true,
+        value_parser = clap::value_parser!(u64).range(1..=600_000)
     )]
     pub db_timeout_ms: u64,
 }
 
 impl DatabaseArgs {
-    pub fn db_config(&self) -> DbConfig {
-        DbConfig {
-            url: self.database_url.clone(),
-            max_connections: self.db_max_connections.max(1),
-            acquire_timeout: Duration::from_millis(self.db_timeout_ms.max(1)),
+    /// The database to use: named by flag, variable or file; in
+    /// development, a SQLite file when none is named.
+    pub fn db_config(&self, mode: Mode) -> anyhow::Result<DbConfig> {
+        use anyhow::Context as _;
+        let url = match (&self.database_url, &self.database_url_file) {
+            (Some(url), _) => url.clone(),
+            (None, Some(path)) => std::fs::read_to_string(path)
+                .with_context(|| format!("DATABASE_URL_FILE {}: cannot read it", path.display()))?
+                .trim()
+                .to_owned(),
+            (None, None) if mode == Mode::Development => DEVELOPMENT_DATABASE.to_owned(),
+            (None, None) => anyhow::bail!(
+                "production mode needs a database: set DATABASE_URL (or DATABASE_URL_FILE) to postgres://… or sqlite://…"
+            ),
+        };
+        anyhow::ensure!(
+            !url.is_empty(),
+            "DATABASE_URL is empty; name a database (postgres://… or sqlite://…)"
+        );
+        Ok(DbConfig {
+            url,
+            max_connections: usize::try_from(self.db_max_connections).unwrap_or(usize::MAX),
+            acquire_timeout: Duration::from_millis(self.db_timeout_ms),
             create_database: true,
             statement_timeout: None,
-        }
+        })
     }
 }
 
@@ -185,14 +233,10 @@ pub struct ServeArgs {
     #[arg(long, env = "WAYPOST_COMMENT_FLOOD_LIMIT", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub comment_flood_limit: u32,
 
-    /// Load the demo content when the database has no posts.
-    #[arg(long, env = "WAYPOST_SEED_DEMO", default_value_t = true, action = clap::ArgAction::Set)]
-    pub seed_demo: bool,
-
-    /// `development` allows any origin cross-site and leaves local clients
-    /// unlimited; `production` allows only the origins listed.
-    #[arg(long, env = "WAYPOST_MODE", value_enum, default_value_t = Mode::Development)]
-    pub mode: Mode,
+    /// Load the demo content when the database has no posts (default: in
+    /// development only).
+    #[arg(long, env = "WAYPOST_SEED_DEMO", action = clap::ArgAction::Set)]
+    pub seed_demo: Option<bool>,
 
     /// Origins (comma-separated, e.g. `https://blog.example`) whose pages
     /// may call the API, sending credentials; in development any origin may
@@ -207,9 +251,21 @@ pub struct ServeArgs {
     #[arg(long, env = "WAYPOST_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<crate::client_address::ProxyRange>,
 
+    /// Serve without migrating first, for deploys that migrate in a step of
+    /// their own (`waypost migrate`); readiness stays 503 until the
+    /// database is current.
+    #[arg(long, env = "WAYPOST_NO_MIGRATE")]
+    pub no_migrate: bool,
+
     /// Seconds requests in flight may take to finish once asked to stop.
-    #[arg(long, env = "WAYPOST_SHUTDOWN_GRACE_SECONDS", default_value_t = 10)]
+    #[arg(long, env = "WAYPOST_SHUTDOWN_GRACE_SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=3_600))]
     pub shutdown_grace_seconds: u64,
+
+    /// Seconds the server keeps serving after SIGTERM with `/readyz`
+    /// answering 503, so that load balancers stop sending before it closes
+    /// its listener (default: 5 in production, 0 in development).
+    #[arg(long, env = "WAYPOST_DRAIN_SECONDS", value_parser = clap::value_parser!(u64).range(0..=3_600))]
+    pub drain_seconds: Option<u64>,
 
     #[command(flatten)]
     pub limits: LimitArgs,
@@ -245,10 +301,10 @@ pub struct LimitArgs {
     /// Milliseconds a request may run before it is stopped.
     #[arg(long, env = "WAYPOST_REQUEST_TIMEOUT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub request_timeout_ms: u64,
-    /// Answer introspection and serve GraphiQL; turn off in production to
-    /// hide the schema.
-    #[arg(long, env = "WAYPOST_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
-    pub introspection: bool,
+    /// Answer introspection and serve GraphiQL (default: in development
+    /// only; production hides the schema unless asked).
+    #[arg(long, env = "WAYPOST_INTROSPECTION", action = clap::ArgAction::Set)]
+    pub introspection: Option<bool>,
     /// Requests a minute per client (signed-in user, else address) on
     /// average; 0 turns rate limiting off.
     #[arg(long, env = "WAYPOST_RATE_LIMIT_PER_MINUTE", default_value_t = 600)]
@@ -273,7 +329,7 @@ impl LimitArgs {
             max_batch: size(self.max_batch),
             max_body_bytes: size(self.max_body_bytes),
             timeout: std::time::Duration::from_millis(self.request_timeout_ms),
-            introspection: self.introspection,
+            introspection: self.introspection.unwrap_or(mode == Mode::Development),
             rate_per_minute: self.rate_per_minute,
             rate_burst: self.rate_burst,
             rate_exempts_loopback: mode == Mode::Development,
@@ -308,15 +364,31 @@ pub enum Mode {
 }
 
 impl ServeArgs {
+    /// Whether to load the demo content into an empty database.
+    pub fn seed_demo(&self, mode: Mode) -> bool {
+        self.seed_demo.unwrap_or(mode == Mode::Development)
+    }
+
+    pub fn stop_times(&self, mode: Mode) -> crate::server::StopTimes {
+        let default_drain = match mode {
+            Mode::Development => 0,
+            Mode::Production => 5,
+        };
+        crate::server::StopTimes {
+            drain: Duration::from_secs(self.drain_seconds.unwrap_or(default_drain)),
+            grace: Duration::from_secs(self.shutdown_grace_seconds),
+        }
+    }
+
     /// Who may call the API from a web page on another origin.
-    pub fn cors(&self) -> crate::http::Cors {
+    pub fn cors(&self, mode: Mode) -> crate::http::Cors {
         let listed: Vec<String> = self
             .cors_origins
             .iter()
             .map(|o| o.trim().to_owned())
             .filter(|o| !o.is_empty())
             .collect();
-        match (listed.is_empty(), self.mode) {
+        match (listed.is_empty(), mode) {
             (false, _) => crate::http::Cors::Origins(listed),
             (true, Mode::Development) => crate::http::Cors::Any,
             (true, Mode::Production) => crate::http::Cors::SameOrigin,
@@ -369,9 +441,62 @@ mod tests {
             .unwrap()
             .serve
             .limits
-            .limits(Mode::Production);
+            .limits(Mode::Development);
         assert!(!off.introspection);
-        assert!(!off.rate_exempts_loopback);
         assert_eq!(off.max_depth, 9);
+        let production = Cli::try_parse_from(["waypost"])
+            .unwrap()
+            .serve
+            .limits
+            .limits(Mode::Production);
+        assert!(!production.introspection, "production hides the schema");
+        assert!(!production.rate_exempts_loopback);
+        let asked = Cli::try_parse_from(["waypost", "--introspection", "true"])
+            .unwrap()
+            .serve
+            .limits
+            .limits(Mode::Production);
+        assert!(asked.introspection);
+    }
+
+    #[test]
+    fn production_asks_for_what_development_assumes() {
+        let cli = Cli::try_parse_from(["waypost", "--mode", "production"]).unwrap();
+        assert_eq!(cli.mode, Mode::Production);
+        let err = cli.database.db_config(cli.mode).unwrap_err().to_string();
+        assert!(err.contains("DATABASE_URL"), "{err}");
+        assert!(!cli.serve.seed_demo(cli.mode));
+        assert_eq!(cli.serve.stop_times(cli.mode).drain, Duration::from_secs(5));
+        let dev = Cli::try_parse_from(["waypost"]).unwrap();
+        assert_eq!(
+            dev.database.db_config(dev.mode).unwrap().url,
+            DEVELOPMENT_DATABASE
+        );
+        assert!(dev.serve.seed_demo(dev.mode));
+        assert!(dev.serve.stop_times(dev.mode).drain.is_zero());
+        let seeded =
+            Cli::try_parse_from(["waypost", "--mode", "production", "--seed-demo", "true"])
+                .unwrap();
+        assert!(seeded.serve.seed_demo(seeded.mode));
+    }
+
+    #[test]
+    fn the_database_url_may_come_from_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("url");
+        std::fs::write(&path, "postgres://u:secret@db/app\n").unwrap();
+        let cli = Cli::try_parse_from([
+            "waypost",
+            "--mode",
+            "production",
+            "--database-url-file",
+            path.to_str().unwrap(),
+        ])
+        .unwrap();
+        assert_eq!(
+            cli.database.db_config(cli.mode).unwrap().url,
+            "postgres://u:secret@db/app"
+        );
+        assert!(Cli::try_parse_from(["waypost", "--db-max-connections", "0"]).is_err());
     }
 }

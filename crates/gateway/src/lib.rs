@@ -25,4 +25,8 @@ pub use client_address::{ProxyRange, TrustedProxies};
 pub use http::{AppState, Cors};
 pub use limits::Limits;
 pub use schema::{Clock, WaypostSchema, build_schema, build_schema_with, execute, system_clock};
-pub use server::{app, router, serve, shutdown_signal};
+/// The release and the commit it was built from, as `--version` and the
+/// `waypost_build_info` metric give them.
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("WAYPOST_COMMIT"), ")");
+
+pub use server::{StopTimes, app, router, serve, shutdown_signal};

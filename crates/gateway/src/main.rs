@@ -10,7 +10,7 @@ use waypost_domain::account::{self, EmailAddress, NewPassword, NewUser, UserChan
 use waypost_domain::demo::{SeedOutcome, seed_demo};
 use waypost_domain::{DbPool, mask_url};
 use waypost_gateway::TrustedProxies;
-use waypost_gateway::config::{Cli, Command, ServeArgs, UserCommand};
+use waypost_gateway::config::{Cli, Command, MigrateCommand, Mode, ServeArgs, UserCommand};
 use waypost_gateway::{AppState, build_schema, telemetry};
 
 // Responses are built from many short-lived strings; mimalloc serves them
@@ -48,10 +48,30 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", build_schema().sdl());
             Ok(())
         }
-        Some(Command::Migrate) => {
+        Some(Command::Migrate { action: None }) => {
             let pool = connect(&cli).await?;
             let applied = pool.run_migrations().await?;
             tracing::info!(applied, "migrations applied");
+            Ok(())
+        }
+        Some(Command::Migrate {
+            action: Some(MigrateCommand::Status),
+        }) => {
+            let status = connect(&cli).await?.migration_status().await?;
+            for (state, versions) in [
+                ("applied", &status.applied),
+                ("pending", &status.pending),
+                ("unknown", &status.unknown),
+            ] {
+                for version in versions {
+                    println!("{state}\t{version}");
+                }
+            }
+            anyhow::ensure!(
+                status.unknown.is_empty(),
+                "the database has {} migrations this build does not know; run a newer Waypost",
+                status.unknown.len()
+            );
             Ok(())
         }
         Some(Command::Seed) => {
@@ -190,39 +210,81 @@ fn read_password() -> anyhow::Result<String> {
 }
 
 async fn connect(cli: &Cli) -> anyhow::Result<DbPool> {
-    let config = cli.database.db_config();
+    let config = cli.database.db_config(cli.mode)?;
     Ok(DbPool::connect(&config).await?)
 }
 
 async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
-    let pool = connect(cli).await?;
-    let applied = pool.run_migrations().await?;
-    tracing::info!(database = %mask_url(&cli.database.database_url), applied, "database ready");
-    if args.seed_demo
-        && let SeedOutcome::Seeded(counts) = seed_demo(&pool).await?
-    {
-        tracing::info!(posts = counts.posts, "empty database: demo content loaded");
+    // Listening for SIGTERM from the start: a stop asked for while the
+    // server starts ends it cleanly once it is up, not midway.
+    let stop_signal = waypost_gateway::shutdown_signal();
+    let mode = cli.mode;
+    let limits = args.limits.limits(mode);
+    let mut config = cli.database.db_config(mode)?;
+    // The database stops working on a request once Waypost has given up on it.
+    config.statement_timeout = Some(limits.timeout);
+    let pool = DbPool::connect(&config).await?;
+    let applied = if args.no_migrate {
+        // Not migrating is no licence to serve a schema this build does
+        // not know: that is a rollback, which the migrations cannot undo.
+        let status = pool.migration_status().await?;
+        anyhow::ensure!(
+            status.unknown.is_empty(),
+            "the database has migrations this build does not know ({}); run a newer Waypost",
+            status.unknown.join(", ")
+        );
+        0
+    } else {
+        pool.run_migrations().await?
+    };
+    let demo = match (args.seed_demo(mode), args.no_migrate) {
+        (false, _) => "off",
+        (true, true) => "off (not migrating)",
+        (true, false) => match seed_demo(&pool).await? {
+            SeedOutcome::Seeded(_) => "loaded into the empty database",
+            SeedOutcome::AlreadyHasContent => "on (the database has content)",
+        },
+    };
+    let stop = args.stop_times(mode);
+    let cors = args.cors(mode);
+    // One line that says what this instance chose, for whoever reads the log.
+    tracing::info!(
+        mode = ?mode,
+        database = %mask_url(&config.url),
+        tls = pool.ssl_mode().map_or("none (SQLite)", |m| m.as_str()),
+        migrations_applied = applied,
+        migrate = !args.no_migrate,
+        demo_content = demo,
+        graphiql_and_introspection = limits.introspection,
+        cors = %cors.describe(),
+        rate_limit_per_minute = limits.rate_per_minute,
+        drain_s = stop.drain.as_secs(),
+        grace_s = stop.grace.as_secs(),
+        "Waypost configured"
+    );
+    if mode == Mode::Production && matches!(config.url.split_once(':'), Some(("sqlite", _))) {
+        tracing::warn!(
+            "production on SQLite: one instance only; point DATABASE_URL at PostgreSQL to run several"
+        );
     }
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("cannot listen on {}", args.bind))?;
     let address = listener.local_addr()?;
-    tracing::info!(
-        "Waypost is serving GraphiQL at http://{address}/ and the API at http://{address}/graphql"
-    );
+    if limits.introspection {
+        tracing::info!(
+            "Waypost is serving GraphiQL at http://{address}/ and the API at http://{address}/graphql"
+        );
+    } else {
+        tracing::info!("Waypost is serving the API at http://{address}/graphql");
+    }
     let state = AppState::new(pool)
         .with_auth(args.auth_settings())
         .with_comments(args.comment_settings())
-        .with_limits(args.limits.limits(args.mode))
-        .with_cors(args.cors())
+        .with_limits(limits)
+        .with_cors(cors)
         .with_trusted_proxies(TrustedProxies(args.trusted_proxies.clone()));
-    waypost_gateway::serve(
-        listener,
-        state,
-        waypost_gateway::shutdown_signal(),
-        std::time::Duration::from_secs(args.shutdown_grace_seconds),
-    )
-    .await?;
+    waypost_gateway::serve(listener, state, stop_signal, stop).await?;
     tracing::info!("stopped");
     Ok(())
 }

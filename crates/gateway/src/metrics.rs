@@ -108,6 +108,12 @@ struct LoaderLabels {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, EncodeLabelSet)]
+struct BuildLabels {
+    version: &'static str,
+    commit: &'static str,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, EncodeLabelSet)]
 struct StateLabels {
     state: &'static str,
 }
@@ -179,6 +185,21 @@ impl Metrics {
             subscriptions.clone(),
         );
         pool.register(&mut registry);
+        let build: Labelled<BuildLabels, Gauge> = Labelled::default();
+        build
+            .get_or_create(
+                BuildLabels {
+                    version: env!("CARGO_PKG_VERSION"),
+                    commit: env!("WAYPOST_COMMIT"),
+                },
+                Gauge::default,
+            )
+            .set(1);
+        registry.register(
+            "waypost_build_info",
+            "Always 1; its labels name the release and commit serving",
+            build,
+        );
         Self {
             registry,
             requests,

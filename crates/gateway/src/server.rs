@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -18,9 +19,9 @@ use waypost_domain::{CommentFeed, DbPool};
 
 use crate::client_address::TrustedProxies;
 use crate::http::graphql::{graphql_get, graphql_post};
-use crate::http::guard::{Cors, rate_limiter};
+use crate::http::guard::{Cors, fit_request_id, rate_limiter};
 use crate::http::pages::{graphiql, healthz, metrics, readyz};
-use crate::http::{AppState, GraphiqlPage, REQUEST_ID};
+use crate::http::{AppState, GraphiqlPage, Phase, REQUEST_ID};
 use crate::limits::Limits;
 use crate::metrics::Metrics;
 use crate::schema::{Services, build_schema, system_clock};
@@ -42,7 +43,8 @@ impl AppState {
                 metrics: Arc::new(Metrics::new()),
             },
             graphiql: Arc::new(GraphiqlPage::build()),
-            stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
+            phase: Arc::new(tokio::sync::watch::Sender::new(Phase::Serving)),
+            refusal_log: Arc::default(),
         }
     }
 }
@@ -74,28 +76,49 @@ pub fn router(state: AppState) -> Router {
             let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
         }))
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid));
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(axum::middleware::map_request(fit_request_id));
     match cors {
         Some(cors) => router.layer(cors),
         None => router,
     }
 }
 
-/// Serves `state` on `listener` until `signal` resolves; then stops
-/// accepting connections, closes WebSockets with a "going away" frame, and
-/// lets requests in flight finish for at most `grace`.
+/// How a server stops once asked to.
+#[derive(Debug, Clone, Copy)]
+pub struct StopTimes {
+    /// How long it keeps serving, with `/readyz` answering 503, so that
+    /// load balancers take it out before its listener closes.
+    pub drain: Duration,
+    /// How long requests in flight then have to finish.
+    pub grace: Duration,
+}
+
+/// Serves `state` on `listener` until `signal` resolves; then drains (keeps
+/// serving while `/readyz` answers 503) for `times.drain`, stops accepting
+/// connections, closes WebSockets with a "going away" frame, and lets
+/// requests in flight finish for at most `times.grace`.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     signal: impl Future<Output = ()> + Send + 'static,
-    grace: std::time::Duration,
+    times: StopTimes,
 ) -> std::io::Result<()> {
-    let stopping = state.stopping.clone();
+    let StopTimes { drain, grace } = times;
+    let phase = state.phase.clone();
     let (fired, has_fired) = tokio::sync::oneshot::channel::<()>();
     let server = axum::serve(listener, app(state)).with_graceful_shutdown(async move {
         signal.await;
+        if !drain.is_zero() {
+            tracing::info!(
+                drain_ms = drain.as_millis() as u64,
+                "draining: /readyz answers 503 while requests are still served"
+            );
+            phase.send_replace(Phase::Draining);
+            tokio::time::sleep(drain).await;
+        }
         tracing::info!("stopping: finishing requests in flight");
-        stopping.send_replace(true);
+        phase.send_replace(Phase::Stopping);
         let _ = fired.send(());
     });
     let deadline = async move {
@@ -114,30 +137,43 @@ pub async fn serve(
     }
 }
 
-/// Resolves when the process is asked to stop (Ctrl-C or SIGTERM).
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(err) = tokio::signal::ctrl_c().await {
-            tracing::error!(error = %err, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
+/// Resolves when the process is asked to stop (Ctrl-C or SIGTERM). The
+/// handlers are installed when this is called, not when it is first
+/// awaited: a SIGTERM that arrives while the server is still starting must
+/// begin a clean stop, not kill the process.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let listen = |kind: SignalKind, name: &'static str| {
+            let stream = signal(kind)
+                .inspect_err(|err| tracing::error!(error = %err, "cannot listen for {name}"))
+                .ok();
+            async move {
+                match stream {
+                    Some(mut stream) => {
+                        stream.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
             }
-            Err(err) => {
-                tracing::error!(error = %err, "cannot listen for SIGTERM");
+        };
+        let terminate = listen(SignalKind::terminate(), "SIGTERM");
+        let interrupt = listen(SignalKind::interrupt(), "Ctrl-C");
+        async move {
+            tokio::select! {
+                () = terminate => {},
+                () = interrupt => {},
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        async {
+            if let Err(err) = tokio::signal::ctrl_c().await {
+                tracing::error!(error = %err, "cannot listen for Ctrl-C");
                 std::future::pending::<()>().await;
             }
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
     }
 }

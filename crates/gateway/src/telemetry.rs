@@ -118,3 +118,52 @@ fn exporter(wanted: bool) -> (Option<BoxedLayer>, Telemetry, Option<String>) {
     });
     (None, Telemetry {}, error)
 }
+
+/// A budget of log lines a second for one kind of line (refusals of a
+/// client past its rate): a flood of requests must not become a flood of
+/// logs. Lines over the budget are counted, and the count is logged with
+/// the first line of the next second that has room.
+#[derive(Debug, Default)]
+pub(crate) struct LogBudget {
+    /// The second the budget is spent in, and lines written in it.
+    window: std::sync::Mutex<(u64, u32)>,
+    suppressed: std::sync::atomic::AtomicU64,
+}
+
+impl LogBudget {
+    pub(crate) const LINES_PER_SECOND: u32 = 10;
+
+    /// Whether a line may be written in second `now_s`; when it may, also
+    /// how many were held back since the last one written.
+    pub(crate) fn take(&self, now_s: u64) -> Option<u64> {
+        use std::sync::atomic::Ordering;
+        let mut window = self
+            .window
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if window.0 != now_s {
+            *window = (now_s, 0);
+        }
+        if window.1 >= Self::LINES_PER_SECOND {
+            self.suppressed.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
+        window.1 += 1;
+        Some(self.suppressed.swap(0, Ordering::Relaxed))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LogBudget;
+
+    #[test]
+    fn a_flood_of_lines_is_cut_to_the_budget_and_counted() {
+        let budget = LogBudget::default();
+        let written = (0..1000).filter(|_| budget.take(7).is_some()).count();
+        assert_eq!(written, LogBudget::LINES_PER_SECOND as usize);
+        // The next second's first line says how many were held back.
+        assert_eq!(budget.take(8), Some(990));
+        assert_eq!(budget.take(8), Some(0));
+    }
+}

@@ -13,6 +13,10 @@ fn waypost() -> Command {
         "WAYPOST_BIND",
         "WAYPOST_LOG_FORMAT",
         "WAYPOST_SEED_DEMO",
+        "WAYPOST_MODE",
+        "WAYPOST_INTROSPECTION",
+        "WAYPOST_DRAIN_SECONDS",
+        "DATABASE_URL_FILE",
         "RUST_LOG",
     ] {
         command.env_remove(var);
@@ -147,14 +151,16 @@ fn drop_database(server: &str, name: &str) {
     });
 }
 
-#[test]
-fn serve_answers_and_stops_cleanly_on_sigterm() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut child = waypost()
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}", dir.path().join("serve.db").display()),
-        )
+/// A running `waypost serve`, its address, and the JSON log lines it wrote
+/// up to the line that names its address.
+struct Server {
+    child: std::process::Child,
+    address: String,
+    log: Vec<serde_json::Value>,
+}
+
+fn start(mut command: Command) -> Server {
+    let mut child = command
         .env("WAYPOST_BIND", "127.0.0.1:0")
         .env("WAYPOST_LOG_FORMAT", "json")
         .stderr(Stdio::piped())
@@ -163,18 +169,38 @@ fn serve_answers_and_stops_cleanly_on_sigterm() {
     let stderr = child.stderr.take().unwrap();
     let mut lines = BufReader::new(stderr).lines();
     let deadline = Instant::now() + Duration::from_secs(30);
+    let mut log = Vec::new();
     let address = loop {
         assert!(Instant::now() < deadline, "server did not start");
         let line = lines.next().expect("server exited early").unwrap();
         let event: serde_json::Value =
             serde_json::from_str(&line).unwrap_or_else(|_| panic!("not JSON: {line}"));
-        let message = event["message"].as_str().unwrap_or_default();
-        if let Some(rest) = message.split("GraphiQL at http://").nth(1) {
+        let message = event["message"].as_str().unwrap_or_default().to_owned();
+        log.push(event);
+        if message.starts_with("Waypost is serving")
+            && let Some(rest) = message.split("http://").nth(1)
+        {
             break rest.split('/').next().unwrap().to_owned();
         }
     };
     // Drain the log so the server never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
+    Server {
+        child,
+        address,
+        log,
+    }
+}
+
+#[test]
+fn serve_answers_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut serve = waypost();
+    serve.env(
+        "DATABASE_URL",
+        format!("sqlite://{}", dir.path().join("serve.db").display()),
+    );
+    let Server { child, address, .. } = start(serve);
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -202,21 +228,7 @@ fn serve_answers_and_stops_cleanly_on_sigterm() {
             "demo content was loaded: {body}"
         );
     });
-
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            assert!(status.success(), "exit status {status}");
-            break;
-        }
-        assert!(Instant::now() < deadline, "server ignored SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    stop(child);
 }
 
 #[test]
@@ -379,4 +391,163 @@ fn logs_to_a_pipe_carry_no_colour_codes() {
     let logs = String::from_utf8(output.stderr).unwrap();
     assert!(!logs.is_empty(), "migrate logs what it did");
     assert!(!logs.contains('\u{1b}'), "escape codes in {logs:?}");
+}
+
+fn stop(mut child: std::process::Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "exit status {status}");
+            return;
+        }
+        assert!(Instant::now() < deadline, "server ignored SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn production_mode_refuses_to_guess_a_database() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [&["serve"][..], &["migrate"], &["seed"]] {
+        let output = waypost()
+            .args(args)
+            .current_dir(dir.path())
+            .env("WAYPOST_MODE", "production")
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{args:?} ran without a database");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(stderr.contains("DATABASE_URL"), "{args:?}: {stderr}");
+        assert!(
+            std::fs::read_dir(dir.path()).unwrap().next().is_none(),
+            "{args:?} created a database file"
+        );
+    }
+}
+
+#[test]
+fn production_mode_serves_no_demo_and_hides_the_schema_unless_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("prod.db").display());
+    let mut serve = waypost();
+    serve
+        .env("WAYPOST_MODE", "production")
+        .env("DATABASE_URL", &url)
+        .env("WAYPOST_DRAIN_SECONDS", "0");
+    let server = start(serve);
+    // One start-up line says what was chosen.
+    let chosen = server
+        .log
+        .iter()
+        .find(|e| e["message"] == "Waypost configured")
+        .unwrap_or_else(|| panic!("no configuration line: {:#?}", server.log));
+    assert_eq!(chosen["mode"], "Production", "{chosen}");
+    assert_eq!(chosen["demo_content"], "off", "{chosen}");
+    assert_eq!(chosen["graphiql_and_introspection"], false, "{chosen}");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let address = server.address.clone();
+    runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let page = client.get(format!("http://{address}/")).send().await.unwrap();
+        assert_eq!(page.status(), 404, "no GraphiQL");
+        let body: serde_json::Value = client
+            .post(format!("http://{address}/graphql"))
+            .json(&serde_json::json!({"query": "{ posts { totalCount } __schema { queryType { name } } }"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(body["errors"].is_array(), "introspection is off: {body}");
+        let body: serde_json::Value = client
+            .post(format!("http://{address}/graphql"))
+            .json(&serde_json::json!({"query": "{ posts { totalCount } }"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(body["data"]["posts"]["totalCount"], 0, "no demo content: {body}");
+    });
+    stop(server.child);
+
+    // Asked for, both come back.
+    let mut serve = waypost();
+    serve
+        .env("WAYPOST_MODE", "production")
+        .env("DATABASE_URL", &url)
+        .env("WAYPOST_DRAIN_SECONDS", "0")
+        .env("WAYPOST_SEED_DEMO", "true")
+        .env("WAYPOST_INTROSPECTION", "true");
+    let server = start(serve);
+    let chosen = server
+        .log
+        .iter()
+        .find(|e| e["message"] == "Waypost configured")
+        .unwrap();
+    assert_eq!(
+        chosen["demo_content"], "loaded into the empty database",
+        "{chosen}"
+    );
+    assert_eq!(chosen["graphiql_and_introspection"], true, "{chosen}");
+    stop(server.child);
+}
+
+#[test]
+fn migrate_status_lists_what_is_applied_and_pending() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("status.db").display());
+    let status = |expect_success: bool| {
+        let output = waypost()
+            .args(["migrate", "status"])
+            .env("DATABASE_URL", &url)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.success(), expect_success, "{output:?}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let fresh = status(true);
+    assert!(fresh.lines().count() > 1, "{fresh}");
+    assert!(fresh.lines().all(|l| l.starts_with("pending\t")), "{fresh}");
+    let migrated = waypost()
+        .arg("migrate")
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(migrated.status.success());
+    let done = status(true);
+    assert!(done.lines().all(|l| l.starts_with("applied\t")), "{done}");
+    assert_eq!(done.lines().count(), fresh.lines().count());
+}
+
+#[test]
+fn version_names_the_commit() {
+    let output = waypost().arg("--version").output().unwrap();
+    assert!(output.status.success());
+    let version = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        version.starts_with(&format!("waypost {} (", env!("CARGO_PKG_VERSION"))),
+        "{version}"
+    );
+    let commit = version
+        .trim()
+        .rsplit_once('(')
+        .unwrap()
+        .1
+        .trim_end_matches(')');
+    assert!(
+        commit == "unknown"
+            || (commit.len() == 12 && commit.chars().all(|c| c.is_ascii_hexdigit())),
+        "{version}"
+    );
 }

@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use waypost_domain::{DomainError, ErrorCode};
 
-use crate::error::{http_status, to_graphql};
+use crate::error::{code_of, http_status, to_graphql};
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 pub(crate) const APPLICATION_JSON: &str = "application/json";
@@ -52,18 +52,30 @@ pub(crate) fn is_request_error(response: &GqlResponse) -> bool {
         && response.errors.iter().all(|e| e.path.is_empty())
 }
 
+/// Seconds a client is asked to wait before retrying after a failure on
+/// our side that passes by itself (the database down or saturated, a
+/// request that ran out of time).
+const RETRY_UNAVAILABLE_SECONDS: u32 = 2;
+
 pub(crate) fn json_response(status: StatusCode, graphql_media: bool, body: Vec<u8>) -> Response {
     let media = if graphql_media {
         GRAPHQL_RESPONSE_JSON
     } else {
         APPLICATION_JSON
     };
-    (
+    let mut response = (
         status,
         [(header::CONTENT_TYPE, HeaderValue::from_static(media))],
         body,
     )
-        .into_response()
+        .into_response();
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(RETRY_UNAVAILABLE_SECONDS),
+        );
+    }
+    response
 }
 
 pub(crate) fn encode(
@@ -100,14 +112,36 @@ pub(crate) fn coded_error(
     encode(status, graphql_media, &body)
 }
 
+/// The HTTP status of an executed request. A request that served nothing
+/// because the service could not (the database down, the pool exhausted)
+/// is a 503 for every client, so that load balancers and dashboards see
+/// the outage; otherwise plain JSON clients get 200 with errors in the
+/// body, and the graphql-response media type signals request errors with
+/// 400.
 pub(crate) fn status_for(response: &GqlResponse, graphql_media: bool) -> StatusCode {
-    // Plain JSON clients always get 200 with errors in the body; the
-    // graphql-response media type signals request errors with 400.
-    if graphql_media && is_request_error(response) {
+    if unavailable(response) {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else if graphql_media && is_request_error(response) {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
     }
+}
+
+/// A SERVICE_UNAVAILABLE error, and not one field with a value to show.
+fn unavailable(response: &GqlResponse) -> bool {
+    let served_nothing = match &response.data {
+        async_graphql::Value::Null => true,
+        async_graphql::Value::Object(fields) => fields
+            .values()
+            .all(|v| matches!(v, async_graphql::Value::Null)),
+        _ => false,
+    };
+    served_nothing
+        && response
+            .errors
+            .iter()
+            .any(|e| code_of(e.extensions.as_ref()) == Some(ErrorCode::ServiceUnavailable))
 }
 
 /// The type of the operation a request will run, if the document parses.

@@ -177,14 +177,27 @@ async fn run(
         .services
         .metrics
         .record_request(&operation, outcome, elapsed.as_secs_f64(), statements);
-    tracing::info!(
-        operation = %operation,
-        status = response.status().as_u16(),
-        outcome = outcome.as_str(),
-        duration_ms = elapsed.as_secs_f64() * 1000.0,
-        statements,
-        "graphql request"
-    );
+    let client = client_ip(&state.proxies, headers, extensions).unwrap_or_default();
+    let status = response.status().as_u16();
+    let duration_ms = elapsed.as_secs_f64() * 1000.0;
+    if outcome == Outcome::Limited {
+        // A client past its rate may send thousands a second: its refusals
+        // are logged within a budget, with a count of those left out.
+        let now_s = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        if let Some(suppressed) = state.refusal_log.take(now_s) {
+            tracing::info!(
+                operation = %operation, status, outcome = outcome.as_str(), duration_ms,
+                client = %client, suppressed, "graphql request refused"
+            );
+        }
+    } else {
+        tracing::info!(
+            operation = %operation, status, outcome = outcome.as_str(), duration_ms,
+            statements, client = %client, "graphql request"
+        );
+    }
     response
 }
 
@@ -261,11 +274,16 @@ async fn run_in_time(
                 );
             }
             let outcome = response_outcome(&responses.iter().collect::<Vec<_>>());
-            let encoded = encode(
-                StatusCode::OK,
-                graphql_media,
-                &BatchResponse::Batch(responses),
-            );
+            // A batch is a 503 only when every operation in it was.
+            let status = if responses
+                .iter()
+                .all(|r| status_for(r, false) == StatusCode::SERVICE_UNAVAILABLE)
+            {
+                StatusCode::SERVICE_UNAVAILABLE
+            } else {
+                StatusCode::OK
+            };
+            let encoded = encode(status, graphql_media, &BatchResponse::Batch(responses));
             (encoded, outcome)
         }
     }

@@ -26,7 +26,32 @@ pub enum Cors {
     SameOrigin,
 }
 
+/// Longest request id a client may choose: ids go into every log line of
+/// the request.
+const MAX_REQUEST_ID: usize = 128;
+
+/// Drops a client's `x-request-id` that is too long or holds anything but
+/// visible ASCII, so that one is generated instead.
+pub(crate) async fn fit_request_id(mut request: axum::extract::Request) -> axum::extract::Request {
+    let unfit = request.headers().get(super::REQUEST_ID).is_some_and(|id| {
+        id.len() > MAX_REQUEST_ID || !id.as_bytes().iter().all(u8::is_ascii_graphic)
+    });
+    if unfit {
+        request.headers_mut().remove(super::REQUEST_ID);
+    }
+    request
+}
+
 impl Cors {
+    /// For the start-up line.
+    pub fn describe(&self) -> String {
+        match self {
+            Cors::Any => "any origin".into(),
+            Cors::Origins(origins) => origins.join(","),
+            Cors::SameOrigin => "same origin only".into(),
+        }
+    }
+
     pub(crate) fn layer(&self) -> Option<CorsLayer> {
         let base = || {
             CorsLayer::new()

@@ -11,7 +11,7 @@ mod state;
 
 pub use guard::Cors;
 pub use state::AppState;
-pub(crate) use state::GraphiqlPage;
+pub(crate) use state::{GraphiqlPage, Phase};
 
 /// The header that carries each request's id, in and out.
 pub(crate) const REQUEST_ID: &str = "x-request-id";

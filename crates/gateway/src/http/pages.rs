@@ -52,25 +52,35 @@ pub(crate) async fn healthz() -> &'static str {
     "ok\n"
 }
 
-/// Whether this instance can serve: the database answers within the pool's
-/// timeout and holds every migration this build knows. A load balancer
-/// stops sending requests while this is 503, and resumes once the
-/// database is back.
+/// How long readiness waits for the database before it says no: a load
+/// balancer's probe must get an answer, not a timeout of its own.
+const READINESS_BUDGET: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Whether this instance can serve: it is not draining, the database
+/// answers (on the check's own connection, so a saturated pool does not
+/// count), and it holds every migration this build knows. Migrations a
+/// newer release added do not count against it: during a rolling upgrade
+/// the old instances keep serving while the new ones start (a new start
+/// of an old binary refuses instead). A load balancer stops sending
+/// requests while this is 503, and resumes once it is 200 again.
 pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
-    match state.services.pool.pending_migrations().await {
-        Ok(0) => (StatusCode::OK, "ready\n").into_response(),
-        Ok(pending) => (
+    let not_ready = |why: String| {
+        (
             StatusCode::SERVICE_UNAVAILABLE,
-            format!("not ready: {pending} migrations pending\n"),
+            format!("not ready: {why}\n"),
         )
-            .into_response(),
+    };
+    if state.draining() {
+        return not_ready("draining before shutdown".into()).into_response();
+    }
+    match state.services.pool.readiness(READINESS_BUDGET).await {
+        Ok(status) if status.pending.is_empty() => (StatusCode::OK, "ready\n").into_response(),
+        Ok(status) => {
+            not_ready(format!("{} migrations pending", status.pending.len())).into_response()
+        }
         Err(err) => {
             tracing::warn!(error = %err, "readiness check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "not ready: database unreachable\n",
-            )
-                .into_response()
+            not_ready("database unreachable".into()).into_response()
         }
     }
 }

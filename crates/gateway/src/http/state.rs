@@ -30,18 +30,36 @@ pub struct AppState {
     pub(crate) cors: Arc<Cors>,
     pub(crate) proxies: Arc<TrustedProxies>,
     pub(crate) graphiql: Arc<GraphiqlPage>,
-    /// Turns true when the server stops: WebSockets close on it.
-    pub(crate) stopping: Arc<tokio::sync::watch::Sender<bool>>,
+    /// Where the server is in its life: WebSockets close once it stops,
+    /// readiness fails from the moment it drains.
+    pub(crate) phase: Arc<tokio::sync::watch::Sender<Phase>>,
+    /// How many refusals of clients past their rate get a log line.
+    pub(crate) refusal_log: Arc<crate::telemetry::LogBudget>,
+}
+
+/// The phases of a server's life, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Phase {
+    Serving,
+    /// Asked to stop: still serving, but telling load balancers to send
+    /// no more, so that they stop before the listener closes.
+    Draining,
+    /// No new connections; requests in flight finish.
+    Stopping,
 }
 
 impl AppState {
+    pub(crate) fn draining(&self) -> bool {
+        *self.phase.borrow() >= Phase::Draining
+    }
+
     /// Resolves once the server has begun to stop.
     pub(crate) fn stopping(&self) -> impl Future<Output = ()> + Send + 'static {
-        let mut watch = self.stopping.subscribe();
+        let mut watch = self.phase.subscribe();
         async move {
             // The sender lives as long as any state clone, so an error
             // cannot happen while anyone waits.
-            let _ = watch.wait_for(|stopping| *stopping).await;
+            let _ = watch.wait_for(|phase| *phase == Phase::Stopping).await;
         }
     }
 

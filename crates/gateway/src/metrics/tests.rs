@@ -206,6 +206,7 @@ fn render_is_well_formed_and_round_trips() {
             "waypost_db_pool_size",
             "waypost_db_pool_max",
             "waypost_db_pool_waiting",
+            "waypost_build_info",
         ]
     );
     assert!(families.iter().all(|f| !f.help.is_empty()));
@@ -278,7 +279,16 @@ fn render_is_well_formed_and_round_trips() {
 #[test]
 fn fresh_metrics_render_every_family() {
     let families = parse(&Metrics::new().render(PoolGauges::default()));
-    assert_eq!(families.len(), 9);
+    assert_eq!(families.len(), 10);
+    let build = family(&families, "waypost_build_info");
+    assert_eq!(build.kind, "gauge");
+    assert_eq!(
+        build.value(&[
+            ("version", env!("CARGO_PKG_VERSION")),
+            ("commit", env!("WAYPOST_COMMIT"))
+        ]),
+        Some(1.0)
+    );
     assert!(
         family(&families, "waypost_requests_total")
             .samples
