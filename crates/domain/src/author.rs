@@ -3,11 +3,11 @@
 
 use chrono::NaiveDateTime;
 use waypost_db::queries::author;
-use waypost_db::{Author, AuthorId, AuthorInsertForm, AuthorUpdateForm, DbError, DbPool};
+use waypost_db::{AuthorId, AuthorInsertForm, AuthorUpdateForm, DbError, DbPool};
 
 use crate::fields::{avatar, name, slug, slug_taken, text};
 use crate::policy::{Action, Viewer, authorize};
-use crate::{DomainError, FieldError, Written};
+use crate::{Author, DomainError, FieldError, Written};
 
 #[derive(Debug, Clone, Default)]
 pub struct AuthorFields {
@@ -45,7 +45,7 @@ pub async fn create_author(
         updated_at: now,
     };
     match author::insert(&mut pool.get().await?, &form).await {
-        Ok(author) => Ok(Ok(author)),
+        Ok(author) => Ok(Ok(author.into())),
         Err(DbError::UniqueViolation { .. }) => Ok(Err(slug_taken())),
         Err(err) => Err(err.into()),
     }
@@ -75,7 +75,7 @@ pub async fn update_author(
         return Ok(Err(errors));
     }
     match author::update(&mut pool.get().await?, id, &form).await {
-        Ok(Some(author)) => Ok(Ok(author)),
+        Ok(Some(author)) => Ok(Ok(author.into())),
         Ok(None) => Err(DomainError::NotFound("no such author".into())),
         Err(DbError::UniqueViolation { .. }) => Ok(Err(slug_taken())),
         Err(err) => Err(err.into()),

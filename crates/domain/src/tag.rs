@@ -3,11 +3,11 @@
 
 use chrono::NaiveDateTime;
 use waypost_db::queries::tag;
-use waypost_db::{DbError, DbPool, Tag, TagId, TagInsertForm, TagUpdateForm};
+use waypost_db::{DbError, DbPool, TagId, TagInsertForm, TagUpdateForm};
 
 use crate::fields::{name, slug, slug_taken, text};
 use crate::policy::{Action, Viewer, authorize};
-use crate::{DomainError, DomainResult, Written};
+use crate::{DomainError, DomainResult, Tag, Written};
 
 /// What a tag write may change; `None` leaves a field alone.
 #[derive(Debug, Clone, Default)]
@@ -42,7 +42,7 @@ pub async fn create_tag(
         created_at: now,
     };
     match tag::insert(&mut pool.get().await?, &form).await {
-        Ok(tag) => Ok(Ok(tag)),
+        Ok(tag) => Ok(Ok(tag.into())),
         Err(DbError::UniqueViolation { .. }) => Ok(Err(slug_taken())),
         Err(err) => Err(err.into()),
     }
@@ -79,7 +79,7 @@ pub async fn update_tag(
         tag::update(&mut conn, id, &form).await
     };
     match updated {
-        Ok(Some(tag)) => Ok(Ok(tag)),
+        Ok(Some(tag)) => Ok(Ok(tag.into())),
         Ok(None) => Err(DomainError::NotFound("no such tag".into())),
         Err(DbError::UniqueViolation { .. }) => Ok(Err(slug_taken())),
         Err(err) => Err(err.into()),

@@ -22,8 +22,10 @@ use crate::{FieldError, Written};
 /// What a write of one kind of entry sets (`None` keeps the stored value),
 /// and what `save` needs to know of that kind.
 pub trait Fields: Send + Sized {
-    /// What is stored and given back.
+    /// What is given back, and what `check` sees of the stored entry.
     type Entry: Send + Sync;
+    /// What is stored: the row `save` turns into the `Entry`.
+    type Row: Send + Into<Self::Entry>;
     type Id: Copy + Send + Sync;
     /// The checked entry, ready to store: its row's form and its lists.
     type Draft: Send + Sync;
@@ -69,10 +71,10 @@ pub trait Fields: Send + Sized {
 }
 
 /// What `Fields::stored` reads.
-pub type Rows<F> = DbResult<Vec<<F as Fields>::Entry>>;
+pub type Rows<F> = DbResult<Vec<<F as Fields>::Row>>;
 
 /// What `Fields::store` writes: `None` when `id` named nothing.
-pub type Stored<F> = DbResult<Option<<F as Fields>::Entry>>;
+pub type Stored<F> = DbResult<Option<<F as Fields>::Row>>;
 
 /// What `Fields::check` answers: the draft, or `None` with `errors` saying
 /// what is missing.
@@ -104,7 +106,8 @@ pub async fn save<F: Fields>(
     let now = stored_instant(now);
     let stored = match id {
         Some(id) => {
-            let entry = one(F::stored(&mut pool.get().await?, id).await?, F::KIND)?;
+            let row = one(F::stored(&mut pool.get().await?, id).await?, F::KIND)?;
+            let entry = row.into();
             F::may_edit(viewer, &entry)?;
             Some(entry)
         }
@@ -123,7 +126,7 @@ pub async fn save<F: Fields>(
         return Ok(Err(errors));
     };
     let stored = F::store(&write, &draft).await;
-    saved(stored, F::KIND, F::clash)
+    saved(stored.map(|row| row.map(Into::into)), F::KIND, F::clash)
 }
 
 /// Which career entry a delete names.

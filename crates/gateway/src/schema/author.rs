@@ -17,19 +17,19 @@ pub(crate) struct AuthorObject(pub Author);
 #[Object(name = "Author")]
 impl AuthorObject {
     pub(crate) async fn id(&self) -> ID {
-        GlobalId::Author(self.0.id).encode()
+        GlobalId::Author(self.0.id()).encode()
     }
     async fn slug(&self) -> &str {
-        &self.0.slug
+        self.0.slug()
     }
     async fn name(&self) -> &str {
-        &self.0.name
+        self.0.name()
     }
     async fn bio(&self) -> &str {
-        &self.0.bio
+        self.0.bio()
     }
     async fn avatar_url(&self) -> Option<&str> {
-        self.0.avatar_url.as_deref()
+        self.0.avatar_url()
     }
     /// This author's published posts, with the same arguments as `Query.posts`.
     #[allow(clippy::too_many_arguments)]
@@ -52,7 +52,7 @@ impl AuthorObject {
             filter,
             order_by,
         };
-        load_posts(ctx, Group::Author, self.0.id.0, args).await
+        load_posts(ctx, Group::Author, self.0.id().0, args).await
     }
 }
 

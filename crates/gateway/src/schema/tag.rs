@@ -17,16 +17,16 @@ pub(crate) struct TagObject(pub Tag);
 #[Object(name = "Tag")]
 impl TagObject {
     pub(crate) async fn id(&self) -> ID {
-        GlobalId::Tag(self.0.id).encode()
+        GlobalId::Tag(self.0.id()).encode()
     }
     async fn slug(&self) -> &str {
-        &self.0.slug
+        self.0.slug()
     }
     async fn name(&self) -> &str {
-        &self.0.name
+        self.0.name()
     }
     async fn description(&self) -> &str {
-        &self.0.description
+        self.0.description()
     }
     /// Published posts with this tag, with the same arguments as `Query.posts`.
     #[allow(clippy::too_many_arguments)]
@@ -49,7 +49,7 @@ impl TagObject {
             filter,
             order_by,
         };
-        load_posts(ctx, Group::Tag, self.0.id.0, args).await
+        load_posts(ctx, Group::Tag, self.0.id().0, args).await
     }
 }
 
