@@ -6,14 +6,15 @@
 use chrono::NaiveDateTime;
 use waypost_db::queries::career;
 use waypost_db::{
-    DbConn, DbError, DbPool, DbResult, GuideId, JobRole, Post, PostId, RoleId, Skill, SkillId,
-    TransitionId,
+    DbConn, DbPool, DbResult, GuideId, JobRole, Post, PostId, RoleId, Skill, SkillId, TransitionId,
 };
 
 use super::MAX_LIST;
 use crate::clock::stored_instant;
 use crate::editorial::slugify;
-use crate::fields::{MAX_NAME_CHARS, MAX_TEXT_CHARS, long_text, quoted, short_text, slug_taken};
+use crate::fields::{
+    MAX_NAME_CHARS, MAX_TEXT_CHARS, long_text, quoted, saved, short_text, slug_taken,
+};
 use crate::policy::Viewer;
 use crate::policy::{Action, authorize};
 use crate::{DomainError, DomainResult};
@@ -126,7 +127,7 @@ pub async fn save<F: Fields>(
         return Ok(Err(errors));
     };
     let stored = F::store(&write, &draft).await;
-    saved(stored.map(|row| row.map(Into::into)), F::KIND, F::clash)
+    saved(stored, F::KIND, F::clash)
 }
 
 /// Which career entry a delete names.
@@ -155,26 +156,6 @@ pub async fn delete(pool: &DbPool, viewer: Option<&Viewer>, entry: EntryId) -> D
         EntryId::Transition(id) => career::delete_transition(&mut conn, id).await?,
         EntryId::Guide(id) => career::delete_guide(&mut conn, id).await?,
     })
-}
-
-/// The outcome of a save: what was stored, NOT_FOUND when the id named
-/// nothing, or `clash` when a unique key (a slug, a pair) is taken.
-fn saved<T>(
-    result: Result<Option<T>, DbError>,
-    what: &str,
-    clash: impl FnOnce() -> Vec<FieldError>,
-) -> Written<T> {
-    match result {
-        Ok(Some(value)) => Ok(Ok(value)),
-        Ok(None) => Err(DomainError::NotFound(format!("no such {what}"))),
-        Err(DbError::UniqueViolation { .. }) => Ok(Err(clash())),
-        // Something it names was deleted between the check and the write.
-        Err(DbError::ForeignKeyViolation { .. }) => Err(DomainError::Conflict {
-            field: None,
-            message: format!("something this {what} names was deleted meanwhile; try again"),
-        }),
-        Err(err) => Err(err.into()),
-    }
 }
 
 /// The one row a lookup by id found, or NOT_FOUND.

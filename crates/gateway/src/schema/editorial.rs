@@ -309,17 +309,9 @@ impl EditorialMutation {
         input: DeletePostInput,
     ) -> async_graphql::Result<DeletePayload> {
         let rc = request_context(ctx)?;
-        let deleted = editorial::delete_post(
-            &rc.pool,
-            rc.viewer.as_ref(),
-            GlobalId::post(&input.id, "id")?,
-        )
-        .await
-        .gql()?;
-        Ok(DeletePayload {
-            deleted_id: deleted.then_some(input.id),
-            user_errors: Vec::new(),
-        })
+        let id = GlobalId::post(&input.id, "id")?;
+        let deleted = editorial::delete_post(&rc.pool, rc.viewer.as_ref(), id).await;
+        Ok(DeletePayload::of(input.id, Ok(deleted.gql()?)))
     }
 
     /// Brings a revision's content back, as a new edit.

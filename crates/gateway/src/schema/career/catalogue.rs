@@ -16,7 +16,7 @@ use crate::schema::paging::page_cost;
 use crate::schema::payload::DeleteInput;
 use crate::schema::payload::DeletePayload;
 use crate::schema::payload::payload;
-use crate::schema::{GlobalId, request_context};
+use crate::schema::{GlobalId, by_slug, request_context};
 
 mirror_enum!(
     /// What kind of skill a skill is.
@@ -177,11 +177,7 @@ impl CatalogueQuery {
         ctx: &Context<'_>,
         slug: String,
     ) -> async_graphql::Result<Option<SkillObject>> {
-        let rc = request_context(ctx)?;
-        Ok(career::skill_by_slug(&rc.pool, &slug)
-            .await
-            .gql()?
-            .map(SkillObject))
+        by_slug(ctx, &slug, career::skill_by_slug, SkillObject).await
     }
 
     /// Skills by slug.
@@ -207,11 +203,7 @@ impl CatalogueQuery {
         ctx: &Context<'_>,
         slug: String,
     ) -> async_graphql::Result<Option<RoleObject>> {
-        let rc = request_context(ctx)?;
-        Ok(career::role_by_slug(&rc.pool, &slug)
-            .await
-            .gql()?
-            .map(RoleObject))
+        by_slug(ctx, &slug, career::role_by_slug, RoleObject).await
     }
 
     /// Roles by slug.
