@@ -540,7 +540,7 @@ impl TestApp {
             .unwrap()
             .unwrap()
             .comment
-            .id;
+            .id();
         moderate(
             &self.pool,
             &self.feed,
@@ -583,7 +583,7 @@ impl TestApp {
                     .await
                     .unwrap()
                     .unwrap()
-                    .id,
+                    .id(),
             ),
             None => None,
         };
@@ -597,6 +597,17 @@ impl TestApp {
         create_user(&self.pool, new, chrono::Utc::now().naive_utc())
             .await
             .unwrap();
+    }
+
+    /// The stored password hash of the account `email` names, read from
+    /// the table: the domain's accounts do not show it.
+    pub async fn password_hash(&self, email: &str) -> String {
+        let mut conn = self.pool.get().await.unwrap();
+        waypost_db::queries::account::user_by_email(&mut conn, email)
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash
     }
 
     /// Signs in and returns the session token.

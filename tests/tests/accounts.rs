@@ -296,11 +296,7 @@ async fn disabled_users_lose_their_sessions(backend: Backend) {
 async fn responses_never_carry_secrets(backend: Backend) {
     let app = app(backend).await;
     let token = app.sign_in("ada@example.com", PASSWORD).await;
-    let hash = waypost_domain::account::list_users(&app.pool)
-        .await
-        .unwrap()[0]
-        .password_hash
-        .clone();
+    let hash = app.password_hash("ada@example.com").await;
     let mut bodies = Vec::new();
     for (query, variables) in [
         (VIEWER, json!({})),

@@ -263,11 +263,7 @@ async fn anonymous_responses_never_leak(backend: Backend) {
     app.create_user("ada@example.com", PASSWORD, Role::Author, Some("ada"))
         .await;
     let token = app.sign_in("ada@example.com", PASSWORD).await;
-    let hash = waypost_domain::account::list_users(&app.pool)
-        .await
-        .unwrap()[0]
-        .password_hash
-        .clone();
+    let hash = app.password_hash("ada@example.com").await;
     // A live post whose history holds a title it no longer shows.
     let old = app
         .data(r#"{ post(slug: "old") { id version } }"#, json!({}))

@@ -12,12 +12,13 @@ use sha2::{Digest, Sha256};
 use waypost_db::queries::account;
 use waypost_db::queries::account::{UserKey, UserUpdate};
 use waypost_db::{
-    AuthorId, DbError, DbPool, Role, SessionInsertForm, SignInFailureForm, User, UserId,
-    UserInsertForm, UserUpdateForm,
+    AuthorId, DbError, DbPool, Role, SessionInsertForm, SignInFailureForm, UserId, UserInsertForm,
+    UserUpdateForm,
 };
 
+use crate::model::all;
 use crate::policy::{Action, Viewer, authorize};
-use crate::{DomainError, DomainResult};
+use crate::{DomainError, DomainResult, User};
 
 /// Bytes of randomness in a session token (256 bits).
 const TOKEN_BYTES: usize = 32;
@@ -224,7 +225,7 @@ pub async fn create_user(pool: &DbPool, new: NewUser, now: NaiveDateTime) -> Dom
     };
     let mut conn = pool.get().await?;
     match account::insert_user(&mut conn, &form).await {
-        Ok(user) => Ok(user),
+        Ok(user) => Ok(user.into()),
         Err(DbError::UniqueViolation { .. }) => Err(DomainError::Conflict {
             field: Some("email"),
             message: "an account with this email exists already".into(),
@@ -237,7 +238,7 @@ pub async fn create_user(pool: &DbPool, new: NewUser, now: NaiveDateTime) -> Dom
 }
 
 pub async fn list_users(pool: &DbPool) -> DomainResult<Vec<User>> {
-    Ok(account::list_users(&mut pool.get().await?).await?)
+    Ok(all(account::list_users(&mut pool.get().await?).await?))
 }
 
 /// What an account change sets; `None` leaves a field alone.
@@ -262,7 +263,7 @@ async fn apply_user_changes(
         updated_at: Some(now),
     };
     match account::update_user(&mut pool.get().await?, key, &form).await {
-        Ok(UserUpdate::Updated(user)) => Ok(user),
+        Ok(UserUpdate::Updated(user)) => Ok(user.into()),
         Ok(UserUpdate::NotFound) => Err(DomainError::NotFound("no such account".into())),
         Ok(UserUpdate::WouldLeaveNoAdmin) => Err(DomainError::Conflict {
             field: Some("role"),
@@ -315,7 +316,9 @@ pub async fn manage_list_users(pool: &DbPool, viewer: Option<&Viewer>) -> Domain
 }
 
 pub async fn users_by_ids(pool: &DbPool, ids: &[UserId]) -> DomainResult<Vec<User>> {
-    Ok(account::users_by_ids(&mut pool.get().await?, ids).await?)
+    Ok(all(
+        account::users_by_ids(&mut pool.get().await?, ids).await?
+    ))
 }
 
 /// A new session, as handed to the client once.
@@ -398,7 +401,7 @@ pub async fn sign_in(
     Ok(SignInOutcome::SignedIn(IssuedSession {
         token,
         expires_at,
-        user,
+        user: user.into(),
     }))
 }
 

@@ -3,11 +3,11 @@
 
 use chrono::NaiveDateTime;
 use waypost_db::queries::author;
-use waypost_db::{Author, AuthorId, AuthorInsertForm, AuthorUpdateForm, DbError, DbPool};
+use waypost_db::{AuthorId, AuthorInsertForm, AuthorUpdateForm, DbError, DbPool};
 
-use crate::fields::{avatar, name, slug, slug_taken, text};
+use crate::fields::{avatar, new_name, renamed, saved, slug_taken, text};
 use crate::policy::{Action, Viewer, authorize};
-use crate::{DomainError, FieldError, Written};
+use crate::{Author, FieldError, Written};
 
 #[derive(Debug, Clone, Default)]
 pub struct AuthorFields {
@@ -26,8 +26,7 @@ pub async fn create_author(
 ) -> Written<Author> {
     authorize(viewer, Action::CreateAuthorProfile)?;
     let mut errors = Vec::new();
-    let name = name(fields.name.as_deref().unwrap_or(""), &mut errors);
-    let slug = slug(fields.slug.as_deref(), &name, &mut errors);
+    let (name, slug) = new_name(fields.name.as_deref(), fields.slug.as_deref(), &mut errors);
     let bio = text("bio", fields.bio.as_deref().unwrap_or(""), &mut errors);
     let avatar_url = fields
         .avatar_url
@@ -44,11 +43,8 @@ pub async fn create_author(
         created_at: now,
         updated_at: now,
     };
-    match author::insert(&mut pool.get().await?, &form).await {
-        Ok(author) => Ok(Ok(author)),
-        Err(DbError::UniqueViolation { .. }) => Ok(Err(slug_taken())),
-        Err(err) => Err(err.into()),
-    }
+    let inserted = author::insert(&mut pool.get().await?, &form).await;
+    saved(inserted.map(Some), "author", slug_taken)
 }
 
 /// Editors change any profile; an author only their own.
@@ -61,12 +57,10 @@ pub async fn update_author(
 ) -> Written<Author> {
     authorize(viewer, Action::ManageAuthorProfile { author: id })?;
     let mut errors = Vec::new();
+    let (name, slug) = renamed(fields.name.as_deref(), fields.slug.as_deref(), &mut errors);
     let form = AuthorUpdateForm {
-        name: fields.name.as_deref().map(|n| name(n, &mut errors)),
-        slug: fields
-            .slug
-            .as_deref()
-            .map(|s| slug(Some(s), "", &mut errors)),
+        name,
+        slug,
         bio: fields.bio.as_deref().map(|b| text("bio", b, &mut errors)),
         avatar_url: fields.avatar_url.as_deref().map(|u| avatar(u, &mut errors)),
         updated_at: Some(now),
@@ -74,12 +68,8 @@ pub async fn update_author(
     if !errors.is_empty() {
         return Ok(Err(errors));
     }
-    match author::update(&mut pool.get().await?, id, &form).await {
-        Ok(Some(author)) => Ok(Ok(author)),
-        Ok(None) => Err(DomainError::NotFound("no such author".into())),
-        Err(DbError::UniqueViolation { .. }) => Ok(Err(slug_taken())),
-        Err(err) => Err(err.into()),
-    }
+    let updated = author::update(&mut pool.get().await?, id, &form).await;
+    saved(updated, "author", slug_taken)
 }
 
 /// Deletes a profile that has no posts (editors and admins).

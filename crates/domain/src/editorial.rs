@@ -6,8 +6,8 @@ use chrono::NaiveDateTime;
 use waypost_db::queries::editorial::PostEdit;
 use waypost_db::queries::{editorial, post as post_queries};
 use waypost_db::{
-    AuthorId, DbError, DbPool, OldSlugForm, Post, PostId, PostRevision, PostRevisionForm,
-    PostStatus, PostUpdateForm, RevisionId, TagId,
+    AuthorId, DbError, DbPool, OldSlugForm, Post as PostRow, PostId, PostRevisionForm, PostStatus,
+    PostUpdateForm, RevisionId, TagId,
 };
 
 use crate::authoring::{PostDraft, post_form};
@@ -15,7 +15,7 @@ use crate::clock::stored_instant;
 use crate::policy::Viewer;
 use crate::policy::{Action, allows, authorize, post_author};
 use crate::render::{derive_excerpt, markdown_to_html, reading_time_minutes};
-use crate::{DomainError, DomainResult};
+use crate::{DomainError, DomainResult, Post, PostRevision};
 use crate::{FieldError, Written};
 
 pub const MAX_TITLE_CHARS: usize = 300;
@@ -221,7 +221,7 @@ pub async fn create_post(
         match editorial::insert_post(&mut pool.get().await?, &form, &tag_ids).await {
             Ok(post) => {
                 crate::similar::refresh_after_write(pool, post.id).await;
-                return Ok(Ok(post));
+                return Ok(Ok(post.into()));
             }
             Err(DbError::UniqueViolation { constraint }) if !constraint.contains("slug") => {
                 return Err(DomainError::Internal(DbError::UniqueViolation {
@@ -251,7 +251,11 @@ pub async fn create_post(
     })
 }
 
-async fn load_for_edit(pool: &DbPool, viewer: Option<&Viewer>, id: PostId) -> DomainResult<Post> {
+async fn load_for_edit(
+    pool: &DbPool,
+    viewer: Option<&Viewer>,
+    id: PostId,
+) -> DomainResult<PostRow> {
     // Anonymous callers learn nothing, not even whether the post exists.
     if viewer.is_none() {
         return Err(DomainError::Unauthenticated("sign in to do this"));
@@ -367,7 +371,7 @@ pub async fn update_post(
     apply(pool, edit).await
 }
 
-fn revision_of(post: &Post, viewer: Option<&Viewer>, now: NaiveDateTime) -> PostRevisionForm {
+fn revision_of(post: &PostRow, viewer: Option<&Viewer>, now: NaiveDateTime) -> PostRevisionForm {
     PostRevisionForm {
         post_id: post.id,
         version: post.version,
@@ -384,7 +388,7 @@ async fn apply(pool: &DbPool, edit: PostEdit) -> Written<Post> {
     match editorial::apply_edit(&mut pool.get().await?, &edit).await {
         Ok(Some(post)) => {
             crate::similar::refresh_after_write(pool, post.id).await;
-            Ok(Ok(post))
+            Ok(Ok(post.into()))
         }
         Ok(None) => Ok(Err(stale(id))),
         Err(DbError::UniqueViolation { constraint }) if constraint.contains("slug") => Ok(Err(
@@ -498,7 +502,7 @@ pub fn authorize_revisions(viewer: Option<&Viewer>, post: &Post) -> DomainResult
     authorize(
         viewer,
         Action::ReadUnpublished {
-            owner: post.author_id,
+            owner: post.author_id(),
         },
     )
 }
@@ -512,7 +516,10 @@ pub async fn revisions_of_posts(
     let mut by_post: std::collections::HashMap<PostId, Vec<PostRevision>> =
         ids.iter().map(|&id| (id, Vec::new())).collect();
     for revision in editorial::revisions(&mut pool.get().await?, ids).await? {
-        by_post.entry(revision.post_id).or_default().push(revision);
+        by_post
+            .entry(revision.post_id)
+            .or_default()
+            .push(revision.into());
     }
     Ok(by_post)
 }

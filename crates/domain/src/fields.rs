@@ -1,9 +1,11 @@
 //! The field checks every catalogue write shares (tags, authors, career
 //! entries): names, texts, slugs, web addresses, and how a user's input is
-//! quoted back in a message.
+//! quoted back in a message; and what a write's outcome means to the user.
 
-use crate::FieldError;
+use waypost_db::{DbError, DbResult};
+
 use crate::editorial::slugify;
+use crate::{DomainError, FieldError, Written};
 
 pub(crate) const MAX_NAME_CHARS: usize = 100;
 pub(crate) const MAX_TEXT_CHARS: usize = 2_000;
@@ -81,6 +83,28 @@ pub(crate) fn slug(explicit: Option<&str>, name: &str, errors: &mut Vec<FieldErr
     }
 }
 
+/// A new entry's name (required) and its slug: given, or made from the name.
+pub(crate) fn new_name(
+    name: Option<&str>,
+    slug: Option<&str>,
+    errors: &mut Vec<FieldError>,
+) -> (String, String) {
+    let name = self::name(name.unwrap_or(""), errors);
+    let slug = self::slug(slug, &name, errors);
+    (name, slug)
+}
+
+/// An edit's name and slug, each checked when given (`None` keeps it).
+pub(crate) fn renamed(
+    name: Option<&str>,
+    slug: Option<&str>,
+    errors: &mut Vec<FieldError>,
+) -> (Option<String>, Option<String>) {
+    let name = name.map(|n| self::name(n, errors));
+    let slug = slug.map(|s| self::slug(Some(s), "", errors));
+    (name, slug)
+}
+
 pub(crate) fn avatar(raw: &str, errors: &mut Vec<FieldError>) -> Option<String> {
     let url = raw.trim();
     if url.is_empty() {
@@ -101,6 +125,27 @@ pub(crate) fn avatar(raw: &str, errors: &mut Vec<FieldError>) -> Option<String> 
 
 pub(crate) fn slug_taken() -> Vec<FieldError> {
     vec![FieldError::conflict("slug", "this slug is taken")]
+}
+
+/// The outcome of a catalogue write, as the caller's type: what was
+/// stored, NOT_FOUND ("no such `what`") when the id named nothing, or
+/// `clash` when a unique key (a slug, a pair) is taken.
+pub(crate) fn saved<R: Into<T>, T>(
+    result: DbResult<Option<R>>,
+    what: &str,
+    clash: impl FnOnce() -> Vec<FieldError>,
+) -> Written<T> {
+    match result {
+        Ok(Some(row)) => Ok(Ok(row.into())),
+        Ok(None) => Err(DomainError::NotFound(format!("no such {what}"))),
+        Err(DbError::UniqueViolation { .. }) => Ok(Err(clash())),
+        // Something it names was deleted between the check and the write.
+        Err(DbError::ForeignKeyViolation { .. }) => Err(DomainError::Conflict {
+            field: None,
+            message: format!("something this {what} names was deleted meanwhile; try again"),
+        }),
+        Err(err) => Err(err.into()),
+    }
 }
 
 #[cfg(test)]

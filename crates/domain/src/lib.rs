@@ -16,6 +16,7 @@ pub mod demo;
 pub mod editorial;
 mod error;
 mod fields;
+mod model;
 pub mod paging;
 pub mod policy;
 pub mod post;
@@ -25,13 +26,18 @@ pub mod similar;
 pub mod tag;
 mod words;
 
+pub use career::{Guide, GuidePost, GuideSkill, JobRole, RoleSkill, Skill, Transition};
 pub use error::{DomainError, DomainResult, ErrorCode, FieldError, Written};
+pub use model::{Author, Comment, Post, PostRevision, Tag, User};
+// Typed ids, the enums stored as text and the listing keys are plain values
+// with no table in them (a renamed column changes none of them), so callers
+// share the db crate's own rather than copies of them; the pool, the comment
+// feed and their config and errors are handles callers pass back in.
 pub use waypost_db::{
-    Author, AuthorId, Backend, Comment, CommentFeed, CommentId, CommentStatus, CommentTally,
-    DbConfig, DbError, DbPool, Direction, Group, Post, PostFilter, PostId, PostOrderField,
-    PostRevision, PostStatus, RevisionId, Role, Tag, TagId, Thread, User, UserId, mask_url,
+    AuthorId, Backend, CommentFeed, CommentId, CommentStatus, CommentTally, DbConfig, DbError,
+    DbPool, Direction, Group, PostFilter, PostId, PostOrderField, PostStatus, RevisionId, Role,
+    TagId, Thread, UserId, mask_url,
 };
 pub use waypost_db::{
-    Guide, GuideId, GuidePost, GuideSkill, GuideStatus, Importance, JobRole, RoleId, RoleSkill,
-    Seniority, Skill, SkillCategory, SkillId, Transition, TransitionId,
+    GuideId, GuideStatus, Importance, RoleId, Seniority, SkillCategory, SkillId, TransitionId,
 };

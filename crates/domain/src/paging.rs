@@ -1,10 +1,10 @@
 //! Relay-style paging rules: page sizes, opaque cursors, and orderings.
 
 use chrono::NaiveDateTime;
-use waypost_db::{CursorValue, Direction, Keyset, Post, PostId, PostOrderField};
+use waypost_db::{CursorValue, Direction, Keyset, PostId, PostOrderField};
 
 use crate::cursor;
-use crate::{DomainError, DomainResult};
+use crate::{DomainError, DomainResult, Post};
 
 /// The largest `first`/`last` a client may ask for; more is an error, not a clamp.
 pub const MAX_PAGE_SIZE: i32 = 100;
@@ -128,15 +128,15 @@ pub fn checked_instant(field: &'static str, time: NaiveDateTime) -> DomainResult
 pub fn encode_cursor(post: &Post, field: PostOrderField) -> String {
     let value = match field {
         PostOrderField::PublishedAt => {
-            cursor::instant_part(post.published_at.unwrap_or(post.created_at))
+            cursor::instant_part(post.published_at().unwrap_or(post.created_at()))
         }
-        PostOrderField::UpdatedAt => cursor::instant_part(post.updated_at),
-        PostOrderField::Title => post.title.clone(),
+        PostOrderField::UpdatedAt => cursor::instant_part(post.updated_at()),
+        PostOrderField::Title => post.title().to_owned(),
     };
     // The value goes last so that a title containing the separator still parses.
     cursor::encode(
         POST_LISTING,
-        &[field_tag(field), &post.id.0.to_string(), &value],
+        &[field_tag(field), &post.id().0.to_string(), &value],
     )
 }
 
@@ -170,10 +170,14 @@ mod tests {
     use waypost_db::{AuthorId, PostStatus};
 
     fn post(title: &str) -> Post {
+        row(title).into()
+    }
+
+    fn row(title: &str) -> waypost_db::Post {
         let at = DateTime::from_timestamp(1_780_000_000, 123_456_000)
             .map(|d| d.naive_utc())
             .unwrap_or_default();
-        Post {
+        waypost_db::Post {
             id: PostId(42),
             slug: "s".into(),
             title: title.into(),
@@ -202,9 +206,9 @@ mod tests {
             let keyset = decode_cursor(&encode_cursor(&p, field), field, "after").unwrap();
             assert_eq!(keyset.id, PostId(42));
             let expected = match field {
-                PostOrderField::Title => CursorValue::Text(p.title.clone()),
-                PostOrderField::PublishedAt => CursorValue::Time(p.published_at.unwrap()),
-                PostOrderField::UpdatedAt => CursorValue::Time(p.updated_at),
+                PostOrderField::Title => CursorValue::Text(p.title().to_owned()),
+                PostOrderField::PublishedAt => CursorValue::Time(p.published_at().unwrap()),
+                PostOrderField::UpdatedAt => CursorValue::Time(p.updated_at()),
             };
             assert_eq!(keyset.value, expected);
         }
@@ -244,10 +248,10 @@ mod tests {
                 crate::ErrorCode::BadUserInput
             );
         }
-        let far = Post {
+        let far = Post::from(waypost_db::Post {
             published_at: Some(at(10_000)),
-            ..post("t")
-        };
+            ..row("t")
+        });
         assert!(
             decode_cursor(
                 &encode_cursor(&far, PostOrderField::PublishedAt),

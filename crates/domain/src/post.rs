@@ -5,17 +5,16 @@
 use std::collections::HashMap;
 
 use waypost_db::queries::{author, post, tag};
-use waypost_db::{
-    Author, AuthorId, DbPool, Group, Post, PostFilter, PostId, PostListQuery, Tag, TagId,
-};
+use waypost_db::{AuthorId, DbPool, Group, PostFilter, PostId, PostListQuery, TagId};
 
 use chrono::NaiveDateTime;
 use waypost_db::{PostStatus, Visibility};
 
+use crate::model::all;
 use crate::paging::{PageRequest, PostOrder};
 use crate::policy::Viewer;
 use crate::policy::{Action, ReadScope, allows, unpublished_scope};
-use crate::{DomainError, DomainResult};
+use crate::{Author, DomainError, DomainResult, Post, Tag};
 
 /// Everything that shapes a listing except its parent: batches group by it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -70,7 +69,7 @@ pub async fn pages(
     let rows = post::list(&mut conn, &query).await?;
     let mut grouped: HashMap<i64, Vec<Post>> = HashMap::new();
     for row in rows {
-        grouped.entry(row.grp).or_default().push(row.post);
+        grouped.entry(row.grp).or_default().push(row.post.into());
     }
     let limit = usize::try_from(page.limit).unwrap_or(usize::MAX);
     Ok(parent_ids
@@ -122,7 +121,7 @@ pub async fn live_by_ids(
     now: NaiveDateTime,
 ) -> DomainResult<Vec<Post>> {
     let mut conn = pool.get().await?;
-    Ok(post::live_by_ids(&mut conn, ids, now).await?)
+    Ok(all(post::live_by_ids(&mut conn, ids, now).await?))
 }
 
 /// Where a post stands at `now`, as readers and editors see it.
@@ -135,7 +134,7 @@ pub enum PostState {
 }
 
 pub fn state(post: &Post, now: NaiveDateTime) -> PostState {
-    match post.status {
+    match post.status() {
         PostStatus::Draft => PostState::Draft,
         PostStatus::Trashed => PostState::Trashed,
         PostStatus::Published if post.is_live(now) => PostState::Published,
@@ -161,7 +160,7 @@ pub fn reveal(
     if allows(
         viewer,
         Action::ReadUnpublished {
-            owner: post.author_id,
+            owner: post.author_id(),
         },
     ) {
         Ok(Some(post))
@@ -189,15 +188,17 @@ pub async fn find_by_slug(
 ) -> DomainResult<Option<FoundPost>> {
     let mut conn = pool.get().await?;
     if let Some((found, author)) = post::by_slug_with_author(&mut conn, slug).await? {
-        return Ok(reveal(viewer, found, preview, now)?.map(|post| FoundPost {
-            post,
-            author: Some(author),
-        }));
+        return Ok(
+            reveal(viewer, found.into(), preview, now)?.map(|post| FoundPost {
+                post,
+                author: Some(author.into()),
+            }),
+        );
     }
     // A slug a live post had before still leads to it.
     match waypost_db::queries::editorial::post_by_old_slug(&mut conn, slug).await? {
         Some(found) if found.is_live(now) => Ok(Some(FoundPost {
-            post: found,
+            post: found.into(),
             author: None,
         })),
         _ => Ok(None),
@@ -214,7 +215,7 @@ pub async fn find_by_id(
 ) -> DomainResult<Option<Post>> {
     let mut conn = pool.get().await?;
     match post::by_ids(&mut conn, &[id]).await?.pop() {
-        Some(found) => reveal(viewer, found, preview, now),
+        Some(found) => reveal(viewer, found.into(), preview, now),
         None => Ok(None),
     }
 }
@@ -270,22 +271,22 @@ pub async fn neighbours(
 
 pub async fn authors_by_ids(pool: &DbPool, ids: &[AuthorId]) -> DomainResult<Vec<Author>> {
     let mut conn = pool.get().await?;
-    Ok(author::by_ids(&mut conn, ids).await?)
+    Ok(all(author::by_ids(&mut conn, ids).await?))
 }
 
 pub async fn author_by_slug(pool: &DbPool, slug: &str) -> DomainResult<Option<Author>> {
     let mut conn = pool.get().await?;
-    Ok(author::by_slug(&mut conn, slug).await?)
+    Ok(author::by_slug(&mut conn, slug).await?.map(Author::from))
 }
 
 pub async fn tags_by_ids(pool: &DbPool, ids: &[TagId]) -> DomainResult<Vec<Tag>> {
     let mut conn = pool.get().await?;
-    Ok(tag::by_ids(&mut conn, ids).await?)
+    Ok(all(tag::by_ids(&mut conn, ids).await?))
 }
 
 pub async fn tag_by_slug(pool: &DbPool, slug: &str) -> DomainResult<Option<Tag>> {
     let mut conn = pool.get().await?;
-    Ok(tag::by_slug(&mut conn, slug).await?)
+    Ok(tag::by_slug(&mut conn, slug).await?.map(Tag::from))
 }
 
 /// Each post's tags, ordered by name; posts without tags get none.
@@ -296,7 +297,7 @@ pub async fn tags_by_posts(
     let mut conn = pool.get().await?;
     let mut by_post: HashMap<PostId, Vec<Tag>> = ids.iter().map(|&id| (id, Vec::new())).collect();
     for (post_id, tag) in tag::by_post_ids(&mut conn, ids).await? {
-        by_post.entry(post_id).or_default().push(tag);
+        by_post.entry(post_id).or_default().push(tag.into());
     }
     Ok(by_post)
 }
@@ -311,7 +312,7 @@ mod tests {
         let at = chrono::DateTime::from_timestamp(1_780_000_000, 0)
             .map(|d| d.naive_utc())
             .unwrap_or_default();
-        Post {
+        Post::from(waypost_db::Post {
             id: PostId(1),
             slug: "s".into(),
             title: "t".into(),
@@ -326,7 +327,7 @@ mod tests {
             updated_at: at,
             version: 1,
             comments_open: true,
-        }
+        })
     }
 
     #[test]

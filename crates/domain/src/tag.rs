@@ -3,11 +3,11 @@
 
 use chrono::NaiveDateTime;
 use waypost_db::queries::tag;
-use waypost_db::{DbError, DbPool, Tag, TagId, TagInsertForm, TagUpdateForm};
+use waypost_db::{DbPool, TagId, TagInsertForm, TagUpdateForm};
 
-use crate::fields::{name, slug, slug_taken, text};
+use crate::fields::{new_name, renamed, saved, slug_taken, text};
 use crate::policy::{Action, Viewer, authorize};
-use crate::{DomainError, DomainResult, Written};
+use crate::{DomainResult, Tag, Written};
 
 /// What a tag write may change; `None` leaves a field alone.
 #[derive(Debug, Clone, Default)]
@@ -25,8 +25,7 @@ pub async fn create_tag(
 ) -> Written<Tag> {
     authorize(viewer, Action::ManageTags)?;
     let mut errors = Vec::new();
-    let name = name(fields.name.as_deref().unwrap_or(""), &mut errors);
-    let slug = slug(fields.slug.as_deref(), &name, &mut errors);
+    let (name, slug) = new_name(fields.name.as_deref(), fields.slug.as_deref(), &mut errors);
     let description = text(
         "description",
         fields.description.as_deref().unwrap_or(""),
@@ -41,11 +40,8 @@ pub async fn create_tag(
         description,
         created_at: now,
     };
-    match tag::insert(&mut pool.get().await?, &form).await {
-        Ok(tag) => Ok(Ok(tag)),
-        Err(DbError::UniqueViolation { .. }) => Ok(Err(slug_taken())),
-        Err(err) => Err(err.into()),
-    }
+    let inserted = tag::insert(&mut pool.get().await?, &form).await;
+    saved(inserted.map(Some), "tag", slug_taken)
 }
 
 pub async fn update_tag(
@@ -56,12 +52,10 @@ pub async fn update_tag(
 ) -> Written<Tag> {
     authorize(viewer, Action::ManageTags)?;
     let mut errors = Vec::new();
+    let (name, slug) = renamed(fields.name.as_deref(), fields.slug.as_deref(), &mut errors);
     let form = TagUpdateForm {
-        name: fields.name.as_deref().map(|n| name(n, &mut errors)),
-        slug: fields
-            .slug
-            .as_deref()
-            .map(|s| slug(Some(s), "", &mut errors)),
+        name,
+        slug,
         description: fields
             .description
             .as_deref()
@@ -78,12 +72,7 @@ pub async fn update_tag(
     } else {
         tag::update(&mut conn, id, &form).await
     };
-    match updated {
-        Ok(Some(tag)) => Ok(Ok(tag)),
-        Ok(None) => Err(DomainError::NotFound("no such tag".into())),
-        Err(DbError::UniqueViolation { .. }) => Ok(Err(slug_taken())),
-        Err(err) => Err(err.into()),
-    }
+    saved(updated, "tag", slug_taken)
 }
 
 pub async fn delete_tag(pool: &DbPool, viewer: Option<&Viewer>, id: TagId) -> DomainResult<bool> {

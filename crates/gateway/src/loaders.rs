@@ -158,7 +158,7 @@ impl Batch for AuthorId {
     type Value = Author;
     async fn load(source: &Source, ids: &[Self]) -> Loaded<Self> {
         let rows = post::authors_by_ids(&source.pool, ids).await?;
-        Ok(by_key(rows, |a| a.id))
+        Ok(by_key(rows, |a| a.id()))
     }
 }
 
@@ -166,7 +166,7 @@ impl Batch for TagId {
     type Value = Tag;
     async fn load(source: &Source, ids: &[Self]) -> Loaded<Self> {
         let rows = post::tags_by_ids(&source.pool, ids).await?;
-        Ok(by_key(rows, |t| t.id))
+        Ok(by_key(rows, |t| t.id()))
     }
 }
 
@@ -175,7 +175,7 @@ impl Batch for PostId {
     type Value = Post;
     async fn load(source: &Source, ids: &[Self]) -> Loaded<Self> {
         let live = post::live_by_ids(&source.pool, ids, source.now).await?;
-        Ok(by_key(live, |p| p.id))
+        Ok(by_key(live, |p| p.id()))
     }
 }
 
@@ -297,7 +297,7 @@ impl Batch for UserId {
     type Value = User;
     async fn load(source: &Source, ids: &[Self]) -> Loaded<Self> {
         let rows = account::users_by_ids(&source.pool, ids).await?;
-        Ok(by_key(rows, |u| u.id))
+        Ok(by_key(rows, |u| u.id()))
     }
 }
 
@@ -344,7 +344,7 @@ impl Batch for SkillId {
     type Value = Skill;
     async fn load(source: &Source, ids: &[Self]) -> Loaded<Self> {
         let rows = career::skills_by_ids(&source.pool, ids).await?;
-        Ok(by_key(rows, |s| s.id))
+        Ok(by_key(rows, |s| s.id()))
     }
 }
 
@@ -362,7 +362,7 @@ impl Batch for RequiredSkill {
     async fn load(source: &Source, keys: &[Self]) -> Loaded<Self> {
         let ids: Vec<SkillId> = keys.iter().map(|k| k.0).collect();
         let skills = career::skills_by_ids(&source.pool, &ids).await?;
-        Ok(by_key(skills, |s| Self(s.id)))
+        Ok(by_key(skills, |s| Self(s.id())))
     }
 }
 
@@ -370,7 +370,7 @@ impl Batch for RoleId {
     type Value = JobRole;
     async fn load(source: &Source, ids: &[Self]) -> Loaded<Self> {
         let rows = career::roles_by_ids(&source.pool, ids).await?;
-        Ok(by_key(rows, |r| r.id))
+        Ok(by_key(rows, |r| r.id()))
     }
 }
 
@@ -383,7 +383,7 @@ impl Batch for LiveGuide {
     async fn load(source: &Source, keys: &[Self]) -> Loaded<Self> {
         let ids: Vec<GuideId> = keys.iter().map(|k| k.0).collect();
         let live = career::live_guides_by_ids(&source.pool, &ids, source.now).await?;
-        Ok(by_key(live, |g| Self(g.id)))
+        Ok(by_key(live, |g| Self(g.id())))
     }
 }
 
@@ -396,7 +396,10 @@ impl Batch for SkillsOfGuide {
     async fn load(source: &Source, keys: &[Self]) -> Loaded<Self> {
         let ids: Vec<GuideId> = keys.iter().map(|k| k.0).collect();
         let rows = career::guide_skills(&source.pool, &ids).await?;
-        Ok(lists(keys, rows.into_iter().map(|r| (Self(r.guide_id), r))))
+        Ok(lists(
+            keys,
+            rows.into_iter().map(|r| (Self(r.guide_id()), r)),
+        ))
     }
 }
 
@@ -424,7 +427,7 @@ impl Batch for PostsOfGuide {
         let rows = career::guide_posts(&source.pool, &ids).await?;
         Ok(lists(
             keys,
-            rows.into_iter().map(|r| (Self(r.guide_id), r.post_id)),
+            rows.into_iter().map(|r| (Self(r.guide_id()), r.post_id())),
         ))
     }
 }
@@ -477,7 +480,10 @@ impl Batch for RequirementsOf {
     async fn load(source: &Source, keys: &[Self]) -> Loaded<Self> {
         let ids: Vec<RoleId> = keys.iter().map(|k| k.0).collect();
         let rows = career::requirements(&source.pool, &ids).await?;
-        Ok(lists(keys, rows.into_iter().map(|r| (Self(r.role_id), r))))
+        Ok(lists(
+            keys,
+            rows.into_iter().map(|r| (Self(r.role_id()), r)),
+        ))
     }
 }
 
@@ -492,7 +498,7 @@ impl Batch for TransitionsFrom {
         let rows = career::transitions_of(&source.pool, &ids, true).await?;
         Ok(lists(
             keys,
-            rows.into_iter().map(|t| (Self(t.from_role_id), t)),
+            rows.into_iter().map(|t| (Self(t.from_role_id()), t)),
         ))
     }
 }
@@ -508,7 +514,7 @@ impl Batch for TransitionsInto {
         let rows = career::transitions_of(&source.pool, &ids, false).await?;
         Ok(lists(
             keys,
-            rows.into_iter().map(|t| (Self(t.to_role_id), t)),
+            rows.into_iter().map(|t| (Self(t.to_role_id()), t)),
         ))
     }
 }

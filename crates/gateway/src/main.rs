@@ -114,13 +114,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 async fn user_command(pool: &DbPool, action: &UserCommand) -> anyhow::Result<()> {
     let now = waypost_domain::clock::stored_instant(Utc::now().naive_utc());
     let show = |user: &User| {
-        let state = if user.disabled { "disabled" } else { "active" };
+        let state = if user.disabled() {
+            "disabled"
+        } else {
+            "active"
+        };
         println!(
             "{}\t{}\t{}\t{}",
-            user.email,
-            user.role.as_str(),
+            user.email(),
+            user.role().as_str(),
             state,
-            user.display_name
+            user.display_name()
         );
     };
     match action {
@@ -136,7 +140,7 @@ async fn user_command(pool: &DbPool, action: &UserCommand) -> anyhow::Result<()>
                     waypost_domain::post::author_by_slug(pool, slug)
                         .await?
                         .with_context(|| format!("no author profile has the slug {slug:?}"))?
-                        .id,
+                        .id(),
                 ),
                 None => None,
             };

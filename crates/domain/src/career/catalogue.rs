@@ -2,13 +2,15 @@
 //! role or a transition between roles sets, and how each is checked and
 //! stored (through `write::save`, the shape every career write takes).
 
+use waypost_db as db;
 use waypost_db::queries::career;
 use waypost_db::{
-    DbConn, JobRole, JobRoleForm, RoleId, Seniority, Skill, SkillCategory, SkillForm, SkillId,
-    Transition, TransitionForm, TransitionId,
+    DbConn, JobRoleForm, RoleId, Seniority, SkillCategory, SkillForm, SkillId, TransitionForm,
+    TransitionId,
 };
 
 use super::lists::{responsibilities, write_list};
+use super::model::{JobRole, Skill, Transition};
 use super::plan::SkillLevel;
 use super::write::{Check, Fields, Rows, Stored, Write, chosen, list_cap, text, titled};
 use crate::DomainResult;
@@ -28,6 +30,7 @@ pub struct SkillFields {
 
 impl Fields for SkillFields {
     type Entry = Skill;
+    type Row = db::Skill;
     type Id = SkillId;
     /// The skill and the skills it relates to.
     type Draft = (SkillForm, Vec<SkillId>);
@@ -39,15 +42,15 @@ impl Fields for SkillFields {
 
     async fn check(self, write: &Write<'_, Self>, errors: &mut Vec<FieldError>) -> Check<Self> {
         let stored = write.stored;
-        let named = stored.map(|c| (c.name.as_str(), c.slug.as_str()));
+        let named = stored.map(|c| (c.name(), c.slug()));
         let (name, slug) = titled("name", (&self.name, &self.slug), named, errors);
-        let category = stored.map(|c| c.category);
+        let category = stored.map(|c| c.category());
         let category = chosen("category", self.category, category, errors);
-        let description = stored.map(|c| c.description.as_str());
+        let description = stored.map(|c| c.description());
         let description = text("description", &self.description, description, errors);
         let related_slugs = match (self.related, stored) {
             (Some(slugs), _) => slugs,
-            (None, Some(c)) => career::related_skills(&mut write.pool.get().await?, &[c.id])
+            (None, Some(c)) => career::related_skills(&mut write.pool.get().await?, &[c.id()])
                 .await?
                 .into_iter()
                 .map(|(_, s)| s.slug)
@@ -96,6 +99,7 @@ pub struct RoleFields {
 
 impl Fields for RoleFields {
     type Entry = JobRole;
+    type Row = db::JobRole;
     type Id = RoleId;
     /// The role and the skills it requires, each at a proficiency.
     type Draft = (JobRoleForm, Vec<(SkillId, i32)>);
@@ -107,11 +111,11 @@ impl Fields for RoleFields {
 
     async fn check(self, write: &Write<'_, Self>, errors: &mut Vec<FieldError>) -> Check<Self> {
         let stored = write.stored;
-        let named = stored.map(|c| (c.title.as_str(), c.slug.as_str()));
+        let named = stored.map(|c| (c.title(), c.slug()));
         let (title, slug) = titled("title", (&self.title, &self.slug), named, errors);
-        let seniority = stored.map(|c| c.seniority);
+        let seniority = stored.map(|c| c.seniority());
         let seniority = chosen("seniority", self.seniority, seniority, errors);
-        let summary = stored.map(|c| c.summary.as_str());
+        let summary = stored.map(|c| c.summary());
         let summary = text("summary", &self.summary, summary, errors);
         let responsibilities = match (self.responsibilities, stored) {
             (Some(list), _) => list.iter().map(|r| r.trim().to_owned()).collect(),
@@ -144,7 +148,7 @@ impl Fields for RoleFields {
                     .zip(levels.iter().map(|l| l.proficiency))
                     .collect()
             }
-            (None, Some(c)) => career::requirements(&mut write.pool.get().await?, Some(&[c.id]))
+            (None, Some(c)) => career::requirements(&mut write.pool.get().await?, Some(&[c.id()]))
                 .await?
                 .into_iter()
                 .map(|r| (r.skill_id, r.proficiency))
@@ -184,6 +188,7 @@ pub struct TransitionFields {
 
 impl Fields for TransitionFields {
     type Entry = Transition;
+    type Row = db::Transition;
     type Id = TransitionId;
     type Draft = TransitionForm;
     const KIND: &'static str = "transition";
@@ -194,9 +199,9 @@ impl Fields for TransitionFields {
 
     async fn check(self, write: &Write<'_, Self>, errors: &mut Vec<FieldError>) -> Check<Self> {
         let stored = write.stored;
-        let from = stored.map(|c| c.from_role_id);
+        let from = stored.map(|c| c.from_role_id());
         let from = endpoint(write, "from", self.from, from, errors).await?;
-        let to = stored.map(|c| c.to_role_id);
+        let to = stored.map(|c| c.to_role_id());
         let to = endpoint(write, "to", self.to, to, errors).await?;
         if from.is_some() && from == to {
             errors.push(FieldError::invalid(
@@ -213,7 +218,7 @@ impl Fields for TransitionFields {
                     0
                 }
             }
-            None => stored.map_or(0, |c| c.months),
+            None => stored.map_or(0, |c| c.months()),
         };
         if !(1..=600).contains(&months) {
             errors.push(FieldError::invalid(
@@ -221,7 +226,7 @@ impl Fields for TransitionFields {
                 "give at least a month and at most 50 years",
             ));
         }
-        let note = text("note", &self.note, stored.map(|c| c.note.as_str()), errors);
+        let note = text("note", &self.note, stored.map(|c| c.note()), errors);
         let (Some(from), Some(to)) = (from, to) else {
             return Ok(None);
         };

@@ -3,13 +3,12 @@
 //! publication life cycle, which follows the posts'.
 
 use chrono::NaiveDateTime;
+use waypost_db as db;
 use waypost_db::queries::{author as author_queries, career, post as post_queries};
-use waypost_db::{
-    AuthorId, DbConn, DbPool, Guide, GuideForm, GuideId, GuideSkill, GuideStatus, Importance,
-};
+use waypost_db::{AuthorId, DbConn, DbPool, GuideForm, GuideId, GuideStatus, Importance};
 
 use super::lists::{Reason, Section, read_list, search_text, write_list};
-use super::read::guide_is_live;
+use super::model::Guide;
 use super::write::{Check, Fields, Rows, Stored, Write, list_cap, one, or_stored, slug_of, text};
 use crate::clock::stored_instant;
 use crate::fields::{MAX_TEXT_CHARS, long_text, short_text};
@@ -52,6 +51,7 @@ pub struct GuideFields {
 /// anyone's. A new guide is a draft.
 impl Fields for GuideFields {
     type Entry = Guide;
+    type Row = db::Guide;
     type Id = GuideId;
     type Draft = (GuideForm, career::GuideLists);
     const KIND: &'static str = "guide";
@@ -65,7 +65,7 @@ impl Fields for GuideFields {
     }
 
     fn may_edit(viewer: Option<&Viewer>, stored: &Guide) -> DomainResult<()> {
-        let owner = stored.author_id;
+        let owner = stored.author_id();
         authorize(viewer, Action::EditPost { owner })
     }
 
@@ -76,7 +76,7 @@ impl Fields for GuideFields {
     async fn check(self, write: &Write<'_, Self>, errors: &mut Vec<FieldError>) -> Check<Self> {
         let stored = write.stored;
         let author_id = match stored {
-            Some(c) => c.author_id,
+            Some(c) => c.author_id(),
             None => match author(write, self.author_slug.as_deref()).await? {
                 Ok(author) => author,
                 Err(error) => {
@@ -85,7 +85,7 @@ impl Fields for GuideFields {
                 }
             },
         };
-        let title = or_stored(&self.title, stored.map(|c| c.title.as_str()));
+        let title = or_stored(&self.title, stored.map(|c| c.title()));
         let title = short_text("title", title, errors);
         if self.slug.is_some() && !allows(write.viewer, Action::ChooseSlug) {
             errors.push(FieldError::forbidden(
@@ -93,19 +93,19 @@ impl Fields for GuideFields {
                 "only editors choose slugs; yours comes from the title",
             ));
         }
-        let slug = stored.map(|c| c.slug.as_str());
+        let slug = stored.map(|c| c.slug());
         let slug = slug_of(self.slug.as_deref(), slug, &title, errors);
-        let field = or_stored(&self.field, stored.map(|c| c.field.as_str()));
+        let field = or_stored(&self.field, stored.map(|c| c.field()));
         let field = short_text("field", field, errors);
-        let summary = stored.map(|c| c.summary.as_str());
+        let summary = stored.map(|c| c.summary());
         let summary = text("summary", &self.summary, summary, errors);
         let sections_json = match &self.sections {
             Some(given) => write_list(&guide_sections(given, errors))?,
-            None => stored.map_or_else(|| "[]".to_owned(), |c| c.sections.clone()),
+            None => stored.map_or_else(|| "[]".to_owned(), |c| c.0.sections.clone()),
         };
         let reasons_json = match &self.reasons {
             Some(given) => write_list(&guide_reasons(given, errors))?,
-            None => stored.map_or_else(|| "[]".to_owned(), |c| c.reasons.clone()),
+            None => stored.map_or_else(|| "[]".to_owned(), |c| c.0.reasons.clone()),
         };
         let skills = match &self.skills {
             Some(given) => Some(guide_skills(write, given, errors).await?),
@@ -139,9 +139,9 @@ impl Fields for GuideFields {
             search_text: search_text(&read_list::<Section>(&sections_json, "guide sections")),
             sections: sections_json,
             reasons: reasons_json,
-            status: stored.map_or(GuideStatus::Draft, |c| c.status),
+            status: stored.map_or(GuideStatus::Draft, |c| c.status()),
             author_id,
-            published_at: stored.and_then(|c| c.published_at),
+            published_at: stored.and_then(|c| c.published_at()),
             updated_at: write.now,
         };
         let lists = career::GuideLists {
@@ -212,14 +212,14 @@ async fn guide_skills(
     write: &Write<'_, GuideFields>,
     given: &[GuideSkillInput],
     errors: &mut Vec<FieldError>,
-) -> DomainResult<Vec<GuideSkill>> {
+) -> DomainResult<Vec<db::GuideSkill>> {
     list_cap("skills", given, errors);
     let slugs: Vec<String> = given.iter().map(|g| g.skill.clone()).collect();
     let skills = career::skills_by_slugs;
     let ids = write.ids("skills", &slugs, skills, errors).await?;
     let mut rows = Vec::with_capacity(ids.len());
     for ((skill_id, input), position) in ids.into_iter().zip(given).zip(0..) {
-        rows.push(GuideSkill {
+        rows.push(db::GuideSkill {
             guide_id: GuideId(0),
             skill_id,
             importance: input.importance,
@@ -260,9 +260,9 @@ pub async fn set_guide_published(
             )]));
         }
         (true, Some(at)) => (GuideStatus::Published, Some(at)),
-        (true, None) if guide_is_live(&guide, now) => (GuideStatus::Published, guide.published_at),
+        (true, None) if guide.is_live(now) => (GuideStatus::Published, guide.published_at),
         (true, None) => (GuideStatus::Published, Some(now)),
     };
     let updated = career::set_guide_publication(&mut conn, id, status, published_at, now).await?;
-    Ok(Ok(one(updated.into_iter().collect(), "guide")?))
+    Ok(Ok(one(updated.into_iter().collect(), "guide")?.into()))
 }

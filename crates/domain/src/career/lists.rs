@@ -1,8 +1,7 @@
 //! The lists a guide or role keeps as JSON text (a guide's sections and
 //! reasons, a role's responsibilities), read and written in one place.
 
-use waypost_db::{Guide, JobRole};
-
+use super::model::{Guide, JobRole};
 use crate::{DomainError, DomainResult};
 
 /// A titled part of a guide's body.
@@ -29,7 +28,7 @@ pub(super) fn read_list<T: serde::de::DeserializeOwned>(json: &str, what: &str) 
 }
 
 pub fn sections(guide: &Guide) -> Vec<Section> {
-    read_list(&guide.sections, "guide sections")
+    read_list(&guide.0.sections, "guide sections")
 }
 
 /// A guide's sections as plain text, which search reads as its body.
@@ -42,11 +41,11 @@ pub fn search_text(sections: &[Section]) -> String {
 }
 
 pub fn reasons(guide: &Guide) -> Vec<Reason> {
-    read_list(&guide.reasons, "guide reasons")
+    read_list(&guide.0.reasons, "guide reasons")
 }
 
 pub fn responsibilities(role: &JobRole) -> Vec<String> {
-    read_list(&role.responsibilities, "role responsibilities")
+    read_list(&role.0.responsibilities, "role responsibilities")
 }
 
 pub(super) fn write_list<T: serde::Serialize>(items: &[T]) -> DomainResult<String> {

@@ -8,6 +8,7 @@
 mod catalogue;
 mod guide;
 mod lists;
+mod model;
 mod pages;
 mod plan;
 mod planner;
@@ -17,6 +18,7 @@ mod write;
 pub use catalogue::{RoleFields, SkillFields, TransitionFields};
 pub use guide::{GuideFields, GuideSkillInput, set_guide_published};
 pub use lists::{Reason, Section, reasons, responsibilities, search_text, sections};
+pub use model::{Guide, GuidePost, GuideSkill, JobRole, RoleSkill, Skill, Transition};
 pub use pages::{
     Page, count_guides, count_roles, count_skills, guide_cursor, guides_page, roles_page,
     skills_page, slug_cursor,

@@ -2,8 +2,9 @@
 
 use chrono::NaiveDateTime;
 use waypost_db::queries::career;
-use waypost_db::{DbPool, Guide, GuideId, JobRole, Skill, SkillCategory};
+use waypost_db::{DbPool, GuideId, SkillCategory};
 
+use super::model::{Guide, JobRole, Skill};
 use crate::DomainResult;
 use crate::cursor;
 use crate::paging::{DEFAULT_PAGE_SIZE, page_size};
@@ -16,11 +17,12 @@ pub struct Page<T> {
     pub has_previous_page: bool,
 }
 
-fn page_of<T>(mut items: Vec<T>, limit: i64, after: bool) -> Page<T> {
-    let has_next_page = items.len() as i64 > limit;
-    items.truncate(usize::try_from(limit).unwrap_or(0));
+/// The page `rows` make when one more than `limit` was asked for.
+fn page_of<R: Into<T>, T>(mut rows: Vec<R>, limit: i64, after: bool) -> Page<T> {
+    let has_next_page = rows.len() as i64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
     Page {
-        items,
+        items: crate::model::all(rows),
         has_next_page,
         has_previous_page: after,
     }
@@ -44,8 +46,8 @@ fn slug_after(after: Option<&str>) -> DomainResult<Option<String>> {
 
 /// The cursor of a guide in the newest-first listing.
 pub fn guide_cursor(guide: &Guide) -> String {
-    let at = cursor::instant_part(guide.published_at.unwrap_or_default());
-    cursor::encode(GUIDE_LISTING, &[&at, &guide.id.0.to_string()])
+    let at = cursor::instant_part(guide.published_at().unwrap_or_default());
+    cursor::encode(GUIDE_LISTING, &[&at, &guide.id().0.to_string()])
 }
 
 fn guide_after(after: Option<&str>) -> DomainResult<Option<(NaiveDateTime, GuideId)>> {

@@ -4,10 +4,12 @@
 
 use std::collections::HashMap;
 
+use waypost_db as db;
 use waypost_db::queries::career;
-use waypost_db::{DbPool, JobRole, Skill, SkillId, Transition};
+use waypost_db::{DbPool, SkillId};
 
 use super::MAX_LIST;
+use super::model::{JobRole, Skill, Transition};
 use super::planner::{self, Edge, PathOutcome, Requirement, RoleNode};
 use crate::fields::quoted;
 use crate::paging::page_size;
@@ -52,9 +54,9 @@ pub struct RoleMatch {
 
 /// The whole role graph, as the planner sees it.
 struct Graph {
-    roles: Vec<JobRole>,
+    roles: Vec<db::JobRole>,
     nodes: Vec<RoleNode>,
-    transitions: Vec<Transition>,
+    transitions: Vec<db::Transition>,
     edges: Vec<Edge>,
 }
 
@@ -142,7 +144,7 @@ async fn gaps(pool: &DbPool, gaps: &[Vec<planner::Gap>]) -> DomainResult<Vec<Vec
         .map(|list| {
             list.iter()
                 .filter_map(|g| {
-                    let skill = skills.iter().find(|s| s.id.0 == g.skill)?.clone();
+                    let skill = Skill::from(skills.iter().find(|s| s.id.0 == g.skill)?.clone());
                     Some(SkillGap {
                         skill,
                         required: i32::from(g.required),
@@ -154,7 +156,11 @@ async fn gaps(pool: &DbPool, gaps: &[Vec<planner::Gap>]) -> DomainResult<Vec<Vec
         .collect())
 }
 
-fn role_by<'a>(roles: &'a [JobRole], slug: &str, field: &'static str) -> DomainResult<&'a JobRole> {
+fn role_by<'a>(
+    roles: &'a [db::JobRole],
+    slug: &str,
+    field: &'static str,
+) -> DomainResult<&'a db::JobRole> {
     roles
         .iter()
         .find(|r| r.slug == slug)
@@ -209,12 +215,14 @@ pub async fn career_path(
         .zip(filled)
         .filter_map(|(step, gaps)| {
             Some(PlannedStep {
-                role: graph.roles.iter().find(|r| r.id.0 == step.role)?.clone(),
-                transition: graph
-                    .transitions
-                    .iter()
-                    .find(|t| t.id.0 == step.transition)?
-                    .clone(),
+                role: JobRole::from(graph.roles.iter().find(|r| r.id.0 == step.role)?.clone()),
+                transition: Transition::from(
+                    graph
+                        .transitions
+                        .iter()
+                        .find(|t| t.id.0 == step.transition)?
+                        .clone(),
+                ),
                 gaps,
             })
         })
@@ -243,7 +251,7 @@ pub async fn recommend_roles(
         .zip(filled)
         .filter_map(|(r, missing)| {
             Some(RoleMatch {
-                role: graph.roles.iter().find(|role| role.id.0 == r.role)?.clone(),
+                role: JobRole::from(graph.roles.iter().find(|role| role.id.0 == r.role)?.clone()),
                 coverage: r.coverage,
                 missing,
             })

@@ -3,12 +3,11 @@
 
 use chrono::NaiveDateTime;
 use waypost_db::queries::career;
-use waypost_db::{
-    DbPool, Guide, GuideId, GuidePost, GuideSkill, JobRole, RoleId, RoleSkill, Skill, SkillId,
-    Transition, TransitionId,
-};
+use waypost_db::{DbPool, GuideId, RoleId, SkillId, TransitionId};
 
+use super::model::{Guide, GuidePost, GuideSkill, JobRole, RoleSkill, Skill, Transition};
 use crate::DomainResult;
+use crate::model::{all, keyed};
 use crate::policy::Viewer;
 use crate::policy::{Action, allows};
 
@@ -22,7 +21,7 @@ fn visible(guide: &Guide, viewer: Option<&Viewer>, now: NaiveDateTime) -> bool {
         || allows(
             viewer,
             Action::ReadUnpublished {
-                owner: guide.author_id,
+                owner: guide.author_id(),
             },
         )
 }
@@ -36,7 +35,7 @@ pub async fn guide_by_slug(
     now: NaiveDateTime,
 ) -> DomainResult<Option<Guide>> {
     let guide = career::guide_by_slug(&mut pool.get().await?, slug).await?;
-    Ok(guide.filter(|g| visible(g, viewer, now)))
+    Ok(guide.map(Guide::from).filter(|g| visible(g, viewer, now)))
 }
 
 pub async fn guide_by_id(
@@ -48,17 +47,17 @@ pub async fn guide_by_id(
     let guide = career::guides_by_ids(&mut pool.get().await?, &[id])
         .await?
         .pop();
-    Ok(guide.filter(|g| visible(g, viewer, now)))
+    Ok(guide.map(Guide::from).filter(|g| visible(g, viewer, now)))
 }
 
 pub async fn skill_by_slug(pool: &DbPool, slug: &str) -> DomainResult<Option<Skill>> {
     let found = career::skills_by_slugs(&mut pool.get().await?, &[slug.to_owned()]).await?;
-    Ok(found.into_iter().next())
+    Ok(found.into_iter().next().map(Skill::from))
 }
 
 pub async fn role_by_slug(pool: &DbPool, slug: &str) -> DomainResult<Option<JobRole>> {
     let found = career::roles_by_slugs(&mut pool.get().await?, &[slug.to_owned()]).await?;
-    Ok(found.into_iter().next())
+    Ok(found.into_iter().next().map(JobRole::from))
 }
 
 /// The guides among `ids` that are live at `now`.
@@ -68,30 +67,42 @@ pub async fn live_guides_by_ids(
     now: NaiveDateTime,
 ) -> DomainResult<Vec<Guide>> {
     let rows = career::guides_by_ids(&mut pool.get().await?, ids).await?;
-    Ok(rows.into_iter().filter(|g| guide_is_live(g, now)).collect())
+    Ok(rows
+        .into_iter()
+        .filter(|g| g.is_live(now))
+        .map(Guide::from)
+        .collect())
 }
 
 pub async fn skills_by_ids(pool: &DbPool, ids: &[SkillId]) -> DomainResult<Vec<Skill>> {
-    Ok(career::skills_by_ids(&mut pool.get().await?, ids).await?)
+    Ok(all(
+        career::skills_by_ids(&mut pool.get().await?, ids).await?
+    ))
 }
 
 pub async fn transitions_by_ids(
     pool: &DbPool,
     ids: &[TransitionId],
 ) -> DomainResult<Vec<Transition>> {
-    Ok(career::transitions_by_ids(&mut pool.get().await?, ids).await?)
+    Ok(all(
+        career::transitions_by_ids(&mut pool.get().await?, ids).await?
+    ))
 }
 
 pub async fn roles_by_ids(pool: &DbPool, ids: &[RoleId]) -> DomainResult<Vec<JobRole>> {
-    Ok(career::roles_by_ids(&mut pool.get().await?, ids).await?)
+    Ok(all(career::roles_by_ids(&mut pool.get().await?, ids).await?))
 }
 
 pub async fn related_skills(pool: &DbPool, ids: &[SkillId]) -> DomainResult<Vec<(SkillId, Skill)>> {
-    Ok(career::related_skills(&mut pool.get().await?, ids).await?)
+    Ok(keyed(
+        career::related_skills(&mut pool.get().await?, ids).await?,
+    ))
 }
 
 pub async fn requirements(pool: &DbPool, ids: &[RoleId]) -> DomainResult<Vec<RoleSkill>> {
-    Ok(career::requirements(&mut pool.get().await?, Some(ids)).await?)
+    Ok(all(
+        career::requirements(&mut pool.get().await?, Some(ids)).await?
+    ))
 }
 
 pub async fn transitions_of(
@@ -99,19 +110,26 @@ pub async fn transitions_of(
     ids: &[RoleId],
     outgoing: bool,
 ) -> DomainResult<Vec<Transition>> {
-    Ok(career::transitions_of(&mut pool.get().await?, ids, outgoing).await?)
+    Ok(all(career::transitions_of(
+        &mut pool.get().await?,
+        ids,
+        outgoing,
+    )
+    .await?))
 }
 
 pub async fn guide_skills(pool: &DbPool, ids: &[GuideId]) -> DomainResult<Vec<GuideSkill>> {
-    Ok(career::guide_skills(&mut pool.get().await?, ids).await?)
+    Ok(all(career::guide_skills(&mut pool.get().await?, ids).await?))
 }
 
 pub async fn guide_roles(pool: &DbPool, ids: &[GuideId]) -> DomainResult<Vec<(GuideId, JobRole)>> {
-    Ok(career::guide_roles(&mut pool.get().await?, ids).await?)
+    Ok(keyed(
+        career::guide_roles(&mut pool.get().await?, ids).await?,
+    ))
 }
 
 pub async fn guide_posts(pool: &DbPool, ids: &[GuideId]) -> DomainResult<Vec<GuidePost>> {
-    Ok(career::guide_posts(&mut pool.get().await?, ids).await?)
+    Ok(all(career::guide_posts(&mut pool.get().await?, ids).await?))
 }
 
 pub async fn guides_teaching(
@@ -119,12 +137,16 @@ pub async fn guides_teaching(
     ids: &[SkillId],
     now: NaiveDateTime,
 ) -> DomainResult<Vec<(SkillId, Guide)>> {
-    Ok(career::guides_teaching(&mut pool.get().await?, ids, now).await?)
+    Ok(keyed(
+        career::guides_teaching(&mut pool.get().await?, ids, now).await?,
+    ))
 }
 
 pub async fn roles_requiring(
     pool: &DbPool,
     ids: &[SkillId],
 ) -> DomainResult<Vec<(SkillId, JobRole)>> {
-    Ok(career::roles_requiring(&mut pool.get().await?, ids).await?)
+    Ok(keyed(
+        career::roles_requiring(&mut pool.get().await?, ids).await?,
+    ))
 }

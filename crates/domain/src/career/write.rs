@@ -6,14 +6,15 @@
 use chrono::NaiveDateTime;
 use waypost_db::queries::career;
 use waypost_db::{
-    DbConn, DbError, DbPool, DbResult, GuideId, JobRole, Post, PostId, RoleId, Skill, SkillId,
-    TransitionId,
+    DbConn, DbPool, DbResult, GuideId, JobRole, Post, PostId, RoleId, Skill, SkillId, TransitionId,
 };
 
 use super::MAX_LIST;
 use crate::clock::stored_instant;
 use crate::editorial::slugify;
-use crate::fields::{MAX_NAME_CHARS, MAX_TEXT_CHARS, long_text, quoted, short_text, slug_taken};
+use crate::fields::{
+    MAX_NAME_CHARS, MAX_TEXT_CHARS, long_text, quoted, saved, short_text, slug_taken,
+};
 use crate::policy::Viewer;
 use crate::policy::{Action, authorize};
 use crate::{DomainError, DomainResult};
@@ -22,8 +23,10 @@ use crate::{FieldError, Written};
 /// What a write of one kind of entry sets (`None` keeps the stored value),
 /// and what `save` needs to know of that kind.
 pub trait Fields: Send + Sized {
-    /// What is stored and given back.
+    /// What is given back, and what `check` sees of the stored entry.
     type Entry: Send + Sync;
+    /// What is stored: the row `save` turns into the `Entry`.
+    type Row: Send + Into<Self::Entry>;
     type Id: Copy + Send + Sync;
     /// The checked entry, ready to store: its row's form and its lists.
     type Draft: Send + Sync;
@@ -69,10 +72,10 @@ pub trait Fields: Send + Sized {
 }
 
 /// What `Fields::stored` reads.
-pub type Rows<F> = DbResult<Vec<<F as Fields>::Entry>>;
+pub type Rows<F> = DbResult<Vec<<F as Fields>::Row>>;
 
 /// What `Fields::store` writes: `None` when `id` named nothing.
-pub type Stored<F> = DbResult<Option<<F as Fields>::Entry>>;
+pub type Stored<F> = DbResult<Option<<F as Fields>::Row>>;
 
 /// What `Fields::check` answers: the draft, or `None` with `errors` saying
 /// what is missing.
@@ -104,7 +107,8 @@ pub async fn save<F: Fields>(
     let now = stored_instant(now);
     let stored = match id {
         Some(id) => {
-            let entry = one(F::stored(&mut pool.get().await?, id).await?, F::KIND)?;
+            let row = one(F::stored(&mut pool.get().await?, id).await?, F::KIND)?;
+            let entry = row.into();
             F::may_edit(viewer, &entry)?;
             Some(entry)
         }
@@ -152,26 +156,6 @@ pub async fn delete(pool: &DbPool, viewer: Option<&Viewer>, entry: EntryId) -> D
         EntryId::Transition(id) => career::delete_transition(&mut conn, id).await?,
         EntryId::Guide(id) => career::delete_guide(&mut conn, id).await?,
     })
-}
-
-/// The outcome of a save: what was stored, NOT_FOUND when the id named
-/// nothing, or `clash` when a unique key (a slug, a pair) is taken.
-fn saved<T>(
-    result: Result<Option<T>, DbError>,
-    what: &str,
-    clash: impl FnOnce() -> Vec<FieldError>,
-) -> Written<T> {
-    match result {
-        Ok(Some(value)) => Ok(Ok(value)),
-        Ok(None) => Err(DomainError::NotFound(format!("no such {what}"))),
-        Err(DbError::UniqueViolation { .. }) => Ok(Err(clash())),
-        // Something it names was deleted between the check and the write.
-        Err(DbError::ForeignKeyViolation { .. }) => Err(DomainError::Conflict {
-            field: None,
-            message: format!("something this {what} names was deleted meanwhile; try again"),
-        }),
-        Err(err) => Err(err.into()),
-    }
 }
 
 /// The one row a lookup by id found, or NOT_FOUND.

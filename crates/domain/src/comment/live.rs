@@ -4,9 +4,9 @@ use chrono::NaiveDateTime;
 use futures::Stream;
 use tokio::sync::broadcast::error::RecvError;
 use waypost_db::queries::{comment as comment_queries, post as post_queries};
-use waypost_db::{Comment, CommentFeed, CommentStatus, DbError, DbPool, Heard, PostId};
+use waypost_db::{CommentFeed, CommentStatus, DbError, DbPool, Heard, PostId};
 
-use crate::{DomainError, DomainResult};
+use crate::{Comment, DomainError, DomainResult};
 
 /// Comments on a published post from now on, as each becomes public:
 /// posted approved, or approved later. Pending, spam and trashed comments
@@ -48,7 +48,7 @@ pub async fn published_on(
                         if comment.status == CommentStatus::Approved
                             && comment.post_id == post_id =>
                     {
-                        return Some((Ok(comment.clone()), Some(news)));
+                        return Some((Ok(Comment::from(comment.clone())), Some(news)));
                     }
                     Ok(_) => {}
                     Err(err) => {

@@ -7,12 +7,12 @@ use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd, html};
 pub use waypost_db::queries::comment::QueueFilter;
 use waypost_db::queries::{comment as comment_queries, post as post_queries};
 use waypost_db::{
-    Comment, CommentFeed, CommentId, CommentInsertForm, CommentStatus, DbError, DbPool, PostId,
+    CommentFeed, CommentId, CommentInsertForm, CommentStatus, DbError, DbPool, PostId,
 };
 
-use crate::FieldError;
 use crate::account::{EmailAddress, new_token, token_hash};
 use crate::clock::{Clock, stored_instant};
+use crate::{Comment, FieldError};
 use crate::{DomainError, DomainResult};
 
 pub const MAX_NAME_CHARS: usize = 100;
@@ -334,7 +334,7 @@ pub async fn add_comment(
         announce(feed, &mut conn, &[&stored]).await;
     }
     Ok(Ok(Posted {
-        comment: stored,
+        comment: stored.into(),
         receipt,
     }))
 }
@@ -383,7 +383,9 @@ fn flood_wait(
 
 /// The comment a receipt was issued for, whatever its status.
 pub async fn find_by_receipt(pool: &DbPool, receipt: &str) -> DomainResult<Option<Comment>> {
-    Ok(comment_queries::by_receipt_hash(&mut pool.get().await?, &token_hash(receipt)).await?)
+    let hash = token_hash(receipt);
+    let found = comment_queries::by_receipt_hash(&mut pool.get().await?, &hash).await?;
+    Ok(found.map(Comment::from))
 }
 
 mod live;

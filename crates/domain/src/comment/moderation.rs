@@ -4,14 +4,16 @@
 use chrono::NaiveDateTime;
 use waypost_db::queries::{comment as comment_queries, post as post_queries};
 use waypost_db::{
-    Comment, CommentFeed, CommentId, CommentPublished, CommentStatus, DbConn, DbPool, PostId,
+    Comment as CommentRow, CommentFeed, CommentId, CommentPublished, CommentStatus, DbConn, DbPool,
+    PostId,
 };
 
 use super::QueueFilter;
 use super::thread;
 use crate::clock::stored_instant;
+use crate::model::all;
 use crate::policy::{Action, Viewer, allows};
-use crate::{DomainError, DomainResult};
+use crate::{Comment, DomainError, DomainResult};
 
 /// Moves comments to `status`. Editors moderate any comment; an author the
 /// comments on their own posts. Comments the viewer may not moderate are
@@ -60,7 +62,7 @@ pub async fn moderate(
     let vouched = allows(viewer, Action::VouchForCommenter);
     let changed = comment_queries::set_status(&mut conn, ids, status, vouched, now).await?;
     // Only a comment this call moved is news, and only on a live post.
-    let published: Vec<&Comment> = changed
+    let published: Vec<&CommentRow> = changed
         .iter()
         .filter(|c| c.status == CommentStatus::Approved)
         .filter(|c| posts.iter().any(|p| p.id == c.post_id && p.is_live(now)))
@@ -79,13 +81,14 @@ pub async fn moderate(
                 Some(unchanged)
             })
         })
+        .map(Comment::from)
         .collect())
 }
 
 /// Tells live subscribers that `comments` became public. The comments are
 /// stored already; failing to tell is logged, never reported as a failed
 /// write.
-pub(super) async fn announce(feed: &CommentFeed, conn: &mut DbConn, comments: &[&Comment]) {
+pub(super) async fn announce(feed: &CommentFeed, conn: &mut DbConn, comments: &[&CommentRow]) {
     let events: Vec<CommentPublished> = comments
         .iter()
         .map(|c| CommentPublished {
@@ -134,7 +137,7 @@ pub async fn moderation_queue(
     let has_next_page = comments.len() > limit;
     comments.truncate(limit);
     let page = thread::CommentPage {
-        comments,
+        comments: all(comments),
         has_next_page,
         has_previous_page: spec.after.is_some(),
     };

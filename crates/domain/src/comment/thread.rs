@@ -4,11 +4,11 @@ use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
 use waypost_db::queries::comment as comment_queries;
-use waypost_db::{Comment, CommentId, CommentPageQuery, CommentTally, DbPool, Thread};
+use waypost_db::{CommentId, CommentPageQuery, CommentTally, DbPool, Thread};
 
-use crate::DomainResult;
 use crate::cursor;
 use crate::paging::{DEFAULT_PAGE_SIZE, page_size};
+use crate::{Comment, DomainResult};
 
 /// Cursors of comment threads.
 const THREAD_LISTING: &str = "comments1";
@@ -32,8 +32,8 @@ pub fn encode_cursor(comment: &Comment) -> String {
     cursor::encode(
         THREAD_LISTING,
         &[
-            &cursor::instant_part(comment.created_at),
-            &comment.id.0.to_string(),
+            &cursor::instant_part(comment.created_at()),
+            &comment.id().0.to_string(),
         ],
     )
 }
@@ -76,7 +76,7 @@ pub async fn pages(
     let rows = comment_queries::page(&mut pool.get().await?, &query).await?;
     let mut grouped: HashMap<i64, Vec<Comment>> = HashMap::new();
     for row in rows {
-        grouped.entry(row.grp).or_default().push(row.comment);
+        grouped.entry(row.grp).or_default().push(row.comment.into());
     }
     let limit = usize::try_from(spec.limit).unwrap_or(usize::MAX);
     Ok(parent_ids

@@ -43,21 +43,21 @@ pub(crate) struct UserObject(pub User);
 #[Object(name = "User")]
 impl UserObject {
     async fn id(&self) -> ID {
-        GlobalId::User(self.0.id).encode()
+        GlobalId::User(self.0.id()).encode()
     }
     /// The account's own email; only its owner reaches this type.
     async fn email(&self) -> &str {
-        &self.0.email
+        self.0.email()
     }
     async fn display_name(&self) -> &str {
-        &self.0.display_name
+        self.0.display_name()
     }
     async fn role(&self) -> RoleOutput {
-        self.0.role.into()
+        self.0.role().into()
     }
     /// The author profile this account writes as, if any.
     async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<AuthorObject>> {
-        let Some(author_id) = self.0.author_id else {
+        let Some(author_id) = self.0.author_id() else {
             return Ok(None);
         };
         let loader = &request_context(ctx)?.loader;

@@ -2,14 +2,15 @@
 
 use async_graphql::{Context, ID, InputObject, Object};
 use waypost_domain::author::{self, AuthorFields};
+use waypost_domain::post;
 use waypost_domain::{Author, Group};
 
 use super::paging::page_cost;
-use super::payload::{DeleteInput, DeletePayload, payload, user_errors};
+use super::payload::{DeleteInput, DeletePayload, payload};
 use super::post_connection::{
     PostConnection, PostConnectionArgs, PostFilterInput, PostOrderInput, load_posts,
 };
-use super::{GlobalId, request_context};
+use super::{GlobalId, by_slug, request_context};
 use crate::error::GqlResultExt;
 
 pub(crate) struct AuthorObject(pub Author);
@@ -17,19 +18,19 @@ pub(crate) struct AuthorObject(pub Author);
 #[Object(name = "Author")]
 impl AuthorObject {
     pub(crate) async fn id(&self) -> ID {
-        GlobalId::Author(self.0.id).encode()
+        GlobalId::Author(self.0.id()).encode()
     }
     async fn slug(&self) -> &str {
-        &self.0.slug
+        self.0.slug()
     }
     async fn name(&self) -> &str {
-        &self.0.name
+        self.0.name()
     }
     async fn bio(&self) -> &str {
-        &self.0.bio
+        self.0.bio()
     }
     async fn avatar_url(&self) -> Option<&str> {
-        self.0.avatar_url.as_deref()
+        self.0.avatar_url()
     }
     /// This author's published posts, with the same arguments as `Query.posts`.
     #[allow(clippy::too_many_arguments)]
@@ -52,7 +53,7 @@ impl AuthorObject {
             filter,
             order_by,
         };
-        load_posts(ctx, Group::Author, self.0.id.0, args).await
+        load_posts(ctx, Group::Author, self.0.id().0, args).await
     }
 }
 
@@ -67,11 +68,7 @@ impl AuthorQuery {
         ctx: &Context<'_>,
         slug: String,
     ) -> async_graphql::Result<Option<AuthorObject>> {
-        let pool = &request_context(ctx)?.pool;
-        Ok(waypost_domain::post::author_by_slug(pool, &slug)
-            .await
-            .gql()?
-            .map(AuthorObject))
+        by_slug(ctx, &slug, post::author_by_slug, AuthorObject).await
     }
 }
 
@@ -95,7 +92,7 @@ pub(crate) struct UpdateAuthorInput {
 }
 
 payload!(AuthorPayload {
-    author: AuthorObject(waypost_domain::Author)
+    author: AuthorObject(Author)
 });
 
 #[derive(Default)]
@@ -151,24 +148,8 @@ impl AuthorMutation {
         input: DeleteInput,
     ) -> async_graphql::Result<DeletePayload> {
         let rc = request_context(ctx)?;
-        Ok(
-            match author::delete_author(
-                &rc.pool,
-                rc.viewer.as_ref(),
-                GlobalId::author(&input.id, "id")?,
-            )
-            .await
-            .gql()?
-            {
-                Ok(deleted) => DeletePayload {
-                    deleted_id: deleted.then_some(input.id),
-                    user_errors: Vec::new(),
-                },
-                Err(errors) => DeletePayload {
-                    deleted_id: None,
-                    user_errors: user_errors(errors),
-                },
-            },
-        )
+        let id = GlobalId::author(&input.id, "id")?;
+        let deleted = author::delete_author(&rc.pool, rc.viewer.as_ref(), id).await;
+        Ok(DeletePayload::of(input.id, deleted.gql()?))
     }
 }

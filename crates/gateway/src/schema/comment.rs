@@ -49,7 +49,7 @@ impl CommentObject {
         let Some(viewer) = rc.viewer.as_ref() else {
             return Ok(false);
         };
-        let owner = rc.loader.load_one(OwnerOf(self.0.post_id)).await.gql()?;
+        let owner = rc.loader.load_one(OwnerOf(self.0.post_id())).await.gql()?;
         Ok(owner.is_some_and(|owner| allows(Some(viewer), Action::EditPost { owner })))
     }
 }
@@ -57,23 +57,23 @@ impl CommentObject {
 #[Object(name = "Comment")]
 impl CommentObject {
     async fn id(&self) -> ID {
-        GlobalId::Comment(self.0.id).encode()
+        GlobalId::Comment(self.0.id()).encode()
     }
     async fn author_name(&self) -> &str {
-        &self.0.author_name
+        self.0.author_name()
     }
     async fn author_url(&self) -> Option<&str> {
-        self.0.author_url.as_deref()
+        self.0.author_url()
     }
     /// The comment rendered from Markdown: no raw HTML, no images, links
     /// marked `nofollow ugc`.
     async fn html(&self) -> &str {
-        &self.0.body_html
+        self.0.body_html()
     }
     /// Where the comment stands. A comment caught as spam shows as PENDING
     /// to everyone but its moderators, so a spammer learns nothing.
     async fn status(&self, ctx: &Context<'_>) -> async_graphql::Result<CommentStatusEnum> {
-        Ok(match self.0.status {
+        Ok(match self.0.status() {
             CommentStatus::Pending => CommentStatusEnum::Pending,
             CommentStatus::Approved => CommentStatusEnum::Approved,
             CommentStatus::Trash => CommentStatusEnum::Trash,
@@ -83,10 +83,10 @@ impl CommentObject {
     }
     /// 0 for a comment on the post, 1 for a reply to one, and so on.
     async fn depth(&self) -> i32 {
-        self.0.depth
+        self.0.depth()
     }
     async fn created_at(&self) -> Instant {
-        Instant(self.0.created_at)
+        Instant(self.0.created_at())
     }
     /// Approved replies, oldest first.
     #[graphql(complexity = "super::paging::page_cost(first, None, child_complexity)")]
@@ -99,7 +99,7 @@ impl CommentObject {
         load_thread(
             ctx,
             Thread::RepliesTo,
-            self.0.id.0,
+            self.0.id().0,
             first,
             after,
             CommentOrder::Oldest,
@@ -108,14 +108,18 @@ impl CommentObject {
     }
     async fn post(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PostObject>> {
         let loader = &request_context(ctx)?.loader;
-        Ok(loader.load_one(self.0.post_id).await.gql()?.map(PostObject))
+        Ok(loader
+            .load_one(self.0.post_id())
+            .await
+            .gql()?
+            .map(PostObject))
     }
     /// The commenter's email, for moderators only; `null` for everyone else.
     async fn author_email(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
         Ok(self
             .moderated_by_viewer(ctx)
             .await?
-            .then_some(self.0.author_email.as_str()))
+            .then_some(self.0.author_email()))
     }
 }
 

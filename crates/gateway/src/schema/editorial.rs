@@ -102,32 +102,36 @@ pub(crate) struct RevisionObject(pub PostRevision);
 #[Object(name = "PostRevision")]
 impl RevisionObject {
     async fn id(&self) -> ID {
-        GlobalId::Revision(self.0.id).encode()
+        GlobalId::Revision(self.0.id()).encode()
     }
     /// The post's version whose content this is.
     async fn version(&self) -> i32 {
-        i32::try_from(self.0.version).unwrap_or(i32::MAX)
+        i32::try_from(self.0.version()).unwrap_or(i32::MAX)
     }
     async fn title(&self) -> &str {
-        &self.0.title
+        self.0.title()
     }
     async fn excerpt(&self) -> &str {
-        &self.0.excerpt
+        self.0.excerpt()
     }
     async fn body(&self) -> &str {
-        &self.0.body_markdown
+        self.0.body_markdown()
     }
     /// Who made the edit that replaced this content.
     async fn edited_by_name(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
-        let Some(user) = self.0.edited_by else {
+        let Some(user) = self.0.edited_by() else {
             return Ok(None);
         };
         let loader = &request_context(ctx)?.loader;
-        Ok(loader.load_one(user).await.gql()?.map(|u| u.display_name))
+        Ok(loader
+            .load_one(user)
+            .await
+            .gql()?
+            .map(|u| u.display_name().to_owned()))
     }
     /// When the edit was made.
     async fn created_at(&self) -> Instant {
-        Instant(self.0.created_at)
+        Instant(self.0.created_at())
     }
 }
 
@@ -138,7 +142,7 @@ pub(crate) async fn revisions_of(
 ) -> async_graphql::Result<Vec<RevisionObject>> {
     let rc = request_context(ctx)?;
     editorial::authorize_revisions(rc.viewer.as_ref(), post).gql()?;
-    let rows = rc.loader.load_one(RevisionsOf(post.id)).await.gql()?;
+    let rows = rc.loader.load_one(RevisionsOf(post.id())).await.gql()?;
     Ok(rows
         .unwrap_or_default()
         .into_iter()
@@ -305,17 +309,9 @@ impl EditorialMutation {
         input: DeletePostInput,
     ) -> async_graphql::Result<DeletePayload> {
         let rc = request_context(ctx)?;
-        let deleted = editorial::delete_post(
-            &rc.pool,
-            rc.viewer.as_ref(),
-            GlobalId::post(&input.id, "id")?,
-        )
-        .await
-        .gql()?;
-        Ok(DeletePayload {
-            deleted_id: deleted.then_some(input.id),
-            user_errors: Vec::new(),
-        })
+        let id = GlobalId::post(&input.id, "id")?;
+        let deleted = editorial::delete_post(&rc.pool, rc.viewer.as_ref(), id).await;
+        Ok(DeletePayload::of(input.id, Ok(deleted.gql()?)))
     }
 
     /// Brings a revision's content back, as a new edit.

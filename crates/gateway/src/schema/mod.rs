@@ -26,11 +26,11 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use waypost_domain::account::AuthSettings;
 use waypost_domain::comment::CommentSettings;
 use waypost_domain::policy::Viewer;
-use waypost_domain::{CommentFeed, DbPool};
+use waypost_domain::{CommentFeed, DbPool, DomainResult};
 
 use std::sync::Arc;
 
-use crate::error::internal;
+use crate::error::{GqlResultExt, internal};
 use crate::limits::{Limits, QueryLimits};
 use crate::loaders::{RequestLoader, request_loader};
 use crate::metrics::Metrics;
@@ -127,6 +127,18 @@ pub(crate) struct RequestContext {
 pub(crate) fn request_context<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a RequestContext> {
     ctx.data::<RequestContext>()
         .map_err(|_| internal("request context missing"))
+}
+
+/// What `find` finds by `slug`, as its GraphQL object: `null` when there
+/// is none. The root lookups of tags, authors, skills and roles.
+pub(crate) async fn by_slug<T, O>(
+    ctx: &Context<'_>,
+    slug: &str,
+    find: impl AsyncFnOnce(&DbPool, &str) -> DomainResult<Option<T>>,
+    object: fn(T) -> O,
+) -> async_graphql::Result<Option<O>> {
+    let pool = &request_context(ctx)?.pool;
+    Ok(find(pool, slug).await.gql()?.map(object))
 }
 
 /// Runs one GraphQL request against `pool` with a fresh loader, and makes

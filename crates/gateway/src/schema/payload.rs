@@ -70,3 +70,21 @@ pub(crate) struct DeletePayload {
     pub deleted_id: Option<ID>,
     pub user_errors: Vec<UserError>,
 }
+
+impl DeletePayload {
+    /// What deleting `id` answers: the id when something was deleted,
+    /// `null` when nothing had it (deleting twice is no error), or what the
+    /// user must fix first.
+    pub(crate) fn of(id: ID, deleted: Result<bool, Vec<FieldError>>) -> Self {
+        match deleted {
+            Ok(deleted) => DeletePayload {
+                deleted_id: deleted.then_some(id),
+                user_errors: Vec::new(),
+            },
+            Err(errors) => DeletePayload {
+                deleted_id: None,
+                user_errors: user_errors(errors),
+            },
+        }
+    }
+}

@@ -66,28 +66,28 @@ impl From<PostStatusEnum> for PostState {
 #[Object(name = "Post")]
 impl PostObject {
     pub(crate) async fn id(&self) -> ID {
-        GlobalId::Post(self.0.id).encode()
+        GlobalId::Post(self.0.id()).encode()
     }
     async fn slug(&self) -> &str {
-        &self.0.slug
+        self.0.slug()
     }
     async fn title(&self) -> &str {
-        &self.0.title
+        self.0.title()
     }
     /// A short summary: set by the author, or the opening of the body.
     async fn excerpt(&self) -> &str {
-        &self.0.excerpt
+        self.0.excerpt()
     }
     /// The body as the author wrote it, in Markdown.
     async fn body(&self) -> &str {
-        &self.0.body_markdown
+        self.0.body_markdown()
     }
     /// The body rendered to HTML and sanitized: safe to insert into a page.
     async fn html(&self) -> &str {
-        &self.0.body_html
+        self.0.body_html()
     }
     async fn reading_time_minutes(&self) -> i32 {
-        self.0.reading_time_minutes
+        self.0.reading_time_minutes()
     }
     async fn status(&self, ctx: &Context<'_>) -> async_graphql::Result<PostStatusEnum> {
         Ok(state(&self.0, request_context(ctx)?.now).into())
@@ -96,11 +96,11 @@ impl PostObject {
     /// reach through `comments` and `replies` (a reply under a hidden
     /// comment is not counted).
     async fn comment_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i32> {
-        super::comment::count(ctx, waypost_domain::CommentTally::AllOnPost, self.0.id.0).await
+        super::comment::count(ctx, waypost_domain::CommentTally::AllOnPost, self.0.id().0).await
     }
     /// Whether the post takes new comments.
     async fn comments_open(&self) -> bool {
-        self.0.comments_open
+        self.0.comments_open()
     }
     /// Approved top-level comments; each has its `replies`.
     #[graphql(complexity = "super::paging::page_cost(first, None, child_complexity)")]
@@ -114,7 +114,7 @@ impl PostObject {
         super::comment::load_thread(
             ctx,
             waypost_domain::Thread::OnPost,
-            self.0.id.0,
+            self.0.id().0,
             first,
             after,
             order_by,
@@ -123,7 +123,7 @@ impl PostObject {
     }
     /// Bumped by every edit; pass it back as `expectedVersion` when updating.
     async fn version(&self) -> i32 {
-        i32::try_from(self.0.version).unwrap_or(i32::MAX)
+        i32::try_from(self.0.version()).unwrap_or(i32::MAX)
     }
     /// Earlier content of the post, newest first (editors and the post's author).
     async fn revisions(
@@ -133,14 +133,14 @@ impl PostObject {
         super::editorial::revisions_of(ctx, &self.0).await
     }
     async fn published_at(&self) -> Option<Instant> {
-        self.0.published_at.map(Instant)
+        self.0.published_at().map(Instant)
     }
     async fn updated_at(&self) -> Instant {
-        Instant(self.0.updated_at)
+        Instant(self.0.updated_at())
     }
     async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<AuthorObject> {
         let loader = &request_context(ctx)?.loader;
-        let author = loader.load_one(self.0.author_id).await.gql()?;
+        let author = loader.load_one(self.0.author_id()).await.gql()?;
         author
             .map(AuthorObject)
             .ok_or_else(|| internal("post without its author"))
@@ -162,7 +162,7 @@ impl PostObject {
         }
         let loader = &request_context(ctx)?.loader;
         let found = loader
-            .load_one(SimilarOf(self.0.id))
+            .load_one(SimilarOf(self.0.id()))
             .await
             .gql()?
             .unwrap_or_default();
@@ -177,11 +177,11 @@ impl PostObject {
         let tag_keys = found
             .iter()
             .map(|s| TagsOfPost(s.similar))
-            .chain([TagsOfPost(self.0.id)]);
+            .chain([TagsOfPost(self.0.id())]);
         let tags = loader.load_many(tag_keys).await.gql()?;
         let own: Vec<_> = tags
-            .get(&TagsOfPost(self.0.id))
-            .map(|t| t.iter().map(|t| t.id).collect())
+            .get(&TagsOfPost(self.0.id()))
+            .map(|t| t.iter().map(|t| t.id()).collect())
             .unwrap_or_default();
         Ok(found
             .into_iter()
@@ -191,7 +191,7 @@ impl PostObject {
                     .get(&TagsOfPost(s.similar))
                     .into_iter()
                     .flatten()
-                    .filter(|t| own.contains(&t.id))
+                    .filter(|t| own.contains(&t.id()))
                     .cloned()
                     .map(TagObject)
                     .collect();
@@ -207,7 +207,7 @@ impl PostObject {
     /// The post's tags, ordered by name.
     async fn tags(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TagObject>> {
         let loader = &request_context(ctx)?.loader;
-        let tags = loader.load_one(TagsOfPost(self.0.id)).await.gql()?;
+        let tags = loader.load_one(TagsOfPost(self.0.id())).await.gql()?;
         Ok(tags
             .unwrap_or_default()
             .into_iter()
@@ -252,7 +252,7 @@ impl PostObject {
     ) -> async_graphql::Result<Option<PostObject>> {
         let loader = &request_context(ctx)?.loader;
         let key = NeighboursOf {
-            post: self.0.id,
+            post: self.0.id(),
             tag: in_tag.map(Arc::from),
         };
         let pair = loader.load_one(key).await.gql()?;
@@ -291,7 +291,7 @@ impl PostQuery {
                 };
                 // The author came with the post: later `author` fields need no statement.
                 if let Some(author) = found.author {
-                    rc.loader.feed_one(author.id, author).await;
+                    rc.loader.feed_one(author.id(), author).await;
                 }
                 return Ok(Some(PostObject(found.post)));
             }

@@ -1,6 +1,7 @@
 //! Tags: the `Tag` type, its posts, and `tag(slug:)`.
 
 use async_graphql::{Context, ID, InputObject, Object};
+use waypost_domain::post;
 use waypost_domain::tag::{self, TagFields};
 use waypost_domain::{Group, Tag};
 
@@ -9,7 +10,7 @@ use super::payload::{DeleteInput, DeletePayload, payload};
 use super::post_connection::{
     PostConnection, PostConnectionArgs, PostFilterInput, PostOrderInput, load_posts,
 };
-use super::{GlobalId, request_context};
+use super::{GlobalId, by_slug, request_context};
 use crate::error::GqlResultExt;
 
 pub(crate) struct TagObject(pub Tag);
@@ -17,16 +18,16 @@ pub(crate) struct TagObject(pub Tag);
 #[Object(name = "Tag")]
 impl TagObject {
     pub(crate) async fn id(&self) -> ID {
-        GlobalId::Tag(self.0.id).encode()
+        GlobalId::Tag(self.0.id()).encode()
     }
     async fn slug(&self) -> &str {
-        &self.0.slug
+        self.0.slug()
     }
     async fn name(&self) -> &str {
-        &self.0.name
+        self.0.name()
     }
     async fn description(&self) -> &str {
-        &self.0.description
+        self.0.description()
     }
     /// Published posts with this tag, with the same arguments as `Query.posts`.
     #[allow(clippy::too_many_arguments)]
@@ -49,7 +50,7 @@ impl TagObject {
             filter,
             order_by,
         };
-        load_posts(ctx, Group::Tag, self.0.id.0, args).await
+        load_posts(ctx, Group::Tag, self.0.id().0, args).await
     }
 }
 
@@ -64,11 +65,7 @@ impl TagQuery {
         ctx: &Context<'_>,
         slug: String,
     ) -> async_graphql::Result<Option<TagObject>> {
-        let pool = &request_context(ctx)?.pool;
-        Ok(waypost_domain::post::tag_by_slug(pool, &slug)
-            .await
-            .gql()?
-            .map(TagObject))
+        by_slug(ctx, &slug, post::tag_by_slug, TagObject).await
     }
 }
 
@@ -90,7 +87,7 @@ pub(crate) struct UpdateTagInput {
 }
 
 payload!(TagPayload {
-    tag: TagObject(waypost_domain::Tag)
+    tag: TagObject(Tag)
 });
 
 #[derive(Default)]
@@ -147,16 +144,8 @@ impl TagMutation {
         input: DeleteInput,
     ) -> async_graphql::Result<DeletePayload> {
         let rc = request_context(ctx)?;
-        let deleted = tag::delete_tag(
-            &rc.pool,
-            rc.viewer.as_ref(),
-            GlobalId::tag(&input.id, "id")?,
-        )
-        .await
-        .gql()?;
-        Ok(DeletePayload {
-            deleted_id: deleted.then_some(input.id),
-            user_errors: Vec::new(),
-        })
+        let id = GlobalId::tag(&input.id, "id")?;
+        let deleted = tag::delete_tag(&rc.pool, rc.viewer.as_ref(), id).await;
+        Ok(DeletePayload::of(input.id, Ok(deleted.gql()?)))
     }
 }

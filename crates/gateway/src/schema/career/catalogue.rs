@@ -16,7 +16,7 @@ use crate::schema::paging::page_cost;
 use crate::schema::payload::DeleteInput;
 use crate::schema::payload::DeletePayload;
 use crate::schema::payload::payload;
-use crate::schema::{GlobalId, request_context};
+use crate::schema::{GlobalId, by_slug, request_context};
 
 mirror_enum!(
     /// What kind of skill a skill is.
@@ -34,34 +34,34 @@ pub(crate) struct SkillObject(pub Skill);
 #[Object(name = "Skill")]
 impl SkillObject {
     pub(crate) async fn id(&self) -> ID {
-        GlobalId::Skill(self.0.id).encode()
+        GlobalId::Skill(self.0.id()).encode()
     }
     async fn slug(&self) -> &str {
-        &self.0.slug
+        self.0.slug()
     }
     async fn name(&self) -> &str {
-        &self.0.name
+        self.0.name()
     }
     async fn category(&self) -> SkillCategoryEnum {
-        self.0.category.into()
+        self.0.category().into()
     }
     async fn description(&self) -> &str {
-        &self.0.description
+        self.0.description()
     }
     /// Skills that go with this one (Django with Python, say).
     #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn related_skills(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<SkillObject>> {
-        listed(ctx, RelatedSkillsOf(self.0.id), SkillObject).await
+        listed(ctx, RelatedSkillsOf(self.0.id()), SkillObject).await
     }
     /// Published guides that teach it.
     #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn guides(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<GuideObject>> {
-        listed(ctx, GuidesTeaching(self.0.id), GuideObject).await
+        listed(ctx, GuidesTeaching(self.0.id()), GuideObject).await
     }
     /// Roles that require it.
     #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn roles(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<RoleObject>> {
-        listed(ctx, RolesRequiring(self.0.id), RoleObject).await
+        listed(ctx, RolesRequiring(self.0.id()), RoleObject).await
     }
 }
 
@@ -74,29 +74,29 @@ pub(crate) struct SkillRequirement(RoleSkill);
 impl SkillRequirement {
     /// From 1 (aware of it) to 5 (expert).
     async fn proficiency(&self) -> i32 {
-        self.0.proficiency
+        self.0.proficiency()
     }
     async fn skill(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<SkillObject>> {
-        found(ctx, RequiredSkill(self.0.skill_id), SkillObject).await
+        found(ctx, RequiredSkill(self.0.skill_id()), SkillObject).await
     }
 }
 
 #[Object(name = "Role")]
 impl RoleObject {
     pub(crate) async fn id(&self) -> ID {
-        GlobalId::Role(self.0.id).encode()
+        GlobalId::Role(self.0.id()).encode()
     }
     async fn slug(&self) -> &str {
-        &self.0.slug
+        self.0.slug()
     }
     async fn title(&self) -> &str {
-        &self.0.title
+        self.0.title()
     }
     async fn seniority(&self) -> SeniorityEnum {
-        self.0.seniority.into()
+        self.0.seniority().into()
     }
     async fn summary(&self) -> &str {
-        &self.0.summary
+        self.0.summary()
     }
     async fn responsibilities(&self) -> Vec<String> {
         career::responsibilities(&self.0)
@@ -107,12 +107,12 @@ impl RoleObject {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Vec<SkillRequirement>> {
-        listed(ctx, RequirementsOf(self.0.id), SkillRequirement).await
+        listed(ctx, RequirementsOf(self.0.id()), SkillRequirement).await
     }
     /// Where people in this role typically move next, quickest first.
     #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn next_roles(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TransitionObject>> {
-        listed(ctx, TransitionsFrom(self.0.id), TransitionObject).await
+        listed(ctx, TransitionsFrom(self.0.id()), TransitionObject).await
     }
     /// Where people typically come to this role from, quickest first.
     #[graphql(complexity = "LIST_COST * child_complexity")]
@@ -120,7 +120,7 @@ impl RoleObject {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Vec<TransitionObject>> {
-        listed(ctx, TransitionsInto(self.0.id), TransitionObject).await
+        listed(ctx, TransitionsInto(self.0.id()), TransitionObject).await
     }
 }
 
@@ -130,20 +130,20 @@ pub(crate) struct TransitionObject(pub Transition);
 #[Object(name = "Transition")]
 impl TransitionObject {
     pub(crate) async fn id(&self) -> ID {
-        GlobalId::Transition(self.0.id).encode()
+        GlobalId::Transition(self.0.id()).encode()
     }
     async fn from(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<RoleObject>> {
-        found(ctx, self.0.from_role_id, RoleObject).await
+        found(ctx, self.0.from_role_id(), RoleObject).await
     }
     async fn to(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<RoleObject>> {
-        found(ctx, self.0.to_role_id, RoleObject).await
+        found(ctx, self.0.to_role_id(), RoleObject).await
     }
     /// How long the move typically takes.
     async fn typical_years(&self) -> f64 {
-        years(i64::from(self.0.months))
+        years(i64::from(self.0.months()))
     }
     async fn note(&self) -> &str {
-        &self.0.note
+        self.0.note()
     }
 }
 
@@ -152,14 +152,14 @@ connection!(
     SkillEdge,
     SkillObject,
     Skill,
-    |s: &Skill| { career::slug_cursor(&s.slug) }
+    |s: &Skill| { career::slug_cursor(s.slug()) }
 );
 connection!(
     RoleConnection,
     RoleEdge,
     RoleObject,
     JobRole,
-    |r: &JobRole| { career::slug_cursor(&r.slug) }
+    |r: &JobRole| { career::slug_cursor(r.slug()) }
 );
 
 #[derive(InputObject, Default)]
@@ -177,11 +177,7 @@ impl CatalogueQuery {
         ctx: &Context<'_>,
         slug: String,
     ) -> async_graphql::Result<Option<SkillObject>> {
-        let rc = request_context(ctx)?;
-        Ok(career::skill_by_slug(&rc.pool, &slug)
-            .await
-            .gql()?
-            .map(SkillObject))
+        by_slug(ctx, &slug, career::skill_by_slug, SkillObject).await
     }
 
     /// Skills by slug.
@@ -207,11 +203,7 @@ impl CatalogueQuery {
         ctx: &Context<'_>,
         slug: String,
     ) -> async_graphql::Result<Option<RoleObject>> {
-        let rc = request_context(ctx)?;
-        Ok(career::role_by_slug(&rc.pool, &slug)
-            .await
-            .gql()?
-            .map(RoleObject))
+        by_slug(ctx, &slug, career::role_by_slug, RoleObject).await
     }
 
     /// Roles by slug.

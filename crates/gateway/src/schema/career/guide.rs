@@ -51,20 +51,20 @@ pub(crate) struct GuideReason {
 #[Object(name = "Guide")]
 impl GuideObject {
     pub(crate) async fn id(&self) -> ID {
-        GlobalId::Guide(self.0.id).encode()
+        GlobalId::Guide(self.0.id()).encode()
     }
     async fn slug(&self) -> &str {
-        &self.0.slug
+        self.0.slug()
     }
     async fn title(&self) -> &str {
-        &self.0.title
+        self.0.title()
     }
     /// The field of work, e.g. "Back-end engineering".
     async fn field(&self) -> &str {
-        &self.0.field
+        self.0.field()
     }
     async fn summary(&self) -> &str {
-        &self.0.summary
+        self.0.summary()
     }
     /// The body, in reading order.
     async fn sections(&self) -> Vec<GuideSection> {
@@ -90,19 +90,19 @@ impl GuideObject {
     /// The skills the guide teaches, each with how much it matters.
     #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn skills(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<GuideSkillObject>> {
-        listed(ctx, SkillsOfGuide(self.0.id), GuideSkillObject).await
+        listed(ctx, SkillsOfGuide(self.0.id()), GuideSkillObject).await
     }
     /// The roles the guide leads to.
     #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn roles(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<RoleObject>> {
-        listed(ctx, RolesOfGuide(self.0.id), RoleObject).await
+        listed(ctx, RolesOfGuide(self.0.id()), RoleObject).await
     }
     /// Published posts on the same subject.
     #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn related_posts(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<PostObject>> {
         let loader = &request_context(ctx)?.loader;
         let ids = loader
-            .load_one(PostsOfGuide(self.0.id))
+            .load_one(PostsOfGuide(self.0.id()))
             .await
             .gql()?
             .unwrap_or_default();
@@ -113,11 +113,11 @@ impl GuideObject {
             .collect())
     }
     async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<AuthorObject>> {
-        found(ctx, self.0.author_id, AuthorObject).await
+        found(ctx, self.0.author_id(), AuthorObject).await
     }
     async fn status(&self, ctx: &Context<'_>) -> async_graphql::Result<GuideStatusEnum> {
         let now = request_context(ctx)?.now;
-        Ok(match self.0.status {
+        Ok(match self.0.status() {
             GuideStatus::Draft => GuideStatusEnum::Draft,
             GuideStatus::Published if career::guide_is_live(&self.0, now) => {
                 GuideStatusEnum::Published
@@ -126,10 +126,10 @@ impl GuideObject {
         })
     }
     async fn published_at(&self) -> Option<Instant> {
-        self.0.published_at.map(Instant)
+        self.0.published_at().map(Instant)
     }
     async fn updated_at(&self) -> Instant {
-        Instant(self.0.updated_at)
+        Instant(self.0.updated_at())
     }
 }
 
@@ -138,14 +138,14 @@ pub(crate) struct GuideSkillObject(GuideSkill);
 #[Object(name = "GuideSkill")]
 impl GuideSkillObject {
     async fn importance(&self) -> ImportanceEnum {
-        self.0.importance.into()
+        self.0.importance().into()
     }
     /// Why and how far the skill matters here.
     async fn note(&self) -> &str {
-        &self.0.note
+        self.0.note()
     }
     async fn skill(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<SkillObject>> {
-        found(ctx, self.0.skill_id, SkillObject).await
+        found(ctx, self.0.skill_id(), SkillObject).await
     }
 }
 

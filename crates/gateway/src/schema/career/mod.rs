@@ -175,11 +175,6 @@ where
 /// was deleted, `null` when nothing had it (deleting twice is no error).
 async fn delete(ctx: &Context<'_>, entry: EntryId, id: ID) -> async_graphql::Result<DeletePayload> {
     let rc = request_context(ctx)?;
-    let deleted = career::delete(&rc.pool, rc.viewer.as_ref(), entry)
-        .await
-        .gql()?;
-    Ok(DeletePayload {
-        deleted_id: deleted.then_some(id),
-        user_errors: Vec::new(),
-    })
+    let deleted = career::delete(&rc.pool, rc.viewer.as_ref(), entry).await;
+    Ok(DeletePayload::of(id, Ok(deleted.gql()?)))
 }

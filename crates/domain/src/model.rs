@@ -1,0 +1,127 @@
+//! The content the domain hands its callers: posts, their authors, tags,
+//! revisions and comments, and user accounts. Each wraps its stored row,
+//! which moves in whole (nothing is copied), and shows only what callers
+//! read through accessors: a change to the tables stops at an accessor
+//! instead of reaching the schema layer, and what is not the callers'
+//! business (password hashes, comment fingerprints, receipts, addresses)
+//! has no accessor at all. The domain itself reaches the row as `.0`.
+
+use chrono::NaiveDateTime;
+use waypost_db as db;
+use waypost_db::{
+    AuthorId, CommentId, CommentStatus, PostId, PostStatus, RevisionId, Role, TagId, UserId,
+};
+
+/// Declares a domain type that wraps a row, made from it with `From`, and
+/// its accessors: `copy` fields by value, `text` fields as `&str`,
+/// `optional_text` fields as `Option<&str>`.
+macro_rules! wraps {
+    (
+        $(#[$meta:meta])*
+        $name:ident($row:ty) {
+            copy $($copy:ident: $copy_ty:ty),+;
+            $(text $($text:ident),+;)?
+            $(optional_text $($optional:ident),+;)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone)]
+        pub struct $name(pub(crate) $row);
+
+        impl From<$row> for $name {
+            fn from(row: $row) -> Self {
+                $name(row)
+            }
+        }
+
+        impl $name {
+            $(pub fn $copy(&self) -> $copy_ty {
+                self.0.$copy
+            })+
+            $($(pub fn $text(&self) -> &str {
+                &self.0.$text
+            })+)?
+            $($(pub fn $optional(&self) -> Option<&str> {
+                self.0.$optional.as_deref()
+            })+)?
+        }
+    };
+}
+
+pub(crate) use wraps;
+
+/// Whatever the rows of a batch become: one conversion for every list the
+/// domain hands out (a move of each row, no copy).
+pub(crate) fn all<R: Into<T>, T>(rows: Vec<R>) -> Vec<T> {
+    rows.into_iter().map(Into::into).collect()
+}
+
+/// `all` for rows that come with the key of what they belong to.
+pub(crate) fn keyed<K, R: Into<T>, T>(rows: Vec<(K, R)>) -> Vec<(K, T)> {
+    rows.into_iter()
+        .map(|(key, row)| (key, row.into()))
+        .collect()
+}
+
+type At = NaiveDateTime;
+
+wraps!(
+    /// A post in any state; `is_live` says whether readers see it.
+    Post(db::Post) {
+        copy id: PostId, author_id: AuthorId, status: PostStatus, published_at: Option<At>,
+            created_at: At, updated_at: At, reading_time_minutes: i32, version: i64,
+            comments_open: bool;
+        text slug, title, excerpt, body_markdown, body_html;
+    }
+);
+
+impl Post {
+    /// Whether readers see this post at `now`.
+    pub fn is_live(&self, now: NaiveDateTime) -> bool {
+        self.0.is_live(now)
+    }
+}
+
+wraps!(
+    /// An author profile.
+    Author(db::Author) {
+        copy id: AuthorId, created_at: At, updated_at: At;
+        text slug, name, bio;
+        optional_text avatar_url;
+    }
+);
+
+wraps!(
+    Tag(db::Tag) {
+        copy id: TagId, created_at: At;
+        text slug, name, description;
+    }
+);
+
+wraps!(
+    /// A post's content as it was before an edit.
+    PostRevision(db::PostRevision) {
+        copy id: RevisionId, post_id: PostId, version: i64, edited_by: Option<UserId>,
+            created_at: At;
+        text title, excerpt, body_markdown;
+    }
+);
+
+wraps!(
+    /// A comment in any status. `author_email` is for moderators only.
+    Comment(db::Comment) {
+        copy id: CommentId, post_id: PostId, parent_id: Option<CommentId>, depth: i32,
+            status: CommentStatus, created_at: At, updated_at: At;
+        text author_name, author_email, body_html;
+        optional_text author_url;
+    }
+);
+
+wraps!(
+    /// An account; its password hash stays behind.
+    User(db::User) {
+        copy id: UserId, role: Role, author_id: Option<AuthorId>, disabled: bool,
+            created_at: At, updated_at: At;
+        text email, display_name;
+    }
+);
