@@ -48,3 +48,4 @@ pub use models::{
 pub use pool::{Backend, DbConfig, DbConn, DbPool, PoolStatus, count_statements, mask_url};
 pub use postgres::SslMode;
 pub use queries::content::{BundleCounts, BundlePost, ContentBundle};
+pub use sql::explaining;

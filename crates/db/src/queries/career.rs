@@ -408,11 +408,12 @@ pub async fn guides_page(
             query = query.filter(guides::field.eq(field));
         }
         if let Some((at, id)) = after {
-            query = query.filter(
-                guides::published_at
-                    .lt(at)
-                    .or(guides::published_at.eq(at).and(guides::id.lt(id))),
-            );
+            query = query.filter(crate::sql::row_before!(
+                "guides.published_at",
+                "guides.id",
+                at,
+                id.0,
+            ));
         }
         query
             .order((guides::published_at.desc(), guides::id.desc()))

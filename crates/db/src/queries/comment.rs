@@ -240,11 +240,12 @@ pub async fn queue(
     let rows = with_conn!(conn, |c| {
         let mut query = in_queue!(filter).select(Comment::as_select());
         if let Some((at, id)) = after {
-            query = query.filter(
-                comments::created_at
-                    .lt(at)
-                    .or(comments::created_at.eq(at).and(comments::id.lt(id))),
-            );
+            query = query.filter(crate::sql::row_before!(
+                "comments.created_at",
+                "comments.id",
+                at,
+                id.0,
+            ));
         }
         query
             .order((comments::created_at.desc(), comments::id.desc()))

@@ -160,7 +160,7 @@ pub async fn adjacent(
     b.push(
         "SELECT p.id AS id, \
          (SELECT q.id FROM posts q WHERE q.status = 'published' AND \
-           (q.published_at < p.published_at OR (q.published_at = p.published_at AND q.id < p.id))",
+           (q.published_at, q.id) < (p.published_at, p.id)",
     );
     in_tag(&mut b);
     b.push(
@@ -168,9 +168,7 @@ pub async fn adjacent(
          (SELECT q.id FROM posts q WHERE ",
     );
     live::sql(&mut b, "q", now);
-    b.push(
-        " AND (q.published_at > p.published_at OR (q.published_at = p.published_at AND q.id > p.id))",
-    );
+    b.push(" AND (q.published_at, q.id) > (p.published_at, p.id)");
     in_tag(&mut b);
     b.push(
         " ORDER BY q.published_at ASC, q.id ASC LIMIT 1) AS next_id \
