@@ -10,6 +10,7 @@ use waypost_tests::{Backend, Protocol, Socket, TestApp, backend_tests};
 
 backend_tests!(
     health_and_readiness_answer,
+    pool_waits_and_timeouts_are_counted,
     readiness_does_not_queue_behind_a_saturated_pool,
     a_database_a_newer_build_migrated_is_not_migrated_again,
     metrics_count_what_happened,
@@ -22,6 +23,26 @@ async fn health_and_readiness_answer(backend: Backend) {
         let response = app.client.get(app.url(path)).send().await.unwrap();
         assert_eq!(response.status(), 200, "{path}");
     }
+}
+
+async fn pool_waits_and_timeouts_are_counted(backend: Backend) {
+    let db = waypost_tests::TestDb::new(backend).await;
+    let pool = waypost_db::DbPool::connect(&waypost_db::DbConfig {
+        max_connections: 1,
+        acquire_timeout: std::time::Duration::from_millis(50),
+        create_database: false,
+        ..waypost_db::DbConfig::new(db.url.clone())
+    })
+    .await
+    .unwrap();
+    let held = pool.get().await.unwrap();
+    assert!(pool.get().await.is_err(), "the only connection is taken");
+    let status = pool.status();
+    assert_eq!(status.timeouts, 1);
+    assert!(status.wait_seconds >= 0.05, "{status:?}");
+    drop(held);
+    pool.get().await.unwrap();
+    assert_eq!(pool.status().timeouts, 1);
 }
 
 async fn readiness_does_not_queue_behind_a_saturated_pool(backend: Backend) {
@@ -137,6 +158,24 @@ async fn metrics_count_what_happened(backend: Backend) {
     assert!(get("waypost_db_pool_size") >= 1.0);
     assert!(get("waypost_db_pool_max") >= get("waypost_db_pool_size"));
     assert_eq!(get("waypost_active_subscriptions"), 0.0);
+    assert_eq!(get(r#"waypost_errors_total{code="BAD_USER_INPUT"}"#), 1.0);
+    assert_eq!(get(r#"waypost_errors_total{code="INTERNAL"}"#), 0.0);
+    assert_eq!(
+        get(r#"waypost_operation_duration_seconds_count{operation="PostPage",outcome="ok"}"#),
+        2.0
+    );
+    assert_eq!(get("waypost_db_pool_timeouts_total"), 0.0);
+    assert_eq!(
+        get("waypost_comment_feed_listening"),
+        match backend {
+            // Nobody has subscribed: PostgreSQL's listener is not open yet.
+            Backend::Postgres => 0.0,
+            Backend::Sqlite => 1.0,
+        }
+    );
+    assert!(get("process_resident_memory_bytes") > 1e6);
+    assert!(get("process_open_fds") >= 1.0);
+    assert!(get("process_start_time_seconds") > 1.7e9);
     // Which build is serving, with the commit it came from.
     let build = samples
         .iter()
@@ -226,4 +265,65 @@ async fn request_ids_are_echoed(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(kept.headers()["x-request-id"], longest.as_str());
+}
+
+/// Eight instances started at once against a database that does not exist
+/// yet: one creates it, and every one connects and migrates.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_starting_at_once_create_a_missing_database_once() {
+    if !waypost_tests::backend_enabled(Backend::Postgres) {
+        return;
+    }
+    let server = waypost_tests::test_server_url();
+    let name = format!("waypost_race_{}", std::process::id());
+    let remove = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+    waypost_tests::admin_execute(&server, &remove)
+        .await
+        .unwrap();
+    let mut url = url::Url::parse(&server).unwrap();
+    url.set_path(&format!("/{name}"));
+    let starts: Vec<_> = (0..8)
+        .map(|_| {
+            let url = url.to_string();
+            tokio::spawn(async move {
+                let pool = waypost_db::DbPool::connect(&waypost_db::DbConfig::new(url)).await?;
+                pool.run_migrations().await.map(drop)
+            })
+        })
+        .collect();
+    for start in starts {
+        start.await.unwrap().unwrap();
+    }
+    waypost_tests::admin_execute(&server, &remove)
+        .await
+        .unwrap();
+}
+
+/// A statement that outlives the request's deadline is cancelled by
+/// PostgreSQL itself, so the database stops working once Waypost has
+/// given up, and the connection serves the next borrower.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_cancels_a_statement_past_the_limit() {
+    if !waypost_tests::backend_enabled(Backend::Postgres) {
+        return;
+    }
+    use diesel_async::SimpleAsyncConnection;
+    let db = waypost_tests::TestDb::new(Backend::Postgres).await;
+    let pool = waypost_db::DbPool::connect(&waypost_db::DbConfig {
+        statement_timeout: Some(std::time::Duration::from_millis(200)),
+        max_connections: 1,
+        create_database: false,
+        ..waypost_db::DbConfig::new(db.url.clone())
+    })
+    .await
+    .unwrap();
+    let mut conn = pool.get().await.unwrap();
+    let waypost_db::DbConn::Pg(c) = &mut conn else {
+        panic!("a PostgreSQL pool")
+    };
+    let started = std::time::Instant::now();
+    let err = (**c).batch_execute("SELECT pg_sleep(5)").await.unwrap_err();
+    assert!(err.to_string().contains("statement timeout"), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(4));
+    (**c).batch_execute("SELECT 1").await.unwrap();
 }

@@ -148,6 +148,17 @@ impl CommentFeed {
     pub fn subscribers(&self) -> usize {
         self.feed.subscribers()
     }
+
+    /// Whether news can reach this instance: on PostgreSQL, its listening
+    /// connection is up (it opens with the first subscriber); SQLite's
+    /// in-process channel always is.
+    pub fn listening(&self) -> bool {
+        match (&self.pg, self.feed.listening.get()) {
+            (None, _) => true,
+            (Some(_), Some(up)) => *up.borrow(),
+            (Some(_), None) => false,
+        }
+    }
 }
 
 /// One instance's end of the feed.

@@ -14,6 +14,7 @@ mod feed;
 mod ids;
 mod listing;
 mod live;
+mod masked;
 mod migrate;
 mod models;
 mod pool;
@@ -33,6 +34,7 @@ pub use listing::{
     CursorValue, Direction, Group, GroupedCount, GroupedPost, Keyset, PostFilter, PostListQuery,
     PostOrderField, Visibility,
 };
+pub use masked::mask_url;
 pub use migrate::MigrationStatus;
 pub use models::{
     Author, AuthorInsertForm, AuthorUpdateForm, Comment, CommentInsertForm, CommentStatus,
@@ -45,7 +47,7 @@ pub use models::{
     JobRoleForm, RoleSkill, Seniority, Skill, SkillCategory, SkillForm, SkillRelation, Transition,
     TransitionForm,
 };
-pub use pool::{Backend, DbConfig, DbConn, DbPool, PoolStatus, count_statements, mask_url};
+pub use pool::{Backend, DbConfig, DbConn, DbPool, PoolStatus, count_statements};
 pub use postgres::SslMode;
 pub use queries::content::{BundleCounts, BundlePost, ContentBundle};
 pub use sql::explaining;

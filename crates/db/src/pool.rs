@@ -15,6 +15,7 @@ use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection, TransactionManager};
 
 use crate::error::DbError;
+use crate::masked::mask_url;
 use crate::postgres::PgTarget;
 
 pub(crate) type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
@@ -79,41 +80,6 @@ pub(crate) fn parse_url(url: &str) -> Result<Target, DbError> {
     Ok(Target::Sqlite(path.to_owned()))
 }
 
-/// The URL with any password replaced by `***`, for logs and errors.
-pub fn mask_url(url: &str) -> String {
-    if let Ok(mut parsed) = url::Url::parse(url) {
-        if parsed.password().is_some() {
-            // set_password fails only for URLs that cannot carry one.
-            let _ = parsed.set_password(Some("***"));
-        }
-        if parsed
-            .query_pairs()
-            .any(|(k, _)| k.eq_ignore_ascii_case("password"))
-        {
-            let pairs: Vec<(String, String)> = parsed
-                .query_pairs()
-                .map(|(k, v)| {
-                    let v = if k.eq_ignore_ascii_case("password") {
-                        "***".into()
-                    } else {
-                        v.into_owned()
-                    };
-                    (k.into_owned(), v)
-                })
-                .collect();
-            parsed.query_pairs_mut().clear().extend_pairs(pairs);
-        }
-        return parsed.to_string();
-    }
-    // Unparseable (say, a password with a bare `#`): hide all user info.
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            format!("{}***{}", &url[..scheme_end + 3], &url[at..])
-        }
-        _ => url.to_owned(),
-    }
-}
-
 /// Counts statements across every connection of a pool (diesel instrumentation),
 /// so tests and metrics can assert how many SQL statements a request ran.
 fn counting_instrumentation(
@@ -144,13 +110,25 @@ pub async fn count_statements<F: std::future::Future>(
     REQUEST_STATEMENTS.scope(counter, work).await
 }
 
-/// Connections in a pool and what they are doing.
+/// Connections in a pool and what they are doing, and how long borrowers
+/// have waited for them since the pool opened.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PoolStatus {
     pub size: usize,
     pub available: usize,
     pub waiting: usize,
     pub max: usize,
+    /// Borrowers that gave up waiting (the acquire timeout passed).
+    pub timeouts: u64,
+    /// Time all borrowers spent waiting for a connection, in seconds.
+    pub wait_seconds: f64,
+}
+
+/// What borrowers have waited, across every clone of a pool.
+#[derive(Debug, Default)]
+struct Waits {
+    timeouts: AtomicU64,
+    micros: AtomicU64,
 }
 
 #[derive(Clone)]
@@ -167,6 +145,7 @@ pub struct DbPool {
     statements: Arc<AtomicU64>,
     url: String,
     acquire_timeout: Duration,
+    waits: Arc<Waits>,
     /// The readiness check's own connection, outside the pool.
     pub(crate) probe: Arc<tokio::sync::Mutex<Option<Dedicated>>>,
 }
@@ -423,6 +402,7 @@ impl DbPool {
             statements,
             url: config.url.clone(),
             acquire_timeout: config.acquire_timeout,
+            waits: Arc::default(),
             probe: Arc::default(),
         };
         // Prove the database answers now rather than on the first request.
@@ -444,10 +424,17 @@ impl DbPool {
 
     /// Takes a connection, waiting at most the configured acquire timeout.
     pub async fn get(&self) -> Result<DbConn, DbError> {
-        let mut conn = match &self.inner {
-            PoolInner::Pg(pool, _) => pool.get().await.map(DbConn::Pg).map_err(pool_error),
-            PoolInner::Sqlite(pool) => pool.get().await.map(DbConn::Sqlite).map_err(pool_error),
-        }?;
+        let started = std::time::Instant::now();
+        let taken = match &self.inner {
+            PoolInner::Pg(pool, _) => pool.get().await.map(DbConn::Pg),
+            PoolInner::Sqlite(pool) => pool.get().await.map(DbConn::Sqlite),
+        };
+        let waited = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        self.waits.micros.fetch_add(waited, Ordering::Relaxed);
+        if let Err(PoolError::Timeout(_)) = &taken {
+            self.waits.timeouts.fetch_add(1, Ordering::Relaxed);
+        }
+        let mut conn = taken.map_err(pool_error)?;
         // Count this checkout's statements for the request that took it (a
         // connection serves one borrower at a time).
         let request = REQUEST_STATEMENTS.try_with(Arc::clone).ok();
@@ -469,6 +456,8 @@ impl DbPool {
             available: status.available,
             waiting: status.waiting,
             max: status.max_size,
+            timeouts: self.waits.timeouts.load(Ordering::Relaxed),
+            wait_seconds: self.waits.micros.load(Ordering::Relaxed) as f64 / 1e6,
         }
     }
 
@@ -554,16 +543,19 @@ async fn pg_database_exists(admin: &mut AsyncPgConnection, name: &str) -> Result
 }
 
 /// Creates the database `target` names if the server lacks it, through
-/// the server's `postgres` maintenance database. `Ok(false)`: it exists
-/// already (so the original connection error has another cause) or the
-/// maintenance database cannot be reached either.
+/// the server's `postgres` maintenance database. `Ok(true)`: it can be
+/// connected to now. `Ok(false)`: it exists yet still refuses (so the
+/// original connection error has another cause), or the maintenance
+/// database cannot be reached either.
 async fn create_missing_pg_database(target: &PgTarget) -> Result<bool, String> {
     let name = target.database().unwrap_or_default().to_owned();
     let Ok(mut admin) = target.with_database("postgres").connect().await else {
         return Ok(false);
     };
     if pg_database_exists(&mut admin, &name).await? {
-        return Ok(false);
+        // Another instance may have created it since the first attempt
+        // (several starting at once); a second attempt tells.
+        return Ok(target.connect().await.is_ok());
     }
     // The name comes from configuration, not from a client, but it cannot be
     // bound as a parameter, so only plain identifiers are accepted.
@@ -586,27 +578,5 @@ async fn create_missing_pg_database(target: &PgTarget) -> Result<bool, String> {
             Ok(true)
         }
         Err(e) => Err(e.to_string()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::mask_url;
-
-    #[test]
-    fn passwords_are_masked_wherever_they_hide() {
-        assert_eq!(
-            mask_url("postgres://u:secret@h:5432/db"),
-            "postgres://u:***@h:5432/db"
-        );
-        assert_eq!(mask_url("postgres://u@h/db"), "postgres://u@h/db");
-        let query = mask_url("postgres://h/db?user=u&password=secret&sslmode=disable");
-        assert!(
-            !query.contains("secret") && query.contains("sslmode=disable"),
-            "{query}"
-        );
-        let broken = mask_url("postgres://u:p#ss/w@h/db");
-        assert!(!broken.contains("p#ss"), "{broken}");
-        assert_eq!(mask_url("sqlite://waypost.db"), "sqlite://waypost.db");
     }
 }

@@ -22,7 +22,7 @@ use tokio_postgres::config::SslMode as WireMode;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::error::DbError;
-use crate::pool::mask_url;
+use crate::masked::mask_url;
 
 /// The `sslmode` values libpq knows, with libpq's meaning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

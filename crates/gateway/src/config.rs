@@ -213,6 +213,11 @@ pub struct ServeArgs {
     #[arg(long, env = "WAYPOST_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
 
+    /// Serve `/metrics` on this address only, apart from the API (say, a
+    /// port only the scraper can reach); by default it is served beside it.
+    #[arg(long, env = "WAYPOST_METRICS_BIND")]
+    pub metrics_bind: Option<SocketAddr>,
+
     /// Days a session token stays valid after sign-in.
     #[arg(long, env = "WAYPOST_SESSION_TTL_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub session_ttl_days: u32,

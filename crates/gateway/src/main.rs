@@ -19,7 +19,10 @@ use waypost_gateway::{AppState, build_schema, telemetry};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return refuse_arguments(&err),
+    };
     let _telemetry = telemetry::init(cli.log_format, &cli.log_filter);
     // The migration harness needs the multi-threaded runtime.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -40,6 +43,35 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Prints clap's refusal and, when the refused value came from an
+/// environment variable, names it: an operator who never typed the flag
+/// looks for the variable they set.
+fn refuse_arguments(err: &clap::Error) -> ExitCode {
+    use clap::CommandFactory;
+    use clap::error::{ContextKind, ContextValue};
+    let _ = err.print();
+    if let Some(ContextValue::String(refused)) = err.get(ContextKind::InvalidArg) {
+        let flag = refused.split_whitespace().next().unwrap_or_default();
+        let command = Cli::command();
+        let from_env = std::iter::once(&command)
+            .chain(command.get_subcommands())
+            .flat_map(|c| c.get_arguments())
+            .filter(|arg| {
+                arg.get_long()
+                    .is_some_and(|long| flag == format!("--{long}"))
+            })
+            .filter_map(|arg| arg.get_env())
+            .find(|name| std::env::var_os(name).is_some());
+        if let Some(name) = from_env {
+            eprintln!(
+                "note: the value comes from the environment variable {}",
+                name.to_string_lossy()
+            );
+        }
+    }
+    ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2))
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -282,13 +314,40 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     } else {
         tracing::info!("Waypost is serving the API at http://{address}/graphql");
     }
-    let state = AppState::new(pool)
+    let mut state = AppState::new(pool)
         .with_auth(args.auth_settings())
         .with_comments(args.comment_settings())
         .with_limits(limits)
         .with_cors(cors)
         .with_trusted_proxies(TrustedProxies(args.trusted_proxies.clone()));
+    // Metrics on an address of their own, for the scraper alone; they stop
+    // with the process.
+    let _metrics = match args.metrics_bind {
+        Some(bind) => {
+            let listener = tokio::net::TcpListener::bind(bind)
+                .await
+                .with_context(|| format!("cannot listen on {bind} (WAYPOST_METRICS_BIND)"))?;
+            tracing::info!("metrics at http://{}/metrics", listener.local_addr()?);
+            state = state.without_metrics();
+            let router = waypost_gateway::metrics_router(state.clone());
+            Some(AbortOnDrop(tokio::spawn(async move {
+                if let Err(err) = axum::serve(listener, router).await {
+                    tracing::error!(error = %err, "the metrics listener stopped");
+                }
+            })))
+        }
+        None => None,
+    };
     waypost_gateway::serve(listener, state, stop_signal, stop).await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Stops a background task when the server it serves beside returns.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }

@@ -1,6 +1,7 @@
 //! Waypost's Prometheus metrics: the families it exposes (request outcomes
-//! and latency, SQL statements per request, data-loader batch sizes, live
-//! subscriptions, database pool occupancy), their buckets, and the bounds on
+//! and latency, errors by code, SQL statements per request, data-loader
+//! batch sizes, live subscriptions and their feed, database pool occupancy
+//! and waits, the build, the process), their buckets, and the bounds on
 //! client-chosen label values. Counting and the text exposition format are
 //! the `prometheus-client` crate's.
 
@@ -16,6 +17,9 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::metrics::{MetricType, TypedMetric};
 use prometheus_client::registry::Registry;
+use waypost_domain::ErrorCode;
+
+mod process;
 
 /// The `Content-Type` of [`Metrics::render`]'s output: the Prometheus text
 /// format 0.0.4 rather than OpenMetrics, which not every scraper reads.
@@ -82,8 +86,8 @@ impl Outcome {
 /// Database pool occupancy at scrape time. The pool already keeps these
 /// numbers, so the caller samples them when rendering rather than the
 /// metrics mirroring every checkout.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct PoolGauges {
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ScrapeSample {
     /// Connections the pool holds open, busy or not.
     pub size: usize,
     /// Connections checked out right now.
@@ -94,6 +98,12 @@ pub struct PoolGauges {
     pub waiting: usize,
     /// Most connections the pool may open.
     pub max: usize,
+    /// Callers that gave up waiting for a connection, since start.
+    pub timeouts: u64,
+    /// Time callers spent waiting for a connection, since start.
+    pub wait_seconds: f64,
+    /// Whether live comments can reach this instance.
+    pub feed_listening: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, EncodeLabelSet)]
@@ -105,6 +115,11 @@ struct RequestLabels {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, EncodeLabelSet)]
 struct LoaderLabels {
     loader: &'static str,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, EncodeLabelSet)]
+struct CodeLabels {
+    code: &'static str,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, EncodeLabelSet)]
@@ -129,6 +144,10 @@ pub struct Metrics {
     registry: Registry,
     requests: Labelled<RequestLabels, Counter>,
     duration: Histogram,
+    /// Keyed like `requests`, whose cap on operation names it follows.
+    operation_duration: Labelled<RequestLabels, Histogram>,
+    errors: Labelled<CodeLabels, Counter>,
+    feed_listening: Gauge,
     statements: Histogram,
     /// Keyed by loader; loader names are fixed in code, so the family stays
     /// small without a cap.
@@ -151,6 +170,17 @@ impl Metrics {
     pub fn new() -> Self {
         let requests = Labelled::default();
         let duration = Histogram::new(DURATION_BUCKETS);
+        let operation_duration = Labelled::default();
+        let errors: Labelled<CodeLabels, Counter> = Labelled::default();
+        for code in ErrorCode::ALL {
+            errors.get_or_create(
+                CodeLabels {
+                    code: code.as_str(),
+                },
+                Counter::default,
+            );
+        }
+        let feed_listening = Gauge::default();
         let statements = Histogram::new(STATEMENT_BUCKETS);
         let batches = Labelled::default();
         let subscriptions = Gauge::default();
@@ -185,6 +215,21 @@ impl Metrics {
             subscriptions.clone(),
         );
         pool.register(&mut registry);
+        registry.register(
+            "waypost_operation_duration_seconds",
+            "Time taken to answer a GraphQL request, in seconds, by operation name and outcome",
+            operation_duration.clone(),
+        );
+        registry.register(
+            "waypost_errors",
+            "GraphQL errors answered, by code",
+            errors.clone(),
+        );
+        registry.register(
+            "waypost_comment_feed_listening",
+            "1 while live comments can reach this instance (on PostgreSQL, its LISTEN connection is up)",
+            feed_listening.clone(),
+        );
         let build: Labelled<BuildLabels, Gauge> = Labelled::default();
         build
             .get_or_create(
@@ -200,10 +245,14 @@ impl Metrics {
             "Always 1; its labels name the release and commit serving",
             build,
         );
+        crate::metrics::process::register(&mut registry);
         Self {
             registry,
             requests,
             duration,
+            operation_duration,
+            errors,
+            feed_listening,
             statements,
             batches,
             subscriptions,
@@ -216,7 +265,7 @@ impl Metrics {
     /// `[A-Za-z0-9_]{1,64}` and, past 100 distinct names, counted as
     /// `other`.
     pub fn record_request(&self, operation: &str, outcome: Outcome, seconds: f64, statements: u64) {
-        self.count_request(operation_label(operation), outcome);
+        let operation = self.count_request(operation_label(operation), outcome);
         // A NaN or a clock that stepped back would otherwise poison the sum
         // for the life of the process.
         let seconds = if seconds.is_finite() && seconds > 0.0 {
@@ -225,20 +274,39 @@ impl Metrics {
             0.0
         };
         self.duration.observe(seconds);
+        self.operation_duration
+            .get_or_create(
+                RequestLabels {
+                    operation,
+                    outcome: outcome.as_str(),
+                },
+                || Histogram::new(DURATION_BUCKETS),
+            )
+            .observe(seconds);
         self.statements.observe(statements as f64);
+    }
+
+    /// Counts one error answered with `code`.
+    pub(crate) fn record_error(&self, code: ErrorCode) {
+        if let Some(counter) = self.errors.get(&CodeLabels {
+            code: code.as_str(),
+        }) {
+            counter.inc();
+        }
     }
 
     /// Counts one request in `waypost_requests_total`. An operation new to
     /// the family gets a series for every outcome at once, at zero, so that
-    /// a rate over any of them starts from a known value.
-    fn count_request(&self, operation: Cow<'_, str>, outcome: Outcome) {
+    /// a rate over any of them starts from a known value. Returns the
+    /// operation's label as counted (`other` past the cap).
+    fn count_request(&self, operation: Cow<'_, str>, outcome: Outcome) -> String {
         let series = |operation: &str, outcome: Outcome| RequestLabels {
             operation: operation.to_owned(),
             outcome: outcome.as_str(),
         };
         if let Some(counter) = self.requests.get(&series(&operation, outcome)) {
             counter.inc();
-            return;
+            return operation.into_owned();
         }
         let mut requests = self.requests.write();
         // Another request may have added the name since the shared lock
@@ -254,6 +322,7 @@ impl Metrics {
         if let Some(counter) = requests.get(&series(operation, outcome)) {
             counter.inc();
         }
+        operation.to_owned()
     }
 
     /// Counts one data-loader batch of `size` keys.
@@ -275,10 +344,11 @@ impl Metrics {
     /// Everything recorded so far plus `pool`, in the text exposition
     /// format; serve it with [`CONTENT_TYPE`].
     #[must_use]
-    pub fn render(&self, pool: PoolGauges) -> String {
+    pub fn render(&self, pool: ScrapeSample) -> String {
         // Two scrapes at once may each show the other's sample of the pool;
         // both are current.
         self.pool.set(pool);
+        self.feed_listening.set(i64::from(pool.feed_listening));
         let mut out = String::with_capacity(8 * 1024);
         // Writing to a String cannot fail, nor can encoding these families.
         let _ = prometheus_text::encode(&mut out, &self.registry);
@@ -297,13 +367,16 @@ impl Drop for SubscriptionGuard {
     }
 }
 
-/// The `waypost_db_pool_*` gauges, set from a [`PoolGauges`] at each scrape.
+/// The `waypost_db_pool_*` gauges, set from a [`ScrapeSample`] at each scrape.
 #[derive(Debug, Default)]
 struct PoolMetrics {
     connections: Labelled<StateLabels, PoolGauge>,
     size: PoolGauge,
     max: PoolGauge,
     waiting: PoolGauge,
+    /// Counters kept by the pool, brought up to its totals at each scrape.
+    timeouts: Counter,
+    wait_seconds: Counter<f64, AtomicU64>,
 }
 
 impl PoolMetrics {
@@ -333,9 +406,19 @@ impl PoolMetrics {
         for (name, help, gauge) in gauges {
             registry.register(name, help, gauge.clone());
         }
+        registry.register(
+            "waypost_db_pool_timeouts",
+            "Callers that gave up waiting for a database connection",
+            self.timeouts.clone(),
+        );
+        registry.register(
+            "waypost_db_pool_wait_seconds",
+            "Time callers spent waiting for a database connection, in seconds",
+            self.wait_seconds.clone(),
+        );
     }
 
-    fn set(&self, pool: PoolGauges) {
+    fn set(&self, pool: ScrapeSample) {
         let state = |state| {
             self.connections
                 .get_or_create(StateLabels { state }, PoolGauge::default)
@@ -350,6 +433,12 @@ impl PoolMetrics {
         ];
         for (gauge, value) in gauges {
             gauge.set(u64::try_from(value).unwrap_or(u64::MAX));
+        }
+        self.timeouts
+            .inc_by(pool.timeouts.saturating_sub(self.timeouts.get()));
+        let waited = pool.wait_seconds - self.wait_seconds.get();
+        if waited > 0.0 {
+            self.wait_seconds.inc_by(waited);
         }
     }
 }

@@ -44,6 +44,7 @@ impl AppState {
             },
             graphiql: Arc::new(GraphiqlPage::build()),
             phase: Arc::new(tokio::sync::watch::Sender::new(Phase::Serving)),
+            metrics_beside_api: true,
             refusal_log: Arc::default(),
         }
     }
@@ -59,13 +60,17 @@ pub fn router(state: AppState) -> Router {
     let request_id = axum::http::HeaderName::from_static(REQUEST_ID);
     let body_limit = state.limits.max_body_bytes;
     let cors = state.cors.layer();
-    let router = Router::new()
+    let metrics_beside_api = state.metrics_beside_api;
+    let mut router = Router::new()
         .route("/", get(graphiql))
         .route("/graphql", get(graphql_get).post(graphql_post))
         .layer(DefaultBodyLimit::max(body_limit))
         .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
+        .route("/readyz", get(readyz));
+    if metrics_beside_api {
+        router = router.route("/metrics", get(metrics));
+    }
+    let router = router
         .with_state(state)
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -73,8 +78,12 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
-            let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
-            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+            let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+            let id = header(REQUEST_ID).unwrap_or("");
+            let trace = header("traceparent").and_then(crate::telemetry::trace_id).unwrap_or("");
+            let span = tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id, trace_id = %trace);
+            crate::telemetry::continue_trace(&span, req.headers());
+            span
         }))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .layer(axum::middleware::map_request(fit_request_id));
@@ -82,6 +91,14 @@ pub fn router(state: AppState) -> Router {
         Some(cors) => router.layer(cors),
         None => router,
     }
+}
+
+/// `/metrics` alone, for a listener of its own (see
+/// [`AppState::without_metrics`]).
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .with_state(state)
 }
 
 /// How a server stops once asked to.

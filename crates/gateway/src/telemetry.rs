@@ -167,3 +167,72 @@ mod tests {
         assert_eq!(budget.take(8), Some(0));
     }
 }
+
+/// The trace id of a W3C `traceparent` header (`00-<trace id>-<parent
+/// id>-<flags>`), when it is well formed, for the request's log lines.
+pub(crate) fn trace_id(traceparent: &str) -> Option<&str> {
+    let mut parts = traceparent.trim().split('-');
+    let (version, trace, parent, flags) =
+        (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let hex = |s: &str, len: usize| s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit());
+    let zero = |s: &str| s.bytes().all(|b| b == b'0');
+    let valid = hex(version, 2)
+        && version != "ff"
+        && hex(trace, 32)
+        && !zero(trace)
+        && hex(parent, 16)
+        && !zero(parent)
+        && hex(flags, 2)
+        // Version 00 has exactly four fields; later ones may add more.
+        && (version != "00" || parts.next().is_none());
+    valid.then_some(trace)
+}
+
+/// Makes `span` a child of the caller's trace named by `traceparent`, so
+/// that exported spans join the trace a client or proxy began.
+#[cfg(feature = "otel")]
+pub(crate) fn continue_trace(span: &tracing::Span, headers: &axum::http::HeaderMap) {
+    use opentelemetry::propagation::{Extractor, TextMapPropagator};
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+    struct Headers<'a>(&'a axum::http::HeaderMap);
+    impl Extractor for Headers<'_> {
+        fn get(&self, key: &str) -> Option<&str> {
+            self.0.get(key).and_then(|v| v.to_str().ok())
+        }
+        fn keys(&self) -> Vec<&str> {
+            self.0.keys().map(axum::http::HeaderName::as_str).collect()
+        }
+    }
+    let parent =
+        opentelemetry_sdk::propagation::TraceContextPropagator::new().extract(&Headers(headers));
+    // A span the exporter does not track (export off) has no parent to set.
+    let _ = span.set_parent(parent);
+}
+
+#[cfg(not(feature = "otel"))]
+pub(crate) fn continue_trace(_span: &tracing::Span, _headers: &axum::http::HeaderMap) {}
+
+#[cfg(test)]
+mod trace_tests {
+    use super::trace_id;
+
+    #[test]
+    fn only_a_well_formed_traceparent_names_a_trace() {
+        let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+        assert_eq!(
+            trace_id(&format!("00-{trace}-00f067aa0ba902b7-01")),
+            Some(trace)
+        );
+        for bad in [
+            "",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e47zz-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
+        ] {
+            assert_eq!(trace_id(bad), None, "{bad}");
+        }
+    }
+}

@@ -5,6 +5,16 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Runs `work` to completion on a runtime of its own (the tests are plain
+/// threads driving a child process).
+fn block_on<F: std::future::Future>(work: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(work)
+}
+
 fn waypost() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_waypost"));
     // The operator's environment must not leak into these runs.
@@ -16,6 +26,7 @@ fn waypost() -> Command {
         "WAYPOST_MODE",
         "WAYPOST_INTROSPECTION",
         "WAYPOST_DRAIN_SECONDS",
+        "WAYPOST_DB_MAX_CONNECTIONS",
         "DATABASE_URL_FILE",
         "RUST_LOG",
     ] {
@@ -139,11 +150,7 @@ fn url_with_path(server: &str, name: &str) -> String {
 
 fn drop_database(server: &str, name: &str) {
     use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
+    block_on(async {
         let mut conn = AsyncPgConnection::establish(server).await.unwrap();
         conn.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
             .await
@@ -157,6 +164,10 @@ struct Server {
     child: std::process::Child,
     address: String,
     log: Vec<serde_json::Value>,
+    /// Every line written after those, as it comes.
+    later: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    /// Ends once the server has exited and its last line is in `later`.
+    reader: std::thread::JoinHandle<()>,
 }
 
 fn start(mut command: Command) -> Server {
@@ -184,11 +195,19 @@ fn start(mut command: Command) -> Server {
         }
     };
     // Drain the log so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
+    let later = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = later.clone();
+    let reader = std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            keep.lock().unwrap().push(line);
+        }
+    });
     Server {
         child,
         address,
         log,
+        later,
+        reader,
     }
 }
 
@@ -200,13 +219,15 @@ fn serve_answers_and_stops_cleanly_on_sigterm() {
         "DATABASE_URL",
         format!("sqlite://{}", dir.path().join("serve.db").display()),
     );
-    let Server { child, address, .. } = start(serve);
+    let Server {
+        child,
+        address,
+        later,
+        reader,
+        ..
+    } = start(serve);
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
+    block_on(async {
         let client = reqwest::Client::new();
         let page = client
             .get(format!("http://{address}/"))
@@ -216,6 +237,10 @@ fn serve_answers_and_stops_cleanly_on_sigterm() {
         assert_eq!(page.status(), 200);
         let body: serde_json::Value = client
             .post(format!("http://{address}/graphql"))
+            .header(
+                "traceparent",
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            )
             .json(&serde_json::json!({"query": "{ posts { totalCount } }"}))
             .send()
             .await
@@ -229,6 +254,19 @@ fn serve_answers_and_stops_cleanly_on_sigterm() {
         );
     });
     stop(child);
+    reader.join().unwrap();
+    // The request's line names the caller's trace and address.
+    let lines = later.lock().unwrap();
+    let line = lines
+        .iter()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|e| e["message"] == "graphql request")
+        .unwrap_or_else(|| panic!("no request line in {lines:#?}"));
+    assert_eq!(
+        line["span"]["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736",
+        "{line}"
+    );
+    assert_eq!(line["client"], "127.0.0.1", "{line}");
 }
 
 #[test]
@@ -550,4 +588,70 @@ fn version_names_the_commit() {
             || (commit.len() == 12 && commit.chars().all(|c| c.is_ascii_hexdigit())),
         "{version}"
     );
+}
+
+#[test]
+fn an_impossible_value_names_the_variable_it_came_from() {
+    let output = waypost()
+        .args(["migrate"])
+        .env("WAYPOST_DB_MAX_CONNECTIONS", "0")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("WAYPOST_DB_MAX_CONNECTIONS"), "{stderr}");
+    // Typed as a flag, the flag is named and no variable is blamed.
+    let output = waypost()
+        .args(["migrate", "--db-max-connections", "0"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("--db-max-connections"), "{stderr}");
+    assert!(!stderr.contains("environment variable"), "{stderr}");
+}
+
+#[test]
+fn metrics_can_have_an_address_of_their_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut serve = waypost();
+    serve
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}", dir.path().join("metrics.db").display()),
+        )
+        .env("WAYPOST_SEED_DEMO", "false")
+        .env("WAYPOST_METRICS_BIND", "127.0.0.1:0");
+    let server = start(serve);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let metrics = loop {
+        let found = server.later.lock().unwrap().iter().find_map(|line| {
+            let event: serde_json::Value = serde_json::from_str(line).ok()?;
+            let message = event["message"].as_str()?;
+            Some(message.strip_prefix("metrics at ")?.to_owned())
+        });
+        if let Some(url) = found {
+            break url;
+        }
+        assert!(Instant::now() < deadline, "no metrics address logged");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    block_on(async {
+        let client = reqwest::Client::new();
+        let api = client
+            .get(format!("http://{}/metrics", server.address))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(api.status(), 404, "metrics are not beside the API");
+        let scraped = client.get(&metrics).send().await.unwrap();
+        assert_eq!(scraped.status(), 200);
+        assert!(
+            scraped
+                .text()
+                .await
+                .unwrap()
+                .contains("waypost_requests_total")
+        );
+    });
+    stop(server.child);
 }

@@ -27,7 +27,7 @@ use super::socket;
 use super::state::AppState;
 use crate::error::{INTERNAL_MESSAGE, code_of, outcome};
 use crate::limits::refusal;
-use crate::metrics::{Outcome, naming_operation};
+use crate::metrics::{Metrics, Outcome, naming_operation};
 use crate::schema::execute;
 
 /// Whether a GET asks to become a WebSocket.
@@ -147,6 +147,7 @@ async fn run(
         }
         Ok(Err(err)) => {
             tracing::error!(error = %err, "request task failed");
+            state.services.metrics.record_error(ErrorCode::Internal);
             let response = coded_error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 graphql_media,
@@ -158,6 +159,10 @@ async fn run(
         Err(_) => {
             abort.abort();
             tracing::warn!(timeout_ms = timeout.as_millis(), "request timed out");
+            state
+                .services
+                .metrics
+                .record_error(ErrorCode::ServiceUnavailable);
             let response = coded_error(
                 StatusCode::SERVICE_UNAVAILABLE,
                 graphql_media,
@@ -201,8 +206,9 @@ async fn run(
     response
 }
 
-/// The worst outcome among the errors of an answer.
-fn outcome_of(codes: impl Iterator<Item = Option<ErrorCode>>) -> Outcome {
+/// The worst outcome among the errors of an answer, each error counted by
+/// its code (one without a code escaped the mapping: INTERNAL).
+fn outcome_of(metrics: &Metrics, codes: impl Iterator<Item = Option<ErrorCode>>) -> Outcome {
     let rank = |outcome: Outcome| match outcome {
         Outcome::Ok => 0,
         Outcome::ClientError => 1,
@@ -211,13 +217,15 @@ fn outcome_of(codes: impl Iterator<Item = Option<ErrorCode>>) -> Outcome {
         Outcome::ServerError => 4,
     };
     codes
+        .inspect(|code| metrics.record_error(code.unwrap_or(ErrorCode::Internal)))
         .map(outcome)
         .max_by_key(|outcome| rank(*outcome))
         .unwrap_or(Outcome::Ok)
 }
 
-fn response_outcome(responses: &[&GqlResponse]) -> Outcome {
+fn response_outcome(metrics: &Metrics, responses: &[&GqlResponse]) -> Outcome {
     outcome_of(
+        metrics,
         responses
             .iter()
             .flat_map(|r| &r.errors)
@@ -235,7 +243,7 @@ async fn run_in_time(
     let viewer = match viewer(&state.services, headers).await {
         Ok(viewer) => viewer,
         Err(err) => {
-            let outcome = outcome_of(std::iter::once(Some(err.code())));
+            let outcome = outcome_of(&state.services.metrics, std::iter::once(Some(err.code())));
             return (refused(&err, graphql_media), outcome);
         }
     };
@@ -246,12 +254,13 @@ async fn run_in_time(
         viewer.as_ref(),
         ip.as_deref(),
     ) {
+        state.services.metrics.record_error(limited.code());
         return (refused(&limited, graphql_media), Outcome::Limited);
     }
     match batch {
         BatchRequest::Single(request) => {
             let response = execute(&state.schema, &state.services, viewer, ip, request).await;
-            let outcome = response_outcome(&[&response]);
+            let outcome = response_outcome(&state.services.metrics, &[&response]);
             let encoded = encode(
                 status_for(&response, graphql_media),
                 graphql_media,
@@ -273,7 +282,10 @@ async fn run_in_time(
                     .await,
                 );
             }
-            let outcome = response_outcome(&responses.iter().collect::<Vec<_>>());
+            let outcome = response_outcome(
+                &state.services.metrics,
+                &responses.iter().collect::<Vec<_>>(),
+            );
             // A batch is a 503 only when every operation in it was.
             let status = if responses
                 .iter()

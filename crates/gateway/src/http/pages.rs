@@ -5,7 +5,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
 use super::state::{AppState, GraphiqlPage};
-use crate::metrics::PoolGauges;
+use crate::metrics::ScrapeSample;
 
 impl GraphiqlPage {
     /// The page with the example query, and the policy that pins its script.
@@ -88,12 +88,15 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
 /// Prometheus metrics, in the text exposition format.
 pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
     let pool = state.services.pool.status();
-    let gauges = PoolGauges {
+    let gauges = ScrapeSample {
         size: pool.size,
         in_use: pool.size.saturating_sub(pool.available),
         idle: pool.available,
         waiting: pool.waiting,
         max: pool.max,
+        timeouts: pool.timeouts,
+        wait_seconds: pool.wait_seconds,
+        feed_listening: state.services.feed.listening(),
     };
     (
         [(

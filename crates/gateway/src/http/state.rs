@@ -33,6 +33,8 @@ pub struct AppState {
     /// Where the server is in its life: WebSockets close once it stops,
     /// readiness fails from the moment it drains.
     pub(crate) phase: Arc<tokio::sync::watch::Sender<Phase>>,
+    /// Whether the API's listener serves `/metrics` too.
+    pub(crate) metrics_beside_api: bool,
     /// How many refusals of clients past their rate get a log line.
     pub(crate) refusal_log: Arc<crate::telemetry::LogBudget>,
 }
@@ -77,6 +79,13 @@ impl AppState {
     }
 
     /// Believes `X-Forwarded-For` from these proxies.
+    /// Leaves `/metrics` off the API's router, for [`crate::metrics_router`]
+    /// to serve on an address of its own.
+    pub fn without_metrics(mut self) -> Self {
+        self.metrics_beside_api = false;
+        self
+    }
+
     pub fn with_trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
         self.proxies = Arc::new(proxies);
         self

@@ -169,12 +169,15 @@ fn close(a: f64, b: f64) -> bool {
     (a - b).abs() < 1e-9
 }
 
-const POOL: PoolGauges = PoolGauges {
+const POOL: ScrapeSample = ScrapeSample {
     size: 7,
     in_use: 4,
     idle: 3,
     waiting: 2,
     max: 10,
+    timeouts: 0,
+    wait_seconds: 0.0,
+    feed_listening: false,
 };
 
 #[test]
@@ -206,7 +209,18 @@ fn render_is_well_formed_and_round_trips() {
             "waypost_db_pool_size",
             "waypost_db_pool_max",
             "waypost_db_pool_waiting",
+            "waypost_db_pool_timeouts_total",
+            "waypost_db_pool_wait_seconds_total",
+            "waypost_operation_duration_seconds",
+            "waypost_errors_total",
+            "waypost_comment_feed_listening",
             "waypost_build_info",
+            "process_cpu_seconds_total",
+            "process_resident_memory_bytes",
+            "process_virtual_memory_bytes",
+            "process_open_fds",
+            "process_max_fds",
+            "process_start_time_seconds",
         ]
     );
     assert!(families.iter().all(|f| !f.help.is_empty()));
@@ -278,8 +292,13 @@ fn render_is_well_formed_and_round_trips() {
 
 #[test]
 fn fresh_metrics_render_every_family() {
-    let families = parse(&Metrics::new().render(PoolGauges::default()));
-    assert_eq!(families.len(), 10);
+    let families = parse(&Metrics::new().render(ScrapeSample::default()));
+    assert_eq!(families.len(), 21);
+    // Every code counts from zero, so a rate over any starts from a value.
+    let errors = family(&families, "waypost_errors_total");
+    assert_eq!(errors.samples.len(), ErrorCode::ALL.len());
+    assert!(family(&families, "process_resident_memory_bytes").samples[0].value > 0.0);
+    assert!(family(&families, "process_open_fds").samples[0].value > 0.0);
     let build = family(&families, "waypost_build_info");
     assert_eq!(build.kind, "gauge");
     assert_eq!(
@@ -309,7 +328,7 @@ fn label_values_are_escaped() {
     let metrics = Metrics::new();
     let loader = "say \"hi\"\\\nbye";
     metrics.record_batch(loader, 2);
-    let text = metrics.render(PoolGauges::default());
+    let text = metrics.render(ScrapeSample::default());
     assert!(text.contains(r#"loader="say \"hi\"\\\nbye""#), "{text}");
     let families = parse(&text);
     let batches = histogram(family(&families, "waypost_dataloader_batch_size"));
@@ -345,7 +364,7 @@ fn operation_names_beyond_the_cap_count_as_other() {
     metrics.record_request("", Outcome::Ok, 0.01, 1);
     metrics.record_request("other", Outcome::Ok, 0.01, 1);
 
-    let families = parse(&metrics.render(PoolGauges::default()));
+    let families = parse(&metrics.render(ScrapeSample::default()));
     let requests = family(&families, "waypost_requests_total");
     let operations: BTreeSet<_> = requests
         .samples
@@ -371,7 +390,7 @@ fn operation_names_beyond_the_cap_count_as_other() {
 fn subscription_guard_decrements_on_drop() {
     let metrics = Metrics::new();
     let active = |metrics: &Metrics| {
-        let families = parse(&metrics.render(PoolGauges::default()));
+        let families = parse(&metrics.render(ScrapeSample::default()));
         family(&families, "waypost_active_subscriptions")
             .value(&[])
             .unwrap()
@@ -391,7 +410,7 @@ fn unusable_durations_count_as_zero() {
     for seconds in [f64::NAN, f64::INFINITY, -1.0] {
         metrics.record_request("Feed", Outcome::Ok, seconds, 1);
     }
-    let families = parse(&metrics.render(PoolGauges::default()));
+    let families = parse(&metrics.render(ScrapeSample::default()));
     let duration = histogram(family(&families, "waypost_request_duration_seconds"));
     assert_eq!(duration[0].count, 3.0);
     assert_eq!(duration[0].sum, 0.0);
@@ -446,7 +465,7 @@ fn concurrent_recording_loses_nothing() {
     for thread in threads {
         thread.join().unwrap();
     }
-    let families = parse(&metrics.render(PoolGauges::default()));
+    let families = parse(&metrics.render(ScrapeSample::default()));
     let requests = family(&families, "waypost_requests_total");
     let total: f64 = requests.samples.iter().map(|s| s.value).sum();
     assert_eq!(total, 4000.0);
@@ -458,4 +477,61 @@ fn concurrent_recording_loses_nothing() {
     let batches = histogram(family(&families, "waypost_dataloader_batch_size"));
     assert_eq!(batches[0].count, 4000.0);
     assert_eq!(batches[0].sum, 20000.0);
+}
+
+#[test]
+fn errors_count_by_code_and_durations_by_operation() {
+    let metrics = Metrics::new();
+    metrics.record_request("PostPage", Outcome::Ok, 0.02, 3);
+    metrics.record_request("PostPage", Outcome::ClientError, 0.001, 0);
+    metrics.record_error(ErrorCode::BadUserInput);
+    metrics.record_error(ErrorCode::BadUserInput);
+    metrics.record_error(ErrorCode::ServiceUnavailable);
+    let families = parse(&metrics.render(ScrapeSample {
+        timeouts: 3,
+        wait_seconds: 1.5,
+        feed_listening: true,
+        ..ScrapeSample::default()
+    }));
+    let errors = family(&families, "waypost_errors_total");
+    assert_eq!(errors.value(&[("code", "BAD_USER_INPUT")]), Some(2.0));
+    assert_eq!(errors.value(&[("code", "SERVICE_UNAVAILABLE")]), Some(1.0));
+    assert_eq!(errors.value(&[("code", "FORBIDDEN")]), Some(0.0));
+    let by_operation = family(&families, "waypost_operation_duration_seconds");
+    let count = |outcome: &str| {
+        by_operation
+            .samples
+            .iter()
+            .find(|s| {
+                s.suffix == "_count"
+                    && s.labels.contains(&("operation".into(), "PostPage".into()))
+                    && s.labels.contains(&("outcome".into(), outcome.into()))
+            })
+            .map(|s| s.value)
+    };
+    assert_eq!(count("ok"), Some(1.0));
+    assert_eq!(count("client_error"), Some(1.0));
+    assert_eq!(
+        family(&families, "waypost_db_pool_timeouts_total").samples[0].value,
+        3.0
+    );
+    assert_eq!(
+        family(&families, "waypost_db_pool_wait_seconds_total").samples[0].value,
+        1.5
+    );
+    assert_eq!(
+        family(&families, "waypost_comment_feed_listening").samples[0].value,
+        1.0
+    );
+    // The pool's totals are totals: a second scrape with the same sample
+    // adds nothing.
+    let again = parse(&metrics.render(ScrapeSample {
+        timeouts: 3,
+        wait_seconds: 1.5,
+        ..ScrapeSample::default()
+    }));
+    assert_eq!(
+        family(&again, "waypost_db_pool_timeouts_total").samples[0].value,
+        3.0
+    );
 }
