@@ -438,6 +438,20 @@ impl TestApp {
         serde_json::from_str(&body).unwrap()
     }
 
+    /// POSTs `body` as it stands (any shape a client may send); returns the
+    /// status and the JSON answer.
+    pub async fn post_json(&self, body: &Value) -> (u16, Value) {
+        let response = self
+            .client
+            .post(self.url("/graphql"))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap())
+    }
+
     /// POSTs a query that must succeed and returns its `data`.
     pub async fn data(&self, query: &str, variables: Value) -> Value {
         let body = self.graphql(query, variables).await;

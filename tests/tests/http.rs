@@ -9,6 +9,7 @@ use waypost_tests::{Backend, TestApp, backend_tests};
 
 backend_tests!(
     get_runs_queries_only,
+    responses_are_compressed_when_the_client_accepts_it,
     responses_follow_the_accept_header,
     post_bodies_are_checked,
     batches_and_graphiql,
@@ -443,4 +444,38 @@ async fn oversized_queries_are_refused_before_running(backend: Backend) {
     // A page of 100 posts with their authors and tags is within it.
     let page = app.data("{ posts(first: 100) { totalCount edges { cursor node { id slug title excerpt publishedAt author { id name slug } tags { id name slug } } } } }", json!({})).await;
     assert_eq!(page["posts"]["totalCount"], 12);
+}
+
+async fn responses_are_compressed_when_the_client_accepts_it(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let page = json!({ "query": "{ posts(first: 12) { nodes { title excerpt html author { name bio } tags { name } } } }" });
+    let send = |encoding: Option<&'static str>, body: Value| {
+        let mut request = app.client.post(app.url("/graphql")).json(&body);
+        if let Some(encoding) = encoding {
+            request = request.header("accept-encoding", encoding);
+        }
+        request.send()
+    };
+    let plain = send(None, page.clone()).await.unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    let plain_len = plain.bytes().await.unwrap().len();
+    assert!(
+        plain_len > 4096,
+        "a page worth compressing: {plain_len} bytes"
+    );
+    for encoding in ["gzip", "br", "zstd"] {
+        let compressed = send(Some(encoding), page.clone()).await.unwrap();
+        assert_eq!(compressed.status(), 200);
+        assert_eq!(compressed.headers()["content-encoding"], encoding);
+        let len = compressed.bytes().await.unwrap().len();
+        assert!(
+            len * 2 < plain_len,
+            "{encoding}: {len} of {plain_len} bytes"
+        );
+    }
+    // A small answer is not worth it.
+    let small = send(Some("gzip"), json!({ "query": "{ __typename }" }))
+        .await
+        .unwrap();
+    assert!(small.headers().get("content-encoding").is_none());
 }

@@ -281,3 +281,11 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(post_terms, post_neighbours, posts);
+
+diesel::table! {
+    persisted_queries (hash) {
+        hash -> Text,
+        query -> Text,
+        created_at -> Timestamp,
+    }
+}

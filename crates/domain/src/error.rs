@@ -17,10 +17,13 @@ pub enum ErrorCode {
     Internal,
     /// Only in `signIn`'s `userErrors`: the email or the password is wrong.
     InvalidCredentials,
+    /// An operation named by a hash the server does not know yet; the
+    /// client sends its text next (automatic persisted queries).
+    PersistedQueryNotFound,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 9] = [
+    pub const ALL: [ErrorCode; 10] = [
         ErrorCode::BadUserInput,
         ErrorCode::Unauthenticated,
         ErrorCode::Forbidden,
@@ -30,6 +33,7 @@ impl ErrorCode {
         ErrorCode::ServiceUnavailable,
         ErrorCode::Internal,
         ErrorCode::InvalidCredentials,
+        ErrorCode::PersistedQueryNotFound,
     ];
 
     /// The code as clients see it.
@@ -44,6 +48,7 @@ impl ErrorCode {
             ErrorCode::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             ErrorCode::Internal => "INTERNAL",
             ErrorCode::InvalidCredentials => "INVALID_CREDENTIALS",
+            ErrorCode::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
         }
     }
 

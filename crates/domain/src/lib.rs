@@ -18,6 +18,7 @@ mod error;
 mod fields;
 mod model;
 pub mod paging;
+pub mod persisted;
 pub mod policy;
 pub mod post;
 pub mod render;

@@ -35,6 +35,9 @@ pub(crate) fn http_status(code: ErrorCode) -> StatusCode {
         ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        // Apollo Client stops persisting queries for good after a 400 or a
+        // 500; this answer only asks it for the text.
+        ErrorCode::PersistedQueryNotFound => StatusCode::OK,
     }
 }
 

@@ -10,6 +10,8 @@ use axum::extract::DefaultBodyLimit;
 use axum::extract::connect_info::IntoMakeServiceWithConnectInfo;
 use axum::http::{HeaderValue, header};
 use axum::routing::get;
+use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -45,6 +47,7 @@ impl AppState {
             graphiql: Arc::new(GraphiqlPage::build()),
             phase: Arc::new(tokio::sync::watch::Sender::new(Phase::Serving)),
             metrics_beside_api: true,
+            persisted: Arc::default(),
             refusal_log: Arc::default(),
         }
     }
@@ -72,6 +75,17 @@ pub fn router(state: AppState) -> Router {
     }
     let router = router
         .with_state(state)
+        // Mobile clients on slow links: a page of posts shrinks to about a
+        // third.
+        // Responses too small to gain stay as they are.
+        .layer(
+            CompressionLayer::new().compress_when(
+                SizeAbove::new(COMPRESS_ABOVE_BYTES)
+                    .and(NotForContentType::GRPC)
+                    .and(NotForContentType::IMAGES)
+                    .and(NotForContentType::SSE),
+            ),
+        )
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -92,6 +106,10 @@ pub fn router(state: AppState) -> Router {
         None => router,
     }
 }
+
+/// Responses shorter than this go out as they are: compressing them saves
+/// less than it costs.
+const COMPRESS_ABOVE_BYTES: u16 = 1024;
 
 /// `/metrics` alone, for a listener of its own (see
 /// [`AppState::without_metrics`]).

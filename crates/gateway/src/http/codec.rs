@@ -250,8 +250,15 @@ pub(crate) fn parse_operation(value: serde_json::Value) -> Result<Request, Strin
     let serde_json::Value::Object(fields) = &value else {
         return Err(shape.to_owned());
     };
-    if !matches!(fields.get("query"), Some(serde_json::Value::String(_))) {
-        return Err(shape.to_owned());
+    // A persisted query may name its text by hash alone.
+    let by_hash = fields
+        .get("extensions")
+        .and_then(|e| e.get("persistedQuery"))
+        .is_some();
+    match fields.get("query") {
+        Some(serde_json::Value::String(_)) => {}
+        None if by_hash => {}
+        _ => return Err(shape.to_owned()),
     }
     serde_json::from_value(value).map_err(|_| {
         "`variables` and `extensions` must be JSON objects and `operationName` a string".to_owned()

@@ -23,9 +23,10 @@ use super::codec::{
     refused, request_error, status_for, wants_graphql_response,
 };
 use super::guard::{client_ip, rate_limited};
+use super::persisted::Refusal;
 use super::socket;
 use super::state::AppState;
-use crate::error::{INTERNAL_MESSAGE, code_of, outcome};
+use crate::error::{INTERNAL_MESSAGE, code_of, http_status, outcome};
 use crate::limits::refusal;
 use crate::metrics::{Metrics, Outcome, naming_operation};
 use crate::schema::execute;
@@ -72,7 +73,7 @@ pub(crate) async fn graphql_get(
     let extensions = parts.extensions;
     let query = parts.uri.query();
     let graphql_media = wants_graphql_response(&headers);
-    let request = match parse_get(query.unwrap_or("")) {
+    let mut request = match parse_get(query.unwrap_or("")) {
         Ok(request) => request,
         Err(err) => {
             return request_error(
@@ -82,6 +83,9 @@ pub(crate) async fn graphql_get(
             );
         }
     };
+    if let Err(refusal) = state.persisted.resolve(&state.services, &mut request).await {
+        return persisted_refusal(&refusal, graphql_media);
+    }
     // GET must be safe: only queries run over it.
     if matches!(
         operation_type(&request),
@@ -339,9 +343,36 @@ pub(crate) async fn graphql_post(
             "send GraphQL requests as application/json",
         );
     }
-    let batch = match parse_body(&body, state.limits.max_batch) {
+    let mut batch = match parse_body(&body, state.limits.max_batch) {
         Ok(batch) => batch,
         Err(message) => return request_error(StatusCode::BAD_REQUEST, graphql_media, &message),
     };
+    let requests = match &mut batch {
+        BatchRequest::Single(request) => std::slice::from_mut(request),
+        BatchRequest::Batch(requests) => requests.as_mut_slice(),
+    };
+    for request in requests {
+        if let Err(refusal) = state.persisted.resolve(&state.services, request).await {
+            return persisted_refusal(&refusal, graphql_media);
+        }
+    }
     run(&state, &headers, &extensions, graphql_media, batch).await
+}
+
+/// The answer to a persisted query that cannot run: `PersistedQueryNotFound`
+/// in the words and code Apollo Client and urql look for, or a 400 naming
+/// what is wrong with the extension.
+fn persisted_refusal(refusal: &Refusal, graphql_media: bool) -> Response {
+    match refusal {
+        Refusal::NotFound => {
+            let code = ErrorCode::PersistedQueryNotFound;
+            coded_error(
+                http_status(code),
+                graphql_media,
+                "PersistedQueryNotFound",
+                serde_json::json!({ "code": code.as_str() }),
+            )
+        }
+        Refusal::Invalid(why) => request_error(StatusCode::BAD_REQUEST, graphql_media, why),
+    }
 }

@@ -6,6 +6,7 @@ mod codec;
 pub(crate) mod graphql;
 pub(crate) mod guard;
 pub(crate) mod pages;
+mod persisted;
 mod socket;
 mod state;
 

@@ -35,6 +35,8 @@ pub struct AppState {
     pub(crate) phase: Arc<tokio::sync::watch::Sender<Phase>>,
     /// Whether the API's listener serves `/metrics` too.
     pub(crate) metrics_beside_api: bool,
+    /// Operation texts by hash (automatic persisted queries).
+    pub(crate) persisted: Arc<super::persisted::PersistedQueries>,
     /// How many refusals of clients past their rate get a log line.
     pub(crate) refusal_log: Arc<crate::telemetry::LogBudget>,
 }
