@@ -269,7 +269,15 @@ pub struct TestApp {
 impl TestApp {
     /// A server over the demo content.
     pub async fn spawn(backend: Backend) -> TestApp {
-        let app = TestApp::empty(backend).await;
+        TestApp::spawn_configured(backend, |state| state).await
+    }
+
+    /// A server over the demo content whose state `configure` adjusts.
+    pub async fn spawn_configured(
+        backend: Backend,
+        configure: impl FnOnce(AppState) -> AppState,
+    ) -> TestApp {
+        let app = TestApp::empty_configured(backend, configure).await;
         assert!(matches!(
             seed_demo(&app.pool).await.unwrap(),
             SeedOutcome::Seeded(_)

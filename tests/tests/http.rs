@@ -9,6 +9,7 @@ use waypost_tests::{Backend, TestApp, backend_tests};
 
 backend_tests!(
     get_runs_queries_only,
+    get_answers_say_who_may_keep_them,
     responses_are_compressed_when_the_client_accepts_it,
     responses_follow_the_accept_header,
     post_bodies_are_checked,
@@ -478,4 +479,78 @@ async fn responses_are_compressed_when_the_client_accepts_it(backend: Backend) {
         .await
         .unwrap();
     assert!(small.headers().get("content-encoding").is_none());
+}
+
+async fn get_answers_say_who_may_keep_them(backend: Backend) {
+    let app = TestApp::spawn_configured(backend, |state| {
+        state.with_http_caching(waypost_gateway::HttpCaching {
+            max_age_seconds: 30,
+            stale_seconds: 120,
+        })
+    })
+    .await;
+    let get = |query: &'static str, extra: Option<(&'static str, String)>| {
+        let mut request = app
+            .client
+            .get(app.url("/graphql"))
+            .query(&[("query", query)]);
+        if let Some((name, value)) = extra {
+            request = request.header(name, value);
+        }
+        request.send()
+    };
+    let list = "{ posts(first: 3) { nodes { slug } } }";
+    let first = get(list, None).await.unwrap();
+    assert_eq!(first.status(), 200);
+    assert_eq!(
+        first.headers()["cache-control"],
+        "public, max-age=30, stale-while-revalidate=120"
+    );
+    let vary = first.headers()["vary"].to_str().unwrap().to_lowercase();
+    assert!(
+        vary.contains("authorization") && vary.contains("accept"),
+        "{vary}"
+    );
+    let etag = first.headers()["etag"].to_str().unwrap().to_owned();
+    // The client holds it: 304, no body.
+    let again = get(list, Some(("if-none-match", etag.clone())))
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    assert_eq!(again.headers()["etag"], etag.as_str());
+    assert!(again.bytes().await.unwrap().is_empty());
+    // Another answer, another tag.
+    let other = get(
+        "{ posts(first: 2) { nodes { slug } } }",
+        Some(("if-none-match", etag.clone())),
+    )
+    .await
+    .unwrap();
+    assert_eq!(other.status(), 200);
+    assert_ne!(other.headers()["etag"], etag.as_str());
+    // For one reader only: a comment by its receipt, an error, a signed-in request.
+    let personal = [
+        get("{ comment(receipt: \"nope\") { id } }", None)
+            .await
+            .unwrap(),
+        get(
+            "{ posts(first: 1, after: \"garbage\") { totalCount } }",
+            None,
+        )
+        .await
+        .unwrap(),
+        get(
+            list,
+            Some((
+                "authorization",
+                format!("Bearer {}", app.editor_token().await),
+            )),
+        )
+        .await
+        .unwrap(),
+    ];
+    for response in personal {
+        assert_eq!(response.headers()["cache-control"], "private, no-store");
+        assert!(response.headers().get("etag").is_none());
+    }
 }

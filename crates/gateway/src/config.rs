@@ -272,6 +272,17 @@ pub struct ServeArgs {
     #[arg(long, env = "WAYPOST_DRAIN_SECONDS", value_parser = clap::value_parser!(u64).range(0..=3_600))]
     pub drain_seconds: Option<u64>,
 
+    /// Seconds a shared cache (a CDN, a browser) may keep an anonymous GET
+    /// answer before asking again; 0 makes it revalidate every time, which
+    /// costs a 304 when nothing changed.
+    #[arg(long, env = "WAYPOST_CACHE_MAX_AGE_SECONDS", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=31_536_000))]
+    pub cache_max_age_seconds: u32,
+
+    /// Seconds past that a cache may serve the old answer while it fetches
+    /// the new one.
+    #[arg(long, env = "WAYPOST_CACHE_STALE_SECONDS", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=31_536_000))]
+    pub cache_stale_seconds: u32,
+
     #[command(flatten)]
     pub limits: LimitArgs,
 }

@@ -319,7 +319,11 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         .with_comments(args.comment_settings())
         .with_limits(limits)
         .with_cors(cors)
-        .with_trusted_proxies(TrustedProxies(args.trusted_proxies.clone()));
+        .with_trusted_proxies(TrustedProxies(args.trusted_proxies.clone()))
+        .with_http_caching(waypost_gateway::HttpCaching {
+            max_age_seconds: args.cache_max_age_seconds,
+            stale_seconds: args.cache_stale_seconds,
+        });
     // Metrics on an address of their own, for the scraper alone; they stop
     // with the process.
     let _metrics = match args.metrics_bind {

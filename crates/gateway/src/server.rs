@@ -47,6 +47,7 @@ impl AppState {
             graphiql: Arc::new(GraphiqlPage::build()),
             phase: Arc::new(tokio::sync::watch::Sender::new(Phase::Serving)),
             metrics_beside_api: true,
+            caching: Default::default(),
             persisted: Arc::default(),
             refusal_log: Arc::default(),
         }

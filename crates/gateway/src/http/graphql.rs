@@ -18,6 +18,7 @@ use waypost_db::count_statements;
 use waypost_domain::ErrorCode;
 
 use super::auth::{header_token, viewer};
+use super::caching::{Audience, Personal, finish_get};
 use super::codec::{
     APPLICATION_JSON, coded_error, encode, error_body, operation_type, parse_body, parse_get,
     refused, request_error, status_for, wants_graphql_response,
@@ -101,14 +102,22 @@ pub(crate) async fn graphql_get(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    run(
+    let personal = Personal::default();
+    let request = request.data(personal.clone());
+    let (response, outcome) = run(
         &state,
         &headers,
         &extensions,
         graphql_media,
         BatchRequest::Single(request),
     )
-    .await
+    .await;
+    let audience = Audience {
+        anonymous: !headers.contains_key(header::AUTHORIZATION),
+        personal,
+        outcome,
+    };
+    finish_get(response, &headers, audience, state.caching).await
 }
 
 /// Runs a request for whoever its credentials name, and encodes the answer;
@@ -119,7 +128,7 @@ async fn run(
     extensions: &Extensions,
     graphql_media: bool,
     batch: BatchRequest,
-) -> Response {
+) -> (Response, Outcome) {
     let started = std::time::Instant::now();
     let mut operation = match &batch {
         BatchRequest::Single(request) => request.operation_name.clone(),
@@ -207,7 +216,7 @@ async fn run(
             statements, client = %client, "graphql request"
         );
     }
-    response
+    (response, outcome)
 }
 
 /// The worst outcome among the errors of an answer, each error counted by
@@ -356,7 +365,9 @@ pub(crate) async fn graphql_post(
             return persisted_refusal(&refusal, graphql_media);
         }
     }
-    run(&state, &headers, &extensions, graphql_media, batch).await
+    run(&state, &headers, &extensions, graphql_media, batch)
+        .await
+        .0
 }
 
 /// The answer to a persisted query that cannot run: `PersistedQueryNotFound`

@@ -2,6 +2,7 @@
 //! beside it, and what guards them.
 
 mod auth;
+mod caching;
 mod codec;
 pub(crate) mod graphql;
 pub(crate) mod guard;
@@ -10,6 +11,8 @@ mod persisted;
 mod socket;
 mod state;
 
+pub use caching::HttpCaching;
+pub(crate) use caching::Personal;
 pub use guard::Cors;
 pub use state::AppState;
 pub(crate) use state::{GraphiqlPage, Phase};

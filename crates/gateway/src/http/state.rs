@@ -33,6 +33,8 @@ pub struct AppState {
     /// Where the server is in its life: WebSockets close once it stops,
     /// readiness fails from the moment it drains.
     pub(crate) phase: Arc<tokio::sync::watch::Sender<Phase>>,
+    /// How long shared caches may keep public GET answers.
+    pub(crate) caching: super::caching::HttpCaching,
     /// Whether the API's listener serves `/metrics` too.
     pub(crate) metrics_beside_api: bool,
     /// Operation texts by hash (automatic persisted queries).
@@ -81,6 +83,11 @@ impl AppState {
     }
 
     /// Believes `X-Forwarded-For` from these proxies.
+    pub fn with_http_caching(mut self, caching: super::caching::HttpCaching) -> Self {
+        self.caching = caching;
+        self
+    }
+
     /// Leaves `/metrics` off the API's router, for [`crate::metrics_router`]
     /// to serve on an address of its own.
     pub fn without_metrics(mut self) -> Self {

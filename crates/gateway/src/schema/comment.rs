@@ -347,6 +347,10 @@ impl CommentQuery {
         receipt: String,
     ) -> async_graphql::Result<Option<CommentObject>> {
         let rc = request_context(ctx)?;
+        // One commenter's own comment: no shared cache may keep it.
+        if let Some(personal) = ctx.data_opt::<crate::http::Personal>() {
+            personal.mark();
+        }
         Ok(comment::find_by_receipt(&rc.pool, &receipt)
             .await
             .gql()?
