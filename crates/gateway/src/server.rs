@@ -49,6 +49,7 @@ impl AppState {
             metrics_beside_api: true,
             caching: Default::default(),
             persisted: Arc::default(),
+            documents: Arc::default(),
             refusal_log: Arc::default(),
         }
     }

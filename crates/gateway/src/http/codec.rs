@@ -1,7 +1,6 @@
 //! GraphQL over HTTP: reading GET and POST requests, negotiating the
 //! response's media type, and writing its status and body.
 
-use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, Request, Response as GqlResponse};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -142,22 +141,6 @@ fn unavailable(response: &GqlResponse) -> bool {
             .errors
             .iter()
             .any(|e| code_of(e.extensions.as_ref()) == Some(ErrorCode::ServiceUnavailable))
-}
-
-/// The type of the operation a request will run, if the document parses.
-pub(crate) fn operation_type(request: &Request) -> Option<OperationType> {
-    let document = async_graphql::parser::parse_query(&request.query).ok()?;
-    let operation = match &request.operation_name {
-        Some(name) => {
-            document
-                .operations
-                .iter()
-                .find(|(n, _)| n.map(|n| n.as_str()) == Some(name.as_str()))?
-                .1
-        }
-        None => document.operations.iter().next()?.1,
-    };
-    Some(operation.node.ty)
 }
 
 /// The GET parameters of GraphQL over HTTP. async-graphql's own parser reads

@@ -20,9 +20,10 @@ use waypost_domain::ErrorCode;
 use super::auth::{header_token, viewer};
 use super::caching::{Audience, Personal, finish_get};
 use super::codec::{
-    APPLICATION_JSON, coded_error, encode, error_body, operation_type, parse_body, parse_get,
-    refused, request_error, status_for, wants_graphql_response,
+    APPLICATION_JSON, coded_error, encode, error_body, parse_body, parse_get, refused,
+    request_error, status_for, wants_graphql_response,
 };
+use super::documents::operation_type;
 use super::guard::{client_ip, rate_limited};
 use super::persisted::Refusal;
 use super::socket;
@@ -88,8 +89,11 @@ pub(crate) async fn graphql_get(
         return persisted_refusal(&refusal, graphql_media);
     }
     // GET must be safe: only queries run over it.
+    let document = state
+        .documents
+        .prepare(&mut request, state.limits.max_query_bytes);
     if matches!(
-        operation_type(&request),
+        document.and_then(|d| operation_type(&d, &request)),
         Some(OperationType::Mutation | OperationType::Subscription)
     ) {
         let mut response = request_error(
@@ -364,6 +368,9 @@ pub(crate) async fn graphql_post(
         if let Err(refusal) = state.persisted.resolve(&state.services, request).await {
             return persisted_refusal(&refusal, graphql_media);
         }
+        state
+            .documents
+            .prepare(request, state.limits.max_query_bytes);
     }
     run(&state, &headers, &extensions, graphql_media, batch)
         .await

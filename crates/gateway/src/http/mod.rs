@@ -4,6 +4,7 @@
 mod auth;
 mod caching;
 mod codec;
+mod documents;
 pub(crate) mod graphql;
 pub(crate) mod guard;
 pub(crate) mod pages;

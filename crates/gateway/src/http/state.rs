@@ -37,6 +37,8 @@ pub struct AppState {
     pub(crate) caching: super::caching::HttpCaching,
     /// Whether the API's listener serves `/metrics` too.
     pub(crate) metrics_beside_api: bool,
+    /// Parsed operations by their text.
+    pub(crate) documents: Arc<super::documents::Documents>,
     /// Operation texts by hash (automatic persisted queries).
     pub(crate) persisted: Arc<super::persisted::PersistedQueries>,
     /// How many refusals of clients past their rate get a log line.
