@@ -176,6 +176,8 @@ pub fn reveal(
 pub struct FoundPost {
     pub post: Post,
     pub author: Option<Author>,
+    /// Read with the post when it came by its current slug.
+    pub tags: Option<Vec<Tag>>,
 }
 
 /// The post with `slug`, as `reveal` allows.
@@ -187,11 +189,13 @@ pub async fn find_by_slug(
     now: NaiveDateTime,
 ) -> DomainResult<Option<FoundPost>> {
     let mut conn = pool.get().await?;
-    if let Some((found, author)) = post::by_slug_with_author(&mut conn, slug).await? {
+    if let Some((found, author, tags)) = post::by_slug_with_author_and_tags(&mut conn, slug).await?
+    {
         return Ok(
             reveal(viewer, found.into(), preview, now)?.map(|post| FoundPost {
                 post,
                 author: Some(author.into()),
+                tags: Some(tags.into_iter().map(Tag::from).collect()),
             }),
         );
     }
@@ -200,6 +204,7 @@ pub async fn find_by_slug(
         Some(found) if found.is_live(now) => Ok(Some(FoundPost {
             post: found.into(),
             author: None,
+            tags: None,
         })),
         _ => Ok(None),
     }

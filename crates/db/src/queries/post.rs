@@ -13,9 +13,9 @@ use crate::listing::{
     Group, GroupedCount, GroupedPost, PostFilter, PostListQuery, count_sql, list_sql,
 };
 use crate::live;
-use crate::models::{Author, Post};
+use crate::models::{Author, Post, Tag};
 use crate::pool::{DbConn, with_conn};
-use crate::schema::{authors, posts};
+use crate::schema::{authors, post_tags, posts, tags};
 use crate::sql::{Bind, SqlBuilder};
 
 /// Which posts a lookup names.
@@ -73,22 +73,38 @@ pub async fn by_slug(conn: &mut DbConn, slug: &str) -> DbResult<Option<Post>> {
     Ok(row)
 }
 
-/// The post with `slug`, in any state, with its author: one statement
-/// for a post page instead of two.
-pub async fn by_slug_with_author(
+/// The post with `slug`, in any state, with its author and its tags.
+pub async fn by_slug_with_author_and_tags(
     conn: &mut DbConn,
     slug: &str,
-) -> DbResult<Option<(Post, Author)>> {
-    let row = with_conn!(conn, |c| {
+) -> DbResult<Option<(Post, Author, Vec<Tag>)>> {
+    // One row per tag (one row when it has none), tags in the order the
+    // tag listing uses: a post page's post, author and tags in one
+    // statement.
+    let rows: Vec<(Post, Author, Option<Tag>)> = with_conn!(conn, |c| {
         posts::table
             .inner_join(authors::table)
+            .left_join(post_tags::table.on(post_tags::post_id.eq(posts::id)))
+            .left_join(tags::table.on(tags::id.eq(post_tags::tag_id)))
             .filter(posts::slug.eq(slug))
-            .select((Post::as_select(), Author::as_select()))
-            .first(c)
+            .order((tags::name, tags::id))
+            .select((
+                Post::as_select(),
+                Author::as_select(),
+                Option::<Tag>::as_select(),
+            ))
+            .load(c)
             .await
-            .optional()
     })?;
-    Ok(row)
+    let mut rows = rows.into_iter();
+    let Some((post, author, first)) = rows.next() else {
+        return Ok(None);
+    };
+    let tags = first
+        .into_iter()
+        .chain(rows.filter_map(|(_, _, tag)| tag))
+        .collect();
+    Ok(Some((post, author, tags)))
 }
 
 /// Posts among `ids`, in any state.

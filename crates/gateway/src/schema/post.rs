@@ -292,9 +292,13 @@ impl PostQuery {
                 else {
                     return Ok(None);
                 };
-                // The author came with the post: later `author` fields need no statement.
+                // The author and tags came with the post: later `author`
+                // and `tags` fields need no statement.
                 if let Some(author) = found.author {
                     rc.loader.feed_one(author.id(), author).await;
+                }
+                if let Some(tags) = found.tags {
+                    rc.loader.feed_one(TagsOfPost(found.post.id()), tags).await;
                 }
                 return Ok(Some(PostObject(found.post)));
             }
