@@ -39,6 +39,23 @@ async fn server_certificate(url: &str) -> String {
     found.ssl_cert_file
 }
 
+/// A root the server's certificate does not chain to.
+const STRANGER: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../crates/db/tests/fixtures/root.pem"
+);
+
+/// A fresh database on the PostgreSQL under test and the path of that
+/// server's certificate; `None` when PostgreSQL is left out of the run.
+async fn tls_database() -> Option<(TestDb, String)> {
+    if !backend_enabled(Backend::Postgres) {
+        return None;
+    }
+    let db = TestDb::new(Backend::Postgres).await;
+    let cert = server_certificate(&db.url).await;
+    Some((db, cert))
+}
+
 fn with(url: &str, host: &str, params: &str) -> String {
     let mut url = url::Url::parse(url).unwrap();
     url.set_host(Some(host)).unwrap();
@@ -57,11 +74,9 @@ async fn connect(url: &str) -> Result<DbPool, String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_sslmode_does_what_libpq_says() {
-    if !backend_enabled(Backend::Postgres) {
+    let Some((db, cert)) = tls_database().await else {
         return;
-    }
-    let db = TestDb::new(Backend::Postgres).await;
-    let cert = server_certificate(&db.url).await;
+    };
     let cases = [
         (
             "127.0.0.1",
@@ -112,15 +127,9 @@ async fn every_sslmode_does_what_libpq_says() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_certificate_that_does_not_check_out_is_refused_and_named() {
-    if !backend_enabled(Backend::Postgres) {
+    let Some((db, cert)) = tls_database().await else {
         return;
-    }
-    let db = TestDb::new(Backend::Postgres).await;
-    let cert = server_certificate(&db.url).await;
-    let stranger = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../crates/db/tests/fixtures/root.pem"
-    );
+    };
     let cases = [
         // Signed by the right root, but not for the host connected to.
         (
@@ -131,12 +140,12 @@ async fn a_certificate_that_does_not_check_out_is_refused_and_named() {
         // Not signed by any root trusted.
         (
             "localhost",
-            format!("sslmode=verify-full&sslrootcert={stranger}"),
+            format!("sslmode=verify-full&sslrootcert={STRANGER}"),
             "UnknownIssuer",
         ),
         (
             "127.0.0.1",
-            format!("sslmode=verify-ca&sslrootcert={stranger}"),
+            format!("sslmode=verify-ca&sslrootcert={STRANGER}"),
             "UnknownIssuer",
         ),
     ];
@@ -152,11 +161,9 @@ async fn a_certificate_that_does_not_check_out_is_refused_and_named() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migrations_and_the_comment_feed_speak_tls_too() {
-    if !backend_enabled(Backend::Postgres) {
+    let Some((db, cert)) = tls_database().await else {
         return;
-    }
-    let db = TestDb::new(Backend::Postgres).await;
-    let cert = server_certificate(&db.url).await;
+    };
     let url = with(
         &db.url,
         "localhost",
@@ -170,14 +177,10 @@ async fn migrations_and_the_comment_feed_speak_tls_too() {
     let _news = feed.subscribe().await.unwrap();
     assert_eq!(feed.subscribers(), 1);
     // And a server that trusts nothing it can verify cannot listen either.
-    let stranger = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../crates/db/tests/fixtures/root.pem"
-    );
     let refused = connect(&with(
         &db.url,
         "localhost",
-        &format!("sslmode=verify-full&sslrootcert={stranger}"),
+        &format!("sslmode=verify-full&sslrootcert={STRANGER}"),
     ))
     .await;
     assert!(refused.is_err());

@@ -10,7 +10,7 @@ use diesel_async::{AsyncMigrationHarness, AsyncPgConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::error::DbError;
-use crate::pool::{Backend, DbPool, Dedicated, Target, establish_sqlite, parse_url};
+use crate::pool::{Backend, DbPool, Dedicated};
 
 const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
@@ -132,10 +132,8 @@ impl DbPool {
         }
         let migration_err =
             |e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string());
-        let unavailable = |e: diesel::ConnectionError| DbError::Unavailable(e.to_string());
-        match parse_url(self.url())? {
-            Target::Postgres(target) => {
-                let mut conn = target.connect().await.map_err(unavailable)?;
+        match self.dedicated().await? {
+            Dedicated::Pg(mut conn) => {
                 lock_migrations(&mut conn, true).await?;
                 let mut harness = AsyncMigrationHarness::new(conn);
                 let applied = harness
@@ -145,8 +143,7 @@ impl DbPool {
                 lock_migrations(&mut conn, false).await?;
                 applied.map_err(migration_err)
             }
-            Target::Sqlite(path) => {
-                let conn = establish_sqlite(&path).await.map_err(unavailable)?;
+            Dedicated::Sqlite(conn) => {
                 let mut harness = AsyncMigrationHarness::new(conn);
                 harness
                     .run_pending_migrations(SQLITE_MIGRATIONS)

@@ -53,12 +53,12 @@ impl DbConfig {
     }
 }
 
-pub(crate) enum Target {
+enum Target {
     Postgres(PgTarget),
     Sqlite(String),
 }
 
-pub(crate) fn parse_url(url: &str) -> Result<Target, DbError> {
+fn parse_url(url: &str) -> Result<Target, DbError> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         return PgTarget::parse(url).map(Target::Postgres);
     }
@@ -133,9 +133,9 @@ struct Waits {
 
 #[derive(Clone)]
 enum PoolInner {
-    /// With the server, for connections outside the pool.
+    /// With the server or the file, for connections outside the pool.
     Pg(Pool<AsyncPgConnection>, PgTarget),
-    Sqlite(Pool<SqliteConn>),
+    Sqlite(Pool<SqliteConn>, String),
 }
 
 /// A pool of connections to one database of either backend.
@@ -143,7 +143,6 @@ enum PoolInner {
 pub struct DbPool {
     inner: PoolInner,
     statements: Arc<AtomicU64>,
-    url: String,
     acquire_timeout: Duration,
     waits: Arc<Waits>,
     /// The readiness check's own connection, outside the pool.
@@ -294,7 +293,7 @@ macro_rules! with_conn {
 }
 pub(crate) use with_conn;
 
-pub(crate) async fn establish_sqlite(path: &str) -> diesel::ConnectionResult<SqliteConn> {
+async fn establish_sqlite(path: &str) -> diesel::ConnectionResult<SqliteConn> {
     let mut conn = SqliteConn::establish(path).await?;
     // WAL lets readers run beside the one writer; the busy timeout makes
     // writers queue instead of failing; SQLite leaves foreign keys off unless asked.
@@ -392,15 +391,14 @@ impl DbPool {
                         Ok(conn)
                     })
                 });
-                let pool =
-                    build_pool(path, config, setup).map_err(|e| connect_err(e.to_string()))?;
-                PoolInner::Sqlite(pool)
+                let pool = build_pool(path.clone(), config, setup)
+                    .map_err(|e| connect_err(e.to_string()))?;
+                PoolInner::Sqlite(pool, path)
             }
         };
         let pool = DbPool {
             inner,
             statements,
-            url: config.url.clone(),
             acquire_timeout: config.acquire_timeout,
             waits: Arc::default(),
             probe: Arc::default(),
@@ -418,7 +416,7 @@ impl DbPool {
     pub(crate) fn backend(&self) -> Backend {
         match self.inner {
             PoolInner::Pg(..) => Backend::Postgres,
-            PoolInner::Sqlite(_) => Backend::Sqlite,
+            PoolInner::Sqlite(..) => Backend::Sqlite,
         }
     }
 
@@ -427,7 +425,7 @@ impl DbPool {
         let started = std::time::Instant::now();
         let taken = match &self.inner {
             PoolInner::Pg(pool, _) => pool.get().await.map(DbConn::Pg),
-            PoolInner::Sqlite(pool) => pool.get().await.map(DbConn::Sqlite),
+            PoolInner::Sqlite(pool, _) => pool.get().await.map(DbConn::Sqlite),
         };
         let waited = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         self.waits.micros.fetch_add(waited, Ordering::Relaxed);
@@ -449,7 +447,7 @@ impl DbPool {
     pub fn status(&self) -> PoolStatus {
         let status = match &self.inner {
             PoolInner::Pg(pool, _) => pool.status(),
-            PoolInner::Sqlite(pool) => pool.status(),
+            PoolInner::Sqlite(pool, _) => pool.status(),
         };
         PoolStatus {
             size: status.size,
@@ -466,7 +464,7 @@ impl DbPool {
     pub(crate) fn pg_target(&self) -> Option<&PgTarget> {
         match &self.inner {
             PoolInner::Pg(_, target) => Some(target),
-            PoolInner::Sqlite(_) => None,
+            PoolInner::Sqlite(..) => None,
         }
     }
 
@@ -494,18 +492,11 @@ impl DbPool {
         Ok(found.ssl)
     }
 
-    pub(crate) fn url(&self) -> &str {
-        &self.url
-    }
-
     /// A new connection to the same database, outside the pool.
     pub(crate) async fn dedicated(&self) -> Result<Dedicated, DbError> {
-        let connected = match self.pg_target() {
-            Some(target) => target.connect().await.map(Dedicated::Pg),
-            None => match parse_url(&self.url)? {
-                Target::Sqlite(path) => establish_sqlite(&path).await.map(Dedicated::Sqlite),
-                Target::Postgres(target) => target.connect().await.map(Dedicated::Pg),
-            },
+        let connected = match &self.inner {
+            PoolInner::Pg(_, target) => target.connect().await.map(Dedicated::Pg),
+            PoolInner::Sqlite(_, path) => establish_sqlite(path).await.map(Dedicated::Sqlite),
         };
         connected.map_err(|e| DbError::Unavailable(e.to_string()))
     }

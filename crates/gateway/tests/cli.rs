@@ -15,6 +15,17 @@ fn block_on<F: std::future::Future>(work: F) -> F::Output {
         .block_on(work)
 }
 
+/// POSTs `query` to the server at `address`, with `headers`; the JSON answer.
+async fn post_query(address: &str, query: &str, headers: &[(&str, &str)]) -> serde_json::Value {
+    let mut request = reqwest::Client::new()
+        .post(format!("http://{address}/graphql"))
+        .json(&serde_json::json!({ "query": query }));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.send().await.unwrap().json().await.unwrap()
+}
+
 fn waypost() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_waypost"));
     // The operator's environment must not leak into these runs.
@@ -235,19 +246,15 @@ fn serve_answers_and_stops_cleanly_on_sigterm() {
             .await
             .unwrap();
         assert_eq!(page.status(), 200);
-        let body: serde_json::Value = client
-            .post(format!("http://{address}/graphql"))
-            .header(
+        let body = post_query(
+            &address,
+            "{ posts { totalCount } }",
+            &[(
                 "traceparent",
                 "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-            )
-            .json(&serde_json::json!({"query": "{ posts { totalCount } }"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            )],
+        )
+        .await;
         assert_eq!(
             body["data"]["posts"]["totalCount"], 12,
             "demo content was loaded: {body}"
@@ -487,35 +494,22 @@ fn production_mode_serves_no_demo_and_hides_the_schema_unless_asked() {
     assert_eq!(chosen["mode"], "Production", "{chosen}");
     assert_eq!(chosen["demo_content"], "off", "{chosen}");
     assert_eq!(chosen["graphiql_and_introspection"], false, "{chosen}");
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
     let address = server.address.clone();
-    runtime.block_on(async {
-        let client = reqwest::Client::new();
-        let page = client.get(format!("http://{address}/")).send().await.unwrap();
+    block_on(async {
+        let page = reqwest::get(format!("http://{address}/")).await.unwrap();
         assert_eq!(page.status(), 404, "no GraphiQL");
-        let body: serde_json::Value = client
-            .post(format!("http://{address}/graphql"))
-            .json(&serde_json::json!({"query": "{ posts { totalCount } __schema { queryType { name } } }"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let body = post_query(
+            &address,
+            "{ posts { totalCount } __schema { queryType { name } } }",
+            &[],
+        )
+        .await;
         assert!(body["errors"].is_array(), "introspection is off: {body}");
-        let body: serde_json::Value = client
-            .post(format!("http://{address}/graphql"))
-            .json(&serde_json::json!({"query": "{ posts { totalCount } }"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(body["data"]["posts"]["totalCount"], 0, "no demo content: {body}");
+        let body = post_query(&address, "{ posts { totalCount } }", &[]).await;
+        assert_eq!(
+            body["data"]["posts"]["totalCount"], 0,
+            "no demo content: {body}"
+        );
     });
     stop(server.child);
 

@@ -36,6 +36,13 @@ impl Personal {
         self.0.store(true, Ordering::Relaxed);
     }
 
+    /// Marks the answer being resolved in `ctx` as for one reader only.
+    pub(crate) fn mark_in(ctx: &async_graphql::Context<'_>) {
+        if let Some(personal) = ctx.data_opt::<Personal>() {
+            personal.mark();
+        }
+    }
+
     fn is_marked(&self) -> bool {
         self.0.load(Ordering::Relaxed)
     }

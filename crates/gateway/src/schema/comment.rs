@@ -348,9 +348,7 @@ impl CommentQuery {
     ) -> async_graphql::Result<Option<CommentObject>> {
         let rc = request_context(ctx)?;
         // One commenter's own comment: no shared cache may keep it.
-        if let Some(personal) = ctx.data_opt::<crate::http::Personal>() {
-            personal.mark();
-        }
+        crate::http::Personal::mark_in(ctx);
         Ok(comment::find_by_receipt(&rc.pool, &receipt)
             .await
             .gql()?

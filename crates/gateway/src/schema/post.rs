@@ -280,8 +280,8 @@ impl PostQuery {
         #[graphql(default = false)] preview: bool,
     ) -> async_graphql::Result<Option<PostObject>> {
         let rc = request_context(ctx)?;
-        if preview && let Some(personal) = ctx.data_opt::<crate::http::Personal>() {
-            personal.mark();
+        if preview {
+            crate::http::Personal::mark_in(ctx);
         }
         let viewer = rc.viewer.as_ref();
         let found = match (slug, id) {
