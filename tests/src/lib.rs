@@ -903,6 +903,13 @@ impl TestApp {
     }
 }
 
+/// A server state with the answer cache off: for tests of what executing
+/// a query costs (its statements, its batches), which a cached answer would
+/// skip.
+pub fn uncached(state: AppState) -> AppState {
+    state.with_answer_caching(waypost_gateway::AnswerCaching { max_bytes: 0 })
+}
+
 /// A clock a test sets to the microsecond: hand `clock` to the server, move
 /// it with `set`.
 #[derive(Clone)]

@@ -12,6 +12,7 @@ mod comment_listing;
 mod error;
 mod feed;
 mod ids;
+mod listen;
 mod listing;
 mod live;
 mod masked;
@@ -30,6 +31,7 @@ pub use ids::{
     AuthorId, CommentId, GuideId, PostId, RevisionId, RoleId, SessionId, SkillId, TagId,
     TransitionId, UserId,
 };
+pub use listen::{Broadcast, Hearer};
 pub use listing::{
     CursorValue, Direction, Group, GroupedCount, GroupedPost, Keyset, PostFilter, PostListQuery,
     PostOrderField, Visibility,

@@ -12,6 +12,7 @@ use waypost_db::{
 
 use crate::authoring::{PostDraft, post_form};
 use crate::clock::stored_instant;
+use crate::freshness::post_changed;
 use crate::policy::Viewer;
 use crate::policy::{Action, allows, authorize, post_author};
 use crate::render::{derive_excerpt, markdown_to_html, reading_time_minutes};
@@ -221,6 +222,7 @@ pub async fn create_post(
         match editorial::insert_post(&mut pool.get().await?, &form, &tag_ids).await {
             Ok(post) => {
                 crate::similar::refresh_after_write(pool, post.id).await;
+                post_changed(post.id);
                 return Ok(Ok(post.into()));
             }
             Err(DbError::UniqueViolation { constraint }) if !constraint.contains("slug") => {
@@ -388,6 +390,7 @@ async fn apply(pool: &DbPool, edit: PostEdit) -> Written<Post> {
     match editorial::apply_edit(&mut pool.get().await?, &edit).await {
         Ok(Some(post)) => {
             crate::similar::refresh_after_write(pool, post.id).await;
+            post_changed(post.id);
             Ok(Ok(post.into()))
         }
         Ok(None) => Ok(Err(stale(id))),
@@ -494,7 +497,9 @@ pub async fn delete_post(pool: &DbPool, viewer: Option<&Viewer>, id: PostId) -> 
     // Out of the similar-posts index first, while the posts that list it
     // can still be found.
     crate::similar::forget(pool, id).await?;
-    Ok(editorial::delete_post(&mut pool.get().await?, id).await?)
+    let deleted = editorial::delete_post(&mut pool.get().await?, id).await?;
+    post_changed(id);
+    Ok(deleted)
 }
 
 /// Revisions are for editors and the post's author.

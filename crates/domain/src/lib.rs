@@ -16,6 +16,7 @@ pub mod demo;
 pub mod editorial;
 mod error;
 mod fields;
+pub mod freshness;
 mod model;
 pub mod paging;
 pub mod persisted;
@@ -35,9 +36,9 @@ pub use model::{Author, Comment, Post, PostRevision, Tag, User};
 // share the db crate's own rather than copies of them; the pool, the comment
 // feed and their config and errors are handles callers pass back in.
 pub use waypost_db::{
-    AuthorId, Backend, CommentFeed, CommentId, CommentStatus, CommentTally, DbConfig, DbError,
-    DbPool, Direction, Group, PostFilter, PostId, PostOrderField, PostStatus, RevisionId, Role,
-    TagId, Thread, UserId, mask_url,
+    AuthorId, Backend, Broadcast, CommentFeed, CommentId, CommentStatus, CommentTally, DbConfig,
+    DbError, DbPool, Direction, Group, Hearer, PostFilter, PostId, PostOrderField, PostStatus,
+    RevisionId, Role, TagId, Thread, UserId, mask_url,
 };
 pub use waypost_db::{
     GuideId, GuideStatus, Importance, RoleId, Seniority, SkillCategory, SkillId, TransitionId,

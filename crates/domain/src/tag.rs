@@ -6,6 +6,7 @@ use waypost_db::queries::tag;
 use waypost_db::{DbPool, TagId, TagInsertForm, TagUpdateForm};
 
 use crate::fields::{new_name, renamed, saved, slug_taken, text};
+use crate::freshness::{Key, changed, told};
 use crate::policy::{Action, Viewer, authorize};
 use crate::{DomainResult, Tag, Written};
 
@@ -41,7 +42,9 @@ pub async fn create_tag(
         created_at: now,
     };
     let inserted = tag::insert(&mut pool.get().await?, &form).await;
-    saved(inserted.map(Some), "tag", slug_taken)
+    told(saved(inserted.map(Some), "tag", slug_taken), |tag| {
+        vec![Key::Tag(tag.id()), Key::Tags]
+    })
 }
 
 pub async fn update_tag(
@@ -72,10 +75,15 @@ pub async fn update_tag(
     } else {
         tag::update(&mut conn, id, &form).await
     };
-    saved(updated, "tag", slug_taken)
+    // Listings filtered by its slug change with it.
+    told(saved(updated, "tag", slug_taken), |tag| {
+        vec![Key::Tag(tag.id()), Key::Tags, Key::Posts]
+    })
 }
 
 pub async fn delete_tag(pool: &DbPool, viewer: Option<&Viewer>, id: TagId) -> DomainResult<bool> {
     authorize(viewer, Action::ManageTags)?;
-    Ok(tag::delete(&mut pool.get().await?, id).await?)
+    let deleted = tag::delete(&mut pool.get().await?, id).await?;
+    changed(&[Key::Tag(id), Key::Tags, Key::Posts]);
+    Ok(deleted)
 }

@@ -283,6 +283,12 @@ pub struct ServeArgs {
     #[arg(long, env = "WAYPOST_CACHE_STALE_SECONDS", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=31_536_000))]
     pub cache_stale_seconds: u32,
 
+    /// Bytes of memory for anonymous query answers kept by this instance
+    /// and dropped exactly when a write changes what they read (default 64
+    /// MiB); 0 turns the answer cache off.
+    #[arg(long, env = "WAYPOST_ANSWER_CACHE_BYTES", default_value_t = 64 * 1024 * 1024)]
+    pub answer_cache_bytes: usize,
+
     #[command(flatten)]
     pub limits: LimitArgs,
 }

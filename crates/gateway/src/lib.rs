@@ -29,5 +29,6 @@ pub use schema::{Clock, WaypostSchema, build_schema, build_schema_with, execute,
 /// `waypost_build_info` metric give them.
 pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("WAYPOST_COMMIT"), ")");
 
-pub use http::HttpCaching;
+pub use http::answers::tell_instances;
+pub use http::{AnswerCaching, HttpCaching};
 pub use server::{StopTimes, app, metrics_router, router, serve, shutdown_signal};

@@ -8,10 +8,11 @@ use clap::Parser;
 use waypost_domain::User;
 use waypost_domain::account::{self, EmailAddress, NewPassword, NewUser, UserChanges};
 use waypost_domain::demo::{SeedOutcome, seed_demo};
+use waypost_domain::freshness::Key;
 use waypost_domain::{DbPool, mask_url};
 use waypost_gateway::TrustedProxies;
 use waypost_gateway::config::{Cli, Command, MigrateCommand, Mode, ServeArgs, UserCommand};
-use waypost_gateway::{AppState, build_schema, telemetry};
+use waypost_gateway::{AppState, build_schema, telemetry, tell_instances};
 
 // Responses are built from many short-lived strings; mimalloc serves them
 // with far less contention between worker threads than the system allocator.
@@ -111,6 +112,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             pool.run_migrations().await?;
             match seed_demo(&pool).await? {
                 SeedOutcome::Seeded(counts) => {
+                    tell_instances(&pool, &[Key::Posts, Key::Tags, Key::Authors, Key::Career])
+                        .await?;
                     tracing::info!(
                         posts = counts.posts,
                         authors = counts.authors,
@@ -130,6 +133,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let pool = connect(&cli).await?;
             pool.run_migrations().await?;
             let posts = waypost_domain::similar::reindex_all(&pool).await?;
+            // Similar posts are listings.
+            tell_instances(&pool, &[Key::Posts]).await?;
             tracing::info!(posts, "similar posts reindexed");
             Ok(())
         }
@@ -323,6 +328,9 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         .with_http_caching(waypost_gateway::HttpCaching {
             max_age_seconds: args.cache_max_age_seconds,
             stale_seconds: args.cache_stale_seconds,
+        })
+        .with_answer_caching(waypost_gateway::AnswerCaching {
+            max_bytes: args.answer_cache_bytes,
         });
     // Metrics on an address of their own, for the scraper alone; they stop
     // with the process.

@@ -20,6 +20,7 @@ use waypost_domain::comment::CommentSettings;
 use waypost_domain::{CommentFeed, DbPool};
 
 use crate::client_address::TrustedProxies;
+use crate::http::answers::{AnswerCaching, Answers};
 use crate::http::graphql::{graphql_get, graphql_post};
 use crate::http::guard::{Cors, fit_request_id, rate_limiter};
 use crate::http::pages::{graphiql, healthz, metrics, readyz};
@@ -30,7 +31,9 @@ use crate::schema::{Services, build_schema, system_clock};
 
 impl AppState {
     pub fn new(pool: DbPool) -> Self {
+        let metrics = Arc::new(Metrics::new());
         AppState {
+            answers: Answers::open(AnswerCaching::default(), &pool, metrics.clone()),
             schema: build_schema(),
             limits: Arc::new(Limits::default()),
             rate: rate_limiter(&Limits::default()),
@@ -42,7 +45,7 @@ impl AppState {
                 auth: AuthSettings::default(),
                 comments: CommentSettings::default(),
                 clock: system_clock(),
-                metrics: Arc::new(Metrics::new()),
+                metrics,
             },
             graphiql: Arc::new(GraphiqlPage::build()),
             phase: Arc::new(tokio::sync::watch::Sender::new(Phase::Serving)),

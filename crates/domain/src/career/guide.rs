@@ -12,6 +12,7 @@ use super::model::Guide;
 use super::write::{Check, Fields, Rows, Stored, Write, list_cap, one, or_stored, slug_of, text};
 use crate::clock::stored_instant;
 use crate::fields::{MAX_TEXT_CHARS, long_text, short_text};
+use crate::freshness::{Key, changed};
 use crate::policy::Viewer;
 use crate::policy::{Action, allows, authorize, post_author};
 use crate::render::markdown_to_html;
@@ -264,5 +265,7 @@ pub async fn set_guide_published(
         (true, None) => (GuideStatus::Published, Some(now)),
     };
     let updated = career::set_guide_publication(&mut conn, id, status, published_at, now).await?;
-    Ok(Ok(one(updated.into_iter().collect(), "guide")?.into()))
+    let guide = one(updated.into_iter().collect(), "guide")?.into();
+    changed(&[Key::Career]);
+    Ok(Ok(guide))
 }

@@ -15,6 +15,7 @@ use crate::editorial::slugify;
 use crate::fields::{
     MAX_NAME_CHARS, MAX_TEXT_CHARS, long_text, quoted, saved, short_text, slug_taken,
 };
+use crate::freshness::{Key, changed, told};
 use crate::policy::Viewer;
 use crate::policy::{Action, authorize};
 use crate::{DomainError, DomainResult};
@@ -127,7 +128,7 @@ pub async fn save<F: Fields>(
         return Ok(Err(errors));
     };
     let stored = F::store(&write, &draft).await;
-    saved(stored, F::KIND, F::clash)
+    told(saved(stored, F::KIND, F::clash), |_| vec![Key::Career])
 }
 
 /// Which career entry a delete names.
@@ -150,12 +151,14 @@ pub async fn delete(pool: &DbPool, viewer: Option<&Viewer>, entry: EntryId) -> D
     };
     authorize(viewer, action)?;
     let mut conn = pool.get().await?;
-    Ok(match entry {
+    let deleted = match entry {
         EntryId::Skill(id) => career::delete_skill(&mut conn, id).await?,
         EntryId::Role(id) => career::delete_role(&mut conn, id).await?,
         EntryId::Transition(id) => career::delete_transition(&mut conn, id).await?,
         EntryId::Guide(id) => career::delete_guide(&mut conn, id).await?,
-    })
+    };
+    changed(&[Key::Career]);
+    Ok(deleted)
 }
 
 /// The one row a lookup by id found, or NOT_FOUND.

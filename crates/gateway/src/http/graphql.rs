@@ -16,12 +16,14 @@ use axum::response::{IntoResponse, Response};
 use tracing::Instrument;
 use waypost_db::count_statements;
 use waypost_domain::ErrorCode;
+use waypost_domain::freshness::{self, Changes, Reads};
 
+use super::answers::{Answer, key_headers, request_key};
 use super::auth::{header_token, viewer};
-use super::caching::{Audience, Personal, finish_get};
+use super::caching::{Audience, Personal, Public, private, read_public, respond_public};
 use super::codec::{
-    APPLICATION_JSON, coded_error, encode, error_body, parse_body, parse_get, refused,
-    request_error, status_for, wants_graphql_response,
+    APPLICATION_JSON, coded_error, encode, error_body, json_response, parse_body, parse_get,
+    refused, request_error, status_for, wants_graphql_response,
 };
 use super::documents::operation_type;
 use super::guard::{client_ip, rate_limited};
@@ -75,6 +77,15 @@ pub(crate) async fn graphql_get(
     let extensions = parts.extensions;
     let query = parts.uri.query();
     let graphql_media = wants_graphql_response(&headers);
+    let now = (state.services.clock)();
+    let cache_key = cacheable_request(&state, &headers)
+        .then(|| request_key(true, graphql_media, query.unwrap_or("").as_bytes()));
+    if let Some(answer) = cache_key
+        .as_deref()
+        .and_then(|key| state.answers.lookup(key, now))
+    {
+        return answer_cached(&state, &headers, &extensions, &answer, true);
+    }
     let mut request = match parse_get(query.unwrap_or("")) {
         Ok(request) => request,
         Err(err) => {
@@ -108,31 +119,126 @@ pub(crate) async fn graphql_get(
     }
     let personal = Personal::default();
     let request = request.data(personal.clone());
-    let (response, outcome) = run(
+    let ticket = state.answers.ticket(now);
+    let reads = Arc::new(Reads::default());
+    let ran = run(
         &state,
         &headers,
         &extensions,
         graphql_media,
         BatchRequest::Single(request),
+        reads.clone(),
     )
     .await;
     let audience = Audience {
         anonymous: !headers.contains_key(header::AUTHORIZATION),
         personal,
-        outcome,
+        outcome: ran.outcome,
     };
-    finish_get(response, &headers, audience, state.caching).await
+    if !audience.is_public(&ran.response) {
+        return private(ran.response);
+    }
+    let Some((parts, body, etag)) = read_public(ran.response).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let reads = reads.keys();
+    if let Some(key) = cache_key
+        && let Some(answer) = Answer::new(
+            body.clone(),
+            graphql_media,
+            ran.operation,
+            etag.clone(),
+            reads.clone(),
+        )
+    {
+        state
+            .answers
+            .keep(ticket, key, answer, &state.services.pool)
+            .await;
+    }
+    let public = Public {
+        body,
+        etag,
+        keys: key_headers(&reads),
+    };
+    respond_public(parts, public, &headers, state.caching)
+}
+
+/// Whether a request's answer may come from, or go into, the answer cache:
+/// anonymous requests only, so nobody is ever served another's data.
+fn cacheable_request(state: &AppState, headers: &HeaderMap) -> bool {
+    state.answers.enabled() && !headers.contains_key(header::AUTHORIZATION)
+}
+
+/// A cached answer, sent as the request's answer: counted and logged like
+/// any other, and limited by the client's rate like any other.
+fn answer_cached(
+    state: &AppState,
+    headers: &HeaderMap,
+    extensions: &Extensions,
+    answer: &Answer,
+    get: bool,
+) -> Response {
+    let started = std::time::Instant::now();
+    let ip = client_ip(&state.proxies, headers, extensions);
+    if let Some(limited) = rate_limited(state.rate.as_deref(), &state.limits, None, ip.as_deref()) {
+        state.services.metrics.record_error(limited.code());
+        let response = refused(&limited, answer.graphql_media);
+        account(
+            state,
+            headers,
+            extensions,
+            &answer.operation,
+            Outcome::Limited,
+            &response,
+            started,
+            0,
+        );
+        return response;
+    }
+    let fresh = json_response(StatusCode::OK, answer.graphql_media, answer.body.clone());
+    let response = if get {
+        let (parts, _) = fresh.into_parts();
+        let public = Public {
+            body: answer.body.clone(),
+            etag: answer.etag.clone(),
+            keys: Some((answer.surrogate_keys.clone(), answer.cache_tags.clone())),
+        };
+        respond_public(parts, public, headers, state.caching)
+    } else {
+        fresh
+    };
+    account(
+        state,
+        headers,
+        extensions,
+        &answer.operation,
+        Outcome::Ok,
+        &response,
+        started,
+        0,
+    );
+    response
 }
 
 /// Runs a request for whoever its credentials name, and encodes the answer;
 /// records it in the metrics and logs one line for it.
+/// What `run` answered, and for which operation.
+struct Ran {
+    response: Response,
+    outcome: Outcome,
+    /// The operation's name, as given or as the document names it.
+    operation: String,
+}
+
 async fn run(
     state: &AppState,
     headers: &HeaderMap,
     extensions: &Extensions,
     graphql_media: bool,
     batch: BatchRequest,
-) -> (Response, Outcome) {
+    reads: Arc<Reads>,
+) -> Ran {
     let started = std::time::Instant::now();
     let mut operation = match &batch {
         BatchRequest::Single(request) => request.operation_name.clone(),
@@ -149,10 +255,17 @@ async fn run(
     let work = {
         let (state, headers, extensions) = (state.clone(), headers.clone(), extensions.clone());
         let counted = statements.clone();
+        let changes: Arc<dyn Changes> = state.answers.clone();
+        // Boxed: the execution's future is large, and each wrapper below
+        // would otherwise copy it on the stack on its way to the task.
+        let work = Box::pin(async move {
+            run_in_time(&state, &headers, &extensions, graphql_media, batch).await
+        });
         tokio::spawn(
-            naming_operation(count_statements(counted, async move {
-                run_in_time(&state, &headers, &extensions, graphql_media, batch).await
-            }))
+            naming_operation(count_statements(
+                counted,
+                freshness::writing(changes, freshness::reading(reads, work)),
+            ))
             .instrument(tracing::Span::current()),
         )
     };
@@ -193,12 +306,34 @@ async fn run(
         }
     };
     let operation = operation.unwrap_or_default();
-    let elapsed = started.elapsed();
     let statements = statements.load(Ordering::Relaxed);
+    account(
+        state, headers, extensions, &operation, outcome, &response, started, statements,
+    );
+    Ran {
+        response,
+        outcome,
+        operation,
+    }
+}
+
+/// Records a finished request in the metrics and logs one line for it.
+#[allow(clippy::too_many_arguments)]
+fn account(
+    state: &AppState,
+    headers: &HeaderMap,
+    extensions: &Extensions,
+    operation: &str,
+    outcome: Outcome,
+    response: &Response,
+    started: std::time::Instant,
+    statements: u64,
+) {
+    let elapsed = started.elapsed();
     state
         .services
         .metrics
-        .record_request(&operation, outcome, elapsed.as_secs_f64(), statements);
+        .record_request(operation, outcome, elapsed.as_secs_f64(), statements);
     let client = client_ip(&state.proxies, headers, extensions).unwrap_or_default();
     let status = response.status().as_u16();
     let duration_ms = elapsed.as_secs_f64() * 1000.0;
@@ -220,7 +355,6 @@ async fn run(
             statements, client = %client, "graphql request"
         );
     }
-    (response, outcome)
 }
 
 /// The worst outcome among the errors of an answer, each error counted by
@@ -356,25 +490,83 @@ pub(crate) async fn graphql_post(
             "send GraphQL requests as application/json",
         );
     }
+    let now = (state.services.clock)();
+    let cache_key =
+        cacheable_request(&state, &headers).then(|| request_key(false, graphql_media, &body));
+    if let Some(answer) = cache_key
+        .as_deref()
+        .and_then(|key| state.answers.lookup(key, now))
+    {
+        return answer_cached(&state, &headers, &extensions, &answer, false);
+    }
     let mut batch = match parse_body(&body, state.limits.max_batch) {
         Ok(batch) => batch,
         Err(message) => return request_error(StatusCode::BAD_REQUEST, graphql_media, &message),
     };
+    let single = matches!(batch, BatchRequest::Single(_));
     let requests = match &mut batch {
         BatchRequest::Single(request) => std::slice::from_mut(request),
         BatchRequest::Batch(requests) => requests.as_mut_slice(),
     };
+    let mut query = false;
     for request in requests {
         if let Err(refusal) = state.persisted.resolve(&state.services, request).await {
             return persisted_refusal(&refusal, graphql_media);
         }
-        state
+        let document = state
             .documents
             .prepare(request, state.limits.max_query_bytes);
+        query = matches!(
+            document.and_then(|d| operation_type(&d, request)),
+            Some(OperationType::Query)
+        );
     }
-    run(&state, &headers, &extensions, graphql_media, batch)
-        .await
-        .0
+    // Only a single query's answer is kept; a batch or a write runs each time.
+    let cache_key = cache_key.filter(|_| single && query);
+    let personal = Personal::default();
+    if cache_key.is_some()
+        && let BatchRequest::Single(request) = &mut batch
+    {
+        request.data.insert(personal.clone());
+    }
+    let ticket = state.answers.ticket(now);
+    let reads = Arc::new(Reads::default());
+    let ran = run(
+        &state,
+        &headers,
+        &extensions,
+        graphql_media,
+        batch,
+        reads.clone(),
+    )
+    .await;
+    let Some(key) = cache_key else {
+        return ran.response;
+    };
+    let audience = Audience {
+        anonymous: true,
+        personal,
+        outcome: ran.outcome,
+    };
+    if !audience.is_public(&ran.response) {
+        return ran.response;
+    }
+    let Some((parts, body, etag)) = read_public(ran.response).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    if let Some(answer) = Answer::new(
+        body.clone(),
+        graphql_media,
+        ran.operation,
+        etag,
+        reads.keys(),
+    ) {
+        state
+            .answers
+            .keep(ticket, key, answer, &state.services.pool)
+            .await;
+    }
+    Response::from_parts(parts, axum::body::Body::from(body))
 }
 
 /// The answer to a persisted query that cannot run: `PersistedQueryNotFound`

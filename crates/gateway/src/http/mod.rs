@@ -1,6 +1,7 @@
 //! Waypost over HTTP: the GraphQL endpoint and its WebSocket, the pages
 //! beside it, and what guards them.
 
+pub(crate) mod answers;
 mod auth;
 mod caching;
 mod codec;
@@ -12,6 +13,7 @@ mod persisted;
 mod socket;
 mod state;
 
+pub use answers::AnswerCaching;
 pub use caching::HttpCaching;
 pub(crate) use caching::Personal;
 pub use guard::Cors;

@@ -97,6 +97,7 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
         timeouts: pool.timeouts,
         wait_seconds: pool.wait_seconds,
         feed_listening: state.services.feed.listening(),
+        answers_listening: state.answers.listening(),
     };
     (
         [(

@@ -20,6 +20,7 @@ use futures::stream::{self, BoxStream};
 use futures::{FutureExt, SinkExt, StreamExt};
 use waypost_domain::DomainError;
 use waypost_domain::account::authenticate;
+use waypost_domain::freshness::{self, Changes};
 use waypost_domain::policy::Viewer;
 
 use super::auth::payload_token;
@@ -151,6 +152,9 @@ pub(crate) fn upgrade(
     client_ip: Option<String>,
 ) -> HttpResponse {
     let stopping = state.stopping();
+    // Writes sent over the socket drop the answers they make stale, as
+    // over HTTP.
+    let changes: Arc<dyn Changes> = state.answers.clone();
     let executor = SocketExecutor {
         state,
         client_ip,
@@ -212,7 +216,10 @@ pub(crate) fn upgrade(
                     }
                 }
             };
-            futures::join!(serve, forward);
+            freshness::writing(changes, async {
+                futures::join!(serve, forward);
+            })
+            .await;
         })
 }
 

@@ -43,6 +43,8 @@ pub struct AppState {
     pub(crate) persisted: Arc<super::persisted::PersistedQueries>,
     /// How many refusals of clients past their rate get a log line.
     pub(crate) refusal_log: Arc<crate::telemetry::LogBudget>,
+    /// Anonymous query answers, dropped when a write makes them stale.
+    pub(crate) answers: Arc<super::answers::Answers>,
 }
 
 /// The phases of a server's life, in order.
@@ -84,7 +86,7 @@ impl AppState {
         self
     }
 
-    /// Believes `X-Forwarded-For` from these proxies.
+    /// How long shared caches may keep public GET answers.
     pub fn with_http_caching(mut self, caching: super::caching::HttpCaching) -> Self {
         self.caching = caching;
         self
@@ -97,6 +99,17 @@ impl AppState {
         self
     }
 
+    /// Keeps anonymous query answers in up to `caching.max_bytes` (0: none).
+    pub fn with_answer_caching(mut self, caching: super::answers::AnswerCaching) -> Self {
+        self.answers = super::answers::Answers::open(
+            caching,
+            &self.services.pool,
+            self.services.metrics.clone(),
+        );
+        self
+    }
+
+    /// Believes `X-Forwarded-For` from these proxies.
     pub fn with_trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
         self.proxies = Arc::new(proxies);
         self

@@ -178,6 +178,7 @@ const POOL: ScrapeSample = ScrapeSample {
     timeouts: 0,
     wait_seconds: 0.0,
     feed_listening: false,
+    answers_listening: false,
 };
 
 #[test]
@@ -211,6 +212,13 @@ fn render_is_well_formed_and_round_trips() {
             "waypost_db_pool_waiting",
             "waypost_db_pool_timeouts_total",
             "waypost_db_pool_wait_seconds_total",
+            "waypost_answer_cache_hits_total",
+            "waypost_answer_cache_misses_total",
+            "waypost_answer_cache_stale_total",
+            "waypost_answer_cache_evictions_total",
+            "waypost_answer_cache_bytes",
+            "waypost_answer_cache_entries",
+            "waypost_answer_cache_listening",
             "waypost_operation_duration_seconds",
             "waypost_errors_total",
             "waypost_comment_feed_listening",
@@ -293,7 +301,7 @@ fn render_is_well_formed_and_round_trips() {
 #[test]
 fn fresh_metrics_render_every_family() {
     let families = parse(&Metrics::new().render(ScrapeSample::default()));
-    assert_eq!(families.len(), 21);
+    assert_eq!(families.len(), 28);
     // Every code counts from zero, so a rate over any starts from a value.
     let errors = family(&families, "waypost_errors_total");
     assert_eq!(errors.samples.len(), ErrorCode::ALL.len());
@@ -491,6 +499,7 @@ fn errors_count_by_code_and_durations_by_operation() {
         timeouts: 3,
         wait_seconds: 1.5,
         feed_listening: true,
+        answers_listening: true,
         ..ScrapeSample::default()
     }));
     let errors = family(&families, "waypost_errors_total");
@@ -521,6 +530,10 @@ fn errors_count_by_code_and_durations_by_operation() {
     );
     assert_eq!(
         family(&families, "waypost_comment_feed_listening").samples[0].value,
+        1.0
+    );
+    assert_eq!(
+        family(&families, "waypost_answer_cache_listening").samples[0].value,
         1.0
     );
     // The pool's totals are totals: a second scrape with the same sample
