@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use async_graphql::Request;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
+use waypost_domain::persisted::document_hash;
 
 use crate::schema::Services;
 
@@ -109,7 +109,7 @@ impl PersistedQueries {
             request.query = text.to_string();
             return Ok(());
         }
-        if hex_sha256(&request.query) != hash {
+        if document_hash(&request.query) != hash {
             return Err(Refusal::Invalid("provided sha does not match query"));
         }
         if self.remembered(&hash).is_none()
@@ -126,30 +126,5 @@ impl PersistedQueries {
             self.remember(hash, request.query.as_str().into());
         }
         Ok(())
-    }
-}
-
-fn hex_sha256(text: &str) -> String {
-    use std::fmt::Write;
-    let digest = Sha256::digest(text.as_bytes());
-    let mut hex = String::with_capacity(64);
-    for byte in digest {
-        // Writing to a String cannot fail.
-        let _ = write!(hex, "{byte:02x}");
-    }
-    hex
-}
-
-#[cfg(test)]
-mod tests {
-    use super::hex_sha256;
-
-    #[test]
-    fn hashes_are_lowercase_hex_sha256() {
-        // As `sha256sum` prints it.
-        assert_eq!(
-            hex_sha256("{ __typename }"),
-            "7f56e67dd21ab3f30d1ff8b7bed08893f0a0db86449836189b361dd1e56ddb4b"
-        );
     }
 }
