@@ -42,7 +42,7 @@ pub use models::{
     Author, AuthorInsertForm, AuthorUpdateForm, Comment, CommentInsertForm, CommentStatus,
     OldSlugForm, Post, PostInsertForm, PostRevision, PostRevisionForm, PostStatus, PostTag,
     PostUpdateForm, Role, Session, SessionInsertForm, SignInFailureForm, Tag, TagInsertForm,
-    TagUpdateForm, User, UserInsertForm, UserUpdateForm,
+    TagUpdateForm, TrustedDocument, User, UserInsertForm, UserUpdateForm,
 };
 pub use models::{
     Guide, GuideForm, GuidePost, GuideRole, GuideSkill, GuideStatus, Importance, JobRole,

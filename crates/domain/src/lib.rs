@@ -26,6 +26,7 @@ pub mod render;
 pub mod search;
 pub mod similar;
 pub mod tag;
+pub mod trusted;
 mod words;
 
 pub use career::{Guide, GuidePost, GuideSkill, JobRole, RoleSkill, Skill, Transition};

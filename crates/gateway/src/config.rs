@@ -71,6 +71,27 @@ pub enum Command {
         #[command(subcommand)]
         action: UserCommand,
     },
+    /// Register the operations a server in trusted mode runs
+    /// (`--trusted-only`), in the database every instance reads.
+    Operations {
+        #[command(subcommand)]
+        action: OperationsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OperationsCommand {
+    /// Register `.graphql` files, each one document named by the SHA-256 of
+    /// its exact text (as clients hash it). Every file is checked against
+    /// the schema first; if one fails, none is registered. Prints each
+    /// hash and file.
+    Add {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<std::path::PathBuf>,
+    },
+    /// List the registered documents: hash, when registered, and the
+    /// operations each holds.
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -289,6 +310,19 @@ pub struct ServeArgs {
     #[arg(long, env = "WAYPOST_ANSWER_CACHE_BYTES", default_value_t = 64 * 1024 * 1024)]
     pub answer_cache_bytes: usize,
 
+    /// Trusted mode with these documents: the `.graphql` files directly in
+    /// this directory, each one document named by the SHA-256 of its exact
+    /// text, checked against the schema at start (a bad file stops the
+    /// start). Only these and the documents `waypost operations add`
+    /// registered run; anything else is refused with OPERATION_NOT_TRUSTED.
+    #[arg(long, env = "WAYPOST_TRUSTED_DOCUMENTS", value_name = "DIR")]
+    pub trusted_documents: Option<std::path::PathBuf>,
+
+    /// Trusted mode: run only the operations `waypost operations add`
+    /// registered (and those of --trusted-documents, which implies it).
+    #[arg(long, env = "WAYPOST_TRUSTED_ONLY")]
+    pub trusted_only: bool,
+
     #[command(flatten)]
     pub limits: LimitArgs,
 }
@@ -385,7 +419,30 @@ pub enum Mode {
     Production,
 }
 
+/// Which operations a server runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Operations {
+    /// Any operation (automatic persisted queries register what clients send).
+    Any,
+    /// Trusted mode: only the documents registered in the database, and
+    /// those of `directory` when one is named.
+    Trusted {
+        directory: Option<std::path::PathBuf>,
+    },
+}
+
 impl ServeArgs {
+    /// Which operations to run: naming a directory of trusted documents
+    /// asks for trusted mode, as `--trusted-only` does.
+    pub fn operations(&self) -> Operations {
+        match (&self.trusted_documents, self.trusted_only) {
+            (None, false) => Operations::Any,
+            (directory, _) => Operations::Trusted {
+                directory: directory.clone(),
+            },
+        }
+    }
+
     /// Whether to load the demo content into an empty database.
     pub fn seed_demo(&self, mode: Mode) -> bool {
         self.seed_demo.unwrap_or(mode == Mode::Development)
@@ -500,6 +557,43 @@ mod tests {
             Cli::try_parse_from(["waypost", "--mode", "production", "--seed-demo", "true"])
                 .unwrap();
         assert!(seeded.serve.seed_demo(seeded.mode));
+    }
+
+    #[test]
+    fn a_directory_of_trusted_documents_asks_for_trusted_mode() {
+        let operations = |args: &[&str]| {
+            let cli = Cli::try_parse_from(std::iter::once("waypost").chain(args.iter().copied()))
+                .unwrap();
+            match cli.command {
+                Some(Command::Serve(serve)) => serve.operations(),
+                _ => cli.serve.operations(),
+            }
+        };
+        assert_eq!(operations(&[]), Operations::Any, "off by default");
+        assert_eq!(
+            operations(&["--trusted-only"]),
+            Operations::Trusted { directory: None }
+        );
+        let named = Operations::Trusted {
+            directory: Some("/etc/waypost/operations".into()),
+        };
+        assert_eq!(
+            operations(&["--trusted-documents", "/etc/waypost/operations"]),
+            named
+        );
+        assert_eq!(
+            operations(&["serve", "--trusted-documents", "/etc/waypost/operations"]),
+            named
+        );
+        let cli = Cli::try_parse_from(["waypost", "operations", "add", "a.graphql", "b.graphql"])
+            .unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Operations {
+                action: OperationsCommand::Add { ref files }
+            }) if files.len() == 2
+        ));
+        assert!(Cli::try_parse_from(["waypost", "operations", "add"]).is_err());
     }
 
     #[test]

@@ -11,7 +11,10 @@ use waypost_domain::demo::{SeedOutcome, seed_demo};
 use waypost_domain::freshness::Key;
 use waypost_domain::{DbPool, mask_url};
 use waypost_gateway::TrustedProxies;
-use waypost_gateway::config::{Cli, Command, MigrateCommand, Mode, ServeArgs, UserCommand};
+use waypost_gateway::config::{
+    Cli, Command, MigrateCommand, Mode, Operations, OperationsCommand, ServeArgs, UserCommand,
+};
+use waypost_gateway::trusted::{TrustedDocuments, operation_names, register_files};
 use waypost_gateway::{AppState, build_schema, telemetry, tell_instances};
 
 // Responses are built from many short-lived strings; mimalloc serves them
@@ -143,6 +146,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             pool.run_migrations().await?;
             user_command(&pool, action).await
         }
+        Some(Command::Operations { ref action }) => {
+            let pool = connect(&cli).await?;
+            pool.run_migrations().await?;
+            operations_command(&pool, action).await
+        }
         Some(Command::Serve(ref args)) => serve(&cli, args).await,
         None => serve(&cli, &cli.serve).await,
     }
@@ -232,6 +240,36 @@ async fn user_command(pool: &DbPool, action: &UserCommand) -> anyhow::Result<()>
     Ok(())
 }
 
+async fn operations_command(pool: &DbPool, action: &OperationsCommand) -> anyhow::Result<()> {
+    match action {
+        OperationsCommand::Add { files } => {
+            for added in register_files(pool, files, Utc::now().naive_utc()).await? {
+                let state = if added.new {
+                    "added"
+                } else {
+                    "already registered"
+                };
+                println!(
+                    "{}\t{}\t{state}",
+                    added.document.hash,
+                    added.document.path.display()
+                );
+            }
+        }
+        OperationsCommand::List => {
+            for document in waypost_domain::trusted::list(pool).await? {
+                println!(
+                    "{}\t{}\t{}",
+                    document.hash,
+                    document.registered_at.format("%Y-%m-%dT%H:%M:%SZ"),
+                    operation_names(&document.text).join(",")
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The new account's password: `WAYPOST_PASSWORD` for scripts, else typed
 /// twice at a prompt that does not echo.
 fn read_password() -> anyhow::Result<String> {
@@ -261,6 +299,23 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     let stop_signal = waypost_gateway::shutdown_signal();
     let mode = cli.mode;
     let limits = args.limits.limits(mode);
+    // Before the database: a bad document stops the start at once.
+    let trusted = match args.operations() {
+        Operations::Any => None,
+        Operations::Trusted {
+            directory: Some(ref directory),
+        } => Some(TrustedDocuments::load(directory, &limits).await?),
+        Operations::Trusted { directory: None } => Some(TrustedDocuments::registered_only()),
+    };
+    let operations = match (&trusted, args.trusted_documents.as_deref()) {
+        (None, _) => "any".to_owned(),
+        (Some(documents), Some(directory)) => format!(
+            "trusted only: {} documents from {}, and those registered in the database",
+            documents.files(),
+            directory.display()
+        ),
+        (Some(_), None) => "trusted only: those registered in the database".to_owned(),
+    };
     let mut config = cli.database.db_config(mode)?;
     // The database stops working on a request once Waypost has given up on it.
     config.statement_timeout = Some(limits.timeout);
@@ -298,6 +353,7 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         demo_content = demo,
         graphiql_and_introspection = limits.introspection,
         cors = %cors.describe(),
+        operations = %operations,
         rate_limit_per_minute = limits.rate_per_minute,
         drain_s = stop.drain.as_secs(),
         grace_s = stop.grace.as_secs(),
@@ -332,6 +388,9 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         .with_answer_caching(waypost_gateway::AnswerCaching {
             max_bytes: args.answer_cache_bytes,
         });
+    if let Some(documents) = trusted {
+        state = state.with_trusted_documents(documents);
+    }
     // Metrics on an address of their own, for the scraper alone; they stop
     // with the process.
     let _metrics = match args.metrics_bind {

@@ -569,20 +569,10 @@ pub(crate) async fn graphql_post(
     Response::from_parts(parts, axum::body::Body::from(body))
 }
 
-/// The answer to a persisted query that cannot run: `PersistedQueryNotFound`
-/// in the words and code Apollo Client and urql look for, or a 400 naming
-/// what is wrong with the extension.
+/// The answer to an operation refused before it ran: `PersistedQueryNotFound`
+/// (HTTP 200, in the words and code Apollo Client and urql look for), a 400
+/// naming what is wrong with the extension, or in trusted mode a 403
+/// `OPERATION_NOT_TRUSTED`; each status is the one its code maps to.
 fn persisted_refusal(refusal: &Refusal, graphql_media: bool) -> Response {
-    match refusal {
-        Refusal::NotFound => {
-            let code = ErrorCode::PersistedQueryNotFound;
-            coded_error(
-                http_status(code),
-                graphql_media,
-                "PersistedQueryNotFound",
-                serde_json::json!({ "code": code.as_str() }),
-            )
-        }
-        Refusal::Invalid(why) => request_error(StatusCode::BAD_REQUEST, graphql_media, why),
-    }
+    error_body(http_status(refusal.code()), graphql_media, &refusal.error())
 }

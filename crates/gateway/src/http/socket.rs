@@ -65,8 +65,16 @@ impl SocketExecutor {
 }
 
 impl Executor for SocketExecutor {
-    async fn execute(&self, request: Request) -> Response {
+    async fn execute(&self, mut request: Request) -> Response {
         let services = &self.state.services;
+        if let Err(refused) = self
+            .state
+            .persisted
+            .resolve_socket(services, &mut request)
+            .await
+        {
+            return only_error(refused.error());
+        }
         execute(
             &self.state.schema,
             services,
@@ -99,6 +107,19 @@ impl Executor for SocketExecutor {
         let watched = self.state.services.metrics.subscription_started();
         let this = self.clone();
         stream::once(async move {
+            let mut request = request;
+            // Every operation a connection starts (`subscribe`, or `start`
+            // in the legacy protocol) comes through here: in trusted mode,
+            // one that is not a trusted document ends with its refusal.
+            let services = &this.state.services;
+            if let Err(refused) = this
+                .state
+                .persisted
+                .resolve_socket(services, &mut request)
+                .await
+            {
+                return stream::iter([only_error(refused.error())]).boxed();
+            }
             let viewer = match this.viewer(token.as_deref()).await {
                 Ok(viewer) => viewer,
                 Err(err) => return stream::iter([refusal(&err)]).boxed(),
@@ -139,7 +160,12 @@ impl Executor for SocketExecutor {
 
 /// The answer to an operation whose session does not hold.
 fn refusal(err: &DomainError) -> Response {
-    Response::from_errors(vec![to_graphql(err).into_server_error(Default::default())])
+    only_error(to_graphql(err))
+}
+
+/// An operation's only answer: `error`, and no data.
+fn only_error(error: async_graphql::Error) -> Response {
+    Response::from_errors(vec![error.into_server_error(Default::default())])
 }
 
 /// Upgrades to a GraphQL WebSocket. `header_token` is the token of the

@@ -11,6 +11,7 @@ use crate::client_address::TrustedProxies;
 use crate::limits::Limits;
 use crate::rate::RateLimiter;
 use crate::schema::{Clock, Services, WaypostSchema, build_schema_with};
+use crate::trusted::TrustedDocuments;
 
 /// The GraphiQL page and the Content-Security-Policy that lets it run,
 /// built once with the state.
@@ -39,7 +40,8 @@ pub struct AppState {
     pub(crate) metrics_beside_api: bool,
     /// Parsed operations by their text.
     pub(crate) documents: Arc<super::documents::Documents>,
-    /// Operation texts by hash (automatic persisted queries).
+    /// Operation texts by hash (automatic persisted queries), or in
+    /// trusted mode the only operations that run.
     pub(crate) persisted: Arc<super::persisted::PersistedQueries>,
     /// How many refusals of clients past their rate get a log line.
     pub(crate) refusal_log: Arc<crate::telemetry::LogBudget>,
@@ -122,6 +124,14 @@ impl AppState {
 
     pub fn with_comments(mut self, comments: CommentSettings) -> Self {
         self.services.comments = comments;
+        self
+    }
+
+    /// Trusted mode: only `documents` run, over every transport; anything
+    /// else is refused with OPERATION_NOT_TRUSTED, and automatic persisted
+    /// queries register nothing.
+    pub fn with_trusted_documents(mut self, documents: TrustedDocuments) -> Self {
+        self.persisted = Arc::new(super::persisted::PersistedQueries::trusted(documents));
         self
     }
 
