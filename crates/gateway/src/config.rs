@@ -203,6 +203,7 @@ impl DatabaseArgs {
             acquire_timeout: Duration::from_millis(self.db_timeout_ms),
             create_database: true,
             statement_timeout: None,
+            replica_url: None,
         })
     }
 }
