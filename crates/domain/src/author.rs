@@ -43,7 +43,7 @@ pub async fn create_author(
         created_at: now,
         updated_at: now,
     };
-    let inserted = author::insert(&mut pool.get().await?, &form).await;
+    let inserted = author::insert(&mut pool.get_primary().await?, &form).await;
     saved(inserted.map(Some), "author", slug_taken)
 }
 
@@ -68,14 +68,14 @@ pub async fn update_author(
     if !errors.is_empty() {
         return Ok(Err(errors));
     }
-    let updated = author::update(&mut pool.get().await?, id, &form).await;
+    let updated = author::update(&mut pool.get_primary().await?, id, &form).await;
     saved(updated, "author", slug_taken)
 }
 
 /// Deletes a profile that has no posts (editors and admins).
 pub async fn delete_author(pool: &DbPool, viewer: Option<&Viewer>, id: AuthorId) -> Written<bool> {
     authorize(viewer, Action::CreateAuthorProfile)?;
-    match author::delete(&mut pool.get().await?, id).await {
+    match author::delete(&mut pool.get_primary().await?, id).await {
         Ok(deleted) => Ok(Ok(deleted)),
         Err(DbError::ForeignKeyViolation { .. }) => Ok(Err(vec![FieldError::conflict(
             "id",
