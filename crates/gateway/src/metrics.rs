@@ -1,7 +1,8 @@
 //! Waypost's Prometheus metrics: the families it exposes (request outcomes
 //! and latency, errors by code, SQL statements per request, data-loader
 //! batch sizes, live subscriptions and their feed, database pool occupancy
-//! and waits, the build, the process), their buckets, and the bounds on
+//! and waits, what the replica served, the build, the process), their
+//! buckets, and the bounds on
 //! client-chosen label values. Counting and the text exposition format are
 //! the `prometheus-client` crate's.
 
@@ -104,6 +105,14 @@ pub struct ScrapeSample {
     pub wait_seconds: f64,
     /// Whether live comments can reach this instance.
     pub feed_listening: bool,
+    /// Connections the replica handed out, since start.
+    pub replica_checkouts: u64,
+    /// SQL statements the replica ran, since start.
+    pub replica_statements: u64,
+    /// Lag-tolerant reads the primary served instead, since start.
+    pub replica_fallbacks: u64,
+    /// Whether reads keep off the replica for now, after it failed.
+    pub replica_resting: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, EncodeLabelSet)]
@@ -155,6 +164,7 @@ pub struct Metrics {
     /// Shared with every [`SubscriptionGuard`].
     subscriptions: Gauge,
     pool: PoolMetrics,
+    replica: ReplicaMetrics,
 }
 
 impl Default for Metrics {
@@ -185,6 +195,7 @@ impl Metrics {
         let batches = Labelled::default();
         let subscriptions = Gauge::default();
         let pool = PoolMetrics::default();
+        let replica = ReplicaMetrics::default();
 
         let mut registry = Registry::default();
         // The registry ends each help text with a full stop, and the
@@ -215,6 +226,7 @@ impl Metrics {
             subscriptions.clone(),
         );
         pool.register(&mut registry);
+        replica.register(&mut registry);
         registry.register(
             "waypost_operation_duration_seconds",
             "Time taken to answer a GraphQL request, in seconds, by operation name and outcome",
@@ -257,6 +269,7 @@ impl Metrics {
             batches,
             subscriptions,
             pool,
+            replica,
         }
     }
 
@@ -348,6 +361,7 @@ impl Metrics {
         // Two scrapes at once may each show the other's sample of the pool;
         // both are current.
         self.pool.set(pool);
+        self.replica.set(pool);
         self.feed_listening.set(i64::from(pool.feed_listening));
         let mut out = String::with_capacity(8 * 1024);
         // Writing to a String cannot fail, nor can encoding these families.
@@ -440,6 +454,58 @@ impl PoolMetrics {
         if waited > 0.0 {
             self.wait_seconds.inc_by(waited);
         }
+    }
+}
+
+/// The `waypost_db_replica_*` families: counters kept by the pool, brought
+/// up to its totals at each scrape, and whether the replica rests. Without
+/// a replica they stay at zero.
+#[derive(Debug, Default)]
+struct ReplicaMetrics {
+    checkouts: Counter,
+    statements: Counter,
+    fallbacks: Counter,
+    resting: Gauge,
+}
+
+impl ReplicaMetrics {
+    fn register(&self, registry: &mut Registry) {
+        let counters = [
+            (
+                "waypost_db_replica_checkouts",
+                "Database connections the replica handed out for reads that tolerate lag",
+                &self.checkouts,
+            ),
+            (
+                "waypost_db_replica_statements",
+                "SQL statements the replica ran",
+                &self.statements,
+            ),
+            (
+                "waypost_db_replica_fallbacks",
+                "Reads meant for the replica that the primary served: the replica gave no connection, was resting after failing to, or failed the read",
+                &self.fallbacks,
+            ),
+        ];
+        for (name, help, counter) in counters {
+            registry.register(name, help, counter.clone());
+        }
+        registry.register(
+            "waypost_db_replica_resting",
+            "1 while reads keep to the primary because the replica failed to give a connection",
+            self.resting.clone(),
+        );
+    }
+
+    fn set(&self, sample: ScrapeSample) {
+        for (counter, total) in [
+            (&self.checkouts, sample.replica_checkouts),
+            (&self.statements, sample.replica_statements),
+            (&self.fallbacks, sample.replica_fallbacks),
+        ] {
+            counter.inc_by(total.saturating_sub(counter.get()));
+        }
+        self.resting.set(i64::from(sample.replica_resting));
     }
 }
 

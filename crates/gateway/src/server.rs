@@ -51,6 +51,7 @@ impl AppState {
             persisted: Arc::default(),
             documents: Arc::default(),
             refusal_log: Arc::default(),
+            writers: Arc::default(),
         }
     }
 }

@@ -26,12 +26,12 @@ use super::codec::{
 use super::documents::operation_type;
 use super::guard::{client_ip, rate_limited};
 use super::persisted::Refusal;
+use super::replica::execute_routed;
 use super::socket;
 use super::state::AppState;
 use crate::error::{INTERNAL_MESSAGE, code_of, http_status, outcome};
 use crate::limits::refusal;
 use crate::metrics::{Metrics, Outcome, naming_operation};
-use crate::schema::execute;
 
 /// Whether a GET asks to become a WebSocket.
 fn is_upgrade(headers: &HeaderMap) -> bool {
@@ -92,8 +92,9 @@ pub(crate) async fn graphql_get(
     let document = state
         .documents
         .prepare(&mut request, state.limits.max_query_bytes);
+    let kind = document.and_then(|d| operation_type(&d, &request));
     if matches!(
-        document.and_then(|d| operation_type(&d, &request)),
+        kind,
         Some(OperationType::Mutation | OperationType::Subscription)
     ) {
         let mut response = request_error(
@@ -107,13 +108,16 @@ pub(crate) async fn graphql_get(
         return response;
     }
     let personal = Personal::default();
-    let request = request.data(personal.clone());
     let (response, outcome) = run(
         &state,
         &headers,
         &extensions,
         graphql_media,
-        BatchRequest::Single(request),
+        Operations {
+            batch: BatchRequest::Single(request),
+            kinds: vec![kind],
+            personal: Some(personal.clone()),
+        },
     )
     .await;
     let audience = Audience {
@@ -124,6 +128,17 @@ pub(crate) async fn graphql_get(
     finish_get(response, &headers, audience, state.caching).await
 }
 
+/// What a request asks to run, as its handler prepared it.
+struct Operations {
+    batch: BatchRequest,
+    /// Each operation's type, in the batch's order; `None` where the text
+    /// did not parse (the schema says why).
+    kinds: Vec<Option<OperationType>>,
+    /// Set when something for one reader goes into the answer (GET only,
+    /// whose answers may be cached).
+    personal: Option<Personal>,
+}
+
 /// Runs a request for whoever its credentials name, and encodes the answer;
 /// records it in the metrics and logs one line for it.
 async fn run(
@@ -131,10 +146,10 @@ async fn run(
     headers: &HeaderMap,
     extensions: &Extensions,
     graphql_media: bool,
-    batch: BatchRequest,
+    operations: Operations,
 ) -> (Response, Outcome) {
     let started = std::time::Instant::now();
-    let mut operation = match &batch {
+    let mut operation = match &operations.batch {
         BatchRequest::Single(request) => request.operation_name.clone(),
         BatchRequest::Batch(_) => Some("batch".to_owned()),
     }
@@ -151,7 +166,7 @@ async fn run(
         let counted = statements.clone();
         tokio::spawn(
             naming_operation(count_statements(counted, async move {
-                run_in_time(&state, &headers, &extensions, graphql_media, batch).await
+                run_in_time(&state, &headers, &extensions, graphql_media, operations).await
             }))
             .instrument(tracing::Span::current()),
         )
@@ -255,8 +270,13 @@ async fn run_in_time(
     headers: &HeaderMap,
     extensions: &Extensions,
     graphql_media: bool,
-    batch: BatchRequest,
+    operations: Operations,
 ) -> (Response, Outcome) {
+    let Operations {
+        batch,
+        kinds,
+        personal,
+    } = operations;
     let viewer = match viewer(&state.services, headers).await {
         Ok(viewer) => viewer,
         Err(err) => {
@@ -276,7 +296,9 @@ async fn run_in_time(
     }
     match batch {
         BatchRequest::Single(request) => {
-            let response = execute(&state.schema, &state.services, viewer, ip, request).await;
+            let kind = kinds.first().copied().flatten();
+            let response =
+                execute_routed(state, viewer, ip, request, kind, personal.as_ref()).await;
             let outcome = response_outcome(&state.services.metrics, &[&response]);
             let encoded = encode(
                 status_for(&response, graphql_media),
@@ -287,14 +309,16 @@ async fn run_in_time(
         }
         BatchRequest::Batch(requests) => {
             let mut responses = Vec::with_capacity(requests.len());
-            for request in requests {
+            for (n, request) in requests.into_iter().enumerate() {
+                let kind = kinds.get(n).copied().flatten();
                 responses.push(
-                    execute(
-                        &state.schema,
-                        &state.services,
+                    execute_routed(
+                        state,
                         viewer.clone(),
                         ip.clone(),
                         request,
+                        kind,
+                        personal.as_ref(),
                     )
                     .await,
                 );
@@ -364,15 +388,22 @@ pub(crate) async fn graphql_post(
         BatchRequest::Single(request) => std::slice::from_mut(request),
         BatchRequest::Batch(requests) => requests.as_mut_slice(),
     };
+    let mut kinds = Vec::with_capacity(requests.len());
     for request in requests {
         if let Err(refusal) = state.persisted.resolve(&state.services, request).await {
             return persisted_refusal(&refusal, graphql_media);
         }
-        state
+        let document = state
             .documents
             .prepare(request, state.limits.max_query_bytes);
+        kinds.push(document.and_then(|d| operation_type(&d, request)));
     }
-    run(&state, &headers, &extensions, graphql_media, batch)
+    let operations = Operations {
+        batch,
+        kinds,
+        personal: None,
+    };
+    run(&state, &headers, &extensions, graphql_media, operations)
         .await
         .0
 }

@@ -43,6 +43,8 @@ pub struct AppState {
     pub(crate) persisted: Arc<super::persisted::PersistedQueries>,
     /// How many refusals of clients past their rate get a log line.
     pub(crate) refusal_log: Arc<crate::telemetry::LogBudget>,
+    /// Clients whose reads stay on the primary for now, having written.
+    pub(crate) writers: Arc<super::replica::RecentWriters>,
 }
 
 /// The phases of a server's life, in order.
@@ -99,6 +101,13 @@ impl AppState {
 
     pub fn with_trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
         self.proxies = Arc::new(proxies);
+        self
+    }
+
+    /// Keeps a client's reads on the primary for `window` after each of
+    /// its mutations, when the pool has a replica.
+    pub fn with_replica_writer_window(mut self, window: std::time::Duration) -> Self {
+        self.writers = Arc::new(super::replica::RecentWriters::new(window));
         self
     }
 
