@@ -219,9 +219,9 @@ pub struct ReplicaStatus {
     pub checkouts: u64,
     /// SQL statements the replica ran.
     pub statements: u64,
-    /// Lag-tolerant reads the primary served instead: the replica gave no
-    /// connection, was resting after failing to, or failed a read that ran
-    /// again on the primary.
+    /// Times a lag-tolerant read went to the primary instead: for a
+    /// connection the replica did not give (it failed to, or was resting
+    /// after failing), or for an operation it failed, run again there.
     pub fallbacks: u64,
     /// Whether reads keep off the replica for now, after it failed.
     pub resting: bool,

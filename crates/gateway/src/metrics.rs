@@ -109,7 +109,7 @@ pub struct ScrapeSample {
     pub replica_checkouts: u64,
     /// SQL statements the replica ran, since start.
     pub replica_statements: u64,
-    /// Lag-tolerant reads the primary served instead, since start.
+    /// Times a read meant for the replica went to the primary, since start.
     pub replica_fallbacks: u64,
     /// Whether reads keep off the replica for now, after it failed.
     pub replica_resting: bool,
@@ -483,7 +483,7 @@ impl ReplicaMetrics {
             ),
             (
                 "waypost_db_replica_fallbacks",
-                "Reads meant for the replica that the primary served: the replica gave no connection, was resting after failing to, or failed the read",
+                "Times a read meant for the replica went to the primary: for a connection the replica did not give (it failed to, or was resting after failing), or for an operation it failed, run again there",
                 &self.fallbacks,
             ),
         ];
