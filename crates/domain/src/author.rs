@@ -44,7 +44,7 @@ pub async fn create_author(
         created_at: now,
         updated_at: now,
     };
-    let inserted = author::insert(&mut pool.get().await?, &form).await;
+    let inserted = author::insert(&mut pool.get_primary().await?, &form).await;
     told(saved(inserted.map(Some), "author", slug_taken), |author| {
         vec![Key::Author(author.id()), Key::Authors]
     })
@@ -71,7 +71,7 @@ pub async fn update_author(
     if !errors.is_empty() {
         return Ok(Err(errors));
     }
-    let updated = author::update(&mut pool.get().await?, id, &form).await;
+    let updated = author::update(&mut pool.get_primary().await?, id, &form).await;
     // Listings filtered by its slug change with it.
     told(saved(updated, "author", slug_taken), |author| {
         vec![Key::Author(author.id()), Key::Authors, Key::Posts]
@@ -81,7 +81,7 @@ pub async fn update_author(
 /// Deletes a profile that has no posts (editors and admins).
 pub async fn delete_author(pool: &DbPool, viewer: Option<&Viewer>, id: AuthorId) -> Written<bool> {
     authorize(viewer, Action::CreateAuthorProfile)?;
-    match author::delete(&mut pool.get().await?, id).await {
+    match author::delete(&mut pool.get_primary().await?, id).await {
         Ok(deleted) => {
             changed(&[Key::Author(id), Key::Authors, Key::Posts]);
             Ok(Ok(deleted))

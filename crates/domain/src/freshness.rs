@@ -157,7 +157,9 @@ pub async fn next_going_live(
     pool: &DbPool,
     now: NaiveDateTime,
 ) -> DomainResult<Option<NaiveDateTime>> {
-    let mut conn = pool.get().await?;
+    // From the primary: a replica behind it may not hold a post scheduled
+    // a moment ago, and its instant would pass unnoticed.
+    let mut conn = pool.get_primary().await?;
     Ok(waypost_db::queries::post::next_going_live(&mut conn, now).await?)
 }
 

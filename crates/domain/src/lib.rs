@@ -3,7 +3,9 @@
 //! career-path planning, and the services that combine them with storage.
 //! It must never know GraphQL, HTTP or the environment (callers hand it
 //! settings, a clock and a pool), and never writes SQL: storage is reached
-//! through the db crate's queries only.
+//! through the db crate's queries only. Writes, and the reads that decide
+//! or must see them, take their connection with `DbPool::get_primary`:
+//! whatever scope a caller runs them in, they never reach a replica.
 
 pub mod account;
 pub mod author;

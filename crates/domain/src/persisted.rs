@@ -41,7 +41,7 @@ pub async fn register(
     text: &str,
     now: chrono::NaiveDateTime,
 ) -> DomainResult<()> {
-    let mut conn = pool.get().await?;
+    let mut conn = pool.get_primary().await?;
     persisted::store(&mut conn, hash, text, stored_instant(now), STORED_TEXTS).await?;
     Ok(())
 }

@@ -41,7 +41,7 @@ pub async fn create_tag(
         description,
         created_at: now,
     };
-    let inserted = tag::insert(&mut pool.get().await?, &form).await;
+    let inserted = tag::insert(&mut pool.get_primary().await?, &form).await;
     told(saved(inserted.map(Some), "tag", slug_taken), |tag| {
         vec![Key::Tag(tag.id()), Key::Tags]
     })
@@ -67,7 +67,7 @@ pub async fn update_tag(
     if !errors.is_empty() {
         return Ok(Err(errors));
     }
-    let mut conn = pool.get().await?;
+    let mut conn = pool.get_primary().await?;
     let updated = if form.name.is_none() && form.slug.is_none() && form.description.is_none() {
         tag::by_ids(&mut conn, &[id])
             .await
@@ -83,7 +83,7 @@ pub async fn update_tag(
 
 pub async fn delete_tag(pool: &DbPool, viewer: Option<&Viewer>, id: TagId) -> DomainResult<bool> {
     authorize(viewer, Action::ManageTags)?;
-    let deleted = tag::delete(&mut pool.get().await?, id).await?;
+    let deleted = tag::delete(&mut pool.get_primary().await?, id).await?;
     changed(&[Key::Tag(id), Key::Tags, Key::Posts]);
     Ok(deleted)
 }

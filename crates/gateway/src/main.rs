@@ -288,8 +288,11 @@ fn read_password() -> anyhow::Result<String> {
     Ok(first)
 }
 
+/// The database for a command other than `serve`: the primary alone, since
+/// only serving reads from a replica.
 async fn connect(cli: &Cli) -> anyhow::Result<DbPool> {
-    let config = cli.database.db_config(cli.mode)?;
+    let mut config = cli.database.db_config(cli.mode)?;
+    config.replica_url = None;
     Ok(DbPool::connect(&config).await?)
 }
 
@@ -348,6 +351,7 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         mode = ?mode,
         database = %mask_url(&config.url),
         tls = pool.ssl_mode().map_or("none (SQLite)", |m| m.as_str()),
+        replica = %config.replica_url.as_deref().map_or_else(|| "none".to_owned(), mask_url),
         migrations_applied = applied,
         migrate = !args.no_migrate,
         demo_content = demo,
@@ -381,6 +385,9 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         .with_limits(limits)
         .with_cors(cors)
         .with_trusted_proxies(TrustedProxies(args.trusted_proxies.clone()))
+        .with_replica_writer_window(std::time::Duration::from_millis(
+            args.replica_writer_window_ms,
+        ))
         .with_http_caching(waypost_gateway::HttpCaching {
             max_age_seconds: args.cache_max_age_seconds,
             stale_seconds: args.cache_stale_seconds,

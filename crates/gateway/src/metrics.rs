@@ -1,7 +1,8 @@
 //! Waypost's Prometheus metrics: the families it exposes (request outcomes
 //! and latency, errors by code, SQL statements per request, data-loader
 //! batch sizes, live subscriptions and their feed, database pool occupancy
-//! and waits, the answer cache, the build, the process), their buckets, and the bounds on
+//! and waits, the answer cache, what the replica served, the build, the
+//! process), their buckets, and the bounds on
 //! client-chosen label values. Counting and the text exposition format are
 //! the `prometheus-client` crate's.
 
@@ -106,6 +107,14 @@ pub struct ScrapeSample {
     pub feed_listening: bool,
     /// Whether writes through other instances reach the answer cache.
     pub answers_listening: bool,
+    /// Connections the replica handed out, since start.
+    pub replica_checkouts: u64,
+    /// SQL statements the replica ran, since start.
+    pub replica_statements: u64,
+    /// Times a read meant for the replica went to the primary, since start.
+    pub replica_fallbacks: u64,
+    /// Whether reads keep off the replica for now, after it failed.
+    pub replica_resting: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, EncodeLabelSet)]
@@ -159,6 +168,7 @@ pub struct Metrics {
     pool: PoolMetrics,
     /// The answer cache's counts, kept by the cache as it works.
     pub(crate) answers: AnswerMetrics,
+    replica: ReplicaMetrics,
 }
 
 impl Default for Metrics {
@@ -190,6 +200,7 @@ impl Metrics {
         let subscriptions = Gauge::default();
         let pool = PoolMetrics::default();
         let answers = AnswerMetrics::default();
+        let replica = ReplicaMetrics::default();
 
         let mut registry = Registry::default();
         // The registry ends each help text with a full stop, and the
@@ -221,6 +232,7 @@ impl Metrics {
         );
         pool.register(&mut registry);
         answers.register(&mut registry);
+        replica.register(&mut registry);
         registry.register(
             "waypost_operation_duration_seconds",
             "Time taken to answer a GraphQL request, in seconds, by operation name and outcome",
@@ -264,6 +276,7 @@ impl Metrics {
             subscriptions,
             pool,
             answers,
+            replica,
         }
     }
 
@@ -355,6 +368,7 @@ impl Metrics {
         // Two scrapes at once may each show the other's sample of the pool;
         // both are current.
         self.pool.set(pool);
+        self.replica.set(pool);
         self.feed_listening.set(i64::from(pool.feed_listening));
         self.answers
             .listening
@@ -515,6 +529,58 @@ impl PoolMetrics {
         if waited > 0.0 {
             self.wait_seconds.inc_by(waited);
         }
+    }
+}
+
+/// The `waypost_db_replica_*` families: counters kept by the pool, brought
+/// up to its totals at each scrape, and whether the replica rests. Without
+/// a replica they stay at zero.
+#[derive(Debug, Default)]
+struct ReplicaMetrics {
+    checkouts: Counter,
+    statements: Counter,
+    fallbacks: Counter,
+    resting: Gauge,
+}
+
+impl ReplicaMetrics {
+    fn register(&self, registry: &mut Registry) {
+        let counters = [
+            (
+                "waypost_db_replica_checkouts",
+                "Database connections the replica handed out for reads that tolerate lag",
+                &self.checkouts,
+            ),
+            (
+                "waypost_db_replica_statements",
+                "SQL statements the replica ran",
+                &self.statements,
+            ),
+            (
+                "waypost_db_replica_fallbacks",
+                "Times a read meant for the replica went to the primary: for a connection the replica did not give (it failed to, or was resting after failing), or for an operation it failed, run again there",
+                &self.fallbacks,
+            ),
+        ];
+        for (name, help, counter) in counters {
+            registry.register(name, help, counter.clone());
+        }
+        registry.register(
+            "waypost_db_replica_resting",
+            "1 while reads keep to the primary because the replica failed to give a connection",
+            self.resting.clone(),
+        );
+    }
+
+    fn set(&self, sample: ScrapeSample) {
+        for (counter, total) in [
+            (&self.checkouts, sample.replica_checkouts),
+            (&self.statements, sample.replica_statements),
+            (&self.fallbacks, sample.replica_fallbacks),
+        ] {
+            counter.inc_by(total.saturating_sub(counter.get()));
+        }
+        self.resting.set(i64::from(sample.replica_resting));
     }
 }
 

@@ -155,7 +155,7 @@ impl Fields for GuideFields {
 
     async fn store(write: &Write<'_, Self>, draft: &Self::Draft) -> Stored<Self> {
         let (form, lists) = draft;
-        let conn = &mut write.pool.get().await?;
+        let conn = &mut write.pool.get_primary().await?;
         career::save_guide(conn, write.id, form, lists, write.now).await
     }
 }
@@ -171,10 +171,12 @@ async fn author(
         return Err(DomainError::Unauthenticated("sign in to do this"));
     };
     let requested = match slug {
-        Some(slug) => match author_queries::by_slug(&mut write.pool.get().await?, slug).await? {
-            Some(author) => Some(author.id),
-            None => return Ok(Err(FieldError::invalid("authorSlug", "no such author"))),
-        },
+        Some(slug) => {
+            match author_queries::by_slug(&mut write.pool.get_primary().await?, slug).await? {
+                Some(author) => Some(author.id),
+                None => return Ok(Err(FieldError::invalid("authorSlug", "no such author"))),
+            }
+        }
         None => None,
     };
     Ok(post_author(viewer, requested)
@@ -244,7 +246,7 @@ pub async fn set_guide_published(
     now: NaiveDateTime,
 ) -> Written<Guide> {
     let now = stored_instant(now);
-    let mut conn = pool.get().await?;
+    let mut conn = pool.get_primary().await?;
     let guide = one(career::guides_by_ids(&mut conn, &[id]).await?, "guide")?;
     authorize(
         viewer,

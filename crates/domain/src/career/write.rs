@@ -108,7 +108,10 @@ pub async fn save<F: Fields>(
     let now = stored_instant(now);
     let stored = match id {
         Some(id) => {
-            let row = one(F::stored(&mut pool.get().await?, id).await?, F::KIND)?;
+            let row = one(
+                F::stored(&mut pool.get_primary().await?, id).await?,
+                F::KIND,
+            )?;
             let entry = row.into();
             F::may_edit(viewer, &entry)?;
             Some(entry)
@@ -150,7 +153,7 @@ pub async fn delete(pool: &DbPool, viewer: Option<&Viewer>, entry: EntryId) -> D
         EntryId::Skill(_) | EntryId::Role(_) | EntryId::Transition(_) => Action::ManageCareers,
     };
     authorize(viewer, action)?;
-    let mut conn = pool.get().await?;
+    let mut conn = pool.get_primary().await?;
     let deleted = match entry {
         EntryId::Skill(id) => career::delete_skill(&mut conn, id).await?,
         EntryId::Role(id) => career::delete_role(&mut conn, id).await?,
@@ -287,7 +290,7 @@ impl<F: Fields> Write<'_, F> {
         if slugs.is_empty() {
             return Ok(Vec::new());
         }
-        let found = lookup(&mut self.pool.get().await?, slugs).await?;
+        let found = lookup(&mut self.pool.get_primary().await?, slugs).await?;
         let mut ids = Vec::with_capacity(slugs.len());
         for wanted in slugs {
             match found

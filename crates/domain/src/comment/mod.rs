@@ -224,7 +224,7 @@ pub async fn add_comment(
         Ok(checked) => checked,
         Err(errors) => return Ok(Err(errors)),
     };
-    let mut conn = pool.get().await?;
+    let mut conn = pool.get_primary().await?;
     let post = post_queries::by_ids(&mut conn, &[post_id]).await?.pop();
     let post = match post {
         Some(post) if post.is_live(now) => post,

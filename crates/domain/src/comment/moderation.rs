@@ -39,7 +39,7 @@ pub async fn moderate(
         }
     }
     let ids = unique.as_slice();
-    let mut conn = pool.get().await?;
+    let mut conn = pool.get_primary().await?;
     let found = comment_queries::by_ids(&mut conn, ids).await?;
     if found.len() != ids.len() {
         return Err(DomainError::NotFound("no such comment".into()));

@@ -145,11 +145,42 @@ pub(crate) struct Answers {
     /// Tells this instance's own news apart from other instances'.
     instance: u64,
     metrics: Arc<Metrics>,
+    /// With a read replica, how long after a write the replica may still
+    /// show what the write replaced (in milliseconds; 0 without one).
+    settle_ms: AtomicU64,
+    /// This cache, for the evictions it schedules for later.
+    me: OnceLock<std::sync::Weak<Answers>>,
+    /// Whether a request has waited for the channel to listen once.
+    waited: std::sync::atomic::AtomicBool,
 }
 
 impl Answers {
     /// A cache, listening for other instances' writes on `pool`'s database.
-    pub(crate) fn open(caching: AnswerCaching, pool: &DbPool, metrics: Arc<Metrics>) -> Arc<Self> {
+    /// With a replica, what a write changed is dropped again once `settle`
+    /// has passed: an answer read from the replica before it caught up
+    /// does not outlive its lag.
+    pub(crate) fn open(
+        caching: AnswerCaching,
+        pool: &DbPool,
+        metrics: Arc<Metrics>,
+        settle: Duration,
+    ) -> Arc<Self> {
+        let settle = if pool.has_replica() {
+            settle
+        } else {
+            Duration::ZERO
+        };
+        let answers = Self::new(caching, metrics, settle);
+        let broadcast = if answers.enabled() {
+            Broadcast::open(pool, CHANNEL, &answers)
+        } else {
+            None
+        };
+        let _ = answers.broadcast.set(broadcast);
+        answers
+    }
+
+    fn new(caching: AnswerCaching, metrics: Arc<Metrics>, settle: Duration) -> Arc<Self> {
         let answers = Arc::new(Answers {
             max_bytes: caching.max_bytes,
             store: Mutex::new(Store {
@@ -163,19 +194,38 @@ impl Answers {
             broadcast: OnceLock::new(),
             instance: instance_id(),
             metrics,
+            settle_ms: AtomicU64::new(millis(settle)),
+            me: OnceLock::new(),
+            waited: std::sync::atomic::AtomicBool::new(false),
         });
-        let broadcast = if answers.enabled() {
-            Broadcast::open(pool, CHANNEL, &answers)
-        } else {
-            None
+        let _ = answers.me.set(Arc::downgrade(&answers));
+        answers
+    }
+
+    /// With a replica, drops again `settle` after each write what it
+    /// changed (see `open`).
+    pub(crate) fn settle_after(&self, settle: Duration) {
+        if self.settle_ms.load(Ordering::Relaxed) > 0 {
+            self.settle_ms.store(millis(settle), Ordering::Relaxed);
+        }
+    }
+
+    /// Drops what read `keys` now and, with a replica, once more when the
+    /// replica has had time to catch up.
+    fn stale(&self, keys: &[Key]) {
+        self.evict(keys);
+        let settle = self.settle_ms.load(Ordering::Relaxed);
+        if settle == 0 {
+            return;
+        }
+        let Some(me) = self.me.get().and_then(std::sync::Weak::upgrade) else {
+            return;
         };
-        let _ = answers.broadcast.set(broadcast);
-        answers
-            .metrics
-            .answers
-            .listening
-            .set(i64::from(answers.listening()));
-        answers
+        let keys = keys.to_vec();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(settle)).await;
+            me.evict(&keys);
+        });
     }
 
     pub(crate) fn enabled(&self) -> bool {
@@ -369,8 +419,13 @@ impl Answers {
         }
     }
 
-    /// Waits for the channel the first time an answer is to be kept.
+    /// Waits for the channel while it has never listened yet (a fresh
+    /// instance), so that caching starts with the first requests; during
+    /// an outage later, answers are simply not kept.
     async fn first_listen(&self) -> bool {
+        if self.waited.swap(true, Ordering::AcqRel) {
+            return false;
+        }
         match self.broadcast.get() {
             Some(Some(broadcast)) => broadcast.wait_listening(FIRST_LISTEN).await,
             _ => true,
@@ -383,7 +438,7 @@ impl Changes for Answers {
         if !self.enabled() || keys.is_empty() {
             return;
         }
-        self.evict(keys);
+        self.stale(keys);
         if let Some(Some(broadcast)) = self.broadcast.get() {
             broadcast.send(news(self.instance, keys));
         }
@@ -394,7 +449,7 @@ impl Hearer for Answers {
     fn heard(&self, payload: &str) {
         match read_news(payload) {
             Some((from, _)) if from == self.instance => {}
-            Some((_, keys)) => self.evict(&keys),
+            Some((_, keys)) => self.stale(&keys),
             None => {
                 tracing::warn!(%payload, "unreadable answer cache news; dropping every answer");
                 self.clear();
@@ -435,6 +490,10 @@ fn read_news(payload: &str) -> Option<(u64, Vec<Key>)> {
     Some((from, keys))
 }
 
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
 fn instance_id() -> u64 {
     let mut bytes = [0u8; 8];
     // 0 is the commands' name; an instance drawing it would ignore them.
@@ -471,6 +530,56 @@ mod tests {
         assert_eq!(read_news(&text), Some((42, keys.to_vec())));
         assert_eq!(read_news("42 post:x"), None);
         assert_eq!(read_news("x posts"), None);
+    }
+
+    fn answer(reads: Vec<Key>) -> Answer {
+        let etag = HeaderValue::from_static("W/\"x\"");
+        Answer::new(Bytes::from_static(b"{}"), false, String::new(), etag, reads).unwrap()
+    }
+
+    fn at(seconds: i64) -> NaiveDateTime {
+        chrono::DateTime::from_timestamp(seconds, 0)
+            .unwrap()
+            .naive_utc()
+    }
+
+    /// Keeps an answer that read `reads` under `key`, as `keep` does once
+    /// the schedule is known.
+    fn kept(answers: &Answers, key: &[u8], reads: Vec<Key>) {
+        let mut store = answers.locked();
+        let entry: Entry = key.into();
+        let answer = Arc::new(answer(reads));
+        for read in &answer.reads {
+            store
+                .readers
+                .entry(*read)
+                .or_default()
+                .insert(entry.clone());
+        }
+        store.bytes += entry.len() + answer.body.len() + ENTRY_OVERHEAD;
+        store.answers.put(entry, answer);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_write_drops_exactly_what_read_it_and_again_once_a_replica_settles() {
+        let caching = AnswerCaching { max_bytes: 1 << 20 };
+        let answers = Answers::new(caching, Arc::new(Metrics::new()), Duration::from_secs(5));
+        kept(&answers, b"page-3", vec![Key::Post(PostId(3)), Key::Posts]);
+        kept(&answers, b"page-4", vec![Key::Post(PostId(4))]);
+        answers.changed(&[Key::Post(PostId(3))]);
+        assert!(answers.lookup(b"page-3", at(0)).is_none());
+        assert!(
+            answers.lookup(b"page-4", at(0)).is_some(),
+            "another post's page stays"
+        );
+        // Filled again from a replica that had not caught up yet...
+        kept(&answers, b"page-3", vec![Key::Post(PostId(3))]);
+        tokio::time::sleep(Duration::from_millis(4_900)).await;
+        assert!(answers.lookup(b"page-3", at(0)).is_some());
+        // ...it goes once the replica has had time to.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(answers.lookup(b"page-3", at(0)).is_none());
+        assert!(answers.lookup(b"page-4", at(0)).is_some());
     }
 
     #[test]

@@ -8,11 +8,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, BatchResponse, Response as GqlResponse};
 use async_graphql_axum::GraphQLProtocol;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequestParts, State, WebSocketUpgrade};
+use axum::http::response::Parts;
 use axum::http::{Extensions, HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use chrono::NaiveDateTime;
 use tracing::Instrument;
 use waypost_db::count_statements;
 use waypost_domain::ErrorCode;
@@ -28,12 +30,12 @@ use super::codec::{
 use super::documents::operation_type;
 use super::guard::{client_ip, rate_limited};
 use super::persisted::Refusal;
+use super::replica::execute_routed;
 use super::socket;
 use super::state::AppState;
 use crate::error::{INTERNAL_MESSAGE, code_of, http_status, outcome};
 use crate::limits::refusal;
 use crate::metrics::{Metrics, Outcome, naming_operation};
-use crate::schema::execute;
 
 /// Whether a GET asks to become a WebSocket.
 fn is_upgrade(headers: &HeaderMap) -> bool {
@@ -103,8 +105,9 @@ pub(crate) async fn graphql_get(
     let document = state
         .documents
         .prepare(&mut request, state.limits.max_query_bytes);
+    let kind = document.and_then(|d| operation_type(&d, &request));
     if matches!(
-        document.and_then(|d| operation_type(&d, &request)),
+        kind,
         Some(OperationType::Mutation | OperationType::Subscription)
     ) {
         let mut response = request_error(
@@ -117,16 +120,60 @@ pub(crate) async fn graphql_get(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    let personal = Personal::default();
-    let request = request.data(personal.clone());
-    let ticket = state.answers.ticket(now);
-    let reads = Arc::new(Reads::default());
-    let ran = run(
+    let operations = Operations {
+        batch: BatchRequest::Single(request),
+        kinds: vec![kind],
+        personal: Some(Personal::default()),
+    };
+    match run_keeping(
         &state,
         &headers,
         &extensions,
         graphql_media,
-        BatchRequest::Single(request),
+        operations,
+        cache_key,
+        now,
+    )
+    .await
+    {
+        Finished::Private(response) => private(response),
+        Finished::Public(parts, public) => respond_public(parts, public, &headers, state.caching),
+    }
+}
+
+/// How a request finished: an answer for its asker alone, or a public one.
+enum Finished {
+    Private(Response),
+    Public(Parts, Public),
+}
+
+/// Runs `operations`. A GET's answer, or one with a `cache_key`, is checked
+/// for being public (`Audience`); a public answer with a key is kept in the
+/// answer cache under what it read, unless a write evicted anything while
+/// it ran.
+async fn run_keeping(
+    state: &AppState,
+    headers: &HeaderMap,
+    extensions: &Extensions,
+    graphql_media: bool,
+    operations: Operations,
+    cache_key: Option<Vec<u8>>,
+    now: NaiveDateTime,
+) -> Finished {
+    let Some(personal) = operations.personal.clone() else {
+        // No one will look at who the answer is for.
+        let reads = Arc::new(Reads::default());
+        let ran = run(state, headers, extensions, graphql_media, operations, reads).await;
+        return Finished::Private(ran.response);
+    };
+    let ticket = state.answers.ticket(now);
+    let reads = Arc::new(Reads::default());
+    let ran = run(
+        state,
+        headers,
+        extensions,
+        graphql_media,
+        operations,
         reads.clone(),
     )
     .await;
@@ -136,10 +183,10 @@ pub(crate) async fn graphql_get(
         outcome: ran.outcome,
     };
     if !audience.is_public(&ran.response) {
-        return private(ran.response);
+        return Finished::Private(ran.response);
     }
     let Some((parts, body, etag)) = read_public(ran.response).await else {
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        return Finished::Private(StatusCode::INTERNAL_SERVER_ERROR.into_response());
     };
     let reads = reads.keys();
     if let Some(key) = cache_key
@@ -161,7 +208,7 @@ pub(crate) async fn graphql_get(
         etag,
         keys: key_headers(&reads),
     };
-    respond_public(parts, public, &headers, state.caching)
+    Finished::Public(parts, public)
 }
 
 /// Whether a request's answer may come from, or go into, the answer cache:
@@ -221,8 +268,17 @@ fn answer_cached(
     response
 }
 
-/// Runs a request for whoever its credentials name, and encodes the answer;
-/// records it in the metrics and logs one line for it.
+/// What a request asks to run, as its handler prepared it.
+struct Operations {
+    batch: BatchRequest,
+    /// Each operation's type, in the batch's order; `None` where the text
+    /// did not parse (the schema says why).
+    kinds: Vec<Option<OperationType>>,
+    /// Set when something for one reader goes into the answer; present
+    /// when the answer may be public (a GET's, or a cacheable POST's).
+    personal: Option<Personal>,
+}
+
 /// What `run` answered, and for which operation.
 struct Ran {
     response: Response,
@@ -231,16 +287,19 @@ struct Ran {
     operation: String,
 }
 
+/// Runs a request for whoever its credentials name, recording in `reads`
+/// what it read, and encodes the answer; records it in the metrics and logs
+/// one line for it.
 async fn run(
     state: &AppState,
     headers: &HeaderMap,
     extensions: &Extensions,
     graphql_media: bool,
-    batch: BatchRequest,
+    operations: Operations,
     reads: Arc<Reads>,
 ) -> Ran {
     let started = std::time::Instant::now();
-    let mut operation = match &batch {
+    let mut operation = match &operations.batch {
         BatchRequest::Single(request) => request.operation_name.clone(),
         BatchRequest::Batch(_) => Some("batch".to_owned()),
     }
@@ -259,7 +318,7 @@ async fn run(
         // Boxed: the execution's future is large, and each wrapper below
         // would otherwise copy it on the stack on its way to the task.
         let work = Box::pin(async move {
-            run_in_time(&state, &headers, &extensions, graphql_media, batch).await
+            run_in_time(&state, &headers, &extensions, graphql_media, operations).await
         });
         tokio::spawn(
             naming_operation(count_statements(
@@ -389,8 +448,13 @@ async fn run_in_time(
     headers: &HeaderMap,
     extensions: &Extensions,
     graphql_media: bool,
-    batch: BatchRequest,
+    operations: Operations,
 ) -> (Response, Outcome) {
+    let Operations {
+        batch,
+        kinds,
+        personal,
+    } = operations;
     let viewer = match viewer(&state.services, headers).await {
         Ok(viewer) => viewer,
         Err(err) => {
@@ -410,7 +474,9 @@ async fn run_in_time(
     }
     match batch {
         BatchRequest::Single(request) => {
-            let response = execute(&state.schema, &state.services, viewer, ip, request).await;
+            let kind = kinds.first().copied().flatten();
+            let response =
+                execute_routed(state, viewer, ip, request, kind, personal.as_ref()).await;
             let outcome = response_outcome(&state.services.metrics, &[&response]);
             let encoded = encode(
                 status_for(&response, graphql_media),
@@ -421,14 +487,16 @@ async fn run_in_time(
         }
         BatchRequest::Batch(requests) => {
             let mut responses = Vec::with_capacity(requests.len());
-            for request in requests {
+            for (n, request) in requests.into_iter().enumerate() {
+                let kind = kinds.get(n).copied().flatten();
                 responses.push(
-                    execute(
-                        &state.schema,
-                        &state.services,
+                    execute_routed(
+                        state,
                         viewer.clone(),
                         ip.clone(),
                         request,
+                        kind,
+                        personal.as_ref(),
                     )
                     .await,
                 );
@@ -508,7 +576,7 @@ pub(crate) async fn graphql_post(
         BatchRequest::Single(request) => std::slice::from_mut(request),
         BatchRequest::Batch(requests) => requests.as_mut_slice(),
     };
-    let mut query = false;
+    let mut kinds = Vec::with_capacity(requests.len());
     for request in requests {
         if let Err(refusal) = state.persisted.resolve(&state.services, request).await {
             return persisted_refusal(&refusal, graphql_media);
@@ -516,57 +584,30 @@ pub(crate) async fn graphql_post(
         let document = state
             .documents
             .prepare(request, state.limits.max_query_bytes);
-        query = matches!(
-            document.and_then(|d| operation_type(&d, request)),
-            Some(OperationType::Query)
-        );
+        kinds.push(document.and_then(|d| operation_type(&d, request)));
     }
     // Only a single query's answer is kept; a batch or a write runs each time.
-    let cache_key = cache_key.filter(|_| single && query);
-    let personal = Personal::default();
-    if cache_key.is_some()
-        && let BatchRequest::Single(request) = &mut batch
-    {
-        request.data.insert(personal.clone());
-    }
-    let ticket = state.answers.ticket(now);
-    let reads = Arc::new(Reads::default());
-    let ran = run(
+    let query = single && kinds == [Some(OperationType::Query)];
+    let cache_key = cache_key.filter(|_| query);
+    let operations = Operations {
+        batch,
+        kinds,
+        personal: cache_key.is_some().then(Personal::default),
+    };
+    match run_keeping(
         &state,
         &headers,
         &extensions,
         graphql_media,
-        batch,
-        reads.clone(),
+        operations,
+        cache_key,
+        now,
     )
-    .await;
-    let Some(key) = cache_key else {
-        return ran.response;
-    };
-    let audience = Audience {
-        anonymous: true,
-        personal,
-        outcome: ran.outcome,
-    };
-    if !audience.is_public(&ran.response) {
-        return ran.response;
+    .await
+    {
+        Finished::Private(response) => response,
+        Finished::Public(parts, public) => Response::from_parts(parts, Body::from(public.body)),
     }
-    let Some((parts, body, etag)) = read_public(ran.response).await else {
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-    };
-    if let Some(answer) = Answer::new(
-        body.clone(),
-        graphql_media,
-        ran.operation,
-        etag,
-        reads.keys(),
-    ) {
-        state
-            .answers
-            .keep(ticket, key, answer, &state.services.pool)
-            .await;
-    }
-    Response::from_parts(parts, axum::body::Body::from(body))
 }
 
 /// The answer to an operation refused before it ran: `PersistedQueryNotFound`

@@ -10,6 +10,7 @@ pub(crate) mod graphql;
 pub(crate) mod guard;
 pub(crate) mod pages;
 mod persisted;
+mod replica;
 mod socket;
 mod state;
 
@@ -17,6 +18,7 @@ pub use answers::AnswerCaching;
 pub use caching::HttpCaching;
 pub(crate) use caching::Personal;
 pub use guard::Cors;
+pub(crate) use replica::WRITER_WINDOW_MS;
 pub use state::AppState;
 pub(crate) use state::{GraphiqlPage, Phase};
 

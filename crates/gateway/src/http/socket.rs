@@ -10,7 +10,9 @@
 use std::any::TypeId;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
 
+use async_graphql::parser::types::OperationType;
 use async_graphql::{Data, Executor, Request, Response};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::extract::WebSocketUpgrade;
@@ -24,6 +26,8 @@ use waypost_domain::freshness::{self, Changes};
 use waypost_domain::policy::Viewer;
 
 use super::auth::payload_token;
+use super::documents::operation_type;
+use super::replica::RecentWriters;
 use super::state::AppState;
 use crate::error::to_graphql;
 use crate::schema::{execute, execute_stream};
@@ -53,6 +57,21 @@ impl Drop for Running {
 }
 
 impl SocketExecutor {
+    /// The writers to note this connection's client among, when `request`
+    /// is a mutation and the pool has a replica (whose reads a writer
+    /// keeps off for a while).
+    fn writes(&self, request: &mut Request) -> Option<Arc<RecentWriters>> {
+        let state = &self.state;
+        if !state.services.pool.has_replica() {
+            return None;
+        }
+        let document = state
+            .documents
+            .prepare(request, state.limits.max_query_bytes)?;
+        (operation_type(&document, request) == Some(OperationType::Mutation))
+            .then(|| state.writers.clone())
+    }
+
     async fn viewer(&self, token: Option<&str>) -> Result<Option<Viewer>, DomainError> {
         let Some(token) = token else {
             return Ok(None);
@@ -124,6 +143,8 @@ impl Executor for SocketExecutor {
                 Ok(viewer) => viewer,
                 Err(err) => return stream::iter([refusal(&err)]).boxed(),
             };
+            let mut request = request;
+            let writes = this.writes(&mut request);
             let responses = execute_stream(
                 &this.state.schema,
                 &this.state.services,
@@ -131,6 +152,17 @@ impl Executor for SocketExecutor {
                 this.client_ip.clone(),
                 request,
             );
+            let responses = match writes {
+                // The client's next reads over HTTP go to the primary, as
+                // after a mutation sent over HTTP.
+                Some(writers) => {
+                    let client = this.client_ip.clone();
+                    responses
+                        .inspect(move |_| writers.wrote(client.as_deref(), Instant::now()))
+                        .boxed()
+                }
+                None => responses,
+            };
             let Some(token) = token else {
                 return responses;
             };

@@ -47,6 +47,8 @@ pub struct AppState {
     pub(crate) refusal_log: Arc<crate::telemetry::LogBudget>,
     /// Anonymous query answers, dropped when a write makes them stale.
     pub(crate) answers: Arc<super::answers::Answers>,
+    /// Clients whose reads stay on the primary for now, having written.
+    pub(crate) writers: Arc<super::replica::RecentWriters>,
 }
 
 /// The phases of a server's life, in order.
@@ -107,6 +109,7 @@ impl AppState {
             caching,
             &self.services.pool,
             self.services.metrics.clone(),
+            self.writers.window(),
         );
         self
     }
@@ -114,6 +117,14 @@ impl AppState {
     /// Believes `X-Forwarded-For` from these proxies.
     pub fn with_trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
         self.proxies = Arc::new(proxies);
+        self
+    }
+
+    /// Keeps a client's reads on the primary for `window` after each of
+    /// its mutations, when the pool has a replica.
+    pub fn with_replica_writer_window(mut self, window: std::time::Duration) -> Self {
+        self.writers = Arc::new(super::replica::RecentWriters::new(window));
+        self.answers.settle_after(window);
         self
     }
 
