@@ -14,7 +14,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use waypost_db::{DbConfig, DbPool, lag_tolerant};
 use waypost_gateway::{AppState, TrustedProxies};
-use waypost_tests::{Backend, TestApp, TestReplica, backend_enabled};
+use waypost_tests::{Backend, TestApp, TestReplica, backend_enabled, uncached};
 
 const ARTICLE: &str = "exploring-back-end-engineering-as-a-career";
 /// The article's title on the primary (the demo content's).
@@ -197,7 +197,9 @@ async fn a_replica_that_is_down_leaves_reads_on_the_primary() {
         listener.local_addr().unwrap().port()
     };
     let nowhere = format!("postgres://postgres@127.0.0.1:{port}/waypost?sslmode=disable");
-    let app = TestApp::with_replica(&nowhere, behind_proxy(Duration::from_secs(60))).await;
+    // Routing is what is measured: each read must run.
+    let routed = behind_proxy(Duration::from_secs(60));
+    let app = TestApp::with_replica(&nowhere, |state| uncached(routed(state))).await;
     for _ in 0..3 {
         assert_eq!(title_for(&app, "203.0.113.20").await, ON_PRIMARY);
     }
@@ -225,7 +227,8 @@ async fn a_replica_that_goes_away_fails_no_read() {
     let Some(replica) = replica().await else {
         return;
     };
-    let app = TestApp::with_replica(&replica.db.url, behind_proxy(Duration::from_secs(60))).await;
+    let routed = behind_proxy(Duration::from_secs(60));
+    let app = TestApp::with_replica(&replica.db.url, |state| uncached(routed(state))).await;
     assert_eq!(title_for(&app, "203.0.113.30").await, ON_REPLICA);
     replica.go_down().await;
     // The pooled connection was ended under the pool: the read either finds

@@ -80,7 +80,7 @@ pub(crate) async fn graphql_get(
     let query = parts.uri.query();
     let graphql_media = wants_graphql_response(&headers);
     let now = (state.services.clock)();
-    let cache_key = cacheable_request(&state, &headers)
+    let cache_key = cacheable_request(&state, &headers, &extensions)
         .then(|| request_key(true, graphql_media, query.unwrap_or("").as_bytes()));
     if let Some(answer) = cache_key
         .as_deref()
@@ -212,9 +212,21 @@ async fn run_keeping(
 }
 
 /// Whether a request's answer may come from, or go into, the answer cache:
-/// anonymous requests only, so nobody is ever served another's data.
-fn cacheable_request(state: &AppState, headers: &HeaderMap) -> bool {
-    state.answers.enabled() && !headers.contains_key(header::AUTHORIZATION)
+/// anonymous requests only, so nobody is ever served another's data; and,
+/// with a replica, not a writer's within its window, whose reads must show
+/// its own write while answers read on the replica may not yet.
+fn cacheable_request(state: &AppState, headers: &HeaderMap, extensions: &Extensions) -> bool {
+    if !state.answers.enabled() || headers.contains_key(header::AUTHORIZATION) {
+        return false;
+    }
+    if !state.services.pool.has_replica() {
+        return true;
+    }
+    client_ip(&state.proxies, headers, extensions).is_none_or(|client| {
+        !state
+            .writers
+            .wrote_lately(&client, std::time::Instant::now())
+    })
 }
 
 /// A cached answer, sent as the request's answer: counted and logged like
@@ -559,8 +571,8 @@ pub(crate) async fn graphql_post(
         );
     }
     let now = (state.services.clock)();
-    let cache_key =
-        cacheable_request(&state, &headers).then(|| request_key(false, graphql_media, &body));
+    let cache_key = cacheable_request(&state, &headers, &extensions)
+        .then(|| request_key(false, graphql_media, &body));
     if let Some(answer) = cache_key
         .as_deref()
         .and_then(|key| state.answers.lookup(key, now))

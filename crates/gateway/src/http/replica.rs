@@ -73,7 +73,7 @@ impl RecentWriters {
     }
 
     /// Whether `client` sent a mutation within the window before `now`.
-    fn wrote_lately(&self, client: &str, now: Instant) -> bool {
+    pub(crate) fn wrote_lately(&self, client: &str, now: Instant) -> bool {
         self.wrote
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
