@@ -8,7 +8,7 @@
 use chrono::{Duration, NaiveDate};
 use serde_json::{Value, json};
 use waypost_gateway::AnswerCaching;
-use waypost_tests::{Backend, SetClock, TestApp, backend_tests};
+use waypost_tests::{Backend, SetClock, TestApp, backend_tests, metric};
 
 backend_tests!(
     a_repeated_anonymous_query_runs_no_sql,
@@ -67,26 +67,9 @@ async fn read_warm(app: &TestApp, query: &str, variables: Value) -> Value {
     second
 }
 
-fn metric(text: &str, name: &str) -> f64 {
-    text.lines()
-        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
-        .unwrap_or_else(|| panic!("{name} missing"))
-}
-
-async fn metrics(app: &TestApp) -> String {
-    app.client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-}
-
 async fn a_repeated_anonymous_query_runs_no_sql(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let before = metrics(&app).await;
+    let before = app.metrics_text().await;
     let page = read_warm(&app, PAGE, json!({ "slug": SEED })).await;
     assert!(page["post"]["title"].is_string(), "{page}");
     read_warm(&app, HOME, json!({})).await;
@@ -103,7 +86,7 @@ async fn a_repeated_anonymous_query_runs_no_sql(backend: Backend) {
         .await;
     assert_eq!(statements, 0);
     assert_eq!(first, second);
-    let after = metrics(&app).await;
+    let after = app.metrics_text().await;
     let hits = metric(&after, "waypost_answer_cache_hits_total")
         - metric(&before, "waypost_answer_cache_hits_total");
     assert_eq!(hits, 3.0, "{after}");

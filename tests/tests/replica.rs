@@ -14,7 +14,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use waypost_db::{DbConfig, DbPool, lag_tolerant};
 use waypost_gateway::{AppState, TrustedProxies};
-use waypost_tests::{Backend, TestApp, TestReplica, backend_enabled, uncached};
+use waypost_tests::{Backend, TestApp, TestReplica, backend_enabled, metric, uncached};
 
 const ARTICLE: &str = "exploring-back-end-engineering-as-a-career";
 /// The article's title on the primary (the demo content's).
@@ -78,14 +78,6 @@ async fn title_for(app: &TestApp, client: &str) -> String {
     data["post"]["title"].as_str().unwrap().to_owned()
 }
 
-fn metric(text: &str, name: &str) -> f64 {
-    text.lines()
-        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
-        .unwrap_or_else(|| panic!("no {name} in\n{text}"))
-        .parse()
-        .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn anonymous_queries_read_the_replica_and_signed_in_ones_the_primary() {
     let Some(replica) = replica().await else {
@@ -126,15 +118,7 @@ async fn anonymous_queries_read_the_replica_and_signed_in_ones_the_primary() {
     let signed_in = post_as(&app, "203.0.113.2", Some(&token), TITLE, json!({})).await;
     assert_eq!(signed_in["post"]["title"], ON_PRIMARY);
 
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics_text().await;
     let served = app.pool.replica_status().unwrap();
     assert_eq!(
         metric(&metrics, "waypost_db_replica_statements_total"),
@@ -209,15 +193,7 @@ async fn a_replica_that_is_down_leaves_reads_on_the_primary() {
     assert!(status.resting, "{status:?}");
     let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), 200, "the replica does not decide readiness");
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics_text().await;
     assert_eq!(metric(&metrics, "waypost_db_replica_resting"), 1.0);
     assert!(metric(&metrics, "waypost_db_replica_fallbacks_total") >= 3.0);
 }

@@ -222,15 +222,7 @@ async fn anything_else_is_refused_with_a_code(backend: Backend) {
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
     // Each refusal is counted by its code.
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics_text().await;
     let refused: f64 = metrics
         .lines()
         .find_map(|l| l.strip_prefix(r#"waypost_errors_total{code="OPERATION_NOT_TRUSTED"} "#))
