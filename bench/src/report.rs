@@ -2,7 +2,6 @@
 //! for a results file; and the side-by-side table of Waypost against
 //! another server (PostGraphile) read back from such a file.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
@@ -115,9 +114,10 @@ fn mean(values: impl Iterator<Item = f64>) -> Option<f64> {
 pub fn compare(path: &Path) -> anyhow::Result<String> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    // (scenario, load) -> (Waypost's, the other's), in order.
+    // (scenario, load) -> (Waypost's, the other's), in the order measured.
+    type Key = (String, String, String);
     type Pairs = (Vec<Measured>, Vec<Measured>);
-    let mut by: BTreeMap<(String, String, String), Pairs> = BTreeMap::new();
+    let mut by: Vec<(Key, Pairs)> = Vec::new();
     let (mut ours, mut theirs) = (None, None);
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let value: Value = serde_json::from_str(line).context("a results line is not JSON")?;
@@ -140,7 +140,16 @@ pub fn compare(path: &Path) -> anyhow::Result<String> {
         let Some(measured) = read(&value) else {
             bail!("a results line lacks rps or p99_ms: {line}");
         };
-        let entry = by.entry(key).or_default();
+        let index = match by.iter().position(|(k, _)| *k == key) {
+            Some(index) => index,
+            None => {
+                by.push((key, Pairs::default()));
+                by.len() - 1
+            }
+        };
+        let Some((_, entry)) = by.get_mut(index) else {
+            continue;
+        };
         if external {
             entry.1.push(measured);
         } else {
@@ -190,7 +199,7 @@ pub fn compare(path: &Path) -> anyhow::Result<String> {
         ));
     }
     out.push_str(&format!(
-        "\nratio: {ours}'s req/s over {theirs}'s; p99 ratio: {theirs}'s p99 over {ours}'s (above 1: {ours} answers faster); peak: the highest of the runs.\n"
+        "\nratio = {ours} req/s ÷ {theirs} req/s; p99 ratio = {theirs} p99 ÷ {ours} p99 (above 1: {ours} answers faster); peak RSS on the mean rows: the highest of the runs.\n"
     ));
     Ok(out)
 }
