@@ -1,33 +1,46 @@
 #!/usr/bin/env bash
-# Measures PostGraphile v4 on the PostgreSQL data set `waypost-bench --backend
-# postgres` seeds, with the same load generator, concurrency and timing as
-# Waypost's own run, so the two tables can be compared row by row.
+# Waypost against PostGraphile v4 on the same PostgreSQL data set, in one
+# session, alternating: Waypost, PostGraphile, Waypost, PostGraphile (ROUNDS
+# pairs), each with the same load generator, concurrency and timing, on the
+# post page (b) and the home page (c). Ends with a side-by-side Markdown
+# table with the ratios.
 #
 #   bench/postgraphile.sh [extra waypost-bench options, e.g. --concurrency 64]
 #
 # Environment:
 #   SECONDS_PER_SCENARIO  seconds each scenario is measured (default 10)
-#   WORKERS               PostGraphile processes; >1 uses --cluster-workers (default 1)
+#   ROUNDS                Waypost/PostGraphile pairs (default 2)
+#   LOAD                  load generators, comma-separated: wrk, in-process (default wrk)
+#   SCENARIOS             default post,home (PostGraphile has equivalents of no others)
+#   WORKERS               PostGraphile processes; >1 uses --cluster-workers (default 2)
 #   POOL_SIZE             PostGraphile's PostgreSQL pool size (default 16, Waypost's default)
-#   PORT                  first port to try on 127.0.0.1 (default 5055)
+#   PORT                  first port to try for PostGraphile on 127.0.0.1 (default 5055)
 #   BENCH_DATABASE_URL    default postgres://postgres@127.0.0.1:5432/waypost_bench
+#   CARGO_TARGET_DIR      where the release binaries are (default target)
+#   RESULTS               the JSON-lines results file (default a new one under the target directory)
 #
-# PostGraphile is installed with npm into target/postgraphile on first use.
-# If the database has no seeded posts, one short Waypost run seeds it first.
+# PostGraphile is installed with npm into $CARGO_TARGET_DIR/postgraphile on
+# first use; the release binaries are built if missing; the database is
+# seeded if it does not hold the data set (`waypost-bench --seed-only`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 POSTGRAPHILE_VERSION=4.14.1
-POSTS=10000
 SECONDS_PER_SCENARIO=${SECONDS_PER_SCENARIO:-10}
-WORKERS=${WORKERS:-1}
+ROUNDS=${ROUNDS:-2}
+LOAD=${LOAD:-wrk}
+SCENARIOS=${SCENARIOS:-post,home}
+WORKERS=${WORKERS:-2}
 POOL_SIZE=${POOL_SIZE:-16}
 PORT=${PORT:-5055}
 export BENCH_DATABASE_URL=${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/waypost_bench}
 
-PREFIX=target/postgraphile
-BENCH=target/release/waypost-bench
+TARGET_DIR=${CARGO_TARGET_DIR:-target}
+PREFIX=$TARGET_DIR/postgraphile
+BENCH=$TARGET_DIR/release/waypost-bench
+WAYPOST=$TARGET_DIR/release/waypost
 LOG=$PREFIX/server.log
+RESULTS=${RESULTS:-$PREFIX/results-$(date +%Y%m%d-%H%M%S).jsonl}
 
 die() { echo "postgraphile.sh: $*" >&2; exit 1; }
 
@@ -35,6 +48,7 @@ for tool in node npm curl; do
     command -v "$tool" >/dev/null 2>&1 || die "$tool is required"
 done
 [[ $WORKERS =~ ^[1-9][0-9]*$ ]] || die "WORKERS must be a positive integer, got '$WORKERS'"
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer, got '$ROUNDS'"
 
 # 1. PostGraphile, pinned, in a cache folder.
 installed=$(node -p "try { require('./$PREFIX/node_modules/postgraphile/package.json').version } catch { '' }")
@@ -45,35 +59,13 @@ if [[ $installed != "$POSTGRAPHILE_VERSION" ]]; then
         "postgraphile@$POSTGRAPHILE_VERSION"
 fi
 
-# 2. The benchmark binary and a seeded database.
-if [[ ! -x $BENCH ]]; then
-    echo "building waypost-bench"
-    cargo build --release -p waypost-bench
+# 2. The release binaries, and the seeded database (reused when it holds
+# the data set the options ask for).
+if [[ ! -x $BENCH || ! -x $WAYPOST ]]; then
+    echo "building waypost-bench and waypost (release)"
+    cargo build --release -p waypost-bench -p waypost-gateway
 fi
-
-# Prints the number of posts, or "none" when the database or table is missing.
-count_posts() {
-    # shellcheck disable=SC2016 # $1 is a SQL parameter, not a shell expansion
-    NODE_PATH="$PWD/$PREFIX/node_modules" node -e '
-        const { Client } = require("pg");
-        const client = new Client({ connectionString: process.env.BENCH_DATABASE_URL });
-        client.connect()
-            .then(() => client.query("SELECT to_regclass($1) IS NOT NULL AS present", ["public.posts"]))
-            .then((r) => r.rows[0].present
-                ? client.query("SELECT count(*)::int AS n FROM posts").then((c) => String(c.rows[0].n))
-                : "none")
-            .catch((err) => (err.code === "3D000" ? "none" : Promise.reject(err)))
-            .then((n) => { console.log(n); return client.end(); })
-            .catch((err) => { console.error(err.message); process.exit(1); });'
-}
-
-posts=$(count_posts) || die "cannot reach $BENCH_DATABASE_URL"
-if [[ $posts != "$POSTS" ]]; then
-    echo "database has posts=$posts, expected $POSTS: seeding with a short Waypost run"
-    "$BENCH" --backend postgres --seconds 1 >/dev/null
-    posts=$(count_posts)
-    [[ $posts == "$POSTS" ]] || die "seeding left $posts posts"
-fi
+"$BENCH" --backend postgres --seed-only "$@"
 
 # 3. A free port.
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -169,11 +161,27 @@ graphql_ok || { cat "$LOG" >&2; die "PostGraphile did not answer on $URL within 
 workers_up || { cat "$LOG" >&2; die "PostGraphile started fewer than $WORKERS workers"; }
 echo "postgraphile@$POSTGRAPHILE_VERSION pid=$PGL_PID workers=$WORKERS pool=$POOL_SIZE url=$URL"
 
-# 5. The measurement. The "server CPU" column counts the PID passed here and
-# its child processes, so it covers the cluster workers too.
-# In the background so that a signal reaches the traps without waiting for it.
-"$BENCH" --external "$URL" --external-pid "$PGL_PID" --queries postgraphile \
-    --seconds "$SECONDS_PER_SCENARIO" "$@" &
-BENCH_PID=$!
-wait "$BENCH_PID"
-BENCH_PID=
+# 5. The measurement, alternating. Waypost's runs start and stop their own
+# `waypost serve`; PostGraphile stays up, idle while Waypost is measured.
+# The "server CPU" and memory of PostGraphile count the PID passed here and
+# its child processes, so they cover the cluster workers too. Each run is
+# started in the background so that a signal reaches the traps at once.
+mkdir -p "$(dirname "$RESULTS")"
+common=(--scenarios "$SCENARIOS" --load "$LOAD" --seconds "$SECONDS_PER_SCENARIO" --results "$RESULTS")
+for round in $(seq 1 "$ROUNDS"); do
+    echo "== round $round of $ROUNDS: Waypost"
+    "$BENCH" --backend postgres --server "$WAYPOST" --round "$round" "${common[@]}" "$@" &
+    BENCH_PID=$!
+    wait "$BENCH_PID"
+    echo "== round $round of $ROUNDS: PostGraphile"
+    "$BENCH" --external "$URL" --external-pid "$PGL_PID" --queries postgraphile \
+        --label "PostGraphile, $WORKERS workers" --round "$round" "${common[@]}" "$@" &
+    BENCH_PID=$!
+    wait "$BENCH_PID"
+    BENCH_PID=
+done
+
+echo
+echo "results: $RESULTS"
+echo
+"$BENCH" compare "$RESULTS"

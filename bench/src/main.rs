@@ -1,23 +1,43 @@
-//! Waypost's HTTP benchmark: seeds 10,000 posts, 50 authors and 200 tags on
-//! either backend, starts the real server in this process, and drives it
-//! over loopback HTTP with a fixed number of concurrent clients.
+//! Waypost's HTTP benchmark. It seeds a database (10,000 posts, 50 authors,
+//! 200 tags, 200,000 threaded comments) on either backend, or reuses one
+//! seeded before, starts the release `waypost serve` binary on it as a
+//! process of its own, and drives each scenario twice: from a load
+//! generator in this process and from wrk, a separate process. For each it
+//! prints a Markdown row: requests a second, p50 and p99 latency, SQL
+//! statements per request (from the server's `/metrics`), the server's
+//! peak resident memory (from `/proc`) and the CPU each side took.
 //!
-//! Server and load generator run on separately named thread pools, so the
-//! report can say how the two cores were shared between them.
+//! `--external` measures another GraphQL server (PostGraphile) on the same
+//! database instead, and `compare` prints the two side by side from a
+//! results file (see `bench/postgraphile.sh`).
 
-use std::time::{Duration, Instant};
+mod load;
+mod proc;
+mod report;
+mod scenarios;
+mod seed;
+mod server;
+
+use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::{Value, json};
-use waypost_db::{DbConfig, DbPool};
-use waypost_domain::demo::{
-    BenchmarkShape, SeedOutcome, benchmark_bundle, seed_if_empty, topic_word,
-};
-use waypost_gateway::AppState;
 
-const SERVER_THREADS: &str = "wp-server";
+use crate::load::Outcome;
+use crate::proc::ThreadCpu;
+use crate::report::Row;
+use crate::scenarios::{CommentTarget, Plan, QuerySet, Rotation, ScenarioName};
+use crate::seed::{Shape, Target};
+use crate::server::Server;
+
 const LOAD_THREADS: &str = "wp-load";
+
+/// Comments a post has on average, unless `--comments` says otherwise.
+const COMMENTS_PER_POST: usize = 20;
+/// Posts whose pages `addComment` writes to.
+const COMMENTED_POSTS: usize = 200;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum BackendArg {
@@ -25,137 +45,129 @@ enum BackendArg {
     Postgres,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LoadArg {
+    /// wrk, a process of its own, through a generated Lua script.
+    Wrk,
+    /// reqwest on a runtime of this process.
+    InProcess,
+}
+
+impl LoadArg {
+    fn as_str(self) -> &'static str {
+        match self {
+            LoadArg::Wrk => "wrk",
+            LoadArg::InProcess => "in-process",
+        }
+    }
+}
+
 #[derive(Debug, Parser)]
-#[command(about = "Seed a benchmark database and measure Waypost over HTTP.")]
-struct Args {
+#[command(
+    about = "Seed a benchmark database and measure Waypost (or another GraphQL server) over HTTP.",
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Subcommands>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Subcommands {
+    /// Print Waypost's runs beside another server's, with ratios, from a
+    /// results file that `--results` wrote.
+    Compare { results: PathBuf },
+}
+
+#[derive(Debug, clap::Args)]
+struct RunArgs {
     /// Which backend to measure.
     #[arg(long, value_enum, default_value_t = BackendArg::Sqlite)]
     backend: BackendArg,
-    /// PostgreSQL database to use; it is DROPPED and recreated.
+    /// PostgreSQL database to use; it is DROPPED and recreated when it does
+    /// not hold the data set asked for.
     #[arg(
         long,
         env = "BENCH_DATABASE_URL",
         default_value = "postgres://postgres@127.0.0.1:5432/waypost_bench"
     )]
     postgres_url: String,
-    /// Concurrent HTTP clients.
-    #[arg(long, default_value_t = 32)]
-    concurrency: usize,
-    /// Seconds each scenario runs (after a warm-up of a fifth of that).
-    #[arg(long, default_value_t = 10)]
-    seconds: u64,
-    /// Worker threads of the server's runtime.
-    #[arg(long, default_value_t = 2)]
-    server_threads: usize,
-    /// Worker threads of the load generator's runtime.
-    #[arg(long, default_value_t = 1)]
-    load_threads: usize,
+    /// SQLite file to use (default: waypost-bench.sqlite beside this binary);
+    /// replaced when it does not hold the data set asked for.
+    #[arg(long)]
+    sqlite_path: Option<PathBuf>,
+    /// Posts to seed.
     #[arg(long, default_value_t = 10_000)]
     posts: usize,
-    /// Measure another GraphQL server instead (e.g. PostGraphile) over the
-    /// PostgreSQL database a previous `--backend postgres` run left seeded.
+    /// Comments to seed, threaded, over all posts (default: 20 a post).
+    #[arg(long)]
+    comments: Option<usize>,
+    /// Seed afresh even when the database already holds the data set.
+    #[arg(long)]
+    reseed: bool,
+    /// Seed (or check) the database, then stop.
+    #[arg(long)]
+    seed_only: bool,
+    /// The `waypost` binary to measure (default: the one beside this binary).
+    #[arg(long)]
+    server: Option<PathBuf>,
+    /// Extra server environment, KEY=VALUE, repeatable (for example
+    /// `--server-env TOKIO_WORKER_THREADS=4`); applied after the
+    /// benchmark's own settings.
+    #[arg(long)]
+    server_env: Vec<String>,
+    /// Concurrent connections.
+    #[arg(long, default_value_t = 32)]
+    concurrency: usize,
+    /// Seconds each scenario is measured, per load generator.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Seconds of load before each measurement (default: a fifth of
+    /// --seconds, plus one).
+    #[arg(long)]
+    warmup: Option<u64>,
+    /// Load generators, in order.
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [LoadArg::InProcess, LoadArg::Wrk])]
+    load: Vec<LoadArg>,
+    /// Threads of wrk.
+    #[arg(long, default_value_t = 2)]
+    wrk_threads: usize,
+    /// Worker threads of the in-process load generator.
+    #[arg(long, default_value_t = 1)]
+    load_threads: usize,
+    /// Scenarios, in order (default: all of them that the query set has).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    scenarios: Vec<ScenarioName>,
+    /// Posts the warm APQ scenarios rotate over: the newest, each requested
+    /// once before the warm-up (the uncached ones rotate over all posts).
+    #[arg(long, default_value_t = 1_000)]
+    hot_pages: usize,
+    /// Name of the target in the table (default: "Waypost, <backend>", or
+    /// "external").
+    #[arg(long)]
+    label: Option<String>,
+    /// Append each measurement to this file as a JSON line (for `compare`).
+    #[arg(long)]
+    results: Option<PathBuf>,
+    /// Run number to record with the results (alternating runs).
+    #[arg(long)]
+    round: Option<u32>,
+    /// Measure another GraphQL server at this URL (its endpoint, e.g.
+    /// http://127.0.0.1:5055/graphql) on the PostgreSQL database a
+    /// `--backend postgres` run seeded, instead of Waypost.
     #[arg(long)]
     external: Option<String>,
-    /// With `--external`: the PID whose CPU to report as the server's.
+    /// With --external: the server's PID; its CPU and memory, and its
+    /// child processes' (cluster workers), are reported.
     #[arg(long)]
     external_pid: Option<u32>,
-    /// With `--external`: the query set to send.
-    #[arg(long, value_enum, default_value_t = QuerySet::Postgraphile)]
-    queries: QuerySet,
+    /// The queries to send: Waypost's, or PostGraphile's equivalents (of
+    /// the post and home pages).
+    #[arg(long, value_enum)]
+    queries: Option<QuerySet>,
 }
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum QuerySet {
-    Waypost,
-    Postgraphile,
-}
-
-impl QuerySet {
-    /// (name, query, whether `$slug` rotates over the posts).
-    fn queries(self) -> Vec<(&'static str, String, bool)> {
-        match self {
-            QuerySet::Waypost => vec![
-                (
-                    "post page by slug (author, tags)",
-                    POST_PAGE.to_owned(),
-                    true,
-                ),
-                (
-                    "first 20 posts by date (author, tags)",
-                    LATEST.to_owned(),
-                    false,
-                ),
-                (
-                    "post page with 5 similar posts",
-                    POST_PAGE_SIMILAR.to_owned(),
-                    true,
-                ),
-                ("search, first 10 of ~55 matches", search_query(), false),
-            ],
-            QuerySet::Postgraphile => vec![
-                (
-                    "post page by slug (author, tags)",
-                    include_str!("../queries/postgraphile-post-page.graphql").to_owned(),
-                    true,
-                ),
-                (
-                    "first 20 posts by date (author, tags)",
-                    include_str!("../queries/postgraphile-latest.graphql").to_owned(),
-                    false,
-                ),
-            ],
-        }
-    }
-}
-
-const POST_PAGE_SIMILAR: &str = r#"query PostPageSimilar($slug: String!) {
-  post(slug: $slug) {
-    id title html excerpt publishedAt readingTimeMinutes
-    author { id name slug avatarUrl }
-    tags { id name slug }
-    similarPosts(first: 5) {
-      score sharedTerms sharedTags { slug }
-      post { id title slug excerpt author { name slug } }
-    }
-  }
-}"#;
-
-/// A word of one topic (a fortieth of the posts), a word a third of the
-/// posts use, and an excluded one: about 55 of the 10,000 posts match.
-fn search_query() -> String {
-    let query = format!("{} replica -token", topic_word(3, 5));
-    format!(
-        r#"query Search {{
-  search(query: "{query}", first: 10) {{
-    totalCount
-    edges {{ cursor node {{
-      score snippet
-      item {{ __typename ... on Post {{ id title slug author {{ name }} }} ... on Guide {{ id title slug }} }}
-    }} }}
-    pageInfo {{ hasNextPage endCursor }}
-  }}
-}}"#
-    )
-}
-
-const POST_PAGE: &str = r#"query PostPage($slug: String!) {
-  post(slug: $slug) {
-    id title html excerpt publishedAt readingTimeMinutes
-    author { id name slug avatarUrl }
-    tags { id name slug }
-  }
-}"#;
-
-const LATEST: &str = r#"query Latest {
-  posts(first: 20) {
-    edges { cursor node {
-      id title slug excerpt publishedAt readingTimeMinutes
-      author { id name slug }
-      tags { id name slug }
-    } }
-    pageInfo { hasNextPage endCursor }
-  }
-}"#;
 
 // Responses are built from many short-lived strings; mimalloc serves them
 // with far less contention between worker threads than the system allocator.
@@ -163,316 +175,410 @@ const LATEST: &str = r#"query Latest {
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
-    let server_rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(args.server_threads)
-        .thread_name(SERVER_THREADS)
-        .enable_all()
-        .build()?;
+    let cli = Cli::parse();
+    if let Some(Subcommands::Compare { results }) = cli.command {
+        print!("{}", report::compare(&results)?);
+        return Ok(());
+    }
+    let args = cli.run;
     let load_rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(args.load_threads)
+        .worker_threads(args.load_threads.max(1))
         .thread_name(LOAD_THREADS)
         .enable_all()
         .build()?;
-
-    if let Some(url) = args.external.clone() {
-        return measure_all(&args, &load_rt, &url, args.queries, None);
-    }
-    let (url, _dir) = match args.backend {
-        BackendArg::Sqlite => {
-            let dir = tempfile::tempdir()?;
-            (
-                format!("sqlite://{}", dir.path().join("bench.db").display()),
-                Some(dir),
-            )
-        }
-        BackendArg::Postgres => {
-            server_rt.block_on(recreate_pg(&args.postgres_url))?;
-            (args.postgres_url.clone(), None)
-        }
-    };
-
-    let shape = BenchmarkShape {
-        posts: args.posts,
-        ..BenchmarkShape::default()
-    };
-    let (pool, addr) = server_rt.block_on(async {
-        let pool = DbPool::connect(&DbConfig::new(url.clone())).await?;
-        pool.run_migrations().await?;
-        let started = Instant::now();
-        let bundle = benchmark_bundle(shape, chrono::Utc::now().naive_utc());
-        match seed_if_empty(&pool, bundle).await? {
-            SeedOutcome::Seeded(counts) => eprintln!(
-                "seeded {} posts, {} authors, {} tags in {:.1}s",
-                counts.posts,
-                counts.authors,
-                counts.tags,
-                started.elapsed().as_secs_f64()
-            ),
-            SeedOutcome::AlreadyHasContent => bail!("benchmark database was not empty"),
-        }
-        // Fresh statistics, as a database in service would have; without
-        // them the planner guesses and the first minutes measure that.
-        analyze(&url).await?;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
-        let app = waypost_gateway::app(AppState::new(pool.clone()));
-        tokio::spawn(async move {
-            if let Err(err) = axum::serve(listener, app).await {
-                eprintln!("server stopped: {err}");
-            }
-        });
-        anyhow::Ok((pool, addr))
-    })?;
-
-    measure_all(
-        &args,
-        &load_rt,
-        &format!("http://{addr}/graphql"),
-        QuerySet::Waypost,
-        Some(&pool),
-    )
+    load_rt.block_on(run(&args))
 }
 
-/// Runs both scenarios against `url` and prints a Markdown table row each.
-fn measure_all(
-    args: &Args,
-    load_rt: &tokio::runtime::Runtime,
-    url: &str,
+/// Where the server under test is, and what can be read about it.
+struct Under {
+    label: String,
+    external: bool,
+    base: String,
+    pid: Option<u32>,
+    /// Whether `pid`'s child processes are part of the server.
+    with_children: bool,
     queries: QuerySet,
-    pool: Option<&DbPool>,
-) -> anyhow::Result<()> {
-    println!(
-        "target={} posts={} concurrency={} seconds={} server_threads={} load_threads={} cores={}",
-        match &args.external {
-            Some(url) => url.clone(),
-            None => format!("waypost (in-process, {:?})", args.backend),
+}
+
+async fn run(args: &RunArgs) -> anyhow::Result<()> {
+    let comments = args.comments.unwrap_or(args.posts * COMMENTS_PER_POST);
+    let target = match args.backend {
+        BackendArg::Postgres => Target::Postgres(args.postgres_url.clone()),
+        BackendArg::Sqlite => Target::Sqlite(match &args.sqlite_path {
+            Some(path) => path.clone(),
+            None => std::env::current_exe()?.with_file_name("waypost-bench.sqlite"),
+        }),
+    };
+    if let Some(url) = &args.external {
+        let parsed = url::Url::parse(url).context("--external")?;
+        if !matches!(parsed.path(), "" | "/" | "/graphql") {
+            bail!("--external: the GraphQL endpoint must be at /graphql, got {url}");
+        }
+        let base = parsed
+            .as_str()
+            .trim_end_matches('/')
+            .trim_end_matches("/graphql");
+        let under = Under {
+            label: args.label.clone().unwrap_or_else(|| "external".to_owned()),
+            external: true,
+            base: base.to_owned(),
+            pid: args.external_pid,
+            with_children: true,
+            queries: args.queries.unwrap_or(QuerySet::Postgraphile),
+        };
+        return measure_all(args, &under, None, comments).await;
+    }
+    seed::prepare(
+        &target,
+        Shape {
+            posts: args.posts,
+            comments,
         },
+        args.reseed,
+    )
+    .await?;
+    if args.seed_only {
+        return Ok(());
+    }
+    let binary = match &args.server {
+        Some(path) => path.clone(),
+        None => server::default_binary()?,
+    };
+    let server = Server::start(&binary, &target.url(), &args.server_env).await?;
+    eprintln!(
+        "{} serve: pid {} at {} (log {})",
+        binary.display(),
+        server.pid,
+        server.base,
+        server.log.display()
+    );
+    let under = Under {
+        label: args.label.clone().unwrap_or_else(|| {
+            match args.backend {
+                BackendArg::Postgres => "Waypost, PostgreSQL",
+                BackendArg::Sqlite => "Waypost, SQLite",
+            }
+            .to_owned()
+        }),
+        external: false,
+        base: server.base.clone(),
+        pid: Some(server.pid),
+        with_children: false,
+        queries: args.queries.unwrap_or(QuerySet::Waypost),
+    };
+    let measured = measure_all(args, &under, Some(&target), comments).await;
+    let stopped = server.stop();
+    measured?;
+    stopped
+}
+
+/// Measures every scenario asked for, printing the table as it goes.
+async fn measure_all(
+    args: &RunArgs,
+    under: &Under,
+    target: Option<&Target>,
+    comments: usize,
+) -> anyhow::Result<()> {
+    let scenarios: Vec<ScenarioName> = if !args.scenarios.is_empty() {
+        args.scenarios.clone()
+    } else if under.queries == QuerySet::Postgraphile {
+        vec![ScenarioName::Post, ScenarioName::Home]
+    } else {
+        ScenarioName::ALL.to_vec()
+    };
+    println!(
+        "target={} posts={} comments={} concurrency={} seconds={} warmup={} load={} wrk_threads={} hot_pages={} cores={}",
+        under.label,
         args.posts,
+        comments,
         args.concurrency,
         args.seconds,
-        args.server_threads,
-        args.load_threads,
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(0)
+        warmup(args).as_secs(),
+        args.load
+            .iter()
+            .map(|l| l.as_str())
+            .collect::<Vec<_>>()
+            .join(","),
+        args.wrk_threads,
+        args.hot_pages,
+        std::thread::available_parallelism().map_or(0, |n| n.get())
     );
-    println!("| scenario | req/s | p50 ms | p99 ms | SQL/req | server CPU | load-gen CPU |");
-    println!("|---|---:|---:|---:|---:|---:|---:|");
-    for (name, query, by_slug) in queries.queries() {
-        let run = Scenario {
-            url: url.to_owned(),
-            query,
-            slug_range: by_slug.then_some(args.posts),
-            concurrency: args.concurrency,
-        };
-        load_rt.block_on(run.measure(Duration::from_secs(args.seconds.max(1) / 5 + 1)))?;
-        let statements_before = pool.map(DbPool::statements_executed);
-        let cpu_before = thread_cpu()?;
-        let server_before = args.external_pid.map(process_cpu).transpose()?;
-        let result = load_rt.block_on(run.measure(Duration::from_secs(args.seconds.max(1))))?;
-        let cpu_after = thread_cpu()?;
-        let server_after = args.external_pid.map(process_cpu).transpose()?;
-        let wall = result.elapsed.as_secs_f64();
-        let percent = |seconds: f64| format!("{:.0}%", 100.0 * seconds / wall);
-        let server_cpu = match (server_before, server_after) {
-            (Some(before), Some(after)) => percent(after - before),
-            _ if pool.is_some() => {
-                percent(cpu_after.get(SERVER_THREADS) - cpu_before.get(SERVER_THREADS))
+    println!("{}", report::HEADER);
+    let client = reqwest::Client::new();
+    let nonce = chrono::Utc::now().timestamp_millis().to_string();
+    let rotation = Rotation {
+        posts: args.posts,
+        hot_pages: args.hot_pages,
+    };
+    let script_dir = tempfile::tempdir()?;
+    let mut peak: Option<u64> = None;
+    for name in scenarios {
+        let plan = match name {
+            ScenarioName::AddComment => {
+                if under.queries != QuerySet::Waypost {
+                    bail!("add-comment is Waypost's alone");
+                }
+                let targets = comment_targets(&client, &under.base, args.posts).await?;
+                scenarios::add_comment_plan(
+                    &targets,
+                    waypost_domain::demo::CommentShape::default().commenters,
+                )?
             }
-            _ => "n/a".to_owned(),
+            _ => scenarios::read_plan(name, under.queries, &rotation)?,
         };
-        let per_request = match (pool, statements_before) {
-            (Some(pool), Some(before)) => format!(
-                "{:.1}",
-                (pool.statements_executed() - before) as f64 / result.requests.max(1) as f64
-            ),
-            _ => "n/a".to_owned(),
+        // The comments `addComment` writes (its smoke test's too) are
+        // deleted afterwards, so that the data set keeps its shape.
+        let written_after = match (name, target) {
+            (ScenarioName::AddComment, Some(target)) => Some(seed::last_comment_id(target).await?),
+            _ => None,
         };
+        let mut measured = prepare(&client, &under.base, &plan, args.concurrency).await;
+        let script = script_dir.path().join(format!("{}.lua", name.as_str()));
+        std::fs::write(&script, load::wrk_script(&plan))?;
+        for &load in &args.load {
+            if measured.is_err() {
+                break;
+            }
+            let row = match measure(args, under, &plan, load, &script, &nonce, &client).await {
+                Ok(row) => row,
+                Err(err) => {
+                    measured = Err(err);
+                    break;
+                }
+            };
+            println!("{}", row.markdown());
+            if let Some(path) = &args.results {
+                report::append(path, &row)?;
+            }
+            peak = peak.max(row.peak_bytes);
+        }
+        // Whether or not the measurement went through.
+        if let (Some(last), Some(target)) = (written_after, target) {
+            seed::delete_comments_after(target, last).await?;
+        }
+        measured?;
+    }
+    if let Some(peak) = peak {
         println!(
-            "| {name} | {:.0} | {:.2} | {:.2} | {per_request} | {server_cpu} | {} |",
-            result.requests as f64 / wall,
-            result.percentile(50.0),
-            result.percentile(99.0),
-            percent(cpu_after.get(LOAD_THREADS) - cpu_before.get(LOAD_THREADS)),
+            "\nserver peak resident memory over the run: {:.0} MiB",
+            peak as f64 / (1024.0 * 1024.0)
         );
     }
     Ok(())
 }
 
-async fn analyze(url: &str) -> anyhow::Result<()> {
-    use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
-    use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
-    if url.starts_with("postgres") {
-        let mut conn = AsyncPgConnection::establish(url).await?;
-        conn.batch_execute("VACUUM ANALYZE").await?;
-    } else {
-        let path = url.trim_start_matches("sqlite://");
-        let mut conn = SyncConnectionWrapper::<diesel::SqliteConnection>::establish(path).await?;
-        conn.batch_execute("ANALYZE").await?;
-    }
-    Ok(())
+fn warmup(args: &RunArgs) -> Duration {
+    Duration::from_secs(args.warmup.unwrap_or(args.seconds.max(1) / 5 + 1))
 }
 
-async fn recreate_pg(url: &str) -> anyhow::Result<()> {
-    use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
-    let mut parsed = url::Url::parse(url).context("BENCH_DATABASE_URL")?;
-    let name = parsed.path().trim_start_matches('/').to_owned();
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        bail!("benchmark database name must be a plain identifier, got {name:?}");
+/// Posts `addComment` writes to, each with an approved comment to answer,
+/// asked of the server as a client would.
+async fn comment_targets(
+    client: &reqwest::Client,
+    base: &str,
+    posts: usize,
+) -> anyhow::Result<Vec<CommentTarget>> {
+    const QUERY: &str =
+        "query($slug: String!) { post(slug: $slug) { id comments(first: 1) { nodes { id } } } }";
+    let mut targets = Vec::new();
+    for i in 0..posts.min(COMMENTED_POSTS) {
+        let answer: Value = client
+            .post(format!("{base}/graphql"))
+            .json(
+                &json!({ "query": QUERY, "variables": { "slug": format!("benchmark-post-{i}") } }),
+            )
+            .send()
+            .await?
+            .json()
+            .await?;
+        let post = &answer["data"]["post"];
+        let Some(post_id) = post["id"].as_str() else {
+            bail!("no benchmark-post-{i} to comment on: {answer}");
+        };
+        targets.push(CommentTarget {
+            post_id: post_id.to_owned(),
+            parent_id: post["comments"]["nodes"][0]["id"]
+                .as_str()
+                .map(str::to_owned),
+        });
     }
-    parsed.set_path("/postgres");
-    let mut admin = AsyncPgConnection::establish(parsed.as_str()).await?;
-    admin
-        .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-        .await?;
-    admin
-        .batch_execute(&format!("CREATE DATABASE \"{name}\""))
-        .await?;
-    Ok(())
+    Ok(targets)
 }
 
-struct Scenario {
-    url: String,
-    query: String,
-    /// Rotate `$slug` over this many benchmark posts.
-    slug_range: Option<usize>,
+/// Before any load: registers an APQ's text, sends the first request once
+/// to fail early and clearly, and sends every distinct request of a warm
+/// APQ scenario once, so that whatever the server keeps warm is warm.
+async fn prepare(
+    client: &reqwest::Client,
+    base: &str,
+    plan: &Plan,
     concurrency: usize,
-}
-
-struct Outcome {
-    requests: usize,
-    elapsed: Duration,
-    latencies_us: Vec<u64>,
-}
-
-impl Outcome {
-    fn percentile(&self, p: f64) -> f64 {
-        if self.latencies_us.is_empty() {
-            return 0.0;
-        }
-        let rank = ((p / 100.0) * (self.latencies_us.len() - 1) as f64).round() as usize;
-        self.latencies_us[rank.min(self.latencies_us.len() - 1)] as f64 / 1000.0
+) -> anyhow::Result<()> {
+    if let Some(register) = &plan.register {
+        let response = client
+            .post(format!("{base}/graphql"))
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(register.clone())
+            .send()
+            .await?;
+        let status = response.status().as_u16();
+        let body = response.bytes().await?;
+        scenarios::describe_failure(plan, status, &body)
+            .context("registering the persisted query")?;
     }
-}
-
-impl Scenario {
-    async fn measure(&self, duration: Duration) -> anyhow::Result<Outcome> {
-        let client = reqwest::Client::builder()
-            .pool_max_idle_per_host(self.concurrency)
-            .build()?;
-        let started = Instant::now();
-        let deadline = started + duration;
-        let mut workers = Vec::with_capacity(self.concurrency);
-        for worker in 0..self.concurrency {
-            let client = client.clone();
-            let url = self.url.clone();
-            let query = self.query.clone();
-            let slug_range = self.slug_range;
-            workers.push(tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                let mut n = worker * 7919;
-                while Instant::now() < deadline {
-                    let variables = match slug_range {
-                        Some(range) => json!({ "slug": format!("benchmark-post-{}", n % range) }),
-                        None => json!({}),
-                    };
-                    n += 1;
-                    let sent = Instant::now();
-                    let response = client
-                        .post(&url)
-                        .json(&json!({ "query": query, "variables": variables }))
-                        .send()
-                        .await?;
-                    let body: Value = response.json().await?;
-                    if body.get("errors").is_some() || body["data"].is_null() {
-                        bail!("query failed: {body}");
-                    }
-                    latencies.push(u64::try_from(sent.elapsed().as_micros()).unwrap_or(u64::MAX));
-                }
-                anyhow::Ok(latencies)
-            }));
-        }
-        let mut latencies_us = Vec::new();
-        for worker in workers {
-            latencies_us.extend(worker.await??);
-        }
-        let elapsed = started.elapsed();
-        latencies_us.sort_unstable();
-        Ok(Outcome {
-            requests: latencies_us.len(),
-            elapsed,
-            latencies_us,
-        })
-    }
-}
-
-/// CPU seconds used so far by another process, its threads and its child
-/// processes (a clustered server's workers).
-fn process_cpu(pid: u32) -> anyhow::Result<f64> {
-    let own = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .with_context(|| format!("no process {pid}"))?;
-    let mut total = stat_cpu_seconds(&own).map(|(_, s)| s).unwrap_or(0.0);
-    let pid = pid.to_string();
-    for entry in std::fs::read_dir("/proc")? {
-        let path = entry?.path();
-        let Ok(stat) = std::fs::read_to_string(path.join("stat")) else {
-            continue;
-        };
-        let Some(close) = stat.rfind(')') else {
-            continue;
-        };
-        // The parent PID is the second field after the name.
-        let parent = stat
-            .get(close + 2..)
-            .and_then(|rest| rest.split_whitespace().nth(1));
-        if parent == Some(pid.as_str()) {
-            total += stat_cpu_seconds(&stat).map(|(_, s)| s).unwrap_or(0.0);
-        }
-    }
-    Ok(total)
-}
-
-/// Linux reports utime and stime in clock ticks, 100 per second on every
-/// mainstream kernel configuration.
-const TICKS_PER_SECOND: f64 = 100.0;
-
-/// The name and CPU seconds of a `/proc/.../stat` line.
-fn stat_cpu_seconds(stat: &str) -> Option<(String, f64)> {
-    let (open, close) = (stat.find('(')?, stat.rfind(')')?);
-    let name = stat[open + 1..close].to_owned();
-    let fields: Vec<&str> = stat.get(close + 2..)?.split_whitespace().collect();
-    // After the name: state is field 3, utime 14 and stime 15 (1-based).
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
+    let first = Plan {
+        values: plan.values.iter().take(1).cloned().collect(),
+        ..plan.clone()
     };
-    Some((name, (ticks(11) + ticks(12)) / TICKS_PER_SECOND))
-}
-
-/// CPU seconds used so far by this process's threads, by thread-name prefix.
-struct ThreadCpu(Vec<(String, f64)>);
-
-impl ThreadCpu {
-    fn get(&self, prefix: &str) -> f64 {
-        self.0
-            .iter()
-            .filter(|(name, _)| name.starts_with(prefix))
-            .map(|(_, s)| s)
-            .sum()
+    smoke(client, base, &first).await?;
+    if plan.register.is_some() {
+        let n = plan.values.len().max(1);
+        let per_client = n.div_ceil(concurrency.max(1));
+        let clients = n.div_ceil(per_client.max(1));
+        let mut tasks = Vec::new();
+        for c in 0..clients {
+            let chunk = Plan {
+                values: plan
+                    .values
+                    .iter()
+                    .skip(c * per_client)
+                    .take(per_client)
+                    .cloned()
+                    .collect(),
+                ..plan.clone()
+            };
+            let (client, base) = (client.clone(), base.to_owned());
+            tasks.push(tokio::spawn(
+                async move { smoke(&client, &base, &chunk).await },
+            ));
+        }
+        for task in tasks {
+            task.await??;
+        }
     }
+    Ok(())
 }
 
-fn thread_cpu() -> anyhow::Result<ThreadCpu> {
-    let mut threads = Vec::new();
-    for entry in std::fs::read_dir("/proc/self/task").context("per-thread CPU needs Linux /proc")? {
-        let path = entry?.path();
-        let Ok(stat) = std::fs::read_to_string(path.join("stat")) else {
-            continue;
+/// Sends each distinct request of a (non-unique) plan once and checks it.
+async fn smoke(client: &reqwest::Client, base: &str, plan: &Plan) -> anyhow::Result<()> {
+    for (path, body) in plan.expand() {
+        let url = format!("{base}{path}");
+        let mut request = match (plan.method, body) {
+            (scenarios::Method::Get, _) => client.get(&url),
+            (scenarios::Method::Post, body) => client
+                .post(&url)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.unwrap_or_default()),
         };
-        threads.extend(stat_cpu_seconds(&stat));
+        if plan.unique {
+            // One real comment, as the load will send them.
+            let (reader, token) = (
+                "0",
+                format!("smoke-{}", chrono::Utc::now().timestamp_micros()),
+            );
+            let body = plan
+                .body
+                .as_deref()
+                .unwrap_or_default()
+                .replace(
+                    scenarios::VALUE,
+                    plan.values.first().map_or("", String::as_str),
+                )
+                .replace(scenarios::READER, reader)
+                .replace(scenarios::UNIQUE, &token);
+            request = client
+                .post(&url)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .header("x-forwarded-for", "172.15.0.1")
+                .body(body);
+        }
+        let response = request.send().await?;
+        let status = response.status().as_u16();
+        let bytes = response.bytes().await?;
+        scenarios::describe_failure(plan, status, &bytes)?;
     }
-    Ok(ThreadCpu(threads))
+    Ok(())
+}
+
+/// One scenario under one load generator: a warm-up, then the measurement,
+/// with the server's counters read on either side.
+async fn measure(
+    args: &RunArgs,
+    under: &Under,
+    plan: &Plan,
+    load: LoadArg,
+    script: &std::path::Path,
+    nonce: &str,
+    client: &reqwest::Client,
+) -> anyhow::Result<Row> {
+    let duration = Duration::from_secs(args.seconds.max(1));
+    // `phase` keeps the warm-up's unique requests apart from the measured ones.
+    let drive = async |duration: Duration, phase: &str| -> anyhow::Result<(Outcome, Option<f64>)> {
+        let nonce = format!("{nonce}-{phase}");
+        match load {
+            LoadArg::InProcess => {
+                let before = ThreadCpu::read()?.get(LOAD_THREADS);
+                let outcome =
+                    load::in_process(&under.base, plan, args.concurrency, duration, &nonce).await?;
+                let after = ThreadCpu::read()?.get(LOAD_THREADS);
+                Ok((outcome, Some(after - before)))
+            }
+            LoadArg::Wrk => {
+                let (base, script) = (under.base.clone(), script.to_owned());
+                let (threads, concurrency) = (args.wrk_threads, args.concurrency);
+                // wrk is waited for on a thread of its own: the runtime's
+                // workers stay free.
+                let run = tokio::task::spawn_blocking(move || {
+                    load::wrk(&base, &script, &nonce, threads, concurrency, duration)
+                })
+                .await??;
+                Ok((run.outcome, Some(run.cpu_seconds)))
+            }
+        }
+    };
+    drive(warmup(args), "warm").await?;
+    let statements_before = match under.external {
+        false => Some(server::statements(client, &under.base).await?),
+        true => None,
+    };
+    let server_before = under
+        .pid
+        .map(|pid| proc::process_cpu(pid, under.with_children))
+        .transpose()?;
+    let reset = under
+        .pid
+        .is_some_and(|pid| proc::reset_peak_memory(pid, under.with_children));
+    let (outcome, load_cpu) = drive(duration, "run").await?;
+    let server_after = under
+        .pid
+        .map(|pid| proc::process_cpu(pid, under.with_children))
+        .transpose()?;
+    let peak_bytes = match (under.pid, reset) {
+        (Some(pid), true) => Some(proc::peak_memory(pid, under.with_children)?),
+        _ => None,
+    };
+    let statements = match statements_before {
+        Some((sum, count)) => {
+            let (sum_after, count_after) = server::statements(client, &under.base).await?;
+            let requests = count_after - count;
+            (requests > 0.0).then(|| (sum_after - sum) / requests)
+        }
+        None => None,
+    };
+    let seconds = outcome.elapsed.as_secs_f64().max(f64::EPSILON);
+    Ok(Row {
+        target: under.label.clone(),
+        external: under.external,
+        round: args.round,
+        scenario: plan.name.as_str(),
+        describe: plan.name.describe(),
+        load: load.as_str(),
+        outcome,
+        statements,
+        peak_bytes,
+        server_cpu: server_before
+            .zip(server_after)
+            .map(|(before, after)| (after - before) / seconds),
+        load_cpu: load_cpu.map(|cpu| cpu / seconds),
+    })
 }

@@ -113,7 +113,7 @@ pub fn render_comment(markdown: &str) -> String {
 }
 
 /// The normalised body's hash: what "the same body" means for duplicates.
-fn fingerprint(body: &str) -> String {
+pub(crate) fn fingerprint(body: &str) -> String {
     let normalised: Vec<&str> = body.split_whitespace().collect();
     token_hash(&normalised.join(" ").to_lowercase())
 }

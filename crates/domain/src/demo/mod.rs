@@ -2,6 +2,7 @@
 //! benchmark measures against.
 
 mod careers;
+mod comments;
 mod content;
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
@@ -13,6 +14,8 @@ use waypost_db::{
 
 use crate::authoring::{PostDraft, post_form};
 use crate::{DomainError, DomainResult};
+
+pub use comments::{CommentShape, commenter_email, seed_benchmark_comments};
 
 /// What seeding did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
