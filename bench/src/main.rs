@@ -459,7 +459,8 @@ async fn prepare(
     Ok(())
 }
 
-/// Sends each distinct request of a (non-unique) plan once and checks it.
+/// Sends each distinct request of a plan once and checks the answers; a
+/// unique request is filled in as the load fills it.
 async fn smoke(client: &reqwest::Client, base: &str, plan: &Plan) -> anyhow::Result<()> {
     for (path, body) in plan.expand() {
         let url = format!("{base}{path}");
