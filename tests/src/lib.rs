@@ -221,6 +221,11 @@ impl TestDb {
         self.backend
     }
 
+    /// The PostgreSQL database's name; `None` on SQLite.
+    pub fn pg_name(&self) -> Option<&str> {
+        self.pg_name.as_deref()
+    }
+
     pub async fn pool(&self) -> DbPool {
         let pool = DbPool::connect(&DbConfig::new(self.url.clone()))
             .await
@@ -334,6 +339,32 @@ impl TestApp {
 
     async fn serve(db: Arc<TestDb>, configure: impl FnOnce(AppState) -> AppState) -> TestApp {
         let pool = db.pool().await;
+        TestApp::serve_pool(db, pool, configure).await
+    }
+
+    /// A server over the demo content on PostgreSQL whose pool sends
+    /// lag-tolerant reads to the replica `replica_url` names.
+    pub async fn with_replica(
+        replica_url: &str,
+        configure: impl FnOnce(AppState) -> AppState,
+    ) -> TestApp {
+        let db = Arc::new(TestDb::new(Backend::Postgres).await);
+        seed_demo(&db.pool().await).await.unwrap();
+        let config = DbConfig {
+            replica_url: Some(replica_url.to_owned()),
+            ..DbConfig::new(db.url.clone())
+        };
+        let pool = DbPool::connect(&config)
+            .await
+            .expect("connect with a replica");
+        TestApp::serve_pool(db, pool, configure).await
+    }
+
+    async fn serve_pool(
+        db: Arc<TestDb>,
+        pool: DbPool,
+        configure: impl FnOnce(AppState) -> AppState,
+    ) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let state = configure(AppState::new(pool.clone()));
@@ -646,6 +677,18 @@ impl TestApp {
             .to_owned()
     }
 
+    /// The `/metrics` page, as text.
+    pub async fn metrics_text(&self) -> String {
+        self.client
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     /// SQL statements the server ran while `f` ran.
     pub async fn statements_during<F: std::future::Future<Output = T>, T>(&self, f: F) -> (u64, T) {
         let before = self.pool.statements_executed();
@@ -724,6 +767,55 @@ pub fn tied_bundle() -> ContentBundle {
         authors,
         tags,
         posts,
+    }
+}
+
+/// A PostgreSQL database standing in for a replica, as a test can make one
+/// anywhere: the demo content, seeded apart from the primary's (so ids
+/// match) and then changed by `diverge`, so that an answer shows which
+/// database it came from; read-only from then on, as a hot standby is, so
+/// that a write sent to it fails as it would on a real one.
+pub struct TestReplica {
+    pub db: TestDb,
+}
+
+impl TestReplica {
+    pub async fn new(diverge: &str) -> TestReplica {
+        let db = TestDb::new(Backend::Postgres).await;
+        let pool = db.pool().await;
+        seed_demo(&pool).await.unwrap();
+        {
+            use diesel_async::SimpleAsyncConnection;
+            let mut conn = pool.get().await.unwrap();
+            let waypost_db::DbConn::Pg(c) = &mut conn else {
+                unreachable!("a replica is PostgreSQL")
+            };
+            (**c).batch_execute(diverge).await.unwrap();
+        }
+        drop(pool);
+        let name = db.pg_name().unwrap();
+        admin_execute(
+            &test_server_url(),
+            &format!("ALTER DATABASE \"{name}\" SET default_transaction_read_only = on"),
+        )
+        .await
+        .unwrap();
+        TestReplica { db }
+    }
+
+    /// Ends every session on the replica and refuses new ones: the replica
+    /// has gone away.
+    pub async fn go_down(&self) {
+        let name = self.db.pg_name().unwrap();
+        admin_execute(
+            &test_server_url(),
+            &format!(
+                "ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false; \
+                 SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+            ),
+        )
+        .await
+        .unwrap();
     }
 }
 
@@ -901,6 +993,22 @@ impl TestApp {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
+}
+
+/// The value of the series `name` (no labels) in a `/metrics` text.
+pub fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("no {name} in\n{text}"))
+        .parse()
+        .unwrap()
+}
+
+/// A server state with the answer cache off: for tests of what executing
+/// a query costs (its statements, its batches), which a cached answer would
+/// skip.
+pub fn uncached(state: AppState) -> AppState {
+    state.with_answer_caching(waypost_gateway::AnswerCaching { max_bytes: 0 })
 }
 
 /// A clock a test sets to the microsecond: hand `clock` to the server, move

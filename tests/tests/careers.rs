@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 use waypost_db::Role;
-use waypost_tests::{Backend, TestApp, backend_tests};
+use waypost_tests::{Backend, TestApp, backend_tests, uncached};
 
 backend_tests!(
     a_guide_page_runs_a_fixed_number_of_statements,
@@ -51,7 +51,7 @@ async fn guide_page(app: &TestApp, slug: &str) -> (u64, Value) {
 const GUIDE_PAGE_STATEMENTS: u64 = 11;
 
 async fn a_guide_page_runs_a_fixed_number_of_statements(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    let app = TestApp::spawn_configured(backend, uncached).await;
     let (statements, data) = guide_page(&app, "back-end-engineering").await;
     let guide = &data["guide"];
     assert_eq!(guide["field"], "Back-end engineering");

@@ -10,7 +10,7 @@ use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 use waypost_db::{AuthorInsertForm, BundlePost, ContentBundle, TagInsertForm};
 use waypost_domain::authoring::{PostDraft, post_form};
-use waypost_tests::{Backend, TestApp, backend_tests};
+use waypost_tests::{Backend, TestApp, backend_tests, uncached};
 
 backend_tests!(
     similar_posts_come_from_the_same_topic,
@@ -253,7 +253,7 @@ async fn similar_posts_follow_every_change(backend: Backend) {
 
 async fn similar_posts_are_batched(backend: Backend) {
     let (bundle, _) = fixture_bundle();
-    let app = TestApp::with_content(backend, bundle).await;
+    let app = TestApp::with_content_configured(backend, bundle, uncached).await;
     let mut counts = Vec::new();
     for first in [5, 20] {
         let (statements, data) = app

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use serde_json::json;
-use waypost_tests::{Backend, Protocol, Socket, TestApp, backend_tests};
+use waypost_tests::{Backend, Protocol, Socket, TestApp, backend_tests, uncached};
 
 backend_tests!(
     health_and_readiness_answer,
@@ -121,7 +121,7 @@ async fn scrape(app: &TestApp) -> HashMap<String, f64> {
 }
 
 async fn metrics_count_what_happened(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    let app = TestApp::spawn_configured(backend, uncached).await;
     let page =
         "query PostPage { posts(first: 3) { nodes { slug author { name } tags { slug } } } }";
     for _ in 0..2 {

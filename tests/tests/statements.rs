@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 use waypost_domain::demo::{BenchmarkShape, benchmark_bundle};
-use waypost_tests::{Backend, TestApp, backend_tests};
+use waypost_tests::{Backend, TestApp, backend_tests, uncached};
 
 backend_tests!(
     post_list_runs_at_most_four_statements,
@@ -22,9 +22,10 @@ async fn app(backend: Backend) -> TestApp {
         tags: 30,
         tags_per_post: 5,
     };
-    TestApp::with_content(
+    TestApp::with_content_configured(
         backend,
         benchmark_bundle(shape, chrono::Utc::now().naive_utc()),
+        uncached,
     )
     .await
 }

@@ -19,6 +19,9 @@ pub enum DbError {
     /// The configured URL is not one Waypost understands.
     #[error("invalid DATABASE_URL: {0}")]
     InvalidUrl(String),
+    /// The configured replica is not one Waypost can use.
+    #[error("invalid DATABASE_REPLICA_URL: {0}")]
+    InvalidReplicaUrl(String),
     #[error("migration failed: {0}")]
     Migration(String),
     #[error("query failed: {0}")]
@@ -64,10 +67,12 @@ impl From<DieselError> for DbError {
 
 /// Whether a database error says the connection or the server went away
 /// (an administrator or a restart ended the session, the server is
-/// stopping or starting) or the database stayed busy past the wait: the
-/// request may succeed if retried, so it is reported as unavailable.
+/// stopping or starting), a replica cancelled a read that stood in the way
+/// of replaying the primary's changes, or the database stayed busy past
+/// the wait: the request may succeed if retried, so it is reported as
+/// unavailable.
 fn lost_connection(message: &str) -> bool {
-    const SIGNS: [&str; 8] = [
+    const SIGNS: [&str; 9] = [
         "terminating connection",
         "connection closed",
         "server closed the connection",
@@ -75,6 +80,7 @@ fn lost_connection(message: &str) -> bool {
         "the database system is starting up",
         "the database system is in recovery mode",
         "does not allow connections",
+        "conflict with recovery",
         "database is locked",
     ];
     let message = message.to_ascii_lowercase();
@@ -91,6 +97,9 @@ mod tests {
             "terminating connection due to administrator command"
         ));
         assert!(lost_connection("database is locked"));
+        assert!(lost_connection(
+            "canceling statement due to conflict with recovery"
+        ));
         assert!(!lost_connection("syntax error at or near \"SELEC\""));
     }
 }

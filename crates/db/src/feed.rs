@@ -2,44 +2,32 @@
 //! Waypost instance on the database.
 //!
 //! On PostgreSQL the news travels by `NOTIFY`; each instance keeps one
-//! `LISTEN`ing connection (opened with its first subscriber, re-opened after
-//! a database restart) and fans what it hears out to its local subscribers.
+//! `LISTEN`ing connection (`crate::listen`, opened with its first
+//! subscriber) and fans what it hears out to its local subscribers.
 //! On SQLite, which one process serves, an in-process channel carries it.
 //!
 //! Announcing never waits for subscribers: the local fan-out is a bounded
 //! broadcast channel, so a subscriber that reads slowly misses old news
 //! instead of holding up whoever posts.
 
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::sql_types::{Array, Text};
-use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
-use futures::StreamExt;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use tokio::sync::{OnceCell, broadcast, watch};
 
 use crate::error::DbError;
 use crate::ids::{CommentId, PostId};
+use crate::listen::{Channel, Hearer, listen};
 use crate::models::Comment;
 use crate::pool::{DbConn, DbPool};
 use crate::postgres::PgTarget;
 
 /// The PostgreSQL channel the news travels on.
-macro_rules! channel {
-    () => {
-        "waypost_comment_public"
-    };
-}
-const CHANNEL: &str = channel!();
+const CHANNEL: &str = "waypost_comment_public";
 /// News a subscriber may fall behind by before it misses some.
 const BACKLOG: usize = 1024;
-/// Pauses between attempts to re-open the listening connection.
-const INITIAL_RECONNECT_DELAY: Duration = Duration::from_millis(100);
-const MAX_RECONNECT_DELAY: Duration = Duration::from_secs(5);
-/// How long the listening connection may stay silent before it is asked
-/// whether it is still there, and how long it has to answer.
-const HEARTBEAT: Duration = Duration::from_secs(30);
-const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A comment that became visible to the public: posted approved, or
 /// approved later. Carries ids only; subscribers read the comment itself.
@@ -228,7 +216,13 @@ impl Feed {
             .listening
             .get_or_init(|| async {
                 let (up, listening) = watch::channel(false);
-                tokio::spawn(listen(Arc::downgrade(self), target.clone(), up));
+                tokio::spawn(listen(
+                    Arc::downgrade(self),
+                    Channel(CHANNEL),
+                    target.clone(),
+                    up,
+                    None,
+                ));
                 listening
             })
             .await
@@ -244,78 +238,19 @@ impl Feed {
     }
 }
 
-/// Keeps one connection listening on `CHANNEL` and passes what it hears to
-/// the local subscribers, for as long as the feed exists.
-async fn listen(feed: Weak<Feed>, target: PgTarget, up: watch::Sender<bool>) {
-    let mut delay = INITIAL_RECONNECT_DELAY;
-    // Every receiver of `up` lives in the feed: closed means it was dropped.
-    while !up.is_closed() {
-        match listen_once(&feed, &target, &up, &mut delay).await {
-            Ok(()) => return,
-            Err(reason) => {
-                if up.send_replace(false)
-                    && let Some(feed) = feed.upgrade()
-                {
-                    // Whatever was announced until we listen again is lost
-                    // to this instance; subscribers must know.
-                    let _ = feed.local.send(Heard::Gap);
-                }
-                tracing::warn!(%reason, retry_in_ms = delay.as_millis() as u64, "comment feed lost its database connection");
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(MAX_RECONNECT_DELAY);
+impl Hearer for Feed {
+    fn heard(&self, payload: &str) {
+        match CommentPublished::decode(payload) {
+            Some(event) => {
+                let _ = self.local.send(Heard::Published(News::new(event)));
             }
+            None => tracing::warn!(%payload, "unreadable comment feed news"),
         }
     }
-}
 
-/// `Ok` when the feed is gone; `Err` when the connection failed, dropped or
-/// stopped answering.
-async fn listen_once(
-    feed: &Weak<Feed>,
-    target: &PgTarget,
-    up: &watch::Sender<bool>,
-    delay: &mut Duration,
-) -> Result<(), String> {
-    let mut conn = target.connect().await.map_err(|e| e.to_string())?;
-    conn.batch_execute(concat!("LISTEN ", channel!()))
-        .await
-        .map_err(|e| e.to_string())?;
-    up.send_replace(true);
-    *delay = INITIAL_RECONNECT_DELAY;
-    tracing::debug!("comment feed listening");
-    loop {
-        // Notifications queue on the connection while no stream reads
-        // them, so the stream can be put down for a heartbeat.
-        let heard = {
-            let mut stream = std::pin::pin!(conn.notifications_stream());
-            tokio::select! {
-                heard = stream.next() => Some(heard),
-                () = tokio::time::sleep(HEARTBEAT) => None,
-                // Every receiver is gone: the feed was dropped.
-                () = up.closed() => return Ok(()),
-            }
-        };
-        let notification = match heard {
-            Some(Some(notification)) => notification.map_err(|e| e.to_string())?,
-            Some(None) => return Err("the listening connection closed".into()),
-            None => {
-                // A connection that died quietly would otherwise look idle.
-                tokio::time::timeout(HEARTBEAT_TIMEOUT, conn.batch_execute("SELECT 1"))
-                    .await
-                    .map_err(|_| "the listening connection stopped answering".to_owned())?
-                    .map_err(|e| e.to_string())?;
-                continue;
-            }
-        };
-        let Some(feed) = feed.upgrade() else {
-            return Ok(());
-        };
-        match CommentPublished::decode(&notification.payload) {
-            Some(event) => {
-                let _ = feed.local.send(Heard::Published(News::new(event)));
-            }
-            None => tracing::warn!(payload = %notification.payload, "unreadable comment feed news"),
-        }
+    fn lost(&self) {
+        // Subscribers must know they may have missed news.
+        let _ = self.local.send(Heard::Gap);
     }
 }
 

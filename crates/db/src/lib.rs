@@ -1,17 +1,19 @@
 //! Waypost storage: one diesel schema served by PostgreSQL and SQLite.
 //!
 //! This crate owns the tables and their rows, typed ids, the connection pool
-//! and its backend enum, the embedded migrations, and every query: listings
-//! that serve a whole batch of parents in one statement, what "live" means
-//! in SQL, the comment feed between instances. It must never know GraphQL,
-//! HTTP or who is asking: permissions, validation and rendering belong to
-//! the domain crate, which reaches the tables only through `queries`, and
-//! nothing here reads the environment.
+//! (with the replica lag-tolerant reads may use) and its backend enum, the
+//! embedded migrations, and every query: listings that serve a whole batch
+//! of parents in one statement, what "live" means in SQL, the comment feed
+//! between instances. It must never know GraphQL, HTTP or who is asking:
+//! permissions, validation and rendering belong to the domain crate, which
+//! reaches the tables only through `queries`, and nothing here reads the
+//! environment.
 
 mod comment_listing;
 mod error;
 mod feed;
 mod ids;
+mod listen;
 mod listing;
 mod live;
 mod masked;
@@ -30,6 +32,7 @@ pub use ids::{
     AuthorId, CommentId, GuideId, PostId, RevisionId, RoleId, SessionId, SkillId, TagId,
     TransitionId, UserId,
 };
+pub use listen::{Broadcast, Hearer};
 pub use listing::{
     CursorValue, Direction, Group, GroupedCount, GroupedPost, Keyset, PostFilter, PostListQuery,
     PostOrderField, Visibility,
@@ -40,14 +43,16 @@ pub use models::{
     Author, AuthorInsertForm, AuthorUpdateForm, Comment, CommentInsertForm, CommentStatus,
     OldSlugForm, Post, PostInsertForm, PostRevision, PostRevisionForm, PostStatus, PostTag,
     PostUpdateForm, Role, Session, SessionInsertForm, SignInFailureForm, Tag, TagInsertForm,
-    TagUpdateForm, User, UserInsertForm, UserUpdateForm,
+    TagUpdateForm, TrustedDocument, User, UserInsertForm, UserUpdateForm,
 };
 pub use models::{
     Guide, GuideForm, GuidePost, GuideRole, GuideSkill, GuideStatus, Importance, JobRole,
     JobRoleForm, RoleSkill, Seniority, Skill, SkillCategory, SkillForm, SkillRelation, Transition,
     TransitionForm,
 };
-pub use pool::{Backend, DbConfig, DbConn, DbPool, PoolStatus, count_statements};
+pub use pool::{
+    Backend, DbConfig, DbConn, DbPool, PoolStatus, ReplicaStatus, count_statements, lag_tolerant,
+};
 pub use postgres::SslMode;
 pub use queries::content::{BundleCounts, BundlePost, ContentBundle};
 pub use sql::explaining;

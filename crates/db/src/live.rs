@@ -31,6 +31,22 @@ pub(crate) fn guide(now: NaiveDateTime) -> _ {
         .and(guides::published_at.le(now))
 }
 
+/// Posts published for a later instant than `now`, as a diesel filter.
+#[diesel::dsl::auto_type]
+pub(crate) fn scheduled_post(now: NaiveDateTime) -> _ {
+    let published: PostStatus = PostStatus::Published;
+    posts::status.eq(published).and(posts::published_at.gt(now))
+}
+
+/// Guides published for a later instant than `now`, as a diesel filter.
+#[diesel::dsl::auto_type]
+pub(crate) fn scheduled_guide(now: NaiveDateTime) -> _ {
+    let published: GuideStatus = GuideStatus::Published;
+    guides::status
+        .eq(published)
+        .and(guides::published_at.gt(now))
+}
+
 /// `t.status = 'published' AND t.published_at <= now` for the posts or
 /// guides aliased `t`, with `now` the number of a placeholder already bound
 /// to the instant.

@@ -15,7 +15,7 @@ use crate::ids::{
 use crate::schema::{
     authors, comments, guide_posts, guide_roles, guide_skills, guides, post_revisions, post_slugs,
     post_tags, posts, role_skills, roles, sessions, sign_in_failures, skill_relations, skills,
-    tags, transitions, users,
+    tags, transitions, trusted_documents, users,
 };
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -518,4 +518,13 @@ pub struct GuidePost {
     pub guide_id: GuideId,
     pub post_id: PostId,
     pub position: i32,
+}
+
+/// An operation an operator registered for trusted-documents mode.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = trusted_documents)]
+pub struct TrustedDocument {
+    pub hash: String,
+    pub document: String,
+    pub created_at: NaiveDateTime,
 }

@@ -1,8 +1,9 @@
 //! Connection pools for both backends, the connection enum, and the one
-//! dispatch macro that runs the same query expression on either.
+//! dispatch macro that runs the same query expression on either; on
+//! PostgreSQL, the replica that lag-tolerant reads use, and when they may.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use diesel::SqliteConnection;
@@ -39,6 +40,9 @@ pub struct DbConfig {
     /// PostgreSQL cancels a pooled connection's statement once it has run
     /// this long (migrations are not limited).
     pub statement_timeout: Option<Duration>,
+    /// A PostgreSQL replica of `url` (a hot standby) for reads that
+    /// tolerate lag: see [`lag_tolerant`]. Never migrated, never written.
+    pub replica_url: Option<String>,
 }
 
 impl DbConfig {
@@ -49,6 +53,7 @@ impl DbConfig {
             acquire_timeout: Duration::from_secs(5),
             create_database: true,
             statement_timeout: None,
+            replica_url: None,
         }
     }
 }
@@ -81,16 +86,18 @@ fn parse_url(url: &str) -> Result<Target, DbError> {
 }
 
 /// Counts statements across every connection of a pool (diesel instrumentation),
-/// so tests and metrics can assert how many SQL statements a request ran.
+/// so tests and metrics can assert how many SQL statements a request ran;
+/// `replica` counts those a replica's connection ran besides.
 fn counting_instrumentation(
     counter: Arc<AtomicU64>,
     request: Option<Arc<AtomicU64>>,
+    replica: Option<Arc<AtomicU64>>,
 ) -> impl Instrumentation {
     move |event: InstrumentationEvent<'_>| {
         if let InstrumentationEvent::FinishQuery { .. } = event {
             counter.fetch_add(1, Ordering::Relaxed);
-            if let Some(request) = &request {
-                request.fetch_add(1, Ordering::Relaxed);
+            for also in [&request, &replica].into_iter().flatten() {
+                also.fetch_add(1, Ordering::Relaxed);
             }
         }
     }
@@ -108,6 +115,116 @@ pub async fn count_statements<F: std::future::Future>(
     work: F,
 ) -> F::Output {
     REQUEST_STATEMENTS.scope(counter, work).await
+}
+
+tokio::task_local! {
+    /// Set while a lag-tolerant read runs; turns true once the replica
+    /// has given it a connection.
+    static LAG_TOLERANT: Arc<AtomicBool>;
+}
+
+/// Runs `work` with its connections taken from the replica, where the pool
+/// has one that answers: for reads that may see the database as it was a
+/// moment ago (the primary's latest commits may not have reached the
+/// replica yet). Connections taken with [`DbPool::get_primary`] stay on the
+/// primary, so writes and the reads that decide them never reach the
+/// replica whatever the caller wraps. Work spawned onto other tasks leaves
+/// the scope and reads from the primary. Returns `work`'s output and
+/// whether the replica served any of it.
+pub async fn lag_tolerant<F: std::future::Future>(work: F) -> (F::Output, bool) {
+    let served = Arc::new(AtomicBool::new(false));
+    let output = LAG_TOLERANT.scope(served.clone(), work).await;
+    (output, served.load(Ordering::Relaxed))
+}
+
+/// How long reads keep to the primary after the replica failed to give a
+/// connection, before one of them tries it again: during an outage, one
+/// read in this long pays for finding out, not every read.
+const REPLICA_REST: Duration = Duration::from_secs(5);
+
+/// A PostgreSQL replica serving lag-tolerant reads, and what it served.
+struct Replica {
+    pool: Pool<AsyncPgConnection>,
+    /// For log lines, password hidden.
+    masked_url: String,
+    statements: Arc<AtomicU64>,
+    checkouts: AtomicU64,
+    fallbacks: AtomicU64,
+    /// Milliseconds after `opened` until which reads keep to the primary;
+    /// 0 while the replica is trusted.
+    resting_until: AtomicU64,
+    opened: std::time::Instant,
+}
+
+impl Replica {
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.opened.elapsed().as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1)
+    }
+
+    /// Whether this borrower may ask the replica: yes while it is trusted;
+    /// while it rests, no; once the rest is over, yes for the one borrower
+    /// that claims the next try, the others keeping to the primary until
+    /// that try tells.
+    fn may_try(&self) -> bool {
+        let until = self.resting_until.load(Ordering::Acquire);
+        if until == 0 {
+            return true;
+        }
+        let now = self.now_ms();
+        let next = now.saturating_add(rest_ms());
+        now >= until
+            && self
+                .resting_until
+                .compare_exchange(until, next, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+    }
+
+    /// Takes a replica connection, or says why not (and rests the replica).
+    async fn take(&self) -> Option<Object<AsyncPgConnection>> {
+        if !self.may_try() {
+            return None;
+        }
+        match self.pool.get().await {
+            Ok(conn) => {
+                if self.resting_until.swap(0, Ordering::AcqRel) != 0 {
+                    tracing::info!(replica = %self.masked_url, "the replica answers again; lag-tolerant reads go to it");
+                }
+                Some(conn)
+            }
+            Err(err) => {
+                let until = self.now_ms().saturating_add(rest_ms());
+                self.resting_until.store(until, Ordering::Release);
+                tracing::warn!(
+                    replica = %self.masked_url,
+                    error = %err,
+                    rest_s = REPLICA_REST.as_secs(),
+                    "the replica gave no connection; reads go to the primary"
+                );
+                None
+            }
+        }
+    }
+}
+
+fn rest_ms() -> u64 {
+    u64::try_from(REPLICA_REST.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// What the replica has served since the pool opened.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReplicaStatus {
+    /// Connections handed out for lag-tolerant reads.
+    pub checkouts: u64,
+    /// SQL statements the replica ran.
+    pub statements: u64,
+    /// Times a lag-tolerant read went to the primary instead: for a
+    /// connection the replica did not give (it failed to, or was resting
+    /// after failing), or for an operation it failed, run again there.
+    pub fallbacks: u64,
+    /// Whether reads keep off the replica for now, after it failed.
+    pub resting: bool,
 }
 
 /// Connections in a pool and what they are doing, and how long borrowers
@@ -138,10 +255,12 @@ enum PoolInner {
     Sqlite(Pool<SqliteConn>, String),
 }
 
-/// A pool of connections to one database of either backend.
+/// A pool of connections to one database of either backend, and, on
+/// PostgreSQL, optionally to a replica of it for lag-tolerant reads.
 #[derive(Clone)]
 pub struct DbPool {
     inner: PoolInner,
+    replica: Option<Arc<Replica>>,
     statements: Arc<AtomicU64>,
     acquire_timeout: Duration,
     waits: Arc<Waits>,
@@ -331,9 +450,76 @@ where
     .build()
 }
 
+/// A pool of PostgreSQL connections made from `target` (TLS settings and
+/// all), each statement limited as `config` says and counted in `counter`.
+fn pg_pool(
+    target: &PgTarget,
+    url: &str,
+    config: &DbConfig,
+    counter: &Arc<AtomicU64>,
+) -> Result<Pool<AsyncPgConnection>, BuildError> {
+    let counter = counter.clone();
+    let pooled = match config.statement_timeout {
+        Some(limit) => target.with_statement_timeout(limit),
+        None => target.clone(),
+    };
+    // The manager's URL goes unused: every connection is made from the
+    // parsed target.
+    let setup: SetupCallback<AsyncPgConnection> = Box::new(move |_url| {
+        let counter = counter.clone();
+        let pooled = pooled.clone();
+        Box::pin(async move {
+            let mut conn = pooled.connect().await?;
+            conn.set_instrumentation(counting_instrumentation(counter, None, None));
+            Ok(conn)
+        })
+    });
+    build_pool(url.to_owned(), config, setup)
+}
+
+/// The replica `url` names, beside a PostgreSQL primary. Its sessions are
+/// read-only and limited like the primary's. It need not answer now: one
+/// that is down at start-up leaves reads on the primary until it answers.
+async fn open_replica(
+    url: &str,
+    config: &DbConfig,
+    statements: &Arc<AtomicU64>,
+) -> Result<Replica, DbError> {
+    let masked_url = mask_url(url);
+    let target = match parse_url(url) {
+        Ok(Target::Postgres(target)) => target,
+        Ok(Target::Sqlite(_)) => {
+            return Err(DbError::InvalidReplicaUrl(format!(
+                "{masked_url} (a replica is a PostgreSQL server: postgres://…)"
+            )));
+        }
+        Err(DbError::InvalidUrl(reason)) => return Err(DbError::InvalidReplicaUrl(reason)),
+        Err(other) => return Err(other),
+    };
+    let pool =
+        pg_pool(&target.read_only(), url, config, statements).map_err(|e| DbError::Connect {
+            url: masked_url.clone(),
+            reason: e.to_string(),
+        })?;
+    let replica = Replica {
+        pool,
+        masked_url,
+        statements: Arc::default(),
+        checkouts: AtomicU64::new(0),
+        fallbacks: AtomicU64::new(0),
+        resting_until: AtomicU64::new(0),
+        opened: std::time::Instant::now(),
+    };
+    // Says in the log now whether the replica answers; either way the
+    // connection is taken, or the replica rests, as for any read.
+    drop(replica.take().await);
+    Ok(replica)
+}
+
 impl DbPool {
     /// Connects to the database named by `config.url`, creating a missing
-    /// PostgreSQL database when allowed, and checks that it answers.
+    /// PostgreSQL database when allowed, and checks that it answers; opens
+    /// the replica `config.replica_url` names, if any.
     pub async fn connect(config: &DbConfig) -> Result<DbPool, DbError> {
         let statements = Arc::new(AtomicU64::new(0));
         let masked = mask_url(&config.url);
@@ -341,7 +527,15 @@ impl DbPool {
             url: masked.clone(),
             reason,
         };
-        let inner = match parse_url(&config.url)? {
+        let target = parse_url(&config.url)?;
+        if config.replica_url.is_some() && matches!(target, Target::Sqlite(_)) {
+            return Err(DbError::InvalidReplicaUrl(
+                "a replica needs a PostgreSQL primary, and DATABASE_URL names SQLite; \
+                 unset DATABASE_REPLICA_URL or move to PostgreSQL"
+                    .into(),
+            ));
+        }
+        let inner = match target {
             Target::Postgres(target) => {
                 if let Err(err) = target.connect().await {
                     let created = config.create_database
@@ -352,23 +546,7 @@ impl DbPool {
                         return Err(connect_err(err.to_string()));
                     }
                 }
-                let counter = statements.clone();
-                let pooled = match config.statement_timeout {
-                    Some(limit) => target.with_statement_timeout(limit),
-                    None => target.clone(),
-                };
-                // The manager's URL goes unused: every connection is made
-                // from the parsed target, TLS settings and all.
-                let setup: SetupCallback<AsyncPgConnection> = Box::new(move |_url| {
-                    let counter = counter.clone();
-                    let pooled = pooled.clone();
-                    Box::pin(async move {
-                        let mut conn = pooled.connect().await?;
-                        conn.set_instrumentation(counting_instrumentation(counter, None));
-                        Ok(conn)
-                    })
-                });
-                let pool = build_pool(config.url.clone(), config, setup)
+                let pool = pg_pool(&target, &config.url, config, &statements)
                     .map_err(|e| connect_err(e.to_string()))?;
                 PoolInner::Pg(pool, target)
             }
@@ -387,7 +565,7 @@ impl DbPool {
                     let path = path.to_owned();
                     Box::pin(async move {
                         let mut conn = establish_sqlite(&path).await?;
-                        conn.set_instrumentation(counting_instrumentation(counter, None));
+                        conn.set_instrumentation(counting_instrumentation(counter, None, None));
                         Ok(conn)
                     })
                 });
@@ -396,15 +574,20 @@ impl DbPool {
                 PoolInner::Sqlite(pool, path)
             }
         };
+        let replica = match &config.replica_url {
+            Some(url) => Some(Arc::new(open_replica(url, config, &statements).await?)),
+            None => None,
+        };
         let pool = DbPool {
             inner,
+            replica,
             statements,
             acquire_timeout: config.acquire_timeout,
             waits: Arc::default(),
             probe: Arc::default(),
         };
         // Prove the database answers now rather than on the first request.
-        pool.get().await.map_err(|e| {
+        pool.get_primary().await.map_err(|e| {
             connect_err(match e {
                 DbError::Unavailable(reason) => reason,
                 other => other.to_string(),
@@ -420,8 +603,37 @@ impl DbPool {
         }
     }
 
-    /// Takes a connection, waiting at most the configured acquire timeout.
+    /// Takes a connection, waiting at most the configured acquire timeout:
+    /// inside [`lag_tolerant`], from the replica when there is one that
+    /// gives a connection; otherwise, and whenever the replica cannot, from
+    /// the primary.
     pub async fn get(&self) -> Result<DbConn, DbError> {
+        if let Some(replica) = &self.replica
+            && let Ok(served) = LAG_TOLERANT.try_with(Arc::clone)
+        {
+            match replica.take().await {
+                Some(mut conn) => {
+                    served.store(true, Ordering::Relaxed);
+                    replica.checkouts.fetch_add(1, Ordering::Relaxed);
+                    let request = REQUEST_STATEMENTS.try_with(Arc::clone).ok();
+                    conn.set_instrumentation(counting_instrumentation(
+                        self.statements.clone(),
+                        request,
+                        Some(replica.statements.clone()),
+                    ));
+                    return Ok(DbConn::Pg(conn));
+                }
+                None => {
+                    replica.fallbacks.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+        self.get_primary().await
+    }
+
+    /// Takes a connection to the primary whatever the scope: for writes,
+    /// and for the reads that decide them or must see them.
+    pub async fn get_primary(&self) -> Result<DbConn, DbError> {
         let started = std::time::Instant::now();
         let taken = match &self.inner {
             PoolInner::Pg(pool, _) => pool.get().await.map(DbConn::Pg),
@@ -437,9 +649,37 @@ impl DbPool {
         // connection serves one borrower at a time).
         let request = REQUEST_STATEMENTS.try_with(Arc::clone).ok();
         let counter = self.statements.clone();
-        with_conn!(&mut conn, |c| c
-            .set_instrumentation(counting_instrumentation(counter, request)));
+        with_conn!(&mut conn, |c| c.set_instrumentation(
+            counting_instrumentation(counter, request, None)
+        ));
         Ok(conn)
+    }
+
+    /// Whether lag-tolerant reads have a replica to go to (one configured,
+    /// whether or not it answers right now).
+    pub fn has_replica(&self) -> bool {
+        self.replica.is_some()
+    }
+
+    /// What the replica has served; `None` without one.
+    pub fn replica_status(&self) -> Option<ReplicaStatus> {
+        self.replica.as_ref().map(|replica| {
+            let until = replica.resting_until.load(Ordering::Relaxed);
+            ReplicaStatus {
+                checkouts: replica.checkouts.load(Ordering::Relaxed),
+                statements: replica.statements.load(Ordering::Relaxed),
+                fallbacks: replica.fallbacks.load(Ordering::Relaxed),
+                resting: until != 0 && replica.now_ms() < until,
+            }
+        })
+    }
+
+    /// Counts a lag-tolerant read that the replica failed (its connection
+    /// was lost midway, say) and that runs again on the primary.
+    pub fn replica_read_failed(&self) {
+        if let Some(replica) = &self.replica {
+            replica.fallbacks.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// How many connections the pool holds, how many are free, and how many
@@ -481,7 +721,7 @@ impl DbPool {
             #[diesel(sql_type = diesel::sql_types::Bool)]
             ssl: bool,
         }
-        let DbConn::Pg(mut conn) = self.get().await? else {
+        let DbConn::Pg(mut conn) = self.get_primary().await? else {
             return Ok(false);
         };
         let found: Ssl = diesel_async::RunQueryDsl::get_result(

@@ -1,8 +1,9 @@
 //! How Waypost reaches PostgreSQL: the URL's libpq-style TLS settings
-//! (`sslmode`, `sslrootcert`), the name it shows the server, and the limit
-//! on how long one statement may run. Every PostgreSQL connection Waypost
-//! opens (pooled, listening, migrating, creating the database) goes
-//! through [`PgTarget::connect`], so that they all speak TLS alike.
+//! (`sslmode`, `sslrootcert`), the name it shows the server, the limit on
+//! how long one statement may run, and read-only sessions for a replica.
+//! Every PostgreSQL connection Waypost opens (pooled, listening, migrating,
+//! creating the database, reading from a replica) goes through
+//! [`PgTarget::connect`], so that they all speak TLS alike.
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -176,15 +177,27 @@ impl PgTarget {
     /// run for `limit`: a request Waypost has given up on must not keep
     /// working in the database.
     pub(crate) fn with_statement_timeout(&self, limit: Duration) -> PgTarget {
+        self.with_setting(&format!("statement_timeout={}", limit.as_millis().max(1)))
+    }
+
+    /// The same server, every session read-only: a write sent to a replica
+    /// by mistake then fails at once even where the server would take it
+    /// (a logical replica, or the primary's own URL given as the replica),
+    /// instead of landing where the primary never sees it.
+    pub(crate) fn read_only(&self) -> PgTarget {
+        self.with_setting("default_transaction_read_only=on")
+    }
+
+    /// The same server, with `setting` (`name=value`) for each session,
+    /// after the settings the URL's `options` gave.
+    fn with_setting(&self, setting: &str) -> PgTarget {
         let mut other = Settings::clone(self);
         let mut options = other.config.get_options().unwrap_or_default().to_owned();
         if !options.is_empty() {
             options.push(' ');
         }
-        options.push_str(&format!(
-            "-c statement_timeout={}",
-            limit.as_millis().max(1)
-        ));
+        options.push_str("-c ");
+        options.push_str(setting);
         other.config.options(&options);
         PgTarget(Arc::new(other))
     }
@@ -386,12 +399,18 @@ mod tests {
     }
 
     #[test]
-    fn a_statement_timeout_joins_the_options_given() {
+    fn session_settings_join_the_options_given() {
         let target = PgTarget::parse("postgres://h/app?options=-c%20search_path%3Dblog").unwrap();
         let limited = target.with_statement_timeout(Duration::from_millis(2500));
         assert_eq!(
             limited.config.get_options(),
             Some("-c search_path=blog -c statement_timeout=2500")
+        );
+        assert_eq!(
+            limited.read_only().config.get_options(),
+            Some(
+                "-c search_path=blog -c statement_timeout=2500 -c default_transaction_read_only=on"
+            )
         );
     }
 }

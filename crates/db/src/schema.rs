@@ -289,3 +289,11 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    trusted_documents (hash) {
+        hash -> Text,
+        document -> Text,
+        created_at -> Timestamp,
+    }
+}

@@ -223,7 +223,7 @@ pub async fn create_user(pool: &DbPool, new: NewUser, now: NaiveDateTime) -> Dom
         created_at: now,
         updated_at: now,
     };
-    let mut conn = pool.get().await?;
+    let mut conn = pool.get_primary().await?;
     match account::insert_user(&mut conn, &form).await {
         Ok(user) => Ok(user.into()),
         Err(DbError::UniqueViolation { .. }) => Err(DomainError::Conflict {
@@ -262,7 +262,7 @@ async fn apply_user_changes(
         author_id: changes.author_id,
         updated_at: Some(now),
     };
-    match account::update_user(&mut pool.get().await?, key, &form).await {
+    match account::update_user(&mut pool.get_primary().await?, key, &form).await {
         Ok(UserUpdate::Updated(user)) => Ok(user.into()),
         Ok(UserUpdate::NotFound) => Err(DomainError::NotFound("no such account".into())),
         Ok(UserUpdate::WouldLeaveNoAdmin) => Err(DomainError::Conflict {
@@ -354,7 +354,7 @@ pub async fn sign_in(
     // see the others, so however many arrive at once, no more than
     // `max_failures` guesses are checked in a window.
     let (attempt, user) = {
-        let mut conn = pool.get().await?;
+        let mut conn = pool.get_primary().await?;
         account::prune_sign_in_failures(&mut conn, email.as_str(), since).await?;
         let form = SignInFailureForm {
             email: email.0.clone(),
@@ -386,7 +386,7 @@ pub async fn sign_in(
         Some(user) if matches && !user.disabled => user,
         _ => return Ok(SignInOutcome::InvalidCredentials),
     };
-    let mut conn = pool.get().await?;
+    let mut conn = pool.get_primary().await?;
     account::forget_sign_in_failure(&mut conn, attempt).await?;
     account::prune_sessions(&mut conn, user.id, now).await?;
     let (token, token_hash) = new_token()?;
@@ -417,7 +417,9 @@ pub async fn authenticate(pool: &DbPool, token: &str, now: NaiveDateTime) -> Dom
             "the bearer token is malformed",
         ));
     }
-    let mut conn = pool.get().await?;
+    // On the primary: a session signed in a moment ago may not have reached
+    // a replica yet.
+    let mut conn = pool.get_primary().await?;
     let found = account::session_by_token_hash(&mut conn, &token_hash(token)).await?;
     let Some((session, user)) = found else {
         return Err(DomainError::Unauthenticated(
@@ -444,7 +446,7 @@ pub async fn authenticate(pool: &DbPool, token: &str, now: NaiveDateTime) -> Dom
 
 /// Ends the viewer's session; its token stops working at once.
 pub async fn sign_out(pool: &DbPool, viewer: &Viewer, now: NaiveDateTime) -> DomainResult<()> {
-    let mut conn = pool.get().await?;
+    let mut conn = pool.get_primary().await?;
     Ok(account::revoke_session(&mut conn, viewer.session_id, now).await?)
 }
 

@@ -6,6 +6,7 @@ use waypost_db::queries::author;
 use waypost_db::{AuthorId, AuthorInsertForm, AuthorUpdateForm, DbError, DbPool};
 
 use crate::fields::{avatar, new_name, renamed, saved, slug_taken, text};
+use crate::freshness::{Key, changed, told};
 use crate::policy::{Action, Viewer, authorize};
 use crate::{Author, FieldError, Written};
 
@@ -43,8 +44,10 @@ pub async fn create_author(
         created_at: now,
         updated_at: now,
     };
-    let inserted = author::insert(&mut pool.get().await?, &form).await;
-    saved(inserted.map(Some), "author", slug_taken)
+    let inserted = author::insert(&mut pool.get_primary().await?, &form).await;
+    told(saved(inserted.map(Some), "author", slug_taken), |author| {
+        vec![Key::Author(author.id()), Key::Authors]
+    })
 }
 
 /// Editors change any profile; an author only their own.
@@ -68,15 +71,21 @@ pub async fn update_author(
     if !errors.is_empty() {
         return Ok(Err(errors));
     }
-    let updated = author::update(&mut pool.get().await?, id, &form).await;
-    saved(updated, "author", slug_taken)
+    let updated = author::update(&mut pool.get_primary().await?, id, &form).await;
+    // Listings filtered by its slug change with it.
+    told(saved(updated, "author", slug_taken), |author| {
+        vec![Key::Author(author.id()), Key::Authors, Key::Posts]
+    })
 }
 
 /// Deletes a profile that has no posts (editors and admins).
 pub async fn delete_author(pool: &DbPool, viewer: Option<&Viewer>, id: AuthorId) -> Written<bool> {
     authorize(viewer, Action::CreateAuthorProfile)?;
-    match author::delete(&mut pool.get().await?, id).await {
-        Ok(deleted) => Ok(Ok(deleted)),
+    match author::delete(&mut pool.get_primary().await?, id).await {
+        Ok(deleted) => {
+            changed(&[Key::Author(id), Key::Authors, Key::Posts]);
+            Ok(Ok(deleted))
+        }
         Err(DbError::ForeignKeyViolation { .. }) => Ok(Err(vec![FieldError::conflict(
             "id",
             "the author still has posts; move or delete them first",

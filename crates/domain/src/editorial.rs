@@ -12,6 +12,7 @@ use waypost_db::{
 
 use crate::authoring::{PostDraft, post_form};
 use crate::clock::stored_instant;
+use crate::freshness::post_changed;
 use crate::policy::Viewer;
 use crate::policy::{Action, allows, authorize, post_author};
 use crate::render::{derive_excerpt, markdown_to_html, reading_time_minutes};
@@ -90,7 +91,7 @@ async fn chosen_slug(
             return Ok(None);
         }
     };
-    let owner = editorial::old_slug_owner(&mut pool.get().await?, &slug).await?;
+    let owner = editorial::old_slug_owner(&mut pool.get_primary().await?, &slug).await?;
     if owner.is_some_and(|owner| Some(owner) != post) {
         errors.push(FieldError::conflict(
             "slug",
@@ -128,7 +129,7 @@ async fn check_tags(
     if tag_ids.is_empty() {
         return Ok(());
     }
-    let found = editorial::existing_tags(&mut pool.get().await?, tag_ids).await?;
+    let found = editorial::existing_tags(&mut pool.get_primary().await?, tag_ids).await?;
     if tag_ids.iter().any(|id| !found.contains(id)) {
         errors.push(FieldError::invalid(
             "tagIds",
@@ -140,7 +141,7 @@ async fn check_tags(
 
 /// `base`, or `base-2`, `base-3`… whichever is free among current and old slugs.
 async fn free_slug(pool: &DbPool, base: &str) -> DomainResult<String> {
-    let taken = editorial::slugs_like(&mut pool.get().await?, base).await?;
+    let taken = editorial::slugs_like(&mut pool.get_primary().await?, base).await?;
     if !taken.iter().any(|s| s == base) {
         return Ok(base.to_owned());
     }
@@ -218,9 +219,10 @@ pub async fn create_post(
             author_id,
         };
         let form = post_form(draft, now);
-        match editorial::insert_post(&mut pool.get().await?, &form, &tag_ids).await {
+        match editorial::insert_post(&mut pool.get_primary().await?, &form, &tag_ids).await {
             Ok(post) => {
                 crate::similar::refresh_after_write(pool, post.id).await;
+                post_changed(post.id);
                 return Ok(Ok(post.into()));
             }
             Err(DbError::UniqueViolation { constraint }) if !constraint.contains("slug") => {
@@ -260,7 +262,7 @@ async fn load_for_edit(
     if viewer.is_none() {
         return Err(DomainError::Unauthenticated("sign in to do this"));
     }
-    let post = post_queries::by_ids(&mut pool.get().await?, &[id])
+    let post = post_queries::by_ids(&mut pool.get_primary().await?, &[id])
         .await?
         .pop()
         .ok_or_else(|| DomainError::NotFound("no such post".into()))?;
@@ -385,9 +387,10 @@ fn revision_of(post: &PostRow, viewer: Option<&Viewer>, now: NaiveDateTime) -> P
 
 async fn apply(pool: &DbPool, edit: PostEdit) -> Written<Post> {
     let id = edit.id;
-    match editorial::apply_edit(&mut pool.get().await?, &edit).await {
+    match editorial::apply_edit(&mut pool.get_primary().await?, &edit).await {
         Ok(Some(post)) => {
             crate::similar::refresh_after_write(pool, post.id).await;
+            post_changed(post.id);
             Ok(Ok(post.into()))
         }
         Ok(None) => Ok(Err(stale(id))),
@@ -494,7 +497,9 @@ pub async fn delete_post(pool: &DbPool, viewer: Option<&Viewer>, id: PostId) -> 
     // Out of the similar-posts index first, while the posts that list it
     // can still be found.
     crate::similar::forget(pool, id).await?;
-    Ok(editorial::delete_post(&mut pool.get().await?, id).await?)
+    let deleted = editorial::delete_post(&mut pool.get_primary().await?, id).await?;
+    post_changed(id);
+    Ok(deleted)
 }
 
 /// Revisions are for editors and the post's author.
@@ -536,7 +541,7 @@ pub async fn restore_revision(
     if viewer.is_none() {
         return Err(DomainError::Unauthenticated("sign in to do this"));
     }
-    let revision = editorial::revision(&mut pool.get().await?, revision_id)
+    let revision = editorial::revision(&mut pool.get_primary().await?, revision_id)
         .await?
         .ok_or_else(|| DomainError::NotFound("no such revision".into()))?;
     let post = load_for_edit(pool, viewer, revision.post_id).await?;

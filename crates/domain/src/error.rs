@@ -20,10 +20,13 @@ pub enum ErrorCode {
     /// An operation named by a hash the server does not know yet; the
     /// client sends its text next (automatic persisted queries).
     PersistedQueryNotFound,
+    /// In trusted-documents mode, an operation that was not registered
+    /// ahead of time: by text, by hash, or an attempt to register one.
+    OperationNotTrusted,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 10] = [
+    pub const ALL: [ErrorCode; 11] = [
         ErrorCode::BadUserInput,
         ErrorCode::Unauthenticated,
         ErrorCode::Forbidden,
@@ -34,6 +37,7 @@ impl ErrorCode {
         ErrorCode::Internal,
         ErrorCode::InvalidCredentials,
         ErrorCode::PersistedQueryNotFound,
+        ErrorCode::OperationNotTrusted,
     ];
 
     /// The code as clients see it.
@@ -49,6 +53,7 @@ impl ErrorCode {
             ErrorCode::Internal => "INTERNAL",
             ErrorCode::InvalidCredentials => "INVALID_CREDENTIALS",
             ErrorCode::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
+            ErrorCode::OperationNotTrusted => "OPERATION_NOT_TRUSTED",
         }
     }
 

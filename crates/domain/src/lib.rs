@@ -3,7 +3,9 @@
 //! career-path planning, and the services that combine them with storage.
 //! It must never know GraphQL, HTTP or the environment (callers hand it
 //! settings, a clock and a pool), and never writes SQL: storage is reached
-//! through the db crate's queries only.
+//! through the db crate's queries only. Writes, and the reads that decide
+//! or must see them, take their connection with `DbPool::get_primary`:
+//! whatever scope a caller runs them in, they never reach a replica.
 
 pub mod account;
 pub mod author;
@@ -16,6 +18,7 @@ pub mod demo;
 pub mod editorial;
 mod error;
 mod fields;
+pub mod freshness;
 mod model;
 pub mod paging;
 pub mod persisted;
@@ -25,6 +28,7 @@ pub mod render;
 pub mod search;
 pub mod similar;
 pub mod tag;
+pub mod trusted;
 mod words;
 
 pub use career::{Guide, GuidePost, GuideSkill, JobRole, RoleSkill, Skill, Transition};
@@ -35,9 +39,9 @@ pub use model::{Author, Comment, Post, PostRevision, Tag, User};
 // share the db crate's own rather than copies of them; the pool, the comment
 // feed and their config and errors are handles callers pass back in.
 pub use waypost_db::{
-    AuthorId, Backend, CommentFeed, CommentId, CommentStatus, CommentTally, DbConfig, DbError,
-    DbPool, Direction, Group, PostFilter, PostId, PostOrderField, PostStatus, RevisionId, Role,
-    TagId, Thread, UserId, mask_url,
+    AuthorId, Backend, Broadcast, CommentFeed, CommentId, CommentStatus, CommentTally, DbConfig,
+    DbError, DbPool, Direction, Group, Hearer, PostFilter, PostId, PostOrderField, PostStatus,
+    RevisionId, Role, TagId, Thread, UserId, mask_url,
 };
 pub use waypost_db::{
     GuideId, GuideStatus, Importance, RoleId, Seniority, SkillCategory, SkillId, TransitionId,

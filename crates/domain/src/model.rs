@@ -8,17 +8,21 @@
 
 use chrono::NaiveDateTime;
 use waypost_db as db;
+
+use crate::freshness::Key;
 use waypost_db::{
     AuthorId, CommentId, CommentStatus, PostId, PostStatus, RevisionId, Role, TagId, UserId,
 };
 
 /// Declares a domain type that wraps a row, made from it with `From`, and
 /// its accessors: `copy` fields by value, `text` fields as `&str`,
-/// `optional_text` fields as `Option<&str>`.
+/// `optional_text` fields as `Option<&str>`. `read |row| key` names what
+/// an answer showing the object depends on (`crate::freshness`).
 macro_rules! wraps {
     (
         $(#[$meta:meta])*
         $name:ident($row:ty) {
+            $(read |$read_row:ident| $read_key:expr;)?
             copy $($copy:ident: $copy_ty:ty),+;
             $(text $($text:ident),+;)?
             $(optional_text $($optional:ident),+;)?
@@ -30,6 +34,10 @@ macro_rules! wraps {
 
         impl From<$row> for $name {
             fn from(row: $row) -> Self {
+                $({
+                    let $read_row = &row;
+                    $crate::freshness::read($read_key);
+                })?
                 $name(row)
             }
         }
@@ -68,6 +76,7 @@ type At = NaiveDateTime;
 wraps!(
     /// A post in any state; `is_live` says whether readers see it.
     Post(db::Post) {
+        read |row| Key::Post(row.id);
         copy id: PostId, author_id: AuthorId, status: PostStatus, published_at: Option<At>,
             created_at: At, updated_at: At, reading_time_minutes: i32, version: i64,
             comments_open: bool;
@@ -85,6 +94,7 @@ impl Post {
 wraps!(
     /// An author profile.
     Author(db::Author) {
+        read |row| Key::Author(row.id);
         copy id: AuthorId, created_at: At, updated_at: At;
         text slug, name, bio;
         optional_text avatar_url;
@@ -93,6 +103,7 @@ wraps!(
 
 wraps!(
     Tag(db::Tag) {
+        read |row| Key::Tag(row.id);
         copy id: TagId, created_at: At;
         text slug, name, description;
     }
@@ -110,6 +121,7 @@ wraps!(
 wraps!(
     /// A comment in any status. `author_email` is for moderators only.
     Comment(db::Comment) {
+        read |row| Key::Comments(row.post_id);
         copy id: CommentId, post_id: PostId, parent_id: Option<CommentId>, depth: i32,
             status: CommentStatus, created_at: At, updated_at: At;
         text author_name, author_email, body_html;

@@ -2,6 +2,7 @@
 //! neighbours. Each function is one statement, so a batch of parents costs
 //! the same as one.
 
+use crate::freshness::{Key, read};
 use std::collections::HashMap;
 
 use waypost_db::queries::{author, post, tag};
@@ -40,6 +41,7 @@ pub async fn pages(
     parent_ids: &[i64],
     spec: &PostListSpec,
 ) -> DomainResult<HashMap<i64, PostPage>> {
+    read(Key::Posts);
     let page = &spec.page;
     let (direction, after, before) = if page.backward {
         (
@@ -105,6 +107,7 @@ pub async fn counts(
     parent_ids: &[i64],
     filter: &PostFilter,
 ) -> DomainResult<HashMap<i64, i64>> {
+    read(Key::Posts);
     let mut conn = pool.get().await?;
     let rows = post::count(&mut conn, group, parent_ids, filter).await?;
     let mut totals: HashMap<i64, i64> = parent_ids.iter().map(|&id| (id, 0)).collect();
@@ -121,7 +124,12 @@ pub async fn live_by_ids(
     now: NaiveDateTime,
 ) -> DomainResult<Vec<Post>> {
     let mut conn = pool.get().await?;
-    Ok(all(post::live_by_ids(&mut conn, ids, now).await?))
+    let found: Vec<Post> = all(post::live_by_ids(&mut conn, ids, now).await?);
+    if found.len() < ids.len() {
+        // Any of the missing ones may go live.
+        read(Key::Posts);
+    }
+    Ok(found)
 }
 
 /// Where a post stands at `now`, as readers and editors see it.
@@ -191,13 +199,16 @@ pub async fn find_by_slug(
     let mut conn = pool.get().await?;
     if let Some((found, author, tags)) = post::by_slug_with_author_and_tags(&mut conn, slug).await?
     {
-        return Ok(
-            reveal(viewer, found.into(), preview, now)?.map(|post| FoundPost {
-                post,
-                author: Some(author.into()),
-                tags: Some(tags.into_iter().map(Tag::from).collect()),
-            }),
-        );
+        let shown = reveal(viewer, found.into(), preview, now)?;
+        if shown.is_none() {
+            // Not live yet: it shows once it is.
+            read(Key::Posts);
+        }
+        return Ok(shown.map(|post| FoundPost {
+            post,
+            author: Some(author.into()),
+            tags: Some(tags.into_iter().map(Tag::from).collect()),
+        }));
     }
     // A slug a live post had before still leads to it.
     match waypost_db::queries::editorial::post_by_old_slug(&mut conn, slug).await? {
@@ -206,7 +217,10 @@ pub async fn find_by_slug(
             author: None,
             tags: None,
         })),
-        _ => Ok(None),
+        _ => {
+            read(Key::Posts);
+            Ok(None)
+        }
     }
 }
 
@@ -219,10 +233,14 @@ pub async fn find_by_id(
     now: NaiveDateTime,
 ) -> DomainResult<Option<Post>> {
     let mut conn = pool.get().await?;
-    match post::by_ids(&mut conn, &[id]).await?.pop() {
-        Some(found) => reveal(viewer, found.into(), preview, now),
-        None => Ok(None),
+    let shown = match post::by_ids(&mut conn, &[id]).await?.pop() {
+        Some(found) => reveal(viewer, found.into(), preview, now)?,
+        None => None,
+    };
+    if shown.is_none() {
+        read(Key::Posts);
     }
+    Ok(shown)
 }
 
 /// The listing `viewer` may see for a status filter: everyone sees live
@@ -266,6 +284,7 @@ pub async fn neighbours(
     tag: Option<&str>,
     now: NaiveDateTime,
 ) -> DomainResult<HashMap<PostId, (Option<PostId>, Option<PostId>)>> {
+    read(Key::Posts);
     let mut conn = pool.get().await?;
     let rows = post::adjacent(&mut conn, ids, tag, now).await?;
     Ok(rows
@@ -276,22 +295,38 @@ pub async fn neighbours(
 
 pub async fn authors_by_ids(pool: &DbPool, ids: &[AuthorId]) -> DomainResult<Vec<Author>> {
     let mut conn = pool.get().await?;
-    Ok(all(author::by_ids(&mut conn, ids).await?))
+    let found: Vec<Author> = all(author::by_ids(&mut conn, ids).await?);
+    if found.len() < ids.len() {
+        read(Key::Authors);
+    }
+    Ok(found)
 }
 
 pub async fn author_by_slug(pool: &DbPool, slug: &str) -> DomainResult<Option<Author>> {
     let mut conn = pool.get().await?;
-    Ok(author::by_slug(&mut conn, slug).await?.map(Author::from))
+    let found = author::by_slug(&mut conn, slug).await?.map(Author::from);
+    if found.is_none() {
+        read(Key::Authors);
+    }
+    Ok(found)
 }
 
 pub async fn tags_by_ids(pool: &DbPool, ids: &[TagId]) -> DomainResult<Vec<Tag>> {
     let mut conn = pool.get().await?;
-    Ok(all(tag::by_ids(&mut conn, ids).await?))
+    let found: Vec<Tag> = all(tag::by_ids(&mut conn, ids).await?);
+    if found.len() < ids.len() {
+        read(Key::Tags);
+    }
+    Ok(found)
 }
 
 pub async fn tag_by_slug(pool: &DbPool, slug: &str) -> DomainResult<Option<Tag>> {
     let mut conn = pool.get().await?;
-    Ok(tag::by_slug(&mut conn, slug).await?.map(Tag::from))
+    let found = tag::by_slug(&mut conn, slug).await?.map(Tag::from);
+    if found.is_none() {
+        read(Key::Tags);
+    }
+    Ok(found)
 }
 
 /// Each post's tags, ordered by name; posts without tags get none.

@@ -6,6 +6,7 @@ use waypost_db::queries::tag;
 use waypost_db::{DbPool, TagId, TagInsertForm, TagUpdateForm};
 
 use crate::fields::{new_name, renamed, saved, slug_taken, text};
+use crate::freshness::{Key, changed, told};
 use crate::policy::{Action, Viewer, authorize};
 use crate::{DomainResult, Tag, Written};
 
@@ -40,8 +41,10 @@ pub async fn create_tag(
         description,
         created_at: now,
     };
-    let inserted = tag::insert(&mut pool.get().await?, &form).await;
-    saved(inserted.map(Some), "tag", slug_taken)
+    let inserted = tag::insert(&mut pool.get_primary().await?, &form).await;
+    told(saved(inserted.map(Some), "tag", slug_taken), |tag| {
+        vec![Key::Tag(tag.id()), Key::Tags]
+    })
 }
 
 pub async fn update_tag(
@@ -64,7 +67,7 @@ pub async fn update_tag(
     if !errors.is_empty() {
         return Ok(Err(errors));
     }
-    let mut conn = pool.get().await?;
+    let mut conn = pool.get_primary().await?;
     let updated = if form.name.is_none() && form.slug.is_none() && form.description.is_none() {
         tag::by_ids(&mut conn, &[id])
             .await
@@ -72,10 +75,15 @@ pub async fn update_tag(
     } else {
         tag::update(&mut conn, id, &form).await
     };
-    saved(updated, "tag", slug_taken)
+    // Listings filtered by its slug change with it.
+    told(saved(updated, "tag", slug_taken), |tag| {
+        vec![Key::Tag(tag.id()), Key::Tags, Key::Posts]
+    })
 }
 
 pub async fn delete_tag(pool: &DbPool, viewer: Option<&Viewer>, id: TagId) -> DomainResult<bool> {
     authorize(viewer, Action::ManageTags)?;
-    Ok(tag::delete(&mut pool.get().await?, id).await?)
+    let deleted = tag::delete(&mut pool.get_primary().await?, id).await?;
+    changed(&[Key::Tag(id), Key::Tags, Key::Posts]);
+    Ok(deleted)
 }

@@ -71,6 +71,27 @@ pub enum Command {
         #[command(subcommand)]
         action: UserCommand,
     },
+    /// Register the operations a server in trusted mode runs
+    /// (`--trusted-only`), in the database every instance reads.
+    Operations {
+        #[command(subcommand)]
+        action: OperationsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OperationsCommand {
+    /// Register `.graphql` files, each one document named by the SHA-256 of
+    /// its exact text (as clients hash it). Every file is checked against
+    /// the schema first; if one fails, none is registered. Prints each
+    /// hash and file.
+    Add {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<std::path::PathBuf>,
+    },
+    /// List the registered documents: hash, when registered, and the
+    /// operations each holds.
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -154,6 +175,23 @@ pub struct DatabaseArgs {
     )]
     pub database_url_file: Option<std::path::PathBuf>,
 
+    /// A PostgreSQL replica of the database (a hot standby), same URL form
+    /// as DATABASE_URL: anonymous queries read from it, and from the
+    /// primary whenever it cannot serve them. Writes, signed-in requests
+    /// and a client's reads just after it wrote go to the primary.
+    #[arg(long, env = "DATABASE_REPLICA_URL", global = true)]
+    pub database_replica_url: Option<String>,
+
+    /// A file holding the replica's URL, as DATABASE_URL_FILE does the
+    /// database's.
+    #[arg(
+        long,
+        env = "DATABASE_REPLICA_URL_FILE",
+        global = true,
+        conflicts_with = "database_replica_url"
+    )]
+    pub database_replica_url_file: Option<std::path::PathBuf>,
+
     /// Most connections the pool opens (each instance also keeps one for
     /// live comments and one for readiness, on PostgreSQL).
     #[arg(
@@ -181,13 +219,9 @@ impl DatabaseArgs {
     /// The database to use: named by flag, variable or file; in
     /// development, a SQLite file when none is named.
     pub fn db_config(&self, mode: Mode) -> anyhow::Result<DbConfig> {
-        use anyhow::Context as _;
         let url = match (&self.database_url, &self.database_url_file) {
             (Some(url), _) => url.clone(),
-            (None, Some(path)) => std::fs::read_to_string(path)
-                .with_context(|| format!("DATABASE_URL_FILE {}: cannot read it", path.display()))?
-                .trim()
-                .to_owned(),
+            (None, Some(path)) => read_url_file("DATABASE_URL_FILE", path)?,
             (None, None) if mode == Mode::Development => DEVELOPMENT_DATABASE.to_owned(),
             (None, None) => anyhow::bail!(
                 "production mode needs a database: set DATABASE_URL (or DATABASE_URL_FILE) to postgres://… or sqlite://…"
@@ -197,14 +231,31 @@ impl DatabaseArgs {
             !url.is_empty(),
             "DATABASE_URL is empty; name a database (postgres://… or sqlite://…)"
         );
+        let replica_url = match (&self.database_replica_url, &self.database_replica_url_file) {
+            (Some(url), _) => Some(url.trim().to_owned()),
+            (None, Some(path)) => Some(read_url_file("DATABASE_REPLICA_URL_FILE", path)?),
+            (None, None) => None,
+        }
+        // An empty variable, as templates leave one, means no replica.
+        .filter(|url| !url.is_empty());
         Ok(DbConfig {
             url,
             max_connections: usize::try_from(self.db_max_connections).unwrap_or(usize::MAX),
             acquire_timeout: Duration::from_millis(self.db_timeout_ms),
             create_database: true,
             statement_timeout: None,
+            replica_url,
         })
     }
+}
+
+/// The URL a `*_FILE` setting's file holds, without surrounding space.
+fn read_url_file(setting: &str, path: &std::path::Path) -> anyhow::Result<String> {
+    use anyhow::Context as _;
+    Ok(std::fs::read_to_string(path)
+        .with_context(|| format!("{setting} {}: cannot read it", path.display()))?
+        .trim()
+        .to_owned())
 }
 
 #[derive(Debug, Clone, Args)]
@@ -272,6 +323,13 @@ pub struct ServeArgs {
     #[arg(long, env = "WAYPOST_DRAIN_SECONDS", value_parser = clap::value_parser!(u64).range(0..=3_600))]
     pub drain_seconds: Option<u64>,
 
+    /// Milliseconds after a client's mutation during which its reads go to
+    /// the primary rather than the replica, so that it sees what it wrote
+    /// while the replica catches up: set it above the replica's usual lag.
+    /// Clients are told apart by address, in each instance's memory.
+    #[arg(long, env = "WAYPOST_REPLICA_WRITER_WINDOW_MS", default_value_t = crate::http::WRITER_WINDOW_MS, value_parser = clap::value_parser!(u64).range(0..=3_600_000))]
+    pub replica_writer_window_ms: u64,
+
     /// Seconds a shared cache (a CDN, a browser) may keep an anonymous GET
     /// answer before asking again; 0 makes it revalidate every time, which
     /// costs a 304 when nothing changed.
@@ -282,6 +340,25 @@ pub struct ServeArgs {
     /// the new one.
     #[arg(long, env = "WAYPOST_CACHE_STALE_SECONDS", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=31_536_000))]
     pub cache_stale_seconds: u32,
+
+    /// Bytes of memory for anonymous query answers kept by this instance
+    /// and dropped exactly when a write changes what they read (default 64
+    /// MiB); 0 turns the answer cache off.
+    #[arg(long, env = "WAYPOST_ANSWER_CACHE_BYTES", default_value_t = 64 * 1024 * 1024)]
+    pub answer_cache_bytes: usize,
+
+    /// Trusted mode with these documents: the `.graphql` files directly in
+    /// this directory, each one document named by the SHA-256 of its exact
+    /// text, checked against the schema at start (a bad file stops the
+    /// start). Only these and the documents `waypost operations add`
+    /// registered run; anything else is refused with OPERATION_NOT_TRUSTED.
+    #[arg(long, env = "WAYPOST_TRUSTED_DOCUMENTS", value_name = "DIR")]
+    pub trusted_documents: Option<std::path::PathBuf>,
+
+    /// Trusted mode: run only the operations `waypost operations add`
+    /// registered (and those of --trusted-documents, which implies it).
+    #[arg(long, env = "WAYPOST_TRUSTED_ONLY")]
+    pub trusted_only: bool,
 
     #[command(flatten)]
     pub limits: LimitArgs,
@@ -379,7 +456,30 @@ pub enum Mode {
     Production,
 }
 
+/// Which operations a server runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Operations {
+    /// Any operation (automatic persisted queries register what clients send).
+    Any,
+    /// Trusted mode: only the documents registered in the database, and
+    /// those of `directory` when one is named.
+    Trusted {
+        directory: Option<std::path::PathBuf>,
+    },
+}
+
 impl ServeArgs {
+    /// Which operations to run: naming a directory of trusted documents
+    /// asks for trusted mode, as `--trusted-only` does.
+    pub fn operations(&self) -> Operations {
+        match (&self.trusted_documents, self.trusted_only) {
+            (None, false) => Operations::Any,
+            (directory, _) => Operations::Trusted {
+                directory: directory.clone(),
+            },
+        }
+    }
+
     /// Whether to load the demo content into an empty database.
     pub fn seed_demo(&self, mode: Mode) -> bool {
         self.seed_demo.unwrap_or(mode == Mode::Development)
@@ -497,6 +597,43 @@ mod tests {
     }
 
     #[test]
+    fn a_directory_of_trusted_documents_asks_for_trusted_mode() {
+        let operations = |args: &[&str]| {
+            let cli = Cli::try_parse_from(std::iter::once("waypost").chain(args.iter().copied()))
+                .unwrap();
+            match cli.command {
+                Some(Command::Serve(serve)) => serve.operations(),
+                _ => cli.serve.operations(),
+            }
+        };
+        assert_eq!(operations(&[]), Operations::Any, "off by default");
+        assert_eq!(
+            operations(&["--trusted-only"]),
+            Operations::Trusted { directory: None }
+        );
+        let named = Operations::Trusted {
+            directory: Some("/etc/waypost/operations".into()),
+        };
+        assert_eq!(
+            operations(&["--trusted-documents", "/etc/waypost/operations"]),
+            named
+        );
+        assert_eq!(
+            operations(&["serve", "--trusted-documents", "/etc/waypost/operations"]),
+            named
+        );
+        let cli = Cli::try_parse_from(["waypost", "operations", "add", "a.graphql", "b.graphql"])
+            .unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Operations {
+                action: OperationsCommand::Add { ref files }
+            }) if files.len() == 2
+        ));
+        assert!(Cli::try_parse_from(["waypost", "operations", "add"]).is_err());
+    }
+
+    #[test]
     fn the_database_url_may_come_from_a_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("url");
@@ -514,5 +651,61 @@ mod tests {
             "postgres://u:secret@db/app"
         );
         assert!(Cli::try_parse_from(["waypost", "--db-max-connections", "0"]).is_err());
+    }
+
+    #[test]
+    fn a_replica_is_optional_and_may_come_from_a_file() {
+        let none = Cli::try_parse_from(["waypost"]).unwrap();
+        assert_eq!(
+            none.database.db_config(none.mode).unwrap().replica_url,
+            None
+        );
+        let named = Cli::try_parse_from([
+            "waypost",
+            "--database-url",
+            "postgres://db/app",
+            "--database-replica-url",
+            "postgres://standby/app",
+        ])
+        .unwrap();
+        assert_eq!(
+            named.database.db_config(named.mode).unwrap().replica_url,
+            Some("postgres://standby/app".to_owned())
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("replica");
+        std::fs::write(&path, "postgres://u:secret@standby/app\n").unwrap();
+        let filed = Cli::try_parse_from([
+            "waypost",
+            "--database-replica-url-file",
+            path.to_str().unwrap(),
+        ])
+        .unwrap();
+        assert_eq!(
+            filed.database.db_config(filed.mode).unwrap().replica_url,
+            Some("postgres://u:secret@standby/app".to_owned())
+        );
+        let empty = Cli::try_parse_from(["waypost", "--database-replica-url", ""]).unwrap();
+        assert_eq!(
+            empty.database.db_config(empty.mode).unwrap().replica_url,
+            None
+        );
+        assert!(
+            Cli::try_parse_from([
+                "waypost",
+                "--database-replica-url",
+                "postgres://standby/app",
+                "--database-replica-url-file",
+                path.to_str().unwrap(),
+            ])
+            .is_err()
+        );
+        assert_eq!(
+            Cli::try_parse_from(["waypost"])
+                .unwrap()
+                .serve
+                .replica_writer_window_ms,
+            crate::http::WRITER_WINDOW_MS
+        );
     }
 }

@@ -38,6 +38,11 @@ pub(crate) fn http_status(code: ErrorCode) -> StatusCode {
         // Apollo Client stops persisting queries for good after a 400 or a
         // 500; this answer only asks it for the text.
         ErrorCode::PersistedQueryNotFound => StatusCode::OK,
+        // Well formed and understood, refused by the server's policy. Not
+        // 400: Apollo Client's persisted-query link gives up sending
+        // hashes after a 400, so one refused operation would turn every
+        // later registered one into full text.
+        ErrorCode::OperationNotTrusted => StatusCode::FORBIDDEN,
     }
 }
 

@@ -8,10 +8,14 @@ use clap::Parser;
 use waypost_domain::User;
 use waypost_domain::account::{self, EmailAddress, NewPassword, NewUser, UserChanges};
 use waypost_domain::demo::{SeedOutcome, seed_demo};
+use waypost_domain::freshness::Key;
 use waypost_domain::{DbPool, mask_url};
 use waypost_gateway::TrustedProxies;
-use waypost_gateway::config::{Cli, Command, MigrateCommand, Mode, ServeArgs, UserCommand};
-use waypost_gateway::{AppState, build_schema, telemetry};
+use waypost_gateway::config::{
+    Cli, Command, MigrateCommand, Mode, Operations, OperationsCommand, ServeArgs, UserCommand,
+};
+use waypost_gateway::trusted::{TrustedDocuments, operation_names, register_files};
+use waypost_gateway::{AppState, build_schema, telemetry, tell_instances};
 
 // Responses are built from many short-lived strings; mimalloc serves them
 // with far less contention between worker threads than the system allocator.
@@ -111,6 +115,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             pool.run_migrations().await?;
             match seed_demo(&pool).await? {
                 SeedOutcome::Seeded(counts) => {
+                    tell_instances(&pool, &[Key::Posts, Key::Tags, Key::Authors, Key::Career])
+                        .await?;
                     tracing::info!(
                         posts = counts.posts,
                         authors = counts.authors,
@@ -130,6 +136,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let pool = connect(&cli).await?;
             pool.run_migrations().await?;
             let posts = waypost_domain::similar::reindex_all(&pool).await?;
+            // Similar posts are listings.
+            tell_instances(&pool, &[Key::Posts]).await?;
             tracing::info!(posts, "similar posts reindexed");
             Ok(())
         }
@@ -137,6 +145,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let pool = connect(&cli).await?;
             pool.run_migrations().await?;
             user_command(&pool, action).await
+        }
+        Some(Command::Operations { ref action }) => {
+            let pool = connect(&cli).await?;
+            pool.run_migrations().await?;
+            operations_command(&pool, action).await
         }
         Some(Command::Serve(ref args)) => serve(&cli, args).await,
         None => serve(&cli, &cli.serve).await,
@@ -227,6 +240,36 @@ async fn user_command(pool: &DbPool, action: &UserCommand) -> anyhow::Result<()>
     Ok(())
 }
 
+async fn operations_command(pool: &DbPool, action: &OperationsCommand) -> anyhow::Result<()> {
+    match action {
+        OperationsCommand::Add { files } => {
+            for added in register_files(pool, files, Utc::now().naive_utc()).await? {
+                let state = if added.new {
+                    "added"
+                } else {
+                    "already registered"
+                };
+                println!(
+                    "{}\t{}\t{state}",
+                    added.document.hash,
+                    added.document.path.display()
+                );
+            }
+        }
+        OperationsCommand::List => {
+            for document in waypost_domain::trusted::list(pool).await? {
+                println!(
+                    "{}\t{}\t{}",
+                    document.hash,
+                    document.registered_at.format("%Y-%m-%dT%H:%M:%SZ"),
+                    operation_names(&document.text).join(",")
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The new account's password: `WAYPOST_PASSWORD` for scripts, else typed
 /// twice at a prompt that does not echo.
 fn read_password() -> anyhow::Result<String> {
@@ -245,8 +288,11 @@ fn read_password() -> anyhow::Result<String> {
     Ok(first)
 }
 
+/// The database for a command other than `serve`: the primary alone, since
+/// only serving reads from a replica.
 async fn connect(cli: &Cli) -> anyhow::Result<DbPool> {
-    let config = cli.database.db_config(cli.mode)?;
+    let mut config = cli.database.db_config(cli.mode)?;
+    config.replica_url = None;
     Ok(DbPool::connect(&config).await?)
 }
 
@@ -256,6 +302,23 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     let stop_signal = waypost_gateway::shutdown_signal();
     let mode = cli.mode;
     let limits = args.limits.limits(mode);
+    // Before the database: a bad document stops the start at once.
+    let trusted = match args.operations() {
+        Operations::Any => None,
+        Operations::Trusted {
+            directory: Some(ref directory),
+        } => Some(TrustedDocuments::load(directory, &limits).await?),
+        Operations::Trusted { directory: None } => Some(TrustedDocuments::registered_only()),
+    };
+    let operations = match (&trusted, args.trusted_documents.as_deref()) {
+        (None, _) => "any".to_owned(),
+        (Some(documents), Some(directory)) => format!(
+            "trusted only: {} documents from {}, and those registered in the database",
+            documents.files(),
+            directory.display()
+        ),
+        (Some(_), None) => "trusted only: those registered in the database".to_owned(),
+    };
     let mut config = cli.database.db_config(mode)?;
     // The database stops working on a request once Waypost has given up on it.
     config.statement_timeout = Some(limits.timeout);
@@ -288,11 +351,13 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         mode = ?mode,
         database = %mask_url(&config.url),
         tls = pool.ssl_mode().map_or("none (SQLite)", |m| m.as_str()),
+        replica = %config.replica_url.as_deref().map_or_else(|| "none".to_owned(), mask_url),
         migrations_applied = applied,
         migrate = !args.no_migrate,
         demo_content = demo,
         graphiql_and_introspection = limits.introspection,
         cors = %cors.describe(),
+        operations = %operations,
         rate_limit_per_minute = limits.rate_per_minute,
         drain_s = stop.drain.as_secs(),
         grace_s = stop.grace.as_secs(),
@@ -320,10 +385,19 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         .with_limits(limits)
         .with_cors(cors)
         .with_trusted_proxies(TrustedProxies(args.trusted_proxies.clone()))
+        .with_replica_writer_window(std::time::Duration::from_millis(
+            args.replica_writer_window_ms,
+        ))
         .with_http_caching(waypost_gateway::HttpCaching {
             max_age_seconds: args.cache_max_age_seconds,
             stale_seconds: args.cache_stale_seconds,
+        })
+        .with_answer_caching(waypost_gateway::AnswerCaching {
+            max_bytes: args.answer_cache_bytes,
         });
+    if let Some(documents) = trusted {
+        state = state.with_trusted_documents(documents);
+    }
     // Metrics on an address of their own, for the scraper alone; they stop
     // with the process.
     let _metrics = match args.metrics_bind {

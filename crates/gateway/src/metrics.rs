@@ -1,7 +1,8 @@
 //! Waypost's Prometheus metrics: the families it exposes (request outcomes
 //! and latency, errors by code, SQL statements per request, data-loader
 //! batch sizes, live subscriptions and their feed, database pool occupancy
-//! and waits, the build, the process), their buckets, and the bounds on
+//! and waits, the answer cache, what the replica served, the build, the
+//! process), their buckets, and the bounds on
 //! client-chosen label values. Counting and the text exposition format are
 //! the `prometheus-client` crate's.
 
@@ -104,6 +105,16 @@ pub struct ScrapeSample {
     pub wait_seconds: f64,
     /// Whether live comments can reach this instance.
     pub feed_listening: bool,
+    /// Whether writes through other instances reach the answer cache.
+    pub answers_listening: bool,
+    /// Connections the replica handed out, since start.
+    pub replica_checkouts: u64,
+    /// SQL statements the replica ran, since start.
+    pub replica_statements: u64,
+    /// Times a read meant for the replica went to the primary, since start.
+    pub replica_fallbacks: u64,
+    /// Whether reads keep off the replica for now, after it failed.
+    pub replica_resting: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, EncodeLabelSet)]
@@ -155,6 +166,9 @@ pub struct Metrics {
     /// Shared with every [`SubscriptionGuard`].
     subscriptions: Gauge,
     pool: PoolMetrics,
+    /// The answer cache's counts, kept by the cache as it works.
+    pub(crate) answers: AnswerMetrics,
+    replica: ReplicaMetrics,
 }
 
 impl Default for Metrics {
@@ -185,6 +199,8 @@ impl Metrics {
         let batches = Labelled::default();
         let subscriptions = Gauge::default();
         let pool = PoolMetrics::default();
+        let answers = AnswerMetrics::default();
+        let replica = ReplicaMetrics::default();
 
         let mut registry = Registry::default();
         // The registry ends each help text with a full stop, and the
@@ -215,6 +231,8 @@ impl Metrics {
             subscriptions.clone(),
         );
         pool.register(&mut registry);
+        answers.register(&mut registry);
+        replica.register(&mut registry);
         registry.register(
             "waypost_operation_duration_seconds",
             "Time taken to answer a GraphQL request, in seconds, by operation name and outcome",
@@ -257,6 +275,8 @@ impl Metrics {
             batches,
             subscriptions,
             pool,
+            answers,
+            replica,
         }
     }
 
@@ -348,7 +368,11 @@ impl Metrics {
         // Two scrapes at once may each show the other's sample of the pool;
         // both are current.
         self.pool.set(pool);
+        self.replica.set(pool);
         self.feed_listening.set(i64::from(pool.feed_listening));
+        self.answers
+            .listening
+            .set(i64::from(pool.answers_listening));
         let mut out = String::with_capacity(8 * 1024);
         // Writing to a String cannot fail, nor can encoding these families.
         let _ = prometheus_text::encode(&mut out, &self.registry);
@@ -364,6 +388,71 @@ pub struct SubscriptionGuard(Gauge);
 impl Drop for SubscriptionGuard {
     fn drop(&mut self) {
         self.0.dec();
+    }
+}
+
+/// The `waypost_answer_cache_*` families.
+#[derive(Debug, Default)]
+pub(crate) struct AnswerMetrics {
+    pub hits: Counter,
+    pub misses: Counter,
+    /// Answers dropped because a write or a scheduled instant made them stale.
+    pub stale: Counter,
+    /// Answers dropped to stay within the cache's bytes.
+    pub evicted: Counter,
+    pub bytes: Gauge,
+    pub entries: Gauge,
+    /// 1 while writes on other instances reach this one's cache.
+    pub listening: Gauge,
+}
+
+impl AnswerMetrics {
+    fn register(&self, registry: &mut Registry) {
+        let counters = [
+            (
+                "waypost_answer_cache_hits",
+                "GraphQL requests answered from the answer cache",
+                &self.hits,
+            ),
+            (
+                "waypost_answer_cache_misses",
+                "Cacheable GraphQL requests the answer cache did not hold",
+                &self.misses,
+            ),
+            (
+                "waypost_answer_cache_stale",
+                "Cached answers dropped because a write or a scheduled post or guide going live changed what they read",
+                &self.stale,
+            ),
+            (
+                "waypost_answer_cache_evictions",
+                "Cached answers dropped to stay within the cache's size",
+                &self.evicted,
+            ),
+        ];
+        for (name, help, counter) in counters {
+            registry.register(name, help, counter.clone());
+        }
+        let gauges = [
+            (
+                "waypost_answer_cache_bytes",
+                "Bytes of answers the answer cache holds",
+                &self.bytes,
+            ),
+            (
+                "waypost_answer_cache_entries",
+                "Answers the answer cache holds",
+                &self.entries,
+            ),
+            (
+                "waypost_answer_cache_listening",
+                "1 while writes made through other instances reach this one's answer cache (always 1 on SQLite)",
+                &self.listening,
+            ),
+        ];
+        for (name, help, gauge) in gauges {
+            registry.register(name, help, gauge.clone());
+        }
     }
 }
 
@@ -440,6 +529,58 @@ impl PoolMetrics {
         if waited > 0.0 {
             self.wait_seconds.inc_by(waited);
         }
+    }
+}
+
+/// The `waypost_db_replica_*` families: counters kept by the pool, brought
+/// up to its totals at each scrape, and whether the replica rests. Without
+/// a replica they stay at zero.
+#[derive(Debug, Default)]
+struct ReplicaMetrics {
+    checkouts: Counter,
+    statements: Counter,
+    fallbacks: Counter,
+    resting: Gauge,
+}
+
+impl ReplicaMetrics {
+    fn register(&self, registry: &mut Registry) {
+        let counters = [
+            (
+                "waypost_db_replica_checkouts",
+                "Database connections the replica handed out for reads that tolerate lag",
+                &self.checkouts,
+            ),
+            (
+                "waypost_db_replica_statements",
+                "SQL statements the replica ran",
+                &self.statements,
+            ),
+            (
+                "waypost_db_replica_fallbacks",
+                "Times a read meant for the replica went to the primary: for a connection the replica did not give (it failed to, or was resting after failing), or for an operation it failed, run again there",
+                &self.fallbacks,
+            ),
+        ];
+        for (name, help, counter) in counters {
+            registry.register(name, help, counter.clone());
+        }
+        registry.register(
+            "waypost_db_replica_resting",
+            "1 while reads keep to the primary because the replica failed to give a connection",
+            self.resting.clone(),
+        );
+    }
+
+    fn set(&self, sample: ScrapeSample) {
+        for (counter, total) in [
+            (&self.checkouts, sample.replica_checkouts),
+            (&self.statements, sample.replica_statements),
+            (&self.fallbacks, sample.replica_fallbacks),
+        ] {
+            counter.inc_by(total.saturating_sub(counter.get()));
+        }
+        self.resting.set(i64::from(sample.replica_resting));
     }
 }
 

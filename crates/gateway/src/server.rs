@@ -20,17 +20,25 @@ use waypost_domain::comment::CommentSettings;
 use waypost_domain::{CommentFeed, DbPool};
 
 use crate::client_address::TrustedProxies;
+use crate::http::answers::{AnswerCaching, Answers};
 use crate::http::graphql::{graphql_get, graphql_post};
 use crate::http::guard::{Cors, fit_request_id, rate_limiter};
 use crate::http::pages::{graphiql, healthz, metrics, readyz};
-use crate::http::{AppState, GraphiqlPage, Phase, REQUEST_ID};
+use crate::http::{AppState, GraphiqlPage, Phase, REQUEST_ID, WRITER_WINDOW_MS};
 use crate::limits::Limits;
 use crate::metrics::Metrics;
 use crate::schema::{Services, build_schema, system_clock};
 
 impl AppState {
     pub fn new(pool: DbPool) -> Self {
+        let metrics = Arc::new(Metrics::new());
         AppState {
+            answers: Answers::open(
+                AnswerCaching::default(),
+                &pool,
+                metrics.clone(),
+                Duration::from_millis(WRITER_WINDOW_MS),
+            ),
             schema: build_schema(),
             limits: Arc::new(Limits::default()),
             rate: rate_limiter(&Limits::default()),
@@ -42,7 +50,7 @@ impl AppState {
                 auth: AuthSettings::default(),
                 comments: CommentSettings::default(),
                 clock: system_clock(),
-                metrics: Arc::new(Metrics::new()),
+                metrics,
             },
             graphiql: Arc::new(GraphiqlPage::build()),
             phase: Arc::new(tokio::sync::watch::Sender::new(Phase::Serving)),
@@ -51,6 +59,7 @@ impl AppState {
             persisted: Arc::default(),
             documents: Arc::default(),
             refusal_log: Arc::default(),
+            writers: Arc::default(),
         }
     }
 }

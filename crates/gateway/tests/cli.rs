@@ -40,6 +40,8 @@ fn waypost() -> Command {
         "WAYPOST_DB_MAX_CONNECTIONS",
         "DATABASE_URL_FILE",
         "RUST_LOG",
+        "WAYPOST_TRUSTED_DOCUMENTS",
+        "WAYPOST_TRUSTED_ONLY",
     ] {
         command.env_remove(var);
     }
@@ -648,4 +650,116 @@ fn metrics_can_have_an_address_of_their_own() {
         );
     });
     stop(server.child);
+}
+
+#[test]
+fn operations_add_registers_what_a_trusted_server_then_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("trusted.db").display());
+    let latest = "query Latest { posts(first: 2) { nodes { slug } } }";
+    let good = dir.path().join("latest.graphql");
+    let bad = dir.path().join("bad.graphql");
+    std::fs::write(&good, latest).unwrap();
+    std::fs::write(&bad, "query Bad { nope }").unwrap();
+    let operations = |args: &[&std::path::Path]| {
+        let output = waypost()
+            .arg("operations")
+            .args(args)
+            .env("DATABASE_URL", &url)
+            .output()
+            .unwrap();
+        (
+            output.status.success(),
+            String::from_utf8(output.stdout).unwrap(),
+            String::from_utf8(output.stderr).unwrap(),
+        )
+    };
+    let add = std::path::Path::new("add");
+    let list = std::path::Path::new("list");
+    // One bad file: refused, naming it, and nothing registered.
+    let (ok, _, err) = operations(&[add, &good, &bad]);
+    assert!(!ok);
+    assert!(err.contains("bad.graphql") && err.contains("nope"), "{err}");
+    let (ok, out, _) = operations(&[list]);
+    assert!(ok && out.is_empty(), "{out}");
+    // The hash is the one `sha256sum` prints for the file.
+    let hash = "d8e194f5797109ccd616f01cadd690d63a0161df83ea1453f98d536ec436e285";
+    let (ok, out, err) = operations(&[add, &good]);
+    assert!(ok, "{err}");
+    assert_eq!(out, format!("{hash}\t{}\tadded\n", good.display()));
+    let (ok, out, _) = operations(&[add, &good]);
+    assert!(ok && out.ends_with("\talready registered\n"), "{out}");
+    let (ok, out, _) = operations(&[list]);
+    assert!(ok);
+    let fields: Vec<&str> = out.trim_end().split('\t').collect();
+    assert_eq!(fields.len(), 3, "{out}");
+    assert_eq!((fields[0], fields[2]), (hash, "Latest"), "{out}");
+
+    let mut serve = waypost();
+    serve
+        .env("DATABASE_URL", &url)
+        .env("WAYPOST_TRUSTED_ONLY", "true");
+    let server = start(serve);
+    let chosen = server
+        .log
+        .iter()
+        .find(|e| e["message"] == "Waypost configured")
+        .unwrap();
+    assert_eq!(
+        chosen["operations"], "trusted only: those registered in the database",
+        "{chosen}"
+    );
+    let address = server.address.clone();
+    block_on(async {
+        let body = post_query(&address, latest, &[]).await;
+        assert_eq!(
+            body["data"]["posts"]["nodes"].as_array().map(Vec::len),
+            Some(2),
+            "{body}"
+        );
+        let body = post_query(&address, "{ posts { totalCount } }", &[]).await;
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "OPERATION_NOT_TRUSTED",
+            "{body}"
+        );
+    });
+    stop(server.child);
+}
+
+#[test]
+fn a_bad_trusted_document_stops_the_start_before_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let documents = dir.path().join("operations");
+    std::fs::create_dir(&documents).unwrap();
+    std::fs::write(documents.join("fine.graphql"), "{ posts { totalCount } }").unwrap();
+    std::fs::write(documents.join("typo.graphql"), "{ posts { totalCuont } }").unwrap();
+    let output = waypost()
+        .current_dir(dir.path())
+        .env("WAYPOST_TRUSTED_DOCUMENTS", &documents)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(
+        lines[0].contains("typo.graphql") && lines[0].contains("totalCuont"),
+        "{stderr}"
+    );
+    assert!(
+        !dir.path().join("waypost.db").exists(),
+        "the database was opened before the documents were checked"
+    );
+    // A directory that is not there is named too.
+    let output = waypost()
+        .current_dir(dir.path())
+        .args(["serve", "--trusted-documents", "missing"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("missing") && stderr.contains("directory"),
+        "{stderr}"
+    );
 }

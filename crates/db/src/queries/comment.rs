@@ -107,10 +107,12 @@ pub async fn by_ids(conn: &mut DbConn, ids: &[CommentId]) -> DbResult<Vec<Commen
 
 /// The comment `news` announced, as stored now (`None` if it was deleted
 /// since). It is read once per instance, by the first subscriber that asks,
-/// however many subscribers watch its post; a connection is taken only then.
+/// however many subscribers watch its post; a connection is taken only then,
+/// on the primary, where the announced comment was written (a replica may
+/// not have it yet).
 pub async fn announced<'n>(pool: &DbPool, news: &'n News) -> DbResult<Option<&'n Comment>> {
     news.comment_or_read(|| async {
-        let mut conn = pool.get().await?;
+        let mut conn = pool.get_primary().await?;
         Ok(by_ids(&mut conn, &[news.event.comment_id]).await?.pop())
     })
     .await

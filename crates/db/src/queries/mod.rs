@@ -12,3 +12,4 @@ pub mod post;
 pub mod search;
 pub mod similar;
 pub mod tag;
+pub mod trusted;

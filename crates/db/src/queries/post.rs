@@ -202,3 +202,30 @@ pub async fn count_all(conn: &mut DbConn) -> DbResult<i64> {
     let n = with_conn!(conn, |c| posts::table.count().get_result(c).await)?;
     Ok(n)
 }
+
+/// The first instant after `now` at which a scheduled post or guide goes
+/// live, if any is scheduled: until then, what readers see cannot change
+/// without a write. Two index seeks (`status, published_at`).
+pub async fn next_going_live(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+) -> DbResult<Option<NaiveDateTime>> {
+    use crate::schema::guides;
+    let (post, guide) = with_conn!(conn, |c| {
+        let post: Option<NaiveDateTime> = posts::table
+            .filter(live::scheduled_post(now))
+            .select(diesel::dsl::min(posts::published_at))
+            .first(c)
+            .await?;
+        let guide: Option<NaiveDateTime> = guides::table
+            .filter(live::scheduled_guide(now))
+            .select(diesel::dsl::min(guides::published_at))
+            .first(c)
+            .await?;
+        Ok::<_, diesel::result::Error>((post, guide))
+    })?;
+    Ok(match (post, guide) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    })
+}

@@ -1,7 +1,7 @@
 //! Full-text search over published posts and guides. PostgreSQL ranks with
 //! `ts_rank` over the weighted `search` columns and highlights with
 //! `ts_headline`; SQLite ranks with FTS5's `bm25` (title 10, excerpt 4,
-//! body 1) and highlights with `snippet()`. Both mark matches with the
+//! body 1) and highlights with `snippet()`, each for the page's rows only. Both mark matches with the
 //! private characters \u{2} and \u{3}; the domain turns them into `<mark>`.
 //!
 //! Results come in (score descending, kind, id) order, and a page starts
@@ -104,8 +104,7 @@ fn matches(b: &mut SqlBuilder, spec: &SearchSpec) {
         Backend::Sqlite => {
             b.push(
                 "SELECT s.kind AS kind, s.ref_id AS id, \
-                 -bm25(search_index, 10.0, 4.0, 1.0) AS score, \
-                 snippet(search_index, -1, char(2), char(3), '…', 24) AS fragment \
+                 -bm25(search_index, 10.0, 4.0, 1.0) AS score, s.rowid AS rid \
                  FROM search_index s \
                  LEFT JOIN posts p ON s.kind = 'post' AND p.id = s.ref_id \
                  LEFT JOIN guides g ON s.kind = 'guide' AND g.id = s.ref_id \
@@ -158,7 +157,14 @@ pub async fn page(conn: &mut DbConn, spec: &SearchSpec) -> DbResult<Vec<SearchRo
              FROM (SELECT * FROM (",
         );
     } else {
-        b.push("SELECT * FROM (");
+        // The highlight is made for the page's rows only: the page is
+        // found first, then matched again by rowid for `snippet()`, which
+        // FTS5 computes only in the query that holds the MATCH.
+        b.push(
+            "SELECT r.kind AS kind, r.id AS id, r.score AS score, \
+             snippet(search_index, -1, char(2), char(3), '…', 24) AS fragment \
+             FROM (SELECT * FROM (",
+        );
     }
     matches(&mut b, spec);
     b.push(") m");
@@ -179,6 +185,10 @@ pub async fn page(conn: &mut DbConn, spec: &SearchSpec) -> DbResult<Vec<SearchRo
     b.bind(Bind::Int(spec.limit));
     if postgres {
         b.push(") r ORDER BY r.score DESC, r.kind ASC, r.id ASC");
+    } else {
+        b.push(") r JOIN search_index ON search_index.rowid = r.rid WHERE search_index MATCH ");
+        b.bind(Bind::Text(spec.fts5.clone()));
+        b.push(" ORDER BY r.score DESC, r.kind ASC, r.id ASC");
     }
     b.load(conn).await
 }

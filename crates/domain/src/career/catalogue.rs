@@ -50,11 +50,13 @@ impl Fields for SkillFields {
         let description = text("description", &self.description, description, errors);
         let related_slugs = match (self.related, stored) {
             (Some(slugs), _) => slugs,
-            (None, Some(c)) => career::related_skills(&mut write.pool.get().await?, &[c.id()])
-                .await?
-                .into_iter()
-                .map(|(_, s)| s.slug)
-                .collect(),
+            (None, Some(c)) => {
+                career::related_skills(&mut write.pool.get_primary().await?, &[c.id()])
+                    .await?
+                    .into_iter()
+                    .map(|(_, s)| s.slug)
+                    .collect()
+            }
             (None, None) => Vec::new(),
         };
         list_cap("relatedSkills", &related_slugs, errors);
@@ -81,7 +83,7 @@ impl Fields for SkillFields {
 
     async fn store(write: &Write<'_, Self>, draft: &Self::Draft) -> Stored<Self> {
         let (form, related) = draft;
-        let conn = &mut write.pool.get().await?;
+        let conn = &mut write.pool.get_primary().await?;
         career::save_skill(conn, write.id, form, related, write.now).await
     }
 }
@@ -148,11 +150,13 @@ impl Fields for RoleFields {
                     .zip(levels.iter().map(|l| l.proficiency))
                     .collect()
             }
-            (None, Some(c)) => career::requirements(&mut write.pool.get().await?, Some(&[c.id()]))
-                .await?
-                .into_iter()
-                .map(|r| (r.skill_id, r.proficiency))
-                .collect(),
+            (None, Some(c)) => {
+                career::requirements(&mut write.pool.get_primary().await?, Some(&[c.id()]))
+                    .await?
+                    .into_iter()
+                    .map(|r| (r.skill_id, r.proficiency))
+                    .collect()
+            }
             (None, None) => Vec::new(),
         };
         let Some(seniority) = seniority else {
@@ -171,7 +175,7 @@ impl Fields for RoleFields {
 
     async fn store(write: &Write<'_, Self>, draft: &Self::Draft) -> Stored<Self> {
         let (form, required) = draft;
-        let conn = &mut write.pool.get().await?;
+        let conn = &mut write.pool.get_primary().await?;
         career::save_role(conn, write.id, form, required, write.now).await
     }
 }
@@ -240,7 +244,7 @@ impl Fields for TransitionFields {
     }
 
     async fn store(write: &Write<'_, Self>, draft: &Self::Draft) -> Stored<Self> {
-        let conn = &mut write.pool.get().await?;
+        let conn = &mut write.pool.get_primary().await?;
         career::save_transition(conn, write.id, draft, write.now).await
     }
 

@@ -12,6 +12,7 @@ use super::model::Guide;
 use super::write::{Check, Fields, Rows, Stored, Write, list_cap, one, or_stored, slug_of, text};
 use crate::clock::stored_instant;
 use crate::fields::{MAX_TEXT_CHARS, long_text, short_text};
+use crate::freshness::{Key, changed};
 use crate::policy::Viewer;
 use crate::policy::{Action, allows, authorize, post_author};
 use crate::render::markdown_to_html;
@@ -154,7 +155,7 @@ impl Fields for GuideFields {
 
     async fn store(write: &Write<'_, Self>, draft: &Self::Draft) -> Stored<Self> {
         let (form, lists) = draft;
-        let conn = &mut write.pool.get().await?;
+        let conn = &mut write.pool.get_primary().await?;
         career::save_guide(conn, write.id, form, lists, write.now).await
     }
 }
@@ -170,10 +171,12 @@ async fn author(
         return Err(DomainError::Unauthenticated("sign in to do this"));
     };
     let requested = match slug {
-        Some(slug) => match author_queries::by_slug(&mut write.pool.get().await?, slug).await? {
-            Some(author) => Some(author.id),
-            None => return Ok(Err(FieldError::invalid("authorSlug", "no such author"))),
-        },
+        Some(slug) => {
+            match author_queries::by_slug(&mut write.pool.get_primary().await?, slug).await? {
+                Some(author) => Some(author.id),
+                None => return Ok(Err(FieldError::invalid("authorSlug", "no such author"))),
+            }
+        }
         None => None,
     };
     Ok(post_author(viewer, requested)
@@ -243,7 +246,7 @@ pub async fn set_guide_published(
     now: NaiveDateTime,
 ) -> Written<Guide> {
     let now = stored_instant(now);
-    let mut conn = pool.get().await?;
+    let mut conn = pool.get_primary().await?;
     let guide = one(career::guides_by_ids(&mut conn, &[id]).await?, "guide")?;
     authorize(
         viewer,
@@ -264,5 +267,7 @@ pub async fn set_guide_published(
         (true, None) => (GuideStatus::Published, Some(now)),
     };
     let updated = career::set_guide_publication(&mut conn, id, status, published_at, now).await?;
-    Ok(Ok(one(updated.into_iter().collect(), "guide")?.into()))
+    let guide = one(updated.into_iter().collect(), "guide")?.into();
+    changed(&[Key::Career]);
+    Ok(Ok(guide))
 }

@@ -11,6 +11,7 @@ use waypost_db::{
     TransitionId,
 };
 
+use crate::freshness::Key;
 use crate::model::wraps;
 
 type At = NaiveDateTime;
@@ -18,6 +19,7 @@ type At = NaiveDateTime;
 wraps!(
     /// A guide in any state; `is_live` says whether readers see it.
     Guide(db::Guide) {
+        read |_row| Key::Career;
         copy id: GuideId, author_id: AuthorId, status: GuideStatus, published_at: Option<At>,
             created_at: At, updated_at: At;
         text slug, title, field, summary;
@@ -34,6 +36,7 @@ impl Guide {
 wraps!(
     /// A skill a guide teaches, at its place in the guide's list.
     GuideSkill(db::GuideSkill) {
+        read |_row| Key::Career;
         copy guide_id: GuideId, skill_id: SkillId, importance: Importance, position: i32;
         text note;
     }
@@ -42,12 +45,14 @@ wraps!(
 wraps!(
     /// A post a guide relates to, at its place in the guide's list.
     GuidePost(db::GuidePost) {
+        read |_row| Key::Career;
         copy guide_id: GuideId, post_id: PostId, position: i32;
     }
 );
 
 wraps!(
     Skill(db::Skill) {
+        read |_row| Key::Career;
         copy id: SkillId, category: SkillCategory, created_at: At, updated_at: At;
         text slug, name, description;
     }
@@ -56,6 +61,7 @@ wraps!(
 wraps!(
     /// A job role on the career ladder.
     JobRole(db::JobRole) {
+        read |_row| Key::Career;
         copy id: RoleId, seniority: Seniority, created_at: At, updated_at: At;
         text slug, title, summary;
     }
@@ -64,6 +70,7 @@ wraps!(
 wraps!(
     /// A skill a role requires, at a proficiency from 1 to 5.
     RoleSkill(db::RoleSkill) {
+        read |_row| Key::Career;
         copy role_id: RoleId, skill_id: SkillId, proficiency: i32;
     }
 );
@@ -71,6 +78,7 @@ wraps!(
 wraps!(
     /// A typical move from one role to another.
     Transition(db::Transition) {
+        read |_row| Key::Career;
         copy id: TransitionId, from_role_id: RoleId, to_role_id: RoleId, months: i32,
             created_at: At, updated_at: At;
         text note;

@@ -1,5 +1,6 @@
 //! Cursor pages of guides (newest first) and of skills and roles (by slug).
 
+use crate::freshness::{Key, read};
 use chrono::NaiveDateTime;
 use waypost_db::queries::career;
 use waypost_db::{DbPool, GuideId, SkillCategory};
@@ -73,6 +74,7 @@ pub async fn guides_page(
     after: Option<&str>,
     now: NaiveDateTime,
 ) -> DomainResult<Page<Guide>> {
+    read(Key::Career);
     let limit = limit(first)?;
     let key = guide_after(after)?;
     let rows = career::guides_page(&mut pool.get().await?, field, key, limit + 1, now).await?;
@@ -84,6 +86,7 @@ pub async fn count_guides(
     field: Option<&str>,
     now: NaiveDateTime,
 ) -> DomainResult<i64> {
+    read(Key::Career);
     Ok(career::count_guides(&mut pool.get().await?, field, now).await?)
 }
 
@@ -93,6 +96,7 @@ pub async fn skills_page(
     first: Option<i32>,
     after: Option<&str>,
 ) -> DomainResult<Page<Skill>> {
+    read(Key::Career);
     let limit = limit(first)?;
     let key = slug_after(after)?;
     let rows =
@@ -101,6 +105,7 @@ pub async fn skills_page(
 }
 
 pub async fn count_skills(pool: &DbPool, category: Option<SkillCategory>) -> DomainResult<i64> {
+    read(Key::Career);
     Ok(career::count_skills(&mut pool.get().await?, category).await?)
 }
 
@@ -109,6 +114,7 @@ pub async fn roles_page(
     first: Option<i32>,
     after: Option<&str>,
 ) -> DomainResult<Page<JobRole>> {
+    read(Key::Career);
     let limit = limit(first)?;
     let key = slug_after(after)?;
     let rows = career::roles_page(&mut pool.get().await?, key.as_deref(), limit + 1).await?;
@@ -116,5 +122,6 @@ pub async fn roles_page(
 }
 
 pub async fn count_roles(pool: &DbPool) -> DomainResult<i64> {
+    read(Key::Career);
     Ok(career::count_roles(&mut pool.get().await?).await?)
 }

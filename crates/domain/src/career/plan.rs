@@ -2,6 +2,7 @@
 //! person's skills handed to the pure `planner`, its answers filled in
 //! with the roles, transitions and skills they name.
 
+use crate::freshness::{Key, read};
 use std::collections::HashMap;
 
 use waypost_db as db;
@@ -176,6 +177,7 @@ pub async fn career_path(
     to: &str,
     known: &[SkillLevel],
 ) -> DomainResult<CareerPlan> {
+    read(Key::Career);
     let graph = graph(pool).await?;
     let start = role_by(&graph.roles, from, "from")?.clone();
     let goal = role_by(&graph.roles, to, "to")?.clone();
@@ -240,6 +242,7 @@ pub async fn recommend_roles(
     known: &[SkillLevel],
     first: Option<i32>,
 ) -> DomainResult<Vec<RoleMatch>> {
+    read(Key::Career);
     let first = usize::try_from(page_size("first", first.unwrap_or(5))?).unwrap_or(5);
     let graph = graph(pool).await?;
     let known = known_skills(pool, known).await?;

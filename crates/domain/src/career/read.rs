@@ -1,6 +1,7 @@
 //! Published guides, skills and roles as readers see them, and the batch
 //! lookups behind the gateway's loaders.
 
+use crate::freshness::{Key, read};
 use chrono::NaiveDateTime;
 use waypost_db::queries::career;
 use waypost_db::{DbPool, GuideId, RoleId, SkillId, TransitionId};
@@ -34,6 +35,7 @@ pub async fn guide_by_slug(
     slug: &str,
     now: NaiveDateTime,
 ) -> DomainResult<Option<Guide>> {
+    read(Key::Career);
     let guide = career::guide_by_slug(&mut pool.get().await?, slug).await?;
     Ok(guide.map(Guide::from).filter(|g| visible(g, viewer, now)))
 }
@@ -44,6 +46,7 @@ pub async fn guide_by_id(
     id: GuideId,
     now: NaiveDateTime,
 ) -> DomainResult<Option<Guide>> {
+    read(Key::Career);
     let guide = career::guides_by_ids(&mut pool.get().await?, &[id])
         .await?
         .pop();
@@ -51,11 +54,13 @@ pub async fn guide_by_id(
 }
 
 pub async fn skill_by_slug(pool: &DbPool, slug: &str) -> DomainResult<Option<Skill>> {
+    read(Key::Career);
     let found = career::skills_by_slugs(&mut pool.get().await?, &[slug.to_owned()]).await?;
     Ok(found.into_iter().next().map(Skill::from))
 }
 
 pub async fn role_by_slug(pool: &DbPool, slug: &str) -> DomainResult<Option<JobRole>> {
+    read(Key::Career);
     let found = career::roles_by_slugs(&mut pool.get().await?, &[slug.to_owned()]).await?;
     Ok(found.into_iter().next().map(JobRole::from))
 }
@@ -66,6 +71,7 @@ pub async fn live_guides_by_ids(
     ids: &[GuideId],
     now: NaiveDateTime,
 ) -> DomainResult<Vec<Guide>> {
+    read(Key::Career);
     let rows = career::guides_by_ids(&mut pool.get().await?, ids).await?;
     Ok(rows
         .into_iter()
@@ -75,6 +81,7 @@ pub async fn live_guides_by_ids(
 }
 
 pub async fn skills_by_ids(pool: &DbPool, ids: &[SkillId]) -> DomainResult<Vec<Skill>> {
+    read(Key::Career);
     Ok(all(
         career::skills_by_ids(&mut pool.get().await?, ids).await?
     ))
@@ -84,22 +91,26 @@ pub async fn transitions_by_ids(
     pool: &DbPool,
     ids: &[TransitionId],
 ) -> DomainResult<Vec<Transition>> {
+    read(Key::Career);
     Ok(all(
         career::transitions_by_ids(&mut pool.get().await?, ids).await?
     ))
 }
 
 pub async fn roles_by_ids(pool: &DbPool, ids: &[RoleId]) -> DomainResult<Vec<JobRole>> {
+    read(Key::Career);
     Ok(all(career::roles_by_ids(&mut pool.get().await?, ids).await?))
 }
 
 pub async fn related_skills(pool: &DbPool, ids: &[SkillId]) -> DomainResult<Vec<(SkillId, Skill)>> {
+    read(Key::Career);
     Ok(keyed(
         career::related_skills(&mut pool.get().await?, ids).await?,
     ))
 }
 
 pub async fn requirements(pool: &DbPool, ids: &[RoleId]) -> DomainResult<Vec<RoleSkill>> {
+    read(Key::Career);
     Ok(all(
         career::requirements(&mut pool.get().await?, Some(ids)).await?
     ))
@@ -110,6 +121,7 @@ pub async fn transitions_of(
     ids: &[RoleId],
     outgoing: bool,
 ) -> DomainResult<Vec<Transition>> {
+    read(Key::Career);
     Ok(all(career::transitions_of(
         &mut pool.get().await?,
         ids,
@@ -119,16 +131,19 @@ pub async fn transitions_of(
 }
 
 pub async fn guide_skills(pool: &DbPool, ids: &[GuideId]) -> DomainResult<Vec<GuideSkill>> {
+    read(Key::Career);
     Ok(all(career::guide_skills(&mut pool.get().await?, ids).await?))
 }
 
 pub async fn guide_roles(pool: &DbPool, ids: &[GuideId]) -> DomainResult<Vec<(GuideId, JobRole)>> {
+    read(Key::Career);
     Ok(keyed(
         career::guide_roles(&mut pool.get().await?, ids).await?,
     ))
 }
 
 pub async fn guide_posts(pool: &DbPool, ids: &[GuideId]) -> DomainResult<Vec<GuidePost>> {
+    read(Key::Career);
     Ok(all(career::guide_posts(&mut pool.get().await?, ids).await?))
 }
 
@@ -137,6 +152,7 @@ pub async fn guides_teaching(
     ids: &[SkillId],
     now: NaiveDateTime,
 ) -> DomainResult<Vec<(SkillId, Guide)>> {
+    read(Key::Career);
     Ok(keyed(
         career::guides_teaching(&mut pool.get().await?, ids, now).await?,
     ))
@@ -146,6 +162,7 @@ pub async fn roles_requiring(
     pool: &DbPool,
     ids: &[SkillId],
 ) -> DomainResult<Vec<(SkillId, JobRole)>> {
+    read(Key::Career);
     Ok(keyed(
         career::roles_requiring(&mut pool.get().await?, ids).await?,
     ))

@@ -15,6 +15,7 @@ use crate::editorial::slugify;
 use crate::fields::{
     MAX_NAME_CHARS, MAX_TEXT_CHARS, long_text, quoted, saved, short_text, slug_taken,
 };
+use crate::freshness::{Key, changed, told};
 use crate::policy::Viewer;
 use crate::policy::{Action, authorize};
 use crate::{DomainError, DomainResult};
@@ -107,7 +108,10 @@ pub async fn save<F: Fields>(
     let now = stored_instant(now);
     let stored = match id {
         Some(id) => {
-            let row = one(F::stored(&mut pool.get().await?, id).await?, F::KIND)?;
+            let row = one(
+                F::stored(&mut pool.get_primary().await?, id).await?,
+                F::KIND,
+            )?;
             let entry = row.into();
             F::may_edit(viewer, &entry)?;
             Some(entry)
@@ -127,7 +131,7 @@ pub async fn save<F: Fields>(
         return Ok(Err(errors));
     };
     let stored = F::store(&write, &draft).await;
-    saved(stored, F::KIND, F::clash)
+    told(saved(stored, F::KIND, F::clash), |_| vec![Key::Career])
 }
 
 /// Which career entry a delete names.
@@ -149,13 +153,15 @@ pub async fn delete(pool: &DbPool, viewer: Option<&Viewer>, entry: EntryId) -> D
         EntryId::Skill(_) | EntryId::Role(_) | EntryId::Transition(_) => Action::ManageCareers,
     };
     authorize(viewer, action)?;
-    let mut conn = pool.get().await?;
-    Ok(match entry {
+    let mut conn = pool.get_primary().await?;
+    let deleted = match entry {
         EntryId::Skill(id) => career::delete_skill(&mut conn, id).await?,
         EntryId::Role(id) => career::delete_role(&mut conn, id).await?,
         EntryId::Transition(id) => career::delete_transition(&mut conn, id).await?,
         EntryId::Guide(id) => career::delete_guide(&mut conn, id).await?,
-    })
+    };
+    changed(&[Key::Career]);
+    Ok(deleted)
 }
 
 /// The one row a lookup by id found, or NOT_FOUND.
@@ -284,7 +290,7 @@ impl<F: Fields> Write<'_, F> {
         if slugs.is_empty() {
             return Ok(Vec::new());
         }
-        let found = lookup(&mut self.pool.get().await?, slugs).await?;
+        let found = lookup(&mut self.pool.get_primary().await?, slugs).await?;
         let mut ids = Vec::with_capacity(slugs.len());
         for wanted in slugs {
             match found

@@ -12,6 +12,7 @@ use waypost_db::{
 
 use crate::account::{EmailAddress, new_token, token_hash};
 use crate::clock::{Clock, stored_instant};
+use crate::freshness::{Key, changed};
 use crate::{Comment, FieldError};
 use crate::{DomainError, DomainResult};
 
@@ -223,7 +224,7 @@ pub async fn add_comment(
         Ok(checked) => checked,
         Err(errors) => return Ok(Err(errors)),
     };
-    let mut conn = pool.get().await?;
+    let mut conn = pool.get_primary().await?;
     let post = post_queries::by_ids(&mut conn, &[post_id]).await?.pop();
     let post = match post {
         Some(post) if post.is_live(now) => post,
@@ -331,6 +332,7 @@ pub async fn add_comment(
         .await?;
     // Announced once committed, so a subscriber that reads it finds it.
     if stored.status == CommentStatus::Approved {
+        changed(&[Key::Comments(stored.post_id)]);
         announce(feed, &mut conn, &[&stored]).await;
     }
     Ok(Ok(Posted {

@@ -11,6 +11,7 @@ use waypost_db::{
 use super::QueueFilter;
 use super::thread;
 use crate::clock::stored_instant;
+use crate::freshness::{self, Key};
 use crate::model::all;
 use crate::policy::{Action, Viewer, allows};
 use crate::{Comment, DomainError, DomainResult};
@@ -38,7 +39,7 @@ pub async fn moderate(
         }
     }
     let ids = unique.as_slice();
-    let mut conn = pool.get().await?;
+    let mut conn = pool.get_primary().await?;
     let found = comment_queries::by_ids(&mut conn, ids).await?;
     if found.len() != ids.len() {
         return Err(DomainError::NotFound("no such comment".into()));
@@ -61,6 +62,9 @@ pub async fn moderate(
     }
     let vouched = allows(viewer, Action::VouchForCommenter);
     let changed = comment_queries::set_status(&mut conn, ids, status, vouched, now).await?;
+    let mut threads: Vec<Key> = changed.iter().map(|c| Key::Comments(c.post_id)).collect();
+    threads.dedup();
+    freshness::changed(&threads);
     // Only a comment this call moved is news, and only on a live post.
     let published: Vec<&CommentRow> = changed
         .iter()

@@ -4,9 +4,10 @@ use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
 use waypost_db::queries::comment as comment_queries;
-use waypost_db::{CommentId, CommentPageQuery, CommentTally, DbPool, Thread};
+use waypost_db::{CommentId, CommentPageQuery, CommentTally, DbPool, PostId, Thread};
 
 use crate::cursor;
+use crate::freshness::{Key, read};
 use crate::paging::{DEFAULT_PAGE_SIZE, page_size};
 use crate::{Comment, DomainResult};
 
@@ -66,6 +67,7 @@ pub async fn pages(
     parent_ids: &[i64],
     spec: &CommentPageSpec,
 ) -> DomainResult<HashMap<i64, CommentPage>> {
+    record_threads(thread, parent_ids);
     let query = CommentPageQuery {
         thread,
         parent_ids,
@@ -102,10 +104,26 @@ pub async fn counts(
     tally: CommentTally,
     parent_ids: &[i64],
 ) -> DomainResult<HashMap<i64, i64>> {
+    let thread = match tally {
+        CommentTally::AllOnPost => Thread::OnPost,
+        CommentTally::Thread(thread) => thread,
+    };
+    record_threads(thread, parent_ids);
     let rows = comment_queries::count(&mut pool.get().await?, tally, parent_ids).await?;
     let mut totals: HashMap<i64, i64> = parent_ids.iter().map(|&id| (id, 0)).collect();
     for row in rows {
         totals.insert(row.grp, row.total);
     }
     Ok(totals)
+}
+
+/// A post's threads depend on its comments. Replies to a comment are
+/// reached through that comment, which already named its post's comments
+/// as it was read.
+fn record_threads(thread: Thread, parent_ids: &[i64]) {
+    if thread == Thread::OnPost {
+        for &post in parent_ids {
+            read(Key::Comments(PostId(post)));
+        }
+    }
 }

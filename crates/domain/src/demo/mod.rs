@@ -83,7 +83,7 @@ pub fn demo_bundle(now: NaiveDateTime) -> DomainResult<ContentBundle> {
 /// racing on an empty database both try; the loser's transaction hits a
 /// unique slug and rolls back, and it reports `AlreadyHasContent`.
 pub async fn seed_if_empty(pool: &DbPool, bundle: ContentBundle) -> DomainResult<SeedOutcome> {
-    let mut conn = pool.get().await?;
+    let mut conn = pool.get_primary().await?;
     if post::count_all(&mut conn).await? > 0 {
         return Ok(SeedOutcome::AlreadyHasContent);
     }
@@ -95,7 +95,7 @@ pub async fn seed_if_empty(pool: &DbPool, bundle: ContentBundle) -> DomainResult
         // Only a rival seeding explains a clash on an empty database; a clash
         // within the bundle itself is a bug and must not pass for a refusal.
         Err(err @ DbError::UniqueViolation { .. }) => {
-            if post::count_all(&mut pool.get().await?).await? > 0 {
+            if post::count_all(&mut pool.get_primary().await?).await? > 0 {
                 Ok(SeedOutcome::AlreadyHasContent)
             } else {
                 Err(err.into())
@@ -114,7 +114,7 @@ pub async fn seed_demo(pool: &DbPool) -> DomainResult<SeedOutcome> {
     // Checked apart from the posts: a database seeded before guides
     // existed, or whose career seeding failed, gets them at the next start.
     let now = crate::clock::stored_instant(now);
-    pool.get()
+    pool.get_primary()
         .await?
         .serialized(
             &[waypost_db::queries::career::DEMO_SEED_LOCK],

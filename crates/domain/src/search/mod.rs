@@ -6,6 +6,7 @@
 pub mod query;
 pub mod snippet;
 
+use crate::freshness::{Key, read};
 use chrono::NaiveDateTime;
 use waypost_db::queries::search::{self, SearchSpec};
 use waypost_db::{DbPool, GuideId, PostId};
@@ -114,6 +115,7 @@ pub async fn search(
     after: Option<&str>,
     now: NaiveDateTime,
 ) -> DomainResult<SearchPage> {
+    read(Key::Posts);
     let limit = page_size("first", first.unwrap_or(DEFAULT_PAGE_SIZE))?;
     let key = after.map(decode_cursor).transpose()?;
     let query = parse(text);
@@ -153,6 +155,7 @@ pub async fn count(
     filter: &SearchFilter,
     now: NaiveDateTime,
 ) -> DomainResult<i64> {
+    read(Key::Posts);
     let query = parse(text);
     let Some(spec) = spec(&query, filter, None, 0, now) else {
         return Ok(0);

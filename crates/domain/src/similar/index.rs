@@ -181,7 +181,7 @@ async fn find_nearest(
 
 /// Brings the index up to date for post `id` after any change to it.
 pub async fn refresh(pool: &DbPool, id: PostId) -> DomainResult<()> {
-    pool.get()
+    pool.get_primary()
         .await?
         .serialized(&[store::INDEX_LOCK], async |conn| {
             refresh_on(conn, id).await
@@ -268,7 +268,7 @@ pub async fn refresh_after_write(pool: &DbPool, id: PostId) {
 /// Takes a post out of the index before it is deleted, and refills the
 /// lists it leaves.
 pub async fn forget(pool: &DbPool, id: PostId) -> DomainResult<()> {
-    pool.get()
+    pool.get_primary()
         .await?
         .serialized(&[store::INDEX_LOCK], async |conn| {
             let listed_before = store::listing(conn, id).await?;
@@ -306,7 +306,7 @@ async fn refresh_lists(conn: &mut waypost_db::DbConn, ids: &[PostId]) -> DomainR
 /// Rebuilds the whole index with fresh document frequencies; returns how
 /// many posts it covers.
 pub async fn reindex_all(pool: &DbPool) -> DomainResult<usize> {
-    pool.get()
+    pool.get_primary()
         .await?
         .serialized(&[store::INDEX_LOCK], async |conn| reindex_on(conn).await)
         .await

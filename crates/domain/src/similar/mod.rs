@@ -9,6 +9,7 @@
 mod index;
 pub mod score;
 
+use crate::freshness::{Key, read};
 use chrono::NaiveDateTime;
 use waypost_db::queries::similar as store;
 use waypost_db::{DbPool, PostId};
@@ -33,6 +34,7 @@ pub async fn similar_to(
     ids: &[PostId],
     now: NaiveDateTime,
 ) -> DomainResult<Vec<Similar>> {
+    read(Key::Posts);
     let rows = store::nearest(&mut pool.get().await?, ids, now).await?;
     Ok(rows
         .into_iter()

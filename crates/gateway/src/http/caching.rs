@@ -1,5 +1,5 @@
 //! HTTP caching of GET answers: what may be kept, by whom and for how
-//! long, and answering a revalidation with 304. Anonymous answers with
+//! long, what a CDN may purge it by, and answering a revalidation with 304. Anonymous answers with
 //! data and no error are public (a CDN may keep them); anything for one
 //! reader (a signed-in request, a preview, a comment by its receipt) is
 //! `private, no-store`.
@@ -7,12 +7,18 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use axum::body::Body;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::body::{Body, Bytes};
+use axum::http::response::Parts;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::Response;
 use sha2::{Digest, Sha256};
 
 use crate::metrics::Outcome;
+
+/// What a public answer read, as Fastly and Varnish purge by.
+const SURROGATE_KEY: HeaderName = HeaderName::from_static("surrogate-key");
+/// The same, as Cloudflare purges by.
+const CACHE_TAG: HeaderName = HeaderName::from_static("cache-tag");
 
 /// How long shared caches may keep a public answer.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -55,44 +61,41 @@ pub(crate) struct Audience {
     pub outcome: Outcome,
 }
 
-/// The cache headers for a GET answer, and a 304 in its place when the
-/// client already holds it (`If-None-Match`).
-pub(crate) async fn finish_get(
-    response: Response,
-    request: &HeaderMap,
-    audience: Audience,
-    policy: HttpCaching,
-) -> Response {
-    let public = response.status() == StatusCode::OK
-        && audience.anonymous
-        && audience.outcome == Outcome::Ok
-        && !audience.personal.is_marked();
-    let (mut parts, body) = response.into_parts();
-    // Who is asking and what they accept decide the answer.
-    parts.headers.insert(
+impl Audience {
+    /// Anonymous answers with data and no error, for no one in particular.
+    pub(crate) fn is_public(&self, response: &Response) -> bool {
+        response.status() == StatusCode::OK
+            && self.anonymous
+            && self.outcome == Outcome::Ok
+            && !self.personal.is_marked()
+    }
+}
+
+/// Who is asking and what they accept decide a GET answer.
+fn vary(parts: &mut HeaderMap) {
+    parts.insert(
         header::VARY,
         HeaderValue::from_static("accept, authorization"),
     );
-    if !public {
-        parts.headers.insert(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("private, no-store"),
-        );
-        return Response::from_parts(parts, body);
-    }
-    let control = format!(
-        "public, max-age={}, stale-while-revalidate={}",
-        policy.max_age_seconds, policy.stale_seconds
+}
+
+/// A GET answer no shared cache may keep.
+pub(crate) fn private(response: Response) -> Response {
+    let (mut parts, body) = response.into_parts();
+    vary(&mut parts.headers);
+    parts.headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
     );
-    if let Ok(control) = HeaderValue::from_str(&control) {
-        parts.headers.insert(header::CACHE_CONTROL, control);
-    }
-    // Answers are small (the body limit bounds the query, the complexity
-    // limit the answer); reading one whole to hash it is cheap.
-    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-    };
-    // Weak: the same answer goes out compressed or not.
+    Response::from_parts(parts, body)
+}
+
+/// A public answer's body and weak ETag (the same answer goes out
+/// compressed or not). Answers are small (the body limit bounds the query,
+/// the complexity limit the answer): reading one whole to hash it is cheap.
+pub(crate) async fn read_public(response: Response) -> Option<(Parts, Bytes, HeaderValue)> {
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.ok()?;
     let digest = Sha256::digest(&bytes);
     let tag = format!(
         "W/\"{}\"",
@@ -101,24 +104,60 @@ pub(crate) async fn finish_get(
             .map(|b| format!("{b:02x}"))
             .collect::<String>()
     );
-    let Ok(etag) = HeaderValue::from_str(&tag) else {
-        return Response::from_parts(parts, Body::from(bytes));
-    };
+    let etag = HeaderValue::from_str(&tag).ok()?;
+    Some((parts, bytes, etag))
+}
+
+/// A public GET answer, as `read_public` read it.
+pub(crate) struct Public {
+    pub body: Bytes,
+    pub etag: HeaderValue,
+    /// What the answer read, for a CDN to purge by: `Surrogate-Key` and
+    /// `Cache-Tag` forms.
+    pub keys: Option<(HeaderValue, HeaderValue)>,
+}
+
+/// Sends a public answer with its cache headers, or a 304 in its place when
+/// the client already holds it (`If-None-Match`).
+pub(crate) fn respond_public(
+    mut parts: Parts,
+    public: Public,
+    request: &HeaderMap,
+    policy: HttpCaching,
+) -> Response {
+    vary(&mut parts.headers);
+    let control = format!(
+        "public, max-age={}, stale-while-revalidate={}",
+        policy.max_age_seconds, policy.stale_seconds
+    );
+    if let Ok(control) = HeaderValue::from_str(&control) {
+        parts.headers.insert(header::CACHE_CONTROL, control);
+    }
+    if let Some((surrogate, tags)) = public.keys {
+        parts.headers.insert(SURROGATE_KEY, surrogate);
+        parts.headers.insert(CACHE_TAG, tags);
+    }
     let held = request
         .get_all(header::IF_NONE_MATCH)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .map(str::trim)
-        .any(|candidate| candidate == "*" || weak_eq(candidate, &tag));
-    parts.headers.insert(header::ETAG, etag);
+        .any(|candidate| {
+            candidate == "*"
+                || public
+                    .etag
+                    .to_str()
+                    .is_ok_and(|tag| weak_eq(candidate, tag))
+        });
+    parts.headers.insert(header::ETAG, public.etag);
     if held {
         parts.status = StatusCode::NOT_MODIFIED;
         parts.headers.remove(header::CONTENT_TYPE);
         parts.headers.remove(header::CONTENT_LENGTH);
         return Response::from_parts(parts, Body::empty());
     }
-    Response::from_parts(parts, Body::from(bytes))
+    Response::from_parts(parts, Body::from(public.body))
 }
 
 /// If-None-Match compares weakly: `W/"x"` and `"x"` name the same answer.

@@ -56,7 +56,11 @@ pub(crate) fn is_request_error(response: &GqlResponse) -> bool {
 /// request that ran out of time).
 const RETRY_UNAVAILABLE_SECONDS: u32 = 2;
 
-pub(crate) fn json_response(status: StatusCode, graphql_media: bool, body: Vec<u8>) -> Response {
+pub(crate) fn json_response(
+    status: StatusCode,
+    graphql_media: bool,
+    body: impl Into<axum::body::Bytes>,
+) -> Response {
     let media = if graphql_media {
         GRAPHQL_RESPONSE_JSON
     } else {
@@ -65,7 +69,7 @@ pub(crate) fn json_response(status: StatusCode, graphql_media: bool, body: Vec<u
     let mut response = (
         status,
         [(header::CONTENT_TYPE, HeaderValue::from_static(media))],
-        body,
+        body.into(),
     )
         .into_response();
     if status == StatusCode::SERVICE_UNAVAILABLE {

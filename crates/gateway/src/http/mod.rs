@@ -1,6 +1,7 @@
 //! Waypost over HTTP: the GraphQL endpoint and its WebSocket, the pages
 //! beside it, and what guards them.
 
+pub(crate) mod answers;
 mod auth;
 mod caching;
 mod codec;
@@ -9,12 +10,15 @@ pub(crate) mod graphql;
 pub(crate) mod guard;
 pub(crate) mod pages;
 mod persisted;
+mod replica;
 mod socket;
 mod state;
 
+pub use answers::AnswerCaching;
 pub use caching::HttpCaching;
 pub(crate) use caching::Personal;
 pub use guard::Cors;
+pub(crate) use replica::WRITER_WINDOW_MS;
 pub use state::AppState;
 pub(crate) use state::{GraphiqlPage, Phase};
 

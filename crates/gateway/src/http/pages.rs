@@ -88,6 +88,7 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
 /// Prometheus metrics, in the text exposition format.
 pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
     let pool = state.services.pool.status();
+    let replica = state.services.pool.replica_status().unwrap_or_default();
     let gauges = ScrapeSample {
         size: pool.size,
         in_use: pool.size.saturating_sub(pool.available),
@@ -97,6 +98,11 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
         timeouts: pool.timeouts,
         wait_seconds: pool.wait_seconds,
         feed_listening: state.services.feed.listening(),
+        answers_listening: state.answers.listening(),
+        replica_checkouts: replica.checkouts,
+        replica_statements: replica.statements,
+        replica_fallbacks: replica.fallbacks,
+        replica_resting: replica.resting,
     };
     (
         [(

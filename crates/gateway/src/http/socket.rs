@@ -10,7 +10,9 @@
 use std::any::TypeId;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
 
+use async_graphql::parser::types::OperationType;
 use async_graphql::{Data, Executor, Request, Response};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::extract::WebSocketUpgrade;
@@ -20,9 +22,12 @@ use futures::stream::{self, BoxStream};
 use futures::{FutureExt, SinkExt, StreamExt};
 use waypost_domain::DomainError;
 use waypost_domain::account::authenticate;
+use waypost_domain::freshness::{self, Changes};
 use waypost_domain::policy::Viewer;
 
 use super::auth::payload_token;
+use super::documents::operation_type;
+use super::replica::RecentWriters;
 use super::state::AppState;
 use crate::error::to_graphql;
 use crate::schema::{execute, execute_stream};
@@ -52,6 +57,21 @@ impl Drop for Running {
 }
 
 impl SocketExecutor {
+    /// The writers to note this connection's client among, when `request`
+    /// is a mutation and the pool has a replica (whose reads a writer
+    /// keeps off for a while).
+    fn writes(&self, request: &mut Request) -> Option<Arc<RecentWriters>> {
+        let state = &self.state;
+        if !state.services.pool.has_replica() {
+            return None;
+        }
+        let document = state
+            .documents
+            .prepare(request, state.limits.max_query_bytes)?;
+        (operation_type(&document, request) == Some(OperationType::Mutation))
+            .then(|| state.writers.clone())
+    }
+
     async fn viewer(&self, token: Option<&str>) -> Result<Option<Viewer>, DomainError> {
         let Some(token) = token else {
             return Ok(None);
@@ -64,8 +84,16 @@ impl SocketExecutor {
 }
 
 impl Executor for SocketExecutor {
-    async fn execute(&self, request: Request) -> Response {
+    async fn execute(&self, mut request: Request) -> Response {
         let services = &self.state.services;
+        if let Err(refused) = self
+            .state
+            .persisted
+            .resolve_socket(services, &mut request)
+            .await
+        {
+            return only_error(refused.error());
+        }
         execute(
             &self.state.schema,
             services,
@@ -98,10 +126,25 @@ impl Executor for SocketExecutor {
         let watched = self.state.services.metrics.subscription_started();
         let this = self.clone();
         stream::once(async move {
+            let mut request = request;
+            // Every operation a connection starts (`subscribe`, or `start`
+            // in the legacy protocol) comes through here: in trusted mode,
+            // one that is not a trusted document ends with its refusal.
+            let services = &this.state.services;
+            if let Err(refused) = this
+                .state
+                .persisted
+                .resolve_socket(services, &mut request)
+                .await
+            {
+                return stream::iter([only_error(refused.error())]).boxed();
+            }
             let viewer = match this.viewer(token.as_deref()).await {
                 Ok(viewer) => viewer,
                 Err(err) => return stream::iter([refusal(&err)]).boxed(),
             };
+            let mut request = request;
+            let writes = this.writes(&mut request);
             let responses = execute_stream(
                 &this.state.schema,
                 &this.state.services,
@@ -109,6 +152,17 @@ impl Executor for SocketExecutor {
                 this.client_ip.clone(),
                 request,
             );
+            let responses = match writes {
+                // The client's next reads over HTTP go to the primary, as
+                // after a mutation sent over HTTP.
+                Some(writers) => {
+                    let client = this.client_ip.clone();
+                    responses
+                        .inspect(move |_| writers.wrote(client.as_deref(), Instant::now()))
+                        .boxed()
+                }
+                None => responses,
+            };
             let Some(token) = token else {
                 return responses;
             };
@@ -138,7 +192,12 @@ impl Executor for SocketExecutor {
 
 /// The answer to an operation whose session does not hold.
 fn refusal(err: &DomainError) -> Response {
-    Response::from_errors(vec![to_graphql(err).into_server_error(Default::default())])
+    only_error(to_graphql(err))
+}
+
+/// An operation's only answer: `error`, and no data.
+fn only_error(error: async_graphql::Error) -> Response {
+    Response::from_errors(vec![error.into_server_error(Default::default())])
 }
 
 /// Upgrades to a GraphQL WebSocket. `header_token` is the token of the
@@ -151,6 +210,9 @@ pub(crate) fn upgrade(
     client_ip: Option<String>,
 ) -> HttpResponse {
     let stopping = state.stopping();
+    // Writes sent over the socket drop the answers they make stale, as
+    // over HTTP.
+    let changes: Arc<dyn Changes> = state.answers.clone();
     let executor = SocketExecutor {
         state,
         client_ip,
@@ -212,7 +274,10 @@ pub(crate) fn upgrade(
                     }
                 }
             };
-            futures::join!(serve, forward);
+            freshness::writing(changes, async {
+                futures::join!(serve, forward);
+            })
+            .await;
         })
 }
 

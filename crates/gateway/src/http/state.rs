@@ -11,6 +11,7 @@ use crate::client_address::TrustedProxies;
 use crate::limits::Limits;
 use crate::rate::RateLimiter;
 use crate::schema::{Clock, Services, WaypostSchema, build_schema_with};
+use crate::trusted::TrustedDocuments;
 
 /// The GraphiQL page and the Content-Security-Policy that lets it run,
 /// built once with the state.
@@ -39,10 +40,15 @@ pub struct AppState {
     pub(crate) metrics_beside_api: bool,
     /// Parsed operations by their text.
     pub(crate) documents: Arc<super::documents::Documents>,
-    /// Operation texts by hash (automatic persisted queries).
+    /// Operation texts by hash (automatic persisted queries), or in
+    /// trusted mode the only operations that run.
     pub(crate) persisted: Arc<super::persisted::PersistedQueries>,
     /// How many refusals of clients past their rate get a log line.
     pub(crate) refusal_log: Arc<crate::telemetry::LogBudget>,
+    /// Anonymous query answers, dropped when a write makes them stale.
+    pub(crate) answers: Arc<super::answers::Answers>,
+    /// Clients whose reads stay on the primary for now, having written.
+    pub(crate) writers: Arc<super::replica::RecentWriters>,
 }
 
 /// The phases of a server's life, in order.
@@ -84,7 +90,7 @@ impl AppState {
         self
     }
 
-    /// Believes `X-Forwarded-For` from these proxies.
+    /// How long shared caches may keep public GET answers.
     pub fn with_http_caching(mut self, caching: super::caching::HttpCaching) -> Self {
         self.caching = caching;
         self
@@ -97,8 +103,28 @@ impl AppState {
         self
     }
 
+    /// Keeps anonymous query answers in up to `caching.max_bytes` (0: none).
+    pub fn with_answer_caching(mut self, caching: super::answers::AnswerCaching) -> Self {
+        self.answers = super::answers::Answers::open(
+            caching,
+            &self.services.pool,
+            self.services.metrics.clone(),
+            self.writers.window(),
+        );
+        self
+    }
+
+    /// Believes `X-Forwarded-For` from these proxies.
     pub fn with_trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
         self.proxies = Arc::new(proxies);
+        self
+    }
+
+    /// Keeps a client's reads on the primary for `window` after each of
+    /// its mutations, when the pool has a replica.
+    pub fn with_replica_writer_window(mut self, window: std::time::Duration) -> Self {
+        self.writers = Arc::new(super::replica::RecentWriters::new(window));
+        self.answers.settle_after(window);
         self
     }
 
@@ -109,6 +135,14 @@ impl AppState {
 
     pub fn with_comments(mut self, comments: CommentSettings) -> Self {
         self.services.comments = comments;
+        self
+    }
+
+    /// Trusted mode: only `documents` run, over every transport; anything
+    /// else is refused with OPERATION_NOT_TRUSTED, and automatic persisted
+    /// queries register nothing.
+    pub fn with_trusted_documents(mut self, documents: TrustedDocuments) -> Self {
+        self.persisted = Arc::new(super::persisted::PersistedQueries::trusted(documents));
         self
     }
 

@@ -178,6 +178,11 @@ const POOL: ScrapeSample = ScrapeSample {
     timeouts: 0,
     wait_seconds: 0.0,
     feed_listening: false,
+    answers_listening: false,
+    replica_checkouts: 0,
+    replica_statements: 0,
+    replica_fallbacks: 0,
+    replica_resting: false,
 };
 
 #[test]
@@ -211,6 +216,17 @@ fn render_is_well_formed_and_round_trips() {
             "waypost_db_pool_waiting",
             "waypost_db_pool_timeouts_total",
             "waypost_db_pool_wait_seconds_total",
+            "waypost_answer_cache_hits_total",
+            "waypost_answer_cache_misses_total",
+            "waypost_answer_cache_stale_total",
+            "waypost_answer_cache_evictions_total",
+            "waypost_answer_cache_bytes",
+            "waypost_answer_cache_entries",
+            "waypost_answer_cache_listening",
+            "waypost_db_replica_checkouts_total",
+            "waypost_db_replica_statements_total",
+            "waypost_db_replica_fallbacks_total",
+            "waypost_db_replica_resting",
             "waypost_operation_duration_seconds",
             "waypost_errors_total",
             "waypost_comment_feed_listening",
@@ -293,7 +309,7 @@ fn render_is_well_formed_and_round_trips() {
 #[test]
 fn fresh_metrics_render_every_family() {
     let families = parse(&Metrics::new().render(ScrapeSample::default()));
-    assert_eq!(families.len(), 21);
+    assert_eq!(families.len(), 32);
     // Every code counts from zero, so a rate over any starts from a value.
     let errors = family(&families, "waypost_errors_total");
     assert_eq!(errors.samples.len(), ErrorCode::ALL.len());
@@ -491,6 +507,11 @@ fn errors_count_by_code_and_durations_by_operation() {
         timeouts: 3,
         wait_seconds: 1.5,
         feed_listening: true,
+        answers_listening: true,
+        replica_checkouts: 8,
+        replica_statements: 13,
+        replica_fallbacks: 2,
+        replica_resting: true,
         ..ScrapeSample::default()
     }));
     let errors = family(&families, "waypost_errors_total");
@@ -523,15 +544,36 @@ fn errors_count_by_code_and_durations_by_operation() {
         family(&families, "waypost_comment_feed_listening").samples[0].value,
         1.0
     );
+    assert_eq!(
+        family(&families, "waypost_answer_cache_listening").samples[0].value,
+        1.0
+    );
+    for (name, value) in [
+        ("waypost_db_replica_checkouts_total", 8.0),
+        ("waypost_db_replica_statements_total", 13.0),
+        ("waypost_db_replica_fallbacks_total", 2.0),
+        ("waypost_db_replica_resting", 1.0),
+    ] {
+        assert_eq!(family(&families, name).samples[0].value, value, "{name}");
+    }
     // The pool's totals are totals: a second scrape with the same sample
     // adds nothing.
     let again = parse(&metrics.render(ScrapeSample {
         timeouts: 3,
         wait_seconds: 1.5,
+        replica_statements: 13,
         ..ScrapeSample::default()
     }));
     assert_eq!(
         family(&again, "waypost_db_pool_timeouts_total").samples[0].value,
         3.0
+    );
+    assert_eq!(
+        family(&again, "waypost_db_replica_statements_total").samples[0].value,
+        13.0
+    );
+    assert_eq!(
+        family(&again, "waypost_db_replica_resting").samples[0].value,
+        0.0
     );
 }

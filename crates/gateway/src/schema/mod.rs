@@ -5,6 +5,7 @@ mod account;
 mod author;
 mod batching;
 mod career;
+pub(crate) mod check;
 mod comment;
 mod editorial;
 mod field_order;
@@ -75,13 +76,30 @@ pub fn build_schema() -> WaypostSchema {
 /// The schema with no per-request data (`execute` adds that), enforcing
 /// `limits` on every operation whatever its transport.
 pub fn build_schema_with(limits: &Limits) -> WaypostSchema {
-    let builder = Schema::build(
+    finish(roots(), limits)
+}
+
+/// The schema that checks documents as `build_schema_with(limits)` would
+/// run them, and runs nothing (see [`check::check_document`]).
+pub(crate) fn build_checking_schema(limits: &Limits) -> WaypostSchema {
+    // First, so that it wraps every other extension's checks.
+    finish(roots().extension(check::CheckOnly), limits)
+}
+
+type Builder = async_graphql::SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot>;
+
+fn roots() -> Builder {
+    Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
         SubscriptionRoot::default(),
     )
-    .extension(field_order::FieldOrder)
-    .extension(QueryLimits(Arc::new(limits.clone())));
+}
+
+fn finish(builder: Builder, limits: &Limits) -> WaypostSchema {
+    let builder = builder
+        .extension(field_order::FieldOrder)
+        .extension(QueryLimits(Arc::new(limits.clone())));
     if limits.introspection {
         builder.finish()
     } else {
