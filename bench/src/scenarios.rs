@@ -84,16 +84,23 @@ impl ScenarioName {
         match self {
             ScenarioName::Healthz => "GET /healthz",
             ScenarioName::Typename => "{ __typename }",
-            ScenarioName::Article => "(a) article page, POST",
-            ScenarioName::Post => "(b) post page, POST",
-            ScenarioName::Home => "(c) home page, POST",
-            ScenarioName::Search => "(d) search, POST",
-            ScenarioName::ArticleApq => "(a) article page, APQ GET",
-            ScenarioName::PostApq => "(b) post page, APQ GET",
-            ScenarioName::HomeApq => "(c) home page, APQ GET",
-            ScenarioName::SearchApq => "(d) search, APQ GET",
+            ScenarioName::Article => "(a) article page, POST, uncached",
+            ScenarioName::Post => "(b) post page, POST, uncached",
+            ScenarioName::Home => "(c) home page, POST, uncached",
+            ScenarioName::Search => "(d) search, POST, uncached",
+            ScenarioName::ArticleApq => "(a) article page, APQ GET, warm",
+            ScenarioName::PostApq => "(b) post page, APQ GET, warm",
+            ScenarioName::HomeApq => "(c) home page, APQ GET, warm",
+            ScenarioName::SearchApq => "(d) search, APQ GET, warm",
             ScenarioName::AddComment => "(e) addComment",
         }
+    }
+
+    /// Whether Waypost runs it with its answer cache on: the warm
+    /// scenarios, and `addComment`, whose invalidations are part of the
+    /// write path. The floors and the uncached scenarios run with it off.
+    pub fn cached(self) -> bool {
+        self.apq() || self == ScenarioName::AddComment
     }
 
     fn apq(self) -> bool {
