@@ -190,6 +190,7 @@ fn main() -> anyhow::Result<()> {
 }
 
 /// Where the server under test is, and what can be read about it.
+#[derive(Clone)]
 struct Under {
     label: String,
     external: bool,
@@ -244,14 +245,11 @@ async fn run(args: &RunArgs) -> anyhow::Result<()> {
         Some(path) => path.clone(),
         None => server::default_binary()?,
     };
-    let server = Server::start(&binary, &target.url(), &args.server_env).await?;
-    eprintln!(
-        "{} serve: pid {} at {} (log {})",
-        binary.display(),
-        server.pid,
-        server.base,
-        server.log.display()
-    );
+    let mut servers = Servers {
+        binary,
+        database_url: target.url(),
+        running: None,
+    };
     let under = Under {
         label: args.label.clone().unwrap_or_else(|| {
             match args.backend {
@@ -261,22 +259,71 @@ async fn run(args: &RunArgs) -> anyhow::Result<()> {
             .to_owned()
         }),
         external: false,
-        base: server.base.clone(),
-        pid: Some(server.pid),
+        base: String::new(),
+        pid: None,
         with_children: false,
         queries: args.queries.unwrap_or(QuerySet::Waypost),
     };
-    let measured = measure_all(args, &under, Some(&target), comments).await;
-    let stopped = server.stop();
+    let measured = measure_all(args, &under, Some((&target, &mut servers)), comments).await;
+    let stopped = servers.stop();
     measured?;
     stopped
+}
+
+/// The Waypost servers of a run: one at a time, started with the answer
+/// cache on or off as the scenario needs.
+struct Servers {
+    binary: PathBuf,
+    database_url: String,
+    /// The server up now, and whether its answer cache is on.
+    running: Option<(bool, Server)>,
+}
+
+impl Servers {
+    /// A server whose answer cache is on or off: the one running if it
+    /// fits, else a new one. Uncached scenarios must reach the database
+    /// on every request, and the cache keeps POST answers too: their server
+    /// runs with `WAYPOST_ANSWER_CACHE_BYTES=0`, whatever `--server-env`
+    /// says. Servers older than the cache ignore the setting.
+    async fn with_cache(&mut self, cache: bool, extra: &[String]) -> anyhow::Result<&Server> {
+        if self.running.as_ref().is_some_and(|(on, _)| *on != cache) {
+            self.stop()?;
+        }
+        if self.running.is_none() {
+            let mut env = extra.to_vec();
+            if !cache {
+                env.push("WAYPOST_ANSWER_CACHE_BYTES=0".to_owned());
+            }
+            let server = Server::start(&self.binary, &self.database_url, &env).await?;
+            eprintln!(
+                "{} serve (answer cache {}): pid {} at {} (log {})",
+                self.binary.display(),
+                if cache { "on" } else { "off" },
+                server.pid,
+                server.base,
+                server.log.display()
+            );
+            self.running = Some((cache, server));
+        }
+        self.running
+            .as_ref()
+            .map(|(_, server)| server)
+            .context("no server running")
+    }
+
+    fn stop(&mut self) -> anyhow::Result<()> {
+        match self.running.take() {
+            Some((_, server)) => server.stop(),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Measures every scenario asked for, printing the table as it goes.
 async fn measure_all(
     args: &RunArgs,
     under: &Under,
-    target: Option<&Target>,
+    mut waypost: Option<(&Target, &mut Servers)>,
     comments: usize,
 ) -> anyhow::Result<()> {
     let scenarios: Vec<ScenarioName> = if !args.scenarios.is_empty() {
@@ -313,6 +360,23 @@ async fn measure_all(
     let script_dir = tempfile::tempdir()?;
     let mut peak: Option<u64> = None;
     for name in scenarios {
+        // Waypost's server for this scenario: uncached ones run with the
+        // answer cache off, warm ones and `addComment` (whose invalidations
+        // are part of the write path) with it on, as deployed.
+        let (under, target) = match waypost.as_mut() {
+            Some((target, servers)) => {
+                let server = servers.with_cache(name.cached(), &args.server_env).await?;
+                let under = Under {
+                    base: server.base.clone(),
+                    pid: Some(server.pid),
+                    label: under.label.clone(),
+                    ..*under
+                };
+                (std::borrow::Cow::Owned(under), Some(*target))
+            }
+            None => (std::borrow::Cow::Borrowed(under), None),
+        };
+        let under = under.as_ref();
         let plan = match name {
             ScenarioName::AddComment => {
                 if under.queries != QuerySet::Waypost {
@@ -357,6 +421,13 @@ async fn measure_all(
             seed::delete_comments_after(target, last).await?;
         }
         measured?;
+        if name == ScenarioName::AddComment
+            && let Some((_, servers)) = waypost.as_mut()
+        {
+            // Its answers may have read the comments just deleted behind
+            // its back: the next scenario gets a fresh server.
+            servers.stop()?;
+        }
     }
     if let Some(peak) = peak {
         println!(
@@ -459,7 +530,8 @@ async fn prepare(
     Ok(())
 }
 
-/// Sends each distinct request of a (non-unique) plan once and checks it.
+/// Sends each distinct request of a plan once and checks the answers; a
+/// unique request is filled in as the load fills it.
 async fn smoke(client: &reqwest::Client, base: &str, plan: &Plan) -> anyhow::Result<()> {
     for (path, body) in plan.expand() {
         let url = format!("{base}{path}");
