@@ -995,6 +995,22 @@ impl TestApp {
     }
 }
 
+/// A text's SHA-256 in hex, as clients and `sha256sum` compute it: written
+/// out here rather than borrowed from the code under test.
+pub fn sha256(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The `extensions` of a request naming its operation by `hash`, as Apollo
+/// Client's and urql's persisted-query links send it.
+pub fn persisted_extension(hash: &str) -> Value {
+    json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } })
+}
+
 /// The value of the series `name` (no labels) in a `/metrics` text.
 pub fn metric(text: &str, name: &str) -> f64 {
     text.lines()

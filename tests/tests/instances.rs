@@ -9,9 +9,10 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use waypost_domain::comment::CommentSettings;
-use waypost_tests::{Backend, Protocol, Socket, TestApp, backend_enabled};
+use waypost_tests::{
+    Backend, Protocol, Socket, TestApp, backend_enabled, persisted_extension, sha256,
+};
 
 const SEED: &str = "exploring-back-end-engineering-as-a-career";
 const PAGE: &str = "query Page($s: String!) { post(slug: $s) { id title version commentCount } }";
@@ -69,11 +70,7 @@ async fn three_instances_behave_as_one() {
     }
 
     // A query persisted through A runs by hash on B and C.
-    let hash: String = Sha256::digest(PAGE.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let extensions = json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } });
+    let extensions = persisted_extension(&sha256(PAGE));
     let (_, body) = a
         .post_json(&json!({ "query": PAGE, "variables": { "s": SEED }, "extensions": extensions }))
         .await;

@@ -6,8 +6,7 @@
 
 use chrono::NaiveDate;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
-use waypost_tests::{Backend, TestApp, backend_tests};
+use waypost_tests::{Backend, TestApp, backend_tests, persisted_extension, sha256};
 
 backend_tests!(
     a_hash_is_asked_for_its_text_then_runs_on_every_instance,
@@ -18,17 +17,6 @@ backend_tests!(
 
 const QUERY: &str = "query Latest { posts(first: 2) { nodes { slug } } }";
 
-fn sha256(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-fn extension(hash: &str) -> Value {
-    json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } })
-}
-
 /// A hash-only GET, as Apollo Client sends it by default.
 async fn get_by_hash(app: &TestApp, hash: &str, accept: &str) -> (u16, Value) {
     let response = app
@@ -37,7 +25,7 @@ async fn get_by_hash(app: &TestApp, hash: &str, accept: &str) -> (u16, Value) {
         .header("accept", accept)
         .query(&[
             ("operationName", "Latest"),
-            ("extensions", &extension(hash).to_string()),
+            ("extensions", &persisted_extension(hash).to_string()),
         ])
         .send()
         .await
@@ -67,7 +55,7 @@ async fn a_hash_is_asked_for_its_text_then_runs_on_every_instance(backend: Backe
     // The client sends the text with its hash; it runs and is kept.
     let (status, sent) = app
         .post_json(
-            &json!({ "query": QUERY, "operationName": "Latest", "extensions": extension(&hash) }),
+            &json!({ "query": QUERY, "operationName": "Latest", "extensions": persisted_extension(&hash) }),
         )
         .await;
     assert_eq!(status, 200);
@@ -83,7 +71,7 @@ async fn a_hash_is_asked_for_its_text_then_runs_on_every_instance(backend: Backe
     assert_eq!(&body["data"]["posts"]["nodes"], nodes, "{body}");
     // Over POST too, as urql sends it.
     let (_, posted) = other
-        .post_json(&json!({ "extensions": extension(&hash) }))
+        .post_json(&json!({ "extensions": persisted_extension(&hash) }))
         .await;
     assert_eq!(&posted["data"]["posts"]["nodes"], nodes, "{posted}");
 }
@@ -92,7 +80,7 @@ async fn a_hash_that_does_not_match_its_text_is_refused(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let wrong = sha256("{ __typename }");
     for extensions in [
-        extension(&wrong),
+        persisted_extension(&wrong),
         json!({ "persistedQuery": { "version": 2, "sha256Hash": sha256(QUERY) } }),
         json!({ "persistedQuery": { "version": 1, "sha256Hash": "not-a-hash" } }),
         json!({ "persistedQuery": "yes" }),
@@ -120,13 +108,13 @@ async fn a_mutation_by_hash_is_refused_over_get(backend: Backend) {
     let hash = sha256(mutation);
     // Registered through POST, where mutations belong.
     let (status, _) = app
-        .post_json(&json!({ "query": mutation, "extensions": extension(&hash) }))
+        .post_json(&json!({ "query": mutation, "extensions": persisted_extension(&hash) }))
         .await;
     assert_eq!(status, 200);
     let response = app
         .client
         .get(app.url("/graphql"))
-        .query(&[("extensions", extension(&hash).to_string())])
+        .query(&[("extensions", persisted_extension(&hash).to_string())])
         .send()
         .await
         .unwrap();

@@ -10,10 +10,11 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use waypost_gateway::trusted::{TrustedDocuments, register_files};
 use waypost_gateway::{AppState, Limits};
-use waypost_tests::{Backend, Protocol, Socket, TestApp, backend_tests};
+use waypost_tests::{
+    Backend, Protocol, Socket, TestApp, backend_tests, persisted_extension, sha256,
+};
 
 backend_tests!(
     registered_documents_run_by_hash_and_by_exact_text,
@@ -29,19 +30,6 @@ const LIVE: &str = "subscription Live($p: ID!) { commentAdded(postId: $p) { id a
 /// Valid for the schema, but registered nowhere.
 const STRANGER: &str = "query Stranger { posts(first: 1) { nodes { title } } }";
 const ARTICLE: &str = "exploring-back-end-engineering-as-a-career";
-
-/// As clients and `sha256sum` compute it, written out here rather than
-/// borrowed from the code under test.
-fn sha256(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-fn extension(hash: &str) -> Value {
-    json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } })
-}
 
 /// A directory of trusted documents: `(file name, text)`.
 fn directory(files: &[(&str, &[u8])]) -> tempfile::TempDir {
@@ -118,18 +106,18 @@ async fn registered_documents_run_by_hash_and_by_exact_text(backend: Backend) {
     let hash = sha256(LATEST);
     // By hash alone, over GET (Apollo Client's default for hashed queries)
     // and POST (urql's).
-    let by_hash = [("extensions", extension(&hash).to_string())];
+    let by_hash = [("extensions", persisted_extension(&hash).to_string())];
     for accept in ["application/json", "application/graphql-response+json"] {
         let (status, body) = get(&app, &by_hash, accept).await;
         assert_latest(status, &body);
     }
     let (status, body) = app
-        .post_json(&json!({ "extensions": extension(&hash) }))
+        .post_json(&json!({ "extensions": persisted_extension(&hash) }))
         .await;
     assert_latest(status, &body);
     // Hashes are read in either case, as the automatic mode reads them.
     let (status, body) = app
-        .post_json(&json!({ "extensions": extension(&hash.to_uppercase()) }))
+        .post_json(&json!({ "extensions": persisted_extension(&hash.to_uppercase()) }))
         .await;
     assert_latest(status, &body);
     // By its exact text, over GET and POST, with or without its hash.
@@ -138,14 +126,14 @@ async fn registered_documents_run_by_hash_and_by_exact_text(backend: Backend) {
     let (status, body) = app.post_json(&json!({ "query": LATEST })).await;
     assert_latest(status, &body);
     let (status, body) = app
-        .post_json(&json!({ "query": LATEST, "extensions": extension(&hash) }))
+        .post_json(&json!({ "query": LATEST, "extensions": persisted_extension(&hash) }))
         .await;
     assert_latest(status, &body);
     // A registered mutation runs over POST (its resolver asks who is
     // signing out), and by hash over GET it is still refused as a
     // mutation (405), not run.
     let (status, body) = app
-        .post_json(&json!({ "extensions": extension(&sha256(SIGN_OUT)) }))
+        .post_json(&json!({ "extensions": persisted_extension(&sha256(SIGN_OUT)) }))
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["errors"][0]["path"][0], "signOut", "{body}");
@@ -155,7 +143,10 @@ async fn registered_documents_run_by_hash_and_by_exact_text(backend: Backend) {
     );
     let (status, _) = get(
         &app,
-        &[("extensions", extension(&sha256(SIGN_OUT)).to_string())],
+        &[(
+            "extensions",
+            persisted_extension(&sha256(SIGN_OUT)).to_string(),
+        )],
         "application/json",
     )
     .await;
@@ -184,7 +175,7 @@ async fn anything_else_is_refused_with_a_code(backend: Backend) {
     assert_not_trusted(status, &body, None);
     // A hash that names nothing is refused, not asked for its text: the
     // text would be refused anyway.
-    let unknown = extension(&stranger);
+    let unknown = persisted_extension(&stranger);
     let (status, body) = get(
         &app,
         &[("extensions", unknown.to_string())],
@@ -197,11 +188,11 @@ async fn anything_else_is_refused_with_a_code(backend: Backend) {
     // Registering a text the automatic way is refused, and registers
     // nothing: the hash alone stays refused, and the store stays empty.
     let (status, body) = app
-        .post_json(&json!({ "query": STRANGER, "extensions": extension(&stranger) }))
+        .post_json(&json!({ "query": STRANGER, "extensions": persisted_extension(&stranger) }))
         .await;
     assert_not_trusted(status, &body, Some(&stranger));
     let (status, body) = app
-        .post_json(&json!({ "extensions": extension(&stranger) }))
+        .post_json(&json!({ "extensions": persisted_extension(&stranger) }))
         .await;
     assert_not_trusted(status, &body, Some(&stranger));
     let mut conn = app.pool.get().await.unwrap();
@@ -217,7 +208,7 @@ async fn anything_else_is_refused_with_a_code(backend: Backend) {
     assert_not_trusted(status, &body, None);
     // A malformed extension or a hash that is not its text's stays a 400.
     let (status, body) = app
-        .post_json(&json!({ "query": LATEST, "extensions": extension(&stranger) }))
+        .post_json(&json!({ "query": LATEST, "extensions": persisted_extension(&stranger) }))
         .await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
@@ -237,7 +228,7 @@ async fn every_operation_of_a_batch_must_be_trusted(backend: Backend) {
     let (status, body) = app
         .post_json(&json!([
             { "query": LATEST },
-            { "extensions": extension(&sha256(LATEST)) },
+            { "extensions": persisted_extension(&sha256(LATEST)) },
         ]))
         .await;
     assert_eq!(status, 200, "{body}");
@@ -249,8 +240,8 @@ async fn every_operation_of_a_batch_must_be_trusted(backend: Backend) {
     // One stranger, wherever it stands, refuses the batch: nothing runs.
     for batch in [
         json!([{ "query": LATEST }, { "query": STRANGER }]),
-        json!([{ "query": STRANGER }, { "extensions": extension(&sha256(LATEST)) }]),
-        json!([{ "query": LATEST }, { "extensions": extension(&sha256(STRANGER)) }]),
+        json!([{ "query": STRANGER }, { "extensions": persisted_extension(&sha256(LATEST)) }]),
+        json!([{ "query": LATEST }, { "extensions": persisted_extension(&sha256(STRANGER)) }]),
     ] {
         let (status, body) = app.post_json(&batch).await;
         assert_not_trusted(status, &body, Some(&sha256(STRANGER)));
@@ -285,7 +276,7 @@ async fn websocket_operations_are_held_to_the_documents(backend: Backend) {
         assert!(answer["data"].is_null(), "{answer}");
         socket.assert_complete("text").await;
         socket
-            .send(json!({ "id": "hash", "type": start, "payload": { "extensions": extension(&sha256(unregistered)), "variables": { "p": post } } }))
+            .send(json!({ "id": "hash", "type": start, "payload": { "extensions": persisted_extension(&sha256(unregistered)), "variables": { "p": post } } }))
             .await;
         let answer = socket.result("hash").await;
         assert_eq!(
@@ -306,7 +297,7 @@ async fn websocket_operations_are_held_to_the_documents(backend: Backend) {
         // and hears the next approved comment.
         socket.subscribe("live", LIVE, json!({ "p": post })).await;
         socket
-            .send(json!({ "id": "hashed", "type": start, "payload": { "extensions": extension(&sha256(LIVE)), "variables": { "p": post } } }))
+            .send(json!({ "id": "hashed", "type": start, "payload": { "extensions": persisted_extension(&sha256(LIVE)), "variables": { "p": post } } }))
             .await;
         app.await_feed_subscribers(2).await;
         let name = format!("Reader over {protocol:?}");
@@ -340,7 +331,7 @@ async fn documents_registered_with_operations_add_run_on_every_instance(backend:
     // Nothing registered yet: refused on both.
     for instance in [&app, &other] {
         let (status, body) = instance
-            .post_json(&json!({ "extensions": extension(&hash) }))
+            .post_json(&json!({ "extensions": persisted_extension(&hash) }))
             .await;
         assert_not_trusted(status, &body, Some(&hash));
     }
@@ -380,12 +371,12 @@ async fn documents_registered_with_operations_add_run_on_every_instance(backend:
     // though neither was restarted and each had just refused it.
     for instance in [&app, &other] {
         let (status, body) = instance
-            .post_json(&json!({ "extensions": extension(&hash) }))
+            .post_json(&json!({ "extensions": persisted_extension(&hash) }))
             .await;
         assert_latest(status, &body);
         let (status, body) = get(
             instance,
-            &[("extensions", extension(&hash).to_string())],
+            &[("extensions", persisted_extension(&hash).to_string())],
             "application/json",
         )
         .await;
@@ -408,7 +399,7 @@ async fn documents_registered_with_operations_add_run_on_every_instance(backend:
     // asks for unknown texts the APQ way.
     let open = app.sibling(|state| state).await;
     let (status, body) = open
-        .post_json(&json!({ "extensions": extension(&sha256(STRANGER)) }))
+        .post_json(&json!({ "extensions": persisted_extension(&sha256(STRANGER)) }))
         .await;
     assert_eq!(status, 200);
     assert_eq!(

@@ -282,7 +282,7 @@ impl Answers {
         if timed && !self.know_schedule(ticket.now, pool).await {
             return;
         }
-        let size = key.len() + answer.body.len() + ENTRY_OVERHEAD;
+        let size = cost(&key, &answer);
         if size > self.max_bytes / 4 {
             // One answer must not push out a quarter of the others.
             return;
@@ -302,8 +302,7 @@ impl Answers {
         }
         if let Some(old) = store.answers.put(entry.clone(), answer) {
             // The same request answered twice: the second replaces the first.
-            store.bytes -= entry.len() + old.body.len() + ENTRY_OVERHEAD;
-            self.unindex(&mut store, &entry, &old);
+            self.forget(&mut store, &entry, &old);
         }
         store.bytes += size;
         let mut evicted = 0;
@@ -311,8 +310,7 @@ impl Answers {
             let Some((oldest, old)) = store.answers.pop_lru() else {
                 break;
             };
-            store.bytes -= oldest.len() + old.body.len() + ENTRY_OVERHEAD;
-            self.unindex(&mut store, &oldest, &old);
+            self.forget(&mut store, &oldest, &old);
             evicted += 1;
         }
         self.metrics.answers.evicted.inc_by(evicted);
@@ -333,8 +331,7 @@ impl Answers {
             };
             for entry in entries {
                 if let Some(old) = store.answers.pop(&entry) {
-                    store.bytes -= entry.len() + old.body.len() + ENTRY_OVERHEAD;
-                    self.unindex(&mut store, &entry, &old);
+                    self.forget(&mut store, &entry, &old);
                     stale += 1;
                 }
             }
@@ -356,8 +353,10 @@ impl Answers {
         self.publish_sizes(&store);
     }
 
-    /// Removes `entry` from the index of every key `answer` read.
-    fn unindex(&self, store: &mut Store, entry: &Entry, answer: &Answer) {
+    /// Accounts for `entry`, already out of the LRU, leaving the store: its
+    /// bytes, and its place in the index of every key `answer` read.
+    fn forget(&self, store: &mut Store, entry: &Entry, answer: &Answer) {
+        store.bytes -= cost(entry, answer);
         for read in &answer.reads {
             if let Some(entries) = store.readers.get_mut(read) {
                 entries.remove(entry);
@@ -490,6 +489,11 @@ fn read_news(payload: &str) -> Option<(u64, Vec<Key>)> {
     Some((from, keys))
 }
 
+/// The bytes an entry is counted for.
+fn cost(key: &[u8], answer: &Answer) -> usize {
+    key.len() + answer.body.len() + ENTRY_OVERHEAD
+}
+
 fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
@@ -556,7 +560,7 @@ mod tests {
                 .or_default()
                 .insert(entry.clone());
         }
-        store.bytes += entry.len() + answer.body.len() + ENTRY_OVERHEAD;
+        store.bytes += cost(&entry, &answer);
         store.answers.put(entry, answer);
     }
 
