@@ -620,7 +620,9 @@ async fn measure(
     let reset = under
         .pid
         .is_some_and(|pid| proc::reset_peak_memory(pid, under.with_children));
+    let database_before = proc::named_cpu("postgres")?;
     let (outcome, load_cpu) = drive(duration, "run").await?;
+    let database_after = proc::named_cpu("postgres")?;
     let server_after = under
         .pid
         .map(|pid| proc::process_cpu(pid, under.with_children))
@@ -638,6 +640,16 @@ async fn measure(
         None => None,
     };
     let seconds = outcome.elapsed.as_secs_f64().max(f64::EPSILON);
+    let per_request = |cpu_seconds: f64| {
+        (outcome.requests > 0).then(|| 1000.0 * cpu_seconds / outcome.requests as f64)
+    };
+    let server_cpu_seconds = server_before
+        .zip(server_after)
+        .map(|(before, after)| after - before);
+    let server_ms_per_request = server_cpu_seconds.and_then(per_request);
+    let database_ms_per_request = (database_after > database_before)
+        .then(|| per_request(database_after - database_before))
+        .flatten();
     Ok(Row {
         target: under.label.clone(),
         external: under.external,
@@ -648,9 +660,9 @@ async fn measure(
         outcome,
         statements,
         peak_bytes,
-        server_cpu: server_before
-            .zip(server_after)
-            .map(|(before, after)| (after - before) / seconds),
+        server_cpu: server_cpu_seconds.map(|cpu| cpu / seconds),
         load_cpu: load_cpu.map(|cpu| cpu / seconds),
+        server_ms_per_request,
+        database_ms_per_request,
     })
 }

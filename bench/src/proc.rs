@@ -78,6 +78,25 @@ pub fn process_cpu(pid: u32, with_children: bool) -> anyhow::Result<f64> {
     Ok(total)
 }
 
+/// CPU seconds used so far by every process named `name` (PostgreSQL's
+/// backends are all named `postgres`): what the database spent, whoever
+/// it served. Processes that exit between two readings take their time
+/// with them, so a reading is a floor.
+pub fn named_cpu(name: &str) -> anyhow::Result<f64> {
+    let mut total = 0.0;
+    for entry in std::fs::read_dir("/proc").context("database CPU needs Linux /proc")? {
+        let Ok(stat) = std::fs::read_to_string(entry?.path().join("stat")) else {
+            continue;
+        };
+        if let Some((found, seconds)) = stat_cpu_seconds(&stat)
+            && found == name
+        {
+            total += seconds;
+        }
+    }
+    Ok(total)
+}
+
 /// A `kB` line of `/proc/PID/status`, in bytes.
 fn status_bytes(pid: u32, key: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;

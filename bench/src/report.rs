@@ -30,9 +30,15 @@ pub struct Row {
     /// CPU taken, as a share of one core.
     pub server_cpu: Option<f64>,
     pub load_cpu: Option<f64>,
+    /// CPU per request, in milliseconds: the server's own, and PostgreSQL's
+    /// (every `postgres` process on the machine). Less noisy than req/s on a
+    /// shared machine: a neighbour slows a request down but does not make
+    /// it cost more.
+    pub server_ms_per_request: Option<f64>,
+    pub database_ms_per_request: Option<f64>,
 }
 
-pub const HEADER: &str = "| target | scenario | load | req/s | p50 ms | p99 ms | SQL/req | peak RSS MiB | server CPU | load-gen CPU |\n|---|---|---|---:|---:|---:|---:|---:|---:|---:|";
+pub const HEADER: &str = "| target | scenario | load | req/s | p50 ms | p99 ms | SQL/req | peak RSS MiB | server CPU | load-gen CPU | server CPU ms/req | DB CPU ms/req |\n|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
 
 fn or_dash(value: Option<String>) -> String {
     value.unwrap_or_else(|| "-".to_owned())
@@ -41,8 +47,9 @@ fn or_dash(value: Option<String>) -> String {
 impl Row {
     pub fn markdown(&self) -> String {
         let percent = |share: Option<f64>| or_dash(share.map(|s| format!("{:.0}%", 100.0 * s)));
+        let ms = |cost: Option<f64>| or_dash(cost.map(|c| format!("{c:.2}")));
         format!(
-            "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {} | {} | {} | {} | {} | {} |",
             self.target,
             self.describe,
             self.load,
@@ -53,6 +60,8 @@ impl Row {
             or_dash(self.peak_bytes.map(|b| format!("{:.0}", b as f64 / MIB))),
             percent(self.server_cpu),
             percent(self.load_cpu),
+            ms(self.server_ms_per_request),
+            ms(self.database_ms_per_request),
         )
     }
 
@@ -73,6 +82,8 @@ impl Row {
             "peak_mib": self.peak_bytes.map(|b| b as f64 / MIB),
             "server_cpu": self.server_cpu,
             "load_cpu": self.load_cpu,
+            "server_ms_per_request": self.server_ms_per_request,
+            "database_ms_per_request": self.database_ms_per_request,
         })
     }
 }
