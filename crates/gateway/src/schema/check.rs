@@ -6,7 +6,7 @@
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextValidation};
 use async_graphql::{Request, ServerError, ValidationResult};
 
-use super::WaypostSchema;
+use super::Roots;
 
 /// Stops every request once it has been validated, whatever the outcome:
 /// nothing resolves, so no request context is needed.
@@ -35,7 +35,7 @@ impl Extension for CheckOnly {
 /// schema enforces) against `schema`, which must come from
 /// [`super::build_checking_schema`]. Each problem comes back as a sentence
 /// with its place in the text.
-pub(crate) async fn check_document(schema: &WaypostSchema, text: &str) -> Result<(), Vec<String>> {
+pub(crate) async fn check_document(schema: &Roots, text: &str) -> Result<(), Vec<String>> {
     let response = schema.execute(Request::new(text)).await;
     if response.errors.is_empty() {
         return Ok(());

@@ -3,67 +3,24 @@
 //! async-graphql 7 resolves an object's fields concurrently and records
 //! them as they finish, so `{ title author { name } }` may come back with
 //! `author` first. The GraphQL spec asks for query order (section 7.2.2), and
-//! people reading responses in GraphiQL expect it, so this extension keeps
-//! the parsed document and reorders the data after execution.
+//! people reading responses in GraphiQL expect it, so the gateway keeps
+//! the parsed document and reorders the data after execution. It is not a
+//! schema extension: see `WaypostSchema` for why none runs with requests.
 
-use std::sync::{Arc, Mutex};
-
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery,
-};
 use async_graphql::parser::types::{
     ExecutableDocument, OperationDefinition, Selection, SelectionSet,
 };
-use async_graphql::{Name, Response, ServerResult, Value, Variables};
+use async_graphql::{Name, Value};
 
-pub(crate) struct FieldOrder;
-
-impl ExtensionFactory for FieldOrder {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(FieldOrderExtension {
-            document: Mutex::new(None),
-        })
-    }
-}
-
-struct FieldOrderExtension {
-    document: Mutex<Option<ExecutableDocument>>,
-}
-
-#[async_trait::async_trait]
-impl Extension for FieldOrderExtension {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        if let Ok(mut slot) = self.document.lock() {
-            *slot = Some(document.clone());
-        }
-        Ok(document)
-    }
-
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        let mut response = next.run(ctx, operation_name).await;
-        let document = self.document.lock().ok().and_then(|mut slot| slot.take());
-        if let Some(document) = document
-            && let Some(operation) = find_operation(&document, operation_name)
-        {
-            reorder(
-                &mut response.data,
-                &[&operation.selection_set.node],
-                &document,
-            );
-        }
-        response
+/// Puts the fields of `data`, the answer to `operation_name` in
+/// `document`, in the order the operation asks for them.
+pub(super) fn reorder(
+    data: &mut Value,
+    document: &ExecutableDocument,
+    operation_name: Option<&str>,
+) {
+    if let Some(operation) = find_operation(document, operation_name) {
+        reorder_value(data, &[&operation.selection_set.node], document);
     }
 }
 
@@ -121,26 +78,51 @@ fn collect<'d>(
     }
 }
 
-fn reorder(value: &mut Value, sets: &[&SelectionSet], document: &ExecutableDocument) {
+/// The response keys a selection asks for, in order, with each key's own
+/// selections.
+type Keys<'d> = Vec<(&'d Name, Vec<&'d SelectionSet>)>;
+
+fn reorder_value(value: &mut Value, sets: &[&SelectionSet], document: &ExecutableDocument) {
+    // A scalar's selection is empty: nothing under it to order.
+    if sets.iter().all(|set| set.items.is_empty()) {
+        return;
+    }
+    let mut keys = Vec::new();
+    collect(sets, document, &mut keys, 0);
+    apply(value, &keys, document);
+}
+
+/// Orders `value` (an object, or a list of them: the keys are worked out
+/// once for every item) by `keys`, and what is under it by theirs.
+fn apply(value: &mut Value, keys: &Keys<'_>, document: &ExecutableDocument) {
     match value {
         Value::List(items) => {
             for item in items {
-                reorder(item, sets, document);
+                apply(item, keys, document);
             }
         }
         Value::Object(map) => {
-            let mut keys = Vec::new();
-            collect(sets, document, &mut keys, 0);
-            let mut ordered = async_graphql::indexmap::IndexMap::with_capacity(map.len());
+            let mut present = keys.iter().filter(|(key, _)| map.contains_key(*key));
+            let in_order = map.len() == present.clone().count()
+                && map
+                    .keys()
+                    .all(|key| present.next().is_some_and(|(k, _)| *k == key));
+            if !in_order {
+                let mut ordered = async_graphql::indexmap::IndexMap::with_capacity(map.len());
+                for (key, _) in keys {
+                    if let Some(child) = map.shift_remove(*key) {
+                        ordered.insert((*key).clone(), child);
+                    }
+                }
+                // Anything the walk did not name keeps its place at the end.
+                ordered.extend(map.drain(..));
+                *map = ordered;
+            }
             for (key, children) in keys {
-                if let Some(mut child) = map.shift_remove(key) {
-                    reorder(&mut child, &children, document);
-                    ordered.insert(key.clone(), child);
+                if let Some(child) = map.get_mut(*key) {
+                    reorder_value(child, children, document);
                 }
             }
-            // Anything the walk did not name keeps its place at the end.
-            ordered.extend(map.drain(..));
-            *map = ordered;
         }
         _ => {}
     }
