@@ -49,9 +49,8 @@ pub struct CommentPageQuery<'a> {
 
 fn approved_in(b: &mut SqlBuilder, thread: Thread, parent_ids: &[i64]) {
     b.push(" FROM comments c WHERE c.status = 'approved' AND ")
-        .push(thread.column())
-        .push(" IN ");
-    b.bind_list(parent_ids);
+        .push(thread.column());
+    b.in_list(parent_ids);
     if thread == Thread::OnPost {
         b.push(" AND c.parent_id IS NULL");
     }
@@ -80,42 +79,35 @@ pub(crate) fn page_sql(backend: Backend, q: &CommentPageQuery<'_>) -> SqlBuilder
     b
 }
 
-/// What a count counts under each parent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum CommentTally {
-    /// Every comment of each post a reader can reach, replies included.
-    AllOnPost,
-    /// A thread's size: top-level comments of a post, or replies to a comment.
-    Thread(Thread),
+/// The comments a reader can reach on each of `post_ids`, as the
+/// recursive table `shown(id, post_id)`: approved, under approved comments
+/// all the way up. An approved reply in a thread whose root was trashed is
+/// in no thread, so in no count. The caller goes on with the statement
+/// that reads it.
+pub(crate) fn reachable(backend: Backend, post_ids: &[i64]) -> SqlBuilder {
+    let mut b = SqlBuilder::new(backend);
+    b.push(
+        "WITH RECURSIVE shown(id, post_id) AS (\
+         SELECT c.id, c.post_id FROM comments c \
+         WHERE c.status = 'approved' AND c.parent_id IS NULL AND c.post_id",
+    );
+    b.in_list(post_ids);
+    b.push(
+        " UNION ALL SELECT c.id, c.post_id FROM comments c \
+         JOIN shown s ON c.parent_id = s.id WHERE c.status = 'approved')",
+    );
+    b
 }
 
-pub(crate) fn count_sql(backend: Backend, tally: CommentTally, parent_ids: &[i64]) -> SqlBuilder {
+/// A thread's size under each parent: top-level comments of a post, or
+/// replies to a comment.
+pub(crate) fn count_sql(backend: Backend, thread: Thread, parent_ids: &[i64]) -> SqlBuilder {
     let mut b = SqlBuilder::new(backend);
-    match tally {
-        CommentTally::AllOnPost => {
-            // The comments a reader can reach: approved, under approved
-            // comments all the way up. An approved reply in a thread whose
-            // root was trashed is in no thread, so in no count.
-            b.push(
-                "WITH RECURSIVE shown(id, post_id) AS (\
-                 SELECT c.id, c.post_id FROM comments c \
-                 WHERE c.status = 'approved' AND c.parent_id IS NULL AND c.post_id IN ",
-            );
-            b.bind_list(parent_ids);
-            b.push(
-                " UNION ALL SELECT c.id, c.post_id FROM comments c \
-                 JOIN shown s ON c.parent_id = s.id WHERE c.status = 'approved') \
-                 SELECT post_id AS grp, COUNT(*) AS total FROM shown GROUP BY post_id",
-            );
-        }
-        CommentTally::Thread(thread) => {
-            let column = thread.column();
-            b.push("SELECT ")
-                .push(column)
-                .push(" AS grp, COUNT(*) AS total");
-            approved_in(&mut b, thread, parent_ids);
-            b.push(" GROUP BY ").push(column);
-        }
-    }
+    let column = thread.column();
+    b.push("SELECT ")
+        .push(column)
+        .push(" AS grp, COUNT(*) AS total");
+    approved_in(&mut b, thread, parent_ids);
+    b.push(" GROUP BY ").push(column);
     b
 }

@@ -188,12 +188,12 @@ fn from_where(b: &mut SqlBuilder, q_group: Group, parent_ids: &[i64], filter: &P
     match q_group {
         Group::All => {}
         Group::Author => {
-            b.push(" AND p.author_id IN ");
-            b.bind_list(parent_ids);
+            b.push(" AND p.author_id");
+            b.in_list(parent_ids);
         }
         Group::Tag => {
-            b.push(" AND pt.tag_id IN ");
-            b.bind_list(parent_ids);
+            b.push(" AND pt.tag_id");
+            b.in_list(parent_ids);
         }
     }
     if let Some(slug) = &filter.tag_slug {
@@ -320,13 +320,19 @@ mod tests {
         let b = list_sql(Backend::Postgres, &q);
         assert!(!b.sql.contains("DROP"), "{}", b.sql);
         assert!(!b.sql.contains("Brien"), "{}", b.sql);
-        assert!(b.sql.contains("(p.title, p.id) < ($4, $5)"), "{}", b.sql);
-        assert_eq!(b.binds.len(), 6);
+        // PostgreSQL takes the parents as one array, so that the text is
+        // the same for any number of them; SQLite, one value each.
+        assert!(b.sql.contains("pt.tag_id = ANY($1)"), "{}", b.sql);
+        assert!(b.sql.contains("(p.title, p.id) < ($3, $4)"), "{}", b.sql);
+        assert_eq!(b.binds.len(), 5);
         let lite = list_sql(Backend::Sqlite, &q);
         assert!(
-            lite.sql.contains("?4") && !lite.sql.contains('$'),
+            lite.sql.contains("pt.tag_id IN (?1, ?2)")
+                && lite.sql.contains("(p.title, p.id) < (?4, ?5)")
+                && !lite.sql.contains('$'),
             "{}",
             lite.sql
         );
+        assert_eq!(lite.binds.len(), 6);
     }
 }

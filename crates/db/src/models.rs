@@ -140,6 +140,8 @@ pub struct Post {
     pub updated_at: NaiveDateTime,
     pub version: i64,
     pub comments_open: bool,
+    /// Comments a reader can reach, kept by `queries::comment::recount`.
+    pub comment_count: i64,
 }
 
 #[derive(Debug, Clone, Insertable)]

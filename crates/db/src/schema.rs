@@ -38,6 +38,7 @@ diesel::table! {
         updated_at -> Timestamp,
         version -> BigInt,
         comments_open -> Bool,
+        comment_count -> BigInt,
     }
 }
 

@@ -4,9 +4,12 @@
 //! backend's placeholder syntax.
 
 use chrono::NaiveDateTime;
+use diesel::QueryResult;
 use diesel::QueryableByName;
+use diesel::backend::Backend as DieselBackend;
 use diesel::pg::Pg;
-use diesel::sql_types::{BigInt, Double, Text, Timestamp};
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::sql_types::{Array, BigInt, Double, HasSqlType, Text, Timestamp, Untyped};
 use diesel::sqlite::Sqlite;
 use diesel_async::RunQueryDsl;
 
@@ -20,13 +23,29 @@ pub(crate) enum Bind {
     Text(String),
     Time(NaiveDateTime),
     Double(f64),
+    /// A list of ids as one PostgreSQL array (`= ANY($n)`).
+    Ints(Vec<i64>),
+}
+
+/// A piece of a statement: fixed text, or the value of a bind.
+#[derive(Debug, Clone, Copy)]
+enum Piece {
+    Sql(&'static str),
+    /// An index into the binds; a value may be named more than once.
+    Param(usize),
 }
 
 /// Builds SQL text with numbered placeholders in the backend's syntax.
 pub(crate) struct SqlBuilder {
     backend: Backend,
+    /// The text as the database sees it, for plans and tests.
     pub(crate) sql: String,
     pub(crate) binds: Vec<Bind>,
+    /// The same text, in pieces, as diesel is handed it.
+    pieces: Vec<Piece>,
+    /// Whether the text depends on a list's length (SQLite's `IN (?, ?)`):
+    /// such a statement is not kept prepared, or each length would be.
+    varies: bool,
 }
 
 impl SqlBuilder {
@@ -35,6 +54,8 @@ impl SqlBuilder {
             backend,
             sql: String::with_capacity(512),
             binds: Vec::new(),
+            pieces: Vec::with_capacity(32),
+            varies: false,
         }
     }
 
@@ -44,50 +65,61 @@ impl SqlBuilder {
 
     pub(crate) fn push(&mut self, fragment: &'static str) -> &mut Self {
         self.sql.push_str(fragment);
+        self.pieces.push(Piece::Sql(fragment));
         self
     }
 
-    /// Appends a placeholder for `value`; returns its number so it can be reused.
+    /// Adds a value and its placeholder; returns its number for reuse.
     pub(crate) fn bind(&mut self, value: Bind) -> usize {
-        self.binds.push(value);
-        let n = self.binds.len();
+        let n = self.value(value);
         self.placeholder(n);
         n
     }
 
-    /// Registers `value` without writing its placeholder; write it with
-    /// `placeholder` where it belongs, as often as needed.
+    /// Adds a value without a placeholder yet; returns its number.
     pub(crate) fn value(&mut self, value: Bind) -> usize {
         self.binds.push(value);
         self.binds.len()
     }
 
+    /// Writes the placeholder of value number `n` (1-based).
     pub(crate) fn placeholder(&mut self, n: usize) {
         use std::fmt::Write;
         let sigil = match self.backend {
             Backend::Postgres => '$',
             Backend::Sqlite => '?',
         };
-        // Writing into a String cannot fail.
         let _ = write!(self.sql, "{sigil}{n}");
+        self.pieces.push(Piece::Param(n.saturating_sub(1)));
     }
 
-    pub(crate) fn bind_list(&mut self, ids: &[i64]) {
-        self.push("(");
-        for (i, id) in ids.iter().enumerate() {
-            if i > 0 {
-                self.push(", ");
+    /// ` IN (...)` over `ids`, after a column: on PostgreSQL one array
+    /// (` = ANY($n)`), so that the text, and the prepared statement, is the
+    /// same whatever the list's length.
+    pub(crate) fn in_list(&mut self, ids: &[i64]) {
+        match self.backend {
+            Backend::Postgres => {
+                self.push(" = ANY(");
+                self.bind(Bind::Ints(ids.to_vec()));
+                self.push(")");
             }
-            self.bind(Bind::Int(*id));
+            Backend::Sqlite => {
+                self.varies = true;
+                self.push(" IN (");
+                for (i, id) in ids.iter().enumerate() {
+                    if i > 0 {
+                        self.push(", ");
+                    }
+                    self.bind(Bind::Int(*id));
+                }
+                self.push(")");
+            }
         }
-        self.push(")");
     }
 
-    /// ` AND (column, id_column) op (v, id)`: the rows strictly past a
-    /// keyset in the order `op` names (`<` going down, `>` going up). Both
-    /// backends compare row values in an index's order, so a page deep in
-    /// the archive, or a post's neighbour, is one index seek; the spelled
-    /// out `a < v OR (a = v AND id < i)` is a filter over every row before.
+    /// ` AND (column, id_column) op (value, id)`: a row-value comparison,
+    /// which both backends answer with an index seek (the expanded form
+    /// `a < v OR (a = v AND id < i)` makes PostgreSQL walk the index).
     pub(crate) fn past_keyset(
         &mut self,
         column: &'static str,
@@ -109,13 +141,13 @@ impl SqlBuilder {
         self.push(")");
     }
 
-    /// Runs the statement on `conn` and reads every row.
+    /// Runs the statement and reads its rows.
     pub(crate) async fn load<T>(self, conn: &mut DbConn) -> DbResult<Vec<T>>
     where
         T: QueryableByName<Pg> + QueryableByName<Sqlite> + Send + 'static,
     {
         if PLANS.try_with(|_| ()).is_ok() {
-            let plan = explain(&self.sql, &self.binds, conn).await?;
+            let plan = explain(&self, conn).await?;
             let _ = PLANS.try_with(|plans| {
                 plans
                     .lock()
@@ -123,28 +155,102 @@ impl SqlBuilder {
                     .push(plan)
             });
         }
-        let SqlBuilder { sql, binds, .. } = self;
-        run::<T>(sql, binds, conn).await
+        let cached = !self.varies;
+        run::<T>(self.statement(None, cached), conn).await
+    }
+
+    fn statement(&self, prefix: Option<&'static str>, cached: bool) -> Statement {
+        Statement {
+            pieces: prefix
+                .map(Piece::Sql)
+                .into_iter()
+                .chain(self.pieces.iter().copied())
+                .collect(),
+            binds: self.binds.clone(),
+            cached,
+        }
     }
 }
 
-async fn run<T>(sql: String, binds: Vec<Bind>, conn: &mut DbConn) -> DbResult<Vec<T>>
+/// A built statement as diesel runs it. Unlike `diesel::sql_query`, it may
+/// be kept prepared: its text comes from fixed fragments only, so the same
+/// shape of request finds the same statement, and PostgreSQL skips the
+/// parse and plan it would otherwise pay on every call (the larger share of
+/// a short statement's cost).
+struct Statement {
+    pieces: Vec<Piece>,
+    binds: Vec<Bind>,
+    cached: bool,
+}
+
+impl QueryId for Statement {
+    type QueryId = ();
+    // Keyed by its text in the connection's statement cache.
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl Query for Statement {
+    type SqlType = Untyped;
+}
+
+/// How each backend binds a list of ids: PostgreSQL as one array; SQLite
+/// never meets one (`in_list` spells its lists out).
+trait ListBind: DieselBackend + HasSqlType<BigInt> + Sized {
+    fn push_ints<'b>(out: &mut AstPass<'_, 'b, Self>, ids: &'b [i64]) -> QueryResult<()>;
+}
+
+impl ListBind for Pg {
+    fn push_ints<'b>(out: &mut AstPass<'_, 'b, Pg>, ids: &'b [i64]) -> QueryResult<()> {
+        out.push_bind_param::<Array<BigInt>, [i64]>(ids)
+    }
+}
+
+impl ListBind for Sqlite {
+    fn push_ints<'b>(_: &mut AstPass<'_, 'b, Sqlite>, _: &'b [i64]) -> QueryResult<()> {
+        Err(diesel::result::Error::QueryBuilderError(
+            "SQLite lists are spelled out as separate binds".into(),
+        ))
+    }
+}
+
+impl<DB> QueryFragment<DB> for Statement
+where
+    DB: ListBind + HasSqlType<Text> + HasSqlType<Timestamp> + HasSqlType<Double>,
+    i64: diesel::serialize::ToSql<BigInt, DB>,
+    String: diesel::serialize::ToSql<Text, DB>,
+    NaiveDateTime: diesel::serialize::ToSql<Timestamp, DB>,
+    f64: diesel::serialize::ToSql<Double, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        if !self.cached {
+            out.unsafe_to_cache_prepared();
+        }
+        for piece in &self.pieces {
+            match *piece {
+                Piece::Sql(text) => out.push_sql(text),
+                Piece::Param(i) => match self.binds.get(i) {
+                    Some(Bind::Int(v)) => out.push_bind_param::<BigInt, i64>(v)?,
+                    Some(Bind::Text(v)) => out.push_bind_param::<Text, String>(v)?,
+                    Some(Bind::Time(v)) => out.push_bind_param::<Timestamp, NaiveDateTime>(v)?,
+                    Some(Bind::Double(v)) => out.push_bind_param::<Double, f64>(v)?,
+                    Some(Bind::Ints(v)) => DB::push_ints(&mut out, v)?,
+                    None => {
+                        return Err(diesel::result::Error::QueryBuilderError(
+                            format!("placeholder {} has no value", i + 1).into(),
+                        ));
+                    }
+                },
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn run<T>(statement: Statement, conn: &mut DbConn) -> DbResult<Vec<T>>
 where
     T: QueryableByName<Pg> + QueryableByName<Sqlite> + Send + 'static,
 {
-    let rows = with_conn!(conn, |c| {
-        let mut query = diesel::sql_query(sql).into_boxed();
-        for bind in binds {
-            query = match bind {
-                Bind::Int(v) => query.bind::<BigInt, _>(v),
-                Bind::Text(v) => query.bind::<Text, _>(v),
-                Bind::Time(v) => query.bind::<Timestamp, _>(v),
-                Bind::Double(v) => query.bind::<Double, _>(v),
-            };
-        }
-        query.load::<T>(c).await
-    })?;
-    Ok(rows)
+    Ok(with_conn!(conn, |c| statement.load::<T>(c).await)?)
 }
 
 tokio::task_local! {
@@ -174,7 +280,7 @@ pub async fn explaining<F: Future>(work: F) -> (F::Output, Vec<String>) {
         .await
 }
 
-async fn explain(sql: &str, binds: &[Bind], conn: &mut DbConn) -> DbResult<String> {
+async fn explain(b: &SqlBuilder, conn: &mut DbConn) -> DbResult<String> {
     #[derive(QueryableByName)]
     struct PgPlan {
         #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
@@ -188,13 +294,13 @@ async fn explain(sql: &str, binds: &[Bind], conn: &mut DbConn) -> DbResult<Strin
     // The statement is this module's own text; its values stay bound.
     match conn {
         DbConn::Pg(_) => {
-            let text = ["EXPLAIN (ANALYZE, FORMAT JSON) ", sql].concat();
-            let rows: Vec<PgPlan> = run(text, binds.to_vec(), conn).await?;
+            let statement = b.statement(Some("EXPLAIN (ANALYZE, FORMAT JSON) "), false);
+            let rows: Vec<PgPlan> = run(statement, conn).await?;
             Ok(rows.into_iter().map(|r| r.plan).collect())
         }
         DbConn::Sqlite(_) => {
-            let text = ["EXPLAIN QUERY PLAN ", sql].concat();
-            let rows: Vec<SqlitePlan> = run(text, binds.to_vec(), conn).await?;
+            let statement = b.statement(Some("EXPLAIN QUERY PLAN "), false);
+            let rows: Vec<SqlitePlan> = run(statement, conn).await?;
             Ok(rows
                 .into_iter()
                 .map(|r| r.detail)

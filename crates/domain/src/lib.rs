@@ -39,9 +39,9 @@ pub use model::{Author, Comment, Post, PostRevision, Tag, User};
 // share the db crate's own rather than copies of them; the pool, the comment
 // feed and their config and errors are handles callers pass back in.
 pub use waypost_db::{
-    AuthorId, Backend, Broadcast, CommentFeed, CommentId, CommentStatus, CommentTally, DbConfig,
-    DbError, DbPool, Direction, Group, Hearer, PostFilter, PostId, PostOrderField, PostStatus,
-    RevisionId, Role, TagId, Thread, UserId, mask_url,
+    AuthorId, Backend, Broadcast, CommentFeed, CommentId, CommentStatus, DbConfig, DbError, DbPool,
+    Direction, Group, Hearer, PostFilter, PostId, PostOrderField, PostStatus, RevisionId, Role,
+    TagId, Thread, UserId, mask_url,
 };
 pub use waypost_db::{
     GuideId, GuideStatus, Importance, RoleId, Seniority, SkillCategory, SkillId, TransitionId,

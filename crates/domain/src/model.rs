@@ -89,6 +89,14 @@ impl Post {
     pub fn is_live(&self, now: NaiveDateTime) -> bool {
         self.0.is_live(now)
     }
+
+    /// The comments a reader can reach on this post (approved, under
+    /// approved comments all the way up), as the last comment write counted
+    /// them. What shows it depends on the post's comments as well.
+    pub fn comment_count(&self) -> i64 {
+        crate::freshness::read(Key::Comments(self.0.id));
+        self.0.comment_count
+    }
 }
 
 wraps!(

@@ -192,6 +192,7 @@ mod tests {
             updated_at: at,
             version: 1,
             comments_open: true,
+            comment_count: 0,
         }
     }
 

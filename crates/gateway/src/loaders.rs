@@ -14,8 +14,8 @@ use waypost_domain::comment::thread::{self, CommentPage, CommentPageSpec};
 use waypost_domain::post::{self, PostListSpec, PostPage};
 use waypost_domain::similar::{self, Similar};
 use waypost_domain::{
-    Author, AuthorId, CommentTally, DbPool, DomainError, DomainResult, Group, Post, PostFilter,
-    PostId, PostRevision, Tag, TagId, Thread, User, UserId,
+    Author, AuthorId, DbPool, DomainError, DomainResult, Group, Post, PostFilter, PostId,
+    PostRevision, Tag, TagId, Thread, User, UserId,
 };
 use waypost_domain::{
     Guide, GuideId, GuideSkill, JobRole, RoleId, RoleSkill, Skill, SkillId, Transition,
@@ -323,7 +323,7 @@ impl Batch for CommentPageKey {
 /// How many approved comments a post or a thread holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct CommentCountKey {
-    pub tally: CommentTally,
+    pub thread: Thread,
     pub parent: i64,
 }
 
@@ -332,7 +332,7 @@ impl Batch for CommentCountKey {
     async fn load(source: &Source, keys: &[Self]) -> Loaded<Self> {
         let pool = &source.pool;
         let fetch = |k: Self, parents: Vec<i64>| async move {
-            thread::counts(pool, k.tally, &parents).await
+            thread::counts(pool, k.thread, &parents).await
         };
         grouped(keys, |k| &mut k.parent, fetch).await
     }

@@ -4,25 +4,73 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-use crate::comment_listing::{CommentPageQuery, CommentTally, GroupedComment, count_sql, page_sql};
+use crate::comment_listing::{
+    CommentPageQuery, GroupedComment, Thread, count_sql, page_sql, reachable,
+};
 use crate::error::DbResult;
 use crate::feed::News;
-use crate::ids::CommentId;
+use crate::ids::{CommentId, PostId};
 use crate::listing::GroupedCount;
 use crate::models::{Comment, CommentInsertForm, CommentStatus};
-use crate::pool::{DbConn, DbPool, with_conn};
+use crate::pool::{Backend, DbConn, DbPool, with_conn};
 use crate::schema::comments;
 use crate::sql::{Bind, SqlBuilder};
 
+/// Stores one comment; an approved one counts on its post at once.
 pub async fn insert(conn: &mut DbConn, form: &CommentInsertForm) -> DbResult<Comment> {
-    let comment = with_conn!(conn, |c| {
-        diesel::insert_into(comments::table)
-            .values(form)
-            .returning(Comment::as_returning())
-            .get_result(c)
-            .await
-    })?;
-    Ok(comment)
+    conn.serialized(&[], async |conn| {
+        let comment = with_conn!(conn, |c| {
+            diesel::insert_into(comments::table)
+                .values(form)
+                .returning(Comment::as_returning())
+                .get_result(c)
+                .await
+        })?;
+        if comment.status == CommentStatus::Approved {
+            recount(conn, &[comment.post_id]).await?;
+        }
+        Ok(comment)
+    })
+    .await
+}
+
+#[derive(QueryableByName)]
+struct Counted {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    #[allow(dead_code)]
+    id: i64,
+}
+
+/// Counts again the comments a reader can reach on each of `posts` and
+/// keeps the figure with the post (`posts.comment_count`), inside the
+/// caller's transaction. Every write that can change what a reader reaches
+/// calls it. On PostgreSQL the posts are locked first: the count then
+/// starts once an earlier writer on the same post has committed, and sees
+/// its comment (a count started before the lock would not).
+async fn recount(conn: &mut DbConn, posts: &[PostId]) -> DbResult<()> {
+    let mut ids: Vec<i64> = posts.iter().map(|p| p.0).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    if conn.backend() == Backend::Postgres {
+        let mut lock = SqlBuilder::new(Backend::Postgres);
+        lock.push("SELECT p.id AS id FROM posts p WHERE p.id");
+        lock.in_list(&ids);
+        lock.push(" ORDER BY p.id FOR UPDATE");
+        lock.load::<Counted>(conn).await?;
+    }
+    let mut b = reachable(conn.backend(), &ids);
+    b.push(
+        " UPDATE posts SET comment_count = x.total FROM \
+         (SELECT q.id AS id, COUNT(s.id) AS total FROM posts q \
+         LEFT JOIN shown s ON s.post_id = q.id WHERE q.id",
+    );
+    b.in_list(&ids);
+    b.push(" GROUP BY q.id) x WHERE posts.id = x.id RETURNING posts.id AS id");
+    b.load::<Counted>(conn).await?;
+    Ok(())
 }
 
 /// Rows one statement of [`insert_many`] carries on PostgreSQL: at 15
@@ -40,6 +88,35 @@ pub async fn insert_many(
     conn: &mut DbConn,
     forms: &[CommentInsertForm],
 ) -> DbResult<Vec<CommentId>> {
+    let counted: Vec<PostId> = forms
+        .iter()
+        .filter(|form| form.status == CommentStatus::Approved)
+        .map(|form| form.post_id)
+        .collect();
+    let stored = conn
+        .serialized(&[], async |conn| {
+            let stored = store_many(conn, forms).await?;
+            recount(conn, &counted).await?;
+            Ok::<_, crate::DbError>(stored)
+        })
+        .await?;
+    // Matched by receipt hash (unique), since PostgreSQL does not promise
+    // to return the rows in the order it was given them.
+    let mut ids: std::collections::HashMap<String, CommentId> = stored.into_iter().collect();
+    forms
+        .iter()
+        .map(|form| {
+            ids.remove(&form.receipt_hash)
+                .ok_or(crate::DbError::Query(diesel::result::Error::NotFound))
+        })
+        .collect()
+}
+
+/// The inserts of [`insert_many`], with their receipt hashes.
+async fn store_many(
+    conn: &mut DbConn,
+    forms: &[CommentInsertForm],
+) -> DbResult<Vec<(String, CommentId)>> {
     use diesel_async::AsyncConnection;
 
     use crate::pool::ClaimWrites;
@@ -81,16 +158,7 @@ pub async fn insert_many(
             .await?
         }
     };
-    // Matched by receipt hash (unique), since PostgreSQL does not promise
-    // to return the rows in the order it was given them.
-    let mut ids: std::collections::HashMap<String, CommentId> = stored.into_iter().collect();
-    forms
-        .iter()
-        .map(|form| {
-            ids.remove(&form.receipt_hash)
-                .ok_or(crate::DbError::Query(diesel::result::Error::NotFound))
-        })
-        .collect()
+    Ok(stored)
 }
 
 pub async fn by_ids(conn: &mut DbConn, ids: &[CommentId]) -> DbResult<Vec<Comment>> {
@@ -216,6 +284,23 @@ pub async fn set_status(
     vouched: bool,
     now: NaiveDateTime,
 ) -> DbResult<Vec<Comment>> {
+    conn.serialized(&[], async |conn| {
+        let changed = move_to(conn, ids, status, vouched, now).await?;
+        let posts: Vec<PostId> = changed.iter().map(|c| c.post_id).collect();
+        recount(conn, &posts).await?;
+        Ok(changed)
+    })
+    .await
+}
+
+/// The moves of [`set_status`].
+async fn move_to(
+    conn: &mut DbConn,
+    ids: &[CommentId],
+    status: CommentStatus,
+    vouched: bool,
+    now: NaiveDateTime,
+) -> DbResult<Vec<Comment>> {
     let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
     let vouches = vouched && status == CommentStatus::Approved;
     let moved = ids.clone();
@@ -262,10 +347,10 @@ pub async fn page(
 /// Approved comments per parent, in one statement; parents without any are absent.
 pub async fn count(
     conn: &mut DbConn,
-    tally: CommentTally,
+    thread: Thread,
     parent_ids: &[i64],
 ) -> DbResult<Vec<GroupedCount>> {
-    count_sql(conn.backend(), tally, parent_ids)
+    count_sql(conn.backend(), thread, parent_ids)
         .load(conn)
         .await
 }

@@ -191,9 +191,9 @@ pub async fn adjacent(
          FROM posts p WHERE ",
     );
     live::sql(&mut b, "p", now);
-    b.push(" AND p.id IN ");
+    b.push(" AND p.id");
     let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
-    b.bind_list(&ids);
+    b.in_list(&ids);
     b.load(conn).await
 }
 

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
 use waypost_db::queries::comment as comment_queries;
-use waypost_db::{CommentId, CommentPageQuery, CommentTally, DbPool, PostId, Thread};
+use waypost_db::{CommentId, CommentPageQuery, DbPool, PostId, Thread};
 
 use crate::cursor;
 use crate::freshness::{Key, read};
@@ -101,15 +101,11 @@ pub async fn pages(
 
 pub async fn counts(
     pool: &DbPool,
-    tally: CommentTally,
+    thread: Thread,
     parent_ids: &[i64],
 ) -> DomainResult<HashMap<i64, i64>> {
-    let thread = match tally {
-        CommentTally::AllOnPost => Thread::OnPost,
-        CommentTally::Thread(thread) => thread,
-    };
     record_threads(thread, parent_ids);
-    let rows = comment_queries::count(&mut pool.get().await?, tally, parent_ids).await?;
+    let rows = comment_queries::count(&mut pool.get().await?, thread, parent_ids).await?;
     let mut totals: HashMap<i64, i64> = parent_ids.iter().map(|&id| (id, 0)).collect();
     for row in rows {
         totals.insert(row.grp, row.total);

@@ -10,7 +10,7 @@ use waypost_domain::comment::{self, CommentForm, QueueFilter};
 use waypost_domain::policy::{Action, allows};
 
 use waypost_domain::comment::thread::{self, CommentPage};
-use waypost_domain::{Comment, CommentStatus, CommentTally, Thread};
+use waypost_domain::{Comment, CommentStatus, Thread};
 
 use super::paging::PageInfo;
 use super::payload::{UserError, user_errors};
@@ -165,7 +165,7 @@ pub(crate) struct ThreadTotal {
 impl ThreadTotal {
     /// Approved comments in this thread, ignoring paging.
     async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i32> {
-        count(ctx, CommentTally::Thread(self.thread), self.parent).await
+        count(ctx, self.thread, self.parent).await
     }
 }
 
@@ -191,12 +191,12 @@ fn page_info(page: &CommentPage) -> PageInfo {
 /// Approved comments under `parent`, through the batching loader.
 pub(crate) async fn count(
     ctx: &Context<'_>,
-    tally: CommentTally,
+    thread: Thread,
     parent: i64,
 ) -> async_graphql::Result<i32> {
     let loader = &request_context(ctx)?.loader;
     let total = loader
-        .load_one(CommentCountKey { tally, parent })
+        .load_one(CommentCountKey { thread, parent })
         .await
         .gql()?
         .unwrap_or(0);
