@@ -5,6 +5,10 @@
 //! instead of reaching the schema layer, and what is not the callers'
 //! business (password hashes, comment fingerprints, receipts, addresses)
 //! has no accessor at all. The domain itself reaches the row as `.0`.
+//!
+//! The row is shared, not owned: an answer hands the same post to every
+//! place that shows it (a listing, the loader's cache, a similar-posts
+//! entry), and a copy of a post would copy its whole body.
 
 use chrono::NaiveDateTime;
 use waypost_db as db;
@@ -30,7 +34,7 @@ macro_rules! wraps {
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone)]
-        pub struct $name(pub(crate) $row);
+        pub struct $name(pub(crate) std::sync::Arc<$row>);
 
         impl From<$row> for $name {
             fn from(row: $row) -> Self {
@@ -38,7 +42,7 @@ macro_rules! wraps {
                     let $read_row = &row;
                     $crate::freshness::read($read_key);
                 })?
-                $name(row)
+                $name(std::sync::Arc::new(row))
             }
         }
 
