@@ -876,6 +876,59 @@ async fn a_post_can_close_its_comments(backend: Backend) {
     );
 }
 
+/// A comment counts on its post at once while another writer has stored
+/// a comment on the same post and not committed yet. Storing a comment
+/// holds a key-share lock on its post until commit (PostgreSQL's foreign
+/// key check); a count that waited for that lock made two such writers
+/// wait for each other, and under load they deadlocked. The other writer
+/// here holds the lock and never finishes: the comment must not need it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_comment_counts_beside_an_uncommitted_one() {
+    use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+    if !waypost_tests::backend_enabled(Backend::Postgres) {
+        return;
+    }
+    // The count is read as stored: the comment is written through the
+    // domain, beside the API whose mutations clear cached answers.
+    let app = TestApp::empty_configured(Backend::Postgres, |state| {
+        waypost_tests::uncached(state.with_comments(relaxed()))
+    })
+    .await;
+    waypost_domain::demo::seed_demo(&app.pool).await.unwrap();
+    let post = TestApp::raw_post_id(&app.post_id(ARTICLE).await);
+    let query = "query($s: String!) { post(slug: $s) { commentCount } }";
+    let count = async || {
+        app.data(query, json!({ "s": ARTICLE })).await["post"]["commentCount"]
+            .as_i64()
+            .unwrap()
+    };
+    let before = count().await;
+    let mut other = AsyncPgConnection::establish(&app.db.url).await.unwrap();
+    other
+        .batch_execute(&format!(
+            "BEGIN; SELECT 1 FROM posts WHERE id = {post} FOR KEY SHARE"
+        ))
+        .await
+        .unwrap();
+    let stored = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        app.approved_comment(
+            post,
+            None,
+            "beside@example.com",
+            "Beside",
+            "Counted at once.",
+        ),
+    )
+    .await;
+    other.batch_execute("ROLLBACK").await.unwrap();
+    assert!(
+        stored.is_ok(),
+        "the comment waited for another writer's lock on its post"
+    );
+    assert_eq!(count().await, before + 1);
+}
+
 async fn fifty_at_once_are_stored_once_each(backend: Backend) {
     let app = app(backend, relaxed()).await;
     let editor = app.editor_token().await;

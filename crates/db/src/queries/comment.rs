@@ -46,7 +46,12 @@ struct Counted {
 /// caller's transaction. Every write that can change what a reader reaches
 /// calls it. On PostgreSQL the posts are locked first: the count then
 /// starts once an earlier writer on the same post has committed, and sees
-/// its comment (a count started before the lock would not).
+/// its comment (a count started before the lock would not). The lock is
+/// `FOR NO KEY UPDATE`, the one the count's own `UPDATE` takes: storing a
+/// comment holds `FOR KEY SHARE` on its post until commit (the foreign-key
+/// check), which that lock lets be, while `FOR UPDATE` would wait for it,
+/// and two writers that had each stored a comment on one post would wait
+/// for each other.
 async fn recount(conn: &mut DbConn, posts: &[PostId]) -> DbResult<()> {
     let mut ids: Vec<i64> = posts.iter().map(|p| p.0).collect();
     ids.sort_unstable();
@@ -58,7 +63,7 @@ async fn recount(conn: &mut DbConn, posts: &[PostId]) -> DbResult<()> {
         let mut lock = SqlBuilder::new(Backend::Postgres);
         lock.push("SELECT p.id AS id FROM posts p WHERE p.id");
         lock.in_list(&ids);
-        lock.push(" ORDER BY p.id FOR UPDATE");
+        lock.push(" ORDER BY p.id FOR NO KEY UPDATE");
         lock.load::<Counted>(conn).await?;
     }
     let mut b = reachable(conn.backend(), &ids);
