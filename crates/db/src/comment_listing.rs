@@ -3,7 +3,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::QueryableByName;
-use diesel::sql_types::BigInt;
+use diesel::sql_types::{BigInt, Nullable};
 
 use crate::ids::CommentId;
 use crate::models::Comment;
@@ -32,6 +32,11 @@ impl Thread {
 pub struct GroupedComment {
     #[diesel(sql_type = BigInt)]
     pub grp: i64,
+    /// The whole thread's size under `grp`, ignoring paging, on a first
+    /// page (no cursor); `None` past a cursor, where the page's rows are
+    /// not the thread's.
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub total: Option<i64>,
     #[diesel(embed)]
     pub comment: Comment,
 }
@@ -61,7 +66,17 @@ pub(crate) fn page_sql(backend: Backend, q: &CommentPageQuery<'_>) -> SqlBuilder
     let dir = if q.newest_first { "DESC" } else { "ASC" };
     b.push("SELECT * FROM (SELECT c.*, ")
         .push(q.thread.column())
-        .push(" AS grp, ROW_NUMBER() OVER (PARTITION BY ");
+        .push(" AS grp, ");
+    // A first page sees every row of its thread before the limit, so it
+    // counts the thread too (the count statement is then not needed).
+    if q.after.is_some() {
+        b.push("CAST(NULL AS BIGINT)");
+    } else {
+        b.push("COUNT(*) OVER (PARTITION BY ")
+            .push(q.thread.column())
+            .push(")");
+    }
+    b.push(" AS total, ROW_NUMBER() OVER (PARTITION BY ");
     b.push(q.thread.column())
         .push(" ORDER BY c.created_at ")
         .push(dir)

@@ -27,6 +27,10 @@ pub struct CommentPage {
     pub comments: Vec<Comment>,
     pub has_next_page: bool,
     pub has_previous_page: bool,
+    /// Approved comments in the whole thread, ignoring paging, when the
+    /// page's own statement counted them (a first page); otherwise `counts`
+    /// tells.
+    pub total: Option<i64>,
 }
 
 pub fn encode_cursor(comment: &Comment) -> String {
@@ -77,9 +81,15 @@ pub async fn pages(
     };
     let rows = comment_queries::page(&mut pool.get().await?, &query).await?;
     let mut grouped: HashMap<i64, Vec<Comment>> = HashMap::new();
+    let mut totals: HashMap<i64, i64> = HashMap::new();
     for row in rows {
+        if let Some(total) = row.total {
+            totals.insert(row.grp, total);
+        }
         grouped.entry(row.grp).or_default().push(row.comment.into());
     }
+    // A first page that found no row found an empty thread.
+    let counted = spec.after.is_none();
     let limit = usize::try_from(spec.limit).unwrap_or(usize::MAX);
     Ok(parent_ids
         .iter()
@@ -93,6 +103,7 @@ pub async fn pages(
                     comments,
                     has_next_page,
                     has_previous_page: spec.after.is_some(),
+                    total: counted.then(|| totals.get(&parent).copied().unwrap_or(0)),
                 },
             )
         })

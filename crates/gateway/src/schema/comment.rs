@@ -159,13 +159,18 @@ impl CommentPageFields {
 pub(crate) struct ThreadTotal {
     thread: Thread,
     parent: i64,
+    /// Counted with the page, when it was a first page.
+    known: Option<i64>,
 }
 
 #[Object]
 impl ThreadTotal {
     /// Approved comments in this thread, ignoring paging.
     async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i32> {
-        count(ctx, self.thread, self.parent).await
+        match self.known {
+            Some(total) => Ok(i32::try_from(total).unwrap_or(i32::MAX)),
+            None => count(ctx, self.thread, self.parent).await,
+        }
     }
 }
 
@@ -224,9 +229,14 @@ pub(crate) async fn load_thread(
         .await
         .gql()?
         .unwrap_or_default();
+    let known = page.total;
     Ok(CommentConnection(
         CommentPageFields(page),
-        ThreadTotal { thread, parent },
+        ThreadTotal {
+            thread,
+            parent,
+            known,
+        },
     ))
 }
 
