@@ -23,34 +23,40 @@ fn stat_cpu_seconds(stat: &str) -> Option<(String, f64)> {
     Some((name, (ticks(11) + ticks(12)) / TICKS_PER_SECOND))
 }
 
-/// The processes whose parent is `pid`.
-fn children(pid: u32) -> anyhow::Result<Vec<u32>> {
-    let parent = pid.to_string();
+/// Every process's id and `/proc/PID/stat` line; a process that exits
+/// while this walks is left out.
+fn process_stats() -> anyhow::Result<Vec<(u32, String)>> {
     let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc")? {
+    for entry in std::fs::read_dir("/proc").context("this needs Linux /proc")? {
         let entry = entry?;
-        let Some(child) = entry
+        let Some(pid) = entry
             .file_name()
             .to_str()
             .and_then(|n| n.parse::<u32>().ok())
         else {
             continue;
         };
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        let Some(close) = stat.rfind(')') else {
-            continue;
-        };
-        // The parent PID is the second field after the name.
-        let ppid = stat
-            .get(close + 2..)
-            .and_then(|rest| rest.split_whitespace().nth(1));
-        if ppid == Some(parent.as_str()) {
-            found.push(child);
+        if let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) {
+            found.push((pid, stat));
         }
     }
     Ok(found)
+}
+
+/// The processes whose parent is `pid`.
+fn children(pid: u32) -> anyhow::Result<Vec<u32>> {
+    let parent = pid.to_string();
+    Ok(process_stats()?
+        .into_iter()
+        .filter(|(_, stat)| {
+            // The parent PID is the second field after the name.
+            stat.rfind(')')
+                .and_then(|close| stat.get(close + 2..))
+                .and_then(|rest| rest.split_whitespace().nth(1))
+                == Some(parent.as_str())
+        })
+        .map(|(child, _)| child)
+        .collect())
 }
 
 /// `pid`, and its children when asked.
@@ -83,18 +89,12 @@ pub fn process_cpu(pid: u32, with_children: bool) -> anyhow::Result<f64> {
 /// it served. Processes that exit between two readings take their time
 /// with them, so a reading is a floor.
 pub fn named_cpu(name: &str) -> anyhow::Result<f64> {
-    let mut total = 0.0;
-    for entry in std::fs::read_dir("/proc").context("database CPU needs Linux /proc")? {
-        let Ok(stat) = std::fs::read_to_string(entry?.path().join("stat")) else {
-            continue;
-        };
-        if let Some((found, seconds)) = stat_cpu_seconds(&stat)
-            && found == name
-        {
-            total += seconds;
-        }
-    }
-    Ok(total)
+    Ok(process_stats()?
+        .iter()
+        .filter_map(|(_, stat)| stat_cpu_seconds(stat))
+        .filter(|(found, _)| found == name)
+        .map(|(_, seconds)| seconds)
+        .sum())
 }
 
 /// A `kB` line of `/proc/PID/status`, in bytes.

@@ -53,6 +53,14 @@ fn form(post: &Value, email: &str, body: &str) -> Value {
     json!({ "i": { "postId": post, "authorName": "Reader", "authorEmail": email, "body": body } })
 }
 
+/// The article's `commentCount`, as a reader reads it.
+async fn article_comments(app: &TestApp) -> i64 {
+    let query = "query($s: String!) { post(slug: $s) { commentCount } }";
+    app.data(query, json!({ "s": ARTICLE })).await["post"]["commentCount"]
+        .as_i64()
+        .unwrap()
+}
+
 async fn first_comments_wait_then_trust_is_earned(backend: Backend) {
     let app = app(backend, relaxed()).await;
     let editor = app.editor_token().await;
@@ -424,13 +432,7 @@ async fn replies_need_an_approved_parent_and_nest_so_deep(backend: Backend) {
 
     // Trashing the root hides its whole thread: the count is what readers
     // can reach, and a reply inside the hidden thread is refused.
-    let count = "query($s: String!) { post(slug: $s) { commentCount } }";
-    let count = async || {
-        app.data(count, json!({ "s": ARTICLE })).await["post"]["commentCount"]
-            .as_i64()
-            .unwrap()
-    };
-    let shown = count().await;
+    let shown = article_comments(&app).await;
     let root = {
         let query = r#"query($s: String!) { post(slug: $s) { comments(first: 100) { nodes { id html } } } }"#;
         let data = app.data(query, json!({ "s": ARTICLE })).await;
@@ -456,7 +458,11 @@ async fn replies_need_an_approved_parent_and_nest_so_deep(backend: Backend) {
         }
     };
     moderate("TRASH").await;
-    assert_eq!(count().await, shown - 5, "the root and its four replies");
+    assert_eq!(
+        article_comments(&app).await,
+        shown - 5,
+        "the root and its four replies"
+    );
     let mut hidden = form(&post, "b@example.com", "Into the void.");
     hidden["i"]["parentId"] = parent.clone();
     assert_eq!(
@@ -465,7 +471,7 @@ async fn replies_need_an_approved_parent_and_nest_so_deep(backend: Backend) {
         "a reply to an approved comment in a trashed thread"
     );
     moderate("APPROVED").await;
-    assert_eq!(count().await, shown);
+    assert_eq!(article_comments(&app).await, shown);
     let body = app.data(ADD, hidden).await;
     assert_eq!(body["addComment"]["userErrors"], json!([]), "{body:#}");
 }
@@ -896,13 +902,7 @@ async fn a_comment_counts_beside_an_uncommitted_one() {
     .await;
     waypost_domain::demo::seed_demo(&app.pool).await.unwrap();
     let post = TestApp::raw_post_id(&app.post_id(ARTICLE).await);
-    let query = "query($s: String!) { post(slug: $s) { commentCount } }";
-    let count = async || {
-        app.data(query, json!({ "s": ARTICLE })).await["post"]["commentCount"]
-            .as_i64()
-            .unwrap()
-    };
-    let before = count().await;
+    let before = article_comments(&app).await;
     let mut other = AsyncPgConnection::establish(&app.db.url).await.unwrap();
     other
         .batch_execute(&format!(
@@ -926,7 +926,7 @@ async fn a_comment_counts_beside_an_uncommitted_one() {
         stored.is_ok(),
         "the comment waited for another writer's lock on its post"
     );
-    assert_eq!(count().await, before + 1);
+    assert_eq!(article_comments(&app).await, before + 1);
 }
 
 async fn fifty_at_once_are_stored_once_each(backend: Backend) {
@@ -945,10 +945,7 @@ async fn fifty_at_once_are_stored_once_each(backend: Backend) {
         )
         .await;
     }
-    let count = "query($s: String!) { post(slug: $s) { commentCount } }";
-    let before = app.data(count, json!({ "s": ARTICLE })).await["post"]["commentCount"]
-        .as_i64()
-        .unwrap();
+    let before = article_comments(&app).await;
     let results = futures::future::join_all((0..50).map(|n| {
         let app = &app;
         let post = post.clone();
@@ -978,9 +975,7 @@ async fn fifty_at_once_are_stored_once_each(backend: Backend) {
             .find(|b| b.get("errors").is_some())
             .unwrap_or(&Value::Null)
     );
-    let after = app.data(count, json!({ "s": ARTICLE })).await["post"]["commentCount"]
-        .as_i64()
-        .unwrap();
+    let after = article_comments(&app).await;
     assert_eq!(after - before, 25, "the trusted half is counted, once each");
 
     let queue = r#"query($p: ID!) { comments(first: 100, filter: {postId: $p}) { edges { node { authorEmail status html } } } }"#;

@@ -231,7 +231,7 @@ fn group_expr(group: Group) -> &'static str {
 /// also carry the search document, which PostgreSQL spells out as text
 /// for every row although nothing reads it, and which cost a listing page
 /// more than the rest of its columns together.
-pub(crate) const POST_COLUMNS: &str = "p.id, p.slug, p.title, p.excerpt, \
+const POST_COLUMNS: &str = "p.id, p.slug, p.title, p.excerpt, \
      p.body_markdown, p.body_html, p.reading_time_minutes, p.status, p.author_id, \
      p.published_at, p.created_at, p.updated_at, p.version, p.comments_open, \
      p.comment_count";

@@ -155,19 +155,34 @@ impl SqlBuilder {
                     .push(plan)
             });
         }
-        let cached = !self.varies;
-        run::<T>(self.statement(None, cached), conn).await
+        run::<T>(self.into_statement(), conn).await
     }
 
-    fn statement(&self, prefix: Option<&'static str>, cached: bool) -> Statement {
+    /// Runs a statement that returns no rows a caller reads (a lock, an
+    /// update), never explained: `EXPLAIN ANALYZE` would carry out a write
+    /// a second time.
+    pub(crate) async fn execute(self, conn: &mut DbConn) -> DbResult<()> {
+        let statement = self.into_statement();
+        with_conn!(conn, |c| statement.execute(c).await)?;
+        Ok(())
+    }
+
+    fn into_statement(self) -> Statement {
         Statement {
-            pieces: prefix
-                .map(Piece::Sql)
-                .into_iter()
+            cached: !self.varies,
+            pieces: self.pieces,
+            binds: self.binds,
+        }
+    }
+
+    /// The statement behind `prefix` (an `EXPLAIN`), never kept prepared.
+    fn prefixed(&self, prefix: &'static str) -> Statement {
+        Statement {
+            pieces: std::iter::once(Piece::Sql(prefix))
                 .chain(self.pieces.iter().copied())
                 .collect(),
             binds: self.binds.clone(),
-            cached,
+            cached: false,
         }
     }
 }
@@ -294,12 +309,12 @@ async fn explain(b: &SqlBuilder, conn: &mut DbConn) -> DbResult<String> {
     // The statement is this module's own text; its values stay bound.
     match conn {
         DbConn::Pg(_) => {
-            let statement = b.statement(Some("EXPLAIN (ANALYZE, FORMAT JSON) "), false);
+            let statement = b.prefixed("EXPLAIN (ANALYZE, FORMAT JSON) ");
             let rows: Vec<PgPlan> = run(statement, conn).await?;
             Ok(rows.into_iter().map(|r| r.plan).collect())
         }
         DbConn::Sqlite(_) => {
-            let statement = b.statement(Some("EXPLAIN QUERY PLAN "), false);
+            let statement = b.prefixed("EXPLAIN QUERY PLAN ");
             let rows: Vec<SqlitePlan> = run(statement, conn).await?;
             Ok(rows
                 .into_iter()

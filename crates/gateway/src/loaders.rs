@@ -320,7 +320,8 @@ impl Batch for CommentPageKey {
     }
 }
 
-/// How many approved comments a post or a thread holds.
+/// How many approved comments a thread holds: a post's top-level ones,
+/// or a comment's direct replies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct CommentCountKey {
     pub thread: Thread,

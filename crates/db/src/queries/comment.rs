@@ -34,13 +34,6 @@ pub async fn insert(conn: &mut DbConn, form: &CommentInsertForm) -> DbResult<Com
     .await
 }
 
-#[derive(QueryableByName)]
-struct Counted {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    #[allow(dead_code)]
-    id: i64,
-}
-
 /// Counts again the comments a reader can reach on each of `posts` and
 /// keeps the figure with the post (`posts.comment_count`), inside the
 /// caller's transaction. Every write that can change what a reader reaches
@@ -64,7 +57,7 @@ async fn recount(conn: &mut DbConn, posts: &[PostId]) -> DbResult<()> {
         lock.push("SELECT p.id AS id FROM posts p WHERE p.id");
         lock.in_list(&ids);
         lock.push(" ORDER BY p.id FOR NO KEY UPDATE");
-        lock.load::<Counted>(conn).await?;
+        lock.execute(conn).await?;
     }
     let mut b = reachable(conn.backend(), &ids);
     b.push(
@@ -73,9 +66,8 @@ async fn recount(conn: &mut DbConn, posts: &[PostId]) -> DbResult<()> {
          LEFT JOIN shown s ON s.post_id = q.id WHERE q.id",
     );
     b.in_list(&ids);
-    b.push(" GROUP BY q.id) x WHERE posts.id = x.id RETURNING posts.id AS id");
-    b.load::<Counted>(conn).await?;
-    Ok(())
+    b.push(" GROUP BY q.id) x WHERE posts.id = x.id");
+    b.execute(conn).await
 }
 
 /// Rows one statement of [`insert_many`] carries on PostgreSQL: at 15

@@ -167,10 +167,19 @@ pub(crate) struct ThreadTotal {
 impl ThreadTotal {
     /// Approved comments in this thread, ignoring paging.
     async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i32> {
-        match self.known {
-            Some(total) => Ok(i32::try_from(total).unwrap_or(i32::MAX)),
-            None => count(ctx, self.thread, self.parent).await,
-        }
+        let total = match self.known {
+            Some(total) => total,
+            None => request_context(ctx)?
+                .loader
+                .load_one(CommentCountKey {
+                    thread: self.thread,
+                    parent: self.parent,
+                })
+                .await
+                .gql()?
+                .unwrap_or(0),
+        };
+        Ok(i32::try_from(total).unwrap_or(i32::MAX))
     }
 }
 
@@ -191,21 +200,6 @@ fn page_info(page: &CommentPage) -> PageInfo {
         start_cursor: page.comments.first().map(thread::encode_cursor),
         end_cursor: page.comments.last().map(thread::encode_cursor),
     }
-}
-
-/// Approved comments under `parent`, through the batching loader.
-pub(crate) async fn count(
-    ctx: &Context<'_>,
-    thread: Thread,
-    parent: i64,
-) -> async_graphql::Result<i32> {
-    let loader = &request_context(ctx)?.loader;
-    let total = loader
-        .load_one(CommentCountKey { thread, parent })
-        .await
-        .gql()?
-        .unwrap_or(0);
-    Ok(i32::try_from(total).unwrap_or(i32::MAX))
 }
 
 /// A page of a thread, through the batching loader.
