@@ -190,8 +190,10 @@ impl SqlBuilder {
 /// A built statement as diesel runs it. Unlike `diesel::sql_query`, it may
 /// be kept prepared: its text comes from fixed fragments only, so the same
 /// shape of request finds the same statement, and PostgreSQL skips the
-/// parse and plan it would otherwise pay on every call (the larger share of
-/// a short statement's cost).
+/// parse it would otherwise pay on every call, and the plan too once it
+/// settles on one plan for all values (it keeps planning afresh while a
+/// plan for the values at hand looks cheaper, as it does for most
+/// `= ANY($1)` lookups: see BENCHMARKS.md).
 struct Statement {
     pieces: Vec<Piece>,
     binds: Vec<Bind>,
