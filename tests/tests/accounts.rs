@@ -135,28 +135,37 @@ async fn failed_sign_ins_are_throttled_per_email(backend: Backend) {
             "INVALID_CREDENTIALS"
         );
     }
-    // The sixth try is refused even with the right password.
-    let body = app
-        .graphql(
-            SIGN_IN,
-            json!({"i": {"email": "ADA@example.com", "password": PASSWORD}}),
-        )
-        .await;
+    // The sixth try is refused even with the right password, as HTTP
+    // clients and proxies understand too: 429 and when to come back.
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&json!({"query": SIGN_IN, "variables": {"i": {"email": "ADA@example.com", "password": PASSWORD}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429);
+    let header: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let body: serde_json::Value = response.json().await.unwrap();
     let error = &body["errors"][0];
     assert_eq!(error["extensions"]["code"], "RATE_LIMITED", "{body:#}");
     let retry = error["extensions"]["retryAfter"].as_u64().unwrap();
     assert!((1..=15 * 60).contains(&retry), "{retry}");
+    assert_eq!(header, retry);
     // Another email is unaffected.
     app.sign_in("grace@example.com", PASSWORD).await;
 
     // Attempts sent all at once get no more guesses than attempts in turn.
     app.create_user("linus@example.com", PASSWORD, Role::Author, None)
         .await;
-    let burst = futures::future::join_all((0..12).map(|_| {
-        app.graphql(
-            SIGN_IN,
-            json!({"i": {"email": "linus@example.com", "password": "wrong password"}}),
-        )
+    let burst = futures::future::join_all((0..12).map(|_| async {
+        app.post_json(&json!({"query": SIGN_IN, "variables": {"i": {"email": "linus@example.com", "password": "wrong password"}}}))
+            .await
+            .1
     }))
     .await;
     let checked = burst
@@ -169,11 +178,8 @@ async fn failed_sign_ins_are_throttled_per_email(backend: Backend) {
         .count();
     assert!(checked <= 5, "{checked} guesses were checked");
     assert_eq!(checked + refused, 12);
-    let body = app
-        .graphql(
-            SIGN_IN,
-            json!({"i": {"email": "linus@example.com", "password": PASSWORD}}),
-        )
+    let (_, body) = app
+        .post_json(&json!({"query": SIGN_IN, "variables": {"i": {"email": "linus@example.com", "password": PASSWORD}}}))
         .await;
     if checked == 5 {
         assert_eq!(

@@ -545,7 +545,7 @@ async fn the_catalogue_is_for_editors_and_guides_follow_the_post_rules(backend: 
         .await;
     assert_eq!(
         refused["data"]["createGuide"]["userErrors"],
-        json!([{ "field": "slug", "code": "FORBIDDEN" }, { "field": "relatedPosts", "code": "BAD_USER_INPUT" }]),
+        json!([{ "field": "slug", "code": "FORBIDDEN" }, { "field": "relatedPosts", "code": "NOT_FOUND" }]),
         "authors do not choose slugs, and a draft post is no related post: {refused}"
     );
     assert_eq!(guide["status"], "DRAFT", "{body}");
@@ -757,8 +757,8 @@ async fn skills_and_roles_are_edited_and_deleted_by_editors(backend: Backend) {
     assert_eq!(
         body["data"]["updateSkill"],
         json!({ "skill": null, "userErrors": [
-            { "field": "name", "code": "BAD_USER_INPUT" },
-            { "field": "relatedSkills", "code": "BAD_USER_INPUT" }] }),
+            { "field": "name", "code": "REQUIRED" },
+            { "field": "relatedSkills", "code": "INVALID" }] }),
         "{body}"
     );
     assert_eq!(
@@ -820,7 +820,7 @@ async fn skills_and_roles_are_edited_and_deleted_by_editors(backend: Backend) {
         .await;
     assert_eq!(
         body["data"]["updateRole"],
-        json!({ "role": null, "userErrors": [{ "field": "requiredSkills", "code": "BAD_USER_INPUT" }] }),
+        json!({ "role": null, "userErrors": [{ "field": "requiredSkills", "code": "INVALID" }] }),
         "{body}"
     );
 
@@ -908,13 +908,14 @@ async fn transitions_are_edited_and_deleted_by_editors(backend: Backend) {
         path["careerPath"]["totalYears"], 4.0,
         "the planner sees the edit"
     );
-    for (changes, field) in [
-        (json!({ "to": "back-end-developer" }), "to"),
+    for (changes, field, code) in [
+        (json!({ "to": "back-end-developer" }), "to", "INVALID"),
         (
             json!({ "to": "senior-back-end-developer", "from": "nope" }),
             "from",
+            "NOT_FOUND",
         ),
-        (json!({ "typicalYears": 0 }), "typicalYears"),
+        (json!({ "typicalYears": 0 }), "typicalYears", "INVALID"),
     ] {
         let (_, body) = app
             .graphql_as(
@@ -930,7 +931,7 @@ async fn transitions_are_edited_and_deleted_by_editors(backend: Backend) {
         );
         assert_eq!(
             body["data"]["updateTransition"]["userErrors"][0],
-            json!({ "field": field, "code": "BAD_USER_INPUT" }),
+            json!({ "field": field, "code": code }),
             "{body}"
         );
     }
@@ -994,7 +995,7 @@ async fn guides_are_edited_unpublished_and_deleted(backend: Backend) {
         .await;
     assert_eq!(
         body["data"]["updateGuide"],
-        json!({ "guide": null, "userErrors": [{ "field": "skills", "code": "BAD_USER_INPUT" }] }),
+        json!({ "guide": null, "userErrors": [{ "field": "skills", "code": "NOT_FOUND" }] }),
         "{body}"
     );
     assert_eq!(
@@ -1059,7 +1060,7 @@ async fn guides_are_edited_unpublished_and_deleted(backend: Backend) {
     assert!(body.get("errors").is_none(), "{body}");
     assert_eq!(
         body["data"]["createGuide"],
-        json!({ "guide": null, "userErrors": [{ "field": "authorSlug", "code": "BAD_USER_INPUT" }] })
+        json!({ "guide": null, "userErrors": [{ "field": "authorSlug", "code": "NOT_FOUND" }] })
     );
     let (_, body) = app
         .graphql_as(&editor, CREATE_GUIDE, named("tomas-lindqvist"))

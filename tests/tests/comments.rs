@@ -29,7 +29,7 @@ backend_tests!(
 
 const PASSWORD: &str = "correct horse battery staple";
 const ARTICLE: &str = "exploring-back-end-engineering-as-a-career";
-const ADD: &str = "mutation($i: AddCommentInput!) { addComment(input: $i) { receipt comment { id status depth html authorName authorEmail } userErrors { field code } } }";
+const ADD: &str = "mutation($i: AddCommentInput!) { addComment(input: $i) { receipt comment { id status depth html authorName authorEmail } userErrors { field code message retryAfter } } }";
 const BY_RECEIPT: &str =
     "query($r: String!) { comment(receipt: $r) { id status html authorEmail } }";
 const MODERATE: &str =
@@ -139,51 +139,78 @@ async fn the_form_is_checked_field_by_field(backend: Backend) {
         (
             json!({ "authorName": "", "authorEmail": "a@example.com", "body": "x" }),
             "authorName",
+            "REQUIRED",
         ),
         (
             json!({ "authorName": "n".repeat(101), "authorEmail": "a@example.com", "body": "x" }),
             "authorName",
+            "TOO_LONG",
         ),
         (
             json!({ "authorName": "A", "authorEmail": "nope", "body": "x" }),
             "authorEmail",
+            "INVALID_FORMAT",
         ),
         (
             json!({ "authorName": "A", "authorEmail": format!("{}@example.com", "a".repeat(250)), "body": "x" }),
             "authorEmail",
+            "INVALID_FORMAT",
         ),
         (
             json!({ "authorName": "A", "authorEmail": "a@example.com", "body": "   " }),
             "body",
+            "REQUIRED",
         ),
         (
             json!({ "authorName": "A", "authorEmail": "a@example.com", "body": "b".repeat(10_001) }),
             "body",
+            "TOO_LONG",
         ),
         (
             json!({ "authorName": "A", "authorEmail": "a@example.com", "body": "x", "authorUrl": "javascript:alert(1)" }),
             "authorUrl",
+            "INVALID_FORMAT",
         ),
         (
             json!({ "authorName": "A", "authorEmail": "a@example.com", "body": "x", "authorUrl": "ftp://example.com" }),
             "authorUrl",
+            "INVALID_FORMAT",
         ),
         (
             json!({ "authorName": "A", "authorEmail": "a@example.com", "body": "x", "authorUrl": "http://" }),
             "authorUrl",
+            "INVALID_FORMAT",
         ),
         (
             json!({ "authorName": "A", "authorEmail": email_of_length(255), "body": "x" }),
             "authorEmail",
+            "INVALID_FORMAT",
         ),
     ];
-    for (mut input, field) in cases {
+    let mut messages = std::collections::HashMap::new();
+    for (mut input, field, code) in cases {
         input["postId"] = post.clone();
         let payload = app.data(ADD, json!({ "i": input })).await["addComment"].clone();
         assert_eq!(payload["userErrors"][0]["field"], field, "{payload:#}");
+        assert_eq!(payload["userErrors"][0]["code"], code, "{payload:#}");
+        messages
+            .entry((field, code))
+            .or_insert_with(|| payload["userErrors"][0]["message"].clone());
         assert_eq!(payload["comment"], Value::Null);
         assert_eq!(payload["receipt"], Value::Null, "nothing stored");
     }
+    // An empty body and one too long are told apart, in words too.
+    assert_ne!(
+        messages[&("body", "REQUIRED")],
+        messages[&("body", "TOO_LONG")]
+    );
+    assert!(
+        messages[&("body", "TOO_LONG")]
+            .as_str()
+            .unwrap()
+            .contains("10001"),
+        "says how long it is: {messages:?}"
+    );
     // The limits themselves are accepted.
     let ok = json!({ "i": { "postId": post, "authorName": "n".repeat(100), "authorEmail": email_of_length(254), "body": "b".repeat(10_000), "authorUrl": "https://a.example" } });
     assert_eq!(
@@ -269,9 +296,10 @@ async fn duplicates_and_floods_are_refused(backend: Backend) {
     let again = app
         .graphql(ADD, form(&post, "DUP@example.com", "same   WORDS."))
         .await;
+    assert_eq!(outcome(&again), "DUPLICATE", "{again:#}");
     assert_eq!(
-        again["errors"][0]["extensions"]["code"], "CONFLICT",
-        "{again:#}"
+        again["data"]["addComment"]["userErrors"][0]["field"],
+        "body"
     );
 
     // Five a minute from one email; the sixth is refused with a hint.
@@ -291,24 +319,13 @@ async fn duplicates_and_floods_are_refused(backend: Backend) {
     let sixth = app
         .graphql(ADD, form(&post, "dup@example.com", "One too many."))
         .await;
-    assert_eq!(
-        sixth["errors"][0]["extensions"]["code"], "RATE_LIMITED",
-        "{sixth:#}"
-    );
-    assert!(
-        sixth["errors"][0]["extensions"]["retryAfter"]
-            .as_u64()
-            .unwrap()
-            >= 1
-    );
+    assert_eq!(outcome(&sixth), "RATE_LIMITED", "{sixth:#}");
+    assert!(retry_after(&sixth) >= 1);
     // The same address is limited too, whatever email it claims.
     let other = app
         .graphql(ADD, form(&post, "fresh@example.com", "New voice."))
         .await;
-    assert_eq!(
-        other["errors"][0]["extensions"]["code"], "RATE_LIMITED",
-        "one IP: {other:#}"
-    );
+    assert_eq!(outcome(&other), "RATE_LIMITED", "one IP: {other:#}");
 }
 
 async fn comments_go_only_where_they_are_open(backend: Backend) {
@@ -349,25 +366,19 @@ async fn comments_go_only_where_they_are_open(backend: Backend) {
     );
     time.set(closes.naive_utc());
     let body = app.graphql(ADD, form(&old, "a@example.com", "Late.")).await;
-    assert_eq!(
-        body["errors"][0]["extensions"]["code"], "FORBIDDEN",
-        "{body:#}"
-    );
+    assert_eq!(outcome(&body), "CLOSED", "{body:#}");
     let draft = app.post_id("notes-on-graphql-schema-design").await;
     let body = app
         .graphql(ADD, form(&draft, "a@example.com", "Early."))
         .await;
-    assert_eq!(
-        body["errors"][0]["extensions"]["code"], "NOT_FOUND",
-        "{body:#}"
-    );
+    assert_eq!(outcome(&body), "NOT_FOUND", "{body:#}");
     let body = app
         .graphql(
             ADD,
             form(&json!("UG9zdDo5OTk5OQ=="), "a@example.com", "Nowhere."),
         )
         .await;
-    assert_eq!(body["errors"][0]["extensions"]["code"], "NOT_FOUND");
+    assert_eq!(outcome(&body), "NOT_FOUND", "{body:#}");
     let body = app
         .graphql(
             ADD,
@@ -876,10 +887,7 @@ async fn a_post_can_close_its_comments(backend: Backend) {
     let refused = app
         .graphql(ADD, form(&post, "late@example.com", "Too late."))
         .await;
-    assert_eq!(
-        refused["errors"][0]["extensions"]["code"], "FORBIDDEN",
-        "{refused:#}"
-    );
+    assert_eq!(outcome(&refused), "CLOSED", "{refused:#}");
 }
 
 /// A comment counts on its post at once while another writer has stored
@@ -1015,20 +1023,31 @@ async fn fifty_at_once_are_stored_once_each(backend: Backend) {
         "{codes:?}"
     );
     assert!(
-        codes.iter().all(|c| ["STORED", "CONFLICT"].contains(c)),
+        codes.iter().all(|c| ["STORED", "DUPLICATE"].contains(c)),
         "{codes:?}"
     );
 }
 
-/// What became of an `addComment`: STORED, or the error's code.
+/// What became of an `addComment`: STORED, or the code of the first user
+/// error, or else of the first top-level error.
 fn outcome(body: &Value) -> &str {
-    if body["data"]["addComment"]["comment"]["id"].is_string() {
+    let payload = &body["data"]["addComment"];
+    if payload["comment"]["id"].is_string() {
         "STORED"
     } else {
-        body["errors"][0]["extensions"]["code"]
+        payload["userErrors"][0]["code"]
             .as_str()
+            .or_else(|| body["errors"][0]["extensions"]["code"].as_str())
             .unwrap_or("?")
     }
+}
+
+/// The seconds a refused `addComment` asks its sender to wait.
+fn retry_after(body: &Value) -> u64 {
+    let error = &body["data"]["addComment"]["userErrors"][0];
+    assert_eq!(error["code"], "RATE_LIMITED", "{body:#}");
+    assert!(error["message"].as_str().unwrap().contains("try again in"));
+    error["retryAfter"].as_u64().unwrap()
 }
 
 async fn a_burst_cannot_outrun_the_flood_limit(backend: Backend) {
@@ -1053,9 +1072,7 @@ async fn a_burst_cannot_outrun_the_flood_limit(backend: Backend) {
             stored += 1;
             continue;
         }
-        let error = &body["errors"][0]["extensions"];
-        assert_eq!(error["code"], "RATE_LIMITED", "{body:#}");
-        let wait = error["retryAfter"].as_u64().unwrap();
+        let wait = retry_after(body);
         assert!((1..=60).contains(&wait), "{wait}");
     }
     assert_eq!(stored, 5, "exactly the limit gets through");
@@ -1103,9 +1120,7 @@ async fn retry_after_is_exactly_the_wait_at_any_instant(backend: Backend) {
         let again = |n: &str| form(&post, "clock@example.com", &format!("Round {round}, {n}."));
         let body = app.graphql(ADD, again("refused")).await;
         assert_eq!(outcome(&body), "RATE_LIMITED", "{body:#}");
-        let wait = body["errors"][0]["extensions"]["retryAfter"]
-            .as_i64()
-            .unwrap();
+        let wait = retry_after(&body) as i64;
         assert_eq!(wait, if offset == 0 { 40 } else { 41 }, "offset {offset}");
         set(refused_at + Duration::seconds(wait - 1));
         let early = app.graphql(ADD, again("early")).await;

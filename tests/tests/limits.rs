@@ -309,7 +309,7 @@ async fn introspection_can_be_switched_off(backend: Backend) {
     let on = TestApp::empty(backend).await;
     assert_eq!(
         on.data(schema_query, json!({})).await["__schema"]["queryType"]["name"],
-        "QueryRoot"
+        "Query"
     );
     assert_eq!(
         on.client.get(on.url("/")).send().await.unwrap().status(),
@@ -335,6 +335,15 @@ async fn introspection_can_be_switched_off(backend: Backend) {
             "{body:#}"
         );
     }
+    // A misspelt field gets no guesses that would rebuild the hidden
+    // schema one name at a time; with introspection on it does.
+    let misspelt = "{ pots { totalCount } }";
+    let hidden = off.graphql(misspelt, json!({})).await;
+    let message = hidden["errors"][0]["message"].as_str().unwrap();
+    assert!(!message.contains("Did you mean"), "{message}");
+    let shown = on.graphql(misspelt, json!({})).await;
+    let message = shown["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains(r#"Did you mean "posts""#), "{message}");
     // Ordinary queries, `__typename` included, still work.
     assert_accepted(
         &off.graphql("{ __typename posts(first: 1) { totalCount } }", json!({}))

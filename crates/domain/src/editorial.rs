@@ -52,7 +52,7 @@ fn explicit_slug(raw: &str) -> Result<String, FieldError> {
     if valid {
         Ok(slug.to_owned())
     } else {
-        Err(FieldError::invalid(
+        Err(FieldError::invalid_format(
             "slug",
             format!(
                 "use lowercase letters, digits and single dashes, at most {MAX_SLUG_CHARS} characters"
@@ -103,22 +103,11 @@ async fn chosen_slug(
 }
 
 fn check_title(title: &str, errors: &mut Vec<FieldError>) {
-    let chars = title.trim().chars().count();
-    if chars == 0 || chars > MAX_TITLE_CHARS {
-        errors.push(FieldError::invalid(
-            "title",
-            format!("use 1 to {MAX_TITLE_CHARS} characters"),
-        ));
-    }
+    errors.extend(FieldError::check_length("title", title, MAX_TITLE_CHARS));
 }
 
 fn check_body(body: &str, errors: &mut Vec<FieldError>) {
-    if body.chars().count() > MAX_BODY_CHARS {
-        errors.push(FieldError::invalid(
-            "body",
-            format!("use at most {MAX_BODY_CHARS} characters"),
-        ));
-    }
+    errors.extend(FieldError::check_max_length("body", body, MAX_BODY_CHARS));
 }
 
 async fn check_tags(
@@ -131,7 +120,7 @@ async fn check_tags(
     }
     let found = editorial::existing_tags(&mut pool.get_primary().await?, tag_ids).await?;
     if tag_ids.iter().any(|id| !found.contains(id)) {
-        errors.push(FieldError::invalid(
+        errors.push(FieldError::not_found(
             "tagIds",
             "one or more tags do not exist",
         ));
@@ -239,7 +228,7 @@ pub async fn create_post(
             // Another writer took the slug between our look and our insert.
             Err(DbError::UniqueViolation { .. }) => continue,
             Err(DbError::ForeignKeyViolation { .. }) => {
-                return Ok(Err(vec![FieldError::invalid(
+                return Ok(Err(vec![FieldError::not_found(
                     "authorId",
                     "no such author profile",
                 )]));

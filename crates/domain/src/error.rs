@@ -4,7 +4,8 @@
 
 use waypost_db::DbError;
 
-/// Every code a client can meet, in `extensions.code` or `userErrors.code`.
+/// Every code a client can meet in `extensions.code` (a `userErrors`
+/// entry has its own: [`UserErrorCode`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorCode {
     BadUserInput,
@@ -15,8 +16,6 @@ pub enum ErrorCode {
     RateLimited,
     ServiceUnavailable,
     Internal,
-    /// Only in `signIn`'s `userErrors`: the email or the password is wrong.
-    InvalidCredentials,
     /// An operation named by a hash the server does not know yet; the
     /// client sends its text next (automatic persisted queries).
     PersistedQueryNotFound,
@@ -26,7 +25,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 11] = [
+    pub const ALL: [ErrorCode; 10] = [
         ErrorCode::BadUserInput,
         ErrorCode::Unauthenticated,
         ErrorCode::Forbidden,
@@ -35,7 +34,6 @@ impl ErrorCode {
         ErrorCode::RateLimited,
         ErrorCode::ServiceUnavailable,
         ErrorCode::Internal,
-        ErrorCode::InvalidCredentials,
         ErrorCode::PersistedQueryNotFound,
         ErrorCode::OperationNotTrusted,
     ];
@@ -51,7 +49,6 @@ impl ErrorCode {
             ErrorCode::RateLimited => "RATE_LIMITED",
             ErrorCode::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             ErrorCode::Internal => "INTERNAL",
-            ErrorCode::InvalidCredentials => "INVALID_CREDENTIALS",
             ErrorCode::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
             ErrorCode::OperationNotTrusted => "OPERATION_NOT_TRUSTED",
         }
@@ -69,36 +66,100 @@ impl std::fmt::Display for ErrorCode {
     }
 }
 
+/// What kind of mistake a `userErrors` entry reports, so that a form can
+/// word it in its own language. Apart from the codes of top-level errors:
+/// these are for the person filling in the form, those for the developer.
+/// Each is described where clients read it, the schema's `UserErrorCode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UserErrorCode {
+    Required,
+    TooShort,
+    TooLong,
+    InvalidFormat,
+    Invalid,
+    NotFound,
+    Duplicate,
+    Conflict,
+    Closed,
+    RateLimited,
+    Forbidden,
+    InvalidCredentials,
+}
+
 /// A mistake in the input that the user can fix, named by field when one
 /// is at fault.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
     pub field: Option<&'static str>,
     pub message: String,
-    pub code: ErrorCode,
+    pub code: UserErrorCode,
+    /// With `RateLimited`: seconds until a retry is let through.
+    pub retry_after_seconds: Option<u64>,
 }
 
 impl FieldError {
-    /// A value the field may not hold.
+    /// A value the field may not take here.
     pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
-        FieldError::new(ErrorCode::BadUserInput, Some(field), message)
+        FieldError::new(UserErrorCode::Invalid, Some(field), message)
+    }
+
+    /// A value not in the field's form.
+    pub fn invalid_format(field: &'static str, message: impl Into<String>) -> Self {
+        FieldError::new(UserErrorCode::InvalidFormat, Some(field), message)
+    }
+
+    /// A reference to something that does not exist.
+    pub fn not_found(field: &'static str, message: impl Into<String>) -> Self {
+        FieldError::new(UserErrorCode::NotFound, Some(field), message)
     }
 
     /// A value that collides with stored data (a taken slug, a stale version).
     pub fn conflict(field: &'static str, message: impl Into<String>) -> Self {
-        FieldError::new(ErrorCode::Conflict, Some(field), message)
+        FieldError::new(UserErrorCode::Conflict, Some(field), message)
     }
 
     /// A value the viewer's role may not set.
     pub fn forbidden(field: &'static str, message: impl Into<String>) -> Self {
-        FieldError::new(ErrorCode::Forbidden, Some(field), message)
+        FieldError::new(UserErrorCode::Forbidden, Some(field), message)
     }
 
-    pub fn new(code: ErrorCode, field: Option<&'static str>, message: impl Into<String>) -> Self {
+    /// Text of 1 to `max` characters once trimmed: REQUIRED when empty,
+    /// TOO_LONG past `max`; each says what to do.
+    pub fn check_length(field: &'static str, text: &str, max: usize) -> Option<Self> {
+        let length = text.trim().chars().count();
+        if length == 0 {
+            Some(FieldError::new(
+                UserErrorCode::Required,
+                Some(field),
+                "this cannot be empty",
+            ))
+        } else {
+            FieldError::check_max_length(field, text, max)
+        }
+    }
+
+    /// Text of at most `max` characters (TOO_LONG, with its length).
+    pub fn check_max_length(field: &'static str, text: &str, max: usize) -> Option<Self> {
+        let length = text.chars().count();
+        (length > max).then(|| {
+            FieldError::new(
+                UserErrorCode::TooLong,
+                Some(field),
+                format!("use at most {max} characters (this has {length})"),
+            )
+        })
+    }
+
+    pub fn new(
+        code: UserErrorCode,
+        field: Option<&'static str>,
+        message: impl Into<String>,
+    ) -> Self {
         FieldError {
             field,
             message: message.into(),
             code,
+            retry_after_seconds: None,
         }
     }
 }
@@ -173,10 +234,10 @@ impl DomainError {
     pub fn into_field_error(self) -> Result<FieldError, DomainError> {
         match self {
             DomainError::BadInput { field, message } => {
-                Ok(FieldError::new(ErrorCode::BadUserInput, field, message))
+                Ok(FieldError::new(UserErrorCode::Invalid, field, message))
             }
             DomainError::Conflict { field, message } => {
-                Ok(FieldError::new(ErrorCode::Conflict, field, message))
+                Ok(FieldError::new(UserErrorCode::Conflict, field, message))
             }
             other => Err(other),
         }

@@ -27,14 +27,8 @@ pub(crate) fn name(raw: &str, errors: &mut Vec<FieldError>) -> String {
 
 /// Trimmed text of 1 to `MAX_NAME_CHARS` characters (a name, a title).
 pub(crate) fn short_text(field: &'static str, raw: &str, errors: &mut Vec<FieldError>) -> String {
-    let text = raw.trim().to_owned();
-    if text.is_empty() || text.chars().count() > MAX_NAME_CHARS {
-        errors.push(FieldError::invalid(
-            field,
-            format!("use 1 to {MAX_NAME_CHARS} characters"),
-        ));
-    }
-    text
+    errors.extend(FieldError::check_length(field, raw, MAX_NAME_CHARS));
+    raw.trim().to_owned()
 }
 
 pub(crate) fn text(field: &'static str, raw: &str, errors: &mut Vec<FieldError>) -> String {
@@ -48,12 +42,7 @@ pub(crate) fn long_text(
     max: usize,
     errors: &mut Vec<FieldError>,
 ) -> String {
-    if raw.chars().count() > max {
-        errors.push(FieldError::invalid(
-            field,
-            format!("use at most {max} characters"),
-        ));
-    }
+    errors.extend(FieldError::check_max_length(field, raw, max));
     raw.trim().to_owned()
 }
 
@@ -63,7 +52,7 @@ pub(crate) fn slug(explicit: Option<&str>, name: &str, errors: &mut Vec<FieldErr
         Some(raw) => {
             let raw = raw.trim();
             if raw.is_empty() || slugify(raw) != raw {
-                errors.push(FieldError::invalid(
+                errors.push(FieldError::invalid_format(
                     "slug",
                     "use lowercase letters, digits and single dashes",
                 ));
@@ -115,7 +104,7 @@ pub(crate) fn avatar(raw: &str, errors: &mut Vec<FieldError>) -> Option<String> 
         && url.len() > "https://".len();
     if !web || url.len() > MAX_URL_CHARS || url.chars().any(|c| c.is_whitespace() || c.is_control())
     {
-        errors.push(FieldError::invalid(
+        errors.push(FieldError::invalid_format(
             "avatarUrl",
             "use an http or https address",
         ));

@@ -32,7 +32,7 @@ pub mod trusted;
 mod words;
 
 pub use career::{Guide, GuidePost, GuideSkill, JobRole, RoleSkill, Skill, Transition};
-pub use error::{DomainError, DomainResult, ErrorCode, FieldError, Written};
+pub use error::{DomainError, DomainResult, ErrorCode, FieldError, UserErrorCode, Written};
 pub use model::{Author, Comment, Post, PostRevision, Tag, User};
 // Typed ids, the enums stored as text and the listing keys are plain values
 // with no table in them (a renamed column changes none of them), so callers

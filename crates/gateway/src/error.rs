@@ -27,7 +27,7 @@ pub(crate) fn code_of(
 /// The HTTP status of a request refused as a whole with `code`.
 pub(crate) fn http_status(code: ErrorCode) -> StatusCode {
     match code {
-        ErrorCode::BadUserInput | ErrorCode::InvalidCredentials => StatusCode::BAD_REQUEST,
+        ErrorCode::BadUserInput => StatusCode::BAD_REQUEST,
         ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
         ErrorCode::Forbidden => StatusCode::FORBIDDEN,
         ErrorCode::NotFound => StatusCode::NOT_FOUND,
@@ -118,6 +118,9 @@ fn is_client_error(error: &async_graphql::ServerError) -> bool {
 /// `to_graphql` (a bug): it is logged and shown as INTERNAL, its text withheld.
 pub(crate) fn ensure_codes(response: &mut async_graphql::Response) {
     for error in &mut response.errors {
+        // An error raised outside the document (a panic, a refusal) has
+        // no place in it; line 0 would point clients at nothing.
+        error.locations.retain(|pos| pos.line > 0);
         let has_code = error
             .extensions
             .as_ref()

@@ -14,8 +14,8 @@ use waypost_domain::comment::thread::{self, CommentPage, CommentPageSpec};
 use waypost_domain::post::{self, PostListSpec, PostPage};
 use waypost_domain::similar::{self, Similar};
 use waypost_domain::{
-    Author, AuthorId, DbPool, DomainError, DomainResult, Group, Post, PostFilter, PostId,
-    PostRevision, Tag, TagId, Thread, User, UserId,
+    Author, AuthorId, Comment, CommentId, DbPool, DomainError, DomainResult, Group, Post,
+    PostFilter, PostId, PostRevision, Tag, TagId, Thread, User, UserId,
 };
 use waypost_domain::{
     Guide, GuideId, GuideSkill, JobRole, RoleId, RoleSkill, Skill, SkillId, Transition,
@@ -167,6 +167,16 @@ impl Batch for TagId {
     async fn load(source: &Source, ids: &[Self]) -> Loaded<Self> {
         let rows = post::tags_by_ids(&source.pool, ids).await?;
         Ok(by_key(rows, |t| t.id()))
+    }
+}
+
+/// Comments as readers reach them in their threads (see
+/// `thread::visible`).
+impl Batch for CommentId {
+    type Value = Comment;
+    async fn load(source: &Source, ids: &[Self]) -> Loaded<Self> {
+        let rows = thread::visible(&source.pool, ids, source.now).await?;
+        Ok(by_key(rows, |c| c.id()))
     }
 }
 

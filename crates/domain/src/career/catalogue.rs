@@ -14,8 +14,8 @@ use super::model::{JobRole, Skill, Transition};
 use super::plan::SkillLevel;
 use super::write::{Check, Fields, Rows, Stored, Write, chosen, list_cap, text, titled};
 use crate::DomainResult;
-use crate::FieldError;
 use crate::fields::MAX_TEXT_CHARS;
+use crate::{FieldError, UserErrorCode};
 
 /// What a skill write sets; `None` keeps the stored value (a new skill
 /// needs a name and a category).
@@ -269,7 +269,11 @@ async fn endpoint(
         }
         (None, Some(id)) => Some(id),
         (None, None) => {
-            errors.push(FieldError::invalid(field, "name the role"));
+            errors.push(FieldError::new(
+                UserErrorCode::Required,
+                Some(field),
+                "name the role",
+            ));
             None
         }
     })

@@ -174,7 +174,7 @@ async fn author(
         Some(slug) => {
             match author_queries::by_slug(&mut write.pool.get_primary().await?, slug).await? {
                 Some(author) => Some(author.id),
-                None => return Ok(Err(FieldError::invalid("authorSlug", "no such author"))),
+                None => return Ok(Err(FieldError::not_found("authorSlug", "no such author"))),
             }
         }
         None => None,

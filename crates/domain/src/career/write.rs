@@ -19,7 +19,7 @@ use crate::freshness::{Key, changed, told};
 use crate::policy::Viewer;
 use crate::policy::{Action, authorize};
 use crate::{DomainError, DomainResult};
-use crate::{FieldError, Written};
+use crate::{FieldError, UserErrorCode, Written};
 
 /// What a write of one kind of entry sets (`None` keeps the stored value),
 /// and what `save` needs to know of that kind.
@@ -210,7 +210,11 @@ pub(super) fn chosen<T>(
 ) -> Option<T> {
     let value = given.or(stored);
     if value.is_none() {
-        errors.push(FieldError::invalid(field, format!("choose a {field}")));
+        errors.push(FieldError::new(
+            UserErrorCode::Required,
+            Some(field),
+            format!("choose a {field}"),
+        ));
     }
     value
 }
@@ -227,7 +231,7 @@ pub(super) fn slug_of(
         (Some(raw), _) => {
             let raw = raw.trim();
             if raw.is_empty() || slugify(raw) != raw || raw.len() > MAX_NAME_CHARS {
-                errors.push(FieldError::invalid(
+                errors.push(FieldError::invalid_format(
                     "slug",
                     "use lowercase letters, digits and single dashes",
                 ));
@@ -299,13 +303,14 @@ impl<F: Fields> Write<'_, F> {
                 .find(|(slug, _)| *slug == wanted.as_str())
             {
                 Some((_, id)) if ids.contains(&id) => {
-                    errors.push(FieldError::invalid(
-                        field,
+                    errors.push(FieldError::new(
+                        UserErrorCode::Duplicate,
+                        Some(field),
                         format!("{} is listed twice", quoted(wanted)),
                     ));
                 }
                 Some((_, id)) => ids.push(id),
-                None => errors.push(FieldError::invalid(
+                None => errors.push(FieldError::not_found(
                     field,
                     format!("no such item {}", quoted(wanted)),
                 )),

@@ -13,7 +13,7 @@ use waypost_db::{
 use crate::account::{EmailAddress, new_token, token_hash};
 use crate::clock::{Clock, stored_instant};
 use crate::freshness::{Key, changed};
-use crate::{Comment, FieldError};
+use crate::{Comment, FieldError, UserErrorCode};
 use crate::{DomainError, DomainResult};
 
 pub const MAX_NAME_CHARS: usize = 100;
@@ -143,26 +143,20 @@ struct Checked {
 fn check(form: &CommentForm) -> Result<Checked, Vec<FieldError>> {
     let mut errors = Vec::new();
     let name = form.author_name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
-        errors.push(FieldError::invalid(
-            "authorName",
-            format!("use 1 to {MAX_NAME_CHARS} characters"),
-        ));
-    }
+    errors.extend(FieldError::check_length(
+        "authorName",
+        &name,
+        MAX_NAME_CHARS,
+    ));
     let email = EmailAddress::parse(&form.author_email);
     if email.is_err() {
-        errors.push(FieldError::invalid(
+        errors.push(FieldError::invalid_format(
             "authorEmail",
             "enter a valid email address",
         ));
     }
     let body = form.body.trim().to_owned();
-    if body.is_empty() || body.chars().count() > MAX_BODY_CHARS {
-        errors.push(FieldError::invalid(
-            "body",
-            format!("use 1 to {MAX_BODY_CHARS} characters"),
-        ));
-    }
+    errors.extend(FieldError::check_length("body", &body, MAX_BODY_CHARS));
     let url = form
         .author_url
         .as_deref()
@@ -179,7 +173,7 @@ fn check(form: &CommentForm) -> Result<Checked, Vec<FieldError>> {
             && url::Url::parse(url)
                 .is_ok_and(|parsed| parsed.host_str().is_some_and(|host| !host.is_empty()));
         if !web {
-            errors.push(FieldError::invalid(
+            errors.push(FieldError::invalid_format(
                 "authorUrl",
                 "use an http or https address",
             ));
@@ -218,7 +212,11 @@ pub async fn add_comment(
 ) -> DomainResult<Result<Posted, Vec<FieldError>>> {
     let now = stored_instant(now);
     let Some(post_id) = form.post_id else {
-        return Ok(Err(vec![FieldError::invalid("postId", "name the post")]));
+        return Ok(Err(vec![FieldError::new(
+            UserErrorCode::Required,
+            Some("postId"),
+            "name the post",
+        )]));
     };
     let checked = match check(&form) {
         Ok(checked) => checked,
@@ -226,9 +224,16 @@ pub async fn add_comment(
     };
     let mut conn = pool.get_primary().await?;
     let post = post_queries::by_ids(&mut conn, &[post_id]).await?.pop();
+    // The post may have been unpublished while its reader was typing:
+    // they are told beside the form, like everything below they can act on.
     let post = match post {
         Some(post) if post.is_live(now) => post,
-        _ => return Err(DomainError::NotFound("no such published post".into())),
+        _ => {
+            return Ok(Err(vec![FieldError::not_found(
+                "postId",
+                "this post is not published (any longer)",
+            )]));
+        }
     };
     // A window past the calendar's end never closes.
     let closed_by_age = settings.close_after.is_some_and(|after| {
@@ -237,9 +242,11 @@ pub async fn add_comment(
             .is_some_and(|closes| closes <= now)
     });
     if !post.comments_open || closed_by_age {
-        return Err(DomainError::Forbidden(
-            "comments are closed on this post".into(),
-        ));
+        return Ok(Err(vec![FieldError::new(
+            UserErrorCode::Closed,
+            Some("postId"),
+            "comments are closed on this post",
+        )]));
     }
     let (parent_id, depth) = match form.parent_id {
         None => (None, 0),
@@ -312,24 +319,35 @@ pub async fn add_comment(
             )
             .await?;
             if let Some(retry_after_seconds) = flood_wait(settings, now, [by_email, by_ip]) {
-                return Err(DomainError::RateLimited {
-                    retry_after_seconds,
-                });
+                let mut slow_down = FieldError::new(
+                    UserErrorCode::RateLimited,
+                    None,
+                    format!(
+                        "you are commenting faster than this site allows; try again in {retry_after_seconds} seconds"
+                    ),
+                );
+                slow_down.retry_after_seconds = Some(retry_after_seconds);
+                return Ok(Err(slow_down));
             }
             match comment_queries::insert(conn, &insert).await {
-                Ok(comment) => Ok(comment),
+                Ok(comment) => Ok(Ok(comment)),
                 Err(DbError::UniqueViolation { constraint })
                     if constraint.contains("duplicate") || constraint.contains("fingerprint") =>
                 {
-                    Err(DomainError::Conflict {
-                        field: Some("body"),
-                        message: "you have posted this comment already".into(),
-                    })
+                    Ok(Err(FieldError::new(
+                        UserErrorCode::Duplicate,
+                        Some("body"),
+                        "you have posted this comment already",
+                    )))
                 }
-                Err(err) => Err(err.into()),
+                Err(err) => Err(DomainError::from(err)),
             }
         })
         .await?;
+    let stored = match stored {
+        Ok(stored) => stored,
+        Err(refused) => return Ok(Err(vec![refused])),
+    };
     // Announced once committed, so a subscriber that reads it finds it.
     if stored.status == CommentStatus::Approved {
         changed(&[Key::Comments(stored.post_id)]);

@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
-use waypost_db::queries::comment as comment_queries;
-use waypost_db::{CommentId, CommentPageQuery, DbPool, PostId, Thread};
+use waypost_db::queries::{comment as comment_queries, post as post_queries};
+use waypost_db::{CommentId, CommentPageQuery, CommentStatus, DbPool, PostId, Thread};
 
 use crate::cursor;
 use crate::freshness::{Key, read};
@@ -133,4 +133,73 @@ fn record_threads(thread: Thread, parent_ids: &[i64]) {
             read(Key::Comments(PostId(post)));
         }
     }
+}
+
+/// The comments among `ids` that anyone may read, as a thread shows them:
+/// approved, under approved comments all the way up, on a post published
+/// as of `now`. Any other id finds nothing, as if it did not exist. One
+/// statement for the comments asked about, one per level of ancestry not
+/// yet read, and one for their posts.
+pub async fn visible(
+    pool: &DbPool,
+    ids: &[CommentId],
+    now: NaiveDateTime,
+) -> DomainResult<Vec<Comment>> {
+    let mut conn = pool.get().await?;
+    let asked = comment_queries::by_ids(&mut conn, ids).await?;
+    let mut known: HashMap<CommentId, (Option<CommentId>, bool)> = asked
+        .iter()
+        .map(|c| (c.id, (c.parent_id, c.status == CommentStatus::Approved)))
+        .collect();
+    // Climb one level of unread parents per statement; a parent that is
+    // not approved ends its chain, so it is not climbed past.
+    let unread_parents = |known: &HashMap<CommentId, (Option<CommentId>, bool)>| {
+        let mut parents: Vec<CommentId> = known
+            .values()
+            .filter(|(_, approved)| *approved)
+            .filter_map(|(parent, _)| *parent)
+            .filter(|parent| !known.contains_key(parent))
+            .collect();
+        parents.sort_by_key(|id| id.0);
+        parents.dedup();
+        parents
+    };
+    let mut parents = unread_parents(&known);
+    while !parents.is_empty() {
+        let found = comment_queries::by_ids(&mut conn, &parents).await?;
+        for parent in &parents {
+            // A parent that is gone ends its chain unapproved.
+            known.insert(*parent, (None, false));
+        }
+        for c in found {
+            known.insert(c.id, (c.parent_id, c.status == CommentStatus::Approved));
+        }
+        parents = unread_parents(&known);
+    }
+    let reachable = |mut id: CommentId| loop {
+        match known.get(&id) {
+            Some((_, false)) | None => return false,
+            Some((None, true)) => return true,
+            Some((Some(parent), true)) => id = *parent,
+        }
+    };
+    let reachable: Vec<_> = asked.into_iter().filter(|c| reachable(c.id)).collect();
+    let mut post_ids: Vec<PostId> = reachable.iter().map(|c| c.post_id).collect();
+    post_ids.sort_by_key(|id| id.0);
+    post_ids.dedup();
+    let live: Vec<PostId> = if post_ids.is_empty() {
+        Vec::new()
+    } else {
+        post_queries::by_ids(&mut conn, &post_ids)
+            .await?
+            .into_iter()
+            .filter(|p| p.is_live(now))
+            .map(|p| p.id)
+            .collect()
+    };
+    Ok(reachable
+        .into_iter()
+        .filter(|c| live.contains(&c.post_id))
+        .map(Comment::from)
+        .collect())
 }

@@ -51,6 +51,30 @@ pub(crate) fn is_request_error(response: &GqlResponse) -> bool {
         && response.errors.iter().all(|e| e.path.is_empty())
 }
 
+/// A response as it goes out: without a `data` entry when the request
+/// failed before it ran (parsing, validation, limits), as the GraphQL
+/// specification (section 7.1.2) and GraphQL over HTTP ask; `data: null`
+/// would claim that execution began and nulled everything.
+pub(crate) struct Wire<'a>(pub(crate) &'a GqlResponse);
+
+impl serde::Serialize for Wire<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let response = self.0;
+        let mut map = serializer.serialize_map(None)?;
+        if !is_request_error(response) {
+            map.serialize_entry("data", &response.data)?;
+        }
+        if !response.errors.is_empty() {
+            map.serialize_entry("errors", &response.errors)?;
+        }
+        if !response.extensions.is_empty() {
+            map.serialize_entry("extensions", &response.extensions)?;
+        }
+        map.end()
+    }
+}
+
 /// Seconds a client is asked to wait before retrying after a failure on
 /// our side that passes by itself (the database down or saturated, a
 /// request that ran out of time).
@@ -124,11 +148,46 @@ pub(crate) fn coded_error(
 pub(crate) fn status_for(response: &GqlResponse, graphql_media: bool) -> StatusCode {
     if unavailable(response) {
         StatusCode::SERVICE_UNAVAILABLE
+    } else if retry_after(response).is_some() {
+        StatusCode::TOO_MANY_REQUESTS
     } else if graphql_media && is_request_error(response) {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
     }
+}
+
+/// Seconds until a RATE_LIMITED error among `response`'s (from a
+/// resolver: sign-in attempts, say) lets the client try again, the longest
+/// when there are several.
+pub(crate) fn retry_after(response: &GqlResponse) -> Option<u64> {
+    response
+        .errors
+        .iter()
+        .filter(|e| code_of(e.extensions.as_ref()) == Some(ErrorCode::RateLimited))
+        .map(
+            |e| match e.extensions.as_ref().and_then(|x| x.get("retryAfter")) {
+                Some(async_graphql::Value::Number(n)) => n.as_u64().unwrap_or(1),
+                _ => 1,
+            },
+        )
+        .max()
+}
+
+/// One executed operation's HTTP answer: its status, its body, and
+/// `Retry-After` when a limit refused part of it.
+pub(crate) fn reply(response: &GqlResponse, graphql_media: bool) -> Response {
+    let mut encoded = encode(
+        status_for(response, graphql_media),
+        graphql_media,
+        &Wire(response),
+    );
+    if let Some(seconds) = retry_after(response) {
+        encoded
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    encoded
 }
 
 /// A SERVICE_UNAVAILABLE error, and not one field with a value to show.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_graphql::parser::types::OperationType;
-use async_graphql::{BatchRequest, BatchResponse, Response as GqlResponse};
+use async_graphql::{BatchRequest, Response as GqlResponse};
 use async_graphql_axum::GraphQLProtocol;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
@@ -24,8 +24,8 @@ use super::answers::{Answer, key_headers, request_key};
 use super::auth::{header_token, viewer};
 use super::caching::{Audience, Personal, Public, private, read_public, respond_public};
 use super::codec::{
-    APPLICATION_JSON, coded_error, encode, error_body, json_response, parse_body, parse_get,
-    refused, request_error, status_for, wants_graphql_response,
+    APPLICATION_JSON, Wire, coded_error, encode, error_body, json_response, parse_body, parse_get,
+    refused, reply, request_error, status_for, wants_graphql_response,
 };
 use super::documents::operation_type;
 use super::guard::{client_ip, rate_limited};
@@ -490,11 +490,7 @@ async fn run_in_time(
             let response =
                 execute_routed(state, viewer, ip, request, kind, personal.as_ref()).await;
             let outcome = response_outcome(&state.services.metrics, &[&response]);
-            let encoded = encode(
-                status_for(&response, graphql_media),
-                graphql_media,
-                &response,
-            );
+            let encoded = reply(&response, graphql_media);
             (encoded, outcome)
         }
         BatchRequest::Batch(requests) => {
@@ -526,7 +522,8 @@ async fn run_in_time(
             } else {
                 StatusCode::OK
             };
-            let encoded = encode(status, graphql_media, &BatchResponse::Batch(responses));
+            let wire: Vec<Wire<'_>> = responses.iter().map(Wire).collect();
+            let encoded = encode(status, graphql_media, &wire);
             (encoded, outcome)
         }
     }

@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use waypost_domain::account::{self, SignInOutcome};
-use waypost_domain::{DomainError, ErrorCode, FieldError, Role, User};
+use waypost_domain::{DomainError, FieldError, Role, User, UserErrorCode};
 
 use super::payload::{UserError, payload};
 use super::scalars::Instant;
@@ -178,7 +178,7 @@ impl AccountMutation {
                 expires_at: None,
                 viewer: None,
                 user_errors: vec![UserError::from(FieldError::new(
-                    ErrorCode::InvalidCredentials,
+                    UserErrorCode::InvalidCredentials,
                     None,
                     "the email or the password is not right",
                 ))],
@@ -187,6 +187,7 @@ impl AccountMutation {
     }
 
     /// Creates an account (admins only).
+    #[graphql(guard = "crate::schema::signed_in")]
     async fn create_user(
         &self,
         ctx: &Context<'_>,
@@ -225,6 +226,7 @@ impl AccountMutation {
     }
 
     /// Changes an account's role or disables it (admins only).
+    #[graphql(guard = "crate::schema::signed_in")]
     async fn update_user(
         &self,
         ctx: &Context<'_>,

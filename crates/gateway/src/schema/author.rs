@@ -98,7 +98,7 @@ payload!(AuthorPayload {
 #[derive(Default)]
 pub(crate) struct AuthorMutation;
 
-#[Object]
+#[Object(guard = "crate::schema::signed_in")]
 impl AuthorMutation {
     /// Editors and admins.
     async fn create_author(

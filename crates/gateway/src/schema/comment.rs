@@ -56,7 +56,7 @@ impl CommentObject {
 
 #[Object(name = "Comment")]
 impl CommentObject {
-    async fn id(&self) -> ID {
+    pub(crate) async fn id(&self) -> ID {
         GlobalId::Comment(self.0.id()).encode()
     }
     async fn author_name(&self) -> &str {
@@ -84,6 +84,21 @@ impl CommentObject {
     /// 0 for a comment on the post, 1 for a reply to one, and so on.
     async fn depth(&self) -> i32 {
         self.0.depth()
+    }
+    /// The id of the comment this one replies to; `null` for a comment on
+    /// the post itself. With `depth`, enough to place a comment (a live
+    /// one from `commentAdded`, say) in its thread.
+    async fn parent_id(&self) -> Option<ID> {
+        self.0.parent_id().map(|id| GlobalId::Comment(id).encode())
+    }
+    /// The comment this one replies to, as readers reach it: `null` for a
+    /// comment on the post itself.
+    async fn parent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<CommentObject>> {
+        let Some(parent) = self.0.parent_id() else {
+            return Ok(None);
+        };
+        let loader = &request_context(ctx)?.loader;
+        Ok(loader.load_one(parent).await.gql()?.map(CommentObject))
     }
     async fn created_at(&self) -> Instant {
         Instant(self.0.created_at())
@@ -257,6 +272,11 @@ pub(crate) struct AddCommentPayload {
     /// Keep it to see your comment with `comment(receipt:)` while it waits
     /// for moderation. Shown once.
     pub receipt: Option<String>,
+    /// True when the reply was filed under a shallower comment than
+    /// `parentId` named, because the thread is at its deepest level there;
+    /// `comment.parentId` says where it went, so a client can move its
+    /// optimistic copy.
+    pub reparented: bool,
     pub user_errors: Vec<UserError>,
 }
 
@@ -395,6 +415,7 @@ impl CommentMutation {
                 .gql()?
             {
                 Ok(posted) => AddCommentPayload {
+                    reparented: parent_id.is_some() && posted.comment.parent_id() != parent_id,
                     comment: Some(CommentObject(posted.comment)),
                     receipt: Some(posted.receipt),
                     user_errors: Vec::new(),
@@ -402,6 +423,7 @@ impl CommentMutation {
                 Err(errors) => AddCommentPayload {
                     comment: None,
                     receipt: None,
+                    reparented: false,
                     user_errors: user_errors(errors),
                 },
             },
@@ -411,6 +433,7 @@ impl CommentMutation {
     /// Approves, holds, marks as spam or trashes a comment (editors; authors
     /// on their own posts). An editor's approval also trusts the commenter:
     /// their later comments appear without moderation while it stands.
+    #[graphql(guard = "crate::schema::signed_in")]
     async fn moderate_comment(
         &self,
         ctx: &Context<'_>,
@@ -435,6 +458,7 @@ impl CommentMutation {
     }
 
     /// The same for many comments at once; all or none change.
+    #[graphql(guard = "crate::schema::signed_in")]
     async fn moderate_comments(
         &self,
         ctx: &Context<'_>,

@@ -175,7 +175,7 @@ impl EditorialMutation {
     }
 }
 
-#[Object]
+#[Object(guard = "crate::schema::signed_in")]
 impl EditorialMutation {
     /// Writes a new draft.
     async fn create_post(

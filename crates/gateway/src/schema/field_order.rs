@@ -24,7 +24,7 @@ pub(super) fn reorder(
     }
 }
 
-fn find_operation<'d>(
+pub(super) fn find_operation<'d>(
     document: &'d ExecutableDocument,
     name: Option<&str>,
 ) -> Option<&'d OperationDefinition> {

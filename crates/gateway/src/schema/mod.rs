@@ -10,6 +10,7 @@ mod comment;
 mod editorial;
 mod field_order;
 mod node;
+mod nulls;
 mod paging;
 mod payload;
 mod post;
@@ -44,6 +45,7 @@ pub(crate) use post::PostObject;
 pub(crate) use tag::TagObject;
 
 #[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
 pub(crate) struct QueryRoot(
     node::NodeQuery,
     post::PostQuery,
@@ -56,6 +58,7 @@ pub(crate) struct QueryRoot(
 );
 
 #[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
 pub(crate) struct MutationRoot(
     account::AccountMutation,
     editorial::EditorialMutation,
@@ -66,6 +69,7 @@ pub(crate) struct MutationRoot(
 );
 
 #[derive(MergedSubscription, Default)]
+#[graphql(name = "Subscription")]
 pub(crate) struct SubscriptionRoot(comment::CommentSubscription);
 
 type Roots = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
@@ -81,6 +85,8 @@ type Roots = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 pub struct WaypostSchema {
     check: Roots,
     run: Roots,
+    /// The field types that null propagation follows.
+    shapes: Arc<nulls::Shapes>,
 }
 
 impl WaypostSchema {
@@ -120,10 +126,17 @@ struct Checked {
 }
 
 impl Checked {
-    /// Puts `response` in the shape the check promised: fields in the
-    /// query's order, the check's extensions beside the response's own.
-    fn finish(&self, response: &mut Response, operation_name: Option<&str>) {
+    /// Puts `response` in the shape the check promised: failed fields
+    /// null as the specification says, fields in the query's order, the
+    /// check's extensions beside the response's own.
+    fn finish(
+        &self,
+        shapes: &nulls::Shapes,
+        response: &mut Response,
+        operation_name: Option<&str>,
+    ) {
         if let Some(document) = &self.document {
+            shapes.propagate(response, document, operation_name);
             field_order::reorder(&mut response.data, document, operation_name);
         }
         for (key, value) in &self.extensions {
@@ -143,10 +156,12 @@ pub fn build_schema() -> WaypostSchema {
 /// The schema with no per-request data (`execute` adds that), enforcing
 /// `limits` on every operation whatever its transport.
 pub fn build_schema_with(limits: &Limits) -> WaypostSchema {
+    // What reaches it was validated in full by the check.
+    let run = hide_introspection(roots().validation_mode(ValidationMode::Fast), limits);
     WaypostSchema {
         check: build_checking_schema(limits),
-        // What reaches it was validated in full by the check.
-        run: hide_introspection(roots().validation_mode(ValidationMode::Fast), limits),
+        shapes: Arc::new(nulls::Shapes::read(&run.sdl())),
+        run,
     }
 }
 
@@ -174,7 +189,12 @@ fn hide_introspection(builder: Builder, limits: &Limits) -> Roots {
     if limits.introspection {
         builder.finish()
     } else {
-        builder.disable_introspection().finish()
+        // "Did you mean ...?" would rebuild the hidden schema one guess
+        // at a time.
+        builder
+            .disable_introspection()
+            .disable_suggestions()
+            .finish()
     }
 }
 
@@ -218,6 +238,18 @@ pub(crate) fn request_context<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'
         .map_err(|_| internal("request context missing"))
 }
 
+/// The guard of every mutation that is not for the public (everything but
+/// signing in and commenting): an anonymous call is UNAUTHENTICATED before
+/// its input is looked at, so a client learns first what it must fix first.
+pub(crate) fn signed_in(ctx: &Context<'_>) -> async_graphql::Result<()> {
+    match request_context(ctx)?.viewer {
+        Some(_) => Ok(()),
+        None => Err(crate::error::to_graphql(
+            &waypost_domain::DomainError::Unauthenticated("sign in to do this"),
+        )),
+    }
+}
+
 /// What `find` finds by `slug`, as its GraphQL object: `null` when there
 /// is none. The root lookups of tags, authors, skills and roles.
 pub(crate) async fn by_slug<T, O>(
@@ -246,7 +278,7 @@ pub async fn execute(
                 with_context(services, viewer, client_ip, request, Caching::On);
             let mut response =
                 contain_panics(batching::drive(schema.run.execute(request), spawned)).await;
-            checked.finish(&mut response, operation_name.as_deref());
+            checked.finish(&schema.shapes, &mut response, operation_name.as_deref());
             response
         }
         Err(refused) => refused,
@@ -291,9 +323,10 @@ pub(crate) fn execute_stream(
                 let operation_name = request.operation_name.clone();
                 let (request, spawned) =
                     with_context(&services, viewer, client_ip, request, Caching::Off);
+                let shapes = schema.shapes.clone();
                 batching::drive_stream(schema.run.execute_stream(request), spawned)
                     .map(move |mut response| {
-                        checked.finish(&mut response, operation_name.as_deref());
+                        checked.finish(&shapes, &mut response, operation_name.as_deref());
                         response
                     })
                     .boxed()

@@ -9,7 +9,8 @@ use waypost_domain::{
 
 use super::career::{GuideObject, RoleObject, SkillObject, TransitionObject};
 
-use super::{AuthorObject, PostObject, TagObject, request_context};
+use super::comment::CommentObject;
+use super::{AuthorObject, PostObject, RequestContext, TagObject, request_context};
 use crate::error::{GqlResultExt, bad_input};
 
 /// Every object that can be fetched again by its global id.
@@ -21,6 +22,7 @@ use crate::error::{GqlResultExt, bad_input};
 ))]
 pub(crate) enum Node {
     Post(PostObject),
+    Comment(CommentObject),
     Author(AuthorObject),
     Tag(TagObject),
     Guide(GuideObject),
@@ -103,55 +105,94 @@ impl GlobalId {
 #[derive(Default)]
 pub(crate) struct NodeQuery;
 
+/// The most ids one `nodes` call takes, as many as a page holds at most.
+const MAX_NODES: usize = 100;
+
 #[Object]
 impl NodeQuery {
     /// Fetches any object by its global id; `null` when it does not exist
-    /// (or is not published).
+    /// or is not public (a draft, a comment awaiting moderation). Accounts
+    /// and revisions are reached through `viewer` and their posts only.
     async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
         let rc = request_context(ctx)?;
-        let loader = &rc.loader;
-        Ok(match GlobalId::decode(&id, "id")? {
-            GlobalId::Guide(id) => {
-                waypost_domain::career::guide_by_id(&rc.pool, rc.viewer.as_ref(), id, rc.now)
-                    .await
-                    .gql()?
-                    .map(|g| Node::Guide(GuideObject(g)))
-            }
-            GlobalId::Skill(id) => loader
-                .load_one(id)
-                .await
-                .gql()?
-                .map(|s| Node::Skill(SkillObject(s))),
-            GlobalId::Role(id) => loader
-                .load_one(id)
-                .await
-                .gql()?
-                .map(|r| Node::Role(RoleObject(r))),
-            GlobalId::Transition(id) => {
-                let mut found = waypost_domain::career::transitions_by_ids(&rc.pool, &[id])
-                    .await
-                    .gql()?;
-                found.pop().map(|t| Node::Transition(TransitionObject(t)))
-            }
-            GlobalId::Post(id) => loader
-                .load_one(id)
-                .await
-                .gql()?
-                .map(|p| Node::Post(PostObject(p))),
-            GlobalId::Author(id) => loader
-                .load_one(id)
-                .await
-                .gql()?
-                .map(|a| Node::Author(AuthorObject(a))),
-            GlobalId::Tag(id) => loader
-                .load_one(id)
-                .await
-                .gql()?
-                .map(|t| Node::Tag(TagObject(t))),
-            // Accounts are private: reachable through `viewer` only.
-            // Accounts and revisions are private; comments are reached
-            // through their posts and receipts.
-            GlobalId::User(_) | GlobalId::Revision(_) | GlobalId::Comment(_) => None,
-        })
+        find(rc, GlobalId::decode(&id, "id")?).await
     }
+
+    /// Fetches up to 100 objects by their global ids at once, each as
+    /// `node` would: the answer lists them in the order asked, `null` where
+    /// `node` would be. Objects of a kind are read together.
+    #[graphql(complexity = "ids.len() * child_complexity + 1")]
+    async fn nodes(
+        &self,
+        ctx: &Context<'_>,
+        ids: Vec<ID>,
+    ) -> async_graphql::Result<Vec<Option<Node>>> {
+        if ids.len() > MAX_NODES {
+            return Err(bad_input(
+                "ids",
+                format!(
+                    "ask for at most {MAX_NODES} ids at once (got {})",
+                    ids.len()
+                ),
+            ));
+        }
+        let rc = request_context(ctx)?;
+        let ids = ids
+            .iter()
+            .map(|id| GlobalId::decode(id, "ids"))
+            .collect::<Result<Vec<_>, _>>()?;
+        futures::future::try_join_all(ids.into_iter().map(|id| find(rc, id))).await
+    }
+}
+
+/// What `node` answers for `id`. Loads go through the request's loader,
+/// so the ids of one `nodes` call share a statement per kind.
+async fn find(rc: &RequestContext, id: GlobalId) -> async_graphql::Result<Option<Node>> {
+    let loader = &rc.loader;
+    Ok(match id {
+        GlobalId::Guide(id) => {
+            waypost_domain::career::guide_by_id(&rc.pool, rc.viewer.as_ref(), id, rc.now)
+                .await
+                .gql()?
+                .map(|g| Node::Guide(GuideObject(g)))
+        }
+        GlobalId::Skill(id) => loader
+            .load_one(id)
+            .await
+            .gql()?
+            .map(|s| Node::Skill(SkillObject(s))),
+        GlobalId::Role(id) => loader
+            .load_one(id)
+            .await
+            .gql()?
+            .map(|r| Node::Role(RoleObject(r))),
+        GlobalId::Transition(id) => {
+            let mut found = waypost_domain::career::transitions_by_ids(&rc.pool, &[id])
+                .await
+                .gql()?;
+            found.pop().map(|t| Node::Transition(TransitionObject(t)))
+        }
+        GlobalId::Post(id) => loader
+            .load_one(id)
+            .await
+            .gql()?
+            .map(|p| Node::Post(PostObject(p))),
+        GlobalId::Author(id) => loader
+            .load_one(id)
+            .await
+            .gql()?
+            .map(|a| Node::Author(AuthorObject(a))),
+        GlobalId::Tag(id) => loader
+            .load_one(id)
+            .await
+            .gql()?
+            .map(|t| Node::Tag(TagObject(t))),
+        GlobalId::Comment(id) => loader
+            .load_one(id)
+            .await
+            .gql()?
+            .map(|c| Node::Comment(CommentObject(c))),
+        // Accounts and revisions are private.
+        GlobalId::User(_) | GlobalId::Revision(_) => None,
+    })
 }

@@ -93,7 +93,7 @@ payload!(TagPayload {
 #[derive(Default)]
 pub(crate) struct TagMutation;
 
-#[Object]
+#[Object(guard = "crate::schema::signed_in")]
 impl TagMutation {
     /// Editors and admins.
     async fn create_tag(

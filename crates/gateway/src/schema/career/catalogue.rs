@@ -329,7 +329,7 @@ pub(crate) struct UpdateTransitionInput {
 #[derive(Default)]
 pub(super) struct CatalogueMutation;
 
-#[Object]
+#[Object(guard = "crate::schema::signed_in")]
 impl CatalogueMutation {
     /// Editors and admins.
     async fn create_skill(

@@ -297,7 +297,7 @@ pub(crate) struct PublishGuideInput {
 #[derive(Default)]
 pub(super) struct GuideMutation;
 
-#[Object]
+#[Object(guard = "crate::schema::signed_in")]
 impl GuideMutation {
     /// Writes a new draft guide (authors as themselves, editors as anyone).
     async fn create_guide(
