@@ -115,6 +115,42 @@ async fn cors_follows_the_configuration(backend: Backend) {
         allowed.headers()["access-control-allow-credentials"],
         "true"
     );
+    // The headers real clients send on top of GraphQL's own pass the
+    // preflight: tracing, Apollo Client's client awareness and CSRF header.
+    let allowed_headers = |response: &reqwest::Response| {
+        response.headers()["access-control-allow-headers"]
+            .to_str()
+            .unwrap()
+            .to_ascii_lowercase()
+    };
+    let admitted = allowed_headers(&allowed);
+    for header in [
+        "content-type",
+        "authorization",
+        "traceparent",
+        "tracestate",
+        "baggage",
+        "sentry-trace",
+        "apollographql-client-name",
+        "apollographql-client-version",
+        "apollo-require-preflight",
+    ] {
+        assert!(admitted.contains(header), "{header} in {admitted}");
+    }
+    assert!(!admitted.contains("x-custom-tenant"), "{admitted}");
+    // And the list is the operator's to set.
+    let custom = app
+        .sibling(|state| {
+            state
+                .with_cors(Cors::Origins(vec!["https://blog.example".to_owned()]))
+                .with_cors_headers(vec![reqwest::header::HeaderName::from_static(
+                    "x-custom-tenant",
+                )])
+        })
+        .await;
+    let admitted = allowed_headers(&preflight(&custom, "https://blog.example").await);
+    assert!(admitted.contains("x-custom-tenant"), "{admitted}");
+    assert!(!admitted.contains("sentry-trace"), "{admitted}");
     let other = preflight(&app, "https://evil.example").await;
     assert!(other.headers().get("access-control-allow-origin").is_none());
     let actual = app

@@ -625,7 +625,24 @@ async fn instants_outside_the_calendar_are_bad_input(backend: Backend) {
             body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
             "{filter}: {body:#}"
         );
+        // Named as any bad argument is, whether out of range or malformed.
+        let field = filter.as_object().unwrap().keys().next().unwrap();
+        assert_eq!(
+            body["errors"][0]["extensions"]["field"], *field,
+            "{filter}: {body:#}"
+        );
     }
+    // Written into the query itself, too.
+    let body = app
+        .graphql(
+            r#"{ posts(filter: { publishedBefore: "yesterday" }) { totalCount } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["field"], "publishedBefore",
+        "{body:#}"
+    );
     let fine = app
         .data(
             query,

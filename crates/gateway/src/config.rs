@@ -49,6 +49,8 @@ pub struct Cli {
     pub serve: ServeArgs,
 }
 
+// Parsed once at start, so the size of `Serve` costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the GraphQL server (the default): migrate, seed demo content into an
@@ -299,6 +301,20 @@ pub struct ServeArgs {
     /// call it without credentials when none is listed.
     #[arg(long, env = "WAYPOST_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
+
+    /// Request headers (comma-separated) those pages may send besides
+    /// GraphQL's own (Content-Type, Authorization, Accept, X-Request-Id).
+    /// Default: the tracing and Apollo Client headers browsers send,
+    /// traceparent, tracestate, baggage, sentry-trace,
+    /// apollographql-client-name, apollographql-client-version and
+    /// apollo-require-preflight.
+    #[arg(
+        long,
+        env = "WAYPOST_CORS_ALLOW_HEADERS",
+        value_delimiter = ',',
+        default_values_t = crate::http::CLIENT_HEADERS.map(|h| axum::http::HeaderName::from_static(h))
+    )]
+    pub cors_allow_headers: Vec<axum::http::HeaderName>,
 
     /// Reverse proxies (addresses or networks, comma-separated, e.g.
     /// `10.0.0.0/8`) whose `X-Forwarded-For` names the client; flood control

@@ -384,6 +384,7 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         .with_comments(args.comment_settings())
         .with_limits(limits)
         .with_cors(cors)
+        .with_cors_headers(args.cors_allow_headers.clone())
         .with_trusted_proxies(TrustedProxies(args.trusted_proxies.clone()))
         .with_replica_writer_window(std::time::Duration::from_millis(
             args.replica_writer_window_ms,

@@ -43,6 +43,12 @@ impl AppState {
             limits: Arc::new(Limits::default()),
             rate: rate_limiter(&Limits::default()),
             cors: Arc::new(Cors::Any),
+            cors_headers: Arc::new(
+                crate::http::CLIENT_HEADERS
+                    .iter()
+                    .map(|h| axum::http::HeaderName::from_static(h))
+                    .collect(),
+            ),
             proxies: Arc::new(TrustedProxies::default()),
             services: Services {
                 feed: CommentFeed::new(&pool),
@@ -73,7 +79,7 @@ pub fn app(state: AppState) -> IntoMakeServiceWithConnectInfo<Router, SocketAddr
 pub fn router(state: AppState) -> Router {
     let request_id = axum::http::HeaderName::from_static(REQUEST_ID);
     let body_limit = state.limits.max_body_bytes;
-    let cors = state.cors.layer();
+    let cors = state.cors.layer(&state.cors_headers);
     let metrics_beside_api = state.metrics_beside_api;
     let mut router = Router::new()
         .route("/", get(graphiql))

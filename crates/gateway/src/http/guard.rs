@@ -42,6 +42,20 @@ pub(crate) async fn fit_request_id(mut request: axum::extract::Request) -> axum:
     request
 }
 
+/// The request headers a page on an allowed origin may send besides the
+/// ones every GraphQL client sends: tracing (W3C trace context and baggage,
+/// Sentry), Apollo Client's client awareness and its CSRF-prevention
+/// header. More are configurable (`--cors-allow-headers`).
+pub(crate) const CLIENT_HEADERS: [&str; 7] = [
+    "traceparent",
+    "tracestate",
+    "baggage",
+    "sentry-trace",
+    "apollographql-client-name",
+    "apollographql-client-version",
+    "apollo-require-preflight",
+];
+
 impl Cors {
     /// For the start-up line.
     pub fn describe(&self) -> String {
@@ -52,16 +66,24 @@ impl Cors {
         }
     }
 
-    pub(crate) fn layer(&self) -> Option<CorsLayer> {
+    /// The layer that answers preflights and marks responses, admitting
+    /// `client_headers` beside the protocol's own.
+    pub(crate) fn layer(&self, client_headers: &[HeaderName]) -> Option<CorsLayer> {
         let base = || {
+            let protocol = [
+                header::CONTENT_TYPE,
+                header::AUTHORIZATION,
+                header::ACCEPT,
+                HeaderName::from_static(REQUEST_ID),
+            ];
             CorsLayer::new()
                 .allow_methods([Method::GET, Method::POST])
-                .allow_headers([
-                    header::CONTENT_TYPE,
-                    header::AUTHORIZATION,
-                    header::ACCEPT,
-                    HeaderName::from_static(REQUEST_ID),
-                ])
+                .allow_headers(
+                    protocol
+                        .into_iter()
+                        .chain(client_headers.iter().cloned())
+                        .collect::<Vec<_>>(),
+                )
                 .expose_headers([HeaderName::from_static(REQUEST_ID), header::RETRY_AFTER])
                 .max_age(std::time::Duration::from_secs(600))
         };

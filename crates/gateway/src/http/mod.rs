@@ -17,6 +17,7 @@ mod state;
 pub use answers::AnswerCaching;
 pub use caching::HttpCaching;
 pub(crate) use caching::Personal;
+pub(crate) use guard::CLIENT_HEADERS;
 pub use guard::Cors;
 pub(crate) use replica::WRITER_WINDOW_MS;
 pub use state::AppState;

@@ -29,6 +29,8 @@ pub struct AppState {
     /// `None` when rate limiting is off.
     pub(crate) rate: Option<Arc<RateLimiter>>,
     pub(crate) cors: Arc<Cors>,
+    /// Headers pages on allowed origins may send beyond the protocol's.
+    pub(crate) cors_headers: Arc<Vec<axum::http::HeaderName>>,
     pub(crate) proxies: Arc<TrustedProxies>,
     pub(crate) graphiql: Arc<GraphiqlPage>,
     /// Where the server is in its life: WebSockets close once it stops,
@@ -87,6 +89,12 @@ impl AppState {
 
     pub fn with_cors(mut self, cors: Cors) -> Self {
         self.cors = Arc::new(cors);
+        self
+    }
+
+    /// Admits `headers` in CORS requests, in place of `CLIENT_HEADERS`.
+    pub fn with_cors_headers(mut self, headers: Vec<axum::http::HeaderName>) -> Self {
+        self.cors_headers = Arc::new(headers);
         self
     }
 

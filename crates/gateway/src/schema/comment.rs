@@ -121,6 +121,9 @@ impl CommentObject {
         )
         .await
     }
+    /// The post the comment is on; `null` only while that post is not
+    /// published (a moderator's queue, a receipt), since readers see
+    /// comments on published posts alone.
     async fn post(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PostObject>> {
         let loader = &request_context(ctx)?.loader;
         Ok(loader

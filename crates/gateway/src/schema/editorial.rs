@@ -7,7 +7,7 @@ use waypost_domain::editorial::{self, NewPost, PostChanges, Transition};
 use waypost_domain::{Post, PostRevision, TagId};
 
 use super::payload::{DeletePayload, payload};
-use super::scalars::Instant;
+use super::scalars::{Instant, InstantInput};
 use super::{GlobalId, PostObject, request_context};
 use crate::error::GqlResultExt;
 use crate::loaders::RevisionsOf;
@@ -80,7 +80,7 @@ pub(crate) struct PostStateInput {
 pub(crate) struct SchedulePostInput {
     pub id: ID,
     /// When the post goes live; must be in the future.
-    pub publish_at: Instant,
+    pub publish_at: InstantInput,
     pub expected_version: Option<i32>,
 }
 
@@ -258,7 +258,7 @@ impl EditorialMutation {
         ctx: &Context<'_>,
         input: SchedulePostInput,
     ) -> async_graphql::Result<PostPayload> {
-        let at = input.publish_at.0;
+        let at = input.publish_at.read("publishAt")?;
         self.move_post(
             ctx,
             &input.id,

@@ -92,7 +92,8 @@ pub struct WaypostSchema {
 impl WaypostSchema {
     /// The schema in GraphQL's schema definition language.
     pub fn sdl(&self) -> String {
-        self.run.sdl()
+        self.run
+            .sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by())
     }
 
     /// Parses and validates `request` under the limits, running nothing.
@@ -178,10 +179,13 @@ pub(crate) fn build_checking_schema(limits: &Limits) -> Roots {
 type Builder = async_graphql::SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 fn roots() -> Builder {
-    Schema::build(
+    // `DateTime` is one GraphQL type with two Rust types: `Instant` as
+    // answers carry it, `InstantInput` as requests send it.
+    Schema::build_with_ignore_name_conflicts(
         QueryRoot::default(),
         MutationRoot::default(),
         SubscriptionRoot::default(),
+        ["DateTime"],
     )
 }
 

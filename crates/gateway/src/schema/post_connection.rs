@@ -9,7 +9,7 @@ use waypost_domain::{Direction, Group, PostFilter, PostOrderField};
 
 use super::paging::PageInfo;
 use super::post::PostStatusEnum;
-use super::scalars::Instant;
+use super::scalars::InstantInput;
 use super::{PostObject, request_context};
 use crate::error::{GqlResultExt, internal};
 use crate::loaders::{PostCountKey, PostPageKey};
@@ -45,9 +45,9 @@ pub(crate) struct PostFilterInput {
     pub tag_slug: Option<String>,
     pub author_slug: Option<String>,
     /// Published at or after this instant.
-    pub published_after: Option<Instant>,
+    pub published_after: Option<InstantInput>,
     /// Published strictly before this instant.
-    pub published_before: Option<Instant>,
+    pub published_before: Option<InstantInput>,
 }
 
 fn order(input: Option<PostOrderInput>) -> PostOrder {
@@ -71,8 +71,10 @@ fn filter(ctx: &Context<'_>, input: Option<PostFilterInput>) -> async_graphql::R
     let rc = request_context(ctx)?;
     let state = input.status.map_or(PostState::Published, PostState::from);
     let (visibility, author_id) = listing_scope(rc.viewer.as_ref(), state, rc.now).gql()?;
-    let instant =
-        |field, time: Option<Instant>| time.map(|t| checked_instant(field, t.0)).transpose().gql();
+    let instant = |field, time: Option<InstantInput>| {
+        time.map(|t| checked_instant(field, t.read(field)?).gql())
+            .transpose()
+    };
     Ok(PostFilter {
         visibility,
         author_id,

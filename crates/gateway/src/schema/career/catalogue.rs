@@ -6,7 +6,7 @@ use waypost_domain::career::{self, EntryId, RoleFields, SkillFields, TransitionF
 use waypost_domain::{JobRole, RoleSkill, Seniority, Skill, SkillCategory, Transition};
 
 use super::guide::GuideObject;
-use super::{LIST_COST, SkillLevelInput, delete, found, levels, listed, save, years};
+use super::{LIST_COST, SkillLevelInput, delete, levels, listed, required, save, years};
 use crate::error::GqlResultExt;
 use crate::loaders::{
     GuidesTeaching, RelatedSkillsOf, RequiredSkill, RequirementsOf, RolesRequiring,
@@ -76,8 +76,8 @@ impl SkillRequirement {
     async fn proficiency(&self) -> i32 {
         self.0.proficiency()
     }
-    async fn skill(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<SkillObject>> {
-        found(ctx, RequiredSkill(self.0.skill_id()), SkillObject).await
+    async fn skill(&self, ctx: &Context<'_>) -> async_graphql::Result<SkillObject> {
+        required(ctx, RequiredSkill(self.0.skill_id()), SkillObject).await
     }
 }
 
@@ -132,11 +132,11 @@ impl TransitionObject {
     pub(crate) async fn id(&self) -> ID {
         GlobalId::Transition(self.0.id()).encode()
     }
-    async fn from(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<RoleObject>> {
-        found(ctx, self.0.from_role_id(), RoleObject).await
+    async fn from(&self, ctx: &Context<'_>) -> async_graphql::Result<RoleObject> {
+        required(ctx, self.0.from_role_id(), RoleObject).await
     }
-    async fn to(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<RoleObject>> {
-        found(ctx, self.0.to_role_id(), RoleObject).await
+    async fn to(&self, ctx: &Context<'_>) -> async_graphql::Result<RoleObject> {
+        required(ctx, self.0.to_role_id(), RoleObject).await
     }
     /// How long the move typically takes.
     async fn typical_years(&self) -> f64 {

@@ -6,14 +6,14 @@ use waypost_domain::career::{self, EntryId, GuideFields, GuideSkillInput};
 use waypost_domain::{Guide, GuideSkill, GuideStatus, Importance};
 
 use super::catalogue::{RoleObject, SkillObject};
-use super::{LIST_COST, delete, found, listed, save};
+use super::{LIST_COST, delete, listed, required, save};
 use crate::error::GqlResultExt;
 use crate::loaders::{PostsOfGuide, RolesOfGuide, SkillsOfGuide};
 use crate::schema::paging::page_cost;
 use crate::schema::payload::DeleteInput;
 use crate::schema::payload::DeletePayload;
 use crate::schema::payload::payload;
-use crate::schema::scalars::Instant;
+use crate::schema::scalars::{Instant, InstantInput};
 use crate::schema::{AuthorObject, GlobalId, PostObject, request_context};
 
 mirror_enum!(
@@ -112,8 +112,8 @@ impl GuideObject {
             .filter_map(|id| live.get(id).cloned().map(PostObject))
             .collect())
     }
-    async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<AuthorObject>> {
-        found(ctx, self.0.author_id(), AuthorObject).await
+    async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<AuthorObject> {
+        required(ctx, self.0.author_id(), AuthorObject).await
     }
     async fn status(&self, ctx: &Context<'_>) -> async_graphql::Result<GuideStatusEnum> {
         let now = request_context(ctx)?.now;
@@ -144,8 +144,8 @@ impl GuideSkillObject {
     async fn note(&self) -> &str {
         self.0.note()
     }
-    async fn skill(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<SkillObject>> {
-        found(ctx, self.0.skill_id(), SkillObject).await
+    async fn skill(&self, ctx: &Context<'_>) -> async_graphql::Result<SkillObject> {
+        required(ctx, self.0.skill_id(), SkillObject).await
     }
 }
 
@@ -291,7 +291,7 @@ pub(crate) struct UpdateGuideInput {
 pub(crate) struct PublishGuideInput {
     pub id: ID,
     /// A future instant schedules the guide; left out: now.
-    pub publish_at: Option<Instant>,
+    pub publish_at: Option<InstantInput>,
 }
 
 #[derive(Default)]
@@ -325,7 +325,10 @@ impl GuideMutation {
         ctx: &Context<'_>,
         input: PublishGuideInput,
     ) -> async_graphql::Result<GuidePayload> {
-        let at = input.publish_at.map(|at| at.0);
+        let at = input
+            .publish_at
+            .map(|at| at.read("publishAt"))
+            .transpose()?;
         set_published(ctx, &input.id, true, at).await
     }
 

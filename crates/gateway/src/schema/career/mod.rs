@@ -147,14 +147,18 @@ where
     Ok(found.unwrap_or_default().into_iter().map(object).collect())
 }
 
-/// What the loader finds for `key`, as its GraphQL object.
-async fn found<K: Batch, T>(
+/// What a foreign key names: the database keeps it there (a skill, a role
+/// or an author deleted takes its references along, or is refused), so a
+/// miss is a broken invariant, shown as INTERNAL, and the field non-null.
+async fn required<K: Batch, T>(
     ctx: &Context<'_>,
     key: K,
     object: fn(K::Value) -> T,
-) -> async_graphql::Result<Option<T>> {
+) -> async_graphql::Result<T> {
     let found = request_context(ctx)?.loader.load_one(key).await.gql()?;
-    Ok(found.map(object))
+    found
+        .map(object)
+        .ok_or_else(|| crate::error::internal("a referenced row is missing"))
 }
 
 /// Creates (`id` None) or edits a career entry of any kind, answered as
