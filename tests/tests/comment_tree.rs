@@ -11,6 +11,7 @@ backend_tests!(
     comments_are_nodes_as_readers_reach_them,
     nodes_fetches_many_in_the_order_asked,
     a_reply_knows_its_parent_and_says_when_it_moved_up,
+    a_whole_thread_comes_in_one_list_in_thread_order,
 );
 
 const ARTICLE: &str = "exploring-back-end-engineering-as-a-career";
@@ -153,4 +154,99 @@ async fn a_reply_knows_its_parent_and_says_when_it_moved_up(backend: Backend) {
     assert_eq!(kept["reparented"], false, "{kept:#}");
     assert_eq!(kept["comment"]["depth"], 2);
     assert_eq!(kept["comment"]["parentId"], comment_id(chain[1]));
+}
+
+async fn a_whole_thread_comes_in_one_list_in_thread_order(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let post = TestApp::raw_post_id(&app.post_id(ARTICLE).await);
+    let add = |parent: Option<i64>, name: &'static str| {
+        let app = &app;
+        async move {
+            app.approved_comment(post, parent, &format!("{name}@example.com"), name, name)
+                .await
+        }
+    };
+    // Posted in this order; read back as a thread.
+    let a = add(None, "a").await;
+    let b = add(None, "b").await;
+    let a1 = add(Some(a), "a1").await;
+    let b1 = add(Some(b), "b1").await;
+    let a1a = add(Some(a1), "a1a").await;
+    let a2 = add(Some(a), "a2").await;
+    // A hidden thread is in no list: its root is trashed.
+    let c = add(None, "c").await;
+    add(Some(c), "c1").await;
+    let editor = app.editor_token().await;
+    let trash = "mutation($id: ID!) { moderateComment(input: { id: $id, status: TRASH }) { comment { id } } }";
+    app.graphql_as(&editor, trash, json!({ "id": comment_id(c) }))
+        .await;
+
+    let query = r#"query($slug: String!, $first: Int, $after: String) {
+        post(slug: $slug) { commentCount thread(first: $first, after: $after) {
+            totalCount pageInfo { hasNextPage hasPreviousPage endCursor }
+            edges { cursor node { id depth parentId } } } } }"#;
+    let (statements, whole) = app
+        .statements_during(app.data(query, json!({ "slug": ARTICLE, "first": 100 })))
+        .await;
+    assert_eq!(statements, 2, "the post, and its whole thread");
+    let thread = &whole["post"]["thread"];
+    assert_eq!(thread["totalCount"], whole["post"]["commentCount"]);
+    let edges = thread["edges"].as_array().unwrap();
+    assert_eq!(edges.len() as u64, thread["totalCount"].as_u64().unwrap());
+    let ids: Vec<Value> = edges.iter().map(|e| e["node"]["id"].clone()).collect();
+    let ours: Vec<Value> = [a, a1, a1a, a2, b, b1].map(comment_id).to_vec();
+    assert_eq!(ids[ids.len() - 6..], ours[..], "thread order at the end");
+    let depths: Vec<&Value> = edges[edges.len() - 6..]
+        .iter()
+        .map(|e| &e["node"]["depth"])
+        .collect();
+    assert_eq!(
+        depths,
+        [
+            &json!(0),
+            &json!(1),
+            &json!(2),
+            &json!(1),
+            &json!(0),
+            &json!(1)
+        ]
+    );
+    assert_eq!(edges[edges.len() - 3]["node"]["parentId"], comment_id(a));
+    // Every comment comes after its parent.
+    for (n, edge) in edges.iter().enumerate() {
+        let parent = &edge["node"]["parentId"];
+        if !parent.is_null() {
+            assert!(ids[..n].contains(parent), "{edge}");
+        }
+    }
+
+    // Two at a time, the pages join up to the same list.
+    let mut paged = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let page = app
+            .data(
+                query,
+                json!({ "slug": ARTICLE, "first": 2, "after": after }),
+            )
+            .await;
+        let thread = &page["post"]["thread"];
+        assert_eq!(thread["pageInfo"]["hasPreviousPage"], !after.is_null());
+        for edge in thread["edges"].as_array().unwrap() {
+            paged.push(edge["node"]["id"].clone());
+        }
+        if thread["pageInfo"]["hasNextPage"] == false {
+            break;
+        }
+        after = thread["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(paged, ids);
+
+    let bad = app
+        .graphql(query, json!({ "slug": ARTICLE, "after": "garbage" }))
+        .await;
+    assert_eq!(
+        bad["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{bad:#}"
+    );
 }

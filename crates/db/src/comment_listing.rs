@@ -3,7 +3,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::QueryableByName;
-use diesel::sql_types::{BigInt, Nullable};
+use diesel::sql_types::{BigInt, Nullable, Text};
 
 use crate::ids::CommentId;
 use crate::models::Comment;
@@ -87,6 +87,67 @@ pub(crate) fn page_sql(backend: Backend, q: &CommentPageQuery<'_>) -> SqlBuilder
     if let Some((at, id)) = q.after {
         let op = if q.newest_first { "<" } else { ">" };
         b.past_keyset("c.created_at", "c.id", op, Bind::Time(at), id.0);
+    }
+    b.push(") ranked WHERE rn <= ");
+    b.bind(Bind::Int(q.limit));
+    b.push(" ORDER BY grp, rn");
+    b
+}
+
+/// One page of each post's whole thread, flattened: every comment a
+/// reader can reach, each followed by its replies, siblings in the order
+/// they were posted.
+#[derive(Debug, Clone)]
+pub struct WholeThreadQuery<'a> {
+    pub post_ids: &'a [i64],
+    /// Strictly after this place in thread order (a `sort` read before).
+    pub after: Option<&'a str>,
+    pub limit: i64,
+}
+
+#[derive(Debug, Clone, QueryableByName)]
+pub struct ThreadComment {
+    /// The post.
+    #[diesel(sql_type = BigInt)]
+    pub grp: i64,
+    /// The comment's place in thread order: its ancestors' ids and its
+    /// own, each zero-padded to one width, so text order is thread order.
+    #[diesel(sql_type = Text)]
+    pub sort: String,
+    #[diesel(embed)]
+    pub comment: Comment,
+}
+
+pub(crate) fn whole_thread_sql(backend: Backend, q: &WholeThreadQuery<'_>) -> SqlBuilder {
+    // The id as a fixed-width step of the sort key: 19 digits, the width
+    // of the largest id.
+    let step = match backend {
+        Backend::Postgres => "lpad(CAST(c.id AS TEXT), 19, '0')",
+        Backend::Sqlite => "printf('%019d', c.id)",
+    };
+    let mut b = SqlBuilder::new(backend);
+    b.push(
+        "WITH RECURSIVE shown(id, post_id, sort) AS (\
+         SELECT c.id, c.post_id, ",
+    )
+    .push(step)
+    .push(
+        " FROM comments c \
+         WHERE c.status = 'approved' AND c.parent_id IS NULL AND c.post_id",
+    );
+    b.in_list(q.post_ids);
+    b.push(" UNION ALL SELECT c.id, c.post_id, s.sort || ")
+        .push(step)
+        .push(
+            " FROM comments c JOIN shown s ON c.parent_id = s.id \
+             WHERE c.status = 'approved') \
+             SELECT * FROM (SELECT t.*, ROW_NUMBER() OVER (PARTITION BY t.grp ORDER BY t.sort) AS rn \
+             FROM (SELECT c.*, s.post_id AS grp, s.sort AS sort \
+             FROM shown s JOIN comments c ON c.id = s.id) t",
+        );
+    if let Some(after) = q.after {
+        b.push(" WHERE t.sort > ");
+        b.bind(Bind::Text(after.to_owned()));
     }
     b.push(") ranked WHERE rn <= ");
     b.bind(Bind::Int(q.limit));

@@ -25,7 +25,9 @@ pub mod queries;
 pub(crate) mod schema;
 mod sql;
 
-pub use comment_listing::{CommentPageQuery, GroupedComment, Thread};
+pub use comment_listing::{
+    CommentPageQuery, GroupedComment, Thread, ThreadComment, WholeThreadQuery,
+};
 pub use error::{DbError, DbResult};
 pub use feed::{CommentFeed, CommentPublished, Heard, News};
 pub use ids::{

@@ -384,10 +384,10 @@ pub struct ServeArgs {
 #[derive(Debug, Clone, Args)]
 pub struct LimitArgs {
     /// Deepest selection nesting a query may have.
-    #[arg(long, env = "WAYPOST_MAX_DEPTH", default_value_t = 15, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    #[arg(long, env = "WAYPOST_MAX_DEPTH", default_value_t = crate::limits::DEFAULT_MAX_DEPTH, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub max_depth: u32,
     /// Highest cost a query may have (lists count their page size).
-    #[arg(long, env = "WAYPOST_MAX_COMPLEXITY", default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, env = "WAYPOST_MAX_COMPLEXITY", default_value_t = crate::limits::DEFAULT_MAX_COMPLEXITY, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_complexity: u32,
     /// Most field selections a query may write.
     #[arg(long, env = "WAYPOST_MAX_FIELDS", default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..))]

@@ -58,11 +58,19 @@ pub struct Limits {
     pub rate_exempts_loopback: bool,
 }
 
+/// Deep enough for a five-level comment thread read as nested pages with
+/// cursors (depth 17), with room for the post page around it.
+pub(crate) const DEFAULT_MAX_DEPTH: u32 = 20;
+/// Enough for that thread at five replies a level (781 comments, about
+/// 23,000) with the fields a page shows of each; a query past it reads
+/// thousands of rows.
+pub(crate) const DEFAULT_MAX_COMPLEXITY: u32 = 50_000;
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_depth: 15,
-            max_complexity: 20_000,
+            max_depth: DEFAULT_MAX_DEPTH as usize,
+            max_complexity: DEFAULT_MAX_COMPLEXITY as usize,
             max_fields: 500,
             max_aliases: 30,
             max_query_bytes: 32 * 1024,

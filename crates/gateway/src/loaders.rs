@@ -10,7 +10,9 @@ use std::sync::Arc;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use chrono::NaiveDateTime;
 use futures::future::BoxFuture;
-use waypost_domain::comment::thread::{self, CommentPage, CommentPageSpec};
+use waypost_domain::comment::thread::{
+    self, CommentPage, CommentPageSpec, WholeThreadPage, WholeThreadSpec,
+};
 use waypost_domain::post::{self, PostListSpec, PostPage};
 use waypost_domain::similar::{self, Similar};
 use waypost_domain::{
@@ -327,6 +329,24 @@ impl Batch for CommentPageKey {
             thread::pages(pool, k.thread, &parents, &k.spec).await
         };
         grouped(keys, |k| &mut k.parent, fetch).await
+    }
+}
+
+/// A page of a post's whole thread, flattened in thread order.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct WholeThreadKey {
+    pub post: i64,
+    pub spec: Arc<WholeThreadSpec>,
+}
+
+impl Batch for WholeThreadKey {
+    type Value = WholeThreadPage;
+    async fn load(source: &Source, keys: &[Self]) -> Loaded<Self> {
+        let pool = &source.pool;
+        let fetch = |k: Self, posts: Vec<i64>| async move {
+            thread::whole_threads(pool, &posts, &k.spec).await
+        };
+        grouped(keys, |k| &mut k.post, fetch).await
     }
 }
 

@@ -5,7 +5,8 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 use crate::comment_listing::{
-    CommentPageQuery, GroupedComment, Thread, count_sql, page_sql, reachable,
+    CommentPageQuery, GroupedComment, Thread, ThreadComment, WholeThreadQuery, count_sql, page_sql,
+    reachable, whole_thread_sql,
 };
 use crate::error::DbResult;
 use crate::feed::News;
@@ -339,6 +340,14 @@ pub async fn page(
     query: &CommentPageQuery<'_>,
 ) -> DbResult<Vec<GroupedComment>> {
     page_sql(conn.backend(), query).load(conn).await
+}
+
+/// A page of each post's whole thread in thread order, in one statement.
+pub async fn whole_thread(
+    conn: &mut DbConn,
+    query: &WholeThreadQuery<'_>,
+) -> DbResult<Vec<ThreadComment>> {
+    whole_thread_sql(conn.backend(), query).load(conn).await
 }
 
 /// Approved comments per parent, in one statement; parents without any are absent.

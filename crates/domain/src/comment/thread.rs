@@ -4,7 +4,9 @@ use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
 use waypost_db::queries::{comment as comment_queries, post as post_queries};
-use waypost_db::{CommentId, CommentPageQuery, CommentStatus, DbPool, PostId, Thread};
+use waypost_db::{
+    CommentId, CommentPageQuery, CommentStatus, DbPool, PostId, Thread, WholeThreadQuery,
+};
 
 use crate::cursor;
 use crate::freshness::{Key, read};
@@ -13,6 +15,9 @@ use crate::{Comment, DomainResult};
 
 /// Cursors of comment threads.
 const THREAD_LISTING: &str = "comments1";
+
+/// Cursors of whole threads in thread order.
+const WHOLE_THREAD_LISTING: &str = "thread1";
 
 /// Everything that shapes a page of comments except its parent.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -122,6 +127,86 @@ pub async fn counts(
         totals.insert(row.grp, row.total);
     }
     Ok(totals)
+}
+
+/// Everything that shapes a page of a whole thread except its post.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct WholeThreadSpec {
+    /// Strictly after this place in thread order.
+    pub after: Option<String>,
+    pub limit: i64,
+}
+
+/// A page of a post's whole thread: each comment with its cursor. The
+/// thread's size is the post's `comment_count`, kept with every write.
+#[derive(Debug, Clone, Default)]
+pub struct WholeThreadPage {
+    pub comments: Vec<(String, Comment)>,
+    pub has_next_page: bool,
+    pub has_previous_page: bool,
+}
+
+pub fn parse_whole_thread(
+    first: Option<i32>,
+    after: Option<&str>,
+) -> DomainResult<WholeThreadSpec> {
+    let limit = page_size("first", first.unwrap_or(DEFAULT_PAGE_SIZE))?;
+    let after = after
+        .map(|after| {
+            let [place] = cursor::decode(after, WHOLE_THREAD_LISTING, "after")?;
+            // Steps of 19 digits, as the statement writes them.
+            let well_formed = !place.is_empty()
+                && place.len() % 19 == 0
+                && place.len() <= 19 * 64
+                && place.bytes().all(|b| b.is_ascii_digit());
+            if well_formed {
+                Ok(place)
+            } else {
+                Err(cursor::bad_cursor("after"))
+            }
+        })
+        .transpose()?;
+    Ok(WholeThreadSpec { after, limit })
+}
+
+/// A page of each post's whole thread, flattened in thread order (each
+/// comment followed by its replies, siblings as they were posted), in one
+/// statement for all of `post_ids`.
+pub async fn whole_threads(
+    pool: &DbPool,
+    post_ids: &[i64],
+    spec: &WholeThreadSpec,
+) -> DomainResult<HashMap<i64, WholeThreadPage>> {
+    record_threads(Thread::OnPost, post_ids);
+    let query = WholeThreadQuery {
+        post_ids,
+        after: spec.after.as_deref(),
+        limit: spec.limit + 1,
+    };
+    let rows = comment_queries::whole_thread(&mut pool.get().await?, &query).await?;
+    let mut pages: HashMap<i64, WholeThreadPage> = post_ids
+        .iter()
+        .map(|&post| {
+            let page = WholeThreadPage {
+                has_previous_page: spec.after.is_some(),
+                ..WholeThreadPage::default()
+            };
+            (post, page)
+        })
+        .collect();
+    let limit = usize::try_from(spec.limit).unwrap_or(usize::MAX);
+    for row in rows {
+        let Some(page) = pages.get_mut(&row.grp) else {
+            continue;
+        };
+        if page.comments.len() == limit {
+            page.has_next_page = true;
+            continue;
+        }
+        let cursor = cursor::encode(WHOLE_THREAD_LISTING, &[&row.sort]);
+        page.comments.push((cursor, row.comment.into()));
+    }
+    Ok(pages)
 }
 
 /// A post's threads depend on its comments. Replies to a comment are

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use waypost_domain::comment::{self, CommentForm, QueueFilter};
 use waypost_domain::policy::{Action, allows};
 
-use waypost_domain::comment::thread::{self, CommentPage};
+use waypost_domain::comment::thread::{self, CommentPage, WholeThreadPage};
 use waypost_domain::{Comment, CommentStatus, Thread};
 
 use super::paging::PageInfo;
@@ -17,7 +17,7 @@ use super::payload::{UserError, user_errors};
 use super::scalars::Instant;
 use super::{GlobalId, PostObject, request_context};
 use crate::error::{GqlResultExt, bad_input};
-use crate::loaders::{CommentCountKey, CommentPageKey, OwnerOf};
+use crate::loaders::{CommentCountKey, CommentPageKey, OwnerOf, WholeThreadKey};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[graphql(name = "CommentStatus")]
@@ -250,6 +250,70 @@ pub(crate) async fn load_thread(
             known,
         },
     ))
+}
+
+/// A post's whole thread, flattened: each comment followed by its
+/// replies, siblings as they were posted. With each comment's `depth` and
+/// `parentId` a client builds the tree from one list, in one request.
+pub(crate) struct WholeThreadConnection {
+    page: WholeThreadPage,
+    total: i64,
+}
+
+#[Object]
+impl WholeThreadConnection {
+    async fn edges(&self) -> Vec<CommentEdge> {
+        self.page
+            .comments
+            .iter()
+            .map(|(cursor, c)| CommentEdge {
+                cursor: cursor.clone(),
+                node: CommentObject(c.clone()),
+            })
+            .collect()
+    }
+    async fn nodes(&self) -> Vec<CommentObject> {
+        self.page
+            .comments
+            .iter()
+            .map(|(_, c)| CommentObject(c.clone()))
+            .collect()
+    }
+    async fn page_info(&self) -> PageInfo {
+        PageInfo {
+            has_next_page: self.page.has_next_page,
+            has_previous_page: self.page.has_previous_page,
+            start_cursor: self.page.comments.first().map(|(c, _)| c.clone()),
+            end_cursor: self.page.comments.last().map(|(c, _)| c.clone()),
+        }
+    }
+    /// Every comment a reader reaches on the post, replies included,
+    /// ignoring paging (the post's `commentCount`).
+    async fn total_count(&self) -> i32 {
+        i32::try_from(self.total).unwrap_or(i32::MAX)
+    }
+}
+
+/// A page of `post`'s whole thread, which holds `total` comments.
+pub(crate) async fn load_whole_thread(
+    ctx: &Context<'_>,
+    post: i64,
+    total: i64,
+    first: Option<i32>,
+    after: Option<String>,
+) -> async_graphql::Result<WholeThreadConnection> {
+    let spec = thread::parse_whole_thread(first, after.as_deref()).gql()?;
+    let key = WholeThreadKey {
+        post,
+        spec: Arc::new(spec),
+    };
+    let page = request_context(ctx)?
+        .loader
+        .load_one(key)
+        .await
+        .gql()?
+        .unwrap_or_default();
+    Ok(WholeThreadConnection { page, total })
 }
 
 #[derive(InputObject)]

@@ -121,6 +121,19 @@ impl PostObject {
         )
         .await
     }
+    /// The whole thread in one list: every comment a reader reaches, each
+    /// followed by its replies (with `depth` and `parentId` to indent or
+    /// rebuild the tree), siblings as they were posted.
+    #[graphql(complexity = "super::paging::page_cost(first, None, child_complexity)")]
+    async fn thread(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<super::comment::WholeThreadConnection> {
+        super::comment::load_whole_thread(ctx, self.0.id().0, self.0.comment_count(), first, after)
+            .await
+    }
     /// Bumped by every edit; pass it back as `expectedVersion` when updating.
     async fn version(&self) -> i32 {
         i32::try_from(self.0.version()).unwrap_or(i32::MAX)
