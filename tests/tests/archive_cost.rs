@@ -143,6 +143,7 @@ async fn neighbours_and_deep_pages_are_index_seeks(backend: Backend) {
         after: Some(&keyset),
         before: None,
         limit: 21,
+        offset: 0,
     };
     let (page, plans) = explaining(post_queries::list(&mut conn, &query)).await;
     let page = page.unwrap();

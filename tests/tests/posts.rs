@@ -17,6 +17,7 @@ backend_tests!(
     unknown_slugs_are_null_without_errors,
     nested_connections_page_both_ways_with_filters,
     instants_outside_the_calendar_are_bad_input,
+    numbered_pages_match_the_cursor_pages,
 );
 
 const PAGE: &str = r#"
@@ -657,4 +658,95 @@ async fn instants_outside_the_calendar_are_bad_input(backend: Backend) {
         )
         .await;
     assert_eq!(everything["posts"]["totalCount"], 12);
+}
+
+async fn numbered_pages_match_the_cursor_pages(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let numbered = r#"query($page: Int, $first: Int, $tag: String!) {
+        posts(first: $first, page: $page) { totalCount edges { node { slug } } pageInfo { hasNextPage hasPreviousPage } }
+        tag(slug: $tag) { posts(first: $first, page: $page) { edges { node { slug } } pageInfo { hasNextPage hasPreviousPage } } } }"#;
+    // Every post through cursors, five at a time, and the same tag's.
+    let mut by_cursor = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let page = app.data(PAGE, json!({ "first": 5, "after": after })).await;
+        by_cursor.push(slugs(&page["posts"]));
+        if page["posts"]["pageInfo"]["hasNextPage"] == false {
+            break;
+        }
+        after = page["posts"]["pageInfo"]["endCursor"].clone();
+    }
+    assert!(by_cursor.len() >= 3, "{by_cursor:?}");
+    let tagged = app
+        .data(numbered, json!({ "first": 100, "tag": "backend" }))
+        .await;
+    let tagged = slugs(&tagged["tag"]["posts"]);
+    for (n, expected) in by_cursor.iter().enumerate() {
+        let page = n + 1;
+        let body = app
+            .data(
+                numbered,
+                json!({ "first": 5, "page": page, "tag": "backend" }),
+            )
+            .await;
+        assert_eq!(&slugs(&body["posts"]), expected, "page {page}");
+        let info = &body["posts"]["pageInfo"];
+        assert_eq!(info["hasPreviousPage"], page > 1, "page {page}");
+        assert_eq!(info["hasNextPage"], page < by_cursor.len(), "page {page}");
+        // A tag's posts, grouped in one statement with others, page alike.
+        let start = (n * 5).min(tagged.len());
+        let end = (start + 5).min(tagged.len());
+        assert_eq!(
+            slugs(&body["tag"]["posts"]),
+            tagged[start..end],
+            "tag page {page}"
+        );
+        assert_eq!(
+            body["tag"]["posts"]["pageInfo"]["hasPreviousPage"],
+            page > 1
+        );
+    }
+    // Past the end: an empty page, not an error.
+    let past = app
+        .data(
+            numbered,
+            json!({ "first": 5, "page": by_cursor.len() + 1, "tag": "backend" }),
+        )
+        .await;
+    assert_eq!(slugs(&past["posts"]), Vec::<String>::new());
+
+    for (variables, why) in [
+        (json!({ "first": 5, "page": 0 }), "numbered from 1"),
+        (
+            json!({ "first": 20, "page": 502 }),
+            "deeper than numbered pages go",
+        ),
+    ] {
+        let body = app
+            .graphql(
+                "query($first: Int, $page: Int) { posts(first: $first, page: $page) { totalCount } }",
+                variables,
+            )
+            .await;
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{why}: {body:#}"
+        );
+        assert_eq!(body["errors"][0]["extensions"]["field"], "page", "{why}");
+    }
+    let mixed = app
+        .graphql(
+            "query($c: String) { posts(page: 2, after: $c) { totalCount } }",
+            json!({ "c": after }),
+        )
+        .await;
+    assert_eq!(
+        mixed["errors"][0]["extensions"]["field"], "page",
+        "{mixed:#}"
+    );
+    // The deepest numbered page there is still answers.
+    let deepest = app
+        .graphql("{ posts(first: 20, page: 501) { totalCount } }", json!({}))
+        .await;
+    assert!(deepest.get("errors").is_none(), "{deepest:#}");
 }

@@ -155,6 +155,8 @@ pub struct PostListQuery<'a> {
     pub after: Option<&'a Keyset>,
     pub before: Option<&'a Keyset>,
     pub limit: i64,
+    /// Rows skipped before the page (a page number's).
+    pub offset: i64,
 }
 
 #[derive(Debug, Clone, QueryableByName)]
@@ -263,13 +265,17 @@ pub(crate) fn list_sql(backend: Backend, q: &PostListQuery<'_>) -> SqlBuilder {
         keyset_condition(&mut b, column, q.direction.before_op(), keyset);
     }
     if grouped {
-        b.push(") ranked WHERE rn <= ");
-        b.bind(Bind::Int(q.limit));
+        b.push(") ranked WHERE rn > ");
+        b.bind(Bind::Int(q.offset));
+        b.push(" AND rn <= ");
+        b.bind(Bind::Int(q.offset.saturating_add(q.limit)));
         b.push(" ORDER BY grp, rn");
     } else {
         b.push(" ORDER BY ").push(column).push(" ").push(dir);
         b.push(", p.id ").push(dir).push(" LIMIT ");
         b.bind(Bind::Int(q.limit));
+        b.push(" OFFSET ");
+        b.bind(Bind::Int(q.offset));
     }
     b
 }
@@ -327,6 +333,7 @@ mod tests {
             after: Some(&keyset),
             before: None,
             limit: 11,
+            offset: 0,
         };
         let b = list_sql(Backend::Postgres, &q);
         assert!(!b.sql.contains("DROP"), "{}", b.sql);

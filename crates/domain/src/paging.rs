@@ -37,7 +37,15 @@ pub struct PageArgs {
     pub after: Option<String>,
     pub last: Option<i32>,
     pub before: Option<String>,
+    /// A page number, from 1, of `first` items (or the default page size):
+    /// for `/page/3` URLs, instead of cursors.
+    pub page: Option<i32>,
 }
+
+/// The deepest a page number may reach, in items skipped: a numbered page
+/// costs the database every row before it, so it is bounded as a page's
+/// size is. Past it, cursors page on at a constant cost.
+pub const MAX_OFFSET: i64 = 10_000;
 
 /// Validated paging: how many, which way, and the bounds as keysets.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -47,6 +55,8 @@ pub struct PageRequest {
     pub backward: bool,
     pub after: Option<Keyset>,
     pub before: Option<Keyset>,
+    /// Items skipped before the page (a page number's), 0 with cursors.
+    pub offset: i64,
 }
 
 pub fn page_size(name: &'static str, value: i32) -> DomainResult<i64> {
@@ -92,11 +102,39 @@ impl PageRequest {
             .as_deref()
             .map(|c| decode_cursor(c, field, "before"))
             .transpose()?;
+        let offset = match args.page {
+            None => 0,
+            Some(_) if backward || after.is_some() || before.is_some() => {
+                return Err(DomainError::bad_input(
+                    "page",
+                    "a page number goes with `first` alone, not with cursors or `last`",
+                ));
+            }
+            Some(page) if page < 1 => {
+                return Err(DomainError::bad_input(
+                    "page",
+                    format!("pages are numbered from 1 (got {page})"),
+                ));
+            }
+            Some(page) => {
+                let offset = (i64::from(page) - 1).saturating_mul(limit);
+                if offset > MAX_OFFSET {
+                    return Err(DomainError::bad_input(
+                        "page",
+                        format!(
+                            "page {page} starts past item {MAX_OFFSET}, the deepest a page number reaches; page on with cursors"
+                        ),
+                    ));
+                }
+                offset
+            }
+        };
         Ok(PageRequest {
             limit,
             backward,
             after,
             before,
+            offset,
         })
     }
 }

@@ -66,6 +66,7 @@ pub async fn pages(
         before,
         // One extra row tells whether another page follows.
         limit: page.limit + 1,
+        offset: page.offset,
     };
     let mut conn = pool.get().await?;
     let rows = post::list(&mut conn, &query).await?;
@@ -91,7 +92,7 @@ pub async fn pages(
                 PostPage {
                     posts,
                     has_next_page: more,
-                    has_previous_page: page.after.is_some(),
+                    has_previous_page: page.after.is_some() || page.offset > 0,
                 }
             };
             (parent, result)

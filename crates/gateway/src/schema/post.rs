@@ -340,8 +340,13 @@ impl PostQuery {
         before: Option<String>,
         filter: Option<PostFilterInput>,
         order_by: Option<PostOrderInput>,
+        #[graphql(
+            desc = "A page number, from 1, of `first` posts (20 by default), for `/page/3` URLs; not with cursors or `last`. Numbered pages reach 10,000 posts deep; cursors go on from there."
+        )]
+        page: Option<i32>,
     ) -> async_graphql::Result<PostConnection> {
         let args = PostConnectionArgs {
+            page,
             first,
             after,
             last,

@@ -87,6 +87,7 @@ fn filter(ctx: &Context<'_>, input: Option<PostFilterInput>) -> async_graphql::R
 
 /// The arguments every post connection field takes.
 pub(crate) struct PostConnectionArgs {
+    pub page: Option<i32>,
     pub first: Option<i32>,
     pub after: Option<String>,
     pub last: Option<i32>,
@@ -108,6 +109,7 @@ pub(crate) async fn load_posts(
         after: args.after,
         last: args.last,
         before: args.before,
+        page: args.page,
     };
     let page = PageRequest::parse(&page_args, order.field).gql()?;
     let spec = Arc::new(PostListSpec {
