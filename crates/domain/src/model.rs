@@ -136,7 +136,7 @@ wraps!(
         read |row| Key::Comments(row.post_id);
         copy id: CommentId, post_id: PostId, parent_id: Option<CommentId>, depth: i32,
             status: CommentStatus, created_at: At, updated_at: At;
-        text author_name, author_email, body_html;
+        text author_name, author_email, body_html, body_markdown;
         optional_text author_url;
     }
 );

@@ -12,7 +12,7 @@ use waypost_db::queries::search::{self, SearchSpec};
 use waypost_db::{DbPool, GuideId, PostId};
 
 use self::query::SearchQuery;
-use self::snippet::snippet_html;
+use self::snippet::{SnippetText, snippet_html, snippet_text};
 use crate::DomainResult;
 use crate::cursor;
 use crate::paging::{DEFAULT_PAGE_SIZE, page_size};
@@ -35,6 +35,8 @@ pub struct SearchResult {
     pub score: f64,
     /// Sanitized HTML, matches wrapped in `<mark>`.
     pub snippet: String,
+    /// The same snippet as plain text, with the matches' ranges.
+    pub snippet_text: SnippetText,
     pub cursor: String,
 }
 
@@ -137,6 +139,7 @@ pub async fn search(
                 hit,
                 score: row.score,
                 snippet: snippet_html(&row.fragment),
+                snippet_text: snippet_text(&row.fragment),
                 cursor: encode_cursor(row.score, &row.kind, row.id),
             })
         })

@@ -70,6 +70,11 @@ impl CommentObject {
     async fn html(&self) -> &str {
         self.0.body_html()
     }
+    /// The comment as plain text, paragraphs separated by blank lines, for
+    /// clients that lay text out themselves (React Native).
+    async fn text(&self) -> String {
+        waypost_domain::render::plain_text(self.0.body_markdown())
+    }
     /// Where the comment stands. A comment caught as spam shows as PENDING
     /// to everyone but its moderators, so a spammer learns nothing.
     async fn status(&self, ctx: &Context<'_>) -> async_graphql::Result<CommentStatusEnum> {

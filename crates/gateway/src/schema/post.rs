@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Enum, ID, Object};
+use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use waypost_domain::post::{PostState, find_by_id, find_by_slug, state};
 use waypost_domain::{Group, Post};
 
@@ -63,6 +63,18 @@ impl From<PostStatusEnum> for PostState {
     }
 }
 
+/// A heading of a post's body.
+#[derive(SimpleObject)]
+#[graphql(name = "TocEntry")]
+pub(crate) struct TocEntryObject {
+    /// 1 for a top-level heading (`#`) to 6.
+    level: i32,
+    /// The heading as plain text.
+    text: String,
+    /// The heading's id in `html`: link to `#anchor`.
+    anchor: String,
+}
+
 #[Object(name = "Post")]
 impl PostObject {
     pub(crate) async fn id(&self) -> ID {
@@ -83,11 +95,38 @@ impl PostObject {
         self.0.body_markdown()
     }
     /// The body rendered to HTML and sanitized: safe to insert into a page.
+    /// Headings carry ids (`h-` and their text as a slug) that
+    /// `tableOfContents` links to.
     async fn html(&self) -> &str {
         self.0.body_html()
     }
     async fn reading_time_minutes(&self) -> i32 {
         self.0.reading_time_minutes()
+    }
+    /// Words a reader sees in the body (no markup).
+    async fn word_count(&self) -> i32 {
+        i32::try_from(waypost_domain::render::word_count(self.0.body_markdown()))
+            .unwrap_or(i32::MAX)
+    }
+    /// The body's headings in order, each with the id its heading has in
+    /// `html`, for a contents list that links into the page.
+    async fn table_of_contents(&self) -> Vec<TocEntryObject> {
+        waypost_domain::render::table_of_contents(self.0.body_markdown())
+            .into_iter()
+            .map(|entry| TocEntryObject {
+                level: i32::from(entry.level),
+                text: entry.text,
+                anchor: entry.anchor,
+            })
+            .collect()
+    }
+    /// The title for search engines and link previews: the post's title.
+    async fn seo_title(&self) -> &str {
+        self.0.title()
+    }
+    /// The description for search engines and link previews: the excerpt.
+    async fn seo_description(&self) -> &str {
+        self.0.excerpt()
     }
     async fn status(&self, ctx: &Context<'_>) -> async_graphql::Result<PostStatusEnum> {
         Ok(state(&self.0, request_context(ctx)?.now).into())

@@ -2,6 +2,7 @@
 //! connection of results with highlighted snippets.
 
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, Union};
+use waypost_domain::search::snippet::SnippetText;
 use waypost_domain::search::{self, Hit, SearchFilter, SearchPage};
 
 use super::career::GuideObject;
@@ -38,6 +39,42 @@ pub(crate) struct SearchResult {
     pub score: f64,
     /// Sanitized HTML around the best match, matches wrapped in `<mark>`.
     pub snippet: String,
+    /// The same snippet as plain text with the matches' ranges, for
+    /// clients that lay text out themselves.
+    pub snippet_text: HighlightedText,
+}
+
+/// Text with ranges to highlight.
+#[derive(SimpleObject)]
+pub(crate) struct HighlightedText {
+    pub text: String,
+    pub highlights: Vec<TextRange>,
+}
+
+/// A range of a text: `text.slice(start, end)` in JavaScript. Offsets count
+/// UTF-16 code units, as JavaScript strings index (an emoji counts two);
+/// `end` is exclusive.
+#[derive(SimpleObject)]
+pub(crate) struct TextRange {
+    pub start: i32,
+    pub end: i32,
+}
+
+impl From<&SnippetText> for HighlightedText {
+    fn from(snippet: &SnippetText) -> Self {
+        let offset = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
+        HighlightedText {
+            text: snippet.text.clone(),
+            highlights: snippet
+                .highlights
+                .iter()
+                .map(|&(start, end)| TextRange {
+                    start: offset(start),
+                    end: offset(end),
+                })
+                .collect(),
+        }
+    }
 }
 
 #[derive(SimpleObject)]
@@ -144,6 +181,7 @@ impl SearchQuery {
                         item,
                         score: r.score,
                         snippet: r.snippet.clone(),
+                        snippet_text: HighlightedText::from(&r.snippet_text),
                     },
                 })
             })
