@@ -10,6 +10,7 @@ use waypost_tests::{Backend, TestApp, backend_tests};
 backend_tests!(
     a_post_lists_its_headings_with_the_ids_its_html_carries,
     comments_and_snippets_come_as_text_too,
+    tags_and_authors_page_by_name_and_by_post_count,
 );
 
 async fn a_post_lists_its_headings_with_the_ids_its_html_carries(backend: Backend) {
@@ -108,5 +109,103 @@ async fn comments_and_snippets_come_as_text_too(backend: Backend) {
             assert!(word.starts_with("index"), "{word:?} in {text:?}");
         }
         assert!(!text.contains('<'), "{text:?}");
+    }
+}
+
+async fn tags_and_authors_page_by_name_and_by_post_count(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    for directory in ["tags", "authors"] {
+        let query = format!(
+            r#"query($first: Int, $after: String, $order: DirectoryOrderInput) {{
+                {directory}(first: $first, after: $after, orderBy: $order) {{
+                    totalCount pageInfo {{ hasNextPage hasPreviousPage endCursor }}
+                    edges {{ cursor postCount node {{ name slug posts {{ totalCount }} }} }} }} }}"#
+        );
+        for order in [
+            json!(null),
+            json!({ "field": "NAME", "direction": "DESC" }),
+            json!({ "field": "POST_COUNT" }),
+            json!({ "field": "POST_COUNT", "direction": "ASC" }),
+        ] {
+            let all = app
+                .data(&query, json!({ "first": 100, "order": order }))
+                .await;
+            let all = &all[directory];
+            let edges = all["edges"].as_array().unwrap();
+            assert!(edges.len() >= 3, "{directory}: {all:#}");
+            assert_eq!(edges.len() as u64, all["totalCount"].as_u64().unwrap());
+            for edge in edges {
+                // The count is the entry's own published posts.
+                assert_eq!(
+                    edge["postCount"], edge["node"]["posts"]["totalCount"],
+                    "{edge}"
+                );
+            }
+            let keys: Vec<(i64, String)> = edges
+                .iter()
+                .map(|e| {
+                    (
+                        e["postCount"].as_i64().unwrap(),
+                        e["node"]["name"].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect();
+            let mut sorted = keys.clone();
+            match order["field"].as_str() {
+                None => sorted.sort_by(|a, b| a.1.cmp(&b.1)),
+                Some("NAME") => sorted.sort_by(|a, b| b.1.cmp(&a.1)),
+                _ if order["direction"] == "ASC" => sorted.sort_by_key(|k| k.0),
+                _ => sorted.sort_by_key(|k| std::cmp::Reverse(k.0)),
+            }
+            let ordered_by = |k: &(i64, String)| {
+                if order["field"] == "POST_COUNT" {
+                    json!(k.0)
+                } else {
+                    json!(k.1)
+                }
+            };
+            assert_eq!(
+                keys.iter().map(ordered_by).collect::<Vec<_>>(),
+                sorted.iter().map(ordered_by).collect::<Vec<_>>(),
+                "{directory} {order}"
+            );
+            // Two at a time visits the same entries in the same order.
+            let mut paged = Vec::new();
+            let mut after = serde_json::Value::Null;
+            loop {
+                let page = app
+                    .data(
+                        &query,
+                        json!({ "first": 2, "after": after, "order": order }),
+                    )
+                    .await;
+                let page = &page[directory];
+                assert_eq!(page["pageInfo"]["hasPreviousPage"], !after.is_null());
+                for edge in page["edges"].as_array().unwrap() {
+                    paged.push(edge["node"]["slug"].clone());
+                }
+                if page["pageInfo"]["hasNextPage"] == false {
+                    break;
+                }
+                after = page["pageInfo"]["endCursor"].clone();
+            }
+            let slugs: Vec<_> = edges.iter().map(|e| e["node"]["slug"].clone()).collect();
+            assert_eq!(paged, slugs, "{directory} {order}");
+        }
+    }
+    // A cursor belongs to its directory and its order.
+    let tags = app
+        .data("{ tags(first: 1) { pageInfo { endCursor } } }", json!({}))
+        .await;
+    let cursor = &tags["tags"]["pageInfo"]["endCursor"];
+    for query in [
+        "query($c: String) { authors(after: $c) { totalCount } }",
+        "query($c: String) { tags(after: $c, orderBy: { field: POST_COUNT }) { totalCount } }",
+    ] {
+        let body = app.graphql(query, json!({ "c": cursor })).await;
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{query}: {body:#}"
+        );
     }
 }

@@ -10,6 +10,7 @@
 //! environment.
 
 mod comment_listing;
+pub mod directory;
 mod error;
 mod feed;
 mod ids;

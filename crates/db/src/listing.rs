@@ -44,14 +44,14 @@ impl Direction {
             Direction::Desc => Direction::Asc,
         }
     }
-    fn keyword(self) -> &'static str {
+    pub(crate) fn keyword(self) -> &'static str {
         match self {
             Direction::Asc => "ASC",
             Direction::Desc => "DESC",
         }
     }
     /// The comparison that selects rows strictly after a key in this direction.
-    fn after_op(self) -> &'static str {
+    pub(crate) fn after_op(self) -> &'static str {
         match self {
             Direction::Asc => ">",
             Direction::Desc => "<",

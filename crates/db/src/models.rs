@@ -18,7 +18,7 @@ use crate::schema::{
     tags, transitions, trusted_documents, users,
 };
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Identifiable)]
 #[diesel(table_name = authors)]
 pub struct Author {
     pub id: AuthorId,
@@ -41,7 +41,7 @@ pub struct AuthorInsertForm {
     pub updated_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Identifiable)]
 #[diesel(table_name = tags)]
 pub struct Tag {
     pub id: TagId,

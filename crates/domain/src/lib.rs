@@ -15,6 +15,7 @@ pub mod clock;
 pub mod comment;
 pub mod cursor;
 pub mod demo;
+pub mod directory;
 pub mod editorial;
 mod error;
 mod fields;

@@ -7,6 +7,7 @@ mod batching;
 mod career;
 pub(crate) mod check;
 mod comment;
+mod directory;
 mod editorial;
 mod field_order;
 mod node;
@@ -51,6 +52,7 @@ pub(crate) struct QueryRoot(
     post::PostQuery,
     author::AuthorQuery,
     tag::TagQuery,
+    directory::DirectoryQuery,
     account::AccountQuery,
     comment::CommentQuery,
     career::CareerQuery,
