@@ -11,6 +11,7 @@ backend_tests!(
     a_post_lists_its_headings_with_the_ids_its_html_carries,
     comments_and_snippets_come_as_text_too,
     tags_and_authors_page_by_name_and_by_post_count,
+    editors_set_a_featured_image_and_what_search_engines_show,
 );
 
 async fn a_post_lists_its_headings_with_the_ids_its_html_carries(backend: Backend) {
@@ -208,4 +209,95 @@ async fn tags_and_authors_page_by_name_and_by_post_count(backend: Backend) {
             "{query}: {body:#}"
         );
     }
+}
+
+async fn editors_set_a_featured_image_and_what_search_engines_show(backend: Backend) {
+    let app = TestApp::spawn_configured(backend, |state| {
+        state.with_site(waypost_gateway::Site {
+            post_url: Some("https://blog.example/posts/{slug}".into()),
+        })
+    })
+    .await;
+    let editor = app.editor_token().await;
+    let slug = "postgresql-indexing-basics";
+    let read = r#"query($s: String!) { post(slug: $s) { id version title excerpt seoTitle seoDescription canonicalUrl
+        featuredImage { url alt width height } } }"#;
+    let before = app.data(read, json!({ "s": slug })).await["post"].clone();
+    assert_eq!(before["featuredImage"], serde_json::Value::Null);
+    assert_eq!(
+        before["canonicalUrl"],
+        "https://blog.example/posts/postgresql-indexing-basics"
+    );
+    let update = "mutation($i: UpdatePostInput!) { updatePost(input: $i) { post { version seoTitle seoDescription featuredImage { url alt width height } } userErrors { field code } } }";
+    let (_, body) = app
+        .graphql_as(
+            &editor,
+            update,
+            json!({ "i": { "id": before["id"], "expectedVersion": before["version"],
+                "featuredImage": { "url": "https://cdn.example/index.png", "alt": "A B-tree", "width": 1200, "height": 630 },
+                "seoTitle": "Indexing in PostgreSQL, step by step" } }),
+        )
+        .await;
+    let payload = &body["data"]["updatePost"];
+    assert_eq!(payload["userErrors"], json!([]), "{body:#}");
+    let after = app.data(read, json!({ "s": slug })).await["post"].clone();
+    assert_eq!(
+        after["featuredImage"],
+        json!({ "url": "https://cdn.example/index.png", "alt": "A B-tree", "width": 1200, "height": 630 })
+    );
+    assert_eq!(after["seoTitle"], "Indexing in PostgreSQL, step by step");
+    assert_eq!(
+        after["seoDescription"], before["excerpt"],
+        "unset: the excerpt"
+    );
+    assert_eq!(
+        after["title"], before["title"],
+        "the title itself is untouched"
+    );
+
+    // Left out, a part stays; null clears it.
+    let (_, body) = app
+        .graphql_as(
+            &editor,
+            update,
+            json!({ "i": { "id": before["id"], "expectedVersion": after["version"], "seoTitle": null } }),
+        )
+        .await;
+    let cleared = &body["data"]["updatePost"]["post"];
+    assert_eq!(cleared["seoTitle"], before["title"], "{body:#}");
+    assert_eq!(cleared["featuredImage"]["alt"], "A B-tree");
+
+    // What is wrong is said field by field, and nothing is written.
+    let version = cleared["version"].clone();
+    let (_, body) = app
+        .graphql_as(
+            &editor,
+            update,
+            json!({ "i": { "id": before["id"], "expectedVersion": version,
+                "featuredImage": { "url": "javascript:alert(1)", "alt": "", "width": 10 },
+                "seoDescription": "d".repeat(501) } }),
+        )
+        .await;
+    let errors = &body["data"]["updatePost"]["userErrors"];
+    assert_eq!(
+        *errors,
+        json!([
+            { "field": "seoDescription", "code": "TOO_LONG" },
+            { "field": "featuredImage.url", "code": "INVALID_FORMAT" },
+            { "field": "featuredImage.alt", "code": "REQUIRED" },
+            { "field": "featuredImage.height", "code": "REQUIRED" }
+        ]),
+        "{body:#}"
+    );
+    let unchanged = app.data(read, json!({ "s": slug })).await["post"].clone();
+    assert_eq!(unchanged["version"], version);
+    assert_eq!(
+        unchanged["featuredImage"]["url"],
+        "https://cdn.example/index.png"
+    );
+
+    // Without a site address, no canonical URL is made up.
+    let plain = TestApp::spawn(backend).await;
+    let post = plain.data(read, json!({ "s": slug })).await;
+    assert_eq!(post["post"]["canonicalUrl"], serde_json::Value::Null);
 }

@@ -405,12 +405,12 @@ async fn oversized_queries_are_refused_before_running(backend: Backend) {
             "}".repeat(k)
         )
     };
-    let at_limit = app.graphql(&nested(13), json!({})).await;
+    let at_limit = app.graphql(&nested(18), json!({})).await;
     assert!(
         at_limit.get("errors").is_none(),
-        "15 levels are allowed: {at_limit:#}"
+        "20 levels are allowed: {at_limit:#}"
     );
-    let past = app.graphql(&nested(14), json!({})).await;
+    let past = app.graphql(&nested(19), json!({})).await;
     assert_eq!(
         past["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
         "{past:#}"

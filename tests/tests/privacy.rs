@@ -330,6 +330,8 @@ async fn no_anonymous_answer_reveals_an_email(backend: Backend) {
         ),
         ("recommendRoles", "knownSkills: []".into()),
         ("search", "query: \"engineering\"".into()),
+        ("tags", "first: 100".into()),
+        ("authors", "first: 100".into()),
     ];
     for receipt in &receipts {
         calls.push(("comment", format!("receipt: {receipt:?}")));
@@ -338,6 +340,12 @@ async fn no_anonymous_answer_reveals_an_email(backend: Backend) {
     for id in ids.iter().chain([&reply_id, &post]) {
         calls.push(("node", format!("id: {}", id)));
     }
+    let every_id: Vec<String> = ids
+        .iter()
+        .chain([&reply_id, &post])
+        .map(|id| id.to_string())
+        .collect();
+    calls.push(("nodes", format!("ids: [{}]", every_id.join(", "))));
     let called: BTreeSet<String> = calls.iter().map(|(f, _)| (*f).to_owned()).collect();
     assert_eq!(
         called,

@@ -236,7 +236,7 @@ fn group_expr(group: Group) -> &'static str {
 const POST_COLUMNS: &str = "p.id, p.slug, p.title, p.excerpt, \
      p.body_markdown, p.body_html, p.reading_time_minutes, p.status, p.author_id, \
      p.published_at, p.created_at, p.updated_at, p.version, p.comments_open, \
-     p.comment_count";
+     p.comment_count, p.page_meta";
 
 pub(crate) fn list_sql(backend: Backend, q: &PostListQuery<'_>) -> SqlBuilder {
     let mut b = SqlBuilder::new(backend);
@@ -342,7 +342,9 @@ mod tests {
         // the same for any number of them; SQLite, one value each.
         assert!(b.sql.contains("pt.tag_id = ANY($1)"), "{}", b.sql);
         assert!(b.sql.contains("(p.title, p.id) < ($3, $4)"), "{}", b.sql);
-        assert_eq!(b.binds.len(), 5);
+        // The parents, the filter's two, the keyset's two, the page's
+        // bounds (after its offset, up to offset and limit).
+        assert_eq!(b.binds.len(), 6);
         let lite = list_sql(Backend::Sqlite, &q);
         assert!(
             lite.sql.contains("pt.tag_id IN (?1, ?2)")
@@ -351,6 +353,6 @@ mod tests {
             "{}",
             lite.sql
         );
-        assert_eq!(lite.binds.len(), 6);
+        assert_eq!(lite.binds.len(), 7);
     }
 }

@@ -142,6 +142,9 @@ pub struct Post {
     pub comments_open: bool,
     /// Comments a reader can reach, kept by `queries::comment::recount`.
     pub comment_count: i64,
+    /// The page's featured image and search-engine text, as JSON the
+    /// domain wrote (`editorial::PageMeta`); `None` when none was set.
+    pub page_meta: Option<String>,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -271,6 +274,8 @@ pub struct PostUpdateForm {
     pub published_at: Option<Option<NaiveDateTime>>,
     pub updated_at: Option<NaiveDateTime>,
     pub comments_open: Option<bool>,
+    /// `Some(None)` clears it.
+    pub page_meta: Option<Option<String>>,
 }
 
 #[derive(Debug, Clone, Default, AsChangeset)]

@@ -39,6 +39,7 @@ diesel::table! {
         version -> BigInt,
         comments_open -> Bool,
         comment_count -> BigInt,
+        page_meta -> Nullable<Text>,
     }
 }
 

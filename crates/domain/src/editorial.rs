@@ -2,6 +2,7 @@
 //! optimistic concurrency, revisions and the publishing life cycle. Every
 //! operation asks the policy first.
 
+use crate::page_meta::{PageMeta, PageMetaChanges};
 use chrono::NaiveDateTime;
 use waypost_db::queries::editorial::PostEdit;
 use waypost_db::queries::{editorial, post as post_queries};
@@ -282,6 +283,8 @@ pub struct PostChanges {
     pub tag_ids: Option<Vec<TagId>>,
     /// Opens or closes the post to new comments.
     pub comments_open: Option<bool>,
+    /// The page's featured image and search-engine text.
+    pub page_meta: PageMetaChanges,
 }
 
 /// Edits a post if it is still at `expected_version`; the content it had
@@ -312,6 +315,11 @@ pub async fn update_post(
         }
         _ => None,
     };
+    let page_meta = (!changes.page_meta.is_empty()).then(|| {
+        PageMeta::read(post.page_meta.as_deref())
+            .changed(changes.page_meta.clone(), &mut errors)
+            .stored()
+    });
     if !errors.is_empty() {
         return Ok(Err(errors));
     }
@@ -340,6 +348,7 @@ pub async fn update_post(
         body_markdown: changes.body.clone(),
         updated_at: Some(now),
         comments_open: changes.comments_open,
+        page_meta,
         ..Default::default()
     };
     let content_changed =

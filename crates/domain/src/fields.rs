@@ -94,16 +94,25 @@ pub(crate) fn renamed(
     (name, slug)
 }
 
+/// Whether `raw` is an http or https address with a host, at most
+/// `MAX_URL_CHARS` long and without spaces or control characters. The
+/// scheme is read from the text as typed: the URL parser would forgive
+/// "http:example.com" as "http://example.com/".
+pub fn is_web_address(raw: &str) -> bool {
+    let lower = raw.to_ascii_lowercase();
+    (lower.starts_with("http://") || lower.starts_with("https://"))
+        && raw.chars().count() <= MAX_URL_CHARS
+        && !raw.chars().any(|c| c.is_whitespace() || c.is_control())
+        && url::Url::parse(raw)
+            .is_ok_and(|parsed| parsed.host_str().is_some_and(|host| !host.is_empty()))
+}
+
 pub(crate) fn avatar(raw: &str, errors: &mut Vec<FieldError>) -> Option<String> {
     let url = raw.trim();
     if url.is_empty() {
         return None;
     }
-    let lower = url.to_ascii_lowercase();
-    let web = (lower.starts_with("https://") || lower.starts_with("http://"))
-        && url.len() > "https://".len();
-    if !web || url.len() > MAX_URL_CHARS || url.chars().any(|c| c.is_whitespace() || c.is_control())
-    {
+    if !is_web_address(url) {
         errors.push(FieldError::invalid_format(
             "avatarUrl",
             "use an http or https address",

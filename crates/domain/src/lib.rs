@@ -21,6 +21,7 @@ mod error;
 mod fields;
 pub mod freshness;
 mod model;
+pub mod page_meta;
 pub mod paging;
 pub mod persisted;
 pub mod policy;
@@ -34,6 +35,7 @@ mod words;
 
 pub use career::{Guide, GuidePost, GuideSkill, JobRole, RoleSkill, Skill, Transition};
 pub use error::{DomainError, DomainResult, ErrorCode, FieldError, UserErrorCode, Written};
+pub use fields::is_web_address;
 pub use model::{Author, Comment, Post, PostRevision, Tag, User};
 // Typed ids, the enums stored as text and the listing keys are plain values
 // with no table in them (a renamed column changes none of them), so callers

@@ -101,6 +101,11 @@ impl Post {
         crate::freshness::read(Key::Comments(self.0.id));
         self.0.comment_count
     }
+
+    /// The page's featured image and search-engine text, as set.
+    pub fn page_meta(&self) -> crate::page_meta::PageMeta {
+        crate::page_meta::PageMeta::read(self.0.page_meta.as_deref())
+    }
 }
 
 wraps!(

@@ -369,6 +369,7 @@ mod tests {
             version: 1,
             comments_open: true,
             comment_count: 0,
+            page_meta: None,
         })
     }
 

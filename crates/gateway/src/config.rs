@@ -302,6 +302,12 @@ pub struct ServeArgs {
     #[arg(long, env = "WAYPOST_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
 
+    /// The address of a post's page on the public site, with `{slug}`
+    /// where its slug goes (e.g. `https://blog.example/posts/{slug}`): the
+    /// API gives it out as `Post.canonicalUrl`. Unset, that is `null`.
+    #[arg(long, env = "WAYPOST_POST_URL", value_parser = post_url)]
+    pub post_url: Option<String>,
+
     /// Request headers (comma-separated) those pages may send besides
     /// GraphQL's own (Content-Type, Authorization, Accept, X-Request-Id).
     /// Default: the tracing and Apollo Client headers browsers send,
@@ -446,7 +452,25 @@ impl LimitArgs {
     }
 }
 
+/// An http(s) address with `{slug}` in it.
+fn post_url(raw: &str) -> Result<String, String> {
+    if !raw.contains("{slug}") {
+        Err("put {slug} where the post's slug goes".to_owned())
+    } else if !waypost_domain::is_web_address(&raw.replace("{slug}", "a-post")) {
+        Err("give an http or https address".to_owned())
+    } else {
+        Ok(raw.to_owned())
+    }
+}
+
 impl ServeArgs {
+    /// Where the public site shows what the API serves.
+    pub fn site(&self) -> crate::schema::Site {
+        crate::schema::Site {
+            post_url: self.post_url.as_deref().map(std::sync::Arc::from),
+        }
+    }
+
     pub fn comment_settings(&self) -> waypost_domain::comment::CommentSettings {
         waypost_domain::comment::CommentSettings {
             max_links: usize::try_from(self.comment_max_links).unwrap_or(usize::MAX),

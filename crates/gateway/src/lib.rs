@@ -25,7 +25,9 @@ pub mod trusted;
 pub use client_address::{ProxyRange, TrustedProxies};
 pub use http::{AppState, Cors};
 pub use limits::Limits;
-pub use schema::{Clock, WaypostSchema, build_schema, build_schema_with, execute, system_clock};
+pub use schema::{
+    Clock, Site, WaypostSchema, build_schema, build_schema_with, execute, system_clock,
+};
 pub use trusted::TrustedDocuments;
 /// The release and the commit it was built from, as `--version` and the
 /// `waypost_build_info` metric give them.

@@ -385,6 +385,7 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         .with_limits(limits)
         .with_cors(cors)
         .with_cors_headers(args.cors_allow_headers.clone())
+        .with_site(args.site())
         .with_trusted_proxies(TrustedProxies(args.trusted_proxies.clone()))
         .with_replica_writer_window(std::time::Duration::from_millis(
             args.replica_writer_window_ms,

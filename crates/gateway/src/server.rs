@@ -27,7 +27,7 @@ use crate::http::pages::{graphiql, healthz, metrics, readyz};
 use crate::http::{AppState, GraphiqlPage, Phase, REQUEST_ID, WRITER_WINDOW_MS};
 use crate::limits::Limits;
 use crate::metrics::Metrics;
-use crate::schema::{Services, build_schema, system_clock};
+use crate::schema::{Services, Site, build_schema, system_clock};
 
 impl AppState {
     pub fn new(pool: DbPool) -> Self {
@@ -57,6 +57,7 @@ impl AppState {
                 comments: CommentSettings::default(),
                 clock: system_clock(),
                 metrics,
+                site: Site::default(),
             },
             graphiql: Arc::new(GraphiqlPage::build()),
             phase: Arc::new(tokio::sync::watch::Sender::new(Phase::Serving)),

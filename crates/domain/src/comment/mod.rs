@@ -18,7 +18,6 @@ use crate::{DomainError, DomainResult};
 
 pub const MAX_NAME_CHARS: usize = 100;
 pub const MAX_BODY_CHARS: usize = 10_000;
-pub const MAX_URL_CHARS: usize = 2_000;
 
 /// Tunable parts of the policy; built from configuration in `main`.
 #[derive(Debug, Clone, Copy)]
@@ -163,21 +162,13 @@ fn check(form: &CommentForm) -> Result<Checked, Vec<FieldError>> {
         .map(str::trim)
         .filter(|u| !u.is_empty())
         .map(str::to_owned);
-    if let Some(url) = &url {
-        let lower = url.to_ascii_lowercase();
-        // The scheme is read from the text as typed: the parser would
-        // otherwise forgive "http:example.com" as "http://example.com/".
-        let web = (lower.starts_with("http://") || lower.starts_with("https://"))
-            && url.len() <= MAX_URL_CHARS
-            && !url.chars().any(|c| c.is_whitespace() || c.is_control())
-            && url::Url::parse(url)
-                .is_ok_and(|parsed| parsed.host_str().is_some_and(|host| !host.is_empty()));
-        if !web {
-            errors.push(FieldError::invalid_format(
-                "authorUrl",
-                "use an http or https address",
-            ));
-        }
+    if let Some(url) = &url
+        && !crate::fields::is_web_address(url)
+    {
+        errors.push(FieldError::invalid_format(
+            "authorUrl",
+            "use an http or https address",
+        ));
     }
     match email {
         Ok(email) if errors.is_empty() => Ok(Checked {

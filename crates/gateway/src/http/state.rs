@@ -146,6 +146,12 @@ impl AppState {
         self
     }
 
+    /// Where the public site shows what the API serves.
+    pub fn with_site(mut self, site: crate::schema::Site) -> Self {
+        self.services.site = site;
+        self
+    }
+
     /// Trusted mode: only `documents` run, over every transport; anything
     /// else is refused with OPERATION_NOT_TRUSTED, and automatic persisted
     /// queries register nothing.

@@ -1,9 +1,10 @@
 //! The editorial API: mutations that write posts, and what editors read
 //! about them (versions, revisions).
 
-use async_graphql::{Context, ID, InputObject, Object};
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 use waypost_domain::FieldError;
 use waypost_domain::editorial::{self, NewPost, PostChanges, Transition};
+use waypost_domain::page_meta::{FeaturedImage, PageMetaChanges};
 use waypost_domain::{Post, PostRevision, TagId};
 
 use super::payload::{DeletePayload, payload};
@@ -67,6 +68,36 @@ pub(crate) struct UpdatePostInput {
     pub tag_ids: Option<Vec<ID>>,
     /// Opens or closes the post to new comments.
     pub comments_open: Option<bool>,
+    /// The image a page shows at the top and link previews show; `null`
+    /// removes it.
+    pub featured_image: MaybeUndefined<FeaturedImageInput>,
+    /// In place of the title for search engines and link previews; `null`
+    /// or empty goes back to the title.
+    pub seo_title: MaybeUndefined<String>,
+    /// In place of the excerpt for search engines and link previews;
+    /// `null` or empty goes back to the excerpt.
+    pub seo_description: MaybeUndefined<String>,
+}
+
+#[derive(InputObject)]
+pub(crate) struct FeaturedImageInput {
+    /// An http or https address.
+    pub url: String,
+    /// What the image shows, for those who cannot see it (1 to 300
+    /// characters).
+    pub alt: String,
+    /// Pixels, both or neither, so that a page reserves the image's space.
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+}
+
+/// A field left out keeps its value (`None`), `null` clears it.
+fn change<T, U>(value: MaybeUndefined<T>, into: impl FnOnce(T) -> U) -> Option<Option<U>> {
+    match value {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(v) => Some(Some(into(v))),
+    }
 }
 
 #[derive(InputObject)]
@@ -229,6 +260,16 @@ impl EditorialMutation {
             slug: input.slug,
             tag_ids,
             comments_open: input.comments_open,
+            page_meta: PageMetaChanges {
+                featured_image: change(input.featured_image, |i| FeaturedImage {
+                    url: i.url,
+                    alt: i.alt,
+                    width: i.width,
+                    height: i.height,
+                }),
+                seo_title: change(input.seo_title, |t| t),
+                seo_description: change(input.seo_description, |t| t),
+            },
         };
         let result = editorial::update_post(
             &rc.pool,

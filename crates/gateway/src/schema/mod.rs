@@ -216,9 +216,29 @@ pub struct Services {
     /// that must stand exactly on an instant (a scheduled post's, say).
     pub clock: Clock,
     pub metrics: Arc<Metrics>,
+    /// Where the site shows what the API serves.
+    pub site: Site,
 }
 
 pub use waypost_domain::clock::{Clock, system_clock};
+
+/// The public site in front of the API: where its pages are, for the
+/// addresses the API gives out (canonical URLs).
+#[derive(Debug, Clone, Default)]
+pub struct Site {
+    /// A post page's address with `{slug}` where the slug goes, e.g.
+    /// `https://blog.example/posts/{slug}`.
+    pub post_url: Option<Arc<str>>,
+}
+
+impl Site {
+    /// The address of the page of the post with `slug`, when known.
+    pub(crate) fn post_url(&self, slug: &str) -> Option<String> {
+        self.post_url
+            .as_deref()
+            .map(|template| template.replace("{slug}", slug))
+    }
+}
 
 /// What every resolver may need for one request.
 pub(crate) struct RequestContext {
@@ -226,6 +246,7 @@ pub(crate) struct RequestContext {
     pub feed: CommentFeed,
     pub auth: AuthSettings,
     pub comments: CommentSettings,
+    pub site: Site,
     /// The signed-in user; `None` for an anonymous request.
     pub viewer: Option<Viewer>,
     /// The client's network address, when the listener recorded it.
@@ -379,6 +400,7 @@ fn with_context(
         feed: services.feed.clone(),
         auth: services.auth,
         comments: services.comments,
+        site: services.site.clone(),
         viewer,
         client_ip,
         now,

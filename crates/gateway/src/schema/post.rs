@@ -63,6 +63,18 @@ impl From<PostStatusEnum> for PostState {
     }
 }
 
+/// An image at the top of a post's page.
+#[derive(SimpleObject)]
+#[graphql(name = "FeaturedImage")]
+pub(crate) struct FeaturedImageObject {
+    url: String,
+    /// What the image shows, for those who cannot see it.
+    alt: String,
+    /// Pixels; `null` when the editor gave no size.
+    width: Option<i32>,
+    height: Option<i32>,
+}
+
 /// A heading of a post's body.
 #[derive(SimpleObject)]
 #[graphql(name = "TocEntry")]
@@ -120,13 +132,40 @@ impl PostObject {
             })
             .collect()
     }
-    /// The title for search engines and link previews: the post's title.
-    async fn seo_title(&self) -> &str {
-        self.0.title()
+    /// The title for search engines and link previews: the one an editor
+    /// set for them, else the post's title.
+    async fn seo_title(&self) -> String {
+        self.0
+            .page_meta()
+            .seo_title
+            .unwrap_or_else(|| self.0.title().to_owned())
     }
-    /// The description for search engines and link previews: the excerpt.
-    async fn seo_description(&self) -> &str {
-        self.0.excerpt()
+    /// The description for search engines and link previews: the one an
+    /// editor set for them, else the excerpt.
+    async fn seo_description(&self) -> String {
+        self.0
+            .page_meta()
+            .seo_description
+            .unwrap_or_else(|| self.0.excerpt().to_owned())
+    }
+    /// The address of the post's page on the site, for `<link
+    /// rel="canonical">` and sharing: `WAYPOST_POST_URL` with the slug in
+    /// place; `null` when the service was not told where posts are shown.
+    async fn canonical_url(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+        Ok(request_context(ctx)?.site.post_url(self.0.slug()))
+    }
+    /// The image the page shows at its top and link previews show; `null`
+    /// when the post has none.
+    async fn featured_image(&self) -> Option<FeaturedImageObject> {
+        self.0
+            .page_meta()
+            .featured_image
+            .map(|i| FeaturedImageObject {
+                url: i.url,
+                alt: i.alt,
+                width: i.width,
+                height: i.height,
+            })
     }
     async fn status(&self, ctx: &Context<'_>) -> async_graphql::Result<PostStatusEnum> {
         Ok(state(&self.0, request_context(ctx)?.now).into())
