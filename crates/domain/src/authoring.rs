@@ -2,8 +2,10 @@
 //! and reading time are computed once, at write time, not on every read.
 
 use chrono::NaiveDateTime;
-use waypost_db::{AuthorId, PostInsertForm, PostStatus};
+use waypost_db::queries::editorial;
+use waypost_db::{AuthorId, DbPool, PostId, PostInsertForm, PostStatus};
 
+use crate::DomainResult;
 use crate::clock::stored_instant;
 use crate::render::{derive_excerpt, markdown_to_html, reading_time_minutes};
 
@@ -49,4 +51,40 @@ pub fn post_form(draft: PostDraft, now: NaiveDateTime) -> PostInsertForm {
         created_at: stamp,
         updated_at: stamp,
     }
+}
+
+/// The renderer's version: bumped whenever `markdown_to_html` writes
+/// something else for the same Markdown (1: headings carry ids).
+pub const RENDERER_VERSION: i64 = 1;
+
+/// Posts read per statement while rendering again.
+const RENDER_BATCH: i64 = 500;
+
+/// Renders every post's stored Markdown again if an older renderer wrote
+/// its HTML, once per renderer version; returns the posts whose HTML
+/// changed, for telling other instances. Instances starting together may
+/// both do it: the result is the same.
+pub async fn render_again(pool: &DbPool) -> DomainResult<Vec<PostId>> {
+    let mut conn = pool.get_primary().await?;
+    if editorial::rendering_version(&mut conn, "posts").await? >= RENDERER_VERSION {
+        return Ok(Vec::new());
+    }
+    let mut after = PostId(0);
+    let mut changed = Vec::new();
+    loop {
+        let batch = editorial::markdown_after(&mut conn, after, RENDER_BATCH).await?;
+        let Some((last, _, _)) = batch.last() else {
+            break;
+        };
+        after = *last;
+        for (id, markdown, stored) in batch {
+            let html = markdown_to_html(&markdown);
+            if html != stored {
+                editorial::set_rendered(&mut conn, id, &markdown, &html).await?;
+                changed.push(id);
+            }
+        }
+    }
+    editorial::set_rendering_version(&mut conn, "posts", RENDERER_VERSION).await?;
+    Ok(changed)
 }

@@ -86,7 +86,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Some(Command::Migrate { action: None }) => {
             let pool = connect(&cli).await?;
-            let applied = pool.run_migrations().await?;
+            let applied = migrate(&pool).await?;
             tracing::info!(applied, "migrations applied");
             Ok(())
         }
@@ -290,6 +290,26 @@ fn read_password() -> anyhow::Result<String> {
 
 /// The database for a command other than `serve`: the primary alone, since
 /// only serving reads from a replica.
+/// Applies pending migrations, then renders stored Markdown again if an
+/// older renderer wrote it (telling other instances, whose answers hold
+/// the old HTML). Returns the migrations applied.
+async fn migrate(pool: &DbPool) -> anyhow::Result<usize> {
+    let applied = pool.run_migrations().await?;
+    let rendered = waypost_domain::authoring::render_again(pool).await?;
+    if !rendered.is_empty() {
+        let keys: Vec<Key> = rendered.iter().map(|&id| Key::Post(id)).collect();
+        // A notification holds at most 8,000 bytes.
+        for chunk in keys.chunks(500) {
+            tell_instances(pool, chunk).await?;
+        }
+        tracing::info!(
+            posts = rendered.len(),
+            "posts rendered again by the current renderer"
+        );
+    }
+    Ok(applied)
+}
+
 async fn connect(cli: &Cli) -> anyhow::Result<DbPool> {
     let mut config = cli.database.db_config(cli.mode)?;
     config.replica_url = None;
@@ -334,7 +354,7 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         );
         0
     } else {
-        pool.run_migrations().await?
+        migrate(&pool).await?
     };
     let demo = match (args.seed_demo(mode), args.no_migrate) {
         (false, _) => "off",

@@ -210,3 +210,69 @@ pub async fn revision(
     })?;
     Ok(row)
 }
+
+/// The version of the Markdown renderer that wrote the stored HTML of
+/// `what` (`posts`); 0 when none is recorded.
+pub async fn rendering_version(conn: &mut DbConn, what: &str) -> DbResult<i64> {
+    let mut b = crate::sql::SqlBuilder::new(conn.backend());
+    b.push("SELECT CAST(version AS BIGINT) AS version FROM renderings WHERE what = ");
+    b.bind(crate::sql::Bind::Text(what.to_owned()));
+    let rows: Vec<RenderingVersion> = b.load(conn).await?;
+    Ok(rows.into_iter().next().map_or(0, |r| r.version))
+}
+
+/// Records that the stored HTML of `what` is the renderer's `version`.
+pub async fn set_rendering_version(conn: &mut DbConn, what: &str, version: i64) -> DbResult<()> {
+    let mut b = crate::sql::SqlBuilder::new(conn.backend());
+    b.push("UPDATE renderings SET version = ");
+    b.bind(crate::sql::Bind::Int(version));
+    b.push(" WHERE what = ");
+    b.bind(crate::sql::Bind::Text(what.to_owned()));
+    b.execute(conn).await
+}
+
+#[derive(diesel::QueryableByName)]
+struct RenderingVersion {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    version: i64,
+}
+
+/// Up to `limit` posts after `after`, by id, with their Markdown and HTML.
+pub async fn markdown_after(
+    conn: &mut DbConn,
+    after: PostId,
+    limit: i64,
+) -> DbResult<Vec<(PostId, String, String)>> {
+    let rows = with_conn!(conn, |c| {
+        posts::table
+            .filter(posts::id.gt(after))
+            .order(posts::id.asc())
+            .limit(limit)
+            .select((posts::id, posts::body_markdown, posts::body_html))
+            .load::<(PostId, String, String)>(c)
+            .await
+    })?;
+    Ok(rows)
+}
+
+/// Stores `html` as post `id`'s rendering, unless its Markdown is no longer
+/// `markdown` (an edit since it was read rendered it itself). The post's
+/// version and dates stay: its content is the same.
+pub async fn set_rendered(
+    conn: &mut DbConn,
+    id: PostId,
+    markdown: &str,
+    html: &str,
+) -> DbResult<()> {
+    with_conn!(conn, |c| {
+        diesel::update(
+            posts::table
+                .filter(posts::id.eq(id))
+                .filter(posts::body_markdown.eq(markdown)),
+        )
+        .set(posts::body_html.eq(html))
+        .execute(c)
+        .await
+    })?;
+    Ok(())
+}
