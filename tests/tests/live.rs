@@ -24,7 +24,7 @@ const MODERATE: &str =
     "mutation($i: ModerateCommentInput!) { moderateComment(input: $i) { comment { status } } }";
 /// Every field of a comment, the email included, as an anonymous client
 /// would try to read it.
-const LIVE: &str = "subscription($p: ID!) { commentAdded(postId: $p) { id authorName authorEmail authorUrl html status depth createdAt post { slug commentCount } replies { totalCount } } }";
+const LIVE: &str = "subscription($p: ID!) { commentAdded(postId: $p) { id authorName authorEmail authorUrl html status depth parentId createdAt post { slug commentCount } replies { totalCount } } }";
 
 async fn app(backend: Backend) -> TestApp {
     let settings = CommentSettings {
@@ -99,6 +99,7 @@ async fn public_comments_arrive_and_nothing_else_does(backend: Backend) {
     assert_eq!(comment["authorName"], "Reader");
     assert_eq!(comment["authorEmail"], Value::Null);
     assert_eq!(comment["status"], "APPROVED");
+    assert_eq!(comment["parentId"], Value::Null, "on the post itself");
     assert_eq!(comment["post"]["slug"], ARTICLE);
     assert_eq!(comment["post"]["commentCount"], 2);
 
@@ -161,6 +162,19 @@ async fn public_comments_arrive_and_nothing_else_does(backend: Backend) {
         socket.result("live").await["data"]["commentAdded"]["id"],
         after_other
     );
+
+    // A reply says where it goes, so a client files it under its parent.
+    let reply = app
+        .data(
+            ADD,
+            json!({ "i": { "postId": post, "parentId": after_other, "authorName": "Reader", "authorEmail": TRUSTED, "body": "A reply." } }),
+        )
+        .await;
+    let event = socket.result("live").await;
+    let added = &event["data"]["commentAdded"];
+    assert_eq!(added["id"], reply["addComment"]["comment"]["id"]);
+    assert_eq!(added["parentId"], after_other, "{event:#}");
+    assert_eq!(added["depth"], 1);
 
     // A subscriber that leaves costs nothing afterwards.
     socket.close().await;

@@ -435,6 +435,14 @@ mod tests {
                 waypost_domain::ErrorCode::Internal.as_str()
             ))
         );
+        // Raised outside the document, it points at no place in it.
+        let mut coded = Response::from_errors(response.errors.clone());
+        crate::error::ensure_codes(&mut coded);
+        assert!(
+            coded.errors[0].locations.is_empty(),
+            "{:?}",
+            coded.errors[0]
+        );
         let fine = contain_panics(async { Response::new(async_graphql::Value::from(1)) }).await;
         assert!(fine.errors.is_empty());
     }
