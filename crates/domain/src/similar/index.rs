@@ -207,12 +207,9 @@ async fn refresh_on(conn: &mut waypost_db::DbConn, id: PostId) -> DomainResult<(
                 .await?
                 .into_iter()
                 .collect();
-            // A term no other post holds can match nothing; kept, it would
-            // only dilute the terms that can.
-            let counts: BTreeMap<String, u32> = counts
-                .into_iter()
-                .filter(|(t, _)| df.get(t).copied().unwrap_or(0) > 0)
-                .collect();
+            // Every term is kept, those no other post holds yet included:
+            // they are what the posts written next will match (an archive
+            // built one post at a time would otherwise index nothing).
             let vector = tfidf_vector(
                 &counts,
                 n_docs,
