@@ -109,6 +109,50 @@ async fn nodes_fetches_many_in_the_order_asked(backend: Backend) {
         "{malformed:#}"
     );
     assert_eq!(malformed["errors"][0]["extensions"]["field"], "ids");
+    // Guides and transitions come a kind to a statement too.
+    let career = app
+        .data(
+            "{ guides(first: 2) { nodes { id } } roles(first: 20) { nodes { nextRoles { id } } } }",
+            json!({}),
+        )
+        .await;
+    let mut career_ids: Vec<Value> = career["guides"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["id"].clone())
+        .collect();
+    career_ids.extend(
+        career["roles"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|r| r["nextRoles"].as_array().unwrap().clone())
+            .map(|t| t["id"].clone())
+            .take(2),
+    );
+    assert_eq!(career_ids.len(), 4, "{career:#}");
+    let (statements, body) = app
+        .statements_during(app.graphql(query, json!({ "ids": career_ids })))
+        .await;
+    let kinds: Vec<&Value> = body["data"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| &n["__typename"])
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            &json!("Guide"),
+            &json!("Guide"),
+            &json!("Transition"),
+            &json!("Transition")
+        ],
+        "{body:#}"
+    );
+    assert_eq!(statements, 2, "the guides, the transitions");
+
     let too_many: Vec<Value> = (1..=101).map(comment_id).collect();
     let body = app.graphql(query, json!({ "ids": too_many })).await;
     assert_eq!(

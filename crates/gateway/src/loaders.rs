@@ -21,6 +21,7 @@ use waypost_domain::{
 };
 use waypost_domain::{
     Guide, GuideId, GuideSkill, JobRole, RoleId, RoleSkill, Skill, SkillId, Transition,
+    TransitionId,
 };
 use waypost_domain::{account, career, editorial};
 
@@ -408,6 +409,24 @@ impl Batch for RoleId {
 /// A guide by id, when it is live at the request's instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct LiveGuide(pub GuideId);
+
+/// Guides whatever their status; who sees which is the reader's to decide
+/// (`career::guide_visible`).
+impl Batch for GuideId {
+    type Value = Guide;
+    async fn load(source: &Source, ids: &[Self]) -> Loaded<Self> {
+        let rows = career::guides_by_ids(&source.pool, ids).await?;
+        Ok(by_key(rows, |g| g.id()))
+    }
+}
+
+impl Batch for TransitionId {
+    type Value = Transition;
+    async fn load(source: &Source, ids: &[Self]) -> Loaded<Self> {
+        let rows = career::transitions_by_ids(&source.pool, ids).await?;
+        Ok(by_key(rows, |t| t.id()))
+    }
+}
 
 impl Batch for LiveGuide {
     type Value = Guide;

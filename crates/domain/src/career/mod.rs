@@ -27,9 +27,10 @@ pub use plan::{
     CareerPlan, PlannedStep, RoleMatch, SkillGap, SkillLevel, career_path, recommend_roles,
 };
 pub use read::{
-    guide_by_id, guide_by_slug, guide_is_live, guide_posts, guide_roles, guide_skills,
-    guides_teaching, live_guides_by_ids, related_skills, requirements, role_by_slug, roles_by_ids,
-    roles_requiring, skill_by_slug, skills_by_ids, transitions_by_ids, transitions_of,
+    guide_by_slug, guide_is_live, guide_posts, guide_roles, guide_skills, guide_visible,
+    guides_by_ids, guides_teaching, live_guides_by_ids, related_skills, requirements, role_by_slug,
+    roles_by_ids, roles_requiring, skill_by_slug, skills_by_ids, transitions_by_ids,
+    transitions_of,
 };
 pub use write::{EntryId, Fields, Write, delete, save};
 

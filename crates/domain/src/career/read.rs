@@ -17,7 +17,9 @@ pub fn guide_is_live(guide: &Guide, now: NaiveDateTime) -> bool {
     guide.is_live(now)
 }
 
-fn visible(guide: &Guide, viewer: Option<&Viewer>, now: NaiveDateTime) -> bool {
+/// Whether `viewer` sees `guide` at `now`: a live one anyone, a draft or
+/// scheduled one those who may read its author's unpublished work.
+pub fn guide_visible(guide: &Guide, viewer: Option<&Viewer>, now: NaiveDateTime) -> bool {
     guide_is_live(guide, now)
         || allows(
             viewer,
@@ -37,20 +39,18 @@ pub async fn guide_by_slug(
 ) -> DomainResult<Option<Guide>> {
     read(Key::Career);
     let guide = career::guide_by_slug(&mut pool.get().await?, slug).await?;
-    Ok(guide.map(Guide::from).filter(|g| visible(g, viewer, now)))
+    Ok(guide
+        .map(Guide::from)
+        .filter(|g| guide_visible(g, viewer, now)))
 }
 
-pub async fn guide_by_id(
-    pool: &DbPool,
-    viewer: Option<&Viewer>,
-    id: GuideId,
-    now: NaiveDateTime,
-) -> DomainResult<Option<Guide>> {
+/// The guides among `ids`, whatever their status: the caller decides who
+/// sees which (`guide_visible`).
+pub async fn guides_by_ids(pool: &DbPool, ids: &[GuideId]) -> DomainResult<Vec<Guide>> {
     read(Key::Career);
-    let guide = career::guides_by_ids(&mut pool.get().await?, &[id])
-        .await?
-        .pop();
-    Ok(guide.map(Guide::from).filter(|g| visible(g, viewer, now)))
+    Ok(all(
+        career::guides_by_ids(&mut pool.get().await?, ids).await?
+    ))
 }
 
 pub async fn skill_by_slug(pool: &DbPool, slug: &str) -> DomainResult<Option<Skill>> {

@@ -150,12 +150,12 @@ impl NodeQuery {
 async fn find(rc: &RequestContext, id: GlobalId) -> async_graphql::Result<Option<Node>> {
     let loader = &rc.loader;
     Ok(match id {
-        GlobalId::Guide(id) => {
-            waypost_domain::career::guide_by_id(&rc.pool, rc.viewer.as_ref(), id, rc.now)
-                .await
-                .gql()?
-                .map(|g| Node::Guide(GuideObject(g)))
-        }
+        GlobalId::Guide(id) => loader
+            .load_one(id)
+            .await
+            .gql()?
+            .filter(|g| waypost_domain::career::guide_visible(g, rc.viewer.as_ref(), rc.now))
+            .map(|g| Node::Guide(GuideObject(g))),
         GlobalId::Skill(id) => loader
             .load_one(id)
             .await
@@ -166,12 +166,11 @@ async fn find(rc: &RequestContext, id: GlobalId) -> async_graphql::Result<Option
             .await
             .gql()?
             .map(|r| Node::Role(RoleObject(r))),
-        GlobalId::Transition(id) => {
-            let mut found = waypost_domain::career::transitions_by_ids(&rc.pool, &[id])
-                .await
-                .gql()?;
-            found.pop().map(|t| Node::Transition(TransitionObject(t)))
-        }
+        GlobalId::Transition(id) => loader
+            .load_one(id)
+            .await
+            .gql()?
+            .map(|t| Node::Transition(TransitionObject(t))),
         GlobalId::Post(id) => loader
             .load_one(id)
             .await
