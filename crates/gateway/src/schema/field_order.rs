@@ -35,12 +35,32 @@ pub(super) fn find_operation<'d>(
         .map(|(_, op)| &op.node)
 }
 
-/// Response keys in the order `CollectFields` meets them, each with the
-/// selection sets of the fields that share that key.
-fn collect<'d>(
+/// A response key as `CollectFields` meets it: the field that answers it,
+/// the type condition it was first met under (`None`: the parent's own
+/// type), and the selection sets of every field sharing the key.
+pub(super) struct Collected<'d> {
+    pub key: &'d Name,
+    pub field: &'d Name,
+    pub on: Option<&'d str>,
+    pub children: Vec<&'d SelectionSet>,
+}
+
+/// The response keys `sets` ask for, in the order `CollectFields` meets
+/// them, fragments followed.
+pub(super) fn collect<'d>(
     sets: &[&'d SelectionSet],
     document: &'d ExecutableDocument,
-    out: &mut Vec<(&'d Name, Vec<&'d SelectionSet>)>,
+) -> Vec<Collected<'d>> {
+    let mut out = Vec::new();
+    collect_into(sets, None, document, &mut out, 0);
+    out
+}
+
+fn collect_into<'d>(
+    sets: &[&'d SelectionSet],
+    on: Option<&'d str>,
+    document: &'d ExecutableDocument,
+    out: &mut Vec<Collected<'d>>,
     depth: usize,
 ) {
     // Fragment cycles are rejected by validation; the depth guard only keeps
@@ -54,16 +74,23 @@ fn collect<'d>(
                 Selection::Field(field) => {
                     let field = &field.node;
                     let key = field.alias.as_ref().map_or(&field.name.node, |a| &a.node);
-                    match out.iter_mut().find(|(k, _)| *k == key) {
-                        Some((_, children)) => children.push(&field.selection_set.node),
-                        None => out.push((key, vec![&field.selection_set.node])),
+                    match out.iter_mut().find(|c| c.key == key) {
+                        Some(collected) => collected.children.push(&field.selection_set.node),
+                        None => out.push(Collected {
+                            key,
+                            field: &field.name.node,
+                            on,
+                            children: vec![&field.selection_set.node],
+                        }),
                     }
                 }
                 Selection::FragmentSpread(spread) => {
                     if let Some(fragment) = document.fragments.get(&spread.node.fragment_name.node)
                     {
-                        collect(
+                        let on = Some(fragment.node.type_condition.node.on.node.as_str());
+                        collect_into(
                             &[&fragment.node.selection_set.node],
+                            on,
                             document,
                             out,
                             depth + 1,
@@ -71,30 +98,36 @@ fn collect<'d>(
                     }
                 }
                 Selection::InlineFragment(inline) => {
-                    collect(&[&inline.node.selection_set.node], document, out, depth + 1);
+                    let on = inline
+                        .node
+                        .type_condition
+                        .as_ref()
+                        .map(|c| c.node.on.node.as_str())
+                        .or(on);
+                    collect_into(
+                        &[&inline.node.selection_set.node],
+                        on,
+                        document,
+                        out,
+                        depth + 1,
+                    );
                 }
             }
         }
     }
 }
 
-/// The response keys a selection asks for, in order, with each key's own
-/// selections.
-type Keys<'d> = Vec<(&'d Name, Vec<&'d SelectionSet>)>;
-
 fn reorder_value(value: &mut Value, sets: &[&SelectionSet], document: &ExecutableDocument) {
     // A scalar's selection is empty: nothing under it to order.
     if sets.iter().all(|set| set.items.is_empty()) {
         return;
     }
-    let mut keys = Vec::new();
-    collect(sets, document, &mut keys, 0);
-    apply(value, &keys, document);
+    apply(value, &collect(sets, document), document);
 }
 
 /// Orders `value` (an object, or a list of them: the keys are worked out
 /// once for every item) by `keys`, and what is under it by theirs.
-fn apply(value: &mut Value, keys: &Keys<'_>, document: &ExecutableDocument) {
+fn apply(value: &mut Value, keys: &[Collected<'_>], document: &ExecutableDocument) {
     match value {
         Value::List(items) => {
             for item in items {
@@ -102,25 +135,25 @@ fn apply(value: &mut Value, keys: &Keys<'_>, document: &ExecutableDocument) {
             }
         }
         Value::Object(map) => {
-            let mut present = keys.iter().filter(|(key, _)| map.contains_key(*key));
+            let mut present = keys.iter().filter(|c| map.contains_key(c.key));
             let in_order = map.len() == present.clone().count()
                 && map
                     .keys()
-                    .all(|key| present.next().is_some_and(|(k, _)| *k == key));
+                    .all(|key| present.next().is_some_and(|c| c.key == key));
             if !in_order {
                 let mut ordered = async_graphql::indexmap::IndexMap::with_capacity(map.len());
-                for (key, _) in keys {
-                    if let Some(child) = map.shift_remove(*key) {
-                        ordered.insert((*key).clone(), child);
+                for collected in keys {
+                    if let Some(child) = map.shift_remove(collected.key) {
+                        ordered.insert(collected.key.clone(), child);
                     }
                 }
                 // Anything the walk did not name keeps its place at the end.
                 ordered.extend(map.drain(..));
                 *map = ordered;
             }
-            for (key, children) in keys {
-                if let Some(child) = map.get_mut(*key) {
-                    reorder_value(child, children, document);
+            for collected in keys {
+                if let Some(child) = map.get_mut(collected.key) {
+                    reorder_value(child, &collected.children, document);
                 }
             }
         }

@@ -12,12 +12,11 @@
 use std::collections::HashMap;
 
 use async_graphql::parser::types::{
-    BaseType, ExecutableDocument, OperationType, Selection, SelectionSet, Type, TypeKind,
-    TypeSystemDefinition,
+    BaseType, ExecutableDocument, OperationType, SelectionSet, Type, TypeKind, TypeSystemDefinition,
 };
 use async_graphql::{PathSegment, Response, Value};
 
-use super::field_order::find_operation;
+use super::field_order::{collect, find_operation};
 
 /// Every output field's type, by the type that declares it, read once from
 /// the schema's SDL.
@@ -154,53 +153,15 @@ impl Shapes {
         document: &'d ExecutableDocument,
         key: &str,
     ) -> Option<(&'d Type, Vec<&'d SelectionSet>)> {
-        let mut found: Option<&'d Type> = None;
-        let mut children = Vec::new();
-        let mut stack: Vec<(&'d SelectionSet, Option<&'d str>, usize)> =
-            sets.iter().map(|set| (*set, None, 0)).collect();
-        while let Some((set, condition, depth)) = stack.pop() {
-            // Validation rejects fragment cycles; this only bounds the walk.
-            if depth > 64 {
-                continue;
-            }
-            for selection in &set.items {
-                match &selection.node {
-                    Selection::Field(field) => {
-                        let field = &field.node;
-                        if field.response_key().node != key {
-                            continue;
-                        }
-                        let on = condition.unwrap_or(parent);
-                        // A field asked for on a fragment of an abstract
-                        // type is declared by the fragment's type; the
-                        // interface declares it too when it is shared.
-                        let ty = self
-                            .field(on, &field.name.node)
-                            .or_else(|| self.field(parent, &field.name.node));
-                        found = found.or(ty);
-                        children.push(&field.selection_set.node);
-                    }
-                    Selection::FragmentSpread(spread) => {
-                        if let Some(fragment) =
-                            document.fragments.get(&spread.node.fragment_name.node)
-                        {
-                            let on = fragment.node.type_condition.node.on.node.as_str();
-                            stack.push((&fragment.node.selection_set.node, Some(on), depth + 1));
-                        }
-                    }
-                    Selection::InlineFragment(inline) => {
-                        let on = inline
-                            .node
-                            .type_condition
-                            .as_ref()
-                            .map(|c| c.node.on.node.as_str())
-                            .or(condition);
-                        stack.push((&inline.node.selection_set.node, on, depth + 1));
-                    }
-                }
-            }
-        }
-        found.map(|ty| (ty, children))
+        let collected = collect(sets, document)
+            .into_iter()
+            .find(|c| c.key.as_str() == key)?;
+        // A field asked for on a fragment of an abstract type is declared
+        // by the fragment's type; the interface declares it too when shared.
+        let ty = self
+            .field(collected.on.unwrap_or(parent), collected.field)
+            .or_else(|| self.field(parent, collected.field))?;
+        Some((ty, collected.children))
     }
 }
 
