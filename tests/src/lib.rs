@@ -369,10 +369,11 @@ impl TestApp {
         let addr = listener.local_addr().unwrap();
         let state = configure(AppState::new(pool.clone()));
         let feed = state.services.feed.clone();
-        let app = waypost_gateway::app(state);
-        let server = tokio::spawn(async move {
-            axum::serve(listener, app).await.unwrap();
-        });
+        let server = tokio::spawn(waypost_gateway::serve_until(
+            listener,
+            state,
+            std::future::pending(),
+        ));
         TestApp {
             addr,
             pool,
@@ -852,6 +853,22 @@ impl Socket {
     /// Opens a socket and sends `connection_init` with `payload`; returns the
     /// socket and the server's first answer (the ack, or a refusal).
     pub async fn open(app: &TestApp, protocol: Protocol, payload: Value) -> (Socket, Message) {
+        let mut socket = Socket::upgrade(app, protocol)
+            .await
+            .unwrap_or_else(|err| panic!("upgrade refused: {err}"));
+        socket
+            .send(json!({ "type": "connection_init", "payload": payload }))
+            .await;
+        let first = socket.next(ARRIVAL).await;
+        (socket, first)
+    }
+
+    /// Opens a socket and sends nothing on it; the error is the server's
+    /// refusal of the upgrade.
+    pub async fn upgrade(
+        app: &TestApp,
+        protocol: Protocol,
+    ) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
         use tokio_tungstenite::tungstenite::client::IntoClientRequest;
         let mut request = format!("ws://{}/graphql", app.addr)
             .into_client_request()
@@ -863,18 +880,13 @@ impl Socket {
         request
             .headers_mut()
             .insert("sec-websocket-protocol", name.parse().unwrap());
-        let (stream, response) = tokio_tungstenite::connect_async(request).await.unwrap();
+        let (stream, response) = tokio_tungstenite::connect_async(request).await?;
         assert_eq!(
             response.headers()["sec-websocket-protocol"],
             name,
             "the server agrees on the protocol"
         );
-        let mut socket = Socket { stream, protocol };
-        socket
-            .send(json!({ "type": "connection_init", "payload": payload }))
-            .await;
-        let first = socket.next(ARRIVAL).await;
-        (socket, first)
+        Ok(Socket { stream, protocol })
     }
 
     /// Opens a socket whose `connection_init` must be acknowledged.

@@ -60,6 +60,14 @@ impl TrustedProxies {
         self.0.iter().any(|range| range.contains(address))
     }
 
+    /// The client a connection from `peer` belongs to, when the peer is
+    /// that client; `None` when it is a trusted proxy, whose connection
+    /// carries many clients (known only from each request's headers).
+    pub(crate) fn direct_client(&self, peer: IpAddr) -> Option<IpAddr> {
+        let peer = canonical(peer);
+        (!self.trusts(peer)).then_some(peer)
+    }
+
     /// The client behind `peer`: when the peer is a trusted proxy, the
     /// nearest address in `X-Forwarded-For` that is not one. Entries are
     /// read from the right, since each proxy appends the address it saw

@@ -3,6 +3,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::http::connections::defaults;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use waypost_db::DbConfig;
 
@@ -384,6 +386,57 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub limits: LimitArgs,
+
+    #[command(flatten)]
+    pub connections: ConnectionArgs,
+}
+
+/// Limits below the GraphQL layer; see `ConnectionLimits` for each.
+#[derive(Debug, Clone, Args)]
+pub struct ConnectionArgs {
+    /// Seconds a connection may take to send a request's headers, from
+    /// when it opened or answered its last request (so also how long an
+    /// idle keep-alive connection stays open).
+    #[arg(long, env = "WAYPOST_HEADER_TIMEOUT_SECONDS", default_value_t = defaults::HEADER_TIMEOUT_SECONDS, value_parser = clap::value_parser!(u64).range(1..=3_600))]
+    pub header_timeout_seconds: u64,
+    /// Open connections one client address may hold.
+    #[arg(long, env = "WAYPOST_MAX_CONNECTIONS_PER_CLIENT", default_value_t = defaults::CONNECTIONS_PER_CLIENT, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections_per_client: u32,
+    /// Open connections in all; keep it below the process's open-file limit.
+    #[arg(long, env = "WAYPOST_MAX_CONNECTIONS", default_value_t = defaults::CONNECTIONS, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+    /// Open WebSockets one client address may hold.
+    #[arg(long, env = "WAYPOST_MAX_WEBSOCKETS_PER_CLIENT", default_value_t = defaults::WEBSOCKETS_PER_CLIENT, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_websockets_per_client: u32,
+    /// Open WebSockets in all.
+    #[arg(long, env = "WAYPOST_MAX_WEBSOCKETS", default_value_t = defaults::WEBSOCKETS, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_websockets: u32,
+    /// Milliseconds a WebSocket may take to send `connection_init` (closed
+    /// with 4408 after).
+    #[arg(long, env = "WAYPOST_WEBSOCKET_INIT_TIMEOUT_MS", default_value_t = defaults::WEBSOCKET_INIT_TIMEOUT_MS, value_parser = clap::value_parser!(u64).range(1..=600_000))]
+    pub websocket_init_timeout_ms: u64,
+    /// Seconds between pings of an open WebSocket; a peer silent from one
+    /// ping to the next is closed.
+    #[arg(long, env = "WAYPOST_WEBSOCKET_PING_SECONDS", default_value_t = defaults::WEBSOCKET_PING_SECONDS, value_parser = clap::value_parser!(u64).range(1..=3_600))]
+    pub websocket_ping_seconds: u64,
+    /// Largest message a WebSocket client may send, in bytes.
+    #[arg(long, env = "WAYPOST_WEBSOCKET_MAX_MESSAGE_BYTES", default_value_t = defaults::WEBSOCKET_MAX_MESSAGE_BYTES, value_parser = clap::value_parser!(u32).range(1024..))]
+    pub websocket_max_message_bytes: u32,
+}
+
+impl ConnectionArgs {
+    pub fn limits(&self) -> crate::ConnectionLimits {
+        crate::ConnectionLimits::from_units(
+            self.header_timeout_seconds,
+            self.max_connections_per_client,
+            self.max_connections,
+            self.max_websockets_per_client,
+            self.max_websockets,
+            self.websocket_init_timeout_ms,
+            self.websocket_ping_seconds,
+            self.websocket_max_message_bytes,
+        )
+    }
 }
 
 /// Request limits; see `limits::Limits` for what each bounds.

@@ -34,5 +34,5 @@ pub use trusted::TrustedDocuments;
 pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("WAYPOST_COMMIT"), ")");
 
 pub use http::answers::tell_instances;
-pub use http::{AnswerCaching, HttpCaching};
-pub use server::{StopTimes, app, metrics_router, router, serve, shutdown_signal};
+pub use http::{AnswerCaching, ConnectionLimits, HttpCaching};
+pub use server::{StopTimes, app, metrics_router, router, serve, serve_until, shutdown_signal};

@@ -403,6 +403,7 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         .with_auth(args.auth_settings())
         .with_comments(args.comment_settings())
         .with_limits(limits)
+        .with_connection_limits(args.connections.limits())
         .with_cors(cors)
         .with_cors_headers(args.cors_allow_headers.clone())
         .with_site(args.site())

@@ -129,6 +129,90 @@ struct LoaderLabels {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, EncodeLabelSet)]
+struct LimitLabels {
+    limit: &'static str,
+}
+
+/// The limit that closed or refused a connection or a WebSocket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Closed {
+    /// A connection sent no complete request headers in time.
+    HeaderTimeout,
+    /// A connection refused: its address held as many as it may.
+    ClientConnections,
+    /// A connection refused: the server held as many as it may.
+    Connections,
+    /// A WebSocket refused: its address held as many as it may.
+    ClientWebsockets,
+    /// A WebSocket refused: the server held as many as it may.
+    Websockets,
+    /// A WebSocket that sent no `connection_init` in time.
+    InitTimeout,
+    /// A WebSocket whose peer stopped answering pings.
+    DeadPeer,
+}
+
+impl Closed {
+    const ALL: [Closed; 7] = [
+        Closed::HeaderTimeout,
+        Closed::ClientConnections,
+        Closed::Connections,
+        Closed::ClientWebsockets,
+        Closed::Websockets,
+        Closed::InitTimeout,
+        Closed::DeadPeer,
+    ];
+
+    const fn label(self) -> &'static str {
+        match self {
+            Closed::HeaderTimeout => "header_timeout",
+            Closed::ClientConnections => "connections_per_client",
+            Closed::Connections => "connections",
+            Closed::ClientWebsockets => "websockets_per_client",
+            Closed::Websockets => "websockets",
+            Closed::InitTimeout => "websocket_init_timeout",
+            Closed::DeadPeer => "websocket_dead_peer",
+        }
+    }
+}
+
+/// The `waypost_open_*` gauges and `waypost_connections_closed` counters.
+#[derive(Debug, Default)]
+struct ConnectionMetrics {
+    connections: Gauge,
+    websockets: Gauge,
+    closed: Labelled<LimitLabels, Counter>,
+}
+
+impl ConnectionMetrics {
+    fn register(&self, registry: &mut Registry) {
+        for closed in Closed::ALL {
+            self.closed.get_or_create(
+                LimitLabels {
+                    limit: closed.label(),
+                },
+                Counter::default,
+            );
+        }
+        registry.register(
+            "waypost_open_connections",
+            "Connections open now, WebSockets included",
+            self.connections.clone(),
+        );
+        registry.register(
+            "waypost_open_websockets",
+            "GraphQL WebSockets open now",
+            self.websockets.clone(),
+        );
+        registry.register(
+            "waypost_connections_closed",
+            "Connections and WebSockets closed or refused by a limit, by limit",
+            self.closed.clone(),
+        );
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, EncodeLabelSet)]
 struct CodeLabels {
     code: &'static str,
 }
@@ -169,6 +253,7 @@ pub struct Metrics {
     /// The answer cache's counts, kept by the cache as it works.
     pub(crate) answers: AnswerMetrics,
     replica: ReplicaMetrics,
+    connections: ConnectionMetrics,
 }
 
 impl Default for Metrics {
@@ -201,6 +286,7 @@ impl Metrics {
         let pool = PoolMetrics::default();
         let answers = AnswerMetrics::default();
         let replica = ReplicaMetrics::default();
+        let connections = ConnectionMetrics::default();
 
         let mut registry = Registry::default();
         // The registry ends each help text with a full stop, and the
@@ -233,6 +319,7 @@ impl Metrics {
         pool.register(&mut registry);
         answers.register(&mut registry);
         replica.register(&mut registry);
+        connections.register(&mut registry);
         registry.register(
             "waypost_operation_duration_seconds",
             "Time taken to answer a GraphQL request, in seconds, by operation name and outcome",
@@ -277,7 +364,26 @@ impl Metrics {
             pool,
             answers,
             replica,
+            connections,
         }
+    }
+
+    /// The gauge of open connections, kept by their places.
+    pub(crate) fn open_connections(&self) -> Gauge {
+        self.connections.connections.clone()
+    }
+
+    /// The gauge of open WebSockets, kept by their places.
+    pub(crate) fn open_websockets(&self) -> Gauge {
+        self.connections.websockets.clone()
+    }
+
+    /// Counts a connection or WebSocket closed or refused by a limit.
+    pub(crate) fn connection_closed(&self, by: Closed) {
+        self.connections
+            .closed
+            .get_or_create(LimitLabels { limit: by.label() }, Counter::default)
+            .inc();
     }
 
     /// Counts one finished request. `operation` is the name the client gave

@@ -21,6 +21,7 @@ use waypost_domain::{CommentFeed, DbPool};
 
 use crate::client_address::TrustedProxies;
 use crate::http::answers::{AnswerCaching, Answers};
+use crate::http::connections::{ConnectionLimits, Slots, serve_connections};
 use crate::http::graphql::{graphql_get, graphql_post};
 use crate::http::guard::{Cors, fit_request_id, rate_limiter};
 use crate::http::pages::{graphiql, healthz, metrics, readyz};
@@ -32,6 +33,7 @@ use crate::schema::{Services, Site, build_schema, system_clock};
 impl AppState {
     pub fn new(pool: DbPool) -> Self {
         let metrics = Arc::new(Metrics::new());
+        let (connections, sockets) = Slots::for_limits(&ConnectionLimits::default(), &metrics);
         AppState {
             answers: Answers::open(
                 AnswerCaching::default(),
@@ -67,6 +69,9 @@ impl AppState {
             documents: Arc::default(),
             refusal_log: Arc::default(),
             writers: Arc::default(),
+            connection_limits: ConnectionLimits::default(),
+            connections,
+            sockets,
         }
     }
 }
@@ -160,7 +165,7 @@ pub async fn serve(
     let StopTimes { drain, grace } = times;
     let phase = state.phase.clone();
     let (fired, has_fired) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(listener, app(state)).with_graceful_shutdown(async move {
+    let stop = async move {
         signal.await;
         if !drain.is_zero() {
             tracing::info!(
@@ -173,7 +178,8 @@ pub async fn serve(
         tracing::info!("stopping: finishing requests in flight");
         phase.send_replace(Phase::Stopping);
         let _ = fired.send(());
-    });
+    };
+    let server = serve_until(listener, state, stop);
     let deadline = async move {
         if has_fired.await.is_ok() {
             tokio::time::sleep(grace).await;
@@ -182,12 +188,23 @@ pub async fn serve(
         }
     };
     tokio::select! {
-        result = server.into_future() => result,
+        () = server => {},
         () = deadline => {
             tracing::warn!(grace_ms = grace.as_millis(), "grace period over: stopping with requests unfinished");
-            Ok(())
         }
     }
+    Ok(())
+}
+
+/// Serves `state` on `listener`, within its connection limits, until `stop`
+/// resolves; then stops accepting and lets requests in flight finish.
+pub async fn serve_until(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    stop: impl Future<Output = ()>,
+) {
+    let router = router(state.clone());
+    serve_connections(listener, &state, router, stop).await;
 }
 
 /// Resolves when the process is asked to stop (Ctrl-C or SIGTERM). The

@@ -27,6 +27,7 @@ use super::codec::{
     APPLICATION_JSON, Wire, coded_error, encode, error_body, json_response, parse_body, parse_get,
     refused, reply, request_error, status_for, wants_graphql_response,
 };
+use super::connections::Crowded;
 use super::documents::operation_type;
 use super::guard::{client_ip, rate_limited};
 use super::persisted::Refusal;
@@ -35,6 +36,7 @@ use super::socket;
 use super::state::AppState;
 use crate::error::{INTERNAL_MESSAGE, code_of, http_status, outcome};
 use crate::limits::refusal;
+use crate::metrics::Closed;
 use crate::metrics::{Metrics, Outcome, naming_operation};
 
 /// Whether a GET asks to become a WebSocket.
@@ -64,7 +66,19 @@ async fn graphql_socket(state: AppState, mut parts: axum::http::request::Parts) 
         .and_then(|value| header_token(value).ok())
         .map(str::to_owned);
     let ip = client_ip(&state.proxies, &parts.headers, &parts.extensions);
-    socket::upgrade(state, upgrade, protocol, token, ip)
+    let client = ip.as_deref().and_then(|ip| ip.parse().ok());
+    let place = match state.sockets.take(client) {
+        Ok(place) => place,
+        Err(crowded) => {
+            state.services.metrics.connection_closed(match crowded {
+                Crowded::Client => Closed::ClientWebsockets,
+                Crowded::Server => Closed::Websockets,
+            });
+            return crowded.response("WebSockets");
+        }
+    };
+    let legacy = socket::is_legacy(&parts.headers);
+    socket::upgrade(state, upgrade, (protocol, legacy), token, ip, place)
 }
 
 pub(crate) async fn graphql_get(

@@ -9,9 +9,10 @@
 
 use std::any::TypeId;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
+use async_graphql::http::WebSocketProtocols;
 use async_graphql::parser::types::OperationType;
 use async_graphql::{Data, Executor, Request, Response};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
@@ -26,10 +27,12 @@ use waypost_domain::freshness::{self, Changes};
 use waypost_domain::policy::Viewer;
 
 use super::auth::payload_token;
+use super::connections::Slot;
 use super::documents::operation_type;
 use super::replica::RecentWriters;
 use super::state::AppState;
 use crate::error::to_graphql;
+use crate::metrics::Closed;
 use crate::schema::{execute, execute_stream};
 
 /// The session token a connection presented, if any.
@@ -205,11 +208,14 @@ fn only_error(error: async_graphql::Error) -> Response {
 pub(crate) fn upgrade(
     state: AppState,
     upgrade: WebSocketUpgrade,
-    protocol: GraphQLProtocol,
+    (protocol, legacy): (GraphQLProtocol, bool),
     header_token: Option<String>,
     client_ip: Option<String>,
+    place: Slot,
 ) -> HttpResponse {
     let stopping = state.stopping();
+    let limits = state.connection_limits;
+    let metrics = state.services.metrics.clone();
     // Writes sent over the socket drop the answers they make stale, as
     // over HTTP.
     let changes: Arc<dyn Changes> = state.answers.clone();
@@ -220,7 +226,15 @@ pub(crate) fn upgrade(
     };
     upgrade
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .max_message_size(limits.websocket_max_message_bytes)
+        .max_frame_size(limits.websocket_max_message_bytes)
+        // The library's buffers are sized for bulk transfer (128 KiB each
+        // way, allocated per socket); a subscription's messages are a few
+        // hundred bytes, and thousands of sockets sit idle most of the time.
+        .read_buffer_size(SOCKET_READ_BUFFER_BYTES)
+        .write_buffer_size(0)
         .on_upgrade(move |socket| async move {
+            let _place = place;
             let checker = executor.clone();
             // Answers go through a channel to the socket, so that the
             // socket can be closed properly when the server stops, whatever
@@ -228,7 +242,18 @@ pub(crate) fn upgrade(
             let (mut to_client, from_client) = socket.split();
             let (answers, mut outgoing) = futures::channel::mpsc::channel::<Message>(16);
             let stopping = stopping.shared();
-            let incoming = from_client.take_until(stopping.clone());
+            // Ends the client's stream when the socket is closed here (a
+            // missing `connection_init`, a dead peer), as stopping does.
+            let (end, ended) = futures::channel::oneshot::channel::<()>();
+            let ended = ended.map(|_| ()).shared();
+            let heard = Arc::new(Heard::default());
+            let incoming = from_client
+                .inspect({
+                    let heard = heard.clone();
+                    move |message| heard.note(message)
+                })
+                .take_until(futures::future::select(stopping.clone(), ended.clone()));
+
             let serve = GraphQLWebSocket::new_with_pair(answers, incoming, executor, protocol)
                 .on_connection_init(move |payload| async move {
                     let token = match payload_token(&payload) {
@@ -250,35 +275,137 @@ pub(crate) fn upgrade(
             let forward = async move {
                 let stopping = stopping.fuse();
                 futures::pin_mut!(stopping);
-                loop {
+                let init_deadline = tokio::time::sleep(limits.websocket_init_timeout).fuse();
+                futures::pin_mut!(init_deadline);
+                let mut pings = tokio::time::interval_at(
+                    tokio::time::Instant::now() + limits.websocket_ping_interval,
+                    limits.websocket_ping_interval,
+                );
+                pings.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                let mut heard_at_last_ping = None;
+                let closing = loop {
                     // Stopping first: it also ends the answers, and the
                     // client must get the close frame rather than silence.
                     futures::select_biased! {
                         () = stopping => {
-                            let _ = to_client
-                                .send(Message::Close(Some(CloseFrame {
+                            break Some(CloseFrame {
+                                code: close_code::AWAY,
+                                reason: "the server is stopping; reconnect shortly".into(),
+                            });
+                        }
+                        () = init_deadline => {
+                            if heard.initialised() {
+                                continue;
+                            }
+                            metrics.connection_closed(Closed::InitTimeout);
+                            let reason = "Connection initialisation timeout";
+                            if legacy {
+                                // The legacy protocol has no close codes of
+                                // its own: it says so in a message first.
+                                let error = serde_json::json!({
+                                    "type": "connection_error",
+                                    "payload": { "message": reason },
+                                });
+                                let _ = to_client.send(Message::Text(error.to_string().into())).await;
+                            }
+                            break Some(CloseFrame { code: INIT_TIMEOUT_CLOSE, reason: reason.into() });
+                        }
+                        _ = pings.tick().fuse() => {
+                            let now = heard.count();
+                            // Nothing since the last ping, not even its pong.
+                            if heard_at_last_ping == Some(now) {
+                                metrics.connection_closed(Closed::DeadPeer);
+                                break Some(CloseFrame {
                                     code: close_code::AWAY,
-                                    reason: "the server is stopping; reconnect shortly".into(),
-                                })))
-                                .await;
-                            break;
+                                    reason: "no answer to ping".into(),
+                                });
+                            }
+                            heard_at_last_ping = Some(now);
+                            if to_client.send(Message::Ping(Default::default())).await.is_err() {
+                                break None;
+                            }
                         }
                         answer = outgoing.next() => match answer {
                             Some(answer) => {
                                 if to_client.send(answer).await.is_err() {
-                                    break;
+                                    break None;
                                 }
                             }
-                            None => break,
+                            None => break None,
                         },
                     }
+                };
+                if let Some(frame) = closing {
+                    let _ = to_client.send(Message::Close(Some(frame))).await;
                 }
+                let _ = end.send(());
             };
             freshness::writing(changes, async {
                 futures::join!(serve, forward);
             })
             .await;
         })
+}
+
+/// The close code of `graphql-transport-ws` for a socket that sent no
+/// `connection_init` in time.
+const INIT_TIMEOUT_CLOSE: u16 = 4408;
+
+/// Bytes a socket reads at a time; a subscription's messages are small.
+const SOCKET_READ_BUFFER_BYTES: usize = 4 * 1024;
+
+/// What a socket has heard from its client: any message at all (a pong
+/// included), and whether `connection_init` was among them.
+#[derive(Debug, Default)]
+struct Heard {
+    messages: AtomicUsize,
+    initialised: AtomicBool,
+}
+
+impl Heard {
+    fn note(&self, message: &Result<Message, axum::Error>) {
+        self.messages.fetch_add(1, Ordering::AcqRel);
+        if let Ok(Message::Text(text)) = message
+            && is_init(text.as_str())
+        {
+            self.initialised.store(true, Ordering::Release);
+        }
+    }
+
+    fn count(&self) -> usize {
+        self.messages.load(Ordering::Acquire)
+    }
+
+    fn initialised(&self) -> bool {
+        self.initialised.load(Ordering::Acquire)
+    }
+}
+
+/// Whether the upgrade request chose the legacy `graphql-ws` protocol:
+/// the first protocol it names that Waypost speaks, as the protocol
+/// extractor picks it.
+pub(crate) fn is_legacy(headers: &axum::http::HeaderMap) -> bool {
+    use std::str::FromStr;
+    headers
+        .get(axum::http::header::SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|protocols| {
+            protocols
+                .split(',')
+                .find_map(|p| WebSocketProtocols::from_str(p.trim()).ok())
+        })
+        .is_some_and(|p| matches!(p, WebSocketProtocols::SubscriptionsTransportWS))
+}
+
+/// Whether a client's message is `connection_init` (the same type name in
+/// both protocols).
+fn is_init(text: &str) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Typed<'a> {
+        #[serde(rename = "type", borrow)]
+        kind: std::borrow::Cow<'a, str>,
+    }
+    serde_json::from_str::<Typed>(text).is_ok_and(|m| m.kind == "connection_init")
 }
 
 /// Why a connection was refused, as the protocol's close reason.

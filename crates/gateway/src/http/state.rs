@@ -51,6 +51,12 @@ pub struct AppState {
     pub(crate) answers: Arc<super::answers::Answers>,
     /// Clients whose reads stay on the primary for now, having written.
     pub(crate) writers: Arc<super::replica::RecentWriters>,
+    /// Limits on connections and WebSockets below the GraphQL layer.
+    pub(crate) connection_limits: super::connections::ConnectionLimits,
+    /// Places for open connections.
+    pub(crate) connections: Arc<super::connections::Slots>,
+    /// Places for open WebSockets.
+    pub(crate) sockets: Arc<super::connections::Slots>,
 }
 
 /// The phases of a server's life, in order.
@@ -84,6 +90,16 @@ impl AppState {
         self.schema = build_schema_with(&limits);
         self.rate = rate_limiter(&limits);
         self.limits = Arc::new(limits);
+        self
+    }
+
+    /// Applies `limits` to connections and WebSockets opened from now on.
+    pub fn with_connection_limits(mut self, limits: super::connections::ConnectionLimits) -> Self {
+        let (connections, sockets) =
+            super::connections::Slots::for_limits(&limits, &self.services.metrics);
+        self.connection_limits = limits;
+        self.connections = connections;
+        self.sockets = sockets;
         self
     }
 

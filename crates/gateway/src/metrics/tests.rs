@@ -227,6 +227,9 @@ fn render_is_well_formed_and_round_trips() {
             "waypost_db_replica_statements_total",
             "waypost_db_replica_fallbacks_total",
             "waypost_db_replica_resting",
+            "waypost_open_connections",
+            "waypost_open_websockets",
+            "waypost_connections_closed_total",
             "waypost_operation_duration_seconds",
             "waypost_errors_total",
             "waypost_comment_feed_listening",
@@ -309,7 +312,11 @@ fn render_is_well_formed_and_round_trips() {
 #[test]
 fn fresh_metrics_render_every_family() {
     let families = parse(&Metrics::new().render(ScrapeSample::default()));
-    assert_eq!(families.len(), 32);
+    assert_eq!(families.len(), 35);
+    // Every limit counts from zero.
+    let closed = family(&families, "waypost_connections_closed_total");
+    assert_eq!(closed.samples.len(), 7);
+    assert!(closed.samples.iter().all(|s| s.value == 0.0));
     // Every code counts from zero, so a rate over any starts from a value.
     let errors = family(&families, "waypost_errors_total");
     assert_eq!(errors.samples.len(), ErrorCode::ALL.len());
