@@ -11,6 +11,7 @@
 //! database instead, and `compare` prints the two side by side from a
 //! results file (see `bench/postgraphile.sh`).
 
+mod connections;
 mod load;
 mod proc;
 mod report;
@@ -79,6 +80,9 @@ enum Subcommands {
     /// Print Waypost's runs beside another server's, with ratios, from a
     /// results file that `--results` wrote.
     Compare { results: PathBuf },
+    /// Latency under slow, idle and greedy connections, and the memory of
+    /// thousands of subscribed WebSockets (see BENCHMARKS.md).
+    Connections(connections::ConnectionArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -176,9 +180,18 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    if let Some(Subcommands::Compare { results }) = cli.command {
-        print!("{}", report::compare(&results)?);
-        return Ok(());
+    match cli.command {
+        Some(Subcommands::Compare { results }) => {
+            print!("{}", report::compare(&results)?);
+            return Ok(());
+        }
+        Some(Subcommands::Connections(args)) => {
+            return tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?
+                .block_on(connections::run(&args));
+        }
+        None => {}
     }
     let args = cli.run;
     let load_rt = tokio::runtime::Builder::new_multi_thread()

@@ -111,6 +111,11 @@ fn status_bytes(pid: u32, key: &str) -> Option<u64> {
     Some(kb * 1024)
 }
 
+/// Resident memory of a process now (`VmRSS`), in bytes.
+pub fn resident_memory(pid: u32) -> anyhow::Result<u64> {
+    status_bytes(pid, "VmRSS:").with_context(|| format!("no VmRSS for process {pid}"))
+}
+
 /// Peak resident memory of a process (and its children), in bytes: the
 /// kernel's high-water mark (`VmHWM`), summed over the family.
 pub fn peak_memory(pid: u32, with_children: bool) -> anyhow::Result<u64> {
