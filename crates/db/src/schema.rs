@@ -270,6 +270,7 @@ diesel::table! {
         post_id -> BigInt,
         term -> Text,
         weight -> Double,
+        forms -> Text,
     }
 }
 

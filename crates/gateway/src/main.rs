@@ -292,7 +292,8 @@ fn read_password() -> anyhow::Result<String> {
 /// only serving reads from a replica.
 /// Applies pending migrations, then renders stored Markdown again if an
 /// older renderer wrote it (telling other instances, whose answers hold
-/// the old HTML). Returns the migrations applied.
+/// the old HTML), and rebuilds the similar-posts index if an older version
+/// wrote it. Returns the migrations applied.
 async fn migrate(pool: &DbPool) -> anyhow::Result<usize> {
     let applied = pool.run_migrations().await?;
     let rendered = waypost_domain::authoring::render_again(pool).await?;
@@ -306,6 +307,9 @@ async fn migrate(pool: &DbPool) -> anyhow::Result<usize> {
             posts = rendered.len(),
             "posts rendered again by the current renderer"
         );
+    }
+    if let Some(posts) = waypost_domain::similar::reindex_if_outdated(pool).await? {
+        tracing::info!(posts, "similar-posts index rebuilt in its current form");
     }
     Ok(applied)
 }

@@ -78,13 +78,15 @@ impl InsertIndexRows for crate::pool::SqliteConn {
     }
 }
 
-/// A term of a post and its weight in the post's unit vector.
+/// A term of a post, its weight in the post's unit vector, and the words
+/// the post wrote for it (space-separated, most frequent first).
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = post_terms)]
 pub struct PostTerm {
     pub post_id: PostId,
     pub term: String,
     pub weight: f64,
+    pub forms: String,
 }
 
 /// One of a post's nearest posts.
@@ -160,7 +162,12 @@ pub async fn postings(conn: &mut DbConn, terms: &[String]) -> DbResult<Vec<PostT
     Ok(with_conn!(conn, |c| {
         post_terms::table
             .filter(post_terms::term.eq_any(terms))
-            .select((post_terms::post_id, post_terms::term, post_terms::weight))
+            .select((
+                post_terms::post_id,
+                post_terms::term,
+                post_terms::weight,
+                post_terms::forms,
+            ))
             .load(c)
             .await
     })?)
@@ -172,7 +179,12 @@ pub async fn vectors(conn: &mut DbConn, ids: &[PostId]) -> DbResult<Vec<PostTerm
         post_terms::table
             .filter(post_terms::post_id.eq_any(ids))
             .order((post_terms::post_id, post_terms::term))
-            .select((post_terms::post_id, post_terms::term, post_terms::weight))
+            .select((
+                post_terms::post_id,
+                post_terms::term,
+                post_terms::weight,
+                post_terms::forms,
+            ))
             .load(c)
             .await
     })?)
@@ -326,13 +338,28 @@ pub async fn published_ids(conn: &mut DbConn, ids: &[PostId]) -> DbResult<Vec<Po
     })?)
 }
 
-/// How many posts carry each of `tags`.
-pub async fn tag_counts(conn: &mut DbConn, tags: &[TagId]) -> DbResult<Vec<(TagId, i64)>> {
+/// The `limit` newest posts carrying `tag` (drafts included: callers keep
+/// the indexed ones). An index seek on `(tag_id, post_id)`.
+pub async fn tagged(conn: &mut DbConn, tag: TagId, limit: i64) -> DbResult<Vec<PostId>> {
     Ok(with_conn!(conn, |c| {
         post_tags::table
-            .filter(post_tags::tag_id.eq_any(tags))
-            .group_by(post_tags::tag_id)
-            .select((post_tags::tag_id, diesel::dsl::count_star()))
+            .filter(post_tags::tag_id.eq(tag))
+            .order(post_tags::post_id.desc())
+            .limit(limit)
+            .select(post_tags::post_id)
+            .load(c)
+            .await
+    })?)
+}
+
+/// The `limit` newest posts the index holds a vector for.
+pub async fn newest_indexed(conn: &mut DbConn, limit: i64) -> DbResult<Vec<PostId>> {
+    Ok(with_conn!(conn, |c| {
+        post_terms::table
+            .select(post_terms::post_id)
+            .distinct()
+            .order(post_terms::post_id.desc())
+            .limit(limit)
             .load(c)
             .await
     })?)

@@ -14,12 +14,13 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use waypost_db::queries::editorial;
 use waypost_db::queries::similar::{self as store, PostNeighbour, PostTerm};
 use waypost_db::{DbPool, Post, PostId, TagId};
 
 use super::score::{
-    Document, score, shared_terms, tag_specificity, telling_tag_similarity, term_counts,
-    tfidf_vector,
+    Document, mean_pairwise_cosine, score, shared_terms, shared_word, tag_coherence,
+    tag_similarity, term_counts, term_forms, tfidf_vector,
 };
 use crate::DomainResult;
 
@@ -31,6 +32,13 @@ pub const KEEP: usize = 20;
 const POSTINGS_PER_TERM: usize = 500;
 /// Other posts a refreshed post files itself among.
 const FILE_AMONG: usize = 40;
+/// Posts carrying a tag that are candidates for a post with that tag,
+/// newest first: posts sharing only tags are found too.
+const TAGGED_CANDIDATES: usize = 100;
+/// Posts whose vectors measure how alike a tag's posts read (newest first),
+/// and how alike posts read in general: enough for a stable mean, few
+/// enough that the cost does not grow with the archive.
+const COHERENCE_SAMPLE: usize = 30;
 
 type Vector = Vec<(String, f64)>;
 
@@ -42,34 +50,53 @@ fn document(post: &Post) -> Document<'_> {
     }
 }
 
-/// A post's nearest among the candidates the postings and tags name.
-/// `postings` are (post, term, weight) rows for the target's terms; the
-/// dot product over them is the cosine, both vectors being unit length.
 /// The post whose nearest are sought.
 struct Target<'a> {
     id: i64,
     vector: &'a [(String, f64)],
+    /// The words it wrote for each term (see `term_forms`).
+    forms: &'a HashMap<String, String>,
     tags: &'a [i64],
 }
 
+/// Words a neighbour carries to tell why it is similar.
+const SHARED_WORDS: usize = 5;
+
+/// Where a post's nearest are sought among: `postings`, the (post, term,
+/// weight, words) rows of the target's terms (the dot product over them is the
+/// cosine, both vectors being unit length); `tagged`, posts sharing a tag
+/// with the target; the tags of both kinds of candidate; how telling each
+/// of the target's tags is; and which posts may be listed at all.
+struct Candidates<'a> {
+    postings: &'a [(i64, &'a str, f64, &'a str)],
+    tagged: &'a [i64],
+    tags: &'a HashMap<i64, Vec<i64>>,
+    coherence: &'a HashMap<i64, f64>,
+    allowed: &'a HashSet<i64>,
+}
+
+/// A post's nearest among `candidates`, best first, at most `keep`.
 fn nearest(
     target: Target<'_>,
-    postings: &[(i64, &str, f64)],
-    candidate_tags: &HashMap<i64, Vec<i64>>,
-    specificity: &HashMap<i64, f64>,
-    allowed: &HashSet<i64>,
+    candidates: &Candidates<'_>,
     keep: usize,
 ) -> Vec<(i64, f64, Vec<String>)> {
     let Target {
         id: target,
         vector,
+        forms,
         tags,
     } = target;
+    let Candidates {
+        postings,
+        tagged,
+        tags: candidate_tags,
+        coherence,
+        allowed,
+    } = *candidates;
     let weights: HashMap<&str, f64> = vector.iter().map(|(t, w)| (t.as_str(), *w)).collect();
-    // Only posts sharing a term can score above 0 (shared tags raise a
-    // score, never make one), so the postings name every candidate.
     let mut dots: HashMap<i64, f64> = HashMap::new();
-    for (post, term, weight) in postings {
+    for (post, term, weight, _) in postings {
         if let Some(own) = weights.get(term)
             && *post != target
             && allowed.contains(post)
@@ -77,35 +104,54 @@ fn nearest(
             *dots.entry(*post).or_default() += own * weight;
         }
     }
+    // Posts sharing only tags have a text score of 0.
+    for post in tagged {
+        if *post != target && allowed.contains(post) {
+            dots.entry(*post).or_default();
+        }
+    }
     let mut scored: Vec<(i64, f64)> = dots
         .into_iter()
         .map(|(post, dot)| {
             let theirs = candidate_tags.get(&post).map_or(&[][..], Vec::as_slice);
-            let tag_sim = telling_tag_similarity(tags, theirs, |t| {
-                specificity.get(&t).copied().unwrap_or(0.0)
-            });
+            let tag_sim =
+                tag_similarity(tags, theirs, |t| coherence.get(&t).copied().unwrap_or(0.0));
             (post, score(dot.clamp(0.0, 1.0), tag_sim))
         })
         .filter(|(_, s)| *s > 0.0)
         .collect();
     scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     scored.truncate(keep);
-    // The reasons, for the kept posts only.
-    let mut shared: HashMap<i64, Vector> = scored.iter().map(|(p, _)| (*p, Vec::new())).collect();
-    for (post, term, weight) in postings {
-        if let Some(terms) = shared.get_mut(post)
+    // The reasons, for the kept posts only: the terms contributing most,
+    // each shown as a word both posts wrote.
+    let mut shared: HashMap<i64, (Vector, HashMap<&str, &str>)> = scored
+        .iter()
+        .map(|(p, _)| (*p, Default::default()))
+        .collect();
+    for (post, term, weight, their_forms) in postings {
+        if let Some((terms, words)) = shared.get_mut(post)
             && weights.contains_key(term)
         {
             terms.push(((*term).to_owned(), *weight));
+            words.insert(*term, *their_forms);
         }
     }
     scored
         .into_iter()
         .map(|(post, s)| {
-            let mut theirs = shared.remove(&post).unwrap_or_default();
+            let (mut theirs, their_forms) = shared.remove(&post).unwrap_or_default();
             theirs.sort_by(|a, b| a.0.cmp(&b.0));
             theirs.dedup_by(|a, b| a.0 == b.0);
-            (post, s, shared_terms(vector, &theirs, 5))
+            let words: Vec<String> = shared_terms(vector, &theirs, theirs.len())
+                .iter()
+                .filter_map(|term| {
+                    let ours = forms.get(term)?;
+                    shared_word(ours, their_forms.get(term.as_str())?)
+                })
+                .take(SHARED_WORDS)
+                .map(str::to_owned)
+                .collect();
+            (post, s, words)
         })
         .collect()
 }
@@ -131,17 +177,25 @@ fn group_tags(rows: Vec<(PostId, TagId)>) -> HashMap<i64, Vec<i64>> {
 /// vector and `tags` as its tags.
 async fn find_nearest(
     conn: &mut waypost_db::DbConn,
-    id: PostId,
-    vector: &[(String, f64)],
-    tags: &[i64],
+    target: Target<'_>,
     keep: usize,
 ) -> DomainResult<Vec<(i64, f64, Vec<String>)>> {
+    let Target {
+        id, vector, tags, ..
+    } = target;
+    let id = PostId(id);
     let terms: Vec<String> = vector.iter().map(|(t, _)| t.clone()).collect();
     let postings = store::postings(conn, &terms).await?;
-    let tag_ids: Vec<TagId> = tags.iter().map(|t| TagId(*t)).collect();
+    let mut by_tag: HashMap<i64, Vec<PostId>> = HashMap::new();
+    for tag in tags {
+        let newest = store::tagged(conn, TagId(*tag), TAGGED_CANDIDATES as i64).await?;
+        by_tag.insert(*tag, newest);
+    }
+    let tagged: Vec<i64> = by_tag.values().flatten().map(|p| p.0).collect();
     let mut candidates: Vec<PostId> = postings
         .iter()
         .map(|p| p.post_id)
+        .chain(tagged.iter().map(|p| PostId(*p)))
         .filter(|p| *p != id)
         .collect();
     candidates.sort();
@@ -155,28 +209,71 @@ async fn find_nearest(
         .map(|p| p.0)
         .collect();
     let candidate_tags = group_tags(store::tag_ids(conn, Some(&candidates)).await?);
-    let posts = u64::try_from(store::indexed_count(conn).await?).unwrap_or(1);
-    let specificity: HashMap<i64, f64> = store::tag_counts(conn, &tag_ids)
-        .await?
-        .into_iter()
-        .map(|(tag, n)| (tag.0, tag_specificity(u64::try_from(n).unwrap_or(1), posts)))
-        .collect();
-    let rows: Vec<(i64, &str, f64)> = postings
+    let coherence = coherence_of(conn, id, vector, &by_tag).await?;
+    let rows: Vec<(i64, &str, f64, &str)> = postings
         .iter()
-        .map(|p| (p.post_id.0, p.term.as_str(), p.weight))
+        .map(|p| (p.post_id.0, p.term.as_str(), p.weight, p.forms.as_str()))
         .collect();
     Ok(nearest(
-        Target {
-            id: id.0,
-            vector,
-            tags,
+        target,
+        &Candidates {
+            postings: &rows,
+            tagged: &tagged,
+            tags: &candidate_tags,
+            coherence: &coherence,
+            allowed: &allowed,
         },
-        &rows,
-        &candidate_tags,
-        &specificity,
-        &allowed,
         keep,
     ))
+}
+
+/// How telling each tag of `by_tag` is, from the stored vectors of its
+/// newest posts (and `vector`, the post `id` being indexed, which carries
+/// them all) against those of the newest posts in the index.
+async fn coherence_of(
+    conn: &mut waypost_db::DbConn,
+    id: PostId,
+    vector: &[(String, f64)],
+    by_tag: &HashMap<i64, Vec<PostId>>,
+) -> DomainResult<HashMap<i64, f64>> {
+    if by_tag.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let archive = store::newest_indexed(conn, COHERENCE_SAMPLE as i64).await?;
+    let mut wanted: Vec<PostId> = by_tag
+        .values()
+        .flat_map(|posts| posts.iter().filter(|p| **p != id).take(COHERENCE_SAMPLE))
+        .chain(&archive)
+        .copied()
+        .collect();
+    wanted.sort();
+    wanted.dedup();
+    let mut vectors: HashMap<i64, Vector> = HashMap::new();
+    for row in store::vectors(conn, &wanted).await? {
+        vectors
+            .entry(row.post_id.0)
+            .or_default()
+            .push((row.term, row.weight));
+    }
+    let sample = |posts: &mut dyn Iterator<Item = &PostId>| -> Vec<&[(String, f64)]> {
+        posts
+            .filter(|p| **p != id)
+            .filter_map(|p| vectors.get(&p.0).map(Vec::as_slice))
+            .take(COHERENCE_SAMPLE)
+            .collect()
+    };
+    let archive_sample = sample(&mut archive.iter());
+    let archive_mean = mean_pairwise_cosine(&archive_sample).unwrap_or(0.0);
+    Ok(by_tag
+        .iter()
+        .map(|(tag, posts)| {
+            let mut tagged = sample(&mut posts.iter());
+            tagged.push(vector);
+            let mean = mean_pairwise_cosine(&tagged);
+            let coherence = mean.map_or(0.0, |mean| tag_coherence(mean, archive_mean));
+            (*tag, coherence)
+        })
+        .collect())
 }
 
 /// Brings the index up to date for post `id` after any change to it.
@@ -201,6 +298,7 @@ async fn refresh_on(conn: &mut waypost_db::DbConn, id: PostId) -> DomainResult<(
         None => store::store(conn, id, &[], &[], &[], KEEP as i64).await?,
         Some(post) => {
             let counts = term_counts(&document(&post));
+            let forms: HashMap<String, String> = term_forms(&document(&post)).into_iter().collect();
             let terms: Vec<String> = counts.keys().cloned().collect();
             let n_docs = u64::try_from(store::indexed_count(conn).await?).unwrap_or(1);
             let df: HashMap<String, i64> = store::document_frequencies(conn, &terms, id)
@@ -222,7 +320,13 @@ async fn refresh_on(conn: &mut waypost_db::DbConn, id: PostId) -> DomainResult<(
                 .into_iter()
                 .map(|(_, t)| t.0)
                 .collect();
-            let found = find_nearest(conn, id, &vector, &tags, FILE_AMONG).await?;
+            let target = Target {
+                id: id.0,
+                vector: &vector,
+                forms: &forms,
+                tags: &tags,
+            };
+            let found = find_nearest(conn, target, FILE_AMONG).await?;
             let own: Vec<PostNeighbour> = found
                 .iter()
                 .take(KEEP)
@@ -236,6 +340,7 @@ async fn refresh_on(conn: &mut waypost_db::DbConn, id: PostId) -> DomainResult<(
                 .into_iter()
                 .map(|(term, weight)| PostTerm {
                     post_id: id,
+                    forms: forms.get(&term).cloned().unwrap_or_default(),
                     term,
                     weight,
                 })
@@ -280,17 +385,22 @@ async fn refresh_lists(conn: &mut waypost_db::DbConn, ids: &[PostId]) -> DomainR
     if ids.is_empty() {
         return Ok(());
     }
-    let mut vectors: BTreeMap<PostId, Vector> = BTreeMap::new();
+    let mut vectors: BTreeMap<PostId, (Vector, HashMap<String, String>)> = BTreeMap::new();
     for row in store::vectors(conn, ids).await? {
-        vectors
-            .entry(row.post_id)
-            .or_default()
-            .push((row.term, row.weight));
+        let (vector, forms) = vectors.entry(row.post_id).or_default();
+        forms.insert(row.term.clone(), row.forms);
+        vector.push((row.term, row.weight));
     }
     let tags = group_tags(store::tag_ids(conn, Some(ids)).await?);
-    for (id, vector) in vectors {
+    for (id, (vector, forms)) in vectors {
         let own_tags = tags.get(&id.0).cloned().unwrap_or_default();
-        let found = find_nearest(conn, id, &vector, &own_tags, KEEP).await?;
+        let target = Target {
+            id: id.0,
+            vector: &vector,
+            forms: &forms,
+            tags: &own_tags,
+        };
+        let found = find_nearest(conn, target, KEEP).await?;
         let rows: Vec<PostNeighbour> = found
             .iter()
             .map(|(other, s, terms)| neighbour_row(id.0, *other, *s, terms))
@@ -299,6 +409,29 @@ async fn refresh_lists(conn: &mut waypost_db::DbConn, ids: &[PostId]) -> DomainR
     }
     Ok(())
 }
+
+/// What the index stores, by version (1: the words each post wrote for its
+/// terms, shown to readers instead of stems). An index an older version
+/// wrote is rebuilt once, when the service migrates.
+pub const INDEX_VERSION: i64 = 1;
+
+/// Rebuilds the index if an older version wrote it; returns how many posts
+/// it then covers. Instances starting together may both do it: the result
+/// is the same.
+pub async fn reindex_if_outdated(pool: &DbPool) -> DomainResult<Option<usize>> {
+    let mut conn = pool.get_primary().await?;
+    if editorial::rendering_version(&mut conn, INDEX_RENDERING).await? >= INDEX_VERSION {
+        return Ok(None);
+    }
+    drop(conn);
+    let posts = reindex_all(pool).await?;
+    let mut conn = pool.get_primary().await?;
+    editorial::set_rendering_version(&mut conn, INDEX_RENDERING, INDEX_VERSION).await?;
+    Ok(Some(posts))
+}
+
+/// The index's row in `renderings`.
+const INDEX_RENDERING: &str = "similar";
 
 /// Rebuilds the whole index with fresh document frequencies; returns how
 /// many posts it covers.
@@ -338,13 +471,18 @@ async fn reindex_on(conn: &mut waypost_db::DbConn) -> DomainResult<usize> {
             )
         })
         .collect();
-    let mut postings: HashMap<&str, Vec<(i64, f64)>> = HashMap::new();
-    for (post, vector) in posts.iter().zip(&vectors) {
+    let forms: Vec<HashMap<String, String>> = posts
+        .iter()
+        .map(|p| term_forms(&document(p)).into_iter().collect())
+        .collect();
+    let mut postings: HashMap<&str, Vec<(i64, f64, &str)>> = HashMap::new();
+    for ((post, vector), words) in posts.iter().zip(&vectors).zip(&forms) {
         for (term, weight) in vector {
+            let written = words.get(term).map_or("", String::as_str);
             postings
                 .entry(term.as_str())
                 .or_default()
-                .push((post.id.0, *weight));
+                .push((post.id.0, *weight, written));
         }
     }
     // A term's strongest holders only: a post holding a common term weakly
@@ -360,35 +498,72 @@ async fn reindex_on(conn: &mut waypost_db::DbConn) -> DomainResult<usize> {
             by_tag.entry(*tag).or_default().push(*post);
         }
     }
+    // Newest first, as the index reads them when one post changes.
+    for tagged in by_tag.values_mut() {
+        tagged.sort_unstable_by(|a, b| b.cmp(a));
+    }
     let allowed: HashSet<i64> = posts.iter().map(|p| p.id.0).collect();
-    let specificity: HashMap<i64, f64> = by_tag
+    let vector_of: HashMap<i64, &[(String, f64)]> = posts
         .iter()
-        .map(|(tag, tagged)| (*tag, tag_specificity(tagged.len() as u64, n_docs)))
+        .zip(&vectors)
+        .map(|(p, v)| (p.id.0, v.as_slice()))
+        .collect();
+    let newest: Vec<&[(String, f64)]> = posts
+        .iter()
+        .rev()
+        .take(COHERENCE_SAMPLE)
+        .filter_map(|p| vector_of.get(&p.id.0).copied())
+        .collect();
+    let archive_mean = mean_pairwise_cosine(&newest).unwrap_or(0.0);
+    let coherence: HashMap<i64, f64> = by_tag
+        .iter()
+        .map(|(tag, tagged)| {
+            let sample: Vec<&[(String, f64)]> = tagged
+                .iter()
+                .take(COHERENCE_SAMPLE)
+                .filter_map(|p| vector_of.get(p).copied())
+                .collect();
+            let mean = mean_pairwise_cosine(&sample);
+            (
+                *tag,
+                mean.map_or(0.0, |mean| tag_coherence(mean, archive_mean)),
+            )
+        })
         .collect();
     let mut term_rows = Vec::new();
     let mut neighbour_rows = Vec::new();
-    for (post, vector) in posts.iter().zip(&vectors) {
+    for ((post, vector), own_forms) in posts.iter().zip(&vectors).zip(&forms) {
         let own_tags = tags.get(&post.id.0).cloned().unwrap_or_default();
-        let rows: Vec<(i64, &str, f64)> = vector
+        let rows: Vec<(i64, &str, f64, &str)> = vector
             .iter()
             .flat_map(|(term, _)| {
                 postings
                     .get(term.as_str())
                     .into_iter()
                     .flatten()
-                    .map(move |(p, w)| (*p, term.as_str(), *w))
+                    .map(move |(p, w, written)| (*p, term.as_str(), *w, *written))
             })
+            .collect();
+        let tagged: Vec<i64> = own_tags
+            .iter()
+            .filter_map(|t| by_tag.get(t))
+            .flat_map(|tagged| tagged.iter().take(TAGGED_CANDIDATES))
+            .copied()
             .collect();
         for (other, s, terms) in nearest(
             Target {
                 id: post.id.0,
                 vector,
+                forms: own_forms,
                 tags: &own_tags,
             },
-            &rows,
-            &tags,
-            &specificity,
-            &allowed,
+            &Candidates {
+                postings: &rows,
+                tagged: &tagged,
+                tags: &tags,
+                coherence: &coherence,
+                allowed: &allowed,
+            },
             KEEP,
         ) {
             neighbour_rows.push(neighbour_row(post.id.0, other, s, &terms));
@@ -397,6 +572,7 @@ async fn reindex_on(conn: &mut waypost_db::DbConn) -> DomainResult<usize> {
             post_id: post.id,
             term: term.clone(),
             weight: *weight,
+            forms: own_forms.get(term).cloned().unwrap_or_default(),
         }));
     }
     store::replace_all(conn, &term_rows, &neighbour_rows).await?;

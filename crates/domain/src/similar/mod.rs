@@ -16,7 +16,7 @@ use waypost_db::{DbPool, PostId};
 
 use crate::DomainResult;
 
-pub use index::{KEEP, forget, refresh, refresh_after_write, reindex_all};
+pub use index::{KEEP, forget, refresh, refresh_after_write, reindex_all, reindex_if_outdated};
 
 /// A similar post as read: who, how similar, and why.
 #[derive(Debug, Clone)]

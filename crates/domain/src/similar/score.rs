@@ -4,9 +4,11 @@
 //! Each post is reduced to stemmed terms (its title counting most, then its
 //! excerpt, then its body), weighted by TF-IDF against the whole collection so
 //! that words every post uses count for little, and compared by cosine
-//! similarity. Shared tags add to the text score, so two posts filed under the
-//! same topics rank closer even when their wording differs. Everything here is
-//! pure computation; storage decides where the collection statistics come from.
+//! similarity. Shared tags add to the text score, each as much as it is
+//! telling: a tag whose posts read alike says two posts under it belong
+//! together, a catch-all tag whose posts read like any others says nothing,
+//! however many or few posts carry it. Everything here is pure computation;
+//! storage decides where the collection statistics come from.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
@@ -16,10 +18,13 @@ use rust_stemmers::{Algorithm, Stemmer};
 use crate::render::{TextView, markdown_text};
 use crate::words::{is_generic_word, is_stop_word};
 
-/// Share of the combined score that comes from the text of the posts.
-pub const TEXT_WEIGHT: f64 = 0.6;
-/// Share of the combined score that comes from the tags the posts share.
-pub const TAG_WEIGHT: f64 = 0.4;
+/// The most that shared tags alone can make two posts similar.
+pub const TAG_WEIGHT: f64 = 0.5;
+/// A tag counts fully once its posts read this much more alike than posts
+/// in general: an eighth of the way from the archive's mean similarity to
+/// identical. Posts on one subject, sharing a handful of telling words out
+/// of two hundred, get about that far.
+const FULL_COHERENCE: f64 = 0.125;
 
 /// How often a title term counts: the title says what a post is about.
 const TITLE_WEIGHT: u32 = 3;
@@ -72,6 +77,11 @@ pub struct Neighbour {
 /// words and pure numbers dropped, and each word reduced to its stem by the
 /// Snowball English stemmer, so "Databases" and "database" are one term.
 pub fn terms(text: &str) -> Vec<String> {
+    words(text).into_iter().map(|(_, stem)| stem).collect()
+}
+
+/// The words of `text` that become terms, lowercased, each with its stem.
+fn words(text: &str) -> Vec<(String, String)> {
     text.to_lowercase()
         .split(|c: char| !c.is_alphanumeric())
         .filter(|word| {
@@ -80,8 +90,48 @@ pub fn terms(text: &str) -> Vec<String> {
                 && !is_stop_word(word)
                 && !is_generic_word(word)
         })
-        .map(|word| STEMMER.stem(word).into_owned())
+        .map(|word| (word.to_owned(), STEMMER.stem(word).into_owned()))
         .collect()
+}
+
+/// Words kept per term to show readers.
+const FORMS_KEPT: usize = 3;
+
+/// For each term of a post, the words it wrote for it, most frequent first
+/// (ties by first use), at most three, space-separated: "indexes index"
+/// for `index`. Readers are shown words, never stems.
+pub fn term_forms(doc: &Document) -> BTreeMap<String, String> {
+    let body = markdown_text(doc.body_markdown, TextView::Topic);
+    // stem -> (word, uses, first use)
+    let mut seen: BTreeMap<String, Vec<(String, u32, usize)>> = BTreeMap::new();
+    let all = [doc.title, doc.excerpt, body.as_str()];
+    for (at, (word, stem)) in all.iter().flat_map(|text| words(text)).enumerate() {
+        let forms = seen.entry(stem).or_default();
+        match forms.iter_mut().find(|(w, _, _)| *w == word) {
+            Some((_, uses, _)) => *uses += 1,
+            None => forms.push((word, 1, at)),
+        }
+    }
+    seen.into_iter()
+        .map(|(stem, mut forms)| {
+            forms.sort_by(|a, b| b.1.cmp(&a.1).then(a.2.cmp(&b.2)));
+            let kept: Vec<String> = forms
+                .into_iter()
+                .take(FORMS_KEPT)
+                .map(|(word, _, _)| word)
+                .collect();
+            (stem, kept.join(" "))
+        })
+        .collect()
+}
+
+/// The word to show for a term two posts share: the first of `ours` (as
+/// [`term_forms`] lists them) that `theirs` lists too, so that it is a word
+/// both posts wrote; `None` when they wrote the term differently.
+pub fn shared_word<'a>(ours: &'a str, theirs: &str) -> Option<&'a str> {
+    ours.split(' ')
+        .filter(|w| !w.is_empty())
+        .find(|w| theirs.split(' ').any(|t| t == *w))
 }
 
 /// Term counts of a post, with the title weighing most: each title term
@@ -202,51 +252,58 @@ pub fn shared_terms(a: &[(String, f64)], b: &[(String, f64)], n: usize) -> Vec<S
         .collect()
 }
 
-/// How much a tag says about a post: 1 for a tag on a single post, falling
-/// to 0 for a tag on every post (a catch-all such as "notes" says little).
-pub fn tag_specificity(posts_with_tag: u64, posts: u64) -> f64 {
-    if posts < 2 {
-        return 1.0;
+/// The mean cosine over every pair of `vectors` (unit length, sorted by
+/// term); `None` for fewer than two.
+pub fn mean_pairwise_cosine(vectors: &[&[(String, f64)]]) -> Option<f64> {
+    let mut sum = 0.0;
+    let mut pairs = 0u32;
+    for (i, a) in vectors.iter().enumerate() {
+        for b in &vectors[i + 1..] {
+            sum += cosine(a, b);
+            pairs += 1;
+        }
     }
-    let df = posts_with_tag.clamp(1, posts) as f64;
-    let n = posts as f64;
-    unit_interval((n / df).ln() / n.ln())
+    (pairs > 0).then(|| sum / f64::from(pairs))
 }
 
-/// Tag overlap weighed by how telling the shared tags are: the overlap of
-/// [`tag_similarity`] times the specificity of the most telling shared tag.
-pub fn telling_tag_similarity(a: &[i64], b: &[i64], specificity: impl Fn(i64) -> f64) -> f64 {
-    let best = a
-        .iter()
-        .filter(|t| b.contains(t))
-        .map(|t| unit_interval(specificity(*t)))
-        .fold(0.0, f64::max);
-    tag_similarity(a, b) * best
+/// How telling a tag is, in [0, 1], from `tagged`, the mean similarity of
+/// (a sample of) the posts carrying it, against `archive`, that of (a
+/// sample of) all posts: how much more alike its posts read than posts in
+/// general, counted fully from [`FULL_COHERENCE`]. A catch-all tag
+/// ("notes", "best-practices" on half the archive) whose posts read like
+/// any others scores 0; a tag on posts about one subject scores high,
+/// whether it is on three posts or three hundred.
+pub fn tag_coherence(tagged: f64, archive: f64) -> f64 {
+    let archive = unit_interval(archive);
+    let spread = (1.0 - archive).max(f64::EPSILON);
+    unit_interval((unit_interval(tagged) - archive) / spread / FULL_COHERENCE)
 }
 
-/// How much two posts' tags overlap, in [0, 1]: shared tags divided by the
-/// geometric mean of the two tag counts (`|A∩B| / sqrt(|A|·|B|)`), 0 when
-/// either post has no tag. Repeated ids count once.
-pub fn tag_similarity(a: &[i64], b: &[i64]) -> f64 {
+/// How much two posts' tags say they belong together, in [0, 1]: the
+/// coherence ([`tag_coherence`]) of each tag they share, added up (two
+/// telling tags in common say more than one), at most 1. Repeated ids count
+/// once; 0 when they share no tag.
+pub fn tag_similarity(a: &[i64], b: &[i64], coherence: impl Fn(i64) -> f64) -> f64 {
     let a: BTreeSet<i64> = a.iter().copied().collect();
-    let b: BTreeSet<i64> = b.iter().copied().collect();
-    if a.is_empty() || b.is_empty() {
-        return 0.0;
-    }
-    let shared = a.intersection(&b).count();
-    // Tag counts are tiny; the conversions are exact.
-    let similarity = shared as f64 / ((a.len() as f64) * (b.len() as f64)).sqrt();
-    unit_interval(similarity)
+    let sum: f64 = a
+        .into_iter()
+        .filter(|t| b.contains(t))
+        .map(|t| unit_interval(coherence(t)))
+        .sum();
+    unit_interval(sum)
 }
 
 /// The combined similarity of two posts, in [0, 1]:
-/// `text_cosine * (TEXT_WEIGHT + TAG_WEIGHT * tag_sim)`. Shared tags raise
-/// the score of posts whose text already agrees, by up to TAG_WEIGHT /
-/// TEXT_WEIGHT; they cannot make posts on different subjects similar (a
-/// catch-all tag such as "notes" would otherwise pair anything with
-/// anything). Inputs outside [0, 1] (or not numbers) are clamped first.
+/// `1 - (1 - text_cosine) * (1 - TAG_WEIGHT * tag_sim)`. Text and tags are
+/// two witnesses: the tags make up part of what the text leaves unsaid.
+/// Posts that share telling tags are similar even when their wording
+/// differs (two posts on one subject often do), but the closer the text
+/// already is, the less tags add, so a near copy of a post still ranks
+/// first. Inputs outside [0, 1] (or not numbers) are clamped first.
 pub fn score(text_cosine: f64, tag_sim: f64) -> f64 {
-    unit_interval(unit_interval(text_cosine) * (TEXT_WEIGHT + TAG_WEIGHT * unit_interval(tag_sim)))
+    let unexplained =
+        (1.0 - unit_interval(text_cosine)) * (1.0 - TAG_WEIGHT * unit_interval(tag_sim));
+    unit_interval(1.0 - unexplained)
 }
 
 fn unit_interval(x: f64) -> f64 {
@@ -255,15 +312,21 @@ fn unit_interval(x: f64) -> f64 {
 
 /// The `first` posts most similar to `target`, best first (ties by id,
 /// lowest first), never the target itself and never a post with nothing in
-/// common (score 0). Each carries the terms that make it similar.
-pub fn rank(target: &Candidate, others: &[Candidate], first: usize) -> Vec<Neighbour> {
+/// common (score 0), each tag counting as `coherence` says. Each carries the
+/// terms that make it similar.
+pub fn rank(
+    target: &Candidate,
+    others: &[Candidate],
+    first: usize,
+    coherence: impl Fn(i64) -> f64,
+) -> Vec<Neighbour> {
     let mut neighbours: Vec<Neighbour> = others
         .iter()
         .filter(|other| other.id != target.id)
         .filter_map(|other| {
             let score = score(
                 cosine(&target.vector, &other.vector),
-                tag_similarity(&target.tags, &other.tags),
+                tag_similarity(&target.tags, &other.tags, &coherence),
             );
             (score > 0.0).then(|| Neighbour {
                 id: other.id,
@@ -395,24 +458,73 @@ mod tests {
     }
 
     #[test]
-    fn tag_similarity_cases() {
-        assert_eq!(tag_similarity(&[], &[1]), 0.0);
-        assert_eq!(tag_similarity(&[1], &[]), 0.0);
-        assert_eq!(tag_similarity(&[1, 2], &[3, 4]), 0.0);
-        assert!((tag_similarity(&[1, 2], &[2, 1]) - 1.0).abs() < 1e-12);
-        assert!((tag_similarity(&[1], &[1, 2, 3, 4]) - 0.5).abs() < 1e-12);
-        assert!((tag_similarity(&[1, 1, 2], &[1, 2]) - 1.0).abs() < 1e-12);
+    fn tag_similarity_adds_the_coherence_of_shared_tags() {
+        let coherence = |t: i64| match t {
+            1 => 0.5,
+            2 => 0.25,
+            3 => 0.0,
+            _ => 1.0,
+        };
+        assert_eq!(tag_similarity(&[], &[1], coherence), 0.0);
+        assert_eq!(tag_similarity(&[1], &[], coherence), 0.0);
+        assert_eq!(tag_similarity(&[1, 2], &[3, 4], coherence), 0.0);
+        assert!((tag_similarity(&[1, 2], &[2, 1], coherence) - 0.75).abs() < 1e-12);
+        assert!((tag_similarity(&[1, 1, 2], &[1, 2], coherence) - 0.75).abs() < 1e-12);
+        assert_eq!(
+            tag_similarity(&[3], &[3], coherence),
+            0.0,
+            "a catch-all says nothing"
+        );
+        assert_eq!(
+            tag_similarity(&[1, 4], &[1, 4], coherence),
+            1.0,
+            "at most 1"
+        );
+        assert_eq!(tag_similarity(&[5], &[5], |_| f64::NAN), 0.0);
+    }
+
+    #[test]
+    fn coherence_is_how_much_more_alike_tagged_posts_read() {
+        assert_eq!(
+            tag_coherence(0.05, 0.05),
+            0.0,
+            "no more alike than any posts"
+        );
+        assert_eq!(tag_coherence(0.01, 0.05), 0.0);
+        assert_eq!(tag_coherence(0.9, 0.05), 1.0);
+        let half = 0.05 + 0.95 * FULL_COHERENCE / 2.0;
+        assert!((tag_coherence(half, 0.05) - 0.5).abs() < 1e-9);
+        assert_eq!(tag_coherence(f64::NAN, 0.05), 0.0);
+        assert_eq!(tag_coherence(1.0, 1.0), 0.0);
+        let a = unit(&[("index", 1.0), ("query", 1.0)]);
+        let b = unit(&[("index", 1.0), ("plan", 1.0)]);
+        let c = unit(&[("css", 1.0)]);
+        assert_eq!(mean_pairwise_cosine(&[&a]), None);
+        let mean = mean_pairwise_cosine(&[&a, &b, &c]).unwrap();
+        assert!((mean - 0.5 / 3.0).abs() < 1e-9, "{mean}");
     }
 
     #[test]
     fn score_weights_text_and_tags() {
-        assert!((TEXT_WEIGHT + TAG_WEIGHT - 1.0).abs() < 1e-12);
         assert!((score(1.0, 1.0) - 1.0).abs() < 1e-12);
-        assert!((score(1.0, 0.0) - TEXT_WEIGHT).abs() < 1e-12);
-        assert_eq!(score(0.0, 1.0), 0.0, "tags alone make nothing similar");
+        assert!((score(1.0, 0.0) - 1.0).abs() < 1e-12);
+        assert!(
+            (score(0.4, 0.0) - 0.4).abs() < 1e-12,
+            "no tags: the text alone"
+        );
+        assert!((score(0.0, 1.0) - TAG_WEIGHT).abs() < 1e-12);
+        assert_eq!(score(0.0, 0.0), 0.0);
         assert!(
             score(0.5, 1.0) > score(0.5, 0.0),
             "shared tags raise the score"
+        );
+        assert!(
+            score(0.8, 0.0) > score(0.3, 1.0),
+            "a near copy ranks above posts that share telling tags and some words"
+        );
+        assert!(
+            score(0.9, 1.0) - score(0.9, 0.0) < score(0.1, 1.0) - score(0.1, 0.0),
+            "tags add less the closer the text already is"
         );
         assert_eq!(score(f64::NAN, -3.0), 0.0);
         assert!((score(2.0, 2.0) - 1.0).abs() < 1e-12);
@@ -437,18 +549,27 @@ mod tests {
             candidate(2, &[("rust", 1.0), ("async", 1.0)], &[]),
             candidate(6, &[("css", 1.0)], &[7]),
         ];
-        let ranked = rank(&target, &others, 10);
+        // Tag 7 is a catch-all: 6 shares only it, and nothing else.
+        let ranked = rank(&target, &others, 10, |_| 0.0);
         let ids: Vec<i64> = ranked.iter().map(|n| n.id).collect();
-        // 6 shares only a tag: tags alone make nothing similar.
         assert_eq!(ids, [2, 3, 5]);
-        assert!((ranked[0].score - TEXT_WEIGHT).abs() < 1e-9);
+        assert!((ranked[0].score - 1.0).abs() < 1e-9);
         assert_eq!(ranked[0].shared_terms, ["async", "rust"]);
         assert_eq!(ranked[1].score, ranked[2].score);
         assert!(ranked.windows(2).all(|w| w[0].score >= w[1].score));
+        // A telling tag makes 6 similar though it shares no word.
+        let ids: Vec<i64> = rank(&target, &others, 10, |_| 1.0)
+            .iter()
+            .map(|n| n.id)
+            .collect();
+        assert_eq!(ids, [2, 3, 5, 6]);
 
-        let ids: Vec<i64> = rank(&target, &others, 2).iter().map(|n| n.id).collect();
+        let ids: Vec<i64> = rank(&target, &others, 2, |_| 0.0)
+            .iter()
+            .map(|n| n.id)
+            .collect();
         assert_eq!(ids, [2, 3]);
-        assert!(rank(&target, &others, 0).is_empty());
+        assert!(rank(&target, &others, 0, |_| 0.0).is_empty());
     }
 
     #[test]
@@ -458,7 +579,7 @@ mod tests {
             .map(|t| (*t, 1.0))
             .collect();
         let target = candidate(1, &many, &[]);
-        let ranked = rank(&target, &[candidate(2, &many, &[])], 3);
+        let ranked = rank(&target, &[candidate(2, &many, &[])], 3, |_| 0.0);
         assert_eq!(ranked[0].shared_terms.len(), 5);
     }
 
@@ -521,7 +642,7 @@ mod tests {
             })
             .collect();
         for target in &candidates {
-            let best = rank(target, &candidates, 1);
+            let best = rank(target, &candidates, 1, |_| 0.0);
             let topic = |id: i64| id <= 3;
             assert_eq!(best.len(), 1, "post {} has no neighbour", target.id);
             assert_eq!(

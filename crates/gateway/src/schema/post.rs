@@ -19,12 +19,14 @@ use crate::loaders::{NeighboursOf, SimilarOf, TagsOfPost};
 #[derive(async_graphql::SimpleObject)]
 pub(crate) struct SimilarPost {
     pub post: PostObject,
-    /// From 0 to 1: the text's similarity (TF-IDF cosine over stemmed
-    /// terms) times 0.6, raised towards 1.0 times the text's similarity by
-    /// shared tags, the more so the fewer posts carry them.
+    /// From 0 to 1: `1 - (1 - text) * (1 - 0.5 * tags)`, where `text` is
+    /// the TF-IDF cosine of the posts' stemmed terms and `tags` what their
+    /// shared tags say (each counts as much as the posts carrying it read
+    /// alike, so a catch-all tag counts for nothing; at most 1 in all).
     pub score: f64,
     pub shared_tags: Vec<TagObject>,
-    /// The stemmed terms that weigh most in both posts.
+    /// Words both posts wrote, those that weigh most in their similarity
+    /// first (at most five).
     pub shared_terms: Vec<String>,
 }
 
