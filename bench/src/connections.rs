@@ -6,7 +6,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -28,6 +28,8 @@ const POST_PAGE: &str = "query($slug: String!) { post(slug: $slug) { id title ht
 const VICTIM: &str = "127.0.0.2";
 /// Where the attacker connects from (not the benchmark's trusted proxy).
 const ATTACKER: &str = "127.0.0.9";
+/// How long the attacker waits before opening again what was closed.
+const RETRY: Duration = Duration::from_secs(1);
 
 #[derive(Debug, clap::Args)]
 pub struct ConnectionArgs {
@@ -44,6 +46,13 @@ pub struct ConnectionArgs {
     /// Requests per latency sample.
     #[arg(long, default_value_t = 500)]
     samples: usize,
+    /// Only the memory figure (no latency under attack).
+    #[arg(long)]
+    memory_only: bool,
+    /// Open the sockets and initialise them, without subscribing: what an
+    /// idle socket costs apart from its subscription.
+    #[arg(long)]
+    without_subscriptions: bool,
     /// Another `waypost` build.
     #[arg(long)]
     server: Option<std::path::PathBuf>,
@@ -56,7 +65,15 @@ pub async fn run(args: &ConnectionArgs) -> anyhow::Result<()> {
     };
     let dir = tempfile::tempdir()?;
     let database = format!("sqlite://{}", dir.path().join("waypost.sqlite").display());
-    let server = Server::start(&binary, &database, &["WAYPOST_SEED_DEMO=true".to_owned()]).await?;
+    // The totals leave room for the sockets of the memory figure (they are
+    // connections too); the per-address limits stay at their defaults.
+    let room = args.sockets + 1_000;
+    let settings = [
+        "WAYPOST_SEED_DEMO=true".to_owned(),
+        format!("WAYPOST_MAX_CONNECTIONS={room}"),
+        format!("WAYPOST_MAX_WEBSOCKETS={room}"),
+    ];
+    let server = Server::start(&binary, &database, &settings).await?;
     let measured = measure(args, &server).await;
     let stopped = server.stop();
     measured?;
@@ -70,20 +87,28 @@ async fn measure(args: &ConnectionArgs, server: &Server) -> anyhow::Result<()> {
         .parse()
         .context("server address")?;
     let victim = Victim::new(&server.base)?;
+    if !args.memory_only {
+        latency(args, &victim, address).await?;
+    }
+    memory(args, &victim, server.pid, address).await
+}
+
+async fn latency(
+    args: &ConnectionArgs,
+    victim: &Victim,
+    address: SocketAddr,
+) -> anyhow::Result<()> {
     println!("## Latency from {VICTIM} ({} requests each)", args.samples);
     println!();
     println!("| while | /healthz p50 | /healthz p99 | post page p50 | post page p99 |");
     println!("|---|---:|---:|---:|---:|");
     victim.sample(args.samples, "nothing else").await?;
 
-    let stop = Arc::new(AtomicBool::new(false));
+    // A watch, not a flag polled: the attacker must not spend the cores
+    // the server needs on waking up to look.
+    let (stop, stopping) = tokio::sync::watch::channel(false);
     let counts = Arc::new(AttackCounts::default());
-    let attack = tokio::spawn(attack(
-        address,
-        args.attackers,
-        stop.clone(),
-        counts.clone(),
-    ));
+    let attack = tokio::spawn(attack(address, args.attackers, stopping, counts.clone()));
     // Let the attacker reach its full count first.
     tokio::time::sleep(Duration::from_secs(3)).await;
     victim
@@ -95,35 +120,58 @@ async fn measure(args: &ConnectionArgs, server: &Server) -> anyhow::Result<()> {
             ),
         )
         .await?;
-    stop.store(true, Ordering::Release);
+    let _ = stop.send(true);
     attack.await?;
     println!();
     println!(
-        "Attacker: {} connections opened, {} refused with 429, {} closed by the server after a timeout.",
+        "Attacker: {} connections opened, {} of them refused with 429, {} closed by the server (refusals and timeouts).",
         counts.opened.load(Ordering::Acquire),
         counts.refused.load(Ordering::Acquire),
         counts.closed.load(Ordering::Acquire),
     );
     println!();
+    Ok(())
+}
 
+async fn memory(
+    args: &ConnectionArgs,
+    victim: &Victim,
+    pid: u32,
+    address: SocketAddr,
+) -> anyhow::Result<()> {
+    let subscribe = !args.without_subscriptions;
     let post_id = victim.post_id().await?;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let idle = resident_memory(server.pid)?;
-    let sockets = open_sockets(address, &post_id, args.sockets, args.socket_addresses).await?;
+    let idle = resident_memory(pid)?;
+    let open = || {
+        open_sockets(
+            address,
+            &post_id,
+            args.sockets,
+            args.socket_addresses,
+            subscribe,
+        )
+    };
+    let sockets = open().await?;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let held = resident_memory(server.pid)?;
+    let held = resident_memory(pid)?;
     let open_metric = victim.metric("waypost_open_websockets").await?;
     close(sockets);
     tokio::time::sleep(Duration::from_secs(5)).await;
-    let after = resident_memory(server.pid)?;
-    let again = open_sockets(address, &post_id, args.sockets, args.socket_addresses).await?;
+    let after = resident_memory(pid)?;
+    let again = open().await?;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let held_again = resident_memory(server.pid)?;
+    let held_again = resident_memory(pid)?;
     close(again);
     let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
     println!(
-        "## Memory of {} WebSockets subscribed to commentAdded",
-        args.sockets
+        "## Memory of {} WebSockets{}",
+        args.sockets,
+        if subscribe {
+            " subscribed to commentAdded"
+        } else {
+            ", initialised"
+        }
     );
     println!();
     println!("| when | resident |");
@@ -262,16 +310,27 @@ async fn connect_from(source: &str, to: SocketAddr) -> std::io::Result<TcpStream
 /// Keeps `n` connections open from the attacker's address until `stop`:
 /// a third send nothing, a third send half a request's headers, a third
 /// ask for a WebSocket and never send `connection_init`. Whatever the
-/// server closes or refuses is opened again.
-async fn attack(to: SocketAddr, n: usize, stop: Arc<AtomicBool>, counts: Arc<AttackCounts>) {
+/// server closes or refuses is opened again after the second its
+/// `Retry-After` asks for: the attacker holds connections rather than
+/// flooding the server with new ones.
+async fn attack(
+    to: SocketAddr,
+    n: usize,
+    stopping: tokio::sync::watch::Receiver<bool>,
+    counts: Arc<AttackCounts>,
+) {
     let mut held = Vec::with_capacity(n);
     for i in 0..n {
-        let stop = stop.clone();
+        let mut stopping = stopping.clone();
         let counts = counts.clone();
         held.push(tokio::spawn(async move {
-            while !stop.load(Ordering::Acquire) {
+            let stopped = async move {
+                let _ = stopping.wait_for(|stop| *stop).await;
+            };
+            tokio::pin!(stopped);
+            loop {
                 let Ok(mut stream) = connect_from(ATTACKER, to).await else {
-                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    tokio::time::sleep(RETRY).await;
                     continue;
                 };
                 counts.opened.fetch_add(1, Ordering::AcqRel);
@@ -288,10 +347,7 @@ async fn attack(to: SocketAddr, n: usize, stop: Arc<AtomicBool>, counts: Arc<Att
                 loop {
                     let read = tokio::select! {
                         read = stream.read(&mut buffer) => read,
-                        () = tokio::time::sleep(Duration::from_millis(200)) => {
-                            if stop.load(Ordering::Acquire) { return; }
-                            continue;
-                        }
+                        () = &mut stopped => return,
                     };
                     match read {
                         Ok(0) | Err(_) => {
@@ -305,6 +361,10 @@ async fn attack(to: SocketAddr, n: usize, stop: Arc<AtomicBool>, counts: Arc<Att
                             first = false;
                         }
                     }
+                }
+                tokio::select! {
+                    () = tokio::time::sleep(RETRY) => {},
+                    () = &mut stopped => return,
                 }
             }
         }));
@@ -322,23 +382,27 @@ async fn open_sockets(
     post_id: &str,
     n: usize,
     addresses: usize,
+    subscribe: bool,
 ) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
-    let opened = futures::stream::iter(0..n)
-        .map(|i| {
-            let source = format!("127.0.1.{}", 1 + i % addresses.clamp(1, 250));
-            let post_id = post_id.to_owned();
-            async move { subscribed_socket(to, &source, &post_id).await }
-        })
-        .buffer_unordered(200)
-        .collect::<Vec<_>>()
-        .await;
+    let opened =
+        futures::stream::iter(0..n)
+            .map(|i| {
+                let source = format!("127.0.1.{}", 1 + i % addresses.clamp(1, 250));
+                let post_id = post_id.to_owned();
+                async move {
+                    subscribed_socket(to, &source, subscribe.then_some(post_id.as_str())).await
+                }
+            })
+            .buffer_unordered(200)
+            .collect::<Vec<_>>()
+            .await;
     opened.into_iter().collect()
 }
 
 async fn subscribed_socket(
     to: SocketAddr,
     source: &str,
-    post_id: &str,
+    post_id: Option<&str>,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
     let stream = connect_from(source, to).await?;
     let mut request = format!("ws://{to}/graphql").into_client_request()?;
@@ -361,15 +425,17 @@ async fn subscribed_socket(
         Some(Ok(Message::Text(text))) if text.contains("connection_ack") => {}
         other => bail!("no connection_ack: {other:?}"),
     }
-    let subscribe = json!({
-        "id": "1",
-        "type": "subscribe",
-        "payload": {
-            "query": "subscription($p: ID!) { commentAdded(postId: $p) { id } }",
-            "variables": { "p": post_id },
-        },
-    });
-    socket.send(Message::text(subscribe.to_string())).await?;
+    if let Some(post_id) = post_id {
+        let subscribe = json!({
+            "id": "1",
+            "type": "subscribe",
+            "payload": {
+                "query": "subscription($p: ID!) { commentAdded(postId: $p) { id } }",
+                "variables": { "p": post_id },
+            },
+        });
+        socket.send(Message::text(subscribe.to_string())).await?;
+    }
     Ok(tokio::spawn(async move {
         while let Some(Ok(_)) = socket.next().await {}
     }))

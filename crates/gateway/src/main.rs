@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use chrono::Utc;
 use clap::Parser;
+use waypost_db::DbConfig;
 use waypost_domain::User;
 use waypost_domain::account::{self, EmailAddress, NewPassword, NewUser, UserChanges};
 use waypost_domain::demo::{SeedOutcome, seed_demo};
@@ -88,6 +89,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let pool = connect(&cli).await?;
             let applied = migrate(&pool).await?;
             tracing::info!(applied, "migrations applied");
+            if let Some(posts) = waypost_domain::similar::reindex_if_outdated(&pool).await? {
+                tracing::info!(posts, "similar-posts index rebuilt in its current form");
+            }
             Ok(())
         }
         Some(Command::Migrate {
@@ -290,10 +294,29 @@ fn read_password() -> anyhow::Result<String> {
 
 /// The database for a command other than `serve`: the primary alone, since
 /// only serving reads from a replica.
+/// Rebuilds the similar-posts index if an older version wrote it, beside
+/// serving and on a connection of its own without the requests' statement
+/// timeout: on a large archive it takes longer than any request may (about
+/// 45 s for 10,000 posts on PostgreSQL), and the old index serves meanwhile.
+async fn rebuild_outdated_index(config: DbConfig) {
+    let rebuilt = async {
+        let pool = DbPool::connect(&config).await?;
+        anyhow::Ok(waypost_domain::similar::reindex_if_outdated(&pool).await?)
+    };
+    match rebuilt.await {
+        Ok(Some(posts)) => {
+            tracing::info!(posts, "similar-posts index rebuilt in its current form");
+        }
+        Ok(None) => {}
+        Err(err) => {
+            tracing::warn!(error = %err, "similar-posts index not rebuilt; run `waypost reindex`");
+        }
+    }
+}
+
 /// Applies pending migrations, then renders stored Markdown again if an
 /// older renderer wrote it (telling other instances, whose answers hold
-/// the old HTML), and rebuilds the similar-posts index if an older version
-/// wrote it. Returns the migrations applied.
+/// the old HTML). Returns the migrations applied.
 async fn migrate(pool: &DbPool) -> anyhow::Result<usize> {
     let applied = pool.run_migrations().await?;
     let rendered = waypost_domain::authoring::render_again(pool).await?;
@@ -307,9 +330,6 @@ async fn migrate(pool: &DbPool) -> anyhow::Result<usize> {
             posts = rendered.len(),
             "posts rendered again by the current renderer"
         );
-    }
-    if let Some(posts) = waypost_domain::similar::reindex_if_outdated(pool).await? {
-        tracing::info!(posts, "similar-posts index rebuilt in its current form");
     }
     Ok(applied)
 }
@@ -344,6 +364,11 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         (Some(_), None) => "trusted only: those registered in the database".to_owned(),
     };
     let mut config = cli.database.db_config(mode)?;
+    let rebuild = DbConfig {
+        max_connections: 1,
+        replica_url: None,
+        ..config.clone()
+    };
     // The database stops working on a request once Waypost has given up on it.
     config.statement_timeout = Some(limits.timeout);
     let pool = DbPool::connect(&config).await?;
@@ -358,7 +383,9 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         );
         0
     } else {
-        migrate(&pool).await?
+        let applied = migrate(&pool).await?;
+        tokio::spawn(rebuild_outdated_index(rebuild));
+        applied
     };
     let demo = match (args.seed_demo(mode), args.no_migrate) {
         (false, _) => "off",

@@ -416,18 +416,19 @@ async fn refresh_lists(conn: &mut waypost_db::DbConn, ids: &[PostId]) -> DomainR
 pub const INDEX_VERSION: i64 = 1;
 
 /// Rebuilds the index if an older version wrote it; returns how many posts
-/// it then covers. Instances starting together may both do it: the result
-/// is the same.
+/// it then covers. The version is read under the index's lock: of
+/// instances starting together, the first rebuilds and the others find it
+/// done. The index keeps serving what it held meanwhile.
 pub async fn reindex_if_outdated(pool: &DbPool) -> DomainResult<Option<usize>> {
-    let mut conn = pool.get_primary().await?;
-    if editorial::rendering_version(&mut conn, INDEX_RENDERING).await? >= INDEX_VERSION {
-        return Ok(None);
-    }
-    drop(conn);
-    let posts = reindex_all(pool).await?;
-    let mut conn = pool.get_primary().await?;
-    editorial::set_rendering_version(&mut conn, INDEX_RENDERING, INDEX_VERSION).await?;
-    Ok(Some(posts))
+    pool.get_primary()
+        .await?
+        .serialized(&[store::INDEX_LOCK], async |conn| {
+            if editorial::rendering_version(conn, INDEX_RENDERING).await? >= INDEX_VERSION {
+                return Ok(None);
+            }
+            reindex_on(conn).await.map(Some)
+        })
+        .await
 }
 
 /// The index's row in `renderings`.
@@ -442,6 +443,7 @@ pub async fn reindex_all(pool: &DbPool) -> DomainResult<usize> {
         .await
 }
 
+/// Rebuilds the whole index and records it as written by this version.
 async fn reindex_on(conn: &mut waypost_db::DbConn) -> DomainResult<usize> {
     let posts = store::indexable(conn, None).await?;
     let tags = group_tags(store::tag_ids(conn, None).await?);
@@ -576,5 +578,6 @@ async fn reindex_on(conn: &mut waypost_db::DbConn) -> DomainResult<usize> {
         }));
     }
     store::replace_all(conn, &term_rows, &neighbour_rows).await?;
+    editorial::set_rendering_version(conn, INDEX_RENDERING, INDEX_VERSION).await?;
     Ok(posts.len())
 }
