@@ -35,6 +35,10 @@ pub enum ScenarioName {
     Home,
     /// (d) search, first 10 of about 55 matches.
     Search,
+    /// (d) with the topic's word being typed: its first five letters last.
+    SearchPrefix,
+    /// (d) with the topic's word misspelt: two neighbouring letters swapped.
+    SearchTypo,
     /// (a) as an automatic persisted query over GET, warm.
     ArticleApq,
     /// (b) over APQ GET, warm.
@@ -48,13 +52,15 @@ pub enum ScenarioName {
 }
 
 impl ScenarioName {
-    pub const ALL: [ScenarioName; 11] = [
+    pub const ALL: [ScenarioName; 13] = [
         ScenarioName::Healthz,
         ScenarioName::Typename,
         ScenarioName::Article,
         ScenarioName::Post,
         ScenarioName::Home,
         ScenarioName::Search,
+        ScenarioName::SearchPrefix,
+        ScenarioName::SearchTypo,
         ScenarioName::ArticleApq,
         ScenarioName::PostApq,
         ScenarioName::HomeApq,
@@ -71,6 +77,8 @@ impl ScenarioName {
             ScenarioName::Post => "post",
             ScenarioName::Home => "home",
             ScenarioName::Search => "search",
+            ScenarioName::SearchPrefix => "search-prefix",
+            ScenarioName::SearchTypo => "search-typo",
             ScenarioName::ArticleApq => "article-apq",
             ScenarioName::PostApq => "post-apq",
             ScenarioName::HomeApq => "home-apq",
@@ -88,6 +96,8 @@ impl ScenarioName {
             ScenarioName::Post => "(b) post page, POST, uncached",
             ScenarioName::Home => "(c) home page, POST, uncached",
             ScenarioName::Search => "(d) search, POST, uncached",
+            ScenarioName::SearchPrefix => "(d) search, a word being typed, POST, uncached",
+            ScenarioName::SearchTypo => "(d) search, a misspelt word, POST, uncached",
             ScenarioName::ArticleApq => "(a) article page, APQ GET, warm",
             ScenarioName::PostApq => "(b) post page, APQ GET, warm",
             ScenarioName::HomeApq => "(c) home page, APQ GET, warm",
@@ -250,9 +260,19 @@ impl Rotation {
 
     /// A word of one topic (a fortieth of the posts), a word a third of the
     /// posts use, and an excluded one: about 55 of 10,000 posts match.
-    fn searches() -> Vec<Value> {
+    /// `typed` gives the form the topic's word is written in, and whether
+    /// it comes last (where it is the word being typed).
+    fn searches(typed: fn(&str) -> (String, bool)) -> Vec<Value> {
         (0..TOPICS)
-            .map(|t| json!({ "query": format!("{} replica -token", topic_word(t, 5)) }))
+            .map(|t| {
+                let (word, last) = typed(&topic_word(t, 5));
+                let query = if last {
+                    format!("replica -token {word}")
+                } else {
+                    format!("{word} replica -token")
+                };
+                json!({ "query": query })
+            })
             .collect()
     }
 }
@@ -274,8 +294,24 @@ fn query_of(
         }
         (QuerySet::Waypost, ScenarioName::Home | ScenarioName::HomeApq) => (&HOME, Vec::new()),
         (QuerySet::Waypost, ScenarioName::Search | ScenarioName::SearchApq) => {
-            (&SEARCH, Rotation::searches())
+            (&SEARCH, Rotation::searches(|word| (word.to_owned(), false)))
         }
+        (QuerySet::Waypost, ScenarioName::SearchPrefix) => (
+            &SEARCH,
+            Rotation::searches(|word| (word.chars().take(5).collect(), true)),
+        ),
+        (QuerySet::Waypost, ScenarioName::SearchTypo) => (
+            &SEARCH,
+            Rotation::searches(|word| {
+                let mut letters: Vec<char> = word.chars().collect();
+                let middle = letters.len() / 2;
+                let at = middle.saturating_sub(1);
+                if at + 1 < letters.len() {
+                    letters.swap(at, at + 1);
+                }
+                (letters.into_iter().collect(), false)
+            }),
+        ),
         (QuerySet::Postgraphile, ScenarioName::Post) => (&PG_POST, rotation.slugs(false)),
         (QuerySet::Postgraphile, ScenarioName::Home) => (&PG_HOME, Vec::new()),
         (_, other) => bail!(

@@ -1,5 +1,7 @@
 //! Reads whose cost must not grow with the archive: a post's neighbours and
-//! a page deep in the listing are index seeks on both backends, checked in
+//! a page deep in the listing are index seeks on both backends, and
+//! searches (exact, a word being typed, a misspelt word) read the
+//! full-text index and the dictionary's keys, never every post: checked in
 //! the plans the databases choose for the statements Waypost runs.
 // Test code: a failed unwrap is a failed assertion.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -13,7 +15,10 @@ use waypost_db::{
 };
 use waypost_tests::{Backend, TestApp, backend_tests};
 
-backend_tests!(neighbours_and_deep_pages_are_index_seeks);
+backend_tests!(
+    neighbours_and_deep_pages_are_index_seeks,
+    prefix_and_typo_searches_read_indexes
+);
 
 const POSTS: i64 = 3_000;
 
@@ -150,4 +155,79 @@ async fn neighbours_and_deep_pages_are_index_seeks(backend: Backend) {
     assert_eq!(page.len(), 21);
     assert_eq!(page[0].post.id, PostId(middle - 1));
     assert_seeks(backend, "a page deep in the listing", &plans, 21.0);
+}
+
+/// Posts of the archive that write "kubernetes", one in `KUBERNETES_EVERY`.
+const KUBERNETES_EVERY: i64 = 300;
+
+async fn prefix_and_typo_searches_read_indexes(backend: Backend) {
+    let app = TestApp::empty(backend).await;
+    archive(&app).await;
+    // Bodies of a kilobyte or so, as posts are (a table of one-line posts
+    // is read faster whole than through any index), a few about Kubernetes.
+    app.execute_sql(match backend {
+        Backend::Postgres => {
+            "UPDATE posts SET body_markdown = repeat('Notes on topic' || id || ' ', 60) || \
+             (CASE WHEN id % 300 = 0 THEN 'kubernetes' ELSE 'containers' END)"
+        }
+        Backend::Sqlite => {
+            "UPDATE posts SET body_markdown = 'Notes on topic' || id || ' and ' || \
+             (CASE WHEN id % 300 = 0 THEN 'kubernetes' ELSE 'containers' END); ANALYZE;"
+        }
+    })
+    .await;
+    if backend == Backend::Postgres {
+        // On its own: VACUUM runs outside any transaction.
+        app.execute_sql("VACUUM ANALYZE posts").await;
+    }
+    waypost_domain::search::dictionary::learn_all(&app.pool)
+        .await
+        .unwrap();
+    // Statistics as autovacuum would keep them.
+    app.execute_sql(match backend {
+        Backend::Postgres => "ANALYZE search_word_keys;",
+        Backend::Sqlite => "ANALYZE;",
+    })
+    .await;
+    let now = NaiveDate::from_ymd_opt(2030, 1, 1)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap();
+    let filter = waypost_domain::search::SearchFilter::default();
+    for typed in ["kubernetes", "kuber", "kuberentes"] {
+        let ((plan, page), plans) = explaining(async {
+            let plan = waypost_domain::search::Plan::new(&app.pool, typed)
+                .await
+                .unwrap();
+            let page =
+                waypost_domain::search::search(&app.pool, &plan, &filter, Some(5), None, now)
+                    .await
+                    .unwrap();
+            (plan, page)
+        })
+        .await;
+        drop(plan);
+        assert_eq!(page.results.len(), 5, "{typed}");
+        assert!(page.has_next_page, "{typed}");
+        assert_seeks(backend, typed, &plans, 0.0);
+        let all = plans.join("\n");
+        match backend {
+            Backend::Postgres => {
+                assert!(all.contains("posts_search_idx"), "{typed}: {all}");
+                assert!(!all.contains("\"Seq Scan\""), "{typed}: {all}");
+            }
+            Backend::Sqlite => {
+                assert!(all.contains("VIRTUAL TABLE INDEX"), "{typed}: {all}");
+            }
+        }
+        if typed.len() >= 5 {
+            // The dictionary is read by its keys.
+            assert!(all.contains("search_word_keys"), "{typed}: {all}");
+            assert!(
+                !all.lines().any(|l| l.starts_with("SCAN search_word_keys")),
+                "{typed}: {all}"
+            );
+        }
+    }
+    assert_eq!(POSTS / KUBERNETES_EVERY, 10);
 }

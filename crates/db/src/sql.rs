@@ -25,6 +25,8 @@ pub(crate) enum Bind {
     Double(f64),
     /// A list of ids as one PostgreSQL array (`= ANY($n)`).
     Ints(Vec<i64>),
+    /// A list of texts as one PostgreSQL array (`= ANY($n)`).
+    Texts(Vec<String>),
 }
 
 /// A piece of a statement: fixed text, or the value of a bind.
@@ -97,24 +99,46 @@ impl SqlBuilder {
     /// (` = ANY($n)`), so that the text, and the prepared statement, is the
     /// same whatever the list's length.
     pub(crate) fn in_list(&mut self, ids: &[i64]) {
+        self.in_binds(
+            || Bind::Ints(ids.to_vec()),
+            ids.iter().map(|id| Bind::Int(*id)),
+        );
+    }
+
+    /// ` IN (...)` over `texts`, after a column, as `in_list` does for ids.
+    pub(crate) fn in_texts(&mut self, texts: &[String]) {
+        self.in_binds(
+            || Bind::Texts(texts.to_vec()),
+            texts.iter().map(|text| Bind::Text(text.clone())),
+        );
+    }
+
+    /// One array on PostgreSQL, each value spelled out on SQLite.
+    fn in_binds(&mut self, array: impl FnOnce() -> Bind, each: impl Iterator<Item = Bind>) {
         match self.backend {
             Backend::Postgres => {
                 self.push(" = ANY(");
-                self.bind(Bind::Ints(ids.to_vec()));
+                self.bind(array());
                 self.push(")");
             }
             Backend::Sqlite => {
                 self.varies = true;
                 self.push(" IN (");
-                for (i, id) in ids.iter().enumerate() {
+                for (i, value) in each.enumerate() {
                     if i > 0 {
                         self.push(", ");
                     }
-                    self.bind(Bind::Int(*id));
+                    self.bind(value);
                 }
                 self.push(")");
             }
         }
+    }
+
+    /// Marks a statement whose text depends on its input's size (a list of
+    /// rows to insert), so that it is not kept prepared.
+    pub(crate) fn varies(&mut self) {
+        self.varies = true;
     }
 
     /// ` AND (column, id_column) op (value, id)`: a row-value comparison,
@@ -214,19 +238,30 @@ impl Query for Statement {
 /// never meets one (`in_list` spells its lists out).
 trait ListBind: DieselBackend + HasSqlType<BigInt> + Sized {
     fn push_ints<'b>(out: &mut AstPass<'_, 'b, Self>, ids: &'b [i64]) -> QueryResult<()>;
+    fn push_texts<'b>(out: &mut AstPass<'_, 'b, Self>, texts: &'b [String]) -> QueryResult<()>;
 }
 
 impl ListBind for Pg {
     fn push_ints<'b>(out: &mut AstPass<'_, 'b, Pg>, ids: &'b [i64]) -> QueryResult<()> {
         out.push_bind_param::<Array<BigInt>, [i64]>(ids)
     }
+    fn push_texts<'b>(out: &mut AstPass<'_, 'b, Pg>, texts: &'b [String]) -> QueryResult<()> {
+        out.push_bind_param::<Array<Text>, [String]>(texts)
+    }
+}
+
+fn spelled_out() -> diesel::result::Error {
+    diesel::result::Error::QueryBuilderError(
+        "SQLite lists are spelled out as separate binds".into(),
+    )
 }
 
 impl ListBind for Sqlite {
     fn push_ints<'b>(_: &mut AstPass<'_, 'b, Sqlite>, _: &'b [i64]) -> QueryResult<()> {
-        Err(diesel::result::Error::QueryBuilderError(
-            "SQLite lists are spelled out as separate binds".into(),
-        ))
+        Err(spelled_out())
+    }
+    fn push_texts<'b>(_: &mut AstPass<'_, 'b, Sqlite>, _: &'b [String]) -> QueryResult<()> {
+        Err(spelled_out())
     }
 }
 
@@ -251,6 +286,7 @@ where
                     Some(Bind::Time(v)) => out.push_bind_param::<Timestamp, NaiveDateTime>(v)?,
                     Some(Bind::Double(v)) => out.push_bind_param::<Double, f64>(v)?,
                     Some(Bind::Ints(v)) => DB::push_ints(&mut out, v)?,
+                    Some(Bind::Texts(v)) => DB::push_texts(&mut out, v)?,
                     None => {
                         return Err(diesel::result::Error::QueryBuilderError(
                             format!("placeholder {} has no value", i + 1).into(),

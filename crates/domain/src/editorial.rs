@@ -211,7 +211,7 @@ pub async fn create_post(
         let form = post_form(draft, now);
         match editorial::insert_post(&mut pool.get_primary().await?, &form, &tag_ids).await {
             Ok(post) => {
-                crate::similar::refresh_after_write(pool, post.id).await;
+                indexes_after_write(pool, &post).await;
                 post_changed(post.id);
                 return Ok(Ok(post.into()));
             }
@@ -383,11 +383,19 @@ fn revision_of(post: &PostRow, viewer: Option<&Viewer>, now: NaiveDateTime) -> P
     }
 }
 
+/// Brings what is derived from a post up to date after it was written:
+/// its similar posts, and the search dictionary's words.
+async fn indexes_after_write(pool: &DbPool, post: &PostRow) {
+    crate::similar::refresh_after_write(pool, post.id).await;
+    let texts = [post.title.as_str(), &post.excerpt, &post.body_markdown];
+    crate::search::dictionary::learn_after_write(pool, &texts).await;
+}
+
 async fn apply(pool: &DbPool, edit: PostEdit) -> Written<Post> {
     let id = edit.id;
     match editorial::apply_edit(&mut pool.get_primary().await?, &edit).await {
         Ok(Some(post)) => {
-            crate::similar::refresh_after_write(pool, post.id).await;
+            indexes_after_write(pool, &post).await;
             post_changed(post.id);
             Ok(Ok(post.into()))
         }

@@ -10,6 +10,7 @@ use waypost_domain::User;
 use waypost_domain::account::{self, EmailAddress, NewPassword, NewUser, UserChanges};
 use waypost_domain::demo::{SeedOutcome, seed_demo};
 use waypost_domain::freshness::Key;
+use waypost_domain::search::dictionary;
 use waypost_domain::{DbPool, mask_url};
 use waypost_gateway::TrustedProxies;
 use waypost_gateway::config::{
@@ -92,6 +93,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if let Some(posts) = waypost_domain::similar::reindex_if_outdated(&pool).await? {
                 tracing::info!(posts, "similar-posts index rebuilt in its current form");
             }
+            if let Some(documents) = dictionary::learn_all_if_outdated(&pool).await? {
+                tracing::info!(documents, "search dictionary rebuilt in its current form");
+            }
             Ok(())
         }
         Some(Command::Migrate {
@@ -143,6 +147,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             // Similar posts are listings.
             tell_instances(&pool, &[Key::Posts]).await?;
             tracing::info!(posts, "similar posts reindexed");
+            let documents = dictionary::learn_all(&pool).await?;
+            tracing::info!(documents, "search dictionary rebuilt");
             Ok(())
         }
         Some(Command::User { ref action }) => {
@@ -292,24 +298,29 @@ fn read_password() -> anyhow::Result<String> {
     Ok(first)
 }
 
-/// The database for a command other than `serve`: the primary alone, since
-/// only serving reads from a replica.
-/// Rebuilds the similar-posts index if an older version wrote it, beside
+/// Rebuilds the similar-posts index and the search dictionary if an older
+/// version wrote them (or none did), beside
 /// serving and on a connection of its own without the requests' statement
 /// timeout: on a large archive it takes longer than any request may (about
 /// 45 s for 10,000 posts on PostgreSQL), and the old index serves meanwhile.
 async fn rebuild_outdated_index(config: DbConfig) {
     let rebuilt = async {
         let pool = DbPool::connect(&config).await?;
-        anyhow::Ok(waypost_domain::similar::reindex_if_outdated(&pool).await?)
+        let posts = waypost_domain::similar::reindex_if_outdated(&pool).await?;
+        let documents = dictionary::learn_all_if_outdated(&pool).await?;
+        anyhow::Ok((posts, documents))
     };
     match rebuilt.await {
-        Ok(Some(posts)) => {
-            tracing::info!(posts, "similar-posts index rebuilt in its current form");
+        Ok((posts, documents)) => {
+            if let Some(posts) = posts {
+                tracing::info!(posts, "similar-posts index rebuilt in its current form");
+            }
+            if let Some(documents) = documents {
+                tracing::info!(documents, "search dictionary rebuilt in its current form");
+            }
         }
-        Ok(None) => {}
         Err(err) => {
-            tracing::warn!(error = %err, "similar-posts index not rebuilt; run `waypost reindex`");
+            tracing::warn!(error = %err, "search indexes not rebuilt; run `waypost reindex`");
         }
     }
 }
@@ -334,6 +345,8 @@ async fn migrate(pool: &DbPool) -> anyhow::Result<usize> {
     Ok(applied)
 }
 
+/// The database for a command other than `serve`: the primary alone, since
+/// only serving reads from a replica.
 async fn connect(cli: &Cli) -> anyhow::Result<DbPool> {
     let mut config = cli.database.db_config(cli.mode)?;
     config.replica_url = None;

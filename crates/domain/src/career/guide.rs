@@ -156,7 +156,12 @@ impl Fields for GuideFields {
     async fn store(write: &Write<'_, Self>, draft: &Self::Draft) -> Stored<Self> {
         let (form, lists) = draft;
         let conn = &mut write.pool.get_primary().await?;
-        career::save_guide(conn, write.id, form, lists, write.now).await
+        let stored = career::save_guide(conn, write.id, form, lists, write.now).await;
+        if matches!(stored, Ok(Some(_))) {
+            let texts = [form.title.as_str(), &form.summary, &form.search_text];
+            crate::search::dictionary::learn_after_write(write.pool, &texts).await;
+        }
+        stored
     }
 }
 

@@ -90,6 +90,7 @@ pub async fn seed_if_empty(pool: &DbPool, bundle: ContentBundle) -> DomainResult
     match bundle_queries::insert_bundle(&mut conn, bundle).await {
         Ok(counts) => {
             crate::similar::reindex_all(pool).await?;
+            crate::search::dictionary::learn_all(pool).await?;
             Ok(SeedOutcome::Seeded(counts))
         }
         // Only a rival seeding explains a clash on an empty database; a clash
@@ -312,6 +313,8 @@ async fn seed_careers(conn: &mut DbConn, now: NaiveDateTime) -> DomainResult<()>
             posts: Some(posts),
         };
         q::save_guide(conn, None, &form, &lists, now).await?;
+        crate::search::dictionary::learn(conn, &[&form.title, &form.summary, &form.search_text])
+            .await?;
     }
     tracing::info!(
         skills = careers::SKILLS.len(),

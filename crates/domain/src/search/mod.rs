@@ -1,17 +1,18 @@
 //! Search over published posts and guides: the reader's query parsed into
-//! safe pieces (`query`), ranked by the database's full-text engine, paged
-//! by an opaque (score, kind, id) cursor, with highlighted snippets
-//! (`snippet`).
+//! safe pieces (`query`), forgiving of a word being typed and of typos
+//! (`dictionary`), ranked by the database's full-text engine, paged by an
+//! opaque (score, kind, id) cursor, with highlighted snippets (`snippet`).
 
+pub mod dictionary;
 pub mod query;
 pub mod snippet;
 
 use crate::freshness::{Key, read};
 use chrono::NaiveDateTime;
-use waypost_db::queries::search::{self, SearchSpec};
+use waypost_db::queries::search::{self, Renderings, SearchSpec};
 use waypost_db::{DbPool, GuideId, PostId};
 
-use self::query::SearchQuery;
+use self::query::{Corrections, Forgiveness, SearchQuery};
 use self::snippet::{SnippetText, snippet_html, snippet_text};
 use crate::DomainResult;
 use crate::cursor;
@@ -83,35 +84,74 @@ fn decode_cursor(after: &str) -> DomainResult<(f64, String, i64)> {
     Ok((score, kind, cursor::parse_id(&id, "after")?))
 }
 
-fn spec(
-    query: &SearchQuery,
-    filter: &SearchFilter,
-    after: Option<(f64, String, i64)>,
-    limit: i64,
-    now: NaiveDateTime,
-) -> Option<SearchSpec> {
-    Some(SearchSpec {
-        websearch: query.to_websearch(),
-        fts5: query.to_fts5()?,
-        posts: filter.posts,
-        guides: filter.guides,
-        tag_slug: filter.tag_slug.clone(),
-        after,
-        limit,
-        now,
-    })
+/// A reader's query, read and with its typed words' corrections looked up
+/// once, for a page, its total and a suggestion alike.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    text: String,
+    query: SearchQuery,
+    corrections: Corrections,
 }
 
-fn parse(text: &str) -> SearchQuery {
-    let text: String = text.chars().take(MAX_QUERY_CHARS).collect();
-    SearchQuery::parse(&text)
+impl Plan {
+    /// Reads `text` and looks up corrections for its words no post or
+    /// guide holds (one statement, none for a query of short words).
+    pub async fn new(pool: &DbPool, text: &str) -> DomainResult<Plan> {
+        let text: String = text.chars().take(MAX_QUERY_CHARS).collect();
+        let query = SearchQuery::parse(&text);
+        let corrections = dictionary::corrections(pool, &query).await?;
+        Ok(Plan {
+            text,
+            query,
+            corrections,
+        })
+    }
+
+    /// The query's renderings, from as typed to as forgiving as `forgiving`.
+    fn spec(
+        &self,
+        forgiving: Forgiveness<'_>,
+        filter: &SearchFilter,
+        after: Option<(f64, String, i64)>,
+        limit: i64,
+        now: NaiveDateTime,
+    ) -> Option<SearchSpec> {
+        let q = &self.query;
+        let renderings = |render: &dyn Fn(Forgiveness<'_>) -> Option<String>| {
+            Some(Renderings {
+                exact: render(Forgiveness::EXACT)?,
+                typed: render(Forgiveness::TYPED)?,
+                forgiving: render(forgiving)?,
+            })
+        };
+        Some(SearchSpec {
+            tsquery: renderings(&|how| q.to_tsquery(how))?,
+            fts5: renderings(&|how| q.to_fts5(how))?,
+            posts: filter.posts,
+            guides: filter.guides,
+            tag_slug: filter.tag_slug.clone(),
+            after,
+            limit,
+            now,
+        })
+    }
+
+    /// Prefixes and corrections both.
+    fn forgiving(&self) -> Forgiveness<'_> {
+        Forgiveness {
+            prefixes: true,
+            corrections: Some(&self.corrections),
+        }
+    }
 }
 
-/// A page of results for `text`, best first. A query that asks for nothing
-/// (only stop words or exclusions) finds nothing; it is never an error.
+/// A page of results for `plan`, best first: matches as typed, then
+/// matches of a word being typed as a prefix, then matches of corrected
+/// words. A query that asks for nothing (only stop words or exclusions)
+/// finds nothing; it is never an error.
 pub async fn search(
     pool: &DbPool,
-    text: &str,
+    plan: &Plan,
     filter: &SearchFilter,
     first: Option<i32>,
     after: Option<&str>,
@@ -120,8 +160,7 @@ pub async fn search(
     read(Key::Posts);
     let limit = page_size("first", first.unwrap_or(DEFAULT_PAGE_SIZE))?;
     let key = after.map(decode_cursor).transpose()?;
-    let query = parse(text);
-    let Some(spec) = spec(&query, filter, key, limit + 1, now) else {
+    let Some(spec) = plan.spec(plan.forgiving(), filter, key, limit + 1, now) else {
         return Ok(SearchPage::default());
     };
     let mut rows = search::page(&mut pool.get().await?, &spec).await?;
@@ -151,19 +190,53 @@ pub async fn search(
     })
 }
 
-/// How many published posts and guides match `text`, ignoring paging.
+/// How many published posts and guides `plan` finds, ignoring paging: the
+/// rows its pages show.
 pub async fn count(
     pool: &DbPool,
-    text: &str,
+    plan: &Plan,
+    filter: &SearchFilter,
+    now: NaiveDateTime,
+) -> DomainResult<i64> {
+    count_as(pool, plan, plan.forgiving(), filter, now).await
+}
+
+async fn count_as(
+    pool: &DbPool,
+    plan: &Plan,
+    forgiving: Forgiveness<'_>,
     filter: &SearchFilter,
     now: NaiveDateTime,
 ) -> DomainResult<i64> {
     read(Key::Posts);
-    let query = parse(text);
-    let Some(spec) = spec(&query, filter, None, 0, now) else {
+    let Some(spec) = plan.spec(forgiving, filter, None, 0, now) else {
         return Ok(0);
     };
     Ok(search::count(&mut pool.get().await?, &spec).await?)
+}
+
+/// The query with each word no post holds replaced by its closest word,
+/// when that finds more than the query as typed: a "did you mean" to
+/// offer. `None` when no word needed correcting, or correcting finds no
+/// more. Two counts when a word has a correction, no statement otherwise.
+pub async fn suggestion(
+    pool: &DbPool,
+    plan: &Plan,
+    filter: &SearchFilter,
+    now: NaiveDateTime,
+) -> DomainResult<Option<String>> {
+    if plan.corrections.is_empty() {
+        return Ok(None);
+    }
+    let corrected = dictionary::corrected_text(&plan.text, &plan.corrections);
+    let as_typed = count_as(pool, plan, Forgiveness::TYPED, filter, now).await?;
+    let fixed = Plan {
+        query: SearchQuery::parse(&corrected),
+        text: corrected,
+        corrections: Corrections::new(),
+    };
+    let as_corrected = count_as(pool, &fixed, Forgiveness::TYPED, filter, now).await?;
+    Ok((as_corrected > as_typed).then_some(fixed.text))
 }
 
 #[cfg(test)]

@@ -3,9 +3,12 @@
 //!
 //! Readers may type words, `"quoted phrases"` and `-excluded` words or
 //! phrases (a `-` at the start of a word or right before a quoted phrase).
-//! Everything else a reader might type — unbalanced quotes, `AND`/`OR`/`NEAR`,
-//! `*`, `^`, `:`, parentheses, SQL, punctuation — is plain text: it is never
-//! an error and never reaches a database as an operator. Words are lowercased,
+//! The last word typed, and any word followed by `*`, also matches as the
+//! start of a longer word (`kuber` finds "Kubernetes"), because search boxes
+//! query as the reader types. Everything else a reader might type —
+//! unbalanced quotes, `AND`/`OR`/`NEAR`, `^`, `:`, parentheses, SQL,
+//! punctuation — is plain text: it is never an error and never reaches a
+//! database as an operator. Words are lowercased,
 //! transliterated to ASCII ("café" becomes "cafe") and split on anything that
 //! is not a letter or digit, so `c++` searches for `c` and `node.js` for the
 //! two words `node` and `js` (kept next to each other inside a phrase).
@@ -17,6 +20,8 @@
 //! most [`MAX_WORD_CHARS`] characters, which bounds the work one search can
 //! ask of the database.
 
+use std::collections::HashMap;
+
 use deunicode::deunicode_with_tofu_cow;
 
 use crate::words::is_stop_word;
@@ -26,6 +31,37 @@ use crate::words::is_stop_word;
 pub const MAX_TERMS: usize = 32;
 /// Longest word kept, in characters; longer words are cut.
 pub const MAX_WORD_CHARS: usize = 64;
+/// Shortest word that also matches as a prefix: one letter would match
+/// nearly every post and say nothing.
+pub const MIN_PREFIX_CHARS: usize = 2;
+
+/// Close words to try beside a typed word that no post contains, by typed
+/// word (see `dictionary`).
+pub type Corrections = HashMap<String, Vec<String>>;
+
+/// How forgiving a rendering of the query is. Results are ranked by the
+/// strictest rendering they match: as typed, then with prefixes, then with
+/// corrections.
+#[derive(Debug, Clone, Copy)]
+pub struct Forgiveness<'a> {
+    /// Prefix words also match longer words.
+    pub prefixes: bool,
+    /// Words tried beside the typed ones.
+    pub corrections: Option<&'a Corrections>,
+}
+
+impl Forgiveness<'_> {
+    /// Every word exactly as typed.
+    pub const EXACT: Forgiveness<'static> = Forgiveness {
+        prefixes: false,
+        corrections: None,
+    };
+    /// As typed, prefix words matching longer words too.
+    pub const TYPED: Forgiveness<'static> = Forgiveness {
+        prefixes: true,
+        corrections: None,
+    };
+}
 
 /// What a reader asked for in the search box.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -37,6 +73,9 @@ pub struct SearchQuery {
     pub phrases: Vec<Vec<String>>,
     /// Words (one-element) and phrases a post must not contain.
     pub excluded: Vec<Vec<String>>,
+    /// Words of `words` that also match as the start of a longer word: the
+    /// last one typed, and those marked with `*`.
+    pub prefixes: Vec<String>,
 }
 
 /// A stretch of the search box before it is split into words.
@@ -55,7 +94,14 @@ impl SearchQuery {
     pub fn parse(input: &str) -> SearchQuery {
         let mut builder = Builder::default();
         for_each_piece(input, |piece| builder.add(piece));
-        builder.query
+        let mut query = builder.query;
+        if let Some(last) = builder.last_word
+            && !query.prefixes.contains(&last)
+        {
+            query.prefixes.push(last);
+        }
+        query.prefixes.retain(|w| w.len() >= MIN_PREFIX_CHARS);
+        query
     }
 
     /// Whether the query asks for nothing: no words and no phrases. A query of
@@ -64,46 +110,55 @@ impl SearchQuery {
         self.words.is_empty() && self.phrases.is_empty()
     }
 
-    /// The query for PostgreSQL's `websearch_to_tsquery`, rebuilt from the
-    /// parsed pieces only, e.g. `rust "async runtime" -tokio`. It contains only
-    /// lowercase ASCII letters, digits, spaces, double quotes and `-` before an
-    /// excluded word or phrase, so nothing the reader typed is read as syntax.
-    pub fn to_websearch(&self) -> String {
-        let mut parts: Vec<String> = Vec::new();
-        for word in self
+    /// The query for PostgreSQL's `to_tsquery`, or `None` when the query is
+    /// empty, e.g. `'rust' & ('kuber':* | 'tuber') & 'async' <-> 'runtime' &
+    /// !'tokio'`. Terms are single-quoted and contain only lowercase ASCII
+    /// letters and digits, so nothing the reader typed is read as syntax.
+    pub fn to_tsquery(&self, how: Forgiveness<'_>) -> Option<String> {
+        let quote = |w: &str| format!("'{w}'");
+        let positives: Vec<String> = self
             .words
             .iter()
-            .flat_map(|w| clean(std::slice::from_ref(w)))
-        {
-            parts.push(word);
+            .filter_map(|w| self.alternatives(w, how, quote, |w| format!("'{w}':*"), " | "))
+            .chain(
+                self.phrases
+                    .iter()
+                    .filter_map(|p| phrase_tsquery(&clean(p))),
+            )
+            .collect();
+        if positives.is_empty() {
+            return None;
         }
-        for phrase in &self.phrases {
-            push_non_empty(&mut parts, phrase_text(&clean(phrase), ""));
-        }
-        for excluded in &self.excluded {
-            push_non_empty(&mut parts, phrase_text(&clean(excluded), "-"));
-        }
-        parts.join(" ")
+        let mut parts = positives;
+        parts.extend(
+            self.excluded
+                .iter()
+                .filter_map(|e| phrase_tsquery(&clean(e)))
+                .map(|e| format!("!({e})")),
+        );
+        Some(parts.join(" & "))
     }
 
     /// The query for SQLite FTS5 `MATCH`, or `None` when the query is empty.
     /// Every word and phrase is double-quoted so FTS5 syntax never applies;
-    /// positives are joined by spaces (all must match) and exclusions follow a
-    /// parenthesised positive group, e.g. `("rust" "async runtime") NOT "tokio"`.
-    pub fn to_fts5(&self) -> Option<String> {
+    /// positives are joined by `AND`, a word's alternatives by `OR`, and
+    /// exclusions follow a parenthesised positive group, e.g.
+    /// `("rust" AND ("kuber" OR "kuber"*) AND "async runtime") NOT "tokio"`.
+    pub fn to_fts5(&self, how: Forgiveness<'_>) -> Option<String> {
         let quoted =
             |words: Vec<String>| (!words.is_empty()).then(|| format!("\"{}\"", words.join(" ")));
         let positives: Vec<String> = self
             .words
             .iter()
-            .flat_map(|w| clean(std::slice::from_ref(w)))
-            .map(|w| format!("\"{w}\""))
+            .filter_map(|w| self.alternatives(w, how, |w| format!("\"{w}\""), fts5_prefix, " OR "))
             .chain(self.phrases.iter().filter_map(|p| quoted(clean(p))))
             .collect();
         if positives.is_empty() {
             return None;
         }
-        let positives = positives.join(" ");
+        // FTS5 joins a parenthesised group to its neighbours only with an
+        // explicit AND.
+        let positives = positives.join(" AND ");
         let excluded: Vec<String> = self
             .excluded
             .iter()
@@ -118,6 +173,45 @@ impl SearchQuery {
             out.push_str(&phrase);
         }
         Some(out)
+    }
+
+    /// A word as a term, or a group of the ways it may match: the word, the
+    /// word as a prefix, and its corrections.
+    fn alternatives(
+        &self,
+        word: &str,
+        how: Forgiveness<'_>,
+        exact: impl Fn(&str) -> String,
+        prefix: impl Fn(&str) -> String,
+        or: &str,
+    ) -> Option<String> {
+        let mut word = clean(std::slice::from_ref(&word.to_owned()));
+        // A clean word is one word; a hand-built one may split.
+        if word.len() != 1 {
+            return phrase_of(&word, &exact);
+        }
+        let word = word.pop()?;
+        let mut terms = Vec::new();
+        if how.prefixes && self.prefixes.contains(&word) {
+            // The word itself too: a stemmer may shorten a whole word
+            // ("kubernetes" is stored as "kubernet") below the typed prefix.
+            terms.push(exact(&word));
+            terms.push(prefix(&word));
+        } else {
+            terms.push(exact(&word));
+        }
+        if let Some(corrections) = how.corrections.and_then(|c| c.get(&word)) {
+            terms.extend(
+                corrections
+                    .iter()
+                    .filter_map(|c| phrase_of(&clean(std::slice::from_ref(c)), &exact)),
+            );
+        }
+        Some(if terms.len() == 1 {
+            terms.swap_remove(0)
+        } else {
+            format!("({})", terms.join(or))
+        })
     }
 
     /// Every word a matching post contains (the words, then the words of the
@@ -138,6 +232,8 @@ impl SearchQuery {
 struct Builder {
     query: SearchQuery,
     terms: usize,
+    /// The last word typed, when the query ends with a plain word.
+    last_word: Option<String>,
 }
 
 impl Builder {
@@ -145,21 +241,34 @@ impl Builder {
     fn add(&mut self, piece: Piece<'_>) -> bool {
         match piece {
             Piece::Plain(text) => {
-                for word in words_of(text) {
-                    if !self.add_word(word) {
+                for (word, starred) in marked_words(text) {
+                    let Some(word) = word else {
+                        // A stop word typed last is no prefix to complete.
+                        self.last_word = None;
+                        continue;
+                    };
+                    if !self.add_word(word.clone()) {
                         return false;
                     }
+                    if starred && !self.query.prefixes.contains(&word) {
+                        self.query.prefixes.push(word.clone());
+                    }
+                    self.last_word = Some(word);
                 }
                 true
             }
             Piece::Phrase(text) => {
+                self.last_word = None;
                 let words = words_of(text);
                 if let [word] = words.as_slice() {
                     return self.add_word(word.clone());
                 }
                 self.add_phrase(words, false)
             }
-            Piece::Excluded(text) => self.add_phrase(words_of(text), true),
+            Piece::Excluded(text) => {
+                self.last_word = None;
+                self.add_phrase(words_of(text), true)
+            }
         }
     }
 
@@ -278,14 +387,30 @@ fn for_each_piece<'a>(input: &'a str, mut add: impl FnMut(Piece<'a>) -> bool) {
 
 /// The searchable words of a stretch of text: ASCII, lowercase, split on
 /// anything else, cut to [`MAX_WORD_CHARS`], stop words dropped.
-fn words_of(text: &str) -> Vec<String> {
-    deunicode_with_tofu_cow(text, " ")
-        .to_ascii_lowercase()
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|word| !word.is_empty())
-        .map(|word| word[..word.len().min(MAX_WORD_CHARS)].to_owned())
-        .filter(|word| !is_stop_word(word))
+pub(crate) fn words_of(text: &str) -> Vec<String> {
+    marked_words(text)
+        .into_iter()
+        .filter_map(|(word, _)| word)
         .collect()
+}
+
+/// The words of a stretch of text as `words_of` reads them, each with
+/// whether a `*` follows it; a stop word is `None`, kept in its place.
+fn marked_words(text: &str) -> Vec<(Option<String>, bool)> {
+    let text = deunicode_with_tofu_cow(text, " ").to_ascii_lowercase();
+    let mut words = Vec::new();
+    let mut rest = text.as_str();
+    while let Some(start) = rest.find(|c: char| c.is_ascii_alphanumeric()) {
+        let run = &rest[start..];
+        let end = run
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(run.len());
+        let word = &run[..end.min(MAX_WORD_CHARS)];
+        let starred = run[end..].starts_with('*');
+        words.push(((!is_stop_word(word)).then(|| word.to_owned()), starred));
+        rest = &run[end..];
+    }
+    words
 }
 
 /// The words of a piece reduced to lowercase ASCII letters and digits, so the
@@ -303,18 +428,30 @@ fn clean(words: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// `prefix` then the word, or the quoted phrase; empty for no words.
-fn phrase_text(words: &[String], prefix: &str) -> String {
-    match words {
-        [] => String::new(),
-        [word] => format!("{prefix}{word}"),
-        _ => format!("{prefix}\"{}\"", words.join(" ")),
+/// A prefix term for FTS5. Its Porter stemmer stems a prefix as a word,
+/// and rewrites a final "y" as "i" ("deploy" as "deploi"), which "deploy"
+/// then no longer begins ("deployment" is stored as "deploy"): such a word
+/// is also looked for without its "y".
+fn fts5_prefix(word: &str) -> String {
+    match word.strip_suffix('y') {
+        Some(stem) if stem.len() >= MIN_PREFIX_CHARS => format!("\"{word}\"* OR \"{stem}\"*"),
+        _ => format!("\"{word}\"*"),
     }
 }
 
-fn push_non_empty(parts: &mut Vec<String>, part: String) {
-    if !part.is_empty() {
-        parts.push(part);
+/// A phrase for `to_tsquery`: its words quoted together, which PostgreSQL
+/// reads as adjacent terms (`'async runtime'` is `'async' <-> 'runtim'`);
+/// `None` for no words.
+fn phrase_tsquery(words: &[String]) -> Option<String> {
+    phrase_of(words, |w| format!("'{w}'"))
+}
+
+/// Words quoted together as one phrase; `None` for no words.
+fn phrase_of(words: &[String], quote: impl Fn(&str) -> String) -> Option<String> {
+    match words {
+        [] => None,
+        [word] => Some(quote(word)),
+        _ => Some(quote(&words.join(" "))),
     }
 }
 
@@ -333,7 +470,20 @@ mod tests {
             words: strings(words),
             phrases: phrases.iter().map(|p| strings(p)).collect(),
             excluded: excluded.iter().map(|p| strings(p)).collect(),
+            prefixes: Vec::new(),
         }
+    }
+
+    fn with_prefixes(mut q: SearchQuery, prefixes: &[&str]) -> SearchQuery {
+        q.prefixes = strings(prefixes);
+        q
+    }
+
+    fn corrections(pairs: &[(&str, &[&str])]) -> Corrections {
+        pairs
+            .iter()
+            .map(|(w, c)| ((*w).to_owned(), strings(c)))
+            .collect()
     }
 
     fn term_count(q: &SearchQuery) -> usize {
@@ -343,38 +493,48 @@ mod tests {
     }
 
     /// The checks every query's database strings must pass.
-    fn assert_well_formed(q: &SearchQuery) {
-        let fts5 = q.to_fts5();
-        assert_eq!(fts5.is_none(), q.is_empty(), "{q:?}");
-        if let Some(fts5) = fts5 {
-            assert_eq!(fts5.matches('"').count() % 2, 0, "{fts5}");
-            for (i, part) in fts5.split('"').enumerate() {
-                if i % 2 == 1 {
-                    assert!(!part.is_empty(), "{fts5}");
-                    assert!(
-                        part.chars()
-                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == ' '),
-                        "{fts5}"
-                    );
-                } else {
-                    assert!(
-                        part.replace("NOT", "").chars().all(|c| "() ".contains(c)),
-                        "{fts5}"
-                    );
-                }
+    /// Quoted parts hold only lowercase letters, digits and spaces; what
+    /// lies between them only the operators each database is meant to read.
+    fn assert_quoted_safely(text: &str, quote: char, operators: &[&str], between: &str) {
+        assert_eq!(text.matches(quote).count() % 2, 0, "{text}");
+        for (i, part) in text.split(quote).enumerate() {
+            if i % 2 == 1 {
+                assert!(!part.is_empty(), "{text}");
+                assert!(
+                    part.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == ' '),
+                    "{text}"
+                );
+            } else {
+                let rest = operators
+                    .iter()
+                    .fold(part.to_owned(), |rest, op| rest.replace(op, ""));
+                assert!(rest.chars().all(|c| between.contains(c)), "{text}");
             }
         }
-        let web = q.to_websearch();
-        assert!(
-            web.chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || " \"-".contains(c)),
-            "{web}"
-        );
-        assert_eq!(web.matches('"').count() % 2, 0, "{web}");
-        for (i, c) in web.char_indices() {
-            if c == '-' {
-                assert!(i == 0 || web[..i].ends_with(' '), "{web}");
-            }
+    }
+
+    fn assert_well_formed(q: &SearchQuery) {
+        let some = corrections(&[]);
+        let forgiving = Forgiveness {
+            prefixes: true,
+            corrections: Some(&some),
+        };
+        for how in [Forgiveness::EXACT, Forgiveness::TYPED, forgiving] {
+            let fts5 = q.to_fts5(how);
+            assert_eq!(fts5.is_none(), q.is_empty(), "{q:?}");
+            assert_quoted_safely(
+                &fts5.unwrap_or_default(),
+                '"',
+                &["NOT", "AND", "OR"],
+                "() *",
+            );
+            let tsquery = q.to_tsquery(how);
+            assert_eq!(tsquery.is_none(), q.is_empty(), "{q:?}");
+            assert_quoted_safely(&tsquery.unwrap_or_default(), '\'', &["<->"], "()&|!:* ");
+        }
+        for prefix in &q.prefixes {
+            assert!(q.words.contains(prefix) && prefix.len() >= MIN_PREFIX_CHARS);
         }
         assert!(term_count(q) <= MAX_TERMS, "{q:?}");
         for word in q
@@ -398,10 +558,13 @@ mod tests {
     fn words_phrases_and_exclusions() {
         let q = SearchQuery::parse(r#"Rust "async runtime" -tokio"#);
         assert_eq!(q, query(&["rust"], &[&["async", "runtime"]], &[&["tokio"]]));
-        assert_eq!(q.to_websearch(), r#"rust "async runtime" -tokio"#);
         assert_eq!(
-            q.to_fts5().as_deref(),
-            Some(r#"("rust" "async runtime") NOT "tokio""#)
+            q.to_tsquery(Forgiveness::TYPED).as_deref(),
+            Some("'rust' & 'async runtime' & !('tokio')")
+        );
+        assert_eq!(
+            q.to_fts5(Forgiveness::TYPED).as_deref(),
+            Some(r#"("rust" AND "async runtime") NOT "tokio""#)
         );
         assert_eq!(q.positive_terms(), strings(&["rust", "async", "runtime"]));
         assert!(!q.is_empty());
@@ -414,9 +577,12 @@ mod tests {
             q,
             query(&["css"], &[], &[&["grid", "layout"], &["node", "js"]])
         );
-        assert_eq!(q.to_websearch(), r#"css -"grid layout" -"node js""#);
         assert_eq!(
-            q.to_fts5().as_deref(),
+            q.to_tsquery(Forgiveness::TYPED).as_deref(),
+            Some("'css' & !('grid layout') & !('node js')")
+        );
+        assert_eq!(
+            q.to_fts5(Forgiveness::TYPED).as_deref(),
             Some(r#"("css") NOT "grid layout" NOT "node js""#)
         );
     }
@@ -424,7 +590,10 @@ mod tests {
     #[test]
     fn without_exclusions_fts5_needs_no_group() {
         let q = SearchQuery::parse(r#"rust "borrow checker""#);
-        assert_eq!(q.to_fts5().as_deref(), Some(r#""rust" "borrow checker""#));
+        assert_eq!(
+            q.to_fts5(Forgiveness::TYPED).as_deref(),
+            Some(r#""rust" AND "borrow checker""#)
+        );
     }
 
     #[test]
@@ -460,39 +629,50 @@ mod tests {
         ] {
             let q = SearchQuery::parse(input);
             assert!(q.is_empty(), "{input}");
-            assert_eq!(q.to_fts5(), None, "{input}");
+            assert_eq!(q.to_fts5(Forgiveness::TYPED), None, "{input}");
+            assert_eq!(q.to_tsquery(Forgiveness::TYPED), None, "{input}");
             assert!(q.positive_terms().is_empty());
         }
-        assert_eq!(SearchQuery::parse("-tokio").to_websearch(), "-tokio");
     }
 
     #[test]
     fn injection_attempts_are_plain_words() {
-        let cases: &[(&str, &[&str])] = &[
-            (r#""; DROP TABLE posts; --"#, &["drop", "table"]),
-            ("title:foo", &["title", "foo"]),
-            ("foo*", &["foo"]),
-            ("NEAR(a b)", &["near", "b"]),
-            ("a OR b", &["b"]),
-            ("rust AND async", &["rust", "async"]),
-            ("x^2 (y)", &["x", "2", "y"]),
-            ("\"abc", &["abc"]),
-            ("abc\"", &["abc"]),
-            ("-", &[]),
-            ("--x", &["x"]),
-            ("- x", &["x"]),
-            ("-\"unclosed", &["unclosed"]),
-            ("' OR 1=1 --", &["1"]),
-            ("body: {} [] \\ ; %", &["body"]),
+        // The last word typed (two letters or more) is also a prefix.
+        let cases: &[(&str, &[&str], &[&str])] = &[
+            (r#""; DROP TABLE posts; --"#, &["drop", "table"], &[]),
+            ("title:foo", &["title", "foo"], &["foo"]),
+            ("foo*", &["foo"], &["foo"]),
+            ("NEAR(a b)", &["near", "b"], &[]),
+            ("a OR b", &["b"], &[]),
+            ("rust AND async", &["rust", "async"], &["async"]),
+            ("x^2 (y)", &["x", "2", "y"], &[]),
+            ("\"abc", &["abc"], &["abc"]),
+            ("abc\"", &["abc"], &["abc"]),
+            ("-", &[], &[]),
+            ("--x", &["x"], &[]),
+            ("- x", &["x"], &[]),
+            ("-\"unclosed", &["unclosed"], &["unclosed"]),
+            ("' OR 1=1 --", &["1"], &[]),
+            ("body: {} [] \\ ; %", &["body"], &["body"]),
         ];
-        for (input, words) in cases {
+        for (input, words, prefixes) in cases {
             let q = SearchQuery::parse(input);
-            assert_eq!(q, query(words, &[], &[]), "{input}");
+            assert_eq!(
+                q,
+                with_prefixes(query(words, &[], &[]), prefixes),
+                "{input}"
+            );
             assert_well_formed(&q);
         }
         let q = SearchQuery::parse("\"; DROP TABLE posts; --");
-        assert_eq!(q.to_fts5().as_deref(), Some(r#""drop" "table""#));
-        assert_eq!(q.to_websearch(), "drop table");
+        assert_eq!(
+            q.to_fts5(Forgiveness::TYPED).as_deref(),
+            Some(r#""drop" AND "table""#)
+        );
+        assert_eq!(
+            q.to_tsquery(Forgiveness::TYPED).as_deref(),
+            Some("'drop' & 'table'")
+        );
     }
 
     #[test]
@@ -529,22 +709,93 @@ mod tests {
     #[test]
     fn outputs_stay_safe_for_hand_built_queries() {
         let q = query(&["Rust\"", "*"], &[&["a\" OR", "b"]], &[&[") NOT ("]]);
-        assert_well_formed_outputs(&q);
         assert_eq!(
-            q.to_fts5().as_deref(),
-            Some(r#"("rust" "a or b") NOT "not""#)
+            q.to_fts5(Forgiveness::TYPED).as_deref(),
+            Some(r#"("rust" AND "a or b") NOT "not""#)
         );
-        assert_eq!(q.to_websearch(), r#"rust "a or b" -not"#);
+        assert_eq!(
+            q.to_tsquery(Forgiveness::TYPED).as_deref(),
+            Some("'rust' & 'a or b' & !('not')")
+        );
+        // Corrections are cleaned as well.
+        let fixes = corrections(&[("rust", &["ru'st", "r|s"])]);
+        let how = Forgiveness {
+            prefixes: true,
+            corrections: Some(&fixes),
+        };
+        assert_eq!(
+            q.to_tsquery(how).as_deref(),
+            Some("('rust' | 'ru st' | 'r s') & 'a or b' & !('not')")
+        );
+        assert_quoted_safely(
+            &q.to_tsquery(how).unwrap_or_default(),
+            '\'',
+            &["<->"],
+            "()&|!:* ",
+        );
+        assert_quoted_safely(
+            &q.to_fts5(how).unwrap_or_default(),
+            '"',
+            &["NOT", "AND", "OR"],
+            "() *",
+        );
     }
 
-    fn assert_well_formed_outputs(q: &SearchQuery) {
-        let fts5 = q.to_fts5().unwrap_or_default();
-        assert_eq!(fts5.matches('"').count() % 2, 0);
-        let web = q.to_websearch();
-        assert!(
-            web.chars()
-                .all(|c| c.is_ascii_alphanumeric() || " \"-".contains(c))
+    #[test]
+    fn the_last_word_and_starred_words_are_prefixes() {
+        let q = SearchQuery::parse("deploy kuber");
+        assert_eq!(q.prefixes, ["kuber"]);
+        assert_eq!(
+            q.to_tsquery(Forgiveness::TYPED).as_deref(),
+            Some("'deploy' & ('kuber' | 'kuber':*)")
         );
+        assert_eq!(
+            q.to_fts5(Forgiveness::TYPED).as_deref(),
+            Some(r#""deploy" AND ("kuber" OR "kuber"*)"#)
+        );
+        // As typed, the prefix is only the word.
+        assert_eq!(
+            q.to_tsquery(Forgiveness::EXACT).as_deref(),
+            Some("'deploy' & 'kuber'")
+        );
+        assert_eq!(
+            q.to_fts5(Forgiveness::EXACT).as_deref(),
+            Some(r#""deploy" AND "kuber""#)
+        );
+        assert_eq!(
+            SearchQuery::parse("deploy* rust").prefixes,
+            ["deploy", "rust"]
+        );
+        assert_eq!(SearchQuery::parse("rust* rust").prefixes, ["rust"]);
+        // A query that ends with a phrase, an exclusion or a stop word has
+        // no word being typed.
+        for input in [
+            r#"rust "borrow checker""#,
+            "rust -tokio",
+            "rust the",
+            "rust k",
+        ] {
+            assert!(SearchQuery::parse(input).prefixes.is_empty(), "{input}");
+        }
+    }
+
+    #[test]
+    fn corrections_are_tried_beside_the_typed_word() {
+        let q = SearchQuery::parse("kuberentes deploy");
+        let fixes = corrections(&[("kuberentes", &["kubernetes"])]);
+        let how = Forgiveness {
+            prefixes: true,
+            corrections: Some(&fixes),
+        };
+        assert_eq!(
+            q.to_tsquery(how).as_deref(),
+            Some("('kuberentes' | 'kubernetes') & ('deploy' | 'deploy':*)")
+        );
+        assert_eq!(
+            q.to_fts5(how).as_deref(),
+            Some(r#"("kuberentes" OR "kubernetes") AND ("deploy" OR "deploy"* OR "deplo"*)"#)
+        );
+        assert_well_formed(&q);
     }
 
     proptest! {

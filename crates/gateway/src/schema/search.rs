@@ -3,7 +3,7 @@
 
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, Union};
 use waypost_domain::search::snippet::SnippetText;
-use waypost_domain::search::{self, Hit, SearchFilter, SearchPage};
+use waypost_domain::search::{self, Hit, Plan, SearchFilter, SearchPage};
 
 use super::career::GuideObject;
 use super::paging::{PageInfo, page_cost};
@@ -84,7 +84,7 @@ pub(crate) struct SearchEdge {
 }
 
 pub(crate) struct SearchConnection {
-    text: String,
+    plan: Plan,
     filter: SearchFilter,
     page: SearchPage,
     edges: Vec<SearchEdge>,
@@ -106,13 +106,24 @@ impl SearchConnection {
             end_cursor: self.edges.last().map(|e| e.cursor.clone()),
         }
     }
-    /// Published posts and guides matching, ignoring paging.
+    /// Published posts and guides matching, ignoring paging: the results
+    /// the pages show, corrected and prefix matches included.
     async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i32> {
         let rc = request_context(ctx)?;
-        let total = search::count(&rc.pool, &self.text, &self.filter, rc.now)
+        let total = search::count(&rc.pool, &self.plan, &self.filter, rc.now)
             .await
             .gql()?;
         Ok(i32::try_from(total).unwrap_or(i32::MAX))
+    }
+    /// "Did you mean": the query with its misspelt words corrected, when
+    /// that finds more than the query as typed (a word no post or guide
+    /// holds, five letters or more, one or two letters off). Null when
+    /// nothing needed correcting.
+    async fn suggestion(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+        let rc = request_context(ctx)?;
+        search::suggestion(&rc.pool, &self.plan, &self.filter, rc.now)
+            .await
+            .gql()
     }
 }
 
@@ -123,7 +134,11 @@ pub(crate) struct SearchQuery;
 impl SearchQuery {
     /// Searches titles, excerpts and bodies of published posts and guides.
     /// Write words, "quoted phrases" and -excluded words; anything else is
-    /// read as plain words.
+    /// read as plain words. The last word, and any word followed by `*`,
+    /// also finds words it begins (`kuber` finds "Kubernetes"), and a word
+    /// of five letters or more that no post holds also finds the words one
+    /// letter off (two for nine letters or more). Exact matches rank first,
+    /// then prefix matches, then corrected ones.
     #[graphql(complexity = "page_cost(first, None, child_complexity)")]
     async fn search(
         &self,
@@ -143,7 +158,8 @@ impl SearchQuery {
             guides: types.contains(&SearchType::Guide),
             tag_slug: input.tag_slug,
         };
-        let page = search::search(&rc.pool, &query, &filter, first, after.as_deref(), rc.now)
+        let plan = Plan::new(&rc.pool, &query).await.gql()?;
+        let page = search::search(&rc.pool, &plan, &filter, first, after.as_deref(), rc.now)
             .await
             .gql()?;
         // Each result's post or guide, batched.
@@ -187,7 +203,7 @@ impl SearchQuery {
             })
             .collect();
         Ok(SearchConnection {
-            text: query,
+            plan,
             filter,
             page,
             edges,
