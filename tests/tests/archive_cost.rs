@@ -218,6 +218,14 @@ async fn prefix_and_typo_searches_read_indexes(backend: Backend) {
             }
             Backend::Sqlite => {
                 assert!(all.contains("VIRTUAL TABLE INDEX"), "{typed}: {all}");
+                // The highlight finds each row of the page by its rowid
+                // (`=`), after the page: not every match, each running
+                // the page's query again.
+                let page_then_rowid = all.lines().collect::<Vec<_>>().windows(2).any(|w| {
+                    w[0] == "SCAN r"
+                        && w[1].starts_with("SCAN search_index VIRTUAL TABLE INDEX 0:=")
+                });
+                assert!(page_then_rowid, "{typed}: {all}");
             }
         }
         if typed.len() >= 5 {

@@ -297,7 +297,13 @@ pub async fn page(conn: &mut DbConn, spec: &SearchSpec) -> DbResult<Vec<SearchRo
     if postgres {
         b.push(") r ORDER BY r.score DESC, r.kind ASC, r.id ASC");
     } else {
-        b.push(") r JOIN search_index ON search_index.rowid = r.rid WHERE search_index MATCH ");
+        // CROSS JOIN keeps the page's rows the outer loop, each matched
+        // again by its rowid: SQLite would otherwise run the full-text
+        // query first and evaluate the page again for every match (31 ms
+        // against 2 ms on the benchmark's 10,000 posts).
+        b.push(
+            ") r CROSS JOIN search_index ON search_index.rowid = r.rid WHERE search_index MATCH ",
+        );
         b.bind(Bind::Text(spec.fts5.forgiving.clone()));
         b.push(" ORDER BY r.score DESC, r.kind ASC, r.id ASC");
     }

@@ -137,8 +137,8 @@ pub async fn corrections(pool: &DbPool, query: &SearchQuery) -> DomainResult<Cor
     Ok(corrections)
 }
 
-/// Adds the words of `texts` the dictionary does not hold yet: one
-/// statement to find which are new, and the new words' keys.
+/// Adds the words of `texts` the dictionary does not hold yet: a statement
+/// to find which are new (one for up to 500 words), and the new words' keys.
 pub async fn learn(conn: &mut DbConn, texts: &[&str]) -> DomainResult<()> {
     let words: BTreeSet<String> = texts
         .iter()
@@ -149,10 +149,12 @@ pub async fn learn(conn: &mut DbConn, texts: &[&str]) -> DomainResult<()> {
         return Ok(());
     }
     let words: Vec<String> = words.into_iter().collect();
-    let known: BTreeSet<String> = store::known_words(conn, &words)
-        .await?
-        .into_iter()
-        .collect();
+    let mut known: BTreeSet<String> = BTreeSet::new();
+    // In lists a statement can bind whatever the texts (SQLite spells a
+    // list out, one variable a word).
+    for chunk in words.chunks(ROWS_PER_STATEMENT) {
+        known.extend(store::known_words(conn, chunk).await?);
+    }
     let rows: Vec<(String, String)> = words
         .iter()
         .filter(|w| !known.contains(*w))
