@@ -12,6 +12,7 @@
 //! results file (see `bench/postgraphile.sh`).
 
 mod connections;
+mod index_update;
 mod load;
 mod proc;
 mod report;
@@ -83,6 +84,9 @@ enum Subcommands {
     /// Latency under slow, idle and greedy connections, and the memory of
     /// thousands of subscribed WebSockets (see BENCHMARKS.md).
     Connections(connections::ConnectionArgs),
+    /// What refreshing the similar-posts index costs when one post
+    /// changes: p50, p90 and the slowest of posts spread over the archive.
+    IndexUpdate(index_update::IndexUpdateArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -190,6 +194,12 @@ fn main() -> anyhow::Result<()> {
                 .enable_all()
                 .build()?
                 .block_on(connections::run(&args));
+        }
+        Some(Subcommands::IndexUpdate(args)) => {
+            return tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?
+                .block_on(index_update::run(&args));
         }
         None => {}
     }

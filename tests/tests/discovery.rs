@@ -4,11 +4,12 @@
 // Test code: a failed unwrap is a failed assertion.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
-use waypost_db::{AuthorInsertForm, BundlePost, ContentBundle, TagInsertForm};
+use waypost_db::queries::similar;
+use waypost_db::{AuthorInsertForm, BundlePost, ContentBundle, PostId, TagInsertForm};
 use waypost_domain::authoring::{PostDraft, post_form};
 use waypost_tests::{Backend, TestApp, backend_tests, uncached};
 
@@ -140,6 +141,20 @@ fn similar_slugs(data: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The terms the index holds for the posts of `ids`.
+async fn stored_terms(app: &TestApp, ids: &[&Value]) -> BTreeSet<String> {
+    let ids: Vec<PostId> = ids
+        .iter()
+        .map(|id| PostId(TestApp::raw_post_id(id)))
+        .collect();
+    similar::vectors(&mut app.pool.get().await.unwrap(), &ids)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| row.term)
+        .collect()
+}
+
 async fn similar_posts_follow_every_change(backend: Backend) {
     let (bundle, _) = fixture_bundle();
     let app = TestApp::with_content(backend, bundle).await;
@@ -218,6 +233,7 @@ async fn similar_posts_follow_every_change(backend: Backend) {
     assert_eq!(security_list[0], "copy-0", "{security_list:?}");
 
     // Unpublished, it is nobody's similar post; deleted, likewise.
+    let mut left_behind = stored_terms(&app, &[&ids[0], &ids[1]]).await;
     app.graphql_as(&editor, UNPUBLISH, json!({ "i": { "id": ids[0] } }))
         .await;
     let unpublished = similar_slugs(&app.data(read, json!({ "s": security[0].slug })).await);
@@ -236,6 +252,34 @@ async fn similar_posts_follow_every_change(backend: Backend) {
     let gone = similar_slugs(&app.data(read, json!({ "s": watched })).await);
     assert!(!gone.iter().any(|s| s == "copy-1"), "{gone:?}");
     assert_eq!(gone.len(), 20, "the place it left is filled");
+
+    // The stored count of each term's holders followed every change: the
+    // terms every post holds now, and those the two posts held before they
+    // left the index.
+    let mut conn = app.pool.get().await.unwrap();
+    let all: Vec<PostId> = (1..=500).map(PostId).collect();
+    let mut held: BTreeMap<String, i64> = BTreeMap::new();
+    for row in similar::vectors(&mut conn, &all).await.unwrap() {
+        *held.entry(row.term).or_default() += 1;
+    }
+    left_behind.extend(held.keys().cloned());
+    let terms: Vec<String> = left_behind.into_iter().collect();
+    let stored: BTreeMap<String, i64> = similar::document_frequencies(&mut conn, &terms, PostId(0))
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
+    assert!(
+        terms.len() > held.len(),
+        "the posts that left held terms of their own"
+    );
+    for term in &terms {
+        assert_eq!(
+            stored.get(term).copied().unwrap_or(0),
+            held.get(term).copied().unwrap_or(0),
+            "posts holding {term:?}"
+        );
+    }
 
     for first in [21, -1] {
         let body = app

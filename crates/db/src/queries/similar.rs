@@ -12,6 +12,7 @@ use crate::models::{Post, PostStatus};
 use crate::pool::ClaimWrites;
 use crate::pool::{Backend, DbConn, with_conn};
 use crate::schema::{post_neighbours, post_tags, post_terms, posts};
+use crate::sql::{Bind, SqlBuilder};
 
 /// Names the lock held while the index is rewritten (`DbConn::serialized`):
 /// each rewrite reads what the previous one stored.
@@ -80,7 +81,7 @@ impl InsertIndexRows for crate::pool::SqliteConn {
 
 /// A term of a post, its weight in the post's unit vector, and the words
 /// the post wrote for it (space-separated, most frequent first).
-#[derive(Debug, Clone, Queryable, Insertable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Insertable)]
 #[diesel(table_name = post_terms)]
 pub struct PostTerm {
     pub post_id: PostId,
@@ -139,38 +140,80 @@ pub async fn indexed_count(conn: &mut DbConn) -> DbResult<i64> {
     })?)
 }
 
-/// How many indexed posts other than `except` hold each of `terms`.
+#[derive(diesel::QueryableByName)]
+struct TermCount {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    term: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    posts: i64,
+}
+
+/// How many indexed posts other than `except` hold each of `terms`: the
+/// stored counts, an index seek a term whatever the archive's size.
 pub async fn document_frequencies(
     conn: &mut DbConn,
     terms: &[String],
     except: PostId,
 ) -> DbResult<Vec<(String, i64)>> {
-    Ok(with_conn!(conn, |c| {
-        post_terms::table
-            .filter(post_terms::term.eq_any(terms))
-            .filter(post_terms::post_id.ne(except))
-            .group_by(post_terms::term)
-            .select((post_terms::term, diesel::dsl::count_star()))
-            .load(c)
-            .await
-    })?)
+    if terms.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut b = SqlBuilder::new(conn.backend());
+    b.push(
+        "SELECT c.term AS term, CAST(c.posts - (SELECT COUNT(*) FROM post_terms o \
+         WHERE o.post_id = ",
+    );
+    b.bind(Bind::Int(except.0));
+    b.push(" AND o.term = c.term) AS BIGINT) AS posts FROM similar_term_counts c WHERE c.term");
+    b.in_texts(terms);
+    let counts: Vec<TermCount> = b.load(conn).await?;
+    Ok(counts.into_iter().map(|c| (c.term, c.posts)).collect())
 }
 
-/// The postings of `terms`: every indexed post holding one, with its
-/// weight. An index seek per term, never a read of any post's text.
-pub async fn postings(conn: &mut DbConn, terms: &[String]) -> DbResult<Vec<PostTerm>> {
-    Ok(with_conn!(conn, |c| {
-        post_terms::table
-            .filter(post_terms::term.eq_any(terms))
-            .select((
-                post_terms::post_id,
-                post_terms::term,
-                post_terms::weight,
-                post_terms::forms,
-            ))
-            .load(c)
-            .await
-    })?)
+/// The postings of `terms`: the `per_term` indexed posts holding each most
+/// strongly, with their weights. An index seek a term, reading no more
+/// than that many rows of it however many posts hold it.
+pub async fn postings(
+    conn: &mut DbConn,
+    terms: &[String],
+    per_term: i64,
+) -> DbResult<Vec<PostTerm>> {
+    if terms.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut b = SqlBuilder::new(conn.backend());
+    match b.backend() {
+        Backend::Postgres => {
+            b.push("SELECT t.post_id, t.term, t.weight, t.forms FROM unnest(");
+            b.bind(Bind::Texts(terms.to_vec()));
+            b.push(
+                ") AS q(term) CROSS JOIN LATERAL (SELECT p.post_id, p.term, p.weight, p.forms \
+                 FROM post_terms p WHERE p.term = q.term COLLATE \"C\" \
+                 ORDER BY p.weight DESC, p.post_id LIMIT ",
+            );
+            b.bind(Bind::Int(per_term));
+            b.push(") t");
+        }
+        Backend::Sqlite => {
+            // No LATERAL: a limited branch per term.
+            b.varies();
+            let limit = b.value(Bind::Int(per_term));
+            for (i, term) in terms.iter().enumerate() {
+                if i > 0 {
+                    b.push(" UNION ALL ");
+                }
+                b.push(
+                    "SELECT * FROM (SELECT post_id, term, weight, forms FROM post_terms \
+                     WHERE term = ",
+                );
+                b.bind(Bind::Text(term.clone()));
+                b.push(" ORDER BY weight DESC, post_id LIMIT ");
+                b.placeholder(limit);
+                b.push(")");
+            }
+        }
+    }
+    b.load(conn).await
 }
 
 /// The stored vectors of `ids`.
@@ -224,9 +267,31 @@ pub async fn store(
              ORDER BY score DESC, similar_id LIMIT ?2)"
         }
     };
+    // The counts of the terms the post held and holds now, kept in the
+    // same transaction.
+    let (uncount, count) = match conn.backend() {
+        Backend::Postgres => (
+            "UPDATE similar_term_counts SET posts = posts - 1 \
+             WHERE term IN (SELECT term FROM post_terms WHERE post_id = $1)",
+            "INSERT INTO similar_term_counts (term, posts) \
+             SELECT term, 1 FROM post_terms WHERE post_id = $1 \
+             ON CONFLICT (term) DO UPDATE SET posts = similar_term_counts.posts + 1",
+        ),
+        Backend::Sqlite => (
+            "UPDATE similar_term_counts SET posts = posts - 1 \
+             WHERE term IN (SELECT term FROM post_terms WHERE post_id = ?1)",
+            "INSERT INTO similar_term_counts (term, posts) \
+             SELECT term, 1 FROM post_terms WHERE post_id = ?1 \
+             ON CONFLICT (term) DO UPDATE SET posts = posts + 1",
+        ),
+    };
     with_conn!(conn, |c| {
         c.transaction::<_, diesel::result::Error, _>(async |c| {
             c.claim_writes().await?;
+            diesel::sql_query(uncount)
+                .bind::<diesel::sql_types::BigInt, _>(id.0)
+                .execute(c)
+                .await?;
             diesel::delete(post_terms::table.filter(post_terms::post_id.eq(id)))
                 .execute(c)
                 .await?;
@@ -240,6 +305,10 @@ pub async fn store(
             .execute(c)
             .await?;
             c.insert_terms(terms).await?;
+            diesel::sql_query(count)
+                .bind::<diesel::sql_types::BigInt, _>(id.0)
+                .execute(c)
+                .await?;
             c.insert_neighbours(nearest).await?;
             c.insert_neighbours(listed).await?;
             for row in listed {
@@ -291,6 +360,15 @@ pub async fn replace_all(
             diesel::delete(post_neighbours::table).execute(c).await?;
             diesel::delete(post_terms::table).execute(c).await?;
             c.insert_terms(terms).await?;
+            diesel::sql_query("DELETE FROM similar_term_counts")
+                .execute(c)
+                .await?;
+            diesel::sql_query(
+                "INSERT INTO similar_term_counts (term, posts) \
+                 SELECT term, COUNT(*) FROM post_terms GROUP BY term",
+            )
+            .execute(c)
+            .await?;
             c.insert_neighbours(nearest).await?;
             Ok(())
         })

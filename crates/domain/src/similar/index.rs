@@ -185,7 +185,9 @@ async fn find_nearest(
     } = target;
     let id = PostId(id);
     let terms: Vec<String> = vector.iter().map(|(t, _)| t.clone()).collect();
-    let postings = store::postings(conn, &terms).await?;
+    // A term's strongest holders only, as the full rebuild reads them:
+    // what one edit costs then stays bounded as the archive grows.
+    let postings = store::postings(conn, &terms, POSTINGS_PER_TERM as i64).await?;
     let mut by_tag: HashMap<i64, Vec<PostId>> = HashMap::new();
     for tag in tags {
         let newest = store::tagged(conn, TagId(*tag), TAGGED_CANDIDATES as i64).await?;

@@ -1,0 +1,1 @@
+DROP TABLE similar_term_counts;
