@@ -365,7 +365,10 @@ struct Heard {
 impl Heard {
     fn note(&self, message: &Result<Message, axum::Error>) {
         self.messages.fetch_add(1, Ordering::AcqRel);
-        if let Ok(Message::Text(text)) = message
+        // Only until the socket has initialised: after that, a
+        // subscription's messages are not read twice.
+        if !self.initialised()
+            && let Ok(Message::Text(text)) = message
             && is_init(text.as_str())
         {
             self.initialised.store(true, Ordering::Release);
