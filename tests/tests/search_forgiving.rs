@@ -312,6 +312,60 @@ async fn corrections_never_show_what_is_unpublished(backend: Backend) {
         assert!(slugs(&found).is_empty(), "{typed}: {found:#}");
         assert!(found["suggestion"].is_null(), "{typed}: {found:#}");
     }
+
+    // A draft that writes the misspelling does not stop it being
+    // corrected: what a reader's search does never tells what a draft holds.
+    let public = write_post(
+        &app,
+        &editor,
+        &author,
+        "Clusters",
+        "Running kubernetes well.",
+        false,
+    )
+    .await;
+    let before = search(&app, "kubernetez", 10).await;
+    write_post(
+        &app,
+        &editor,
+        &author,
+        "Unfinished",
+        "About kubernetez.",
+        true,
+    )
+    .await;
+    let after = search(&app, "kubernetez", 10).await;
+    assert_eq!(slugs(&after), [public.as_str()], "{after:#}");
+    assert_eq!(after["suggestion"], "kubernetes", "{after:#}");
+    // (Scores may move: SQLite's bm25 counts every stored document.)
+    for field in ["totalCount", "suggestion"] {
+        assert_eq!(before[field], after[field], "{field}");
+    }
+    assert_eq!(slugs(&before), slugs(&after));
+
+    // A word being typed that ends in "y" finds the words it begins, not
+    // every word its first letters begin.
+    let kernel = write_post(
+        &app,
+        &editor,
+        &author,
+        "Kernels",
+        "The kernel schedules.",
+        false,
+    )
+    .await;
+    let keyed = write_post(
+        &app,
+        &editor,
+        &author,
+        "Keys",
+        "A keyboard shortcut.",
+        false,
+    )
+    .await;
+    let found = search(&app, "key", 10).await;
+    assert_eq!(slugs(&found), [keyed.as_str()], "{found:#}");
+    assert!(!slugs(&found).contains(&kernel), "{found:#}");
 }
 
 #[derive(serde::Deserialize)]

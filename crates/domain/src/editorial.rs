@@ -383,12 +383,12 @@ fn revision_of(post: &PostRow, viewer: Option<&Viewer>, now: NaiveDateTime) -> P
     }
 }
 
-/// Brings what is derived from a post up to date after it was written:
-/// its similar posts, and the search dictionary's words.
+/// Brings what is derived from a post up to date after it was written or
+/// published: its similar posts, and the search dictionary's words.
 async fn indexes_after_write(pool: &DbPool, post: &PostRow) {
     crate::similar::refresh_after_write(pool, post.id).await;
-    let texts = [post.title.as_str(), &post.excerpt, &post.body_markdown];
-    crate::search::dictionary::learn_after_write(pool, &texts).await;
+    let kind = waypost_db::queries::search::Document::Post;
+    crate::search::dictionary::learn_after_write(pool, kind, post.id.0).await;
 }
 
 async fn apply(pool: &DbPool, edit: PostEdit) -> Written<Post> {

@@ -394,8 +394,23 @@ pub struct DocumentText {
     pub text: String,
 }
 
-/// Up to `limit` posts or guides after id `after`, by id, whatever their
-/// state, with the text search reads of them.
+/// `SELECT id, <text> FROM <table> WHERE <published> AND id`: the text
+/// search reads of published posts or guides (live or scheduled).
+fn published_texts(b: &mut SqlBuilder, kind: Document) {
+    b.push(match kind {
+        Document::Post => {
+            "SELECT id, title || ' ' || excerpt || ' ' || body_markdown AS text \
+             FROM posts WHERE status = 'published' AND id"
+        }
+        Document::Guide => {
+            "SELECT id, title || ' ' || summary || ' ' || search_text AS text \
+             FROM guides WHERE status = 'published' AND id"
+        }
+    });
+}
+
+/// Up to `limit` published posts or guides after id `after`, by id, with
+/// the text search reads of them.
 pub async fn document_texts(
     conn: &mut DbConn,
     kind: Document,
@@ -403,18 +418,30 @@ pub async fn document_texts(
     limit: i64,
 ) -> DbResult<Vec<DocumentText>> {
     let mut b = SqlBuilder::new(conn.backend());
-    b.push(match kind {
-        Document::Post => {
-            "SELECT id, title || ' ' || excerpt || ' ' || body_markdown AS text \
-             FROM posts WHERE id > "
-        }
-        Document::Guide => {
-            "SELECT id, title || ' ' || summary || ' ' || search_text AS text \
-             FROM guides WHERE id > "
-        }
-    });
+    published_texts(&mut b, kind);
+    b.push(" > ");
     b.bind(Bind::Int(after));
     b.push(" ORDER BY id LIMIT ");
     b.bind(Bind::Int(limit));
     b.load(conn).await
+}
+
+/// The text of post or guide `id`, if it is published.
+pub async fn document_text(
+    conn: &mut DbConn,
+    kind: Document,
+    id: i64,
+) -> DbResult<Option<DocumentText>> {
+    let mut b = SqlBuilder::new(conn.backend());
+    published_texts(&mut b, kind);
+    b.push(" = ");
+    b.bind(Bind::Int(id));
+    Ok(b.load(conn).await?.pop())
+}
+
+/// Empties the dictionary, before it is built again.
+pub async fn clear_dictionary(conn: &mut DbConn) -> DbResult<()> {
+    let mut b = SqlBuilder::new(conn.backend());
+    b.push("DELETE FROM search_word_keys");
+    b.execute(conn).await
 }

@@ -157,9 +157,9 @@ impl Fields for GuideFields {
         let (form, lists) = draft;
         let conn = &mut write.pool.get_primary().await?;
         let stored = career::save_guide(conn, write.id, form, lists, write.now).await;
-        if matches!(stored, Ok(Some(_))) {
-            let texts = [form.title.as_str(), &form.summary, &form.search_text];
-            crate::search::dictionary::learn_after_write(write.pool, &texts).await;
+        if let Ok(Some(guide)) = &stored {
+            let kind = waypost_db::queries::search::Document::Guide;
+            crate::search::dictionary::learn_after_write(write.pool, kind, guide.id.0).await;
         }
         stored
     }
@@ -273,6 +273,10 @@ pub async fn set_guide_published(
     };
     let updated = career::set_guide_publication(&mut conn, id, status, published_at, now).await?;
     let guide = one(updated.into_iter().collect(), "guide")?.into();
+    if publish {
+        let kind = waypost_db::queries::search::Document::Guide;
+        crate::search::dictionary::learn_after_write(pool, kind, id.0).await;
+    }
     changed(&[Key::Career]);
     Ok(Ok(guide))
 }

@@ -313,8 +313,10 @@ async fn seed_careers(conn: &mut DbConn, now: NaiveDateTime) -> DomainResult<()>
             posts: Some(posts),
         };
         q::save_guide(conn, None, &form, &lists, now).await?;
-        crate::search::dictionary::learn(conn, &[&form.title, &form.summary, &form.search_text])
-            .await?;
+        if form.status == GuideStatus::Published {
+            let texts = [form.title.as_str(), &form.summary, &form.search_text];
+            crate::search::dictionary::learn(conn, &texts).await?;
+        }
     }
     tracing::info!(
         skills = careers::SKILLS.len(),

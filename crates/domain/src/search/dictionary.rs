@@ -8,9 +8,11 @@
 //! neighbouring letters swapped, each counting one) share a key, so a
 //! typed word's close words are found by looking up its own keys, an index
 //! seek per key whatever the size of the archive, and then checked by their
-//! real distance. Words are learnt from every post and guide written, never
-//! forgotten; a correction only ever finds what a search of the live
-//! content finds, so a word from a draft shows nothing.
+//! real distance. Words are learnt from published posts and guides only
+//! (a draft's words must not change what a reader's search does), as they
+//! are written or published, and kept until the dictionary is rebuilt
+//! (`waypost reindex`); a correction only ever finds what a search of the
+//! live content finds.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -31,6 +33,9 @@ pub const TWO_TYPOS_CHARS: usize = 9;
 pub const MAX_WORD_CHARS: usize = 24;
 /// Most corrections tried for one typed word, closest first.
 const MAX_CORRECTIONS: usize = 3;
+/// Most typed words of a query corrected (the first ones), which bounds
+/// the keys one search looks up.
+const MAX_CORRECTED_WORDS: usize = 8;
 /// Rows written to the dictionary per statement.
 const ROWS_PER_STATEMENT: usize = 500;
 /// Posts or guides read at a time when the dictionary is rebuilt.
@@ -93,6 +98,7 @@ pub async fn corrections(pool: &DbPool, query: &SearchQuery) -> DomainResult<Cor
         .words
         .iter()
         .filter(|w| typos_allowed(w.len()) > 0 && w.len() <= MAX_WORD_CHARS)
+        .take(MAX_CORRECTED_WORDS)
         .collect();
     if typed.is_empty() {
         return Ok(Corrections::new());
@@ -155,31 +161,43 @@ pub async fn learn(conn: &mut DbConn, texts: &[&str]) -> DomainResult<()> {
     for chunk in words.chunks(ROWS_PER_STATEMENT) {
         known.extend(store::known_words(conn, chunk).await?);
     }
-    let rows: Vec<(String, String)> = words
+    let mut rows: Vec<(String, String)> = words
         .iter()
         .filter(|w| !known.contains(*w))
         .flat_map(|w| keys_of(w).into_iter().map(move |k| (k, w.clone())))
         .collect();
+    // A word's own row last: a word is known by it, so one whose other keys
+    // a failure left out is learnt again at the next write.
+    rows.sort_by_key(|(key, word)| key == word);
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         store::add_word_keys(conn, chunk).await?;
     }
     Ok(())
 }
 
-/// `learn` after a post or guide was written: the write stands whatever
-/// happens here, so a failure is logged rather than reported (`waypost
-/// reindex` rebuilds the dictionary).
-pub async fn learn_after_write(pool: &DbPool, texts: &[&str]) {
-    let learnt = async { learn(&mut pool.get_primary().await?, texts).await };
+/// Learns the words of post or guide `id` if it is published, after it
+/// was written or published: the write stands whatever happens here, so a
+/// failure is logged rather than reported (`waypost reindex` rebuilds the
+/// dictionary).
+pub async fn learn_after_write(pool: &DbPool, kind: store::Document, id: i64) {
+    let learnt = async {
+        let mut conn = pool.get_primary().await?;
+        match store::document_text(&mut conn, kind, id).await? {
+            Some(document) => learn(&mut conn, &[&document.text]).await,
+            None => Ok(()),
+        }
+    };
     if let Err(err) = learnt.await {
         tracing::warn!(error = %err, "search words not learnt");
     }
 }
 
-/// Learns the words of every post and guide, a page at a time, and
-/// records the dictionary as this version's. Returns the documents read.
+/// Builds the dictionary afresh from every published post and guide, a
+/// page at a time, and records it as this version's. Returns the documents
+/// read.
 pub async fn learn_all(pool: &DbPool) -> DomainResult<usize> {
     let mut conn = pool.get_primary().await?;
+    store::clear_dictionary(&mut conn).await?;
     let mut read = 0;
     for kind in [store::Document::Post, store::Document::Guide] {
         let mut after = 0;

@@ -431,13 +431,20 @@ fn clean(words: &[String]) -> Vec<String> {
 /// A prefix term for FTS5. Its Porter stemmer stems a prefix as a word,
 /// and rewrites a final "y" as "i" ("deploy" as "deploi"), which "deploy"
 /// then no longer begins ("deployment" is stored as "deploy"): such a word
-/// is also looked for without its "y".
+/// is also looked for without its "y", when five letters remain (a shorter
+/// remainder, "ke" of "key", begins too many other words).
 fn fts5_prefix(word: &str) -> String {
     match word.strip_suffix('y') {
-        Some(stem) if stem.len() >= MIN_PREFIX_CHARS => format!("\"{word}\"* OR \"{stem}\"*"),
+        Some(stem) if stem.len() >= FTS5_Y_STEM_CHARS => {
+            format!("\"{word}\"* OR \"{stem}\"*")
+        }
         _ => format!("\"{word}\"*"),
     }
 }
+
+/// Shortest remainder of a word without its final "y" looked for as a
+/// prefix on SQLite (see `fts5_prefix`).
+const FTS5_Y_STEM_CHARS: usize = 5;
 
 /// A phrase for `to_tsquery`: its words quoted together, which PostgreSQL
 /// reads as adjacent terms (`'async runtime'` is `'async' <-> 'runtim'`);
