@@ -19,8 +19,8 @@ use waypost_db::queries::similar::{self as store, PostNeighbour, PostTerm};
 use waypost_db::{DbPool, Post, PostId, TagId};
 
 use super::score::{
-    Document, mean_pairwise_cosine, score, shared_terms, shared_word, tag_coherence,
-    tag_similarity, term_counts, term_forms, tfidf_vector,
+    Document, mean_pairwise_cosine, read_terms, score, shared_terms, shared_word, tag_coherence,
+    tag_similarity, tfidf_vector,
 };
 use crate::DomainResult;
 
@@ -54,7 +54,7 @@ fn document(post: &Post) -> Document<'_> {
 struct Target<'a> {
     id: i64,
     vector: &'a [(String, f64)],
-    /// The words it wrote for each term (see `term_forms`).
+    /// The words it wrote for each term (see `read_terms`).
     forms: &'a HashMap<String, String>,
     tags: &'a [i64],
 }
@@ -299,8 +299,8 @@ async fn refresh_on(conn: &mut waypost_db::DbConn, id: PostId) -> DomainResult<(
         }
         None => store::store(conn, id, &[], &[], &[], KEEP as i64).await?,
         Some(post) => {
-            let counts = term_counts(&document(&post));
-            let forms: HashMap<String, String> = term_forms(&document(&post)).into_iter().collect();
+            let (counts, forms) = read_terms(&document(&post));
+            let forms: HashMap<String, String> = forms.into_iter().collect();
             let terms: Vec<String> = counts.keys().cloned().collect();
             let n_docs = u64::try_from(store::indexed_count(conn).await?).unwrap_or(1);
             let df: HashMap<String, i64> = store::document_frequencies(conn, &terms, id)
@@ -449,8 +449,14 @@ pub async fn reindex_all(pool: &DbPool) -> DomainResult<usize> {
 async fn reindex_on(conn: &mut waypost_db::DbConn) -> DomainResult<usize> {
     let posts = store::indexable(conn, None).await?;
     let tags = group_tags(store::tag_ids(conn, None).await?);
-    let counts: Vec<BTreeMap<String, u32>> =
-        posts.iter().map(|p| term_counts(&document(p))).collect();
+    let (counts, forms): (Vec<_>, Vec<_>) = posts
+        .iter()
+        .map(|p| {
+            let (counts, forms) = read_terms(&document(p));
+            let forms: HashMap<String, String> = forms.into_iter().collect();
+            (counts, forms)
+        })
+        .unzip();
     let mut df: HashMap<&str, u64> = HashMap::new();
     for c in &counts {
         for term in c.keys() {
@@ -474,10 +480,6 @@ async fn reindex_on(conn: &mut waypost_db::DbConn) -> DomainResult<usize> {
                 MAX_TERMS,
             )
         })
-        .collect();
-    let forms: Vec<HashMap<String, String>> = posts
-        .iter()
-        .map(|p| term_forms(&document(p)).into_iter().collect())
         .collect();
     let mut postings: HashMap<&str, Vec<(i64, f64, &str)>> = HashMap::new();
     for ((post, vector), words) in posts.iter().zip(&vectors).zip(&forms) {

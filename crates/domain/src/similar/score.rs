@@ -97,36 +97,8 @@ fn words(text: &str) -> Vec<(String, String)> {
 /// Words kept per term to show readers.
 const FORMS_KEPT: usize = 3;
 
-/// For each term of a post, the words it wrote for it, most frequent first
-/// (ties by first use), at most three, space-separated: "indexes index"
-/// for `index`. Readers are shown words, never stems.
-pub fn term_forms(doc: &Document) -> BTreeMap<String, String> {
-    let body = markdown_text(doc.body_markdown, TextView::Topic);
-    // stem -> (word, uses, first use)
-    let mut seen: BTreeMap<String, Vec<(String, u32, usize)>> = BTreeMap::new();
-    let all = [doc.title, doc.excerpt, body.as_str()];
-    for (at, (word, stem)) in all.iter().flat_map(|text| words(text)).enumerate() {
-        let forms = seen.entry(stem).or_default();
-        match forms.iter_mut().find(|(w, _, _)| *w == word) {
-            Some((_, uses, _)) => *uses += 1,
-            None => forms.push((word, 1, at)),
-        }
-    }
-    seen.into_iter()
-        .map(|(stem, mut forms)| {
-            forms.sort_by(|a, b| b.1.cmp(&a.1).then(a.2.cmp(&b.2)));
-            let kept: Vec<String> = forms
-                .into_iter()
-                .take(FORMS_KEPT)
-                .map(|(word, _, _)| word)
-                .collect();
-            (stem, kept.join(" "))
-        })
-        .collect()
-}
-
 /// The word to show for a term two posts share: the first of `ours` (as
-/// [`term_forms`] lists them) that `theirs` lists too, so that it is a word
+/// [`read_terms`] lists them) that `theirs` lists too, so that it is a word
 /// both posts wrote; `None` when they wrote the term differently.
 pub fn shared_word<'a>(ours: &'a str, theirs: &str) -> Option<&'a str> {
     ours.split(' ')
@@ -144,20 +116,49 @@ pub fn shared_word<'a>(ours: &'a str, theirs: &str) -> Option<&'a str> {
 /// `tokio`), fenced and indented code blocks and raw HTML are dropped
 /// (keywords and tags would swamp the prose).
 pub fn term_counts(doc: &Document) -> BTreeMap<String, u32> {
-    let mut counts = BTreeMap::new();
-    let mut add = |text: &str, weight: u32| {
-        for term in terms(text) {
-            let count = counts.entry(term).or_insert(0u32);
+    read_terms(doc).0
+}
+
+/// [`term_counts`] of a post, and for each term the words it wrote for it,
+/// most frequent first (ties by first use), at most three, space-separated:
+/// "indexes index" for `index` (readers are shown words, never stems). One
+/// reading of the post: the Markdown rendered and each text split into
+/// words once.
+pub fn read_terms(doc: &Document) -> (BTreeMap<String, u32>, BTreeMap<String, String>) {
+    let body = markdown_text(doc.body_markdown, TextView::Topic);
+    let mut counts: BTreeMap<String, u32> = BTreeMap::new();
+    // stem -> (word, uses, first use)
+    let mut seen: BTreeMap<String, Vec<(String, u32, usize)>> = BTreeMap::new();
+    let mut at = 0;
+    for (text, weight) in [
+        (doc.title, TITLE_WEIGHT),
+        (doc.excerpt, EXCERPT_WEIGHT),
+        (body.as_str(), BODY_WEIGHT),
+    ] {
+        for (word, stem) in words(text) {
+            let count = counts.entry(stem.clone()).or_insert(0);
             *count = count.saturating_add(weight);
+            let forms = seen.entry(stem).or_default();
+            match forms.iter_mut().find(|(w, _, _)| *w == word) {
+                Some((_, uses, _)) => *uses += 1,
+                None => forms.push((word, 1, at)),
+            }
+            at += 1;
         }
-    };
-    add(doc.title, TITLE_WEIGHT);
-    add(doc.excerpt, EXCERPT_WEIGHT);
-    add(
-        &markdown_text(doc.body_markdown, TextView::Topic),
-        BODY_WEIGHT,
-    );
-    counts
+    }
+    let forms = seen
+        .into_iter()
+        .map(|(stem, mut forms)| {
+            forms.sort_by(|a, b| b.1.cmp(&a.1).then(a.2.cmp(&b.2)));
+            let kept: Vec<String> = forms
+                .into_iter()
+                .take(FORMS_KEPT)
+                .map(|(word, _, _)| word)
+                .collect();
+            (stem, kept.join(" "))
+        })
+        .collect();
+    (counts, forms)
 }
 
 /// A unit-length TF-IDF vector of the post's `max_terms` weightiest terms,
