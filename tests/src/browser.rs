@@ -65,7 +65,11 @@ impl Browser {
                 panic!("{test}: {REQUIRE_VAR}=required but no browser could be started: {why}")
             }
             Err(why) => {
-                eprintln!(
+                // Straight to stderr: the test harness would swallow
+                // `eprintln!` from a test that passes.
+                use std::io::Write as _;
+                let _ = writeln!(
+                    std::io::stderr(),
                     "\n*** {test} DID NOT RUN: no browser could be started ({why}).\n\
                      *** Install Chromium (apt-get install chromium) or set WAYPOST_CHROMIUM; \
                      {REQUIRE_VAR}=required makes this a failure.\n"
@@ -117,7 +121,10 @@ impl Browser {
                 return Err(format!("{} exited ({status}): {tail}", program.display()));
             }
             if Instant::now() > deadline {
-                return Err(format!("{} did not open its DevTools port", program.display()));
+                return Err(format!(
+                    "{} did not open its DevTools port",
+                    program.display()
+                ));
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         };

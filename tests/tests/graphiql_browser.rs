@@ -57,7 +57,10 @@ async fn graphiql_works_with_nothing_but_waypost(backend: Backend) {
     browser
         .wait_for(
             "the query editor with the example query",
-            &format!("{}?.includes('query LatestPosts')", editor_text(".graphiql-query-editor")),
+            &format!(
+                "{}?.includes('query LatestPosts')",
+                editor_text(".graphiql-query-editor")
+            ),
         )
         .await;
     browser
@@ -72,14 +75,22 @@ async fn graphiql_works_with_nothing_but_waypost(backend: Backend) {
     let result = browser
         .wait_for(
             "the example query's result",
-            &format!("{}?.includes('\"data\"') && {0}", editor_text(".result-window")),
+            &format!(
+                "{}?.includes('\"data\"') && {0}",
+                editor_text(".result-window")
+            ),
         )
         .await;
     let shown: Value = serde_json::from_str(result.as_str().unwrap()).unwrap();
-    assert_eq!(shown["data"], expected, "GraphiQL shows what the API answers");
+    assert_eq!(
+        shown["data"], expected,
+        "GraphiQL shows what the API answers"
+    );
 
     // A subscription runs over the same origin's WebSocket.
-    let post = app.post_id("exploring-back-end-engineering-as-a-career").await;
+    let post = app
+        .post_id("exploring-back-end-engineering-as-a-career")
+        .await;
     let subscription = format!(
         "subscription {{ commentAdded(postId: \"{}\") {{ text }} }}",
         post.as_str().unwrap()
@@ -124,7 +135,10 @@ async fn graphiql_works_with_nothing_but_waypost(backend: Backend) {
         app.approved_comment(raw, None, "reader@example.com", "Reader", &body)
             .await;
         let seen = browser
-            .eval(&format!("{}?.includes('Seen live in GraphiQL')", editor_text(".result-window")))
+            .eval(&format!(
+                "{}?.includes('Seen live in GraphiQL')",
+                editor_text(".result-window")
+            ))
             .await;
         if seen == true {
             break browser.eval(&editor_text(".result-window")).await;
@@ -141,7 +155,11 @@ async fn graphiql_works_with_nothing_but_waypost(backend: Backend) {
     assert_eq!(violations, json!([]), "the page's policy blocked something");
     let origin = [format!("http://{}/", app.addr), socket.clone()];
     let urls = browser.requested_urls();
-    assert!(urls.len() >= 6, "the page and its five files: {:?}", short(&urls));
+    assert!(
+        urls.len() >= 6,
+        "the page and its five files: {:?}",
+        short(&urls)
+    );
     for url in &urls {
         assert!(
             origin.iter().any(|o| url.starts_with(o.as_str())) || url.starts_with("data:"),

@@ -20,39 +20,30 @@ pub(crate) struct Asset {
 const JAVASCRIPT: &str = "text/javascript; charset=utf-8";
 const CSS: &str = "text/css; charset=utf-8";
 
+/// The vendored file `$file` of `$package`, built in.
+macro_rules! asset {
+    ($package:literal, $file:literal, $content_type:expr) => {
+        Asset {
+            package: $package,
+            file: $file,
+            content_type: $content_type,
+            bytes: include_bytes!(concat!("../../assets/graphiql/", $file)),
+        }
+    };
+}
+
 /// Everything the GraphiQL page loads; `assets/graphiql/MANIFEST` says
 /// where each file came from.
 pub(crate) const ASSETS: [Asset; 5] = [
-    Asset {
-        package: "react@18.3.1",
-        file: "react.production.min.js",
-        content_type: JAVASCRIPT,
-        bytes: include_bytes!("../../assets/graphiql/react.production.min.js"),
-    },
-    Asset {
-        package: "react-dom@18.3.1",
-        file: "react-dom.production.min.js",
-        content_type: JAVASCRIPT,
-        bytes: include_bytes!("../../assets/graphiql/react-dom.production.min.js"),
-    },
-    Asset {
-        package: "graphiql@3.8.3",
-        file: "graphiql.min.js",
-        content_type: JAVASCRIPT,
-        bytes: include_bytes!("../../assets/graphiql/graphiql.min.js"),
-    },
-    Asset {
-        package: "graphiql@3.8.3",
-        file: "graphiql.min.css",
-        content_type: CSS,
-        bytes: include_bytes!("../../assets/graphiql/graphiql.min.css"),
-    },
-    Asset {
-        package: "graphql-ws@5.16.0",
-        file: "graphql-ws.min.js",
-        content_type: JAVASCRIPT,
-        bytes: include_bytes!("../../assets/graphiql/graphql-ws.min.js"),
-    },
+    asset!("react@18.3.1", "react.production.min.js", JAVASCRIPT),
+    asset!(
+        "react-dom@18.3.1",
+        "react-dom.production.min.js",
+        JAVASCRIPT
+    ),
+    asset!("graphiql@3.8.3", "graphiql.min.js", JAVASCRIPT),
+    asset!("graphiql@3.8.3", "graphiql.min.css", CSS),
+    asset!("graphql-ws@5.16.0", "graphql-ws.min.js", JAVASCRIPT),
 ];
 
 impl Asset {
