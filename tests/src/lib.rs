@@ -17,6 +17,8 @@ use waypost_gateway::{AppState, StopTimes};
 
 pub use waypost_db::Backend;
 
+pub mod browser;
+
 const DEFAULT_TEST_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 /// Declares one `#[tokio::test]` per backend for each named async fn taking a `Backend`.

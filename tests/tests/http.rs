@@ -14,6 +14,7 @@ backend_tests!(
     responses_follow_the_accept_header,
     post_bodies_are_checked,
     batches_and_graphiql,
+    graphiql_loads_nothing_from_another_host,
     fields_come_back_in_query_order,
     oversized_queries_are_refused_before_running,
 );
@@ -320,6 +321,116 @@ async fn batches_and_graphiql(backend: Backend) {
         data["post"]["previousPost"]["slug"],
         "front-end-engineering-a-career-guide"
     );
+}
+
+async fn graphiql_loads_nothing_from_another_host(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let page = app.client.get(app.url("/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let policy = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let html = page.text().await.unwrap();
+
+    // Every source the policy admits is a keyword, 'self', a hash or data:.
+    for directive in policy.split(';') {
+        let mut words = directive.split_whitespace();
+        let name = words.next().unwrap();
+        for source in words {
+            assert!(
+                (source.starts_with('\'') && source != "'unsafe-inline'") || source == "data:",
+                "{name} admits {source}: {policy}"
+            );
+        }
+    }
+    for directive in [
+        "script-src 'self' 'sha256-",
+        "style-src 'self' 'sha256-",
+        "connect-src 'self';",
+        "font-src 'self' data:;",
+        "img-src 'self' data:;",
+    ] {
+        assert!(policy.contains(directive), "{directive}: {policy}");
+    }
+
+    // The page names same-origin paths only, and each of them is served.
+    let attribute = |name: &'static str| {
+        html.split(name)
+            .skip(1)
+            .map(|rest| rest.split('"').next().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let scripts = attribute(" src=\"");
+    let styles = attribute(" href=\"");
+    assert_eq!((scripts.len(), styles.len()), (4, 1), "{html}");
+    for path in scripts.iter().chain(&styles) {
+        assert!(
+            path.starts_with('/') && !path.starts_with("//"),
+            "{path} is not on this origin"
+        );
+        let asset = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(asset.status(), 200, "{path}");
+        let expected = if path.ends_with(".css") {
+            "text/css; charset=utf-8"
+        } else {
+            "text/javascript; charset=utf-8"
+        };
+        assert_eq!(asset.headers()[CONTENT_TYPE], expected, "{path}");
+        assert_eq!(
+            asset.headers()["cache-control"],
+            "public, max-age=31536000, immutable",
+            "{path}"
+        );
+        let body = asset.bytes().await.unwrap();
+        assert!(body.len() > 1000, "{path}: {} bytes", body.len());
+    }
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "{html}"
+    );
+
+    // The largest file goes out compressed to a client that asks.
+    let bundle = scripts
+        .iter()
+        .find(|p| p.ends_with("/graphiql.min.js"))
+        .unwrap();
+    let compressed = app
+        .client
+        .get(app.url(bundle))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(compressed.headers()["content-encoding"], "gzip");
+
+    // Nothing else is served under the assets' path.
+    for unknown in [
+        "/graphiql/graphiql@3.8.3/graphiql.js",
+        "/graphiql/graphiql@0.0.1/graphiql.min.js",
+        "/graphiql/graphiql@3.8.3/../MANIFEST",
+        "/graphiql/react@18.3.1",
+    ] {
+        let missing = app.client.get(app.url(unknown)).send().await.unwrap();
+        assert_eq!(missing.status(), 404, "{unknown}");
+    }
+
+    // Without introspection there is no GraphiQL, and none of its files.
+    let off = app
+        .sibling(|state| {
+            state.with_limits(waypost_gateway::Limits {
+                introspection: false,
+                ..Default::default()
+            })
+        })
+        .await;
+    for path in std::iter::once(&"/".to_owned())
+        .chain(&scripts)
+        .chain(&styles)
+    {
+        let hidden = off.client.get(off.url(path)).send().await.unwrap();
+        assert_eq!(hidden.status(), 404, "{path}");
+    }
 }
 
 async fn fields_come_back_in_query_order(backend: Backend) {

@@ -22,6 +22,7 @@ use waypost_domain::{CommentFeed, DbPool};
 use crate::client_address::TrustedProxies;
 use crate::http::answers::{AnswerCaching, Answers};
 use crate::http::connections::{ConnectionLimits, Slots, serve_connections};
+use crate::http::graphiql_assets::graphiql_asset;
 use crate::http::graphql::{graphql_get, graphql_post};
 use crate::http::guard::{Cors, fit_request_id, rate_limiter};
 use crate::http::pages::{graphiql, healthz, metrics, readyz};
@@ -89,6 +90,7 @@ pub fn router(state: AppState) -> Router {
     let metrics_beside_api = state.metrics_beside_api;
     let mut router = Router::new()
         .route("/", get(graphiql))
+        .route("/graphiql/{package}/{file}", get(graphiql_asset))
         .route("/graphql", get(graphql_get).post(graphql_post))
         .layer(DefaultBodyLimit::max(body_limit))
         .route("/healthz", get(healthz))

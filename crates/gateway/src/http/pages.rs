@@ -4,6 +4,7 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
+use super::graphiql_assets::ASSETS;
 use super::state::{AppState, GraphiqlPage};
 use crate::metrics::ScrapeSample;
 
@@ -24,27 +25,37 @@ fn graphiql_page() -> String {
     let literal = serde_json::Value::from(query)
         .to_string()
         .replace('<', "\\u003c");
-    include_str!("graphiql.html").replace("__DEFAULT_QUERY__", &literal)
+    ASSETS.iter().fold(
+        include_str!("graphiql.html").replace("__DEFAULT_QUERY__", &literal),
+        |page, asset| page.replace(&format!("__ASSET:{}__", asset.file), &asset.path()),
+    )
 }
 
-/// The GraphiQL page may run its own inline script (by hash) and the
-/// pinned GraphiQL bundle, talk to this origin only, and not be framed.
+/// The GraphiQL page may run its own inline script and style (by hash) and
+/// the GraphiQL files this server serves, load nothing from another host,
+/// talk to this origin only (its WebSocket included), and not be framed.
 fn content_policy(page: &str) -> HeaderValue {
-    use base64::Engine as _;
-    use sha2::Digest as _;
-    let script = page
-        .rsplit_once("<script>")
-        .and_then(|(_, rest)| rest.split_once("</script>"))
-        .map_or("", |(script, _)| script);
-    let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(script));
     let policy = format!(
-        "default-src 'none'; script-src https://unpkg.com 'sha256-{hash}'; \
-         style-src https://unpkg.com 'unsafe-inline'; font-src https://unpkg.com data:; \
-         img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; \
-         base-uri 'none'; form-action 'none'"
+        "default-src 'none'; script-src 'self' '{script}'; style-src 'self' '{style}'; \
+         font-src 'self' data:; img-src 'self' data:; connect-src 'self'; \
+         frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+        script = inline_hash(page, "script"),
+        style = inline_hash(page, "style"),
     );
     HeaderValue::from_str(&policy)
         .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"))
+}
+
+/// The CSP source naming the page's last inline `<tag>` by its hash.
+fn inline_hash(page: &str, tag: &str) -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let body = page
+        .rsplit_once(&format!("<{tag}>"))
+        .and_then(|(_, rest)| rest.split_once(&format!("</{tag}>")))
+        .map_or("", |(body, _)| body);
+    let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(body));
+    format!("sha256-{hash}")
 }
 
 /// The process is up and serving HTTP.
