@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
 use waypost_db::queries::sitemap;
-use waypost_db::{DbPool, Group, PostFilter, Visibility};
+use waypost_db::{DbPool, Group, PostFilter};
 
 pub use waypost_db::queries::sitemap::ListedPage;
 
@@ -66,14 +66,7 @@ pub async fn feed(
         },
     };
     let spec = PostListSpec {
-        filter: PostFilter {
-            visibility: Visibility::Live { now },
-            author_id: None,
-            tag_slug: None,
-            author_slug: None,
-            published_after: None,
-            published_before: None,
-        },
+        filter: PostFilter::live(now),
         order: PostOrder::default(),
         page: PageRequest {
             limit: FEED_LENGTH,
