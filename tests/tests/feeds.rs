@@ -423,6 +423,14 @@ async fn feeds_answer_validators_with_304_and_change_on_publish(backend: Backend
         .await
         .unwrap();
         assert_eq!(older.status(), 200, "{path}");
+        // A date that is not the document's own is no proof of holding it.
+        let later = again(
+            "if-modified-since",
+            "Fri, 01 Jan 2100 00:00:00 GMT".to_owned(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(later.status(), 200, "{path}");
 
         let head = app.client.head(app.url(path)).send().await.unwrap();
         assert_eq!(head.status(), 200);

@@ -130,7 +130,7 @@ pub(crate) struct Public {
 
 /// Sends a public answer with its cache headers, or a 304 in its place when
 /// the client already holds it: its `If-None-Match` names the ETag, or,
-/// sent without one, its `If-Modified-Since` is no older than the answer.
+/// sent without one, its `If-Modified-Since` is the answer's date.
 pub(crate) fn respond_public(
     mut parts: Parts,
     public: Public,
@@ -170,12 +170,15 @@ pub(crate) fn respond_public(
                         .is_ok_and(|tag| weak_eq(candidate, tag))
             })
     } else {
+        // Only the very date sent out counts, as nginx's `exact` does: what
+        // a document lists can lose its newest item (a post unpublished),
+        // and its date then goes back, past what a client already holds.
         public.last_modified.is_some_and(|modified| {
             request
                 .get(header::IF_MODIFIED_SINCE)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| DateTime::parse_from_rfc2822(v).ok())
-                .is_some_and(|since| modified.timestamp() <= since.timestamp())
+                .is_some_and(|since| modified.timestamp() == since.timestamp())
         })
     };
     parts.headers.insert(header::ETAG, public.etag);
