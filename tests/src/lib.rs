@@ -1041,6 +1041,32 @@ pub fn uncached(state: AppState) -> AppState {
     state.with_answer_caching(waypost_gateway::AnswerCaching { max_bytes: 0 })
 }
 
+/// A post for a content bundle: titled and written after its slug, by the
+/// author with slug `author`, without tags.
+pub fn bundle_post(
+    slug: &str,
+    author: &str,
+    published_at: Option<chrono::NaiveDateTime>,
+    status: waypost_db::PostStatus,
+) -> waypost_db::BundlePost {
+    use waypost_domain::authoring::{PostDraft, post_form};
+    let draft = PostDraft {
+        slug: slug.to_owned(),
+        title: format!("Title of {slug}"),
+        excerpt: None,
+        body_markdown: format!("Body of {slug}."),
+        published_at,
+        author_id: waypost_db::AuthorId(0),
+    };
+    let mut form = post_form(draft, chrono::Utc::now().naive_utc());
+    form.status = status;
+    waypost_db::BundlePost {
+        form,
+        author_slug: author.to_owned(),
+        tag_slugs: Vec::new(),
+    }
+}
+
 /// A clock a test sets to the microsecond: hand `clock` to the server, move
 /// it with `set`.
 #[derive(Clone)]

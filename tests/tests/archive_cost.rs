@@ -11,7 +11,7 @@ use serde_json::Value;
 use waypost_db::queries::post as post_queries;
 use waypost_db::{
     CursorValue, Direction, Group, Keyset, PostFilter, PostId, PostListQuery, PostOrderField,
-    Visibility, explaining,
+    explaining,
 };
 use waypost_tests::{Backend, TestApp, backend_tests};
 
@@ -122,14 +122,7 @@ async fn neighbours_and_deep_pages_are_index_seeks(backend: Backend) {
     assert_seeks(backend, "previous and next", &plans, 0.0);
 
     // A page from the middle of the listing, newest first.
-    let filter = PostFilter {
-        visibility: Visibility::Live { now },
-        author_id: None,
-        tag_slug: None,
-        author_slug: None,
-        published_after: None,
-        published_before: None,
-    };
+    let filter = PostFilter::live(now);
     let published = NaiveDate::from_ymd_opt(2020, 1, 1)
         .unwrap()
         .and_hms_opt(0, 0, 0)

@@ -3,11 +3,10 @@
 // Test code: a failed unwrap is a failed assertion.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use chrono::{Duration, NaiveDateTime, Utc};
+use chrono::{Duration, Utc};
 use serde_json::{Value, json};
-use waypost_db::{AuthorId, AuthorInsertForm, BundlePost, ContentBundle, PostStatus, Role};
-use waypost_domain::authoring::{PostDraft, post_form};
-use waypost_tests::{Backend, SetClock, TestApp, backend_tests};
+use waypost_db::{AuthorInsertForm, ContentBundle, PostStatus, Role};
+use waypost_tests::{Backend, SetClock, TestApp, backend_tests, bundle_post as post};
 
 backend_tests!(
     scheduled_posts_go_live_at_their_instant,
@@ -17,30 +16,6 @@ backend_tests!(
 );
 
 const PASSWORD: &str = "correct horse battery staple";
-
-fn post(
-    slug: &str,
-    author: &str,
-    published_at: Option<NaiveDateTime>,
-    status: PostStatus,
-) -> BundlePost {
-    let now = Utc::now().naive_utc();
-    let draft = PostDraft {
-        slug: slug.to_owned(),
-        title: format!("Title of {slug}"),
-        excerpt: None,
-        body_markdown: format!("Body of {slug}."),
-        published_at,
-        author_id: AuthorId(0),
-    };
-    let mut form = post_form(draft, now);
-    form.status = status;
-    BundlePost {
-        form,
-        author_slug: author.to_owned(),
-        tag_slugs: Vec::new(),
-    }
-}
 
 fn bundle(scheduled_in: Duration) -> ContentBundle {
     let now = Utc::now().naive_utc();

@@ -141,6 +141,20 @@ pub struct PostFilter {
     pub published_before: Option<NaiveDateTime>,
 }
 
+impl PostFilter {
+    /// Every post live at `now`, nothing else filtered.
+    pub fn live(now: NaiveDateTime) -> Self {
+        PostFilter {
+            visibility: Visibility::Live { now },
+            author_id: None,
+            tag_slug: None,
+            author_slug: None,
+            published_after: None,
+            published_before: None,
+        }
+    }
+}
+
 /// One listing statement: published posts of each parent in `parent_ids`
 /// (ignored for `Group::All`), filtered, ordered by `order` then id in
 /// `direction`, strictly after `after` and strictly before `before` in that

@@ -29,6 +29,7 @@ pub mod post;
 pub mod render;
 pub mod search;
 pub mod similar;
+pub mod syndication;
 pub mod tag;
 pub mod trusted;
 mod words;

@@ -310,6 +310,15 @@ pub struct ServeArgs {
     #[arg(long, env = "WAYPOST_POST_URL", value_parser = post_url)]
     pub post_url: Option<String>,
 
+    /// The public site's address (e.g. `https://blog.example`): the Atom
+    /// feeds and the sitemap give absolute addresses under it, and a post's
+    /// page is `{public}/posts/{slug}` unless WAYPOST_POST_URL says
+    /// otherwise. Unset: in development, this server's own address; in
+    /// production, the feeds and the sitemap answer 404 (never guessed from
+    /// a request's Host header, which a client chooses).
+    #[arg(long, env = "WAYPOST_PUBLIC_URL", value_parser = public_url)]
+    pub public_url: Option<String>,
+
     /// Request headers (comma-separated) those pages may send besides
     /// GraphQL's own (Content-Type, Authorization, Accept, X-Request-Id).
     /// Default: the tracing and Apollo Client headers browsers send,
@@ -516,11 +525,42 @@ fn post_url(raw: &str) -> Result<String, String> {
     }
 }
 
+/// An absolute http(s) address with no query, fragment or credentials,
+/// without its trailing slash (paths are appended to it).
+fn public_url(raw: &str) -> Result<String, String> {
+    let wrong = || "give an absolute http or https address, e.g. https://blog.example".to_owned();
+    if !waypost_domain::is_web_address(raw) {
+        return Err(wrong());
+    }
+    let url = url::Url::parse(raw).map_err(|_| wrong())?;
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("give the address without a query (?…) or fragment (#…)".to_owned());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("give the address without a user name or password".to_owned());
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
 impl ServeArgs {
-    /// Where the public site shows what the API serves.
-    pub fn site(&self) -> crate::schema::Site {
+    /// Where the public site shows what the API serves. Without a public
+    /// address, development uses this server's own (`listening`), so that
+    /// feeds work out of the box; production has none.
+    pub fn site(&self, mode: Mode, listening: SocketAddr) -> crate::schema::Site {
+        let public_url = match (&self.public_url, mode) {
+            (Some(url), _) => Some(url.clone()),
+            (None, Mode::Development) => {
+                let mut own = listening;
+                if own.ip().is_unspecified() {
+                    own.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+                }
+                Some(format!("http://{own}"))
+            }
+            (None, Mode::Production) => None,
+        };
         crate::schema::Site {
             post_url: self.post_url.as_deref().map(std::sync::Arc::from),
+            public_url: public_url.as_deref().map(std::sync::Arc::from),
         }
     }
 
@@ -687,6 +727,49 @@ mod tests {
             Cli::try_parse_from(["waypost", "--mode", "production", "--seed-demo", "true"])
                 .unwrap();
         assert!(seeded.serve.seed_demo(seeded.mode));
+    }
+
+    #[test]
+    fn the_public_url_is_checked_and_defaults_by_mode() {
+        let listening: SocketAddr = "0.0.0.0:8080".parse().unwrap();
+        let site = |args: &[&str], mode: Mode| {
+            Cli::try_parse_from(std::iter::once("waypost").chain(args.iter().copied()))
+                .map(|cli| cli.serve.site(mode, listening).public_url)
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(
+            site(&["--public-url", "https://blog.example/"], Mode::Production)
+                .unwrap()
+                .as_deref(),
+            Some("https://blog.example")
+        );
+        assert_eq!(
+            site(
+                &["--public-url", "https://example.com/blog/"],
+                Mode::Production
+            )
+            .unwrap()
+            .as_deref(),
+            Some("https://example.com/blog")
+        );
+        assert_eq!(
+            site(&[], Mode::Development).unwrap().as_deref(),
+            Some("http://127.0.0.1:8080")
+        );
+        assert_eq!(site(&[], Mode::Production).unwrap(), None);
+        for bad in [
+            "blog.example",
+            "/feed",
+            "ftp://blog.example",
+            "https://blog.example/?a=1",
+            "https://blog.example/#top",
+            "https://me:secret@blog.example",
+        ] {
+            assert!(
+                site(&["--public-url", bad], Mode::Production).is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -89,6 +89,15 @@ pub(crate) fn to_graphql(err: &DomainError) -> Error {
     }
 }
 
+/// A domain error as a plain-text HTTP answer, for the routes beside the
+/// GraphQL endpoint (feeds, the sitemap): its code's status and the same
+/// message GraphQL would carry, internal causes withheld.
+pub(crate) fn to_plain(err: &DomainError) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let message = to_graphql(err).message;
+    (http_status(err.code()), format!("{message}\n")).into_response()
+}
+
 /// A client mistake the gateway itself detects (argument shape, ids).
 pub(crate) fn bad_input(field: &'static str, message: impl Into<String>) -> Error {
     to_graphql(&DomainError::bad_input(field, message))

@@ -443,6 +443,16 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     } else {
         tracing::info!("Waypost is serving the API at http://{address}/graphql");
     }
+    let site = args.site(mode, address);
+    match site.public_url.as_deref() {
+        Some(public) => tracing::info!(
+            public_url = public,
+            "Atom feeds (/feed.atom) and the sitemap (/sitemap.xml) give addresses under the public URL"
+        ),
+        None => tracing::warn!(
+            "no public URL (WAYPOST_PUBLIC_URL): /feed.atom and /sitemap.xml answer 404 until one is set"
+        ),
+    }
     let mut state = AppState::new(pool)
         .with_auth(args.auth_settings())
         .with_comments(args.comment_settings())
@@ -450,7 +460,7 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         .with_connection_limits(args.connections.limits())
         .with_cors(cors)
         .with_cors_headers(args.cors_allow_headers.clone())
-        .with_site(args.site())
+        .with_site(site)
         .with_trusted_proxies(TrustedProxies(args.trusted_proxies.clone()))
         .with_replica_writer_window(std::time::Duration::from_millis(
             args.replica_writer_window_ms,

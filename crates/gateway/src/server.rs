@@ -22,6 +22,7 @@ use waypost_domain::{CommentFeed, DbPool};
 use crate::client_address::TrustedProxies;
 use crate::http::answers::{AnswerCaching, Answers};
 use crate::http::connections::{ConnectionLimits, Slots, serve_connections};
+use crate::http::feeds::{author_feed, site_feed, sitemap, tag_feed};
 use crate::http::graphiql_assets::graphiql_asset;
 use crate::http::graphql::{graphql_get, graphql_post};
 use crate::http::guard::{Cors, fit_request_id, rate_limiter};
@@ -93,6 +94,10 @@ pub fn router(state: AppState) -> Router {
         .route("/graphiql/{package}/{file}", get(graphiql_asset))
         .route("/graphql", get(graphql_get).post(graphql_post))
         .layer(DefaultBodyLimit::max(body_limit))
+        .route("/feed.atom", get(site_feed))
+        .route("/tags/{slug}/feed.atom", get(tag_feed))
+        .route("/authors/{slug}/feed.atom", get(author_feed))
+        .route("/sitemap.xml", get(sitemap))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz));
     if metrics_beside_api {

@@ -11,5 +11,6 @@ pub mod persisted;
 pub mod post;
 pub mod search;
 pub mod similar;
+pub mod sitemap;
 pub mod tag;
 pub mod trusted;

@@ -11,6 +11,7 @@ use axum::body::{Body, Bytes};
 use axum::http::response::Parts;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::Response;
+use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use crate::metrics::Outcome;
@@ -96,7 +97,15 @@ pub(crate) fn private(response: Response) -> Response {
 pub(crate) async fn read_public(response: Response) -> Option<(Parts, Bytes, HeaderValue)> {
     let (parts, body) = response.into_parts();
     let bytes = axum::body::to_bytes(body, usize::MAX).await.ok()?;
-    let digest = Sha256::digest(&bytes);
+    let etag = etag_of(&bytes)?;
+    Some((parts, bytes, etag))
+}
+
+/// The ETag of a public body: a hash of its bytes. Weak, because the
+/// compression layer sends the same answer as other bytes to clients that
+/// accept gzip, brotli or zstd, which a strong tag would have to tell apart.
+pub(crate) fn etag_of(body: &[u8]) -> Option<HeaderValue> {
+    let digest = Sha256::digest(body);
     let tag = format!(
         "W/\"{}\"",
         digest[..16]
@@ -104,8 +113,7 @@ pub(crate) async fn read_public(response: Response) -> Option<(Parts, Bytes, Hea
             .map(|b| format!("{b:02x}"))
             .collect::<String>()
     );
-    let etag = HeaderValue::from_str(&tag).ok()?;
-    Some((parts, bytes, etag))
+    HeaderValue::from_str(&tag).ok()
 }
 
 /// A public GET answer, as `read_public` read it.
@@ -115,10 +123,14 @@ pub(crate) struct Public {
     /// What the answer read, for a CDN to purge by: `Surrogate-Key` and
     /// `Cache-Tag` forms.
     pub keys: Option<(HeaderValue, HeaderValue)>,
+    /// When what the answer shows last changed, for `Last-Modified` and
+    /// `If-Modified-Since`; `None` when the answer cannot say.
+    pub last_modified: Option<DateTime<Utc>>,
 }
 
 /// Sends a public answer with its cache headers, or a 304 in its place when
-/// the client already holds it (`If-None-Match`).
+/// the client already holds it: its `If-None-Match` names the ETag, or,
+/// sent without one, its `If-Modified-Since` is the answer's date.
 pub(crate) fn respond_public(
     mut parts: Parts,
     public: Public,
@@ -137,19 +149,38 @@ pub(crate) fn respond_public(
         parts.headers.insert(SURROGATE_KEY, surrogate);
         parts.headers.insert(CACHE_TAG, tags);
     }
-    let held = request
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .any(|candidate| {
-            candidate == "*"
-                || public
-                    .etag
-                    .to_str()
-                    .is_ok_and(|tag| weak_eq(candidate, tag))
-        });
+    if let Some(modified) = public.last_modified {
+        parts
+            .headers
+            .insert(header::LAST_MODIFIED, http_date(modified));
+    }
+    // A client that names tags is answered by them alone (RFC 9110, 13.1.3).
+    let held = if request.contains_key(header::IF_NONE_MATCH) {
+        request
+            .get_all(header::IF_NONE_MATCH)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .any(|candidate| {
+                candidate == "*"
+                    || public
+                        .etag
+                        .to_str()
+                        .is_ok_and(|tag| weak_eq(candidate, tag))
+            })
+    } else {
+        // Only the very date sent out counts, as nginx's `exact` does: what
+        // a document lists can lose its newest item (a post unpublished),
+        // and its date then goes back, past what a client already holds.
+        public.last_modified.is_some_and(|modified| {
+            request
+                .get(header::IF_MODIFIED_SINCE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| DateTime::parse_from_rfc2822(v).ok())
+                .is_some_and(|since| modified.timestamp() == since.timestamp())
+        })
+    };
     parts.headers.insert(header::ETAG, public.etag);
     if held {
         parts.status = StatusCode::NOT_MODIFIED;
@@ -158,6 +189,12 @@ pub(crate) fn respond_public(
         return Response::from_parts(parts, Body::empty());
     }
     Response::from_parts(parts, Body::from(public.body))
+}
+
+/// An HTTP date (RFC 9110's IMF-fixdate), to the second.
+fn http_date(at: DateTime<Utc>) -> HeaderValue {
+    HeaderValue::from_str(&at.format("%a, %d %b %Y %H:%M:%S GMT").to_string())
+        .unwrap_or_else(|_| HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT"))
 }
 
 /// If-None-Match compares weakly: `W/"x"` and `"x"` name the same answer.

@@ -221,6 +221,7 @@ async fn run_keeping(
         body,
         etag,
         keys: key_headers(&reads),
+        last_modified: None,
     };
     Finished::Public(parts, public)
 }
@@ -276,6 +277,7 @@ fn answer_cached(
             body: answer.body.clone(),
             etag: answer.etag.clone(),
             keys: Some((answer.surrogate_keys.clone(), answer.cache_tags.clone())),
+            last_modified: None,
         };
         respond_public(parts, public, headers, state.caching)
     } else {

@@ -7,6 +7,7 @@ mod caching;
 mod codec;
 pub(crate) mod connections;
 mod documents;
+pub(crate) mod feeds;
 pub(crate) mod graphiql_assets;
 pub(crate) mod graphql;
 pub(crate) mod guard;

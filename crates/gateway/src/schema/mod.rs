@@ -223,20 +223,58 @@ pub struct Services {
 pub use waypost_domain::clock::{Clock, system_clock};
 
 /// The public site in front of the API: where its pages are, for the
-/// addresses the API gives out (canonical URLs).
+/// addresses the API gives out (canonical URLs, feeds, the sitemap).
 #[derive(Debug, Clone, Default)]
 pub struct Site {
     /// A post page's address with `{slug}` where the slug goes, e.g.
-    /// `https://blog.example/posts/{slug}`.
+    /// `https://blog.example/posts/{slug}`; without it a post's page is
+    /// `{public_url}/posts/{slug}`.
     pub post_url: Option<Arc<str>>,
+    /// The site's own address, without a trailing slash, e.g.
+    /// `https://blog.example`: feeds and the sitemap are absolute under it.
+    pub public_url: Option<Arc<str>>,
+}
+
+/// The kinds of public page the site has, one per slug.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Page {
+    Post,
+    Guide,
+    Tag,
+    Author,
+}
+
+impl Page {
+    fn section(self) -> &'static str {
+        match self {
+            Page::Post => "posts",
+            Page::Guide => "guides",
+            Page::Tag => "tags",
+            Page::Author => "authors",
+        }
+    }
 }
 
 impl Site {
     /// The address of the page of the post with `slug`, when known.
     pub(crate) fn post_url(&self, slug: &str) -> Option<String> {
-        self.post_url
+        self.page_url(Page::Post, slug)
+    }
+
+    /// The address of the page of `kind` for `slug`, when known: a post's
+    /// from its own template when one is set, else under the public URL.
+    pub(crate) fn page_url(&self, kind: Page, slug: &str) -> Option<String> {
+        if let (Page::Post, Some(template)) = (kind, self.post_url.as_deref()) {
+            return Some(template.replace("{slug}", slug));
+        }
+        self.url(&format!("/{}/{slug}", kind.section()))
+    }
+
+    /// `path` (from `/`) on the public site, when its address is known.
+    pub(crate) fn url(&self, path: &str) -> Option<String> {
+        self.public_url
             .as_deref()
-            .map(|template| template.replace("{slug}", slug))
+            .map(|base| format!("{base}{path}"))
     }
 }
 
