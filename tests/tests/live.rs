@@ -15,6 +15,7 @@ backend_tests!(
     moderators_see_emails_and_bad_tokens_are_refused,
     subscribing_to_what_is_not_there_is_a_coded_error,
     a_slow_subscriber_holds_up_no_one,
+    subscribers_share_one_read_of_each_comment,
 );
 
 const ARTICLE: &str = "exploring-back-end-engineering-as-a-career";
@@ -478,4 +479,45 @@ async fn postgres_instances_share_live_comments() {
     assert_eq!(event["data"]["commentAdded"]["id"], id);
     assert_no_email(&event.to_string(), TRUSTED);
     assert_eq!(second.feed.subscribers(), 0);
+}
+
+/// A subscription waits without holding a read of its own: however many
+/// sockets listen, an announced comment costs the statements it cost with
+/// one, and each socket gets it once.
+async fn subscribers_share_one_read_of_each_comment(backend: Backend) {
+    const IDS_ONLY: &str = "subscription($p: ID!) { commentAdded(postId: $p) { id } }";
+    let (app, post) = with_trusted(backend).await;
+    let mut sockets = Vec::new();
+    let mut statements = Vec::new();
+    for listeners in [1, 5] {
+        while sockets.len() < listeners {
+            let mut socket = Socket::connect(&app, Protocol::TransportWs, json!({})).await;
+            socket
+                .subscribe("ids", IDS_ONLY, json!({ "p": post }))
+                .await;
+            sockets.push(socket);
+        }
+        app.await_feed_subscribers(listeners).await;
+        let (count, ()) = app
+            .statements_during(async {
+                let body = format!("Heard by {listeners}.");
+                let (id, status) = add(&app, &post, TRUSTED, &body, "").await;
+                assert_eq!(status, "APPROVED", "{id}");
+                for socket in &mut sockets {
+                    assert_eq!(socket.result("ids").await["data"]["commentAdded"]["id"], id);
+                }
+            })
+            .await;
+        statements.push(count);
+    }
+    assert!(
+        statements[1] <= statements[0],
+        "statements with 1 and 5 listeners: {statements:?}"
+    );
+    for mut socket in sockets {
+        socket
+            .assert_silent(std::time::Duration::from_millis(200))
+            .await;
+        socket.close().await;
+    }
 }

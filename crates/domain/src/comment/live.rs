@@ -42,7 +42,9 @@ pub async fn published_on(
                     }
                     Err(RecvError::Closed) => return None,
                 };
-                match comment_queries::announced(&pool, &item).await {
+                // Boxed: the read exists only while a comment on this post
+                // is looked up; inline, it sized every waiting subscriber.
+                match Box::pin(comment_queries::announced(&pool, &item)).await {
                     // Read now, not when announced: it may be trashed since.
                     Ok(Some(comment))
                         if comment.status == CommentStatus::Approved

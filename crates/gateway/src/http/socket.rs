@@ -128,7 +128,10 @@ impl Executor for SocketExecutor {
         let place = Running(self.running.clone());
         let watched = self.state.services.metrics.subscription_started();
         let this = self.clone();
-        stream::once(async move {
+        // Boxed apart: the session and trusted-document checks are awaited
+        // once, and their state is freed when they are done instead of
+        // sizing the stream a subscription keeps for its life.
+        stream::once(Box::pin(async move {
             let mut request = request;
             // Every operation a connection starts (`subscribe`, or `start`
             // in the legacy protocol) comes through here: in trusted mode,
@@ -175,14 +178,16 @@ impl Executor for SocketExecutor {
             stream::unfold(Some((responses, this, token)), |held| async move {
                 let (mut responses, this, token) = held?;
                 let response = responses.next().await?;
-                match this.viewer(Some(&token)).await {
+                // Boxed: the session's lookup exists only while an answer
+                // is checked, not in every subscription waiting for one.
+                match Box::pin(this.viewer(Some(&token))).await {
                     Ok(_) => Some((response, Some((responses, this, token)))),
                     // The refusal is the operation's last answer.
                     Err(err) => Some((refusal(&err), None)),
                 }
             })
             .boxed()
-        })
+        }))
         .flatten()
         // The place is given back when the operation's stream is dropped.
         .map(move |response| {
@@ -254,7 +259,12 @@ pub(crate) fn upgrade(
                 })
                 .take_until(futures::future::select(stopping.clone(), ended.clone()));
 
-            let serve = GraphQLWebSocket::new_with_pair(answers, incoming, executor, protocol)
+            // The protocol's state and the forwarding loop are boxed at
+            // their own sizes: held inline, each was copied again into the
+            // futures that took them over (the join, the scope of
+            // `freshness::writing`), and every idle socket's task paid for
+            // the copies.
+            let serve = Box::pin(GraphQLWebSocket::new_with_pair(answers, incoming, executor, protocol)
                 .on_connection_init(move |payload| async move {
                     let token = match payload_token(&payload) {
                         Ok(Some(token)) => Some(token),
@@ -271,8 +281,8 @@ pub(crate) fn upgrade(
                     data.insert(Credentials(token));
                     Ok(data)
                 })
-                .serve();
-            let forward = async move {
+                .serve());
+            let forward = Box::pin(async move {
                 let stopping = stopping.fuse();
                 futures::pin_mut!(stopping);
                 let init_deadline = tokio::time::sleep(limits.websocket_init_timeout).fuse();
@@ -339,7 +349,7 @@ pub(crate) fn upgrade(
                     let _ = to_client.send(Message::Close(Some(frame))).await;
                 }
                 let _ = end.send(());
-            };
+            });
             freshness::writing(changes, async {
                 futures::join!(serve, forward);
             })

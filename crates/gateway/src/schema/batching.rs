@@ -12,13 +12,13 @@ use std::future::Future;
 use std::pin::pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::Receiver;
 use std::task::{Context, Poll, Wake, Waker};
 
 use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
 use futures::task::AtomicWaker;
 use futures::{Stream, StreamExt};
-use tokio::sync::mpsc::UnboundedReceiver;
 
 /// Wakes the driving task and remembers that the executor asked to run.
 struct ExecutorWaker {
@@ -40,7 +40,7 @@ impl Wake for ExecutorWaker {
 /// (received on `spawned`) whenever it cannot make progress by itself.
 pub(crate) async fn drive<T>(
     execution: impl Future<Output = T>,
-    spawned: UnboundedReceiver<BoxFuture<'static, ()>>,
+    spawned: Receiver<BoxFuture<'static, ()>>,
 ) -> T {
     let mut execution = pin!(execution);
     let mut driver = Driver::new(spawned);
@@ -51,7 +51,7 @@ pub(crate) async fn drive<T>(
 /// like a request of its own, with the batches its resolvers spawn.
 pub(crate) fn drive_stream<S: Stream + Unpin>(
     mut responses: S,
-    spawned: UnboundedReceiver<BoxFuture<'static, ()>>,
+    spawned: Receiver<BoxFuture<'static, ()>>,
 ) -> impl Stream<Item = S::Item> {
     let mut driver = Driver::new(spawned);
     futures::stream::poll_fn(move |cx| driver.poll(cx, |ecx| responses.poll_next_unpin(ecx)))
@@ -60,14 +60,14 @@ pub(crate) fn drive_stream<S: Stream + Unpin>(
 /// The batches in flight for one execution, and whether the execution
 /// asked to be polled again.
 struct Driver {
-    spawned: UnboundedReceiver<BoxFuture<'static, ()>>,
+    spawned: Receiver<BoxFuture<'static, ()>>,
     batches: FuturesUnordered<BoxFuture<'static, ()>>,
     flag: Arc<ExecutorWaker>,
     executor_waker: Waker,
 }
 
 impl Driver {
-    fn new(spawned: UnboundedReceiver<BoxFuture<'static, ()>>) -> Self {
+    fn new(spawned: Receiver<BoxFuture<'static, ()>>) -> Self {
         let flag = Arc::new(ExecutorWaker {
             woken: AtomicBool::new(true),
             task: AtomicWaker::new(),

@@ -578,7 +578,9 @@ impl CommentSubscription {
     {
         let rc = request_context(ctx)?;
         let post_id = GlobalId::post(&post_id, "postId")?;
-        let comments = comment::published_on(&rc.pool, &rc.feed, post_id, rc.now)
+        // Boxed: the post's lookup is awaited once, and its state would
+        // otherwise size the subscription's stream for its whole life.
+        let comments = Box::pin(comment::published_on(&rc.pool, &rc.feed, post_id, rc.now))
             .await
             .gql()?;
         Ok(comments.map(|comment| comment.map(CommentObject).gql()))

@@ -27,7 +27,6 @@ use chrono::NaiveDateTime;
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use futures::stream::{BoxStream, StreamExt};
-use tokio::sync::mpsc::UnboundedReceiver;
 use waypost_domain::account::AuthSettings;
 use waypost_domain::comment::CommentSettings;
 use waypost_domain::policy::Viewer;
@@ -111,7 +110,9 @@ impl WaypostSchema {
         let response = self.check.execute(probe).await;
         if response.errors.is_empty() {
             Ok(Checked {
-                extensions: response.extensions,
+                // A map of one entry (the cost) takes a whole B-tree node,
+                // about 1 KiB, which a subscription kept for its life.
+                extensions: response.extensions.into_iter().collect(),
                 document,
             })
         } else {
@@ -122,8 +123,8 @@ impl WaypostSchema {
 
 /// What a passed check hands on to the run.
 struct Checked {
-    /// The response's extensions (the operation's cost).
-    extensions: std::collections::BTreeMap<String, async_graphql::Value>,
+    /// The response's extensions (the operation's cost), in key order.
+    extensions: Vec<(String, async_graphql::Value)>,
     /// The parsed operation, for putting the answer's fields in its order.
     document: Option<async_graphql::parser::types::ExecutableDocument>,
 }
@@ -382,7 +383,10 @@ pub(crate) fn execute_stream(
     mut request: Request,
 ) -> BoxStream<'static, Response> {
     let (schema, services) = (schema.clone(), services.clone());
-    let checking = async move {
+    // Boxed apart, so that the check's state (the request, a probe of
+    // it, the check's own execution) is freed once the check is done
+    // instead of sizing the stream a subscription keeps for its life.
+    let checking = Box::pin(async move {
         match schema.check(&mut request).await {
             Ok(checked) => {
                 let operation_name = request.operation_name.clone();
@@ -398,7 +402,7 @@ pub(crate) fn execute_stream(
             }
             Err(refused) => futures::stream::once(std::future::ready(refused)).boxed(),
         }
-    };
+    });
     futures::stream::once(checking)
         .flatten()
         .map(|mut response| {
@@ -423,9 +427,14 @@ fn with_context(
     client_ip: Option<String>,
     request: Request,
     caching: Caching,
-) -> (Request, UnboundedReceiver<BoxFuture<'static, ()>>) {
+) -> (Request, std::sync::mpsc::Receiver<BoxFuture<'static, ()>>) {
     let pool = &services.pool;
-    let (spawn_tx, spawned) = tokio::sync::mpsc::unbounded_channel::<BoxFuture<'static, ()>>();
+    // The standard library's channel allocates its first block of slots
+    // on the first send; tokio's allocates it up front, and a subscription
+    // kept that (about 1 KiB) for its whole life though its loader batches
+    // nothing until an answer resolves. Only `try_recv` is used: the
+    // driver is woken by the batches themselves.
+    let (spawn_tx, spawned) = std::sync::mpsc::channel::<BoxFuture<'static, ()>>();
     let now = (services.clock)();
     let loader = request_loader(pool.clone(), now, services.metrics.clone(), move |task| {
         // The receiver lives until the response is ready; a task sent after
