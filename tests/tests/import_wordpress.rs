@@ -383,7 +383,7 @@ async fn an_export_reads_as_it_did_on_wordpress(backend: Backend) {
         .filter_map(|s| s["post"]["slug"].as_str())
         .collect();
     assert_eq!(
-        similar.iter().next(),
+        <[&str]>::first(&similar),
         Some(&"reading-postgresql-query-plans"),
         "{similar:?}"
     );

@@ -3,14 +3,13 @@
 //! nothing twice.
 
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 
 use crate::error::{DbError, DbResult};
 use crate::ids::{CommentId, TagId};
 use crate::models::{CommentInsertForm, Post, PostInsertForm};
-use crate::pool::{ClaimWrites, DbConn, with_conn};
-use crate::queries::tag::TagPost;
-use crate::schema::{imported_items, posts};
+use crate::pool::{DbConn, with_conn};
+use crate::schema::imported_items;
 
 /// One source item: its site, its kind ("author", "post", …) and its id there.
 #[derive(Debug, Clone, Copy)]
@@ -68,29 +67,12 @@ pub async fn insert_post(
     tag_ids: &[TagId],
     origin: Origin<'_>,
 ) -> DbResult<Post> {
-    let post = with_conn!(conn, |c| {
-        c.transaction::<_, diesel::result::Error, _>(async |c| {
-            c.claim_writes().await?;
-            let post: Post = diesel::insert_into(posts::table)
-                .values(form)
-                .returning(Post::as_returning())
-                .get_result(c)
-                .await?;
-            c.tag_post(post.id, tag_ids).await?;
-            diesel::insert_into(imported_items::table)
-                .values(&Record {
-                    source: origin.source,
-                    kind: origin.kind,
-                    source_id: origin.source_id,
-                    target_id: post.id.0,
-                })
-                .execute(c)
-                .await?;
-            Ok(post)
-        })
-        .await
-    })?;
-    Ok(post)
+    conn.serialized(&[], async |conn| {
+        let post = crate::queries::editorial::insert_post(conn, form, tag_ids).await?;
+        record(conn, origin, post.id.0).await?;
+        Ok(post)
+    })
+    .await
 }
 
 /// Stores a comment as it stood in the archive (approved ones count as
