@@ -24,7 +24,7 @@ pub const MAX_TITLE_CHARS: usize = 300;
 pub const MAX_BODY_CHARS: usize = 200_000;
 pub const MAX_SLUG_CHARS: usize = 120;
 /// Attempts at a unique slug when concurrent writers race for the same one.
-const SLUG_ATTEMPTS: usize = 5;
+pub(crate) const SLUG_ATTEMPTS: usize = 5;
 
 /// Lowercase ASCII words joined by dashes; accents folded ("Café Ünïcode" →
 /// "cafe-unicode"). Empty when nothing word-like remains.
@@ -130,7 +130,7 @@ async fn check_tags(
 }
 
 /// `base`, or `base-2`, `base-3`… whichever is free among current and old slugs.
-async fn free_slug(pool: &DbPool, base: &str) -> DomainResult<String> {
+pub(crate) async fn free_slug(pool: &DbPool, base: &str) -> DomainResult<String> {
     let taken = editorial::slugs_like(&mut pool.get_primary().await?, base).await?;
     if !taken.iter().any(|s| s == base) {
         return Ok(base.to_owned());
@@ -385,7 +385,7 @@ fn revision_of(post: &PostRow, viewer: Option<&Viewer>, now: NaiveDateTime) -> P
 
 /// Brings what is derived from a post up to date after it was written or
 /// published: its similar posts, and the search dictionary's words.
-async fn indexes_after_write(pool: &DbPool, post: &PostRow) {
+pub(crate) async fn indexes_after_write(pool: &DbPool, post: &PostRow) {
     crate::similar::refresh_after_write(pool, post.id).await;
     let kind = waypost_db::queries::search::Document::Post;
     crate::search::dictionary::learn_after_write(pool, kind, post.id.0).await;

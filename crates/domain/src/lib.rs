@@ -20,6 +20,7 @@ pub mod editorial;
 mod error;
 mod fields;
 pub mod freshness;
+pub mod import;
 mod model;
 pub mod page_meta;
 pub mod paging;

@@ -70,6 +70,11 @@ pub enum Command {
     Schema,
     /// Rebuild the similar-posts index of every published post.
     Reindex,
+    /// Import another publication's archive.
+    Import {
+        #[command(subcommand)]
+        source: ImportCommand,
+    },
     /// Manage accounts: create, list, disable, enable, change roles.
     User {
         #[command(subcommand)]
@@ -96,6 +101,19 @@ pub enum OperationsCommand {
     /// List the registered documents: hash, when registered, and the
     /// operations each holds.
     List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Import a WordPress export (the WXR file Tools → Export writes):
+    /// authors, categories and tags (as tags), posts and their comments.
+    /// Pages, attachments and other post types are counted and skipped.
+    /// The whole file is checked before anything is written; importing
+    /// the same site's export again adds only what is new.
+    Wordpress {
+        #[arg(value_name = "FILE")]
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

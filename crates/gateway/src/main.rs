@@ -1,5 +1,6 @@
 //! The `waypost` binary: config, pool, migrate, seed, serve.
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -14,7 +15,8 @@ use waypost_domain::search::dictionary;
 use waypost_domain::{DbPool, mask_url};
 use waypost_gateway::TrustedProxies;
 use waypost_gateway::config::{
-    Cli, Command, MigrateCommand, Mode, Operations, OperationsCommand, ServeArgs, UserCommand,
+    Cli, Command, ImportCommand, MigrateCommand, Mode, Operations, OperationsCommand, ServeArgs,
+    UserCommand,
 };
 use waypost_gateway::trusted::{TrustedDocuments, operation_names, register_files};
 use waypost_gateway::{AppState, build_schema, telemetry, tell_instances};
@@ -151,6 +153,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!(documents, "search dictionary rebuilt");
             Ok(())
         }
+        Some(Command::Import {
+            source: ImportCommand::Wordpress { ref file },
+        }) => {
+            let pool = connect(&cli).await?;
+            pool.run_migrations().await?;
+            import_wordpress(&pool, file, cli.serve.comment_settings().max_depth).await
+        }
         Some(Command::User { ref action }) => {
             let pool = connect(&cli).await?;
             pool.run_migrations().await?;
@@ -164,6 +173,49 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Serve(ref args)) => serve(&cli, args).await,
         None => serve(&cli, &cli.serve).await,
     }
+}
+
+/// Imports a WordPress export, with a progress bar on a terminal, and
+/// prints what it did.
+async fn import_wordpress(pool: &DbPool, file: &Path, max_depth: i32) -> anyhow::Result<()> {
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+    use waypost_domain::import::wordpress::{ImportSettings, Phase, import};
+    let size = std::fs::metadata(file)
+        .with_context(|| format!("cannot read {}", file.display()))?
+        .len();
+    // Drawn only when stderr is a terminal.
+    let bar = ProgressBar::with_draw_target(Some(size), ProgressDrawTarget::stderr());
+    if let Ok(style) =
+        ProgressStyle::with_template("{msg:>9} [{bar:40}] {bytes}/{total_bytes} ({eta})")
+    {
+        bar.set_style(style);
+    }
+    let mut shown = None;
+    let mut progress = |phase: Phase, bytes: u64| {
+        if shown != Some(phase) {
+            shown = Some(phase);
+            bar.reset();
+            bar.set_message(match phase {
+                Phase::Checking => "checking",
+                Phase::Importing => "importing",
+            });
+        }
+        bar.set_position(bytes);
+    };
+    let open =
+        || std::fs::File::open(file).map(|f| std::io::BufReader::with_capacity(256 * 1024, f));
+    let settings = ImportSettings {
+        max_depth,
+        now: Utc::now().naive_utc(),
+    };
+    let outcome = import(pool, open, settings, &mut progress).await;
+    bar.finish_and_clear();
+    let summary = outcome.map_err(|err| anyhow::anyhow!("{}: {err:#}", file.display()))?;
+    print!("{summary}");
+    if !summary.nothing_new() {
+        tell_instances(pool, &[Key::Posts, Key::Tags, Key::Authors]).await?;
+    }
+    Ok(())
 }
 
 async fn user_command(pool: &DbPool, action: &UserCommand) -> anyhow::Result<()> {

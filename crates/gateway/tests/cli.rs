@@ -763,3 +763,64 @@ fn a_bad_trusted_document_stops_the_start_before_the_database() {
         "{stderr}"
     );
 }
+
+/// `waypost import wordpress`: a summary on stdout, nothing twice, and a
+/// malformed file refused on stderr with its place, non-zero, no panic.
+#[test]
+fn import_wordpress_summarises_and_refuses_a_broken_file() {
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/wordpress/site.xml"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("import.db").display());
+    let import = |file: &str| {
+        waypost()
+            .args(["import", "wordpress", file])
+            .env("DATABASE_URL", &url)
+            .output()
+            .unwrap()
+    };
+    let first = import(fixture);
+    let stdout = String::from_utf8_lossy(&first.stdout);
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    assert!(first.status.success(), "{stdout}\n{stderr}");
+    for line in [
+        "authors:  3 imported",
+        "tags:     5 imported",
+        "posts:    7 imported (published 3, scheduled 1, draft 1, private as draft 1, trashed 1)",
+        "approved 8, pending 1, spam 1, trash 2",
+        "skipped comments: pingback 1",
+        "skipped items: attachment 1, custom_css 1, nav_menu_item 1, page 1, wp_block 1",
+    ] {
+        assert!(stdout.contains(line), "{line:?} missing:\n{stdout}");
+    }
+    // Not a terminal: no progress bar in the output.
+    assert!(!stderr.contains("checking"), "{stderr}");
+
+    let again = import(fixture);
+    let stdout = String::from_utf8_lossy(&again.stdout);
+    assert!(again.status.success());
+    assert!(stdout.contains("7 already imported"), "{stdout}");
+    assert!(
+        stdout.contains("everything in this file was already imported"),
+        "{stdout}"
+    );
+
+    let broken = dir.path().join("broken.xml");
+    let text = std::fs::read_to_string(fixture).unwrap();
+    std::fs::write(&broken, &text[..text.len() / 2]).unwrap();
+    let refused = import(broken.to_str().unwrap());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success());
+    assert!(stderr.contains("broken.xml: line "), "{stderr}");
+    assert!(stderr.contains("wp:post_id"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let missing = import("/nonexistent/export.xml");
+    assert!(!missing.status.success());
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("cannot read /nonexistent/export.xml"),
+        "{}",
+        String::from_utf8_lossy(&missing.stderr)
+    );
+}

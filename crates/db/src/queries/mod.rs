@@ -7,6 +7,7 @@ pub mod career;
 pub mod comment;
 pub mod content;
 pub mod editorial;
+pub mod import;
 pub mod persisted;
 pub mod post;
 pub mod search;
