@@ -20,6 +20,7 @@ backend_tests!(
     an_export_reads_as_it_did_on_wordpress,
     importing_again_adds_nothing,
     a_malformed_file_changes_nothing,
+    a_large_export_builds_the_indexes_once_at_the_end,
 );
 
 const FIXTURE: &str = include_str!("../fixtures/wordpress/site.xml");
@@ -107,6 +108,16 @@ async fn all_bodies(pool: &DbPool) -> Vec<String> {
     }
     .unwrap();
     rows.into_iter().map(|r| r.body_markdown).collect()
+}
+
+/// The slugs of a search answer's hits, in order.
+fn hit_slugs(found: &Value) -> Vec<&str> {
+    found["search"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n["item"]["slug"].as_str())
+        .collect()
 }
 
 fn slugs(nodes: &Value) -> Vec<String> {
@@ -363,12 +374,7 @@ async fn an_export_reads_as_it_did_on_wordpress(backend: Backend) {
             json!({}),
         )
         .await;
-    let hits: Vec<&str> = found["search"]["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|n| n["item"]["slug"].as_str())
-        .collect();
+    let hits = hit_slugs(&found);
     assert!(hits.contains(&"tuning-postgresql-indexes"), "{found:#}");
     let similar = app
         .data(
@@ -491,4 +497,125 @@ async fn a_malformed_file_changes_nothing(backend: Backend) {
         .unwrap_err()
         .to_string();
     assert!(message.starts_with("line 1, column"), "{message}");
+}
+
+/// The fixture with `extra` more published posts, alternately about
+/// container clusters and about bread, before the channel closes.
+fn with_generated_posts(extra: usize) -> String {
+    let items: String = (0..extra)
+        .map(|i| {
+            let id = 1000 + i;
+            let (title, body) = if i % 2 == 0 {
+                (
+                    format!("Kubernetes cluster notes {i}"),
+                    "<p>Kubernetes schedules containers across the cluster nodes; \
+                     pods, deployments and the kubelet keep each container running. \
+                     Zephyrcluster is our cluster.</p>",
+                )
+            } else {
+                (
+                    format!("Sourdough baking notes {i}"),
+                    "<p>Sourdough bread needs a lively starter, flour, water and salt; \
+                     the dough rises slowly and the loaf bakes in a hot oven.</p>",
+                )
+            };
+            format!(
+                "\t<item>\n\t\t<title><![CDATA[{title}]]></title>\n\
+                 \t\t<dc:creator><![CDATA[ada]]></dc:creator>\n\
+                 \t\t<content:encoded><![CDATA[{body}]]></content:encoded>\n\
+                 \t\t<excerpt:encoded><![CDATA[]]></excerpt:encoded>\n\
+                 \t\t<wp:post_id>{id}</wp:post_id>\n\
+                 \t\t<wp:post_date><![CDATA[2024-05-01 10:00:00]]></wp:post_date>\n\
+                 \t\t<wp:post_date_gmt><![CDATA[2024-05-01 09:00:00]]></wp:post_date_gmt>\n\
+                 \t\t<wp:post_modified><![CDATA[2024-05-01 10:00:00]]></wp:post_modified>\n\
+                 \t\t<wp:post_modified_gmt><![CDATA[2024-05-01 09:00:00]]></wp:post_modified_gmt>\n\
+                 \t\t<wp:post_name><![CDATA[generated-{id}]]></wp:post_name>\n\
+                 \t\t<wp:status><![CDATA[publish]]></wp:status>\n\
+                 \t\t<wp:post_type><![CDATA[post]]></wp:post_type>\n\
+                 \t</item>\n"
+            )
+        })
+        .collect();
+    FIXTURE.replacen("</channel>", &format!("{items}</channel>"), 1)
+}
+
+/// The similar-posts index's and the dictionary's recorded versions.
+async fn index_versions(pool: &DbPool) -> i64 {
+    let mut conn = pool.get().await.unwrap();
+    scalar(
+        &mut conn,
+        "SELECT MIN(CAST(version AS BIGINT)) AS n FROM renderings \
+         WHERE what IN ('similar', 'search_words')",
+    )
+    .await
+}
+
+async fn slugs_of_similar(app: &TestApp, slug: &str) -> Vec<String> {
+    let found = app
+        .data(
+            "query($slug: String!) { post(slug: $slug) { similarPosts { post { slug } } } }",
+            json!({ "slug": slug }),
+        )
+        .await;
+    found["post"]["similarPosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["post"]["slug"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Past fifty posts the indexes are rebuilt once at the end instead of
+/// after each post; the imported posts are then found and related as
+/// after a small import, and an import that stopped half-way (its indexes
+/// left marked outdated) is completed by running it again.
+async fn a_large_export_builds_the_indexes_once_at_the_end(backend: Backend) {
+    let app = TestApp::empty(backend).await;
+    let text = with_generated_posts(60);
+    let summary = import_text(&app.pool, &text).await.unwrap();
+    assert_eq!(summary.published, 3 + 60, "{summary}");
+    assert!(index_versions(&app.pool).await >= 1, "rebuilt and recorded");
+
+    let found = app
+        .data(
+            "{ search(query: \"zephyrclster\") { suggestion nodes { item { ... on Post { slug } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        found["search"]["suggestion"], "zephyrcluster",
+        "the dictionary learnt the imported words: {found:#}"
+    );
+    let hits = hit_slugs(&found);
+    assert!(!hits.is_empty(), "{found:#}");
+    assert!(
+        hits.iter().all(|slug| slug.starts_with("generated-")),
+        "{hits:?}"
+    );
+    let similar = slugs_of_similar(&app, "generated-1000").await;
+    assert!(!similar.is_empty(), "{similar:?}");
+    for slug in &similar {
+        let n: usize = slug.trim_start_matches("generated-").parse().unwrap_or(1);
+        assert_eq!(
+            n % 2,
+            0,
+            "a cluster post is like cluster posts: {similar:?}"
+        );
+    }
+    let postgresql = slugs_of_similar(&app, "tuning-postgresql-indexes").await;
+    assert_eq!(
+        <[String]>::first(&postgresql).map(String::as_str),
+        Some("reading-postgresql-query-plans")
+    );
+
+    // A run that stopped after writing posts leaves both marked outdated.
+    waypost_domain::similar::mark_outdated(&app.pool)
+        .await
+        .unwrap();
+    waypost_domain::search::dictionary::mark_outdated(&app.pool)
+        .await
+        .unwrap();
+    let again = import_text(&app.pool, &text).await.unwrap();
+    assert!(again.nothing_new(), "{again}");
+    assert!(index_versions(&app.pool).await >= 1, "rebuilt by the rerun");
 }

@@ -237,8 +237,13 @@ fn is_comment(comment: &WxrComment) -> bool {
 
 /// The first pass: reads the whole file and checks what the import relies
 /// on. Writes nothing.
-fn check_file<R: BufRead>(source: R, progress: &mut dyn FnMut(Phase, u64)) -> Result<(), WxrError> {
+/// Checks the whole file; returns how many posts it holds.
+fn check_file<R: BufRead>(
+    source: R,
+    progress: &mut dyn FnMut(Phase, u64),
+) -> Result<u64, WxrError> {
     let mut reader = WxrReader::new(source);
+    let mut posts = 0;
     while let Some(entry) = reader.next_entry()? {
         progress(Phase::Checking, reader.position());
         if let WxrEntry::Item(item) = entry {
@@ -247,9 +252,10 @@ fn check_file<R: BufRead>(source: R, progress: &mut dyn FnMut(Phase, u64)) -> Re
                 message,
                 item: Some((item.offset, item.label())),
             })?;
+            posts += u64::from(item.post_type.trim() == IMPORTED_TYPE);
         }
     }
-    Ok(())
+    Ok(posts)
 }
 
 /// An item's date field by its element's name.
@@ -351,9 +357,15 @@ pub async fn import<R: BufRead>(
     settings: ImportSettings,
     progress: &mut dyn FnMut(Phase, u64),
 ) -> Result<Summary, ImportError> {
-    if let Err(fault) = check_file(open()?, progress) {
-        return Err(located(&mut open, fault));
-    }
+    let posts = match check_file(open()?, progress) {
+        Ok(posts) => posts,
+        Err(fault) => return Err(located(&mut open, fault)),
+    };
+    let indexing = if posts > REBUILD_PAST_POSTS {
+        Indexing::AtTheEnd { marked: false }
+    } else {
+        Indexing::AfterEachPost
+    };
     let mut reader = WxrReader::new(open()?);
     let mut importer: Option<Importer<'_>> = None;
     loop {
@@ -369,8 +381,8 @@ pub async fn import<R: BufRead>(
             }
         };
         progress(Phase::Importing, reader.position());
-        let importer =
-            importer.get_or_insert_with(|| Importer::new(pool, reader.source(), settings));
+        let importer = importer
+            .get_or_insert_with(|| Importer::new(pool, reader.source(), settings, indexing));
         match entry {
             WxrEntry::Author(author) => {
                 let name = if author.display_name.trim().is_empty() {
@@ -387,10 +399,36 @@ pub async fn import<R: BufRead>(
         }
     }
     let summary = importer.map(|i| i.summary).unwrap_or_default();
+    if indexing != Indexing::AfterEachPost {
+        // Also when this run wrote nothing: an earlier one that stopped
+        // half-way left the indexes marked outdated.
+        crate::similar::reindex_if_outdated(pool).await?;
+        crate::search::dictionary::learn_all_if_outdated(pool).await?;
+    }
     if summary.posts_imported() > 0 || summary.tags.imported > 0 || summary.authors.imported > 0 {
         changed(&[Key::Posts, Key::Tags, Key::Authors]);
     }
     Ok(summary)
+}
+
+/// Past this many posts in a file, the similar-posts index and the search
+/// dictionary are rebuilt once at the end rather than refreshed after each
+/// post: on 10,000 posts a post's refresh costs about ten times its share
+/// of a whole rebuild (BENCHMARKS.md), so a site's import would spend most
+/// of its time there.
+const REBUILD_PAST_POSTS: u64 = 50;
+
+/// When an import brings the similar-posts index and the search dictionary
+/// up to date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Indexing {
+    AfterEachPost,
+    /// Once at the end; `marked` once both are recorded as outdated, before
+    /// the first post is written, so that an import that stops half-way
+    /// leaves them to be rebuilt by the next start, `migrate` or import.
+    AtTheEnd {
+        marked: bool,
+    },
 }
 
 /// The second pass's memory: the site's authors and terms (a site has few),
@@ -399,6 +437,7 @@ struct Importer<'a> {
     pool: &'a DbPool,
     source: String,
     settings: ImportSettings,
+    indexing: Indexing,
     authors: HashMap<String, AuthorId>,
     tags: HashMap<(TermKind, String), Option<TagId>>,
     summary: Summary,
@@ -430,11 +469,12 @@ fn wp_slug(raw: &str) -> String {
 }
 
 impl<'a> Importer<'a> {
-    fn new(pool: &'a DbPool, source: &str, settings: ImportSettings) -> Self {
+    fn new(pool: &'a DbPool, source: &str, settings: ImportSettings, indexing: Indexing) -> Self {
         Importer {
             pool,
             source: source.trim_end_matches('/').to_owned(),
             settings,
+            indexing,
             authors: HashMap::new(),
             tags: HashMap::new(),
             summary: Summary::default(),
@@ -628,12 +668,19 @@ impl<'a> Importer<'a> {
             form.status = stored_status;
             form.created_at = created;
             form.updated_at = updated;
+            if self.indexing == (Indexing::AtTheEnd { marked: false }) {
+                crate::similar::mark_outdated(self.pool).await?;
+                crate::search::dictionary::mark_outdated(self.pool).await?;
+                self.indexing = Indexing::AtTheEnd { marked: true };
+            }
             let mut conn = self.pool.get_primary().await?;
             let origin = self.origin("post", wp_post);
             match import_queries::insert_post(&mut conn, &form, &tag_ids, origin).await {
                 Ok(post) => {
                     drop(conn);
-                    indexes_after_write(self.pool, &post).await;
+                    if self.indexing == Indexing::AfterEachPost {
+                        indexes_after_write(self.pool, &post).await;
+                    }
                     post_changed(post.id);
                     match (status, post.published_at) {
                         ("publish" | "future", Some(at)) if at > now => self.summary.scheduled += 1,

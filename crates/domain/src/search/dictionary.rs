@@ -214,6 +214,15 @@ pub async fn learn_all(pool: &DbPool) -> DomainResult<usize> {
     Ok(read)
 }
 
+/// Records the dictionary as outdated, for a writer that skips learning
+/// after each post and rebuilds once at the end (an import): should it
+/// stop before then, the next start or `migrate` rebuilds the dictionary.
+pub async fn mark_outdated(pool: &DbPool) -> DomainResult<()> {
+    let mut conn = pool.get_primary().await?;
+    set_rendering_version(&mut conn, DICTIONARY_RENDERING, 0).await?;
+    Ok(())
+}
+
 /// `learn_all` when an older version (or none) built the dictionary;
 /// returns the documents read then.
 pub async fn learn_all_if_outdated(pool: &DbPool) -> DomainResult<Option<usize>> {

@@ -433,6 +433,15 @@ pub async fn reindex_if_outdated(pool: &DbPool) -> DomainResult<Option<usize>> {
         .await
 }
 
+/// Records the index as outdated, for a writer that skips the refresh
+/// after each post and rebuilds once at the end (an import): should it
+/// stop before then, the next start or `migrate` rebuilds the index.
+pub async fn mark_outdated(pool: &DbPool) -> DomainResult<()> {
+    let mut conn = pool.get_primary().await?;
+    editorial::set_rendering_version(&mut conn, INDEX_RENDERING, 0).await?;
+    Ok(())
+}
+
 /// The index's row in `renderings`.
 const INDEX_RENDERING: &str = "similar";
 

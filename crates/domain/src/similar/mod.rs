@@ -16,7 +16,9 @@ use waypost_db::{DbPool, PostId};
 
 use crate::DomainResult;
 
-pub use index::{KEEP, forget, refresh, refresh_after_write, reindex_all, reindex_if_outdated};
+pub use index::{
+    KEEP, forget, mark_outdated, refresh, refresh_after_write, reindex_all, reindex_if_outdated,
+};
 
 /// A similar post as read: who, how similar, and why.
 #[derive(Debug, Clone)]
