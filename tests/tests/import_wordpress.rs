@@ -21,6 +21,7 @@ backend_tests!(
     importing_again_adds_nothing,
     a_malformed_file_changes_nothing,
     a_large_export_builds_the_indexes_once_at_the_end,
+    what_was_deleted_here_stays_deleted,
 );
 
 const FIXTURE: &str = include_str!("../fixtures/wordpress/site.xml");
@@ -145,9 +146,10 @@ async fn an_export_reads_as_it_did_on_wordpress(backend: Backend) {
             summary.scheduled,
             summary.drafts,
             summary.private_as_drafts,
+            summary.protected_as_drafts,
             summary.trashed
         ),
-        (3, 1, 1, 1, 1),
+        (3, 1, 1, 1, 1, 1),
         "{summary}"
     );
     let by = |s: &str| summary.comments.get(s).copied().unwrap_or(0);
@@ -262,10 +264,12 @@ async fn an_export_reads_as_it_did_on_wordpress(backend: Backend) {
         "{cafe}"
     );
 
-    // Drafts, private, scheduled and trashed posts are not public.
+    // Drafts, private, password-protected, scheduled and trashed posts
+    // are not public.
     for slug in [
         "draft-queues-under-load",
         "private-salary-notes",
+        "members-only-field-trip",
         "message-queues-in-practice",
         "old-announcement",
     ] {
@@ -403,7 +407,7 @@ async fn importing_again_adds_nothing(backend: Backend) {
     assert!(again.nothing_new(), "{again}");
     assert_eq!(again.authors.already, 3, "{again}");
     assert_eq!(again.tags.already, 5, "{again}");
-    assert_eq!(again.posts_already, 7, "{again}");
+    assert_eq!(again.posts_already, 8, "{again}");
     assert_eq!(again.comments_already, 12, "{again}");
     assert!(again.to_string().contains("already imported"), "{again}");
     assert_eq!(row_counts(&app.pool).await, before);
@@ -618,4 +622,79 @@ async fn a_large_export_builds_the_indexes_once_at_the_end(backend: Backend) {
     let again = import_text(&app.pool, &text).await.unwrap();
     assert!(again.nothing_new(), "{again}");
     assert!(index_versions(&app.pool).await >= 1, "rebuilt by the rerun");
+}
+
+/// A post deleted here after an import stays deleted when a newer export
+/// is imported (with its comments), and a deleted tag is made again: no
+/// foreign key fails on the stale notes.
+async fn what_was_deleted_here_stays_deleted(backend: Backend) {
+    use waypost_db::{PostId, Role, SessionId, TagId, UserId};
+    use waypost_domain::policy::Viewer;
+    let app = TestApp::empty(backend).await;
+    import_text(&app.pool, FIXTURE).await.unwrap();
+    let mut conn = app.pool.get().await.unwrap();
+    let post = scalar(
+        &mut conn,
+        "SELECT target_id AS n FROM imported_items WHERE kind = 'post' AND source_id = '12'",
+    )
+    .await;
+    let tag = scalar(&mut conn, "SELECT id AS n FROM tags WHERE slug = 'rust'").await;
+    drop(conn);
+    let editor = Viewer {
+        user_id: UserId(1),
+        session_id: SessionId(1),
+        role: Role::Editor,
+        author_id: None,
+    };
+    let deleted = waypost_domain::editorial::delete_post(&app.pool, Some(&editor), PostId(post))
+        .await
+        .unwrap();
+    assert!(deleted);
+    let deleted = waypost_domain::tag::delete_tag(&app.pool, Some(&editor), TagId(tag))
+        .await
+        .unwrap();
+    assert!(deleted);
+    let before = row_counts(&app.pool).await;
+
+    // A newer export: one more comment on the deleted post, which would
+    // point at a post no longer here.
+    let newer = FIXTURE.replacen(
+        "\t\t<wp:comment>\n\t\t\t<wp:comment_id>101</wp:comment_id>",
+        "\t\t<wp:comment>\n\t\t\t<wp:comment_id>150</wp:comment_id>\n\
+         \t\t\t<wp:comment_author><![CDATA[Late Reader]]></wp:comment_author>\n\
+         \t\t\t<wp:comment_date_gmt><![CDATA[2024-06-02 08:00:00]]></wp:comment_date_gmt>\n\
+         \t\t\t<wp:comment_content><![CDATA[Still relevant.]]></wp:comment_content>\n\
+         \t\t\t<wp:comment_approved><![CDATA[1]]></wp:comment_approved>\n\
+         \t\t</wp:comment>\n\
+         \t\t<wp:comment>\n\t\t\t<wp:comment_id>101</wp:comment_id>",
+        1,
+    );
+    assert_ne!(newer, FIXTURE);
+    let again = import_text(&app.pool, &newer).await.unwrap();
+    assert_eq!(again.posts_deleted_here, 1, "{again}");
+    assert_eq!(again.comments_deleted_here, 11, "{again}");
+    assert_eq!(again.posts_imported(), 0, "{again}");
+    assert_eq!(again.tags.imported, 1, "the deleted tag again: {again}");
+    assert!(
+        again
+            .to_string()
+            .contains("deleted here since: 1 posts, 11 comments"),
+        "{again}"
+    );
+    let data = app
+        .data(
+            "{ post(slug: \"tuning-postgresql-indexes\") { id } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["post"], Value::Null, "not brought back");
+    let after = row_counts(&app.pool).await;
+    assert_eq!(after[2], before[2], "posts");
+    assert_eq!(after[4], before[4], "comments");
+    assert_eq!(after[1], before[1] + 1, "tags");
+
+    // Once more: the remade tag's note was updated, not doubled.
+    let third = import_text(&app.pool, &newer).await.unwrap();
+    assert_eq!(third.tags.imported, 0, "{third}");
+    assert_eq!(row_counts(&app.pool).await, after);
 }

@@ -11,8 +11,7 @@ use std::fmt;
 use std::io::BufRead;
 
 use chrono::NaiveDateTime;
-use waypost_db::queries::import::{self as import_queries, Origin};
-use waypost_db::queries::tag as tag_queries;
+use waypost_db::queries::import::{self as import_queries, Mapped, Origin};
 use waypost_db::queries::{author as author_queries, comment as comment_queries};
 use waypost_db::{
     AuthorId, AuthorInsertForm, CommentId, CommentInsertForm, CommentStatus, DbError, DbPool,
@@ -51,16 +50,23 @@ pub struct Summary {
     pub authors: Tally,
     pub tags: Tally,
     /// Posts imported, by status: published (live), scheduled, draft,
-    /// private (kept as drafts), trashed.
+    /// private (kept as drafts), password-protected (kept as drafts: Waypost
+    /// has no passwords, and published they would be public), trashed.
     pub published: u64,
     pub scheduled: u64,
     pub drafts: u64,
     pub private_as_drafts: u64,
+    pub protected_as_drafts: u64,
     pub trashed: u64,
     pub posts_already: u64,
+    /// Posts imported before and deleted here since: left deleted.
+    pub posts_deleted_here: u64,
     /// Comments imported, by status.
     pub comments: BTreeMap<&'static str, u64>,
     pub comments_already: u64,
+    /// Comments imported before and deleted here since, and those of
+    /// posts deleted here since: left deleted.
+    pub comments_deleted_here: u64,
     /// Replies deeper than Waypost nests, attached to their deepest
     /// allowed ancestor.
     pub comments_reattached: u64,
@@ -75,7 +81,12 @@ pub struct Summary {
 
 impl Summary {
     pub fn posts_imported(&self) -> u64 {
-        self.published + self.scheduled + self.drafts + self.private_as_drafts + self.trashed
+        self.published
+            + self.scheduled
+            + self.drafts
+            + self.private_as_drafts
+            + self.protected_as_drafts
+            + self.trashed
     }
 
     pub fn comments_imported(&self) -> u64 {
@@ -111,12 +122,13 @@ impl fmt::Display for Summary {
         )?;
         writeln!(
             f,
-            "posts:    {} imported (published {}, scheduled {}, draft {}, private as draft {}, trashed {}), {} already imported",
+            "posts:    {} imported (published {}, scheduled {}, draft {}, private as draft {}, protected, as draft {}, trashed {}), {} already imported",
             self.posts_imported(),
             self.published,
             self.scheduled,
             self.drafts,
             self.private_as_drafts,
+            self.protected_as_drafts,
             self.trashed,
             self.posts_already
         )?;
@@ -133,6 +145,13 @@ impl fmt::Display for Summary {
             self.comments_reattached,
             self.comments_duplicate
         )?;
+        if self.posts_deleted_here > 0 || self.comments_deleted_here > 0 {
+            writeln!(
+                f,
+                "deleted here since: {} posts, {} comments (imported before, not brought back)",
+                self.posts_deleted_here, self.comments_deleted_here
+            )?;
+        }
         if !self.comments_skipped.is_empty() {
             writeln!(f, "skipped comments: {}", list(&self.comments_skipped))?;
         }
@@ -489,9 +508,11 @@ impl<'a> Importer<'a> {
         }
     }
 
-    async fn imported(&self, kind: &str, source_id: &str) -> DomainResult<Option<i64>> {
+    /// Whether `source_id` was imported before, and whether what it became
+    /// is still here.
+    async fn mapped(&self, kind: &str, source_id: &str) -> DomainResult<Mapped> {
         let mut conn = self.pool.get_primary().await?;
-        Ok(import_queries::imported(&mut conn, self.origin(kind, source_id)).await?)
+        Ok(import_queries::mapped(&mut conn, self.origin(kind, source_id)).await?)
     }
 
     /// The author profile for a WordPress login, made on first sight.
@@ -500,7 +521,9 @@ impl<'a> Importer<'a> {
         if let Some(id) = self.authors.get(login) {
             return Ok(*id);
         }
-        if let Some(id) = self.imported("author", login).await? {
+        // An author deleted here since is made again: the posts still to
+        // import need one.
+        if let Mapped::Here(id) = self.mapped("author", login).await? {
             self.summary.authors.already += 1;
             self.authors.insert(login.to_owned(), AuthorId(id));
             return Ok(AuthorId(id));
@@ -534,8 +557,8 @@ impl<'a> Importer<'a> {
             created_at: now,
             updated_at: now,
         };
-        let author = author_queries::insert(&mut conn, &form).await?;
-        import_queries::record(&mut conn, self.origin("author", login), author.id.0).await?;
+        let author =
+            import_queries::insert_author(&mut conn, &form, self.origin("author", login)).await?;
         self.summary.authors.imported += 1;
         self.authors.insert(login.to_owned(), author.id);
         Ok(author.id)
@@ -561,29 +584,26 @@ impl<'a> Importer<'a> {
             TermKind::Tag => "tag",
         };
         let source_id = key.1.clone();
-        if let Some(id) = self.imported(kind, &source_id).await? {
+        // A tag deleted here since is made again, as a post still to
+        // import is filed under it.
+        if let Mapped::Here(id) = self.mapped(kind, &source_id).await? {
             self.summary.tags.already += 1;
             self.tags.insert(key, Some(TagId(id)));
             return Ok(Some(TagId(id)));
         }
-        let mut conn = self.pool.get_primary().await?;
-        let id = match tag_queries::by_slug(&mut conn, &slug).await? {
-            Some(tag) => tag.id,
-            None => {
-                let name = match term.name.trim() {
-                    "" => slug.clone(),
-                    name => name.to_owned(),
-                };
-                let form = TagInsertForm {
-                    slug,
-                    name,
-                    description: plain_text(&term.description),
-                    created_at: stored_instant(self.settings.now),
-                };
-                tag_queries::insert(&mut conn, &form).await?.id
-            }
+        let name = match term.name.trim() {
+            "" => slug.clone(),
+            name => name.to_owned(),
         };
-        import_queries::record(&mut conn, self.origin(kind, &source_id), id.0).await?;
+        let form = TagInsertForm {
+            slug,
+            name,
+            description: plain_text(&term.description),
+            created_at: stored_instant(self.settings.now),
+        };
+        let mut conn = self.pool.get_primary().await?;
+        let id =
+            import_queries::insert_tag(&mut conn, &form, self.origin(kind, &source_id)).await?;
         self.summary.tags.imported += 1;
         self.tags.insert(key, Some(id));
         Ok(Some(id))
@@ -600,12 +620,20 @@ impl<'a> Importer<'a> {
             return Ok(());
         }
         let wp_post = item.post_id.trim();
-        let post_id = match self.imported("post", wp_post).await? {
-            Some(id) => {
+        let post_id = match self.mapped("post", wp_post).await? {
+            Mapped::Here(id) => {
                 self.summary.posts_already += 1;
                 PostId(id)
             }
-            None => self.post(item).await?,
+            // Deleted here since: someone chose to, and the import does
+            // not bring it back, nor its comments.
+            Mapped::Gone => {
+                self.summary.posts_deleted_here += 1;
+                self.summary.comments_deleted_here +=
+                    item.comments.iter().filter(|c| is_comment(c)).count() as u64;
+                return Ok(());
+            }
+            Mapped::New => self.post(item).await?,
         };
         self.comments(post_id, item).await
     }
@@ -617,7 +645,9 @@ impl<'a> Importer<'a> {
         let modified = gmt_or_local(&item.post_modified_gmt, &item.post_modified).map_err(bad)?;
         let now = self.settings.now;
         let status = item.status.trim();
+        let protected = !item.post_password.is_empty() && status != "trash";
         let (published_at, stored_status) = match status {
+            _ if protected => (None, PostStatus::Draft),
             "publish" | "future" => (dated, PostStatus::Published),
             "trash" => (None, PostStatus::Trashed),
             // Drafts, pending review, private: not for readers.
@@ -683,6 +713,7 @@ impl<'a> Importer<'a> {
                     }
                     post_changed(post.id);
                     match (status, post.published_at) {
+                        _ if protected => self.summary.protected_as_drafts += 1,
                         ("publish" | "future", Some(at)) if at > now => self.summary.scheduled += 1,
                         ("publish" | "future", _) => self.summary.published += 1,
                         ("private", _) => self.summary.private_as_drafts += 1,
@@ -742,25 +773,33 @@ impl<'a> Importer<'a> {
                 continue;
             }
             let source_id = format!("{}", id);
-            if let Some(existing) = self.imported("comment", &source_id).await? {
-                self.summary.comments_already += 1;
-                let depth = comment_queries::by_ids(
-                    &mut self.pool.get_primary().await?,
-                    &[CommentId(existing)],
-                )
-                .await?
-                .first()
-                .map(|c| c.depth);
-                match depth {
-                    Some(depth) => {
+            match self.mapped("comment", &source_id).await? {
+                Mapped::Here(existing) => {
+                    let depth = comment_queries::by_ids(
+                        &mut self.pool.get_primary().await?,
+                        &[CommentId(existing)],
+                    )
+                    .await?
+                    .first()
+                    .map(|c| c.depth);
+                    if let Some(depth) = depth {
+                        self.summary.comments_already += 1;
                         placed.insert(id, (CommentId(existing), depth, wp_parent));
+                        continue;
                     }
-                    // Deleted here since: its replies go higher up.
-                    None => {
-                        skipped.insert(id);
-                    }
+                    // Deleted between the two reads: as below.
+                    self.summary.comments_deleted_here += 1;
+                    skipped.insert(id);
+                    continue;
                 }
-                continue;
+                // Deleted here since (moderated away): not brought back;
+                // its replies go higher up.
+                Mapped::Gone => {
+                    self.summary.comments_deleted_here += 1;
+                    skipped.insert(id);
+                    continue;
+                }
+                Mapped::New => {}
             }
             // The nearest placed ancestor, past skipped ones.
             let mut parent = wp_parent;

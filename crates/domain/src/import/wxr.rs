@@ -93,6 +93,8 @@ pub struct WxrItem {
     pub status: String,
     pub post_type: String,
     pub comment_status: String,
+    /// Non-empty when the post is password-protected on WordPress.
+    pub post_password: String,
     pub terms: Vec<WxrTerm>,
     pub comments: Vec<WxrComment>,
     /// Where each field's element starts, for errors that name a field.
@@ -363,6 +365,7 @@ impl<R: BufRead> WxrReader<R> {
                 "wp:status" => &mut item.status,
                 "wp:post_type" => &mut item.post_type,
                 "wp:comment_status" => &mut item.comment_status,
+                "wp:post_password" => &mut item.post_password,
                 "category" => {
                     let domain = r.attribute(start, "domain", at)?;
                     let nicename = r.attribute(start, "nicename", at)?;
