@@ -9,7 +9,10 @@ use serde_json::{Value, json};
 use waypost_tests::browser::Browser;
 use waypost_tests::{Backend, TestApp, backend_tests};
 
-backend_tests!(graphiql_works_with_nothing_but_waypost);
+backend_tests!(
+    graphiql_works_with_nothing_but_waypost,
+    polling_outlasts_the_page_being_replaced
+);
 
 /// Records each Content-Security-Policy violation, so that anything the
 /// policy blocked (which then makes no request) still shows.
@@ -42,16 +45,13 @@ async fn graphiql_works_with_nothing_but_waypost(backend: Backend) {
     );
 
     browser.call("Network.enable", json!({})).await;
-    browser.call("Page.enable", json!({})).await;
     browser
         .call(
             "Page.addScriptToEvaluateOnNewDocument",
             json!({ "source": RECORD_VIOLATIONS }),
         )
         .await;
-    browser
-        .call("Page.navigate", json!({ "url": app.url("/") }))
-        .await;
+    browser.navigate(&app.url("/")).await;
 
     // The editor is up once GraphiQL has loaded and read the schema.
     browser
@@ -116,20 +116,15 @@ async fn graphiql_works_with_nothing_but_waypost(backend: Backend) {
         .eval("document.querySelector('.graphiql-execute-button').click()")
         .await;
     let socket = format!("ws://{}/graphql", app.addr);
-    let deadline = std::time::Instant::now() + waypost_tests::browser::STEP;
-    while !browser.requested_urls().contains(&socket) {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no WebSocket to {socket}: {:?}",
-            short(&browser.requested_urls())
-        );
-        // Each call also gathers the events that arrived meanwhile.
-        browser.eval("1").await;
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    browser
+        .wait_until(&format!("a WebSocket to {socket}"), |browser| {
+            browser.requested_urls().contains(&socket)
+        })
+        .await;
     // The subscription is live once the server has it; a comment approved
     // before that would not be sent, so keep approving until one shows.
     let raw = TestApp::raw_post_id(&post);
+    let deadline = std::time::Instant::now() + waypost_tests::browser::STEP;
     let shown = loop {
         let body = format!("Seen live in GraphiQL {}", uuid::Uuid::new_v4());
         app.approved_comment(raw, None, "reader@example.com", "Reader", &body)
@@ -154,12 +149,12 @@ async fn graphiql_works_with_nothing_but_waypost(backend: Backend) {
     let violations = browser.eval("window.cspViolations").await;
     assert_eq!(violations, json!([]), "the page's policy blocked something");
     let origin = [format!("http://{}/", app.addr), socket.clone()];
+    browser
+        .wait_until("the page and its five files", |browser| {
+            browser.requested_urls().len() >= 6
+        })
+        .await;
     let urls = browser.requested_urls();
-    assert!(
-        urls.len() >= 6,
-        "the page and its five files: {:?}",
-        short(&urls)
-    );
     for url in &urls {
         assert!(
             origin.iter().any(|o| url.starts_with(o.as_str())) || url.starts_with("data:"),
@@ -173,6 +168,28 @@ async fn graphiql_works_with_nothing_but_waypost(backend: Backend) {
         app.addr,
         started.elapsed()
     );
+}
+
+/// A poll that runs while the page's document is torn down (here its
+/// first try starts a reload and is still waiting when the document goes)
+/// tries again on the new document rather than failing.
+async fn polling_outlasts_the_page_being_replaced(backend: Backend) {
+    let Some(mut browser) = Browser::for_test("polling_outlasts_the_page_being_replaced").await
+    else {
+        return;
+    };
+    let app = TestApp::spawn(backend).await;
+    browser.navigate(&app.url("/")).await;
+    let reloaded = browser
+        .wait_for(
+            "the reloaded page",
+            "sessionStorage.getItem('reloaded') || new Promise(() => {
+                sessionStorage.setItem('reloaded', 'yes');
+                location.reload();
+            })",
+        )
+        .await;
+    assert_eq!(reloaded, "yes");
 }
 
 /// URLs cut to a readable length (the stylesheet's fonts are data: URLs of
