@@ -408,11 +408,35 @@ async fn graphiql_loads_nothing_from_another_host(backend: Backend) {
     for unknown in [
         "/graphiql/graphiql@3.8.3/graphiql.js",
         "/graphiql/graphiql@0.0.1/graphiql.min.js",
-        "/graphiql/graphiql@3.8.3/../MANIFEST",
         "/graphiql/react@18.3.1",
     ] {
         let missing = app.client.get(app.url(unknown)).send().await.unwrap();
         assert_eq!(missing.status(), 404, "{unknown}");
+    }
+    // Nor anything a path climbs to. Sent by hand: a URL library resolves
+    // `..` and `%2e%2e` before sending, so the server would never see them.
+    let (status, _) = raw_get(app.addr, bundle).await;
+    assert_eq!(status, 200, "{bundle}, sent by hand");
+    let manifest = include_str!("../../crates/gateway/assets/graphiql/MANIFEST");
+    for climbing in [
+        "/graphiql/graphiql@3.8.3/../MANIFEST",
+        "/graphiql/graphiql@3.8.3/%2e%2e/MANIFEST",
+        "/graphiql/graphiql@3.8.3/%2E%2E/MANIFEST",
+        "/graphiql/graphiql@3.8.3/..%2fMANIFEST",
+        "/graphiql/graphiql@3.8.3/%2e%2e%2fMANIFEST",
+        "/graphiql/..%2f..%2fassets%2fgraphiql/MANIFEST",
+        "/graphiql/graphiql@3.8.3/..%2f..%2f..%2f..%2fCargo.toml",
+        "/graphiql/graphiql@3.8.3/..%5cMANIFEST",
+    ] {
+        let (status, body) = raw_get(app.addr, climbing).await;
+        assert!(
+            status == 404 || status == 400,
+            "{climbing}: {status} {body}"
+        );
+        assert!(
+            !body.contains(manifest.lines().next().unwrap()) && !body.contains("[package]"),
+            "{climbing} served a file: {body}"
+        );
     }
 
     // Without introspection there is no GraphiQL, and none of its files.
@@ -431,6 +455,34 @@ async fn graphiql_loads_nothing_from_another_host(backend: Backend) {
         let hidden = off.client.get(off.url(path)).send().await.unwrap();
         assert_eq!(hidden.status(), 404, "{path}");
     }
+}
+
+/// A GET of `path` exactly as written, over a plain socket: the status and
+/// the body (with its framing, which is enough to look for a file in).
+async fn raw_get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let exchange = async {
+        let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        socket.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = Vec::new();
+        socket.read_to_end(&mut answer).await.unwrap();
+        answer
+    };
+    let answer = tokio::time::timeout(std::time::Duration::from_secs(30), exchange)
+        .await
+        .unwrap_or_else(|_| panic!("{path}: no whole answer in 30 s"));
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let status = answer
+        .strip_prefix("HTTP/1.1 ")
+        .and_then(|rest| rest.get(..3))
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("{path}: not an HTTP answer: {answer}"));
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_default();
+    (status, body)
 }
 
 async fn fields_come_back_in_query_order(backend: Backend) {
