@@ -1,7 +1,7 @@
 //! A headless Chromium driven over the DevTools protocol: just enough to
 //! open a page, run script in it and record every request it makes.
 //!
-//! A client of a few dozen lines over `tokio-tungstenite` rather than
+//! A small client over `tokio-tungstenite` rather than
 //! `chromiumoxide` or `headless_chrome`: their generated protocol crates
 //! alone take several minutes to compile in a debug build, for the
 //! handful of methods used here.
