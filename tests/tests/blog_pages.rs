@@ -216,7 +216,7 @@ async fn editors_set_a_featured_image_and_what_search_engines_show(backend: Back
     let app = TestApp::spawn_configured(backend, |state| {
         state.with_site(waypost_gateway::Site {
             post_url: Some("https://blog.example/posts/{slug}".into()),
-            public_url: None,
+            ..Default::default()
         })
     })
     .await;

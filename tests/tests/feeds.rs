@@ -8,6 +8,7 @@ use chrono::{Duration, NaiveDateTime, Utc};
 use quick_xml::events::Event;
 use serde_json::json;
 use waypost_db::{AuthorInsertForm, BundlePost, ContentBundle, PostStatus, TagInsertForm};
+use waypost_gateway::{AppState, Limits, TrustedProxies};
 use waypost_tests::{Backend, SetClock, TestApp, backend_tests, bundle_post};
 
 backend_tests!(
@@ -15,7 +16,11 @@ backend_tests!(
     tag_and_author_feeds_filter_and_refuse_unknown_slugs,
     the_sitemap_lists_every_live_page_with_its_date,
     feeds_answer_validators_with_304_and_change_on_publish,
+    a_date_alone_never_gets_a_304_for_a_changed_document,
+    feeds_name_the_authors_and_tags_they_show_to_purge_by,
+    feeds_and_the_sitemap_count_against_the_client_rate,
     without_a_public_url_feeds_are_refused_clearly,
+    the_development_address_makes_feed_links_but_no_canonical_url,
     feeds_and_the_sitemap_run_a_fixed_number_of_statements,
 );
 
@@ -38,6 +43,12 @@ fn post(
     status: PostStatus,
 ) -> BundlePost {
     let mut post = bundle_post(slug, author, published_at, status);
+    // Written when published: each post's date is its own, whatever the
+    // instant the test runs at.
+    if let Some(at) = published_at {
+        post.form.created_at = at;
+        post.form.updated_at = at;
+    }
     post.form.title = title.to_owned();
     post.tag_slugs = vec!["feeds".to_owned()];
     post
@@ -47,14 +58,19 @@ fn post(
 /// our own with two live posts, a draft, a trashed and a scheduled post,
 /// served under `PUBLIC` on a clock standing still at `now`.
 async fn site(backend: Backend) -> Site {
+    site_configured(backend, |state| state).await
+}
+
+/// `site`, with the server's state further adjusted by `configure`.
+async fn site_configured(backend: Backend, configure: impl FnOnce(AppState) -> AppState) -> Site {
     let now = waypost_domain::clock::stored_instant(Utc::now().naive_utc());
     let time = SetClock::at(now);
     let clock = time.clock.clone();
     let app = TestApp::spawn_configured(backend, |state| {
-        state.with_clock(clock).with_site(waypost_gateway::Site {
-            post_url: None,
+        configure(state.with_clock(clock).with_site(waypost_gateway::Site {
             public_url: Some(PUBLIC.into()),
-        })
+            ..Default::default()
+        }))
     })
     .await;
     let author = |slug: &str, name: &str| AuthorInsertForm {
@@ -409,8 +425,10 @@ async fn feeds_answer_validators_with_304_and_change_on_publish(backend: Backend
         let held = again("if-none-match", etag.clone()).await.unwrap();
         assert_eq!(held.status(), 304, "{path}");
         assert!(held.bytes().await.unwrap().is_empty());
-        let held = again("if-modified-since", modified.clone()).await.unwrap();
-        assert_eq!(held.status(), 304, "{path}");
+        // A date is no proof of holding the document (see below): 200.
+        let dated = again("if-modified-since", modified.clone()).await.unwrap();
+        assert_eq!(dated.status(), 200, "{path}");
+        assert_eq!(dated.bytes().await.unwrap(), body);
         let stale = again("if-none-match", "W/\"other\"".to_owned())
             .await
             .unwrap();
@@ -440,28 +458,7 @@ async fn feeds_answer_validators_with_304_and_change_on_publish(backend: Backend
 
     // Publishing the draft changes the feed and its tag.
     let before = get(&app, "/feed.atom").await.headers()["etag"].clone();
-    let id = {
-        let mut conn = app.pool.get().await.unwrap();
-        waypost_db::queries::post::by_slug(&mut conn, "draft-one")
-            .await
-            .unwrap()
-            .unwrap()
-            .id
-            .0
-    };
-    let editor = app.editor_token().await;
-    let (_, body) = app
-        .graphql_as(
-            &editor,
-            "mutation($i: PostStateInput!) { publishPost(input: $i) { userErrors { code } } }",
-            json!({ "i": { "id": TestApp::global_id("Post", id) } }),
-        )
-        .await;
-    assert_eq!(
-        body["data"]["publishPost"]["userErrors"],
-        json!([]),
-        "{body:#}"
-    );
+    change_state(&app, "publishPost", "draft-one").await;
     let after = get(&app, "/feed.atom").await;
     assert_ne!(after.headers()["etag"], before);
     let held = app
@@ -474,6 +471,159 @@ async fn feeds_answer_validators_with_304_and_change_on_publish(backend: Backend
     assert_eq!(held.status(), 200, "the old tag no longer matches");
     let feed = atom(&app, "/feed.atom").await;
     assert_eq!(slugs(&feed)[0], "draft-one");
+}
+
+/// Runs `mutation` (`publishPost`, `unpublishPost`) on the post with
+/// `slug` as an editor.
+async fn change_state(app: &TestApp, mutation: &str, slug: &str) {
+    let id = {
+        let mut conn = app.pool.get().await.unwrap();
+        waypost_db::queries::post::by_slug(&mut conn, slug)
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+            .0
+    };
+    let editor = app.editor_token().await;
+    let (_, body) = app
+        .graphql_as(
+            &editor,
+            &format!(
+                "mutation($i: PostStateInput!) {{ {mutation}(input: $i) {{ userErrors {{ code }} }} }}"
+            ),
+            json!({ "i": { "id": TestApp::global_id("Post", id) } }),
+        )
+        .await;
+    assert_eq!(body["data"][mutation]["userErrors"], json!([]), "{body:#}");
+}
+
+async fn a_date_alone_never_gets_a_304_for_a_changed_document(backend: Backend) {
+    let Site { app, .. } = site(backend).await;
+    let path = "/tags/feeds/feed.atom";
+    let first = get(&app, path).await;
+    let old_tag = first.headers()["etag"].to_str().unwrap().to_owned();
+    let modified = first.headers()["last-modified"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    // "older" is not the newest entry: the feed's date stays where it was.
+    change_state(&app, "unpublishPost", "older").await;
+    let again = |name: &'static str, value: &str| {
+        app.client
+            .get(app.url(path))
+            .header(name, value.to_owned())
+            .send()
+    };
+    let dated = again("if-modified-since", &modified).await.unwrap();
+    assert_eq!(dated.status(), 200);
+    assert_eq!(dated.headers()["last-modified"].to_str().unwrap(), modified);
+    let new_tag = dated.headers()["etag"].to_str().unwrap().to_owned();
+    assert_ne!(new_tag, old_tag);
+    let feed = atom_syndication::Feed::read_from(&dated.bytes().await.unwrap()[..]).unwrap();
+    assert_eq!(slugs(&feed), ["newest"], "the new document");
+    assert_eq!(
+        again("if-none-match", &old_tag).await.unwrap().status(),
+        200
+    );
+    assert_eq!(
+        again("if-none-match", &new_tag).await.unwrap().status(),
+        304
+    );
+}
+
+/// The keys a CDN may purge the answer to `path` by.
+async fn surrogate_keys(app: &TestApp, path: &str) -> Vec<String> {
+    let response = get(app, path).await;
+    assert_eq!(response.status(), 200, "{path}");
+    let keys = response.headers()["surrogate-key"].to_str().unwrap();
+    keys.split(' ').map(str::to_owned).collect()
+}
+
+async fn feeds_name_the_authors_and_tags_they_show_to_purge_by(backend: Backend) {
+    let Site { app, .. } = site(backend).await;
+    let (author, tag) = {
+        let mut conn = app.pool.get().await.unwrap();
+        let author = waypost_db::queries::author::by_slug(&mut conn, "feed-writer")
+            .await
+            .unwrap()
+            .unwrap();
+        let tag = waypost_db::queries::tag::by_slug(&mut conn, "feeds")
+            .await
+            .unwrap()
+            .unwrap();
+        (
+            format!("author:{}", author.id.0),
+            format!("tag:{}", tag.id.0),
+        )
+    };
+    // Renaming an author or a tag announces its own key: every feed whose
+    // entries show the name must carry it.
+    for path in [
+        "/feed.atom",
+        "/tags/feeds/feed.atom",
+        "/authors/feed-writer/feed.atom",
+    ] {
+        let keys = surrogate_keys(&app, path).await;
+        for wanted in ["posts", author.as_str(), tag.as_str()] {
+            assert!(
+                keys.iter().any(|k| k == wanted),
+                "{path}: {wanted} in {keys:?}"
+            );
+        }
+    }
+    let keys = surrogate_keys(&app, "/sitemap.xml").await;
+    for wanted in ["posts", "career", "tags", "authors"] {
+        assert!(
+            keys.iter().any(|k| k == wanted),
+            "sitemap: {wanted} in {keys:?}"
+        );
+    }
+}
+
+async fn feeds_and_the_sitemap_count_against_the_client_rate(backend: Backend) {
+    let limits = Limits {
+        rate_per_minute: 60,
+        rate_burst: 3,
+        ..Limits::default()
+    };
+    // The test's requests come from loopback: a proxy there names clients,
+    // whose addresses are no loopback exempt from the rate.
+    let proxies = TrustedProxies(vec!["127.0.0.0/8".parse().unwrap()]);
+    let Site { app, .. } = site_configured(backend, move |state| {
+        state.with_limits(limits).with_trusted_proxies(proxies)
+    })
+    .await;
+    let from = |client: &'static str, path: &str| {
+        app.client
+            .get(app.url(path))
+            .header("x-forwarded-for", client)
+            .send()
+    };
+    for path in ["/feed.atom", "/sitemap.xml", "/tags/feeds/feed.atom"] {
+        assert_eq!(
+            from("203.0.113.1", path).await.unwrap().status(),
+            200,
+            "{path}"
+        );
+    }
+    let refused = from("203.0.113.1", "/feed.atom").await.unwrap();
+    assert_eq!(refused.status(), 429);
+    let retry: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    assert_eq!(
+        from("203.0.113.1", "/sitemap.xml").await.unwrap().status(),
+        429
+    );
+    // Another client is still served.
+    assert_eq!(
+        from("203.0.113.2", "/feed.atom").await.unwrap().status(),
+        200
+    );
 }
 
 async fn without_a_public_url_feeds_are_refused_clearly(backend: Backend) {
@@ -493,6 +643,39 @@ async fn without_a_public_url_feeds_are_refused_clearly(backend: Backend) {
         assert!(text.contains("WAYPOST_PUBLIC_URL"), "{text}");
         assert!(!text.contains("evil.example"));
     }
+}
+
+async fn the_development_address_makes_feed_links_but_no_canonical_url(backend: Backend) {
+    // As development without WAYPOST_PUBLIC_URL is configured: the feeds
+    // point at this server, but no post page is there to be canonical.
+    let own = "http://127.0.0.1:8080";
+    let app = TestApp::spawn_configured(backend, |state| {
+        state.with_site(waypost_gateway::Site {
+            own_url: Some(own.into()),
+            ..Default::default()
+        })
+    })
+    .await;
+    let feed = atom(&app, "/feed.atom").await;
+    let entry = &feed.entries()[0];
+    assert!(entry.links()[0].href.starts_with(&format!("{own}/posts/")));
+    let canonical = app
+        .data("{ posts(first: 1) { nodes { canonicalUrl } } }", json!({}))
+        .await;
+    assert_eq!(
+        canonical["posts"]["nodes"][0]["canonicalUrl"],
+        serde_json::Value::Null
+    );
+
+    // With a public URL, the canonical URL is there, under it.
+    let Site { app, .. } = site(backend).await;
+    let canonical = app
+        .data(r#"{ post(slug: "older") { canonicalUrl } }"#, json!({}))
+        .await;
+    assert_eq!(
+        canonical["post"]["canonicalUrl"],
+        format!("{PUBLIC}/posts/older")
+    );
 }
 
 async fn feeds_and_the_sitemap_run_a_fixed_number_of_statements(backend: Backend) {

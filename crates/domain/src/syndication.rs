@@ -128,10 +128,13 @@ pub struct Sitemap {
 }
 
 /// The live posts and guides at `now`, and the tags and authors with a
-/// live post: four statements, on one connection.
+/// live post: four statements, on one connection. Reads every listing and
+/// every tag and author slug, so any write to them dates it.
 pub async fn sitemap(pool: &DbPool, now: NaiveDateTime) -> DomainResult<Sitemap> {
-    crate::freshness::read(crate::freshness::Key::Posts);
-    crate::freshness::read(crate::freshness::Key::Career);
+    use crate::freshness::{Key, read};
+    for key in [Key::Posts, Key::Career, Key::Tags, Key::Authors] {
+        read(key);
+    }
     let mut conn = pool.get().await?;
     Ok(Sitemap {
         posts: sitemap::posts(&mut conn, now).await?,

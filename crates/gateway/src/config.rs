@@ -331,9 +331,10 @@ pub struct ServeArgs {
     /// The public site's address (e.g. `https://blog.example`): the Atom
     /// feeds and the sitemap give absolute addresses under it, and a post's
     /// page is `{public}/posts/{slug}` unless WAYPOST_POST_URL says
-    /// otherwise. Unset: in development, this server's own address; in
-    /// production, the feeds and the sitemap answer 404 (never guessed from
-    /// a request's Host header, which a client chooses).
+    /// otherwise. Unset: in development, the feeds and the sitemap use this
+    /// server's own address (and `Post.canonicalUrl` stays `null`); in
+    /// production, they answer 404 (never guessed from a request's Host
+    /// header, which a client chooses).
     #[arg(long, env = "WAYPOST_PUBLIC_URL", value_parser = public_url)]
     pub public_url: Option<String>,
 
@@ -562,23 +563,21 @@ fn public_url(raw: &str) -> Result<String, String> {
 
 impl ServeArgs {
     /// Where the public site shows what the API serves. Without a public
-    /// address, development uses this server's own (`listening`), so that
-    /// feeds work out of the box; production has none.
+    /// address, development points feeds and the sitemap at this server's
+    /// own (`listening`), so that they work out of the box; production has
+    /// none.
     pub fn site(&self, mode: Mode, listening: SocketAddr) -> crate::schema::Site {
-        let public_url = match (&self.public_url, mode) {
-            (Some(url), _) => Some(url.clone()),
-            (None, Mode::Development) => {
-                let mut own = listening;
-                if own.ip().is_unspecified() {
-                    own.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
-                }
-                Some(format!("http://{own}"))
+        let own_url = (self.public_url.is_none() && mode == Mode::Development).then(|| {
+            let mut own = listening;
+            if own.ip().is_unspecified() {
+                own.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
             }
-            (None, Mode::Production) => None,
-        };
+            format!("http://{own}")
+        });
         crate::schema::Site {
             post_url: self.post_url.as_deref().map(std::sync::Arc::from),
-            public_url: public_url.as_deref().map(std::sync::Arc::from),
+            public_url: self.public_url.as_deref().map(std::sync::Arc::from),
+            own_url: own_url.as_deref().map(std::sync::Arc::from),
         }
     }
 
@@ -752,7 +751,12 @@ mod tests {
         let listening: SocketAddr = "0.0.0.0:8080".parse().unwrap();
         let site = |args: &[&str], mode: Mode| {
             Cli::try_parse_from(std::iter::once("waypost").chain(args.iter().copied()))
-                .map(|cli| cli.serve.site(mode, listening).public_url)
+                .map(|cli| {
+                    cli.serve
+                        .site(mode, listening)
+                        .feed_base()
+                        .map(str::to_owned)
+                })
                 .map_err(|e| e.to_string())
         };
         assert_eq!(
@@ -788,6 +792,28 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn a_canonical_url_comes_only_from_what_was_configured() {
+        let listening: SocketAddr = "0.0.0.0:8080".parse().unwrap();
+        let canonical = |args: &[&str]| {
+            let cli = Cli::try_parse_from(std::iter::once("waypost").chain(args.iter().copied()))
+                .unwrap();
+            cli.serve
+                .site(Mode::Development, listening)
+                .canonical_url("a-post")
+        };
+        // Development's own address is for trying the feeds, not a page.
+        assert_eq!(canonical(&[]), None);
+        assert_eq!(
+            canonical(&["--public-url", "https://blog.example"]).as_deref(),
+            Some("https://blog.example/posts/a-post")
+        );
+        assert_eq!(
+            canonical(&["--post-url", "https://blog.example/p/{slug}"]).as_deref(),
+            Some("https://blog.example/p/a-post")
+        );
     }
 
     #[test]

@@ -496,12 +496,16 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         tracing::info!("Waypost is serving the API at http://{address}/graphql");
     }
     let site = args.site(mode, address);
-    match site.public_url.as_deref() {
-        Some(public) => tracing::info!(
+    match (site.public_url.as_deref(), site.own_url.as_deref()) {
+        (Some(public), _) => tracing::info!(
             public_url = public,
             "Atom feeds (/feed.atom) and the sitemap (/sitemap.xml) give addresses under the public URL"
         ),
-        None => tracing::warn!(
+        (None, Some(own)) => tracing::info!(
+            own_url = own,
+            "no public URL (WAYPOST_PUBLIC_URL): the feeds' and the sitemap's links use this server's own address, and Post.canonicalUrl is null"
+        ),
+        (None, None) => tracing::warn!(
             "no public URL (WAYPOST_PUBLIC_URL): /feed.atom and /sitemap.xml answer 404 until one is set"
         ),
     }

@@ -1,8 +1,8 @@
 //! HTTP caching of GET answers: what may be kept, by whom and for how
-//! long, what a CDN may purge it by, and answering a revalidation with 304. Anonymous answers with
-//! data and no error are public (a CDN may keep them); anything for one
-//! reader (a signed-in request, a preview, a comment by its receipt) is
-//! `private, no-store`.
+//! long, what a CDN may purge it by, and answering a revalidation with 304.
+//! Anonymous answers with data and no error are public (a CDN may keep
+//! them); anything for one reader (a signed-in request, a preview, a
+//! comment by its receipt) is `private, no-store`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -123,14 +123,13 @@ pub(crate) struct Public {
     /// What the answer read, for a CDN to purge by: `Surrogate-Key` and
     /// `Cache-Tag` forms.
     pub keys: Option<(HeaderValue, HeaderValue)>,
-    /// When what the answer shows last changed, for `Last-Modified` and
-    /// `If-Modified-Since`; `None` when the answer cannot say.
+    /// When what the answer shows last changed, sent as `Last-Modified`
+    /// for the reader's information; `None` when the answer cannot say.
     pub last_modified: Option<DateTime<Utc>>,
 }
 
 /// Sends a public answer with its cache headers, or a 304 in its place when
-/// the client already holds it: its `If-None-Match` names the ETag, or,
-/// sent without one, its `If-Modified-Since` is the answer's date.
+/// the client already holds it: its `If-None-Match` names the ETag.
 pub(crate) fn respond_public(
     mut parts: Parts,
     public: Public,
@@ -154,33 +153,24 @@ pub(crate) fn respond_public(
             .headers
             .insert(header::LAST_MODIFIED, http_date(modified));
     }
-    // A client that names tags is answered by them alone (RFC 9110, 13.1.3).
-    let held = if request.contains_key(header::IF_NONE_MATCH) {
-        request
-            .get_all(header::IF_NONE_MATCH)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .map(str::trim)
-            .any(|candidate| {
-                candidate == "*"
-                    || public
-                        .etag
-                        .to_str()
-                        .is_ok_and(|tag| weak_eq(candidate, tag))
-            })
-    } else {
-        // Only the very date sent out counts, as nginx's `exact` does: what
-        // a document lists can lose its newest item (a post unpublished),
-        // and its date then goes back, past what a client already holds.
-        public.last_modified.is_some_and(|modified| {
-            request
-                .get(header::IF_MODIFIED_SINCE)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| DateTime::parse_from_rfc2822(v).ok())
-                .is_some_and(|since| modified.timestamp() == since.timestamp())
-        })
-    };
+    // Only the ETag proves the client holds this very answer: it is a hash
+    // of the body. `If-Modified-Since` is not answered, as RFC 9110 allows
+    // (13.1.3): a listing changes without its newest date moving (an older
+    // item unpublished, a renamed tag or author, an item pulled in from
+    // past the end), and a date would keep the old one with the client.
+    let held = request
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .any(|candidate| {
+            candidate == "*"
+                || public
+                    .etag
+                    .to_str()
+                    .is_ok_and(|tag| weak_eq(candidate, tag))
+        });
     parts.headers.insert(header::ETAG, public.etag);
     if held {
         parts.status = StatusCode::NOT_MODIFIED;

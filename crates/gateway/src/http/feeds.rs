@@ -2,20 +2,25 @@
 //! they run no JavaScript. Every address in them is absolute under the
 //! configured public URL, never under the request's `Host` (a client
 //! chooses that header, and a shared cache would keep what it chose).
+//! Each client's requests count against the same rate as its GraphQL
+//! requests.
+
+use std::sync::Arc;
 
 use atom_syndication::{Category, Content, Entry, Link, Person, Text};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{Extensions, HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesText, Event};
 use serde::Deserialize;
-use waypost_domain::freshness::Key;
+use waypost_domain::freshness::{self, Reads};
 use waypost_domain::syndication::{self, Feed, FeedScope, ListedPage};
 
 use super::answers::key_headers;
 use super::caching::{HttpCaching, Public, etag_of, respond_public};
+use super::guard::{client_ip, rate_limited};
 use super::state::AppState;
 use crate::schema::{Page, Site};
 
@@ -28,8 +33,12 @@ const SITEMAP_URLS: usize = 50_000;
 const SITEMAP_NS: &str = "http://www.sitemaps.org/schemas/sitemap/0.9";
 
 /// `GET /feed.atom`: the newest posts of the whole site.
-pub(crate) async fn site_feed(State(state): State<AppState>, request: HeaderMap) -> Response {
-    feed(&state, FeedScope::Site, &request).await
+pub(crate) async fn site_feed(
+    State(state): State<AppState>,
+    request: HeaderMap,
+    extensions: Extensions,
+) -> Response {
+    feed(&state, FeedScope::Site, &request, &extensions).await
 }
 
 /// `GET /tags/{slug}/feed.atom`: the newest posts filed under a tag.
@@ -37,8 +46,9 @@ pub(crate) async fn tag_feed(
     State(state): State<AppState>,
     Path(slug): Path<String>,
     request: HeaderMap,
+    extensions: Extensions,
 ) -> Response {
-    feed(&state, FeedScope::Tag(&slug), &request).await
+    feed(&state, FeedScope::Tag(&slug), &request, &extensions).await
 }
 
 /// `GET /authors/{slug}/feed.atom`: the newest posts of an author.
@@ -46,8 +56,27 @@ pub(crate) async fn author_feed(
     State(state): State<AppState>,
     Path(slug): Path<String>,
     request: HeaderMap,
+    extensions: Extensions,
 ) -> Response {
-    feed(&state, FeedScope::Author(&slug), &request).await
+    feed(&state, FeedScope::Author(&slug), &request, &extensions).await
+}
+
+/// The 429 of a client past its rate, as for GraphQL: counted per address
+/// (feeds take no credentials), loopback exempt when the limits say so,
+/// with `Retry-After`.
+fn limited(state: &AppState, request: &HeaderMap, extensions: &Extensions) -> Option<Response> {
+    let ip = client_ip(&state.proxies, request, extensions);
+    let refusal = rate_limited(state.rate.as_deref(), &state.limits, None, ip.as_deref())?;
+    let mut response = crate::error::to_plain(&refusal);
+    if let waypost_domain::DomainError::RateLimited {
+        retry_after_seconds,
+    } = refusal
+    {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
+    }
+    Some(response)
 }
 
 /// Which file of a sitemap too large for one (`?page=N`, from 1).
@@ -62,12 +91,18 @@ pub(crate) async fn sitemap(
     State(state): State<AppState>,
     Query(file): Query<SitemapFile>,
     request: HeaderMap,
+    extensions: Extensions,
 ) -> Response {
-    let Some(public) = state.services.site.public_url.as_deref() else {
+    if let Some(refused) = limited(&state, &request, &extensions) {
+        return refused;
+    }
+    let Some(public) = state.services.site.feed_base() else {
         return no_public_url();
     };
     let now = (state.services.clock)();
-    let pages = match syndication::sitemap(&state.services.pool, now).await {
+    let reads = Arc::new(Reads::default());
+    let listed = syndication::sitemap(&state.services.pool, now);
+    let pages = match freshness::reading(reads.clone(), listed).await {
         Ok(pages) => pages,
         Err(err) => return crate::error::to_plain(&err),
     };
@@ -85,30 +120,42 @@ pub(crate) async fn sitemap(
     let Some((body, modified)) = sitemap_file(public, &urls, file.page, SITEMAP_URLS) else {
         return (StatusCode::NOT_FOUND, "no such sitemap file\n").into_response();
     };
-    let keys = [Key::Posts, Key::Career, Key::Tags, Key::Authors];
-    publish(body, XML, modified, &keys, &request, state.caching)
+    publish(body, XML, modified, &reads.keys(), &request, state.caching)
 }
 
-async fn feed(state: &AppState, scope: FeedScope<'_>, request: &HeaderMap) -> Response {
+async fn feed(
+    state: &AppState,
+    scope: FeedScope<'_>,
+    request: &HeaderMap,
+    extensions: &Extensions,
+) -> Response {
+    if let Some(refused) = limited(state, request, extensions) {
+        return refused;
+    }
     let site = &state.services.site;
-    let Some(public) = site.public_url.as_deref() else {
+    let Some(public) = site.feed_base() else {
         return no_public_url();
     };
     let now = (state.services.clock)();
-    let feed = match syndication::feed(&state.services.pool, scope, now).await {
-        Ok(Some(feed)) => feed,
+    // What the document shows is what a CDN must purge it by: the listing,
+    // and each entry's post, author and tags (a renamed author or tag
+    // announces its own key), recorded as the document is read and written.
+    let reads = Arc::new(Reads::default());
+    let written = freshness::reading(reads.clone(), async {
+        let feed = syndication::feed(&state.services.pool, scope, now).await?;
+        Ok::<_, waypost_domain::DomainError>(feed.map(|feed| atom(site, public, &feed)))
+    })
+    .await;
+    let (atom, modified) = match written {
+        Ok(Some(written)) => written,
         Ok(None) => return (StatusCode::NOT_FOUND, "no such tag or author\n").into_response(),
         Err(err) => return crate::error::to_plain(&err),
     };
-    let (atom, modified) = atom(site, public, &feed);
-    let mut keys = vec![Key::Posts];
-    keys.extend(feed.tag.as_ref().map(|tag| Key::Tag(tag.id())));
-    keys.extend(feed.author.as_ref().map(|author| Key::Author(author.id())));
     publish(
         atom.to_string().into_bytes(),
         ATOM,
         modified,
-        &keys,
+        &reads.keys(),
         request,
         state.caching,
     )
@@ -129,7 +176,7 @@ fn publish(
     body: Vec<u8>,
     content_type: &'static str,
     modified: Option<NaiveDateTime>,
-    keys: &[Key],
+    keys: &[freshness::Key],
     request: &HeaderMap,
     policy: HttpCaching,
 ) -> Response {
@@ -223,7 +270,7 @@ fn atom(site: &Site, public: &str, feed: &Feed) -> (atom_syndication::Feed, Opti
             atom.set_title(Text::plain(post.title()));
             atom.set_updated(syndication::modified(post).and_utc().fixed_offset());
             atom.set_published(post.published_at().map(|at| at.and_utc().fixed_offset()));
-            if let Some(href) = site.post_url(post.slug()) {
+            if let Some(href) = site.page_url(Page::Post, post.slug()) {
                 atom.set_links(vec![link(href, "alternate", "text/html")]);
             }
             if let Some(author) = &entry.author {

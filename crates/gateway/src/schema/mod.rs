@@ -231,9 +231,14 @@ pub struct Site {
     /// `https://blog.example/posts/{slug}`; without it a post's page is
     /// `{public_url}/posts/{slug}`.
     pub post_url: Option<Arc<str>>,
-    /// The site's own address, without a trailing slash, e.g.
-    /// `https://blog.example`: feeds and the sitemap are absolute under it.
+    /// The site's own address as configured, without a trailing slash,
+    /// e.g. `https://blog.example`: feeds and the sitemap are absolute
+    /// under it.
     pub public_url: Option<Arc<str>>,
+    /// This server's own address, for feeds and the sitemap when no public
+    /// URL is configured (development), so that they can be tried out. No
+    /// page of the site is there: it never makes a canonical URL.
+    pub own_url: Option<Arc<str>>,
 }
 
 /// The kinds of public page the site has, one per slug.
@@ -257,25 +262,36 @@ impl Page {
 }
 
 impl Site {
-    /// The address of the page of the post with `slug`, when known.
-    pub(crate) fn post_url(&self, slug: &str) -> Option<String> {
-        self.page_url(Page::Post, slug)
+    /// Where feeds and the sitemap put their addresses: the public URL, or
+    /// without one this server's own.
+    pub(crate) fn feed_base(&self) -> Option<&str> {
+        self.public_url.as_deref().or(self.own_url.as_deref())
     }
 
-    /// The address of the page of `kind` for `slug`, when known: a post's
-    /// from its own template when one is set, else under the public URL.
+    /// The canonical address of the post with `slug`: only from what was
+    /// configured (its template or the public URL), never this server's own.
+    pub(crate) fn canonical_url(&self, slug: &str) -> Option<String> {
+        self.page_under(self.public_url.as_deref(), Page::Post, slug)
+    }
+
+    /// The address of the page of `kind` for `slug` in feeds and the
+    /// sitemap, when known.
     pub(crate) fn page_url(&self, kind: Page, slug: &str) -> Option<String> {
+        self.page_under(self.feed_base(), kind, slug)
+    }
+
+    /// A page's address: a post's from its own template when one is set,
+    /// else under `base`.
+    fn page_under(&self, base: Option<&str>, kind: Page, slug: &str) -> Option<String> {
         if let (Page::Post, Some(template)) = (kind, self.post_url.as_deref()) {
             return Some(template.replace("{slug}", slug));
         }
-        self.url(&format!("/{}/{slug}", kind.section()))
+        base.map(|base| format!("{base}/{}/{slug}", kind.section()))
     }
 
-    /// `path` (from `/`) on the public site, when its address is known.
+    /// `path` (from `/`) under the feeds' base, when it is known.
     pub(crate) fn url(&self, path: &str) -> Option<String> {
-        self.public_url
-            .as_deref()
-            .map(|base| format!("{base}{path}"))
+        self.feed_base().map(|base| format!("{base}{path}"))
     }
 }
 

@@ -154,7 +154,7 @@ impl PostObject {
     /// rel="canonical">` and sharing: `WAYPOST_POST_URL` with the slug in
     /// place; `null` when the service was not told where posts are shown.
     async fn canonical_url(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
-        Ok(request_context(ctx)?.site.post_url(self.0.slug()))
+        Ok(request_context(ctx)?.site.canonical_url(self.0.slug()))
     }
     /// The image the page shows at its top and link previews show; `null`
     /// when the post has none.
