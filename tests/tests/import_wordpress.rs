@@ -22,6 +22,7 @@ backend_tests!(
     a_malformed_file_changes_nothing,
     a_large_export_builds_the_indexes_once_at_the_end,
     what_was_deleted_here_stays_deleted,
+    names_longer_than_waypost_keeps_are_cut,
 );
 
 const FIXTURE: &str = include_str!("../fixtures/wordpress/site.xml");
@@ -495,6 +496,19 @@ async fn a_malformed_file_changes_nothing(backend: Backend) {
     assert!(message.contains("wp:post_id 12"), "{message}");
     assert_eq!(row_counts(&app.pool).await, before, "nothing written");
 
+    // A body longer than any post here may be, in the last post but one:
+    // refused with its place before anything is written.
+    let long = FIXTURE
+        .replace("fieldnotes.example", "other.example")
+        .replace("Only for me.", &"x".repeat(200_001));
+    let message = import_text(&app.pool, &long).await.unwrap_err().to_string();
+    let at = long.find("<content:encoded><![CDATA[xxx").unwrap();
+    let place = format!("line {}, column 3 ", long[..at].lines().count());
+    assert!(message.starts_with(&place), "{message}");
+    assert!(message.contains("wp:post_id 22"), "{message}");
+    assert!(message.contains("at most 200000"), "{message}");
+    assert_eq!(row_counts(&app.pool).await, before, "nothing written");
+
     // Not XML at all.
     let message = import_text(&app.pool, "<rss><channel><item></channel>")
         .await
@@ -697,4 +711,19 @@ async fn what_was_deleted_here_stays_deleted(backend: Backend) {
     let third = import_text(&app.pool, &newer).await.unwrap();
     assert_eq!(third.tags.imported, 0, "{third}");
     assert_eq!(row_counts(&app.pool).await, after);
+}
+
+/// An author's display name past the 100 characters any name here may
+/// have is cut at a character, not refused.
+async fn names_longer_than_waypost_keeps_are_cut(backend: Backend) {
+    let app = TestApp::empty(backend).await;
+    let long = FIXTURE.replace("Sam Okoye]]", &format!("{}]]", "Ś".repeat(150)));
+    import_text(&app.pool, &long).await.unwrap();
+    let mut conn = app.pool.get().await.unwrap();
+    let chars = scalar(
+        &mut conn,
+        "SELECT CAST(LENGTH(name) AS BIGINT) AS n FROM authors WHERE slug = 'sam'",
+    )
+    .await;
+    assert_eq!(chars, 100);
 }

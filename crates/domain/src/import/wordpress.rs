@@ -288,6 +288,28 @@ fn item_field<'i>(item: &'i WxrItem, name: &str) -> &'i str {
     }
 }
 
+/// `text` cut to at most `max` characters, for the names and titles the
+/// import shortens rather than refuses (a character boundary, never a
+/// panic).
+fn cut(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => text[..at].to_owned(),
+        None => text.to_owned(),
+    }
+}
+
+/// Fails when `text` is longer than every other write path allows: the
+/// first pass refuses the file rather than the second storing it.
+fn check_chars(what: &str, text: &str, max: usize) -> Result<(), String> {
+    let chars = text.chars().count();
+    if chars > max {
+        return Err(format!(
+            "{what} is {chars} characters long once converted; Waypost keeps at most {max}"
+        ));
+    }
+    Ok(())
+}
+
 fn check_item(item: &WxrItem) -> Result<(), (u64, String)> {
     let at = item.offset;
     if wp_id(&item.post_id).is_none() {
@@ -313,6 +335,12 @@ fn check_item(item: &WxrItem) -> Result<(), (u64, String)> {
     if dated.is_none() && matches!(item.status.trim(), "publish" | "future") {
         return Err((at, "a published post needs wp:post_date".into()));
     }
+    check_chars(
+        "the post's body",
+        &post_markdown(&item.content),
+        crate::editorial::MAX_BODY_CHARS,
+    )
+    .map_err(|e| (item.offset_of("content:encoded"), e))?;
     let mut parents: HashMap<i64, i64> = HashMap::new();
     for comment in &item.comments {
         let Some(id) = wp_id(&comment.id).filter(|id| *id > 0) else {
@@ -337,6 +365,14 @@ fn check_item(item: &WxrItem) -> Result<(), (u64, String)> {
             .map_err(|e| (comment.offset, format!("comment {id}: {e}")))?;
         if date.is_none() {
             return Err((comment.offset, format!("comment {id} has no date")));
+        }
+        if is_comment(comment) {
+            check_chars(
+                &format!("comment {id}"),
+                &comment_markdown(&comment.content),
+                crate::comment::MAX_BODY_CHARS,
+            )
+            .map_err(|e| (comment.offset, e))?;
         }
     }
     for comment in &item.comments {
@@ -529,12 +565,12 @@ impl<'a> Importer<'a> {
             return Ok(AuthorId(id));
         }
         let name = match name.trim() {
-            "" => "Unknown author",
-            name => name,
+            "" => "Unknown author".to_owned(),
+            name => cut(name, crate::fields::MAX_NAME_CHARS),
         };
         let base = Some(slugify(login))
             .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| slugify(name));
+            .unwrap_or_else(|| slugify(&name));
         let base = if base.is_empty() {
             "author".to_owned()
         } else {
@@ -551,7 +587,7 @@ impl<'a> Importer<'a> {
         let now = stored_instant(self.settings.now);
         let form = AuthorInsertForm {
             slug,
-            name: name.to_owned(),
+            name,
             bio: String::new(),
             avatar_url: None,
             created_at: now,
@@ -593,12 +629,15 @@ impl<'a> Importer<'a> {
         }
         let name = match term.name.trim() {
             "" => slug.clone(),
-            name => name.to_owned(),
+            name => cut(name, crate::fields::MAX_NAME_CHARS),
         };
         let form = TagInsertForm {
             slug,
             name,
-            description: plain_text(&term.description),
+            description: cut(
+                &plain_text(&term.description),
+                crate::fields::MAX_TEXT_CHARS,
+            ),
             created_at: stored_instant(self.settings.now),
         };
         let mut conn = self.pool.get_primary().await?;
@@ -664,10 +703,7 @@ impl<'a> Importer<'a> {
         tag_ids.dedup();
         let title = match item.title.trim() {
             "" => "Untitled".to_owned(),
-            title => title
-                .chars()
-                .take(crate::editorial::MAX_TITLE_CHARS)
-                .collect(),
+            title => cut(title, crate::editorial::MAX_TITLE_CHARS),
         };
         let base = Some(wp_slug(&item.post_name))
             .filter(|s| !s.is_empty())
@@ -843,7 +879,7 @@ impl<'a> Importer<'a> {
                 .unwrap_or_else(|_| email.to_owned());
             let name: String = match comment.author.trim() {
                 "" => "Anonymous".to_owned(),
-                name => name.chars().take(MAX_NAME_CHARS).collect(),
+                name => cut(name, MAX_NAME_CHARS),
             };
             let url = Some(comment.url.trim())
                 .filter(|u| crate::fields::is_web_address(u))
