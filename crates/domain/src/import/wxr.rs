@@ -21,6 +21,44 @@ pub struct WxrError {
 
 type WxrResult<T> = Result<T, WxrError>;
 
+/// The most bytes one field may take (four times the longest body a post
+/// may have, as HTML holds more than its Markdown), and the most comments
+/// one item may have: a record is held whole, so without them one huge
+/// text or thread would take all the memory the stream was to spare.
+pub const MAX_FIELD_BYTES: u64 = 4 * crate::editorial::MAX_BODY_CHARS as u64;
+pub const MAX_COMMENTS_PER_ITEM: usize = 50_000;
+
+/// The file, read at most `left` bytes at a time: the XML reader holds a
+/// whole text event in memory, so an over-long one is stopped while read.
+struct Capped<R> {
+    inner: R,
+    left: u64,
+}
+
+impl<R: std::io::Read> std::io::Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.left = self.left.saturating_sub(n as u64);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Capped<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        if self.left == 0 {
+            return Err(std::io::Error::other(FIELD_TOO_LONG));
+        }
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.left = self.left.saturating_sub(amt as u64);
+        self.inner.consume(amt);
+    }
+}
+
+const FIELD_TOO_LONG: &str = "a field is longer than the import takes";
+
 /// A site's author, from `<wp:author>`.
 #[derive(Debug, Clone, Default)]
 pub struct WxrAuthor {
@@ -142,7 +180,7 @@ pub struct WxrSite {
 
 /// Reads entries from a WXR file.
 pub struct WxrReader<R: BufRead> {
-    reader: Reader<R>,
+    reader: Reader<Capped<R>>,
     buf: Vec<u8>,
     /// Elements open around the reader outside any record: `rss`, `channel`.
     depth: usize,
@@ -156,7 +194,10 @@ fn owned(name: &[u8]) -> String {
 
 impl<R: BufRead> WxrReader<R> {
     pub fn new(source: R) -> Self {
-        let mut reader = Reader::from_reader(source);
+        let mut reader = Reader::from_reader(Capped {
+            inner: source,
+            left: MAX_FIELD_BYTES,
+        });
         reader.config_mut().check_end_names = true;
         WxrReader {
             reader,
@@ -184,8 +225,13 @@ impl<R: BufRead> WxrReader<R> {
     fn event(&mut self) -> WxrResult<(u64, Event<'static>)> {
         let at = self.reader.buffer_position();
         self.buf.clear();
+        // The read ahead of one event, a buffer's worth, is within the cap.
+        self.reader.get_mut().left = MAX_FIELD_BYTES + 64 * 1024;
         match self.reader.read_event_into(&mut self.buf) {
             Ok(event) => Ok((at, event.into_owned())),
+            Err(_) if self.reader.get_ref().left == 0 => {
+                self.fail(at, format!("{FIELD_TOO_LONG} ({MAX_FIELD_BYTES} bytes)"))
+            }
             Err(err) => self.fail(
                 self.reader.error_position(),
                 format!("malformed XML: {err}"),
@@ -197,8 +243,17 @@ impl<R: BufRead> WxrReader<R> {
     /// and entity references included); nested elements are skipped.
     fn text(&mut self, name: &str) -> WxrResult<String> {
         let mut text = String::new();
+        // Where the field's text starts, for a fault about all of it.
+        let mut from = None;
         loop {
             let (at, event) = self.event()?;
+            let from = *from.get_or_insert(at);
+            if text.len() as u64 > MAX_FIELD_BYTES {
+                return self.fail(
+                    from,
+                    format!("<{name}> is longer than the import takes ({MAX_FIELD_BYTES} bytes)"),
+                );
+            }
             match event {
                 Event::Text(t) => text.push_str(&self.decoded(at, t.xml10_content())?),
                 Event::CData(t) => text.push_str(&self.decoded(at, t.xml10_content())?),
@@ -381,6 +436,12 @@ impl<R: BufRead> WxrReader<R> {
                     return Ok(());
                 }
                 "wp:comment" => {
+                    if item.comments.len() >= MAX_COMMENTS_PER_ITEM {
+                        return r.fail(
+                            at,
+                            format!("the item has more than {MAX_COMMENTS_PER_ITEM} comments"),
+                        );
+                    }
                     let comment = r.comment(at)?;
                     item.comments.push(comment);
                     return Ok(());
@@ -502,5 +563,74 @@ pub fn line_and_column(mut source: impl BufRead, offset: u64) -> std::io::Result
         }
         read += take as u64;
         source.consume(take);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn first_item(text: &str) -> WxrResult<Option<WxrEntry>> {
+        WxrReader::new(std::io::Cursor::new(text.as_bytes())).next_entry()
+    }
+
+    fn export(item: &str) -> String {
+        format!(
+            "<rss><channel><wp:wxr_version>1.2</wp:wxr_version>\
+             <link>https://a.example</link><item>{item}</item></channel></rss>"
+        )
+    }
+
+    #[test]
+    fn an_over_long_field_is_refused_where_it_starts() {
+        // Just past the cap, and far past it (stopped while read).
+        let just = "x".repeat(MAX_FIELD_BYTES as usize + 1);
+        let far = "x".repeat(MAX_FIELD_BYTES as usize + 200_000);
+        for body in [format!("<![CDATA[{just}]]>"), just, far] {
+            let text = export(&format!(
+                "<title>T</title><content:encoded>{body}</content:encoded>"
+            ));
+            let Err(err) = first_item(&text) else {
+                panic!("read whole");
+            };
+            assert!(
+                err.message.contains("longer than the import takes"),
+                "{err:?}"
+            );
+            let start = text.find("<content:encoded>").unwrap() as u64;
+            assert!(err.offset >= start && err.offset <= start + 17, "{err:?}");
+            assert!(err.item.unwrap().1.contains("\"T\""));
+        }
+        // Many short pieces add up too.
+        let pieces = "x&amp;".repeat(MAX_FIELD_BYTES as usize / 2 + 1);
+        let text = export(&format!("<content:encoded>{pieces}</content:encoded>"));
+        let Err(err) = first_item(&text) else {
+            panic!("read whole");
+        };
+        assert!(
+            err.message.contains("longer than the import takes"),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn a_field_up_to_the_cap_is_read() {
+        let body = "x".repeat(MAX_FIELD_BYTES as usize);
+        let text = export(&format!(
+            "<content:encoded><![CDATA[{body}]]></content:encoded>"
+        ));
+        let Ok(Some(WxrEntry::Item(item))) = first_item(&text) else {
+            panic!("not read");
+        };
+        assert_eq!(item.content.len(), body.len());
+    }
+
+    #[test]
+    fn too_many_comments_are_refused() {
+        let comments = "<wp:comment></wp:comment>".repeat(MAX_COMMENTS_PER_ITEM + 1);
+        let Err(err) = first_item(&export(&comments)) else {
+            panic!("read whole");
+        };
+        assert!(err.message.contains("more than 50000 comments"), "{err:?}");
     }
 }
