@@ -2,8 +2,9 @@
 //! comments and core shortcodes taken out (their content kept), classic
 //! content given the paragraphs WordPress would give it, then converted.
 
-/// The shortcodes WordPress core registers. Others are left as written:
-/// square brackets in prose are prose.
+/// The shortcodes WordPress core registers, taken out wherever they are.
+/// Others (plugins') go only as a pair with its closing tag, or written
+/// self-closing: square brackets in prose (`[1]`, `[see below]`) are prose.
 const CORE_SHORTCODES: &[&str] = &[
     "caption",
     "wp_caption",
@@ -145,10 +146,22 @@ fn strip_comments(html: &str) -> String {
     out
 }
 
+/// A shortcode tag at the start of `text`.
+struct Tag<'a> {
+    /// Its length in `text`.
+    len: usize,
+    name: &'a str,
+    attrs: &'a str,
+    /// `[/name]`.
+    closing: bool,
+    /// `[name attrs /]`.
+    self_closing: bool,
+}
+
 /// A shortcode tag at the start of `text`: `[name attrs]`, `[name attrs /]`
-/// or `[/name]`, for core shortcodes only. Returns its length, name,
-/// attributes and whether it closes.
-fn shortcode_tag(text: &str) -> Option<(usize, &str, &str, bool)> {
+/// or `[/name]`, its name made of what WordPress allows (letters, digits,
+/// `_` and `-`).
+fn shortcode_tag(text: &str) -> Option<Tag<'_>> {
     let inner = text.strip_prefix('[')?;
     let (closing, inner) = match inner.strip_prefix('/') {
         Some(rest) => (true, rest),
@@ -158,7 +171,9 @@ fn shortcode_tag(text: &str) -> Option<(usize, &str, &str, bool)> {
         .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
         .unwrap_or(inner.len());
     let name = &inner[..name_len];
-    if !CORE_SHORTCODES.contains(&name) {
+    if name.is_empty()
+        || !inner[name_len..].starts_with(|c: char| c.is_whitespace() || c == ']' || c == '/')
+    {
         return None;
     }
     // Attributes may quote a `]`.
@@ -170,9 +185,14 @@ fn shortcode_tag(text: &str) -> Option<(usize, &str, &str, bool)> {
             (None, '"' | '\'') => quote = Some(c),
             (None, '[') => return None,
             (None, ']') => {
-                let attrs = &inner[name_len..name_len + i];
-                let consumed = 1 + usize::from(closing) + name_len + i + 1;
-                return Some((consumed, name, attrs.trim().trim_end_matches('/'), closing));
+                let attrs = inner[name_len..name_len + i].trim();
+                return Some(Tag {
+                    len: 1 + usize::from(closing) + name_len + i + 1,
+                    name,
+                    attrs: attrs.trim_end_matches('/'),
+                    closing,
+                    self_closing: attrs.ends_with('/'),
+                });
             }
             _ => {}
         }
@@ -212,43 +232,80 @@ fn link(url: &str) -> String {
 /// Takes out WordPress core shortcodes: `[caption]` and the like keep what
 /// they enclose, `[embed]URL[/embed]` becomes a link to the URL, `[audio]`
 /// and `[video]` a link to their `src`, `[gallery]` and `[playlist]` go
-/// (they list attachments, which are not imported). `[[name]]` is
-/// WordPress's way of writing a shortcode as text, and stays as `[name]`.
+/// (they list attachments, which are not imported); an `[embed]` with no
+/// closing tag stays as written. Plugins' shortcodes (`[vc_row]…[/vc_row]`,
+/// `[contact-form-7 id="1" /]`) go when closed, keeping what they enclose.
+/// `[[name]]` is WordPress's way of writing a core shortcode as text, and
+/// stays as `[name]`.
 pub fn strip_shortcodes(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut rest = html;
+    // Where each plugin shortcode's last closing tag is, found once per
+    // name (an opener before it is closed), and the ones open now.
+    let mut last_close: std::collections::HashMap<&str, Option<usize>> =
+        std::collections::HashMap::new();
+    let mut open_tags: Vec<&str> = Vec::new();
     while let Some(open) = rest.find('[') {
         out.push_str(&rest[..open]);
         rest = &rest[open..];
         if let Some(escaped) = rest.strip_prefix('[')
-            && let Some((len, _, _, _)) = shortcode_tag(escaped)
-            && escaped[len..].starts_with(']')
+            && let Some(tag) = shortcode_tag(escaped)
+            && CORE_SHORTCODES.contains(&tag.name)
+            && escaped[tag.len..].starts_with(']')
         {
-            out.push_str(&escaped[..len]);
-            rest = &escaped[len + 1..];
+            out.push_str(&escaped[..tag.len]);
+            rest = &escaped[tag.len + 1..];
             continue;
         }
-        let Some((len, name, attrs, closing)) = shortcode_tag(rest) else {
+        let tag = shortcode_tag(rest);
+        let strip = match &tag {
+            None => false,
+            Some(tag) if CORE_SHORTCODES.contains(&tag.name) => true,
+            Some(tag) if tag.closing => match open_tags.iter().rposition(|n| *n == tag.name) {
+                Some(at) => {
+                    open_tags.truncate(at);
+                    true
+                }
+                None => false,
+            },
+            Some(tag) if tag.self_closing => true,
+            Some(tag) => {
+                let here = html.len() - rest.len();
+                let closed = *last_close
+                    .entry(tag.name)
+                    .or_insert_with(|| html.rfind(&format!("[/{}]", tag.name)));
+                let closed = closed.is_some_and(|at| at > here);
+                if closed {
+                    open_tags.push(tag.name);
+                }
+                closed
+            }
+        };
+        let Some(tag) = tag.filter(|_| strip) else {
             out.push('[');
             rest = &rest[1..];
             continue;
         };
-        rest = &rest[len..];
-        if closing {
+        let written = &rest[..tag.len];
+        rest = &rest[tag.len..];
+        if tag.closing {
             continue;
         }
-        match name {
+        match tag.name {
             "embed" => {
                 let close = "[/embed]";
-                let (url, after) = match rest.find(close) {
-                    Some(end) => (&rest[..end], &rest[end + close.len()..]),
-                    None => (rest, ""),
-                };
-                out.push_str(&link(url));
-                rest = after;
+                match rest.find(close) {
+                    Some(end) => {
+                        out.push_str(&link(&rest[..end]));
+                        rest = &rest[end + close.len()..];
+                    }
+                    // Not an embed after all: the rest of the post is not
+                    // its address.
+                    None => out.push_str(written),
+                }
             }
             "audio" | "video" => {
-                if let Some(src) = shortcode_attribute(attrs, "src").filter(|s| !s.is_empty()) {
+                if let Some(src) = shortcode_attribute(tag.attrs, "src").filter(|s| !s.is_empty()) {
                     out.push_str(&link(src));
                 }
             }
@@ -408,5 +465,40 @@ mod tests {
             strip_shortcodes("[audio src=\"https://e.com/a.mp3\"]").contains("https://e.com/a.mp3")
         );
         assert_eq!(strip_shortcodes("x [unknown a=1] y"), "x [unknown a=1] y");
+    }
+
+    #[test]
+    fn plugin_shortcodes_go_when_closed_and_prose_stays() {
+        assert_eq!(
+            strip_shortcodes("a [contact-form-7 id=\"1\" title=\"Contact\" /] b"),
+            "a  b"
+        );
+        assert_eq!(
+            strip_shortcodes("[vc_row][vc_column width=\"1/2\"]Hi[/vc_column][/vc_row]"),
+            "Hi"
+        );
+        assert_eq!(
+            strip_shortcodes(
+                "[et_pb_section fb_built=\"1\"][et_pb_text]Text[/et_pb_text][/et_pb_section]"
+            ),
+            "Text"
+        );
+        // No closing tag: prose.
+        for prose in [
+            "See note [1] and [see below].",
+            "A stray [/vc_row] closer.",
+            "Cite [1], then [2][/3].",
+        ] {
+            assert_eq!(strip_shortcodes(prose), prose);
+        }
+        // A closer before its opener closes nothing.
+        assert_eq!(strip_shortcodes("[/x] and [x]y"), "[/x] and [x]y");
+    }
+
+    #[test]
+    fn an_unclosed_embed_is_left_as_written() {
+        let text = "[embed]https://e.com/v and the rest of the post.";
+        assert_eq!(strip_shortcodes(text), text);
+        assert!(!post_markdown(text).contains("](https://e.com/v and"));
     }
 }
