@@ -375,33 +375,69 @@ fn check_item(item: &WxrItem) -> Result<(), (u64, String)> {
             .map_err(|e| (comment.offset, e))?;
         }
     }
-    for comment in &item.comments {
-        let id = wp_id(&comment.id).unwrap_or(0);
-        // Up the chain: every parent in this post, and no loop.
-        let (mut at_id, mut steps) = (id, 0usize);
-        while let Some(&parent) = parents.get(&at_id) {
-            if parent == 0 {
-                break;
-            }
-            if !parents.contains_key(&parent) {
-                return Err((
-                    comment.offset,
-                    format!(
-                        "comment {id} replies to comment {parent}, which this post does not have"
-                    ),
-                ));
-            }
-            steps += 1;
-            if steps > parents.len() {
-                return Err((
-                    comment.offset,
-                    format!("comment {id} is in a loop of replies"),
-                ));
-            }
-            at_id = parent;
-        }
+    let ids = item.comments.iter().map(|c| wp_id(&c.id).unwrap_or(0));
+    if let Err(fault) = thread_depths(ids, &parents) {
+        let (id, message) = match fault {
+            ThreadFault::Missing { id, parent } => (
+                id,
+                format!("comment {id} replies to comment {parent}, which this post does not have"),
+            ),
+            ThreadFault::Loop { id } => (id, format!("comment {id} is in a loop of replies")),
+        };
+        let offset = item
+            .comments
+            .iter()
+            .find(|c| wp_id(&c.id) == Some(id))
+            .map_or(item.offset, |c| c.offset);
+        return Err((offset, message));
     }
     Ok(())
+}
+
+/// Why a post's comments do not make a thread.
+enum ThreadFault {
+    /// Comment `id` replies to one the post does not have.
+    Missing { id: i64, parent: i64 },
+    /// Comment `id`'s replies lead back to it.
+    Loop { id: i64 },
+}
+
+/// Each comment's depth in its WordPress thread (0 at the top), from
+/// `parent_of` (0 for none). Each comment's chain is walked once, however
+/// long the thread: a reply chain of n comments costs n steps, not n².
+fn thread_depths(
+    ids: impl Iterator<Item = i64>,
+    parent_of: &HashMap<i64, i64>,
+) -> Result<HashMap<i64, usize>, ThreadFault> {
+    let mut depths: HashMap<i64, usize> = HashMap::with_capacity(parent_of.len());
+    for start in ids {
+        // Up to the top or to a comment whose depth is known, then down.
+        let mut chain: Vec<i64> = Vec::new();
+        let mut on_chain: HashSet<i64> = HashSet::new();
+        let mut at = start;
+        let mut above = loop {
+            if let Some(&depth) = depths.get(&at) {
+                break Some(depth);
+            }
+            if !on_chain.insert(at) {
+                return Err(ThreadFault::Loop { id: start });
+            }
+            chain.push(at);
+            match parent_of.get(&at) {
+                Some(0) | None => break None,
+                Some(&parent) if !parent_of.contains_key(&parent) => {
+                    return Err(ThreadFault::Missing { id: at, parent });
+                }
+                Some(&parent) => at = parent,
+            }
+        };
+        for id in chain.into_iter().rev() {
+            let depth = above.map_or(0, |d| d + 1);
+            depths.insert(id, depth);
+            above = Some(depth);
+        }
+    }
+    Ok(depths)
 }
 
 /// Imports the WXR file that `open` reads (called once per pass, and once
@@ -781,18 +817,11 @@ impl<'a> Importer<'a> {
             .iter()
             .map(|c| (wp_id(&c.id).unwrap_or(0), wp_id(&c.parent).unwrap_or(0)))
             .collect();
-        // Depth in WordPress's thread (checked free of loops), for order.
-        let wp_depth = |mut id: i64| {
-            let mut depth = 0usize;
-            while let Some(&parent) = parent_of.get(&id) {
-                if parent == 0 || depth > parent_of.len() {
-                    break;
-                }
-                depth += 1;
-                id = parent;
-            }
-            depth
-        };
+        // Depth in WordPress's thread, for order (the first pass found
+        // the thread whole).
+        let ids = item.comments.iter().map(|c| wp_id(&c.id).unwrap_or(0));
+        let depths = thread_depths(ids, &parent_of).unwrap_or_default();
+        let wp_depth = |id: i64| depths.get(&id).copied().unwrap_or(0);
         let mut order: Vec<&WxrComment> = item.comments.iter().collect();
         order.sort_by_key(|c| (wp_depth(wp_id(&c.id).unwrap_or(0)), wp_id(&c.id)));
         // Each placed comment: its id here, depth here, and parent there.
@@ -923,5 +952,36 @@ impl<'a> Importer<'a> {
             changed(&[Key::Comments(post_id)]);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_reply_chain_is_walked_once() {
+        // Each comment replies to the one before: n² steps would take minutes.
+        let n = 50_000i64;
+        let parent_of: HashMap<i64, i64> = (1..=n).map(|id| (id, id - 1)).collect();
+        let Ok(depths) = thread_depths((1..=n).rev(), &parent_of) else {
+            panic!("a thread");
+        };
+        assert_eq!(depths.get(&1), Some(&0));
+        assert_eq!(depths.get(&n), Some(&(n as usize - 1)));
+    }
+
+    #[test]
+    fn a_loop_or_a_missing_parent_is_found() {
+        let looped: HashMap<i64, i64> = [(1, 0), (2, 3), (3, 2)].into();
+        assert!(matches!(
+            thread_depths([1, 2, 3].into_iter(), &looped),
+            Err(ThreadFault::Loop { id: 2 })
+        ));
+        let orphan: HashMap<i64, i64> = [(1, 0), (2, 1), (3, 2), (4, 9)].into();
+        assert!(matches!(
+            thread_depths([3, 4].into_iter(), &orphan),
+            Err(ThreadFault::Missing { id: 4, parent: 9 })
+        ));
     }
 }
