@@ -242,7 +242,13 @@ pub(crate) fn parse_get(raw: &str) -> Result<Request, String> {
 pub(crate) fn refused(err: &DomainError, graphql_media: bool) -> Response {
     let error = to_graphql(err);
     let mut response = error_body(http_status(err.code()), graphql_media, &error);
-    let headers = response.headers_mut();
+    refusal_headers(err, response.headers_mut());
+    response
+}
+
+/// What a refusal tells the client besides its body: how to sign in, or
+/// when to try again.
+pub(crate) fn refusal_headers(err: &DomainError, headers: &mut HeaderMap) {
     match err {
         DomainError::Unauthenticated(_) => {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
@@ -254,7 +260,6 @@ pub(crate) fn refused(err: &DomainError, graphql_media: bool) -> Response {
         }
         _ => {}
     }
-    response
 }
 
 /// A response carrying one GraphQL error and no data.

@@ -20,6 +20,7 @@ use waypost_domain::syndication::{self, Feed, FeedScope, ListedPage};
 
 use super::answers::key_headers;
 use super::caching::{HttpCaching, Public, etag_of, respond_public};
+use super::codec::refusal_headers;
 use super::guard::{client_ip, rate_limited};
 use super::state::AppState;
 use crate::schema::{Page, Site};
@@ -68,14 +69,7 @@ fn limited(state: &AppState, request: &HeaderMap, extensions: &Extensions) -> Op
     let ip = client_ip(&state.proxies, request, extensions);
     let refusal = rate_limited(state.rate.as_deref(), &state.limits, None, ip.as_deref())?;
     let mut response = crate::error::to_plain(&refusal);
-    if let waypost_domain::DomainError::RateLimited {
-        retry_after_seconds,
-    } = refusal
-    {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
-    }
+    refusal_headers(&refusal, response.headers_mut());
     Some(response)
 }
 
